@@ -1,0 +1,67 @@
+"""The catalog as plain data: policies, clauses and their inputs, for listings and help."""
+
+from __future__ import annotations
+
+from .engine import compiled, find_clause
+from .errors import UnknownClauseError
+from .numbers import fmt
+from .registry import policies
+from .schema import InputSpec
+
+
+def input_info(name: str, spec: InputSpec, *, kind: str = "input") -> dict:
+    """One input described for people: how to fill it and what it defaults to."""
+    if spec.default is not None:
+        need = "default " + (fmt(spec.default) if not isinstance(spec.default, str) else spec.default)
+    elif kind != "input" or spec.fact:
+        need = "assumed when empty"
+    elif spec.type == "bool":
+        need = "default false"
+    else:
+        need = "required when used"
+    return {
+        "name": name,
+        "kind": kind,
+        "type": spec.type,
+        "label_zh": spec.label.zh,
+        "label_en": spec.label.en,
+        "unit": spec.unit or "",
+        "values": ", ".join(f"{v} ({lab.zh}/{lab.en})" for v, lab in (spec.values or {}).items()),
+        "min": fmt(spec.lower) if spec.lower is not None else "",
+        "max": fmt(spec.upper) if spec.upper is not None else "",
+        "default": spec.default,
+        "need": need,
+    }
+
+
+def clause_info(clause_id: str) -> dict:
+    """A clause's definition as data: titles, article, cap and every name it accepts."""
+    policy, clause = find_clause(clause_id)
+    rows = [input_info(n, s) for n, s in clause.inputs.items()]
+    if clause.monetary:
+        cc = compiled(clause.id)
+        rows += [input_info(n, cc.specs[n], kind="condition") for n in cc.conditions]
+        rows += [input_info("zone", cc.specs["zone"], kind="zone")]
+        rows += [input_info(n, s, kind="payment") for n, s in cc.schedule.inputs.items()]
+    return {
+        "id": clause.id,
+        "policy": policy.id,
+        "article": clause.article,
+        "title_zh": clause.title.zh,
+        "title_en": clause.title.en,
+        "monetary": clause.monetary,
+        "ceiling": clause.ceiling,
+        "amount": clause.amount or "",
+        "max_amount": clause.max_amount,
+        "payment": clause.payment,
+        "zones": clause.zones or policy.zones,
+        "inputs": rows,
+    }
+
+
+def catalog(policy: str | None = None) -> list[dict]:
+    """Every clause (of one policy when given), in the order of the policy files."""
+    known = policies()
+    if policy is not None and policy not in known:
+        raise UnknownClauseError(policy, None)
+    return [clause_info(c.id) for p in known.values() if policy in (None, p.id) for c in p.clauses]

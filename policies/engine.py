@@ -1,0 +1,281 @@
+"""``evaluate(clause_id, **inputs) -> Award``: one clause, exactly, with the reasons why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, DecimalException
+from functools import lru_cache
+from typing import Callable
+
+from pydantic import BaseModel
+
+from . import expr
+from .award import Award, Payment
+from .errors import InputError, UnknownClauseError
+from .inputs import closest, input_model, validate_inputs
+from .numbers import fmt, round_yuan
+from .registry import policies
+from .schema import ZONES, Clause, Condition, InputSpec, Label, Policy, Schedule
+
+ZONE_SPEC = InputSpec(
+    type="choice",
+    label=Label(zh="所在区域", en="Zone"),
+    values={k: Label(**v) for k, v in ZONES.items()},
+)
+
+
+def _condition_spec(condition: Condition) -> InputSpec:
+    return InputSpec(type="bool", label=condition.label)
+
+
+@dataclass
+class CompiledClause:
+    """A clause made ready to evaluate: expressions compiled, its input model built."""
+
+    clause: Clause
+    policy: Policy
+    specs: dict[str, InputSpec]  # every name the clause accepts
+    conditions: dict[str, Condition]  # the clause's own and the policy's general conditions
+    model: type[BaseModel]
+    parameters: dict[str, Decimal]
+    defaults: dict[str, object]
+    amount: expr.Compiled | None
+    requires: list[expr.Compiled]
+    checks: list[expr.Compiled]
+    waive: dict[str, expr.Compiled]
+    schedule: Schedule
+    stage_due: list[expr.Compiled | None]
+
+    @property
+    def id(self) -> str:
+        return self.clause.id
+
+
+def _show_name(clause: Clause) -> Callable[[str], str]:
+    def show(name: str) -> str:
+        parameter = clause.parameters.get(name)
+        return f"{name}[{fmt(parameter.value)}]" if parameter else name
+
+    return show
+
+
+@lru_cache(maxsize=None)
+def compiled(clause_id: str) -> CompiledClause:
+    policy, clause = find_clause(clause_id)
+    show = _show_name(clause)
+    for node in [clause._amount, *clause._requires, *clause._checks, *clause._waive.values()]:
+        if node is not None:
+            expr.annotate(node, show)
+    schedule = policy.schedules[clause.payment]
+    conditions = {**clause.conditions, **policy.general_conditions}
+    specs: dict[str, InputSpec] = {**clause.inputs, "zone": ZONE_SPEC}
+    specs.update({name: _condition_spec(c) for name, c in conditions.items()})
+    specs.update(schedule.inputs)
+    return CompiledClause(
+        clause=clause,
+        policy=policy,
+        specs=specs,
+        conditions=conditions,
+        model=input_model("Inputs_" + clause_id.replace(":", "_").replace(".", "_"), specs),
+        parameters={name: p.value for name, p in clause.parameters.items()},
+        defaults={n: s.default for n, s in clause.inputs.items() if s.default is not None},
+        amount=expr.compile_expr(clause._amount) if clause._amount is not None else None,
+        requires=[expr.compile_expr(n, record=False) for n in clause._requires],
+        checks=[expr.compile_expr(n, record=False) for n in clause._checks],
+        waive={k: expr.compile_expr(n, record=False) for k, n in clause._waive.items()},
+        schedule=schedule,
+        stage_due=[
+            expr.compile_expr(expr.parse(s.due_when), record=False) if s.due_when else None
+            for s in schedule.stages
+        ],
+    )
+
+
+def all_clauses() -> list[tuple[Policy, Clause]]:
+    return [(p, c) for p in policies().values() for c in p.clauses]
+
+
+def find_clause(clause_id: object) -> tuple[Policy, Clause]:
+    if not isinstance(clause_id, str):
+        raise UnknownClauseError(repr(clause_id))
+    key = clause_id.strip()
+    for policy in policies().values():
+        for clause in policy.clauses:
+            if clause.id == key:
+                return policy, clause
+    raise UnknownClauseError(clause_id, closest(key, [c.id for _, c in all_clauses()]))
+
+
+# --- validity -----------------------------------------------------------------------------------
+
+
+def _as_date(on: object) -> tuple[date, date]:
+    """The first and last day ``on`` stands for: a date, a datetime, an ISO text or a year."""
+    if isinstance(on, datetime):
+        return on.date(), on.date()
+    if isinstance(on, date):
+        return on, on
+    if isinstance(on, (int, float)) and not isinstance(on, bool) and float(on).is_integer():
+        year = int(on)
+        return date(year, 1, 1), date(year, 12, 31)
+    if isinstance(on, str):
+        text = on.strip()
+        if text.isdigit() and len(text) == 4:
+            return _as_date(int(text))
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return day, day
+    raise ValueError(f"must be a date (YYYY-MM-DD) or a year, got {on!r} / 须为日期或年份")
+
+
+def validity(policy: Policy, on: object) -> tuple[str | None, list[str]]:
+    """(reason it is outside the window or None, notes on bounds the text leaves unknown)."""
+    first, last = _as_date(on)
+    window = policy.validity
+    notes = [str(n) for n in window.notes]
+    start = window.start or (date(window.start_year, 1, 1) if window.start_year else None)
+    if start and last < start:
+        return f"政策尚未施行 Policy not yet in force on {on} (from {window.start or window.start_year})", notes
+    if window.end and first > window.end:
+        return f"政策已到期 Policy expired on {window.end}, before {on}", notes
+    return None, notes
+
+
+# --- evaluate -----------------------------------------------------------------------------------
+
+
+def evaluate(clause_id: str, *, on: object = None, **inputs: object) -> Award:
+    """Evaluate one clause for the given inputs; ineligible is a result, bad input an ``InputError``."""
+    try:
+        cc = compiled(clause_id.strip() if isinstance(clause_id, str) else clause_id)
+    except UnknownClauseError:
+        raise
+    clause, policy = cc.clause, cc.policy
+    if cc.amount is None:
+        raise InputError(clause.id, "clause", "is a non-monetary article: it grants no amount / 非资金支持条款")
+    for name in inputs:
+        if name not in cc.specs:
+            hint = closest(name, list(cc.specs))
+            raise InputError(clause.id, name, "unknown input" + (f"; did you mean {hint!r}?" if hint else ""))
+    given = validate_inputs(clause.id, cc.model, inputs)
+    values = {**cc.defaults, **given}
+    env = {**cc.parameters, **values}
+    ctx = expr.Context(env)
+    cite = f" 〔{clause.article}〕"
+    notes = [str(n) for n in clause.notes]
+    reasons: list[str] = []
+
+    for check, fn in zip(clause.checks, cc.checks):
+        try:
+            ok = fn(ctx)
+        except expr.MissingName:
+            continue
+        if not ok:
+            raise InputError(clause.id, check.field, str(check.message))
+
+    try:
+        raw = cc.amount(ctx)
+    except expr.MissingName as missing:
+        raise InputError(clause.id, missing.name, "required for this claim, and empty / 必填") from None
+    except (DecimalException, ZeroDivisionError) as exc:
+        raise InputError(clause.id, "inputs", f"cannot be computed ({type(exc).__name__})") from None
+    if raw < 0:
+        raise InputError(clause.id, "amount", f"the expression gave a negative amount {fmt(raw)}")
+
+    if on is not None:
+        try:
+            outside, window_notes = validity(policy, on)
+        except ValueError as exc:
+            raise InputError(clause.id, "on", str(exc)) from None
+        if outside:
+            reasons.append(outside)
+        notes.extend(window_notes)
+
+    allowed_zones = clause.zones or policy.zones
+    zone = values.get("zone")
+    if zone is None:
+        notes.append(f"假定所在区域符合 Zone assumed to be one of: {', '.join(allowed_zones)}")
+    elif zone not in allowed_zones:
+        reasons.append(f"区域不符 Zone {zone} is not one of {', '.join(allowed_zones)}")
+
+    for name, condition in cc.conditions.items():
+        waiver = cc.waive.get(name)
+        if waiver is not None and _true(waiver, ctx):
+            notes.append(f"豁免 Waived: {condition.label} ({clause.waive[name]})")
+            continue
+        answer = values.get(name)
+        if answer is None:
+            notes.append(f"假定满足 Assumed: {condition.label} 〔{condition.cites}〕")
+        elif not answer:
+            reasons.append(f"条件不满足 Not met: {condition.label} 〔{condition.cites}〕")
+
+    for rule, fn in zip(clause.requires, cc.requires):
+        try:
+            ok = fn(ctx)
+        except expr.MissingName as missing:
+            spec = clause.inputs.get(missing.name)
+            if spec is None or not spec.fact:
+                raise InputError(clause.id, missing.name, "required for this claim, and empty / 必填") from None
+            notes.append(f"假定满足 Assumed ({missing.name} not given): {rule.reason} 〔{rule.cites}〕")
+            continue
+        except (DecimalException, ZeroDivisionError) as exc:
+            raise InputError(clause.id, "inputs", f"cannot be computed ({type(exc).__name__})") from None
+        if not ok:
+            reasons.append(f"不符合 Not met: {rule.reason} 〔{rule.cites}〕")
+
+    eligible = not reasons
+    amount = round_yuan(raw) if eligible else Decimal("0.00")
+    binding = expr.deciding_name(clause._amount, ctx.chosen, cc.parameters.__contains__)
+    parameter = clause.parameters.get(binding) if binding else None
+
+    shown = "; ".join(f"{k} = {fmt(v)}" for k, v in values.items())
+    trace = [f"{clause.id} {clause.title}{cite}", f"输入 Inputs: {shown or '—'}"]
+    trace.extend(step + cite for step in ctx.steps)
+    trace.append(f"计算 Formula: {clause._amount.text} = {fmt(raw)}{cite}")
+    if parameter is not None:
+        trace.append(f"决定金额 Binding: {binding} = {fmt(parameter.value)} ({parameter.kind}) — {parameter.cites}{cite}")
+    kind = "最高 ceiling (不超过: the office may grant less)" if clause.ceiling else "定额 the amount itself"
+    if eligible:
+        trace.append(f"金额 Amount: {fmt(amount)} 元 yuan, {kind}{cite}")
+    else:
+        trace.append(f"不符合条件 Not eligible: {'; '.join(reasons)} → 0 元")
+
+    return Award(
+        clause=clause.id,
+        policy=policy.id,
+        article=clause.article,
+        title=clause.title,
+        amount=amount,
+        eligible=eligible,
+        reasons=tuple(reasons),
+        binding=binding,
+        binding_kind=parameter.kind if parameter else None,
+        ceiling=clause.ceiling,
+        trace=tuple(trace),
+        payments=_payments(cc, amount, values) if eligible else (),
+        notes=tuple(notes),
+        inputs=values,
+    )
+
+
+def _true(fn: expr.Compiled, ctx: expr.Context) -> bool:
+    try:
+        return bool(fn(ctx))
+    except expr.MissingName:
+        return False
+
+
+def _payments(cc: CompiledClause, amount: Decimal, values: dict[str, object]) -> tuple[Payment, ...]:
+    ctx = expr.Context(values)
+    stages = cc.schedule.stages
+    out, paid = [], Decimal(0)
+    for index, (stage, due) in enumerate(zip(stages, cc.stage_due)):
+        share_amount = amount - paid if index == len(stages) - 1 else round_yuan(amount * stage.share)
+        paid += share_amount
+        status = "due" if due is None or _true(due, ctx) else "pending"
+        out.append(Payment(stage=stage.label, share=stage.share, amount=share_amount, status=status))
+    return tuple(out)

@@ -1,0 +1,123 @@
+"""Turning raw input values (Python, Excel, CLI text, pandas) into the core's exact values.
+
+Each clause gets one pydantic model of its inputs (``input_model``), built from the same
+``InputSpec`` definitions the engine evaluates; the reviewer validates submissions with it too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from decimal import Decimal
+from typing import Annotated, Any, Callable
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
+
+from .errors import InputError
+from .numbers import fmt, to_decimal
+from .schema import InputSpec
+
+TRUE_WORDS = {"true", "yes", "y", "1", "是", "有", "对", "√", "t"}
+FALSE_WORDS = {"false", "no", "n", "0", "否", "无", "不是", "×", "f"}
+
+
+def is_blank(value: object) -> bool:
+    """Empty cell, empty text, or a pandas/NumPy missing value."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, float):
+        return value != value  # NaN from pandas means "no value"; from Excel a NaN never arrives
+    return type(value).__name__ in ("NaTType", "NAType")
+
+
+def to_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, Decimal)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise ValueError(f"must be yes or no (true/false, 是/否), got {value!r} / 须为是或否")
+
+
+def choice_text(value: object) -> str:
+    """A choice typed as a number (1 or 1.0 from a cell) becomes its text "1"."""
+    if isinstance(value, bool):
+        raise ValueError("must be one of the listed values, not a yes/no value")
+    if isinstance(value, (int, float, Decimal)):
+        number = to_decimal(value)
+        return fmt(number).replace(",", "") if number == number.to_integral_value() else str(number)
+    if isinstance(value, str):
+        return value.strip()
+    raise ValueError(f"must be one of the listed values, got {type(value).__name__}")
+
+
+def coercer(spec: InputSpec) -> Callable[[object], object]:
+    """A function that turns one raw value into the spec's type, or raises ValueError with the rule."""
+    if spec.type == "bool":
+        return to_bool
+    if spec.type == "choice":
+        lookup: dict[str, str] = {}
+        for value, label in spec.values.items():
+            for key in (value, label.zh, label.en):
+                lookup[key.casefold()] = value
+        allowed = ", ".join(f"{v} ({label.zh})" for v, label in spec.values.items())
+
+        def to_choice(raw: object) -> str:
+            text = choice_text(raw)
+            try:
+                return lookup[text.casefold()]
+            except KeyError:
+                raise ValueError(f"must be one of {allowed}; got {text!r} / 须为所列选项之一") from None
+
+        return to_choice
+    lower, upper = spec.lower, spec.upper
+    low_open, high_open, whole = spec.min_exclusive, spec.max_exclusive, spec.type == "integer"
+
+    def to_number(raw: object) -> Decimal:
+        number = to_decimal(raw)
+        if whole and number != number.to_integral_value():
+            raise ValueError(f"must be a whole number, got {fmt(number)} / 须为整数")
+        if lower is not None and (number <= lower if low_open else number < lower):
+            sign = ">" if low_open else "≥"
+            raise ValueError(f"must be {sign} {fmt(lower)}, got {fmt(number)} / 须{sign}{fmt(lower)}")
+        if upper is not None and (number >= upper if high_open else number > upper):
+            sign = "<" if high_open else "≤"
+            raise ValueError(f"must be {sign} {fmt(upper)}, got {fmt(number)} / 须{sign}{fmt(upper)}")
+        return number
+
+    return to_number
+
+
+def _field_validator(convert: Callable[[object], object]) -> BeforeValidator:
+    return BeforeValidator(lambda raw: None if is_blank(raw) else convert(raw))
+
+
+def input_model(name: str, specs: dict[str, InputSpec]) -> type[BaseModel]:
+    """The pydantic model of a clause's inputs: every field optional (blank means absent), each coerced."""
+    fields: dict[str, Any] = {
+        field: (Annotated[Any, _field_validator(coercer(spec))], None) for field, spec in specs.items()
+    }
+    return create_model(name, __config__=ConfigDict(extra="forbid", frozen=True), **fields)
+
+
+def validate_inputs(clause_id: str, model: type[BaseModel], raw: dict[str, object]) -> dict[str, object]:
+    """Coerce ``raw`` with ``model``; the values that are not blank, or InputError naming field and rule."""
+    try:
+        validated = model.__pydantic_validator__.validate_python(raw)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in error["loc"]) or "?"
+        message = error["msg"].removeprefix("Value error, ")
+        raise InputError(clause_id, field, message) from None
+    return {k: v for k, v in validated.__dict__.items() if v is not None}
+
+
+def closest(name: str, candidates: list[str]) -> str | None:
+    found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
+    return found[0] if found else None
