@@ -16,7 +16,7 @@ from .errors import InputError, UnknownClauseError
 from .inputs import closest, input_model, validate_inputs
 from .numbers import fmt, round_yuan
 from .registry import policies
-from .schema import ZONES, Clause, Condition, InputSpec, Label, Policy, Schedule
+from .schema import ZONES, Check, Clause, Condition, InputSpec, Label, Policy, Rule, Schedule
 
 ZONE_SPEC = InputSpec(
     type="choice",
@@ -31,7 +31,7 @@ def _condition_spec(condition: Condition) -> InputSpec:
 
 @dataclass
 class CompiledClause:
-    """A clause made ready to evaluate: expressions compiled, its input model built."""
+    """A clause made ready to evaluate: expressions compiled, its input model built, its fixed texts made."""
 
     clause: Clause
     policy: Policy
@@ -40,10 +40,20 @@ class CompiledClause:
     model: type[BaseModel]
     parameters: dict[str, Decimal]
     defaults: dict[str, object]
+    amount_node: expr.Node | None
     amount: expr.Compiled | None
-    requires: list[expr.Compiled]
-    checks: list[expr.Compiled]
-    waive: dict[str, expr.Compiled]
+    requires: list[tuple[Rule, expr.Compiled, str, str]]  # rule, test, note when assumed, reason when not met
+    checks: list[tuple[Check, expr.Compiled]]
+    waive: dict[str, tuple[expr.Compiled, str]]
+    condition_texts: dict[str, tuple[str, str]]  # name -> (note when assumed, reason when false)
+    zone_note: str
+    allowed_zones: tuple[str, ...]
+    cite: str
+    head: str
+    formula: str
+    binding_lines: dict[str, str]
+    amount_kind: str
+    notes: tuple[str, ...]
     schedule: Schedule
     stage_due: list[expr.Compiled | None]
 
@@ -63,8 +73,9 @@ def _show_name(clause: Clause) -> Callable[[str], str]:
 @lru_cache(maxsize=None)
 def compiled(clause_id: str) -> CompiledClause:
     policy, clause = find_clause(clause_id)
+    amount_node, requires, checks, waive = clause._amount, clause._requires, clause._checks, clause._waive
     show = _show_name(clause)
-    for node in [clause._amount, *clause._requires, *clause._checks, *clause._waive.values()]:
+    for node in [amount_node, *requires, *checks, *waive.values()]:
         if node is not None:
             expr.annotate(node, show)
     schedule = policy.schedules[clause.payment]
@@ -72,6 +83,8 @@ def compiled(clause_id: str) -> CompiledClause:
     specs: dict[str, InputSpec] = {**clause.inputs, "zone": ZONE_SPEC}
     specs.update({name: _condition_spec(c) for name, c in conditions.items()})
     specs.update(schedule.inputs)
+    cite = f" 〔{clause.article}〕"
+    zones = tuple(clause.zones or policy.zones)
     return CompiledClause(
         clause=clause,
         policy=policy,
@@ -80,10 +93,37 @@ def compiled(clause_id: str) -> CompiledClause:
         model=input_model("Inputs_" + clause_id.replace(":", "_").replace(".", "_"), specs),
         parameters={name: p.value for name, p in clause.parameters.items()},
         defaults={n: s.default for n, s in clause.inputs.items() if s.default is not None},
-        amount=expr.compile_expr(clause._amount) if clause._amount is not None else None,
-        requires=[expr.compile_expr(n, record=False) for n in clause._requires],
-        checks=[expr.compile_expr(n, record=False) for n in clause._checks],
-        waive={k: expr.compile_expr(n, record=False) for k, n in clause._waive.items()},
+        amount_node=amount_node,
+        amount=expr.compile_expr(amount_node) if amount_node is not None else None,
+        requires=[
+            (
+                rule,
+                expr.compile_expr(node, record=False),
+                f"假定满足 Assumed: {rule.reason} 〔{rule.cites}〕",
+                f"不符合 Not met: {rule.reason} 〔{rule.cites}〕",
+            )
+            for rule, node in zip(clause.requires, requires)
+        ],
+        checks=[(check, expr.compile_expr(n, record=False)) for check, n in zip(clause.checks, checks)],
+        waive={
+            k: (expr.compile_expr(n, record=False), f"豁免 Waived: {conditions[k].label} (when {clause.waive[k]})")
+            for k, n in waive.items()
+        },
+        condition_texts={
+            name: (f"假定满足 Assumed: {c.label} 〔{c.cites}〕", f"条件不满足 Not met: {c.label} 〔{c.cites}〕")
+            for name, c in conditions.items()
+        },
+        zone_note=f"假定所在区域符合 Zone assumed to be one of: {', '.join(zones)}",
+        allowed_zones=zones,
+        cite=cite,
+        head=f"{clause.id} {clause.title}{cite}",
+        formula=f"计算 Formula: {amount_node.text} = " if amount_node is not None else "",
+        binding_lines={
+            name: f"决定金额 Binding: {name} = {fmt(p.value)} ({p.kind}) — {p.cites}{cite}"
+            for name, p in clause.parameters.items()
+        },
+        amount_kind="最高 ceiling (不超过: the office may grant less)" if clause.ceiling else "定额 the amount itself",
+        notes=tuple(str(n) for n in clause.notes),
         schedule=schedule,
         stage_due=[
             expr.compile_expr(expr.parse(s.due_when), record=False) if s.due_when else None
@@ -150,11 +190,8 @@ def validity(policy: Policy, on: object) -> tuple[str | None, list[str]]:
 
 def evaluate(clause_id: str, *, on: object = None, **inputs: object) -> Award:
     """Evaluate one clause for the given inputs; ineligible is a result, bad input an ``InputError``."""
-    try:
-        cc = compiled(clause_id.strip() if isinstance(clause_id, str) else clause_id)
-    except UnknownClauseError:
-        raise
-    clause, policy = cc.clause, cc.policy
+    cc = compiled(clause_id.strip() if isinstance(clause_id, str) else clause_id)
+    clause, policy, cite = cc.clause, cc.policy, cc.cite
     if cc.amount is None:
         raise InputError(clause.id, "clause", "is a non-monetary article: it grants no amount / 非资金支持条款")
     for name in inputs:
@@ -163,13 +200,11 @@ def evaluate(clause_id: str, *, on: object = None, **inputs: object) -> Award:
             raise InputError(clause.id, name, "unknown input" + (f"; did you mean {hint!r}?" if hint else ""))
     given = validate_inputs(clause.id, cc.model, inputs)
     values = {**cc.defaults, **given}
-    env = {**cc.parameters, **values}
-    ctx = expr.Context(env)
-    cite = f" 〔{clause.article}〕"
-    notes = [str(n) for n in clause.notes]
+    ctx = expr.Context({**cc.parameters, **values})
+    notes = list(cc.notes)
     reasons: list[str] = []
 
-    for check, fn in zip(clause.checks, cc.checks):
+    for check, fn in cc.checks:
         try:
             ok = fn(ctx)
         except expr.MissingName:
@@ -195,52 +230,49 @@ def evaluate(clause_id: str, *, on: object = None, **inputs: object) -> Award:
             reasons.append(outside)
         notes.extend(window_notes)
 
-    allowed_zones = clause.zones or policy.zones
     zone = values.get("zone")
     if zone is None:
-        notes.append(f"假定所在区域符合 Zone assumed to be one of: {', '.join(allowed_zones)}")
-    elif zone not in allowed_zones:
-        reasons.append(f"区域不符 Zone {zone} is not one of {', '.join(allowed_zones)}")
+        notes.append(cc.zone_note)
+    elif zone not in cc.allowed_zones:
+        reasons.append(f"区域不符 Zone {zone} is not one of {', '.join(cc.allowed_zones)}")
 
-    for name, condition in cc.conditions.items():
+    for name, (assumed, not_met) in cc.condition_texts.items():
         waiver = cc.waive.get(name)
-        if waiver is not None and _true(waiver, ctx):
-            notes.append(f"豁免 Waived: {condition.label} ({clause.waive[name]})")
+        if waiver is not None and _true(waiver[0], ctx):
+            notes.append(waiver[1])
             continue
         answer = values.get(name)
         if answer is None:
-            notes.append(f"假定满足 Assumed: {condition.label} 〔{condition.cites}〕")
+            notes.append(assumed)
         elif not answer:
-            reasons.append(f"条件不满足 Not met: {condition.label} 〔{condition.cites}〕")
+            reasons.append(not_met)
 
-    for rule, fn in zip(clause.requires, cc.requires):
+    for rule, fn, assumed, not_met in cc.requires:
         try:
             ok = fn(ctx)
         except expr.MissingName as missing:
             spec = clause.inputs.get(missing.name)
             if spec is None or not spec.fact:
                 raise InputError(clause.id, missing.name, "required for this claim, and empty / 必填") from None
-            notes.append(f"假定满足 Assumed ({missing.name} not given): {rule.reason} 〔{rule.cites}〕")
+            notes.append(assumed)
             continue
         except (DecimalException, ZeroDivisionError) as exc:
             raise InputError(clause.id, "inputs", f"cannot be computed ({type(exc).__name__})") from None
         if not ok:
-            reasons.append(f"不符合 Not met: {rule.reason} 〔{rule.cites}〕")
+            reasons.append(not_met)
 
     eligible = not reasons
     amount = round_yuan(raw) if eligible else Decimal("0.00")
-    binding = expr.deciding_name(clause._amount, ctx.chosen, cc.parameters.__contains__)
-    parameter = clause.parameters.get(binding) if binding else None
+    binding = expr.deciding_name(cc.amount_node, ctx.chosen, cc.parameters.__contains__)
 
     shown = "; ".join(f"{k} = {fmt(v)}" for k, v in values.items())
-    trace = [f"{clause.id} {clause.title}{cite}", f"输入 Inputs: {shown or '—'}"]
+    trace = [cc.head, f"输入 Inputs: {shown or '—'}"]
     trace.extend(step + cite for step in ctx.steps)
-    trace.append(f"计算 Formula: {clause._amount.text} = {fmt(raw)}{cite}")
-    if parameter is not None:
-        trace.append(f"决定金额 Binding: {binding} = {fmt(parameter.value)} ({parameter.kind}) — {parameter.cites}{cite}")
-    kind = "最高 ceiling (不超过: the office may grant less)" if clause.ceiling else "定额 the amount itself"
+    trace.append(cc.formula + fmt(raw) + cite)
+    if binding is not None:
+        trace.append(cc.binding_lines[binding])
     if eligible:
-        trace.append(f"金额 Amount: {fmt(amount)} 元 yuan, {kind}{cite}")
+        trace.append(f"金额 Amount: {fmt(amount)} 元 yuan, {cc.amount_kind}{cite}")
     else:
         trace.append(f"不符合条件 Not eligible: {'; '.join(reasons)} → 0 元")
 
@@ -253,7 +285,7 @@ def evaluate(clause_id: str, *, on: object = None, **inputs: object) -> Award:
         eligible=eligible,
         reasons=tuple(reasons),
         binding=binding,
-        binding_kind=parameter.kind if parameter else None,
+        binding_kind=clause.parameters[binding].kind if binding else None,
         ceiling=clause.ceiling,
         trace=tuple(trace),
         payments=_payments(cc, amount, values) if eligible else (),

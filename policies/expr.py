@@ -137,7 +137,7 @@ def annotate(node: Node, show_name: Callable[[str], str]) -> None:
     elif k == "call":
         node.text = f"{node.value}({', '.join(a)})"
     elif k == "if":
-        node.text = f"{a[1]} if {a[0]} else {a[2]}"
+        node.text = f"({a[1]} if {a[0]} else {a[2]})"
 
 
 # --- evaluation ---------------------------------------------------------------------------------

@@ -44,9 +44,8 @@ def round_yuan(amount: Decimal) -> Decimal:
 def fmt(value: object) -> str:
     """A number as people read it: thousands separators, no exponent, no trailing zeros."""
     if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return f"{value.quantize(Decimal(1)):,}"
-        return f"{value.normalize():,f}"
+        text = f"{value:,f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
     if isinstance(value, bool):
         return "是 yes" if value else "否 no"
     return str(value)
