@@ -1,0 +1,91 @@
+"""The ``green-award`` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from policies import GreenAwardError, catalog, evaluate
+
+app = typer.Typer(
+    help="green-award: subsidies of three Beijing green and low-carbon policies / 北京绿色低碳政策奖励计算",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    errors.print(f"[red]error 错误:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def clauses(policy: Optional[str] = typer.Option(None, "--policy", "-p", help="beijing, tongzhou or etown")) -> None:
+    """List the clauses of the catalog / 列出政策条款."""
+    try:
+        rows = catalog(policy)
+    except GreenAwardError as exc:
+        fail(str(exc))
+    table = Table(title="条款 Clauses", show_lines=False)
+    for column in ("id", "article 条款", "title 标题", "inputs 输入", "cap 上限"):
+        table.add_column(column)
+    for row in rows:
+        inputs = ", ".join(i["name"] for i in row["inputs"] if i["kind"] == "input")
+        cap = f"{row['max_amount']:,.0f}" if row["max_amount"] is not None else ("—" if row["monetary"] else "non-monetary")
+        table.add_row(row["id"], row["article"], f"{row['title_zh']}\n{row['title_en']}", inputs, cap)
+    console.print(table)
+
+
+@app.command()
+def calc(
+    clause: str = typer.Argument(..., help="clause id, e.g. etown:27"),
+    inputs: list[str] = typer.Argument(None, help="inputs as name=value, e.g. capacity_kw=100"),
+    on: Optional[str] = typer.Option(None, "--on", help="check the policy's validity on this date or year"),
+    as_json: bool = typer.Option(False, "--json", help="print the award as JSON"),
+) -> None:
+    """Compute one clause's award with its trace / 计算单项条款奖励."""
+    values: dict[str, str] = {}
+    for item in inputs or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            fail(f"input {item!r} is not name=value / 输入须为 名称=值")
+        values[name.strip()] = value
+    try:
+        award = evaluate(clause, on=on, **values)
+    except GreenAwardError as exc:
+        fail(str(exc))
+    if as_json:
+        console.print_json(json.dumps(award.to_dict(), ensure_ascii=False))
+        return
+    for step in award.trace:
+        console.print(step, highlight=False)
+    for payment in award.payments:
+        console.print(f"支付 Payment: {payment.stage}: {payment.amount:,} 元 ({payment.status})", highlight=False)
+    for note in award.notes:
+        console.print(f"[dim]注 Note: {note}[/dim]", highlight=False)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("green-award-demo"), "--out", "-o", help="folder for the results"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace files from an earlier run"),
+) -> None:
+    """Run the main job on the bundled sample portfolio / 用示例项目组合演示."""
+    from .demo import run_demo
+
+    try:
+        code = run_demo(out, overwrite=overwrite, console=console)
+    except (GreenAwardError, FileExistsError) as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    app()
