@@ -266,7 +266,7 @@ def evaluate(clause_id: str, *, on: object = None, **inputs: object) -> Award:
     binding = expr.deciding_name(cc.amount_node, ctx.chosen, cc.parameters.__contains__)
 
     shown = "; ".join(f"{k} = {fmt(v)}" for k, v in values.items())
-    trace = [cc.head, f"输入 Inputs: {shown or '—'}"]
+    trace = [cc.head, f"输入 Inputs: {shown or '—'}{cite}"]
     trace.extend(step + cite for step in ctx.steps)
     trace.append(cc.formula + fmt(raw) + cite)
     if binding is not None:
@@ -274,7 +274,7 @@ def evaluate(clause_id: str, *, on: object = None, **inputs: object) -> Award:
     if eligible:
         trace.append(f"金额 Amount: {fmt(amount)} 元 yuan, {cc.amount_kind}{cite}")
     else:
-        trace.append(f"不符合条件 Not eligible: {'; '.join(reasons)} → 0 元")
+        trace.append(f"不符合条件 Not eligible: {'; '.join(reasons)} → 0 元{cite}")
 
     return Award(
         clause=clause.id,

@@ -21,13 +21,15 @@ FALSE_WORDS = {"false", "no", "n", "0", "否", "无", "不是", "×", "f"}
 
 
 def is_blank(value: object) -> bool:
-    """Empty cell, empty text, or a pandas/NumPy missing value."""
+    """Empty cell, empty text, or pandas' explicit missing markers (pd.NA, NaT).
+
+    A float NaN is not blank: it is a bad number (readers of tables turn their empty cells into
+    None or "" before they call the core, so a NaN that arrives here is an error worth naming).
+    """
     if value is None:
         return True
     if isinstance(value, str):
         return not value.strip()
-    if isinstance(value, float):
-        return value != value  # NaN from pandas means "no value"; from Excel a NaN never arrives
     return type(value).__name__ in ("NaTType", "NAType")
 
 

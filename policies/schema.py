@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, field_validator, model_validator
 
 from . import expr
 
@@ -49,7 +49,7 @@ class InputSpec(Strict):
     min_exclusive: bool = False
     max_exclusive: bool = False
     values: dict[str, Label] | None = None
-    default: str | bool | Decimal | None = None
+    default: StrictBool | Decimal | str | None = None
     fact: bool = Field(False, description="a threshold fact: checked when given, assumed (and noted) when absent")
     help: Label | None = None
 

@@ -1,0 +1,79 @@
+"""Cost of one ``evaluate`` call as a ratio to a hand-written formula for the same clause.
+
+The hand-written function converts the same inputs to Decimal, applies the clause's formula and
+rounds; ``evaluate`` also validates every input, checks conditions, zone and thresholds, and
+writes the trace. Both are timed in the same process, interleaved, and the median ratio printed
+(absolute times on a shared machine are noise; the ratio is the figure).
+
+    python benchmarks/bench_evaluate.py [--rounds 9] [--calls 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from decimal import ROUND_HALF_UP, Decimal
+
+from policies import evaluate
+
+CENT = Decimal("0.01")
+
+
+def hand_tongzhou_3(investment_yuan: float) -> Decimal:
+    investment = Decimal(repr(investment_yuan))
+    return min(Decimal("0.3") * investment, Decimal(2_000_000)).quantize(CENT, ROUND_HALF_UP)
+
+
+def hand_beijing_2_1(project_type: str, energy_saved_tce: float, investment_yuan: float, leader: bool) -> Decimal:
+    tce, investment = Decimal(repr(energy_saved_tce)), Decimal(repr(investment_yuan))
+    rate = Decimal("0.3") if leader else Decimal("0.25")
+    if project_type == "energy_saving":
+        amount = min(Decimal(1200) * tce, rate * investment, Decimal(30_000_000))
+    else:
+        amount = min(rate * investment, Decimal(30_000_000))
+    return amount.quantize(CENT, ROUND_HALF_UP)
+
+
+def hand_etown_27(capacity_kw: float, ownership: str, applicant: str) -> Decimal:
+    share = Decimal("0.5") if ownership == "third_party" else (Decimal(1) if ownership == "self" or applicant == "investor" else Decimal(0))
+    return (Decimal(800) * Decimal(repr(capacity_kw)) * share).quantize(CENT, ROUND_HALF_UP)
+
+
+CASES = [
+    ("tongzhou:3", {"investment_yuan": 5_000_000.0}, lambda: hand_tongzhou_3(5_000_000.0)),
+    (
+        "beijing:2.1",
+        {"project_type": "energy_saving", "energy_saved_tce": 1000.0, "investment_yuan": 10_000_000.0},
+        lambda: hand_beijing_2_1("energy_saving", 1000.0, 10_000_000.0, False),
+    ),
+    ("etown:27", {"capacity_kw": 100.0}, lambda: hand_etown_27(100.0, "self", "investor")),
+]
+
+
+def timed(call, calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        call()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--calls", type=int, default=3000)
+    args = parser.parse_args()
+    print(f"{'clause':<14}{'evaluate/hand (median)':>24}{'min':>8}{'max':>8}")
+    for clause, inputs, hand in CASES:
+        assert evaluate(clause, **inputs).amount == hand(), clause  # same figure before timing
+        ratios = []
+        for _ in range(args.rounds):
+            core = timed(lambda: evaluate(clause, **inputs), args.calls)
+            base = timed(hand, args.calls)
+            ratios.append(core / base)
+        print(f"{clause:<14}{statistics.median(ratios):>24.1f}{min(ratios):>8.1f}{max(ratios):>8.1f}")
+    print("target: at most 20x (issue 2), validation and trace included")
+
+
+if __name__ == "__main__":
+    main()

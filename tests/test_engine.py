@@ -1,0 +1,148 @@
+"""The engine's behaviour around the amount: readings of values, conditions, zones, validity, trace."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from policies import evaluate
+from policies.engine import all_clauses
+
+WORKED_EXAMPLES = [  # POLICY_CATALOG.md, "Worked examples"
+    ("etown:27", {"capacity_kw": 100, "ownership": "self"}, "80000"),
+    ("beijing:2.1", {"project_type": "energy_saving", "energy_saved_tce": 1000, "investment_yuan": 10_000_000}, "1200000"),
+    ("tongzhou:3", {"investment_yuan": 10_000_000}, "2000000"),
+    ("etown:19", {"fleet_size": 20, "nev_count": 19}, "300000"),
+]
+
+
+@pytest.mark.parametrize("clause, inputs, amount", WORKED_EXAMPLES)
+def test_worked_examples(clause: str, inputs: dict, amount: str) -> None:
+    award = evaluate(clause, **inputs)
+    assert award.eligible and award.amount == Decimal(amount)
+
+
+def test_every_catalog_clause_is_encoded() -> None:
+    expected = (
+        ["beijing:" + a for a in "1.1 1.2 2.1 2.2 2.3 2.4 2.5 3.1 3.2 4 5 6 7 8".split()]
+        + ["tongzhou:" + a for a in "1 2 3 4 5.1 5.2 5.3 5.4 6 7 8 9 10 11".split()]
+        + [f"etown:{n}" for n in range(1, 41) if n not in ()]
+    )
+    encoded = {c.id for _, c in all_clauses()}
+    assert set(expected) <= encoded, sorted(set(expected) - encoded)
+    monetary_etown = {c.id for _, c in all_clauses() if c.id.startswith("etown:") and c.monetary}
+    assert {f"etown:{n}" for n in (5, 6, 8, 30, 33)}.isdisjoint(monetary_etown)
+
+
+@pytest.mark.parametrize("ownership", ["self", "自有", "Self-owned", " SELF "])
+def test_choice_accepts_value_or_label_in_either_language(ownership: str) -> None:
+    assert evaluate("etown:27", capacity_kw=100.0, ownership=ownership).amount == 80000
+
+
+@pytest.mark.parametrize("word, expected", [("是", "1000000"), ("TRUE", "1000000"), (True, "1000000"), ("否", "500000"), ("false", "500000"), (False, "500000")])
+def test_yes_no_words(word: object, expected: str) -> None:
+    award = evaluate("etown:10", boiler_grade="A", investment_yuan=1_000_000.0, budget_unit=word)
+    assert award.amount == Decimal(expected)
+
+
+def test_choice_typed_as_a_number() -> None:
+    # 清洁生产审核 等级为一级 → 30万元; Excel sends the typed 1 as 1.0
+    assert evaluate("etown:16", audit_level=1.0).amount == 300000
+    assert evaluate("etown:16", audit_level="1").amount == 300000
+
+
+def test_float_taken_by_its_shortest_decimal_form() -> None:
+    # 面积合计超过0.8公顷: 0.8 typed in a cell is exactly 0.8, which is not above 0.8.
+    assert not evaluate("etown:40", area_ha=0.8, built=True).eligible
+    assert evaluate("etown:40", area_ha=0.81, built=True).amount == 200000
+    # 0.1 kW typed in a cell arrives as the float nearest 0.1 and is read as exactly 0.1
+    assert evaluate("etown:27", capacity_kw=0.1).amount == Decimal("80.00")
+    assert evaluate("etown:27", capacity_kw=0.1 + 0.2).amount == Decimal("240.00")  # 0.30000000000000004 kW
+
+
+def test_rounding_happens_once_half_up() -> None:
+    # 800 元/kW × 0.0000625 kW × 50% = 0.025 exactly, rounded half up once at the end
+    award = evaluate("etown:27", capacity_kw="0.0000625", ownership="third_party")
+    assert award.amount == Decimal("0.03")  # 800 × 0.0000625 × 0.5 = 0.025, half up
+
+
+def test_condition_false_makes_ineligible_and_absent_is_noted() -> None:
+    assumed = evaluate("beijing:2.2", investment_yuan=1_000_000)
+    assert assumed.eligible and any("Assumed" in n and "重污染" in n for n in assumed.notes)
+    refused = evaluate("beijing:2.2", investment_yuan=1_000_000, heavy_pollution_key_industry="否")
+    assert not refused.eligible and refused.amount == 0
+    assert any("重污染" in r for r in refused.reasons)
+    assert refused.payments == ()
+
+
+def test_zone_checked_when_given() -> None:
+    assert not evaluate("tongzhou:3", investment_yuan=1e6, zone="etown_core").eligible
+    assert evaluate("tongzhou:3", investment_yuan=1e6, zone="城市副中心（通州）").eligible
+    assert not evaluate("etown:10", boiler_grade="A", investment_yuan=1e6, zone="yizhuang_new_town").eligible
+    assert evaluate("etown:27", capacity_kw=10, zone="yizhuang_new_town").eligible
+    assert any("Zone assumed" in n for n in evaluate("tongzhou:3", investment_yuan=1e6).notes)
+
+
+def test_general_condition_of_etown() -> None:
+    award = evaluate("etown:27", capacity_kw=100, not_three_simultaneous=False)
+    assert not award.eligible and any("三同时" in r for r in award.reasons)
+
+
+def test_budget_unit_waives_the_government_funding_exclusion() -> None:
+    award = evaluate("etown:10", boiler_grade="B", investment_yuan=200000, budget_unit=True, no_government_funding=False)
+    assert award.eligible and award.amount == 200000
+    assert not evaluate("etown:10", boiler_grade="B", investment_yuan=200000, no_government_funding=False).eligible
+
+
+@pytest.mark.parametrize(
+    "clause, inputs, on, eligible",
+    [
+        ("beijing:2.2", {"investment_yuan": 1e6}, date(2023, 12, 31), False),
+        ("beijing:2.2", {"investment_yuan": 1e6}, "2024-03-01", True),
+        ("beijing:2.2", {"investment_yuan": 1e6}, 2027, True),
+        ("beijing:2.2", {"investment_yuan": 1e6}, "2028-01-01", False),
+        ("etown:27", {"capacity_kw": 1}, "2025-05-16", False),
+        ("etown:27", {"capacity_kw": 1}, "2025-05-17", True),
+        ("etown:27", {"capacity_kw": 1}, 2040, True),
+        ("tongzhou:3", {"investment_yuan": 1}, 2030, True),
+    ],
+)
+def test_validity_window(clause: str, inputs: dict, on: object, eligible: bool) -> None:
+    assert evaluate(clause, on=on, **inputs).eligible is eligible
+
+
+def test_unknown_bounds_are_open_with_a_note() -> None:
+    award = evaluate("tongzhou:3", on=2026, investment_yuan=1)
+    assert any("three years" in n for n in award.notes)
+
+
+def test_trace_cites_the_article_at_every_step() -> None:
+    award = evaluate("beijing:2.1", project_type="energy_saving", energy_saved_tce=1000, investment_yuan=10_000_000)
+    assert len(award.trace) >= 4
+    assert all("二(一)" in step for step in award.trace)
+    assert award.binding == "unit_price" and award.binding_kind == "unit_price"
+    assert any("1,200,000" in step for step in award.trace)
+
+
+def test_ineligible_trace_says_why() -> None:
+    award = evaluate("etown:19", fleet_size=9, nev_count=9)
+    assert not award.eligible and award.amount == 0
+    assert "Not eligible" in award.trace[-1]
+
+
+def test_payments_add_up_and_second_half_waits_for_90_percent() -> None:
+    award = evaluate("etown:11", investment_yuan=333333.33, total_incl_tax_yuan=400000, paid_incl_tax_yuan=359999.99)
+    first, second = award.payments
+    assert first.amount + second.amount == award.amount
+    assert (first.status, second.status) == ("due", "pending")
+    paid = evaluate("etown:11", investment_yuan=333333.33, total_incl_tax_yuan=400000, paid_incl_tax_yuan=360000)
+    assert [p.status for p in paid.payments] == ["due", "due"]
+
+
+def test_award_is_json_ready() -> None:
+    award = evaluate("etown:27", capacity_kw=100)
+    data = json.loads(json.dumps(award.to_dict(), ensure_ascii=False))
+    assert data["amount"] == "80000.00" and data["clause"] == "etown:27"

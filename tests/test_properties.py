@@ -1,0 +1,77 @@
+"""Properties over every monetary clause: amounts are never negative, never above the clause's
+largest amount, and never fall as the clause's base input grows with the others fixed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from policies import InputError, evaluate
+from policies.engine import all_clauses
+from policies.schema import Clause, InputSpec
+
+MONETARY = [c for _, c in all_clauses() if c.monetary]
+WITH_BASE = [c for c in MONETARY if c.base_input]
+
+
+def value_strategy(spec: InputSpec) -> st.SearchStrategy:
+    if spec.type == "bool":
+        return st.booleans()
+    if spec.type == "choice":
+        return st.sampled_from(sorted(spec.values))
+    low = spec.lower or Decimal(0)
+    if spec.type == "integer":
+        high = int(spec.upper) if spec.upper is not None else int(low) + 500
+        return st.integers(int(low), high)
+    high = spec.upper if spec.upper is not None else Decimal("1e10")
+    places = 6 if spec.type == "ratio" else 2
+    return st.decimals(min_value=low, max_value=high, places=places, allow_nan=False, allow_infinity=False)
+
+
+def inputs_strategy(clause: Clause) -> st.SearchStrategy:
+    return st.fixed_dictionaries({name: value_strategy(spec) for name, spec in clause.inputs.items()})
+
+
+def evaluated(clause: Clause, inputs: dict):
+    try:
+        return evaluate(clause.id, **inputs)
+    except InputError:
+        assume(False)  # a draw that breaks a cross-field rule or a strict bound is not a claim
+
+
+@pytest.mark.parametrize("clause", MONETARY, ids=lambda c: c.id)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(data=st.data())
+def test_amount_is_within_zero_and_the_clause_maximum(clause: Clause, data: st.DataObject) -> None:
+    award = evaluated(clause, data.draw(inputs_strategy(clause)))
+    assert award.amount >= 0
+    if clause.max_amount is not None:
+        assert award.amount <= clause.max_amount, award.trace
+    assert sum(p.amount for p in award.payments) == (award.amount if award.eligible else 0)
+
+
+@pytest.mark.parametrize("clause", WITH_BASE, ids=lambda c: c.id)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@given(data=st.data(), growth=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1e9"), places=2))
+def test_amount_never_falls_as_the_base_input_grows(clause: Clause, data: st.DataObject, growth: Decimal) -> None:
+    inputs = data.draw(inputs_strategy(clause))
+    spec = clause.inputs[clause.base_input]
+    if spec.type == "integer":
+        growth = growth.to_integral_value() or Decimal(1)
+    larger = {**inputs, clause.base_input: inputs[clause.base_input] + growth}
+    if spec.upper is not None:
+        assume(larger[clause.base_input] <= spec.upper)
+    smaller_award = evaluated(clause, inputs)
+    larger_award = evaluated(clause, larger)
+    assert larger_award.amount >= smaller_award.amount, (smaller_award.trace, larger_award.trace)
+
+
+def test_every_clause_with_an_amount_that_grows_declares_its_base_input() -> None:
+    flat = {c.id for c in MONETARY if not c.base_input}
+    for clause in MONETARY:
+        kinds = {p.kind for p in clause.parameters.values()}
+        if kinds & {"rate", "unit_price"}:
+            assert clause.id not in flat, f"{clause.id} has a rate or unit price but no base_input"
