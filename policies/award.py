@@ -19,7 +19,7 @@ class Payment:
         return {"stage": str(self.stage), "share": str(self.share), "amount": str(self.amount), "status": self.status}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Award:
     """What a clause gives for the inputs: the amount and why.
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from . import expr
 from .award import Award, Payment
 from .errors import InputError, UnknownClauseError
-from .inputs import closest, input_model, validate_inputs
+from .inputs import closest, coerce_inputs, coercer, input_model
 from .numbers import fmt, round_yuan
 from .registry import policies
 from .schema import ZONES, Check, Clause, Condition, InputSpec, Label, Policy, Rule, Schedule
@@ -37,7 +37,8 @@ class CompiledClause:
     policy: Policy
     specs: dict[str, InputSpec]  # every name the clause accepts
     conditions: dict[str, Condition]  # the clause's own and the policy's general conditions
-    model: type[BaseModel]
+    model: type[BaseModel]  # the pydantic model of these inputs (for reviewers and other callers)
+    coercers: dict[str, Callable[[object], object]]  # the same rules, called directly on the hot path
     parameters: dict[str, Decimal]
     defaults: dict[str, object]
     amount_node: expr.Node | None
@@ -46,6 +47,7 @@ class CompiledClause:
     checks: list[tuple[Check, expr.Compiled]]
     waive: dict[str, tuple[expr.Compiled, str]]
     condition_texts: dict[str, tuple[str, str]]  # name -> (note when assumed, reason when false)
+    all_assumed: tuple[str, ...]
     zone_note: str
     allowed_zones: tuple[str, ...]
     cite: str
@@ -91,6 +93,7 @@ def compiled(clause_id: str) -> CompiledClause:
         specs=specs,
         conditions=conditions,
         model=input_model("Inputs_" + clause_id.replace(":", "_").replace(".", "_"), specs),
+        coercers={name: coercer(spec) for name, spec in specs.items()},
         parameters={name: p.value for name, p in clause.parameters.items()},
         defaults={n: s.default for n, s in clause.inputs.items() if s.default is not None},
         amount_node=amount_node,
@@ -113,6 +116,7 @@ def compiled(clause_id: str) -> CompiledClause:
             name: (f"假定满足 Assumed: {c.label} 〔{c.cites}〕", f"条件不满足 Not met: {c.label} 〔{c.cites}〕")
             for name, c in conditions.items()
         },
+        all_assumed=tuple(f"假定满足 Assumed: {c.label} 〔{c.cites}〕" for c in conditions.values()),
         zone_note=f"假定所在区域符合 Zone assumed to be one of: {', '.join(zones)}",
         allowed_zones=zones,
         cite=cite,
@@ -198,7 +202,7 @@ def evaluate(clause_id: str, *, on: object = None, **inputs: object) -> Award:
         if name not in cc.specs:
             hint = closest(name, list(cc.specs))
             raise InputError(clause.id, name, "unknown input" + (f"; did you mean {hint!r}?" if hint else ""))
-    given = validate_inputs(clause.id, cc.model, inputs)
+    given = coerce_inputs(clause.id, cc.coercers, inputs)
     values = {**cc.defaults, **given}
     ctx = expr.Context({**cc.parameters, **values})
     notes = list(cc.notes)
@@ -236,16 +240,10 @@ def evaluate(clause_id: str, *, on: object = None, **inputs: object) -> Award:
     elif zone not in cc.allowed_zones:
         reasons.append(f"区域不符 Zone {zone} is not one of {', '.join(cc.allowed_zones)}")
 
-    for name, (assumed, not_met) in cc.condition_texts.items():
-        waiver = cc.waive.get(name)
-        if waiver is not None and _true(waiver[0], ctx):
-            notes.append(waiver[1])
-            continue
-        answer = values.get(name)
-        if answer is None:
-            notes.append(assumed)
-        elif not answer:
-            reasons.append(not_met)
+    if cc.waive or values.keys() & cc.condition_texts.keys():
+        _answered_conditions(cc, values, ctx, notes, reasons)
+    else:
+        notes.extend(cc.all_assumed)  # no condition answered: every one assumed
 
     for rule, fn, assumed, not_met in cc.requires:
         try:
@@ -294,6 +292,22 @@ def evaluate(clause_id: str, *, on: object = None, **inputs: object) -> Award:
     )
 
 
+def _answered_conditions(
+    cc: CompiledClause, values: dict[str, object], ctx: expr.Context, notes: list[str], reasons: list[str]
+) -> None:
+    """Each condition: waived, assumed (no answer), or not met (answered no)."""
+    for name, (assumed, not_met) in cc.condition_texts.items():
+        waiver = cc.waive.get(name)
+        if waiver is not None and _true(waiver[0], ctx):
+            notes.append(waiver[1])
+            continue
+        answer = values.get(name)
+        if answer is None:
+            notes.append(assumed)
+        elif not answer:
+            reasons.append(not_met)
+
+
 def _true(fn: expr.Compiled, ctx: expr.Context) -> bool:
     try:
         return bool(fn(ctx))
@@ -302,6 +316,8 @@ def _true(fn: expr.Compiled, ctx: expr.Context) -> bool:
 
 
 def _payments(cc: CompiledClause, amount: Decimal, values: dict[str, object]) -> tuple[Payment, ...]:
+    if len(cc.stage_due) == 1 and cc.stage_due[0] is None:
+        return (Payment(stage=cc.schedule.stages[0].label, share=Decimal(1), amount=amount, status="due"),)
     ctx = expr.Context(values)
     stages = cc.schedule.stages
     out, paid = [], Decimal(0)

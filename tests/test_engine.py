@@ -146,3 +146,18 @@ def test_award_is_json_ready() -> None:
     award = evaluate("etown:27", capacity_kw=100)
     data = json.loads(json.dumps(award.to_dict(), ensure_ascii=False))
     assert data["amount"] == "80000.00" and data["clause"] == "etown:27"
+
+
+def test_pydantic_input_model_reads_values_as_the_engine_does() -> None:
+    """The reviewer's pydantic model and the engine's fast path share one set of coercers."""
+    from policies.engine import compiled
+    from policies.inputs import coerce_inputs, validate_inputs
+
+    cc = compiled("etown:27")
+    raw = {"capacity_kw": 12.5, "ownership": "第三方投资", "applicant": "Site owner", "zone": None, "no_major_penalty": "是"}
+    assert validate_inputs(cc.id, cc.model, raw) == coerce_inputs(cc.id, cc.coercers, raw)
+    with pytest.raises(Exception) as by_model:
+        validate_inputs(cc.id, cc.model, {"capacity_kw": -1})
+    with pytest.raises(Exception) as by_engine:
+        coerce_inputs(cc.id, cc.coercers, {"capacity_kw": -1})
+    assert str(by_model.value) == str(by_engine.value)
