@@ -1,0 +1,660 @@
+"""A portfolio of claims: best clause per project per policy, caps per enterprise-year, payments.
+
+One row is one claim: an enterprise, a project, a clause and a year, with the clause's inputs in
+columns named as the inputs (see docs/portfolio.md). ``stack(table)`` evaluates every row with the
+policy core and then applies the cross-claim rules of the catalog's "Cross-policy stacking":
+
+1. the same project and clause twice in one enterprise-year is a duplicate: both rows invalid;
+2. a project claimed under two district policies (``tongzhou`` and ``etown``) is a conflict;
+3. within one policy a project gets its single best clause (Tongzhou 第十条, E-Town 七(二)3, Beijing
+   二(一)(二)(三)(五) by reading); a clause marked ``stacks`` (Beijing 1.2 and 8) is paid on top;
+   municipal (``beijing``) claims stack on the district ones;
+4. the policies' annual caps (``Policy.annual_caps``) are shared in proportion to the amounts, to
+   the cent by largest remainder, so the granted total equals the cap exactly whatever the row order;
+5. each granted amount is split into the clause's payment stages, each with its year.
+
+A bad row (unknown clause, bad input, missing identifier) is marked ``invalid`` with the reason and
+no amount; the other rows are still computed. Pure Python and pandas, no Excel.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Callable, Iterable, Sequence
+
+import pandas as pd
+
+from .engine import compiled, evaluate, find_clause
+from .errors import GreenAwardError
+from .inputs import is_blank
+from .numbers import round_yuan
+from .registry import policies
+from .schema import AnnualCap, Policy
+
+# --- the table ------------------------------------------------------------------------------------
+
+REQUIRED = ("enterprise", "project", "clause", "year")
+DETAILS = (
+    "uscc", "address", "contact", "phone", "project_name", "start_date", "completion_date",
+    "total_incl_tax_yuan", "paid_incl_tax_yuan",
+)
+IDENTIFIERS = ("enterprise", "uscc", "project", "clause", "phone")
+STATUSES = ("granted", "capped", "superseded", "conflict", "ineligible", "invalid")
+MUNICIPAL = frozenset({"beijing"})
+
+#: Where each policy says a project gets its best clause only.
+BEST_OF_CITES = {
+    "tongzhou": "第十条 同一项目、同一事项从优不重复",
+    "etown": "七(二)3 同一企业同一项目按照就高原则支持",
+    "beijing": "解读 reading: 二(一)(二)(三)(五)同一项目取其一",
+}
+CONFLICT_CITE = "解读 reading: 一个项目只适用一个区级政策 one project takes one district policy"
+
+Progress = Callable[[int, int], None]
+
+
+def stage_count() -> int:
+    return max(len(s.stages) for p in policies().values() for s in p.schedules.values())
+
+
+def added_columns() -> list[str]:
+    """The columns ``stack`` adds to the table, in order."""
+    columns = ["policy", "amount_yuan", "granted_yuan", "status", "note"]
+    for n in range(1, stage_count() + 1):
+        columns += [f"payment_{n}_year", f"payment_{n}_yuan", f"payment_{n}_status"]
+    return columns
+
+
+def accepted_names() -> dict[str, list[str]]:
+    """Every name some monetary clause accepts (inputs, conditions, zone, payment inputs) -> those clauses."""
+    names: dict[str, list[str]] = {}
+    for policy in policies().values():
+        for clause in policy.clauses:
+            if clause.monetary:
+                for name in compiled(clause.id).specs:
+                    names.setdefault(name, []).append(clause.id)
+    return names
+
+
+def monetary_clauses() -> list[str]:
+    return [c.id for p in policies().values() for c in p.clauses if c.monetary]
+
+
+# --- values ---------------------------------------------------------------------------------------
+
+
+def ident(value: object) -> str:
+    """An identifier as text: a number typed into a cell (1001.0) is its digits "1001", never a float."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return str(int(value))
+    text = str(value).strip()
+    if re.fullmatch(r"\d+\.0+", text):  # "1001.0": a number that went through a float on its way
+        text = text.split(".")[0]
+    return text
+
+
+def parse_year(value: object) -> int:
+    text = ident(value)
+    if not re.fullmatch(r"(19|20|21)\d\d", text):
+        raise ValueError(f"year must be a year such as 2025, got {text or 'nothing'!r} / 年度须为四位年份")
+    return int(text)
+
+
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def parse_date(value: object) -> date:
+    """A date from a cell: a date or datetime, ISO text (with or without time, - / or 年月日), or an Excel serial."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        number = float(value)
+        if number.is_integer() and 1900 <= number <= 2100:
+            raise ValueError(f"must be a date (YYYY-MM-DD), not a bare year {int(number)} / 须为日期")
+        if number.is_integer() and 1 <= number < 2958466:
+            return date.fromordinal(_EXCEL_EPOCH.toordinal() + int(number))
+        raise ValueError(f"must be a date (YYYY-MM-DD), got {value!r} / 须为日期")
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", text)
+    if match:
+        try:
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            pass
+    raise ValueError(f"must be a date (YYYY-MM-DD), got {text!r} / 须为日期")
+
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_problem(code: str) -> str | None:
+    """Why ``code`` is not a valid unified social credit code (GB 32100-2015), or None."""
+    if len(code) != 18:
+        return f"credit code {code!r} must have 18 characters, has {len(code)} / 统一社会信用代码须为18位"
+    bad = [ch for ch in code if ch not in _USCC_CHARS]
+    if bad:
+        return f"credit code {code!r}: {bad[0]!r} is not allowed (no I, O, S, V, Z) / 含非法字符"
+    total = sum(w * _USCC_CHARS.index(ch) for w, ch in zip(_USCC_WEIGHTS, code))
+    check = _USCC_CHARS[(31 - total % 31) % 31]
+    if code[17] != check:
+        return f"credit code {code!r}: check character should be {check!r} / 校验码错误"
+    return None
+
+
+def yuan(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+# --- evaluation -----------------------------------------------------------------------------------
+
+# One evaluation's outcome, small enough to come back from a worker process:
+# (amount or None when invalid, eligible, error, reasons, basis text, ((share, status), ...), assumed count)
+Outcome = tuple
+
+
+def _outcome(clause_id: str, year: int, inputs: dict) -> Outcome:
+    try:
+        award = evaluate(clause_id, on=year, **inputs)
+    except GreenAwardError as exc:
+        return (None, False, str(exc), (), "", (), 0)
+    cc = compiled(clause_id)
+    basis = cc.binding_lines[award.binding] if award.binding else f"〔{cc.clause.article}〕"
+    assumed = sum(1 for n in award.notes if n.startswith("假定"))
+    stages = tuple((p.share, p.status) for p in award.payments)
+    return (award.amount, award.eligible, None, award.reasons, basis, stages, assumed)
+
+
+def _evaluate_chunk(keys: Sequence[tuple]) -> list[Outcome]:
+    return [_outcome(clause_id, year, dict(items)) for clause_id, year, items in keys]
+
+
+#: Below this many distinct evaluations a process pool costs more than it saves.
+PARALLEL_MIN = 4000
+
+
+def evaluate_keys(
+    keys: list[tuple], *, executor: Executor | None = None, progress: Progress | None = None
+) -> list[Outcome]:
+    """Evaluate each (clause, year, inputs) key; in chunks over ``executor`` (a process pool when
+    the work is large enough and there is more than one core), else in this process."""
+    total = len(keys)
+    own = None
+    if executor is None and total >= PARALLEL_MIN and (os.cpu_count() or 1) > 1:
+        import multiprocessing
+
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+        own = executor = ProcessPoolExecutor(
+            max_workers=os.cpu_count(), mp_context=multiprocessing.get_context(method)
+        )
+    try:
+        if executor is None:
+            out: list[Outcome] = []
+            step = max(1, min(5000, total // 20 or 1))
+            for start in range(0, total, step):
+                out.extend(_evaluate_chunk(keys[start:start + step]))
+                if progress:
+                    progress(len(out), total)
+            return out
+        size = max(500, math.ceil(total / (8 * (os.cpu_count() or 1))))
+        chunks = [keys[i:i + size] for i in range(0, total, size)]
+        futures = [executor.submit(_evaluate_chunk, chunk) for chunk in chunks]
+        out = []
+        for future in futures:
+            out.extend(future.result())
+            if progress:
+                progress(len(out), total)
+        return out
+    finally:
+        if own is not None:
+            own.shutdown()
+
+
+# --- the result -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Portfolio:
+    """The claims with the added columns, one row per payment, and the summaries."""
+
+    claims: pd.DataFrame
+    payments: pd.DataFrame
+    by_enterprise_year: pd.DataFrame
+    by_policy: pd.DataFrame
+    by_payment_year: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def invalid(self) -> int:
+        return int((self.claims["status"] == "invalid").sum())
+
+    @property
+    def granted_total(self) -> Decimal:
+        return sum((g for g in self.claims["granted_yuan"] if g is not None), Decimal(0))
+
+
+@dataclass(slots=True)
+class _Row:
+    index: int
+    enterprise: str = ""
+    ekey: str = ""
+    uscc: str = ""
+    project: str = ""
+    clause: str = ""
+    policy: str = ""
+    year: int | None = None
+    start: date | None = None
+    completion: date | None = None
+    amount: Decimal | None = None
+    granted: Decimal | None = None
+    status: str = ""
+    notes: list[str] = field(default_factory=list)
+    stages: tuple = ()
+    stacks: bool = False
+    order: int = 0  # the clause's place in the catalog: breaks ties between equal amounts
+    capped: bool = False
+
+    def fail(self, reason: str) -> None:
+        self.status = "invalid"
+        self.amount = self.granted = None
+        self.notes = [reason]
+
+
+def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Headers stripped; a header that matches a known name but for case becomes that name."""
+    known = {n.casefold(): n for n in (*REQUIRED, *DETAILS, "zone", *accepted_names())}
+    renamed = {}
+    for column in frame.columns:
+        text = str(column).strip()
+        renamed[column] = known.get(text.casefold(), text)
+    frame = frame.rename(columns=renamed)
+    duplicated = frame.columns[frame.columns.duplicated()].tolist()
+    if duplicated:
+        raise GreenAwardError(f"the table has the column {duplicated[0]!r} twice / 列名重复")
+    return frame
+
+
+def check_columns(frame: pd.DataFrame) -> list[str]:
+    """Raise if a required column is missing; warnings for columns no clause reads."""
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise GreenAwardError(
+            f"the table needs the column(s) {', '.join(missing)} / 缺少必需列 (columns: enterprise, project, clause, year, …)"
+        )
+    known = {*REQUIRED, *DETAILS, "zone", *accepted_names(), *added_columns()}
+    return [
+        f"column {c!r} is not a name any clause reads; ignored / 未识别的列，已忽略"
+        for c in frame.columns
+        if c not in known and not str(c).startswith("Unnamed")
+    ]
+
+
+def stack(
+    table: pd.DataFrame | Iterable[dict],
+    *,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> Portfolio:
+    """Evaluate every claim and apply duplicates, conflicts, best-of, stacking, caps and payments."""
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(list(table))
+    frame = normalise_columns(frame)
+    warnings = check_columns(frame)
+    frame = frame.drop(columns=[c for c in added_columns() if c in frame.columns]).reset_index(drop=True)
+    n = len(frame)
+    columns = {c: frame[c].tolist() for c in frame.columns}
+    blank = [""] * n
+    col = lambda name: columns.get(name, blank)  # noqa: E731
+
+    rows = [_Row(i) for i in range(n)]
+    _identify(rows, col)
+    _duplicates(rows)
+
+    # evaluate each distinct (clause, year, inputs) once
+    catalog_order = {cid: k for k, cid in enumerate(c.id for p in policies().values() for c in p.clauses)}
+    accepted: dict[str, list[tuple[str, list]]] = {}
+    keys: dict[tuple, int] = {}
+    row_key: list[int] = [-1] * n
+    for row in rows:
+        if row.status:
+            continue
+        names = accepted.get(row.clause)
+        if names is None:
+            names = accepted[row.clause] = [(name, columns[name]) for name in compiled(row.clause).specs if name in columns]
+        items = []
+        for name, values in names:
+            value = values[row.index]
+            if value is None or value == "" or is_blank(value):
+                continue
+            items.append((name, value.strip() if isinstance(value, str) else value))
+        key = (row.clause, row.year, tuple(items))
+        slot = keys.get(key)
+        if slot is None:
+            slot = keys[key] = len(keys)
+        row_key[row.index] = slot
+    outcomes = evaluate_keys(list(keys), executor=executor, progress=progress)
+
+    for row in rows:
+        if row.status:
+            continue
+        amount, eligible, error, reasons, basis, stages, assumed = outcomes[row_key[row.index]]
+        if error is not None:
+            row.fail(error)
+            continue
+        row.amount = amount
+        row.order = catalog_order.get(row.clause, 0)
+        row.stacks = find_clause(row.clause)[1].stacks
+        if not eligible:
+            row.status, row.granted = "ineligible", Decimal("0.00")
+            row.notes = list(reasons)
+            continue
+        row.status, row.granted, row.stages = "granted", amount, stages
+        row.notes = [basis]
+        if assumed:
+            row.notes.append(f"{assumed} 项条件按假定满足 condition(s) assumed (green-award calc shows them)")
+
+    _conflicts_and_best(rows)
+    _caps(rows)
+    return _result(frame, rows, warnings)
+
+
+def _identify(rows: list[_Row], col: Callable[[str], list]) -> None:
+    """Identifiers, year and dates of each row; a row missing one is invalid."""
+    names, usccs, projects, clauses, years = col("enterprise"), col("uscc"), col("project"), col("clause"), col("year")
+    starts, completions = col("start_date"), col("completion_date")
+    known: dict[str, tuple[str, bool]] = {}
+    for policy in policies().values():
+        for clause in policy.clauses:
+            known[clause.id] = (policy.id, clause.monetary)
+    for row in rows:
+        i = row.index
+        row.enterprise, row.uscc, row.project = ident(names[i]), ident(usccs[i]).upper(), ident(projects[i])
+        row.clause = ident(clauses[i])
+        try:
+            if not row.enterprise and not row.uscc:
+                raise ValueError("enterprise: empty; give the name or the credit code (uscc) / 企业名称为空")
+            if row.uscc:
+                problem = uscc_problem(row.uscc)
+                if problem:
+                    raise ValueError(f"uscc: {problem}")
+            if not row.project:
+                raise ValueError("project: empty; give each project an identifier / 项目编号为空")
+            if not row.clause:
+                raise ValueError("clause: empty / 条款为空")
+            if row.clause not in known:
+                find_clause(row.clause)  # raises with a suggestion
+            row.policy, monetary = known[row.clause]
+            if not monetary:
+                raise ValueError(f"{row.clause}: a non-monetary article; it grants no amount / 非资金支持条款")
+            row.year = parse_year(years[i])
+            for name, values in (("start_date", starts), ("completion_date", completions)):
+                if not is_blank(values[i]):
+                    try:
+                        setattr(row, "start" if name == "start_date" else "completion", parse_date(values[i]))
+                    except ValueError as exc:
+                        raise ValueError(f"{name}: {exc}") from None
+            if row.start and row.completion and row.completion < row.start:
+                raise ValueError(f"completion_date {row.completion} is before start_date {row.start} / 完成日期早于开始日期")
+        except (ValueError, GreenAwardError) as exc:
+            row.fail(f"无效 Invalid: {exc}")
+    # an enterprise is its credit code where given; a name seen with exactly one code is that code
+    codes: dict[str, set[str]] = {}
+    for row in rows:
+        if row.uscc and row.enterprise:
+            codes.setdefault(row.enterprise, set()).add(row.uscc)
+    for row in rows:
+        if row.uscc:
+            row.ekey = row.uscc
+        else:
+            found = codes.get(row.enterprise, ())
+            row.ekey = next(iter(found)) if len(found) == 1 else row.enterprise
+
+
+def _duplicates(rows: list[_Row]) -> None:
+    seen: dict[tuple, list[_Row]] = {}
+    for row in rows:
+        if not row.status:
+            seen.setdefault((row.ekey, row.year, row.project, row.clause), []).append(row)
+    for group in seen.values():
+        if len(group) > 1:
+            where = ", ".join(str(r.index + 2) for r in group)
+            for row in group:
+                row.fail(
+                    f"无效 Invalid: duplicate claim: project {row.project} under {row.clause} in {row.year} "
+                    f"appears on rows {where} (header = row 1); keep one / 同一项目同一条款重复申报"
+                )
+
+
+def _conflicts_and_best(rows: list[_Row]) -> None:
+    projects: dict[tuple, list[_Row]] = {}
+    for row in rows:
+        if row.status == "granted":
+            projects.setdefault((row.ekey, row.year, row.project), []).append(row)
+    for group in projects.values():
+        district = sorted({r.policy for r in group if r.policy not in MUNICIPAL})
+        if len(district) > 1:
+            for row in group:
+                if row.policy in MUNICIPAL:
+                    continue
+                others = ", ".join(sorted(r.clause for r in group if r.policy != row.policy and r.policy not in MUNICIPAL))
+                row.status, row.granted = "conflict", Decimal("0.00")
+                row.notes = [
+                    f"冲突 Conflict: project {row.project} is also claimed under {others}; "
+                    f"choose one district policy ({' or '.join(district)}) and remove the other rows 〔{CONFLICT_CITE}〕"
+                ]
+        by_policy: dict[str, list[_Row]] = {}
+        for row in group:
+            if row.status == "granted" and not row.stacks:
+                by_policy.setdefault(row.policy, []).append(row)
+        for policy, rivals in by_policy.items():
+            if len(rivals) < 2:
+                continue
+            best = max(rivals, key=lambda r: (r.amount, -r.order))
+            for row in rivals:
+                if row is best:
+                    row.notes.append(f"best of {len(rivals)} clauses for this project 〔{BEST_OF_CITES.get(policy, '')}〕")
+                    continue
+                row.status, row.granted = "superseded", Decimal("0.00")
+                row.notes = [
+                    f"从优 Superseded by {best.clause} ({yuan(best.amount)} 元) for project {row.project}: "
+                    f"one project gets its best clause only 〔{BEST_OF_CITES.get(policy, '')}〕"
+                ]
+
+
+def _caps_of(policy: Policy) -> list[AnnualCap]:
+    # the narrower caps first (第六条 before 第十条), so the wider one sees what the narrower left
+    return sorted(policy.annual_caps, key=lambda c: (c.clauses == "all", c.id))
+
+
+def _caps(rows: list[_Row]) -> None:
+    groups: dict[tuple, list[_Row]] = {}
+    for row in rows:
+        if row.status == "granted" and row.granted > 0:
+            groups.setdefault((row.ekey, row.year, row.policy), []).append(row)
+    registry = policies()
+    for (_, year, policy_id), group in groups.items():
+        for cap in _caps_of(registry[policy_id]):
+            members = [r for r in group if r.granted > 0 and (cap.clauses == "all" or r.clause in cap.clauses)]
+            total = sum((r.granted for r in members), Decimal(0))
+            if total <= cap.cap:
+                continue
+            shares = split_cap(cap.cap, [((r.project, r.clause), r.granted) for r in members])
+            for row in members:
+                share = shares[(row.project, row.clause)]
+                if share < row.granted:
+                    row.notes.append(
+                        f"封顶 Capped: {cap.label.en} ({yuan(cap.cap)} 元 in {year}); {len(members)} claims of "
+                        f"{yuan(total)} 元 share it in proportion: {yuan(row.granted)} → {yuan(share)} 〔{cap.cites}〕"
+                    )
+                    row.granted = share
+                    row.capped = True
+    for row in rows:
+        if row.status == "granted" and row.capped:
+            row.status = "capped"
+
+
+def split_cap(cap: Decimal, amounts: Sequence[tuple[object, Decimal]]) -> dict[object, Decimal]:
+    """Share ``cap`` among claims in proportion to their amounts, to the cent by largest remainder.
+
+    The shares add up to the cap exactly when the amounts exceed it (else each keeps its amount);
+    ties go by key, so the split does not depend on the order of ``amounts``; a claim with a positive
+    amount never drops to zero while the cap has a cent for it (the cent comes from the largest share).
+    """
+    cents = {key: int(round_yuan(a) * 100) for key, a in amounts}
+    total = sum(cents.values())
+    limit = int(round_yuan(cap) * 100)
+    if total <= limit:
+        return {key: Decimal(c) / 100 for key, c in cents.items()}
+    share, rest = {}, {}
+    for key, c in cents.items():
+        share[key], rest[key] = divmod(limit * c, total)
+    left = limit - sum(share.values())
+    for key in sorted(cents, key=lambda k: (-rest[k], -cents[k], str(k)))[:left]:
+        share[key] += 1
+    for key in sorted((k for k in cents if cents[k] > 0 and share[k] == 0), key=lambda k: (-cents[k], str(k))):
+        donor = max(share, key=lambda k: (share[k], str(k)))
+        if share[donor] <= 1:
+            break
+        share[donor] -= 1
+        share[key] = 1
+    return {key: (Decimal(c) / 100).quantize(Decimal("0.01")) for key, c in share.items()}
+
+
+# --- payments and the output ----------------------------------------------------------------------
+
+
+def _payments(row: _Row) -> list[tuple[int, Decimal, str]]:
+    """(year, amount, due|pending) of each stage of a granted amount.
+
+    A two-stage payment's first stage falls in the start year and its last in the completion year;
+    a one-off payment (paid afterwards) in the completion year; without the date, the row's year.
+    A payment never falls before the row's year (it follows the claim).
+    """
+    if not row.stages or not row.granted:
+        return []
+    out, paid, count = [], Decimal(0), len(row.stages)
+    for index, (share, status) in enumerate(row.stages):
+        last = index == count - 1
+        amount = row.granted - paid if last else round_yuan(row.granted * share)
+        paid += amount
+        when = row.completion if last else row.start
+        year = max(row.year, when.year) if when else row.year
+        out.append((year, amount, status))
+    return out
+
+
+def _result(frame: pd.DataFrame, rows: list[_Row], warnings: list[str]) -> Portfolio:
+    stages = stage_count()
+    added: dict[str, list] = {c: [] for c in added_columns()}
+    payment_rows = []
+    for row in rows:
+        added["policy"].append(row.policy)
+        added["amount_yuan"].append(row.amount)
+        added["granted_yuan"].append(row.granted)
+        added["status"].append(row.status)
+        added["note"].append("; ".join(row.notes))
+        plan = _payments(row) if row.status in ("granted", "capped") else []
+        for n in range(1, stages + 1):
+            year, amount, status = plan[n - 1] if n <= len(plan) else (None, None, "")
+            added[f"payment_{n}_year"].append(year)
+            added[f"payment_{n}_yuan"].append(amount)
+            added[f"payment_{n}_status"].append(status)
+        for n, (year, amount, status) in enumerate(plan, 1):
+            payment_rows.append({
+                "enterprise": row.enterprise, "uscc": row.uscc, "project": row.project, "clause": row.clause,
+                "policy": row.policy, "claim_year": row.year, "stage": n, "payment_year": year,
+                "amount_yuan": amount, "status": status,
+            })
+    claims = frame.copy()
+    for name, values in added.items():
+        claims[name] = pd.Series(values, dtype=object, index=claims.index)
+    payments = pd.DataFrame(payment_rows, columns=[
+        "enterprise", "uscc", "project", "clause", "policy", "claim_year", "stage", "payment_year", "amount_yuan", "status",
+    ])
+    return Portfolio(
+        claims=claims,
+        payments=payments,
+        by_enterprise_year=_by_enterprise_year(rows),
+        by_policy=_by_policy(rows),
+        by_payment_year=_by_payment_year(payment_rows),
+        warnings=warnings,
+    )
+
+
+def _by_enterprise_year(rows: list[_Row]) -> pd.DataFrame:
+    groups: dict[tuple, dict] = {}
+    for row in rows:
+        if row.status == "invalid" and not row.ekey:
+            key = ("", None)
+        else:
+            key = (row.ekey, row.year)
+        g = groups.setdefault(key, {
+            "enterprise": set(), "uscc": row.uscc if row.ekey == row.uscc else "", "year": row.year,
+            "claims": 0, **{s: 0 for s in STATUSES}, "amount_yuan": Decimal(0), "granted_yuan": Decimal(0),
+        })
+        if row.enterprise:
+            g["enterprise"].add(row.enterprise)
+        g["claims"] += 1
+        g[row.status] += 1
+        if row.amount is not None:
+            g["amount_yuan"] += row.amount
+        if row.granted is not None:
+            g["granted_yuan"] += row.granted
+    out = []
+    for key in sorted(groups, key=lambda k: (k[0], k[1] or 0)):
+        g = groups[key]
+        g["enterprise"] = " / ".join(sorted(g["enterprise"]))
+        out.append(g)
+    return pd.DataFrame(out, columns=[
+        "enterprise", "uscc", "year", "claims", *STATUSES, "amount_yuan", "granted_yuan",
+    ])
+
+
+def _by_policy(rows: list[_Row]) -> pd.DataFrame:
+    groups: dict[tuple, dict] = {}
+    for row in rows:
+        if not row.policy or row.year is None:
+            continue
+        g = groups.setdefault((row.policy, row.year), {
+            "policy": row.policy, "year": row.year, "claims": 0, "granted_claims": 0,
+            "amount_yuan": Decimal(0), "granted_yuan": Decimal(0),
+        })
+        g["claims"] += 1
+        if row.status in ("granted", "capped") and row.granted:
+            g["granted_claims"] += 1
+        g["amount_yuan"] += row.amount or 0
+        g["granted_yuan"] += row.granted or 0
+    order = {p: k for k, p in enumerate(policies())}
+    keys = sorted(groups, key=lambda k: (order.get(k[0], 99), k[1]))
+    return pd.DataFrame([groups[k] for k in keys], columns=[
+        "policy", "year", "claims", "granted_claims", "amount_yuan", "granted_yuan",
+    ])
+
+
+def _by_payment_year(payment_rows: list[dict]) -> pd.DataFrame:
+    groups: dict[tuple, dict] = {}
+    for p in payment_rows:
+        g = groups.setdefault((p["payment_year"], p["policy"]), {
+            "payment_year": p["payment_year"], "policy": p["policy"],
+            "due_yuan": Decimal(0), "pending_yuan": Decimal(0), "total_yuan": Decimal(0),
+        })
+        g["due_yuan" if p["status"] == "due" else "pending_yuan"] += p["amount_yuan"]
+        g["total_yuan"] += p["amount_yuan"]
+    order = {p: k for k, p in enumerate(policies())}
+    keys = sorted(groups, key=lambda k: (k[0], order.get(k[1], 99)))
+    return pd.DataFrame([groups[k] for k in keys], columns=[
+        "payment_year", "policy", "due_yuan", "pending_yuan", "total_yuan",
+    ])
