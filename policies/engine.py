@@ -48,6 +48,7 @@ class CompiledClause:
     waive: dict[str, tuple[expr.Compiled, str]]
     condition_texts: dict[str, tuple[str, str]]  # name -> (note when assumed, reason when false)
     all_assumed: tuple[str, ...]
+    annual_caps: tuple[tuple[Decimal, str], ...]  # caps across claims: (cap, note when one claim exceeds it)
     zone_note: str
     allowed_zones: tuple[str, ...]
     cite: str
@@ -116,6 +117,11 @@ def compiled(clause_id: str) -> CompiledClause:
             name: (f"假定满足 Assumed: {c.label} 〔{c.cites}〕", f"条件不满足 Not met: {c.label} 〔{c.cites}〕")
             for name, c in conditions.items()
         },
+        annual_caps=tuple(
+            (cap.cap, f"单项金额超过年度上限 Above an annual cap: {cap.label} 〔{cap.cites}〕 — applied across the enterprise's claims (portfolio, review)")
+            for cap in policy.annual_caps
+            if cap.clauses == "all" or clause.id in cap.clauses
+        ),
         all_assumed=tuple(f"假定满足 Assumed: {c.label} 〔{c.cites}〕" for c in conditions.values()),
         zone_note=f"假定所在区域符合 Zone assumed to be one of: {', '.join(zones)}",
         allowed_zones=zones,
@@ -261,6 +267,7 @@ def evaluate(clause_id: str, *, on: object = None, **inputs: object) -> Award:
 
     eligible = not reasons
     amount = round_yuan(raw) if eligible else Decimal("0.00")
+    notes.extend(note for cap, note in cc.annual_caps if amount > cap)
     binding = expr.deciding_name(cc.amount_node, ctx.chosen, cc.parameters.__contains__)
 
     shown = "; ".join(f"{k} = {fmt(v)}" for k, v in values.items())

@@ -161,3 +161,16 @@ def test_pydantic_input_model_reads_values_as_the_engine_does() -> None:
     with pytest.raises(Exception) as by_engine:
         coerce_inputs(cc.id, cc.coercers, {"capacity_kw": -1})
     assert str(by_model.value) == str(by_engine.value)
+
+
+def test_single_amount_above_an_annual_cap_carries_a_note() -> None:
+    # 第七条 1:1 matching of a 3,000,000 municipal award exceeds 第十条's 2,000,000 per enterprise-year.
+    award = evaluate("tongzhou:7", municipal_award_yuan=3_000_000)
+    assert award.amount == 3_000_000
+    assert any("第十条" in n and "annual cap" in n for n in award.notes)
+    assert not any("annual cap" in n for n in evaluate("tongzhou:7", municipal_award_yuan=1_000_000).notes)
+
+
+def test_money_default_of_zero() -> None:
+    # 第八条: awarded_before_yuan defaults to 0 (catalog Conventions)
+    assert evaluate("tongzhou:8").amount == 5_000_000

@@ -22,7 +22,20 @@ def load_cases() -> list[dict]:
     return groups
 
 
-GROUPS = load_cases()
+GROUP_KEYS = {"clause", "cites", "cases", "file"}
+CASE_KEYS = {"inputs", "on", "amount", "binding", "eligible", "reason", "payments", "payment_status", "note"}
+
+
+def check_keys(groups: list[dict]) -> list[dict]:
+    """A misspelt key (or YAML reading an unquoted `on:` as True) must not silently drop a check."""
+    for group in groups:
+        assert set(group) <= GROUP_KEYS, f"{group['file']}: unknown keys {set(group) - GROUP_KEYS}"
+        for case in group["cases"]:
+            assert set(case) <= CASE_KEYS, f"{group['file']} {group['clause']}: unknown keys {set(case) - CASE_KEYS}"
+    return groups
+
+
+GROUPS = check_keys(load_cases())
 CASES = [
     pytest.param(group["clause"], case, id=f"{group['clause']}#{i + 1}")
     for group in GROUPS
