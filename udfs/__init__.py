@@ -1,0 +1,32 @@
+"""Worksheet functions for Excel through xlwings: ``UDF Modules: udfs`` finds every one at package level.
+
+    >>> import udfs
+    >>> udfs.PV_SUBSIDY(100.0)
+    80000.0
+
+See docs/excel.md for the set-up and the function reference.
+"""
+
+from ._sheet import WorksheetError
+from .functions import (
+    AWARD_CLAUSES,
+    AWARD_EXPLAIN,
+    AWARD_INPUTS,
+    AWARD_PAYMENTS,
+    BOILER_AWARD,
+    DATA_CENTRE_AWARD,
+    ENERGY_SAVING_AWARD,
+    FLEET_AWARD,
+    GREEN_AWARD,
+    GREEN_POWER_AWARD,
+    LOAN_INTEREST_SUBSIDY,
+    MACHINERY_AWARD,
+    PV_SUBSIDY,
+    RENEWABLE_ENERGY_AWARD,
+    RETROFIT_AWARD,
+    TCE,
+    VEHICLE_AWARD,
+    WORKSHEET_FUNCTIONS,
+)
+
+__all__ = [f.__name__ for f in WORKSHEET_FUNCTIONS] + ["WORKSHEET_FUNCTIONS", "WorksheetError"]
