@@ -59,7 +59,7 @@ class InputSpec(Strict):
             raise ValueError("a choice input needs `values`, and only a choice input has them")
         if self.type == "choice" and self.default is not None and self.default not in self.values:
             raise ValueError(f"default {self.default!r} is not one of the values {list(self.values)}")
-        if self.type == "bool" and self.default not in (None, True, False):
+        if self.type == "bool" and self.default is not None and not isinstance(self.default, bool):
             raise ValueError("a yes/no input's default is true or false")
         if self.type in ("money", "number", "integer", "ratio") and self.default is not None:
             if isinstance(self.default, (bool, str)):

@@ -74,3 +74,13 @@ def test_policies_carry_their_metadata() -> None:
         assert policy.encoding_version and (Path("/") / policy.source_file).name.endswith(".txt")
         for clause in policy.clauses:
             assert clause.source and clause.title.zh and clause.title.en and clause.article
+
+
+def test_yes_no_default_must_be_true_or_false() -> None:
+    from pydantic import ValidationError
+
+    from policies.schema import InputSpec
+
+    with pytest.raises(ValidationError, match="true or false"):
+        InputSpec.model_validate({"type": "bool", "label": {"zh": "a", "en": "b"}, "default": 1})
+    assert InputSpec.model_validate({"type": "money", "label": {"zh": "a", "en": "b"}, "default": 0}).default == 0
