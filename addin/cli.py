@@ -87,5 +87,20 @@ def demo(
     raise typer.Exit(code)
 
 
+@app.command()
+def excel(
+    out: Path = typer.Option(Path("green_award_model.xlsm"), "--out", "-o", help="the workbook to write (.xlsm)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing file"),
+) -> None:
+    """Write the macro-enabled finance-model workbook for xlwings / 生成Excel财务模型工作簿."""
+    from .excel import write_model_workbook
+
+    try:
+        path = write_model_workbook(out, overwrite=overwrite)
+    except (GreenAwardError, FileExistsError, ValueError) as exc:
+        fail(str(exc))
+    console.print(f"已生成 Wrote {path}", highlight=False)
+
+
 def main() -> None:
     app()
