@@ -7,6 +7,8 @@
 See docs/excel.md for the set-up and the function reference.
 """
 
+from importlib.util import find_spec as _find_spec
+
 from ._sheet import WorksheetError
 from .functions import (
     AWARD_CLAUSES,
@@ -30,3 +32,10 @@ from .functions import (
 )
 
 __all__ = [f.__name__ for f in WORKSHEET_FUNCTIONS] + ["WORKSHEET_FUNCTIONS", "WorksheetError"]
+
+# Issue 4's PORTFOLIO_AWARDS lives in its own module; exported here once that module exists
+# (an error inside it is not hidden: only a missing file is skipped).
+if _find_spec(__name__ + ".portfolio") is not None:
+    from .portfolio import PORTFOLIO_AWARDS  # noqa: F401
+
+    __all__.append("PORTFOLIO_AWARDS")
