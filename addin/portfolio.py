@@ -7,11 +7,14 @@ The table is documented in docs/portfolio.md.
 
 from __future__ import annotations
 
+import csv
 import zipfile
+from collections import Counter
 from concurrent.futures import Executor
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Iterable, Sequence
 
 import pandas as pd
 from rich.console import Console
@@ -22,7 +25,7 @@ from policies import GreenAwardError
 from policies.engine import compiled
 from policies.registry import policies
 from policies.schema import ZONES, InputSpec
-from policies.stacking import DETAILS, REQUIRED, STATUSES, Portfolio, added_columns, monetary_clauses, stack
+from policies.stacking import REQUIRED, STATUSES, Portfolio, added_columns, monetary_clauses, stack_rows
 
 from .files import write_atomically
 
@@ -93,21 +96,31 @@ def _cell_text(value: object) -> str:
 
 
 def read_table(path: Path | str) -> pd.DataFrame:
-    """The claims of a portfolio file, every column as text.
+    """The claims of a portfolio file as a DataFrame, every column as text (see ``read_rows``)."""
+    header, rows = read_rows(path)
+    return pd.DataFrame(rows, columns=header, dtype=object)
+
+
+def read_rows(path: Path | str) -> tuple[list[str], list[list]]:
+    """The claims of a portfolio file as a header and rows of text cells.
 
     csv: the table itself (UTF-8, with or without BOM). xlsx: the ``claims`` sheet (or the only
     sheet), with the columns of the optional ``enterprises`` sheet (keyed by ``enterprise``) and
     ``projects`` sheet (keyed by ``project``, and ``enterprise`` when it has that column) filled in
-    where the claim leaves them blank.
+    where the claim leaves them blank. Rows without any value are left out.
     """
     path = Path(path)
     if not path.exists():
         raise GreenAwardError(f"{path}: no such file / 文件不存在")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
-        frame.columns = [str(c).strip() for c in frame.columns]
-        return _without_blank_rows(frame)
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = [c.strip() for c in next(reader, [])]
+            rows = [r for r in reader if any(c.strip() for c in r)]
+        if not header:
+            raise GreenAwardError(f"{path}: empty file / 空文件")
+        return header, rows
     if suffix not in (".xlsx", ".xlsm"):
         raise GreenAwardError(f"{path}: expected a .csv or .xlsx file / 须为csv或xlsx")
     check_workbook(path)
@@ -123,7 +136,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
     for sheet, keys in (("enterprises", ["enterprise"]), ("projects", ["enterprise", "project"])):
         if sheet in names:
             claims = _fill_from(claims, _text_frame(sheets[names[sheet]]), keys, f"{path.name}:{sheet}")
-    return claims
+    return list(claims.columns), claims.to_numpy(dtype=object).tolist()
 
 
 def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -171,8 +184,8 @@ def _plain(value: object) -> object:
     return value
 
 
-def _sheet(workbook, title: str, frame: pd.DataFrame, money: set[str]) -> None:
-    """A write-only sheet from a frame; strings are data, never formulas; money as #,##0.00."""
+def _sheet(workbook, title: str, columns: list[str], records: Iterable[Sequence], money: set[str]) -> None:
+    """A write-only sheet; strings are data, never formulas; money as #,##0.00."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
@@ -180,13 +193,13 @@ def _sheet(workbook, title: str, frame: pd.DataFrame, money: set[str]) -> None:
     ws.freeze_panes = "A2"
     bold = Font(bold=True)
     header = []
-    for name in frame.columns:
+    for name in columns:
         cell = WriteOnlyCell(ws, value=str(name))
         cell.font = bold
         header.append(cell)
     ws.append(header)
-    money_at = [name in money for name in frame.columns]
-    for record in frame.itertuples(index=False, name=None):
+    money_at = [name in money for name in columns]
+    for record in records:
         out = []
         for value, is_money in zip(record, money_at):
             value = _plain(value)
@@ -201,6 +214,10 @@ def _sheet(workbook, title: str, frame: pd.DataFrame, money: set[str]) -> None:
             else:
                 out.append(value)
         ws.append(out)
+
+
+def _frame_sheet(workbook, title: str, frame: pd.DataFrame) -> None:
+    _sheet(workbook, title, list(frame.columns), frame.itertuples(index=False, name=None), MONEY_COLUMNS)
 
 
 def _chart_sheet(workbook, portfolio: Portfolio) -> None:
@@ -235,15 +252,23 @@ MONEY_COLUMNS = {"amount_yuan", "granted_yuan", "due_yuan", "pending_yuan", "tot
                  *(c for c in added_columns() if c.endswith("_yuan"))}
 
 
+def write_csv(portfolio: Portfolio, path: Path) -> None:
+    """The claims with the added columns; amounts as exact decimal text, an empty amount as nothing."""
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(portfolio.columns)
+        writer.writerows(portfolio.records())
+
+
 def write_xlsx(portfolio: Portfolio, path: Path) -> None:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    _sheet(workbook, "claims", portfolio.claims, MONEY_COLUMNS)
-    _sheet(workbook, "by_enterprise_year", portfolio.by_enterprise_year, MONEY_COLUMNS)
-    _sheet(workbook, "by_policy", portfolio.by_policy, MONEY_COLUMNS)
-    _sheet(workbook, "by_payment_year", portfolio.by_payment_year, MONEY_COLUMNS)
-    _sheet(workbook, "payments", portfolio.payments, MONEY_COLUMNS)
+    _sheet(workbook, "claims", portfolio.columns, portfolio.records(), MONEY_COLUMNS)
+    _frame_sheet(workbook, "by_enterprise_year", portfolio.by_enterprise_year)
+    _frame_sheet(workbook, "by_policy", portfolio.by_policy)
+    _frame_sheet(workbook, "by_payment_year", portfolio.by_payment_year)
+    _frame_sheet(workbook, "payments", portfolio.payments)
     _chart_sheet(workbook, portfolio)
     workbook.save(path)
 
@@ -253,9 +278,7 @@ def write_result(portfolio: Portfolio, path: Path | str, *, overwrite: bool = Fa
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return write_atomically(
-            path, lambda tmp: portfolio.claims.to_csv(tmp, index=False, encoding="utf-8-sig"), overwrite=overwrite
-        )
+        return write_atomically(path, lambda tmp: write_csv(portfolio, tmp), overwrite=overwrite)
     if suffix == ".xlsx":
         return write_atomically(path, lambda tmp: write_xlsx(portfolio, tmp), overwrite=overwrite)
     raise GreenAwardError(f"{path}: the output must end in .csv or .xlsx / 输出须为csv或xlsx")
@@ -277,16 +300,16 @@ def run_portfolio(
     console = console or Console()
     if output is not None and Path(output).exists() and not overwrite:
         raise FileExistsError(f"{output} exists; pass --overwrite to replace it / 文件已存在")
-    table = read_table(source)
-    if len(table) >= PROGRESS_MIN and not quiet:
+    header, rows = read_rows(source)
+    if len(rows) >= PROGRESS_MIN and not quiet:
         with Progress(
             TextColumn("计算 Evaluating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
             TimeRemainingColumn(), console=console, transient=True,
         ) as bar:
             task = bar.add_task("claims", total=None)
-            result = stack(table, executor=executor, progress=lambda done, total: bar.update(task, completed=done, total=total))
+            result = stack_rows(header, rows, executor=executor, progress=lambda done, total: bar.update(task, completed=done, total=total))
     else:
-        result = stack(table, executor=executor)
+        result = stack_rows(header, rows, executor=executor)
     if output is not None:
         write_result(result, output, overwrite=overwrite)
     if not quiet:
@@ -299,7 +322,7 @@ def run_portfolio(
 def print_summary(portfolio: Portfolio, console: Console) -> None:
     for warning in portfolio.warnings:
         console.print(f"[yellow]注意 Warning:[/yellow] {warning}", highlight=False)
-    counts = portfolio.claims["status"].value_counts()
+    counts = Counter(portfolio.column("status"))
     console.print(
         "claims 申报: " + ", ".join(f"{s} {int(counts.get(s, 0))}" for s in STATUSES if counts.get(s, 0)),
         highlight=False,

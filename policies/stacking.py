@@ -19,11 +19,14 @@ no amount; the other rows are still computed. Pure Python and pandas, no Excel.
 
 from __future__ import annotations
 
+import gc
 import math
+import operator
 import os
 import re
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Callable, Iterable, Sequence
@@ -91,6 +94,11 @@ def monetary_clauses() -> list[str]:
 
 def ident(value: object) -> str:
     """An identifier as text: a number typed into a cell (1001.0) is its digits "1001", never a float."""
+    if isinstance(value, str):
+        text = value.strip()
+        if "." in text and _FLOAT_DIGITS.fullmatch(text):  # "1001.0": a number that went through a float
+            text = text.split(".")[0]
+        return text
     if is_blank(value):
         return ""
     if isinstance(value, bool):
@@ -99,17 +107,17 @@ def ident(value: object) -> str:
         return str(int(value))
     if isinstance(value, Decimal) and value == value.to_integral_value():
         return str(int(value))
-    text = str(value).strip()
-    if re.fullmatch(r"\d+\.0+", text):  # "1001.0": a number that went through a float on its way
-        text = text.split(".")[0]
-    return text
+    return str(value).strip()
+
+
+_FLOAT_DIGITS = re.compile(r"\d+\.0+")
 
 
 def parse_year(value: object) -> int:
     text = ident(value)
-    if not re.fullmatch(r"(19|20|21)\d\d", text):
-        raise ValueError(f"year must be a year such as 2025, got {text or 'nothing'!r} / 年度须为四位年份")
-    return int(text)
+    if len(text) == 4 and text.isdigit() and "1900" <= text <= "2199":
+        return int(text)
+    raise ValueError(f"year must be a year such as 2025, got {text or 'nothing'!r} / 年度须为四位年份")
 
 
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -180,7 +188,12 @@ def _outcome(clause_id: str, year: int, inputs: dict) -> Outcome:
 
 
 def _evaluate_chunk(keys: Sequence[tuple]) -> list[Outcome]:
-    return [_outcome(clause_id, year, dict(items)) for clause_id, year, items in keys]
+    """Each key is (clause, year, names, values): the clause's accepted names and the row's cells."""
+    out = []
+    for clause_id, year, names, values in keys:
+        inputs = {n: v for n, v in zip(names, values) if not (v == "" or is_blank(v))}
+        out.append(_outcome(clause_id, year, inputs))
+    return out
 
 
 #: Below this many distinct evaluations a process pool costs more than it saves.
@@ -229,22 +242,47 @@ def evaluate_keys(
 
 @dataclass
 class Portfolio:
-    """The claims with the added columns, one row per payment, and the summaries."""
+    """The claims with the added columns, one row per payment, and the summaries.
 
-    claims: pd.DataFrame
+    ``header``/``rows`` are the input table (row-major, as read) and ``added`` the added columns of
+    each row; ``claims`` joins them into one DataFrame when asked for.
+    """
+
+    header: list[str]
+    rows: list[list]
+    added: list[list]
     payments: pd.DataFrame
     by_enterprise_year: pd.DataFrame
     by_policy: pd.DataFrame
     by_payment_year: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
 
+    @cached_property
+    def claims(self) -> pd.DataFrame:
+        names = added_columns()
+        frame = pd.DataFrame(self.rows, columns=self.header, dtype=object)
+        extra = pd.DataFrame(self.added, columns=names, dtype=object)
+        return pd.concat([frame, extra], axis=1)
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.header, *added_columns()]
+
+    def records(self) -> Iterable[list]:
+        """Each row with its added columns, in order (for writing without building a DataFrame)."""
+        return (row + extra for row, extra in zip(self.rows, self.added))
+
+    def column(self, name: str) -> list:
+        at = added_columns().index(name)
+        return [extra[at] for extra in self.added]
+
     @property
     def invalid(self) -> int:
-        return int((self.claims["status"] == "invalid").sum())
+        return self.column("status").count("invalid")
 
     @property
     def granted_total(self) -> Decimal:
-        return sum((g for g in self.claims["granted_yuan"] if g is not None), Decimal(0))
+        return sum((g for g in self.column("granted_yuan") if g is not None), Decimal(0))
 
 
 @dataclass(slots=True)
@@ -274,23 +312,22 @@ class _Row:
         self.notes = [reason]
 
 
-def normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
+def normalise_header(header: Iterable[object]) -> list[str]:
     """Headers stripped; a header that matches a known name but for case becomes that name."""
-    known = {n.casefold(): n for n in (*REQUIRED, *DETAILS, "zone", *accepted_names())}
-    renamed = {}
-    for column in frame.columns:
+    known = {n.casefold(): n for n in (*REQUIRED, *DETAILS, "zone", *accepted_names(), *added_columns())}
+    out = []
+    for column in header:
         text = str(column).strip()
-        renamed[column] = known.get(text.casefold(), text)
-    frame = frame.rename(columns=renamed)
-    duplicated = frame.columns[frame.columns.duplicated()].tolist()
-    if duplicated:
-        raise GreenAwardError(f"the table has the column {duplicated[0]!r} twice / 列名重复")
-    return frame
+        out.append(known.get(text.casefold(), text))
+    doubled = sorted({c for c in out if out.count(c) > 1 and c})
+    if doubled:
+        raise GreenAwardError(f"the table has the column {doubled[0]!r} twice / 列名重复")
+    return out
 
 
-def check_columns(frame: pd.DataFrame) -> list[str]:
+def check_columns(header: list[str]) -> list[str]:
     """Raise if a required column is missing; warnings for columns no clause reads."""
-    missing = [c for c in REQUIRED if c not in frame.columns]
+    missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise GreenAwardError(
             f"the table needs the column(s) {', '.join(missing)} / 缺少必需列 (columns: enterprise, project, clause, year, …)"
@@ -298,8 +335,8 @@ def check_columns(frame: pd.DataFrame) -> list[str]:
     known = {*REQUIRED, *DETAILS, "zone", *accepted_names(), *added_columns()}
     return [
         f"column {c!r} is not a name any clause reads; ignored / 未识别的列，已忽略"
-        for c in frame.columns
-        if c not in known and not str(c).startswith("Unnamed")
+        for c in header
+        if c not in known and c and not c.startswith("Unnamed")
     ]
 
 
@@ -311,139 +348,189 @@ def stack(
 ) -> Portfolio:
     """Evaluate every claim and apply duplicates, conflicts, best-of, stacking, caps and payments."""
     frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(list(table))
-    frame = normalise_columns(frame)
-    warnings = check_columns(frame)
-    frame = frame.drop(columns=[c for c in added_columns() if c in frame.columns]).reset_index(drop=True)
-    n = len(frame)
-    columns = {c: frame[c].tolist() for c in frame.columns}
-    blank = [""] * n
-    col = lambda name: columns.get(name, blank)  # noqa: E731
+    rows = frame.to_numpy(dtype=object).tolist()
+    return stack_rows(list(frame.columns), rows, executor=executor, progress=progress)
 
-    rows = [_Row(i) for i in range(n)]
-    _identify(rows, col)
-    _duplicates(rows)
 
-    # evaluate each distinct (clause, year, inputs) once
+def stack_rows(
+    header: Sequence[object],
+    rows: list[list],
+    *,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> Portfolio:
+    """``stack`` on a table given as a header and a list of rows (each a list of cell values)."""
+    enabled = gc.isenabled()
+    gc.disable()  # 100,000s of small objects that live to the end: collecting them midway is waste
+    try:
+        return _stack_rows(header, rows, executor=executor, progress=progress)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _stack_rows(header: Sequence[object], rows: list[list], *, executor: Executor | None, progress: Progress | None) -> Portfolio:
+    header = normalise_header(header)
+    warnings = check_columns(header)
+    width = len(header)
+    drop = [i for i, c in enumerate(header) if c in set(added_columns()) or not c]
+    if drop:  # a result fed back in: its added columns are computed afresh
+        keep = [i for i in range(width) if i not in drop]
+        header = [header[i] for i in keep]
+        rows = [[(r[i] if i < len(r) else "") for i in keep] for r in rows]
+        width = len(header)
+    elif any(len(r) != width for r in rows):  # a ragged csv line
+        rows = [list(r[:width]) + [""] * (width - len(r)) for r in rows]
+    at = {name: i for i, name in enumerate(header)}
+
+    claims = [_Row(i) for i in range(len(rows))]
+    _identify(claims, rows, at)
+    _duplicates(claims)
+
+    # evaluate each distinct (clause, year, cells) once: many rows of a portfolio repeat a claim
     catalog_order = {cid: k for k, cid in enumerate(c.id for p in policies().values() for c in p.clauses)}
-    accepted: dict[str, list[tuple[str, list]]] = {}
+    stacks = {c.id: c.stacks for p in policies().values() for c in p.clauses}
+    getters: dict[str, tuple[tuple[str, ...], Callable[[list], tuple]]] = {}
     keys: dict[tuple, int] = {}
-    row_key: list[int] = [-1] * n
-    for row in rows:
-        if row.status:
+    row_key: list[int] = [-1] * len(rows)
+    for claim in claims:
+        if claim.status:
             continue
-        names = accepted.get(row.clause)
-        if names is None:
-            names = accepted[row.clause] = [(name, columns[name]) for name in compiled(row.clause).specs if name in columns]
-        items = []
-        for name, values in names:
-            value = values[row.index]
-            if value is None or value == "" or is_blank(value):
-                continue
-            items.append((name, value.strip() if isinstance(value, str) else value))
-        key = (row.clause, row.year, tuple(items))
+        found = getters.get(claim.clause)
+        if found is None:
+            names = tuple(n for n in compiled(claim.clause).specs if n in at)
+            found = getters[claim.clause] = (names, _cells_getter([at[n] for n in names]))
+        names, cells = found
+        key = (claim.clause, claim.year, names, cells(rows[claim.index]))
         slot = keys.get(key)
         if slot is None:
             slot = keys[key] = len(keys)
-        row_key[row.index] = slot
+        row_key[claim.index] = slot
     outcomes = evaluate_keys(list(keys), executor=executor, progress=progress)
 
-    for row in rows:
-        if row.status:
+    for claim in claims:
+        if claim.status:
             continue
-        amount, eligible, error, reasons, basis, stages, assumed = outcomes[row_key[row.index]]
+        amount, eligible, error, reasons, basis, stages, assumed = outcomes[row_key[claim.index]]
         if error is not None:
-            row.fail(error)
+            claim.fail(error)
             continue
-        row.amount = amount
-        row.order = catalog_order.get(row.clause, 0)
-        row.stacks = find_clause(row.clause)[1].stacks
+        claim.amount = amount
+        claim.order = catalog_order.get(claim.clause, 0)
+        claim.stacks = stacks[claim.clause]
         if not eligible:
-            row.status, row.granted = "ineligible", Decimal("0.00")
-            row.notes = list(reasons)
+            claim.status, claim.granted = "ineligible", Decimal("0.00")
+            claim.notes = list(reasons)
             continue
-        row.status, row.granted, row.stages = "granted", amount, stages
-        row.notes = [basis]
+        claim.status, claim.granted, claim.stages = "granted", amount, stages
+        claim.notes = [basis]
         if assumed:
-            row.notes.append(f"{assumed} 项条件按假定满足 condition(s) assumed (green-award calc shows them)")
+            claim.notes.append(f"{assumed} 项条件按假定满足 condition(s) assumed (green-award calc shows them)")
 
-    _conflicts_and_best(rows)
-    _caps(rows)
-    return _result(frame, rows, warnings)
+    _conflicts_and_best(claims)
+    _caps(claims)
+    return _result(header, rows, claims, warnings)
 
 
-def _identify(rows: list[_Row], col: Callable[[str], list]) -> None:
+def _cells_getter(indexes: list[int]) -> Callable[[list], tuple]:
+    """A function that takes a row's cells at ``indexes`` as one tuple (itemgetter, in C)."""
+    if not indexes:
+        return lambda row: ()
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda row: (row[only],)
+    return operator.itemgetter(*indexes)
+
+
+def _identify(claims: list[_Row], rows: list[list], at: dict[str, int]) -> None:
     """Identifiers, year and dates of each row; a row missing one is invalid."""
-    names, usccs, projects, clauses, years = col("enterprise"), col("uscc"), col("project"), col("clause"), col("year")
-    starts, completions = col("start_date"), col("completion_date")
     known: dict[str, tuple[str, bool]] = {}
     for policy in policies().values():
         for clause in policy.clauses:
             known[clause.id] = (policy.id, clause.monetary)
-    for row in rows:
-        i = row.index
-        row.enterprise, row.uscc, row.project = ident(names[i]), ident(usccs[i]).upper(), ident(projects[i])
-        row.clause = ident(clauses[i])
+    get = lambda row, name: row[at[name]] if name in at else ""  # noqa: E731
+    dated = "start_date" in at or "completion_date" in at
+    for claim in claims:
+        row = rows[claim.index]
+        claim.enterprise, claim.uscc = ident(row[at["enterprise"]]), ident(get(row, "uscc")).upper()
+        claim.project, claim.clause = ident(row[at["project"]]), ident(row[at["clause"]])
         try:
-            if not row.enterprise and not row.uscc:
+            if not claim.enterprise and not claim.uscc:
                 raise ValueError("enterprise: empty; give the name or the credit code (uscc) / 企业名称为空")
-            if row.uscc:
-                problem = uscc_problem(row.uscc)
+            if claim.uscc:
+                problem = uscc_problem(claim.uscc)
                 if problem:
                     raise ValueError(f"uscc: {problem}")
-            if not row.project:
+            if not claim.project:
                 raise ValueError("project: empty; give each project an identifier / 项目编号为空")
-            if not row.clause:
+            if not claim.clause:
                 raise ValueError("clause: empty / 条款为空")
-            if row.clause not in known:
-                find_clause(row.clause)  # raises with a suggestion
-            row.policy, monetary = known[row.clause]
+            if claim.clause not in known:
+                find_clause(claim.clause)  # raises with a suggestion
+            claim.policy, monetary = known[claim.clause]
             if not monetary:
-                raise ValueError(f"{row.clause}: a non-monetary article; it grants no amount / 非资金支持条款")
-            row.year = parse_year(years[i])
-            for name, values in (("start_date", starts), ("completion_date", completions)):
-                if not is_blank(values[i]):
-                    try:
-                        setattr(row, "start" if name == "start_date" else "completion", parse_date(values[i]))
-                    except ValueError as exc:
-                        raise ValueError(f"{name}: {exc}") from None
-            if row.start and row.completion and row.completion < row.start:
-                raise ValueError(f"completion_date {row.completion} is before start_date {row.start} / 完成日期早于开始日期")
+                raise ValueError(f"{claim.clause}: a non-monetary article; it grants no amount / 非资金支持条款")
+            claim.year = parse_year(row[at["year"]])
+            if dated:
+                for name in ("start_date", "completion_date"):
+                    value = get(row, name)
+                    if not is_blank(value):
+                        try:
+                            day = parse_date(value)
+                        except ValueError as exc:
+                            raise ValueError(f"{name}: {exc}") from None
+                        if name == "start_date":
+                            claim.start = day
+                        else:
+                            claim.completion = day
+                if claim.start and claim.completion and claim.completion < claim.start:
+                    raise ValueError(
+                        f"completion_date {claim.completion} is before start_date {claim.start} / 完成日期早于开始日期"
+                    )
         except (ValueError, GreenAwardError) as exc:
-            row.fail(f"无效 Invalid: {exc}")
+            claim.fail(f"无效 Invalid: {exc}")
     # an enterprise is its credit code where given; a name seen with exactly one code is that code
     codes: dict[str, set[str]] = {}
-    for row in rows:
-        if row.uscc and row.enterprise:
-            codes.setdefault(row.enterprise, set()).add(row.uscc)
-    for row in rows:
-        if row.uscc:
-            row.ekey = row.uscc
+    for claim in claims:
+        if claim.uscc and claim.enterprise:
+            codes.setdefault(claim.enterprise, set()).add(claim.uscc)
+    for claim in claims:
+        if claim.uscc:
+            claim.ekey = claim.uscc
         else:
-            found = codes.get(row.enterprise, ())
-            row.ekey = next(iter(found)) if len(found) == 1 else row.enterprise
+            found = codes.get(claim.enterprise, ())
+            claim.ekey = next(iter(found)) if len(found) == 1 else claim.enterprise
+
+
+def _groups(rows: Iterable[_Row], key: Callable[[_Row], tuple]) -> list[list[_Row]]:
+    """The groups of rows sharing a key that have more than one row, in the order first seen."""
+    first: dict[tuple, _Row] = {}
+    many: dict[tuple, list[_Row]] = {}
+    for row in rows:
+        k = key(row)
+        seen = first.get(k)
+        if seen is None:
+            first[k] = row
+        elif k in many:
+            many[k].append(row)
+        else:
+            many[k] = [seen, row]
+    return list(many.values())
 
 
 def _duplicates(rows: list[_Row]) -> None:
-    seen: dict[tuple, list[_Row]] = {}
-    for row in rows:
-        if not row.status:
-            seen.setdefault((row.ekey, row.year, row.project, row.clause), []).append(row)
-    for group in seen.values():
-        if len(group) > 1:
-            where = ", ".join(str(r.index + 2) for r in group)
-            for row in group:
-                row.fail(
-                    f"无效 Invalid: duplicate claim: project {row.project} under {row.clause} in {row.year} "
-                    f"appears on rows {where} (header = row 1); keep one / 同一项目同一条款重复申报"
-                )
+    for group in _groups((r for r in rows if not r.status), lambda r: (r.ekey, r.year, r.project, r.clause)):
+        where = ", ".join(str(r.index + 2) for r in group)
+        for row in group:
+            row.fail(
+                f"无效 Invalid: duplicate claim: project {row.project} under {row.clause} in {row.year} "
+                f"appears on rows {where} (header = row 1); keep one / 同一项目同一条款重复申报"
+            )
 
 
 def _conflicts_and_best(rows: list[_Row]) -> None:
-    projects: dict[tuple, list[_Row]] = {}
-    for row in rows:
-        if row.status == "granted":
-            projects.setdefault((row.ekey, row.year, row.project), []).append(row)
-    for group in projects.values():
+    granted = (r for r in rows if r.status == "granted")
+    for group in _groups(granted, lambda r: (r.ekey, r.year, r.project)):
         district = sorted({r.policy for r in group if r.policy not in MUNICIPAL})
         if len(district) > 1:
             for row in group:
@@ -556,105 +643,98 @@ def _payments(row: _Row) -> list[tuple[int, Decimal, str]]:
     return out
 
 
-def _result(frame: pd.DataFrame, rows: list[_Row], warnings: list[str]) -> Portfolio:
+def _result(header: list[str], rows: list[list], claims: list[_Row], warnings: list[str]) -> Portfolio:
     stages = stage_count()
-    added: dict[str, list] = {c: [] for c in added_columns()}
+    added: list[list] = []
     payment_rows = []
-    for row in rows:
-        added["policy"].append(row.policy)
-        added["amount_yuan"].append(row.amount)
-        added["granted_yuan"].append(row.granted)
-        added["status"].append(row.status)
-        added["note"].append("; ".join(row.notes))
-        plan = _payments(row) if row.status in ("granted", "capped") else []
-        for n in range(1, stages + 1):
-            year, amount, status = plan[n - 1] if n <= len(plan) else (None, None, "")
-            added[f"payment_{n}_year"].append(year)
-            added[f"payment_{n}_yuan"].append(amount)
-            added[f"payment_{n}_status"].append(status)
+    empty = [None, None, ""] * stages
+    for claim in claims:
+        plan = _payments(claim) if claim.status in ("granted", "capped") else []
+        extra = [claim.policy, claim.amount, claim.granted, claim.status, "; ".join(claim.notes)]
+        for year, amount, status in plan:
+            extra += (year, amount, status)
+        extra += empty[3 * len(plan):]
+        added.append(extra)
         for n, (year, amount, status) in enumerate(plan, 1):
-            payment_rows.append({
-                "enterprise": row.enterprise, "uscc": row.uscc, "project": row.project, "clause": row.clause,
-                "policy": row.policy, "claim_year": row.year, "stage": n, "payment_year": year,
-                "amount_yuan": amount, "status": status,
-            })
-    claims = frame.copy()
-    for name, values in added.items():
-        claims[name] = pd.Series(values, dtype=object, index=claims.index)
-    payments = pd.DataFrame(payment_rows, columns=[
-        "enterprise", "uscc", "project", "clause", "policy", "claim_year", "stage", "payment_year", "amount_yuan", "status",
-    ])
+            payment_rows.append((claim.enterprise, claim.uscc, claim.project, claim.clause, claim.policy,
+                                 claim.year, n, year, amount, status))
+    payments = pd.DataFrame(payment_rows, columns=PAYMENT_COLUMNS, dtype=object)
     return Portfolio(
-        claims=claims,
+        header=header,
+        rows=rows,
+        added=added,
         payments=payments,
-        by_enterprise_year=_by_enterprise_year(rows),
-        by_policy=_by_policy(rows),
+        by_enterprise_year=_by_enterprise_year(claims),
+        by_policy=_by_policy(claims),
         by_payment_year=_by_payment_year(payment_rows),
         warnings=warnings,
     )
 
 
+ENTERPRISE_YEAR_COLUMNS = ["enterprise", "uscc", "year", "claims", *STATUSES, "amount_yuan", "granted_yuan"]
+POLICY_COLUMNS = ["policy", "year", "claims", "granted_claims", "amount_yuan", "granted_yuan"]
+PAYMENT_YEAR_COLUMNS = ["payment_year", "policy", "due_yuan", "pending_yuan", "total_yuan"]
+PAYMENT_COLUMNS = ["enterprise", "uscc", "project", "clause", "policy", "claim_year", "stage", "payment_year",
+                   "amount_yuan", "status"]
+
+
 def _by_enterprise_year(rows: list[_Row]) -> pd.DataFrame:
-    groups: dict[tuple, dict] = {}
+    at = {s: 4 + k for k, s in enumerate(STATUSES)}
+    amount_at, granted_at = 4 + len(STATUSES), 5 + len(STATUSES)
+    groups: dict[tuple, list] = {}
     for row in rows:
-        if row.status == "invalid" and not row.ekey:
-            key = ("", None)
-        else:
-            key = (row.ekey, row.year)
-        g = groups.setdefault(key, {
-            "enterprise": set(), "uscc": row.uscc if row.ekey == row.uscc else "", "year": row.year,
-            "claims": 0, **{s: 0 for s in STATUSES}, "amount_yuan": Decimal(0), "granted_yuan": Decimal(0),
-        })
+        key = (row.ekey, row.year)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = [set(), row.ekey if row.ekey == row.uscc else "", row.year, 0,
+                               *[0] * len(STATUSES), Decimal(0), Decimal(0)]
         if row.enterprise:
-            g["enterprise"].add(row.enterprise)
-        g["claims"] += 1
-        g[row.status] += 1
+            g[0].add(row.enterprise)
+        g[3] += 1
+        g[at[row.status]] += 1
         if row.amount is not None:
-            g["amount_yuan"] += row.amount
+            g[amount_at] += row.amount
         if row.granted is not None:
-            g["granted_yuan"] += row.granted
+            g[granted_at] += row.granted
     out = []
     for key in sorted(groups, key=lambda k: (k[0], k[1] or 0)):
         g = groups[key]
-        g["enterprise"] = " / ".join(sorted(g["enterprise"]))
+        g[0] = " / ".join(sorted(g[0]))
         out.append(g)
-    return pd.DataFrame(out, columns=[
-        "enterprise", "uscc", "year", "claims", *STATUSES, "amount_yuan", "granted_yuan",
-    ])
+    frame = pd.DataFrame(out, columns=ENTERPRISE_YEAR_COLUMNS, dtype=object)
+    frame["year"] = frame["year"].astype("Int64")
+    return frame
 
 
 def _by_policy(rows: list[_Row]) -> pd.DataFrame:
-    groups: dict[tuple, dict] = {}
+    groups: dict[tuple, list] = {}
     for row in rows:
         if not row.policy or row.year is None:
             continue
-        g = groups.setdefault((row.policy, row.year), {
-            "policy": row.policy, "year": row.year, "claims": 0, "granted_claims": 0,
-            "amount_yuan": Decimal(0), "granted_yuan": Decimal(0),
-        })
-        g["claims"] += 1
-        if row.status in ("granted", "capped") and row.granted:
-            g["granted_claims"] += 1
-        g["amount_yuan"] += row.amount or 0
-        g["granted_yuan"] += row.granted or 0
+        key = (row.policy, row.year)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = [row.policy, row.year, 0, 0, Decimal(0), Decimal(0)]
+        g[2] += 1
+        if row.granted:
+            g[3] += 1
+        if row.amount is not None:
+            g[4] += row.amount
+            g[5] += row.granted
     order = {p: k for k, p in enumerate(policies())}
     keys = sorted(groups, key=lambda k: (order.get(k[0], 99), k[1]))
-    return pd.DataFrame([groups[k] for k in keys], columns=[
-        "policy", "year", "claims", "granted_claims", "amount_yuan", "granted_yuan",
-    ])
+    return pd.DataFrame([groups[k] for k in keys], columns=POLICY_COLUMNS, dtype=object)
 
 
-def _by_payment_year(payment_rows: list[dict]) -> pd.DataFrame:
-    groups: dict[tuple, dict] = {}
+def _by_payment_year(payment_rows: list[tuple]) -> pd.DataFrame:
+    groups: dict[tuple, list] = {}
     for p in payment_rows:
-        g = groups.setdefault((p["payment_year"], p["policy"]), {
-            "payment_year": p["payment_year"], "policy": p["policy"],
-            "due_yuan": Decimal(0), "pending_yuan": Decimal(0), "total_yuan": Decimal(0),
-        })
-        g["due_yuan" if p["status"] == "due" else "pending_yuan"] += p["amount_yuan"]
-        g["total_yuan"] += p["amount_yuan"]
+        year, policy, amount, status = p[7], p[4], p[8], p[9]
+        g = groups.get((year, policy))
+        if g is None:
+            g = groups[(year, policy)] = [year, policy, Decimal(0), Decimal(0), Decimal(0)]
+        g[2 if status == "due" else 3] += amount
+        g[4] += amount
     order = {p: k for k, p in enumerate(policies())}
     keys = sorted(groups, key=lambda k: (k[0], order.get(k[1], 99)))
-    return pd.DataFrame([groups[k] for k in keys], columns=[
-        "payment_year", "policy", "due_yuan", "pending_yuan", "total_yuan",
-    ])
+    return pd.DataFrame([groups[k] for k in keys], columns=PAYMENT_YEAR_COLUMNS, dtype=object)
