@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from decimal import ROUND_HALF_UP, Decimal
 
 from policies import evaluate
+
+from ratio import interleaved_ratios
 
 CENT = Decimal("0.01")
 
@@ -51,13 +52,6 @@ CASES = [
 ]
 
 
-def timed(call, calls: int) -> float:
-    start = time.perf_counter()
-    for _ in range(calls):
-        call()
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
@@ -66,11 +60,7 @@ def main() -> None:
     print(f"{'clause':<14}{'evaluate/hand (median)':>24}{'min':>8}{'max':>8}")
     for clause, inputs, hand in CASES:
         assert evaluate(clause, **inputs).amount == hand(), clause  # same figure before timing
-        ratios = []
-        for _ in range(args.rounds):
-            core = timed(lambda: evaluate(clause, **inputs), args.calls)
-            base = timed(hand, args.calls)
-            ratios.append(core / base)
+        ratios = interleaved_ratios(lambda: evaluate(clause, **inputs), hand, args.rounds, args.calls)
         print(f"{clause:<14}{statistics.median(ratios):>24.1f}{min(ratios):>8.1f}{max(ratios):>8.1f}")
     print("target: at most 20x (issue 2), validation and trace included")
 

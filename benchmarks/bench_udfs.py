@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import udfs  # noqa: E402
 from policies import evaluate  # noqa: E402
+from ratio import interleaved_ratios, timed  # noqa: E402  (benchmarks/ratio.py)
 
 CASES = [
     (
@@ -51,13 +51,6 @@ CASES = [
 ]
 
 
-def timed(call, calls: int) -> float:
-    start = time.perf_counter()
-    for _ in range(calls):
-        call()
-    return time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
@@ -69,12 +62,8 @@ def main() -> None:
         if isinstance(result, float):
             assert result == float(core().amount), name  # the same figure before timing
         sheet(), core()  # warm the caches of both
-        ratios, per_call = [], []
-        for _ in range(args.rounds):
-            a = timed(sheet, args.calls)
-            b = timed(core, args.calls)
-            ratios.append(a / b)
-            per_call.append(a / args.calls * 1e6)
+        ratios = interleaved_ratios(sheet, core, args.rounds, args.calls)
+        per_call = [timed(sheet, args.calls) / args.calls * 1e6 for _ in range(3)]
         print(f"{name:<24}{statistics.median(ratios):>24.3f}{min(ratios):>8.3f}{max(ratios):>8.3f}"
               f"{statistics.median(per_call):>14.1f}")
     print("the layer reshapes arguments and converts the result; evaluate does the work (ratio near 1 is the aim)")
