@@ -191,7 +191,7 @@ def _evaluate_chunk(keys: Sequence[tuple]) -> list[Outcome]:
     """Each key is (clause, year, names, values): the clause's accepted names and the row's cells."""
     out = []
     for clause_id, year, names, values in keys:
-        inputs = {n: v for n, v in zip(names, values) if not (v == "" or is_blank(v))}
+        inputs = {n: v for n, v in zip(names, values) if not (v == "" or is_blank(v))}  # a NaN stays: an error
         out.append(_outcome(clause_id, year, inputs))
     return out
 
@@ -307,6 +307,7 @@ class _Row:
     capped: bool = False
 
     def fail(self, reason: str) -> None:
+        """Invalid with the reason: no amount (the year stays, for the summaries)."""
         self.status = "invalid"
         self.amount = self.granted = None
         self.notes = [reason]
@@ -348,7 +349,9 @@ def stack(
 ) -> Portfolio:
     """Evaluate every claim and apply duplicates, conflicts, best-of, stacking, caps and payments."""
     frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(list(table))
-    rows = frame.to_numpy(dtype=object).tolist()
+    cells = frame.to_numpy(dtype=object)
+    cells[pd.isna(cells)] = None  # pandas' missing cell (NaN, NA, NaT) is an empty cell, not a bad number
+    rows = cells.tolist()
     return stack_rows(list(frame.columns), rows, executor=executor, progress=progress)
 
 
@@ -455,6 +458,10 @@ def _identify(claims: list[_Row], rows: list[list], at: dict[str, int]) -> None:
         claim.enterprise, claim.uscc = ident(row[at["enterprise"]]), ident(get(row, "uscc")).upper()
         claim.project, claim.clause = ident(row[at["project"]]), ident(row[at["clause"]])
         try:
+            claim.year = parse_year(row[at["year"]])
+        except ValueError:
+            pass  # reported below, after the identifiers
+        try:
             if not claim.enterprise and not claim.uscc:
                 raise ValueError("enterprise: empty; give the name or the credit code (uscc) / 企业名称为空")
             if claim.uscc:
@@ -470,7 +477,8 @@ def _identify(claims: list[_Row], rows: list[list], at: dict[str, int]) -> None:
             claim.policy, monetary = known[claim.clause]
             if not monetary:
                 raise ValueError(f"{claim.clause}: a non-monetary article; it grants no amount / 非资金支持条款")
-            claim.year = parse_year(row[at["year"]])
+            if claim.year is None:
+                parse_year(row[at["year"]])  # raises with the reason
             if dated:
                 for name in ("start_date", "completion_date"):
                     value = get(row, name)
