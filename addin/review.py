@@ -144,6 +144,8 @@ def _validation_key(kind: str | None, operator: str | None, f1: str | None, f2: 
         operator = operator or "between"
     else:
         operator = None
+    if operator not in ("between", "notBetween"):
+        f2 = None  # meaningless with one bound; LibreOffice writes a 0 there
     return (kind, operator, normalise(f1) if f1 else None, normalise(f2) if f2 else None)
 
 
