@@ -102,5 +102,18 @@ def excel(
     console.print(f"已生成 Wrote {path}", highlight=False)
 
 
+@app.command()
+def review(
+    paths: list[Path] = typer.Argument(None, help="declaration workbooks, or folders of them"),
+    report: Optional[Path] = typer.Option(None, "--report", help="write a report workbook (.xlsx) for people"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the report as JSON"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace existing report files"),
+) -> None:
+    """Review submitted declarations: recompute, catch tampering and hostile files / 审核申报表."""
+    from .review import run_review
+
+    raise typer.Exit(run_review(paths or [], report=report, json_out=json_out, overwrite=overwrite, console=console))
+
+
 def main() -> None:
     app()
