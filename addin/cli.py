@@ -115,5 +115,40 @@ def review(
     raise typer.Exit(run_review(paths or [], report=report, json_out=json_out, overwrite=overwrite, console=console))
 
 
+@app.command()
+def portfolio(
+    source: Path = typer.Argument(..., help="the portfolio table (.csv, or .xlsx with a claims sheet)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="the result: .csv (claims) or .xlsx (claims, summaries, chart)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing result"),
+) -> None:
+    """Awards of a portfolio: best clause per project, stacking, caps, payments by year / 项目组合奖励测算."""
+    from .portfolio import run_portfolio
+
+    try:
+        result = run_portfolio(source, out, overwrite=overwrite, console=console)
+    except (GreenAwardError, FileExistsError) as exc:
+        fail(str(exc))
+    raise typer.Exit(1 if result.invalid else 0)
+
+
+template_app = typer.Typer(help="Write an empty table to fill in / 生成空白模板", no_args_is_help=True)
+app.add_typer(template_app, name="template")
+
+
+@template_app.command("portfolio")
+def template_portfolio(
+    out: Path = typer.Option(Path("portfolio_template.xlsx"), "--out", "-o", help="the workbook to write (.xlsx)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing file"),
+) -> None:
+    """The empty portfolio table with dropdowns and help / 空白项目组合表（含下拉选项和说明）."""
+    from .portfolio import write_template
+
+    try:
+        path = write_template(out, overwrite=overwrite)
+    except (GreenAwardError, FileExistsError) as exc:
+        fail(str(exc))
+    console.print(f"已生成 Wrote {path}", highlight=False)
+
+
 def main() -> None:
     app()
