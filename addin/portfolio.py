@@ -8,9 +8,9 @@ The table is documented in docs/portfolio.md.
 from __future__ import annotations
 
 import csv
-import zipfile
 from collections import Counter
 from concurrent.futures import Executor
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -28,14 +28,14 @@ from policies.schema import ZONES, InputSpec
 from policies.stacking import REQUIRED, STATUSES, Portfolio, added_columns, monetary_clauses, stack_rows
 
 from .files import write_atomically
+from .safe_xlsx import DEFAULT_LIMITS, SafeZip, UnsafeWorkbook
 
 #: Above this many rows the command shows a progress bar.
 PROGRESS_MIN = 2000
 
-# Limits for a workbook read from outside: a zip bomb is refused before openpyxl opens it.
-MAX_ENTRIES = 10_000
-MAX_UNCOMPRESSED = 1_000_000_000
-MAX_RATIO = 500
+# A portfolio workbook may hold 100,000s of claims: larger limits than a declaration's, same guard.
+PORTFOLIO_LIMITS = replace(DEFAULT_LIMITS, max_file_bytes=200 * 2**20, max_entry_bytes=1024 * 2**20,
+                           max_total_bytes=1536 * 2**20)
 
 DETAIL_LABELS = {
     "enterprise": ("企业名称", "Enterprise name (identifies it when there is no credit code)"),
@@ -62,18 +62,11 @@ MONEY_FORMAT = "#,##0.00"
 
 
 def check_workbook(path: Path) -> None:
-    """Refuse a workbook that is not a zip or whose entries could be a zip bomb."""
+    """Refuse a workbook that is not a zip or whose directory declares a zip bomb (``addin.safe_xlsx``)."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except zipfile.BadZipFile:
-        raise GreenAwardError(f"{path}: not an xlsx workbook (not a zip file) / 不是xlsx文件") from None
-    if len(infos) > MAX_ENTRIES:
-        raise GreenAwardError(f"{path}: {len(infos)} entries in the workbook, more than {MAX_ENTRIES}; refused")
-    size = sum(i.file_size for i in infos)
-    packed = sum(i.compress_size for i in infos) or 1
-    if size > MAX_UNCOMPRESSED or size / packed > MAX_RATIO:
-        raise GreenAwardError(f"{path}: unpacks to {size:,} bytes (ratio {size / packed:.0f}); refused as unsafe")
+        SafeZip(path, PORTFOLIO_LIMITS)
+    except UnsafeWorkbook as exc:
+        raise GreenAwardError(f"{path}: {exc} / 工作簿不安全或已损坏") from None
 
 
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -39,6 +39,7 @@ from .inputs import is_blank
 from .numbers import round_yuan
 from .registry import policies
 from .schema import AnnualCap, Policy
+from .uscc import validate_uscc
 
 # --- the table ------------------------------------------------------------------------------------
 
@@ -146,21 +147,12 @@ def parse_date(value: object) -> date:
     raise ValueError(f"must be a date (YYYY-MM-DD), got {text!r} / 须为日期")
 
 
-_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
 def uscc_problem(code: str) -> str | None:
     """Why ``code`` is not a valid unified social credit code (GB 32100-2015), or None."""
-    if len(code) != 18:
-        return f"credit code {code!r} must have 18 characters, has {len(code)} / 统一社会信用代码须为18位"
-    bad = [ch for ch in code if ch not in _USCC_CHARS]
-    if bad:
-        return f"credit code {code!r}: {bad[0]!r} is not allowed (no I, O, S, V, Z) / 含非法字符"
-    total = sum(w * _USCC_CHARS.index(ch) for w, ch in zip(_USCC_WEIGHTS, code))
-    check = _USCC_CHARS[(31 - total % 31) % 31]
-    if code[17] != check:
-        return f"credit code {code!r}: check character should be {check!r} / 校验码错误"
+    try:
+        validate_uscc(code)
+    except ValueError as exc:
+        return f"credit code {code!r} {exc}"
     return None
 
 
@@ -201,13 +193,14 @@ PARALLEL_MIN = 4000
 
 
 def evaluate_keys(
-    keys: list[tuple], *, executor: Executor | None = None, progress: Progress | None = None
+    keys: list[tuple], *, executor: Executor | None = None, progress: Progress | None = None, parallel: bool = True
 ) -> list[Outcome]:
-    """Evaluate each (clause, year, inputs) key; in chunks over ``executor`` (a process pool when
-    the work is large enough and there is more than one core), else in this process."""
+    """Evaluate each (clause, year, names, cells) key; in chunks over ``executor`` (or a process pool
+    of our own when ``parallel``, the work is large enough and there is more than one core), else
+    in this process."""
     total = len(keys)
     own = None
-    if executor is None and total >= PARALLEL_MIN and (os.cpu_count() or 1) > 1:
+    if executor is None and parallel and total >= PARALLEL_MIN and (os.cpu_count() or 1) > 1:
         import multiprocessing
 
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
@@ -361,18 +354,25 @@ def stack_rows(
     *,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    parallel: bool = True,
 ) -> Portfolio:
-    """``stack`` on a table given as a header and a list of rows (each a list of cell values)."""
+    """``stack`` on a table given as a header and a list of rows (each a list of cell values).
+
+    ``executor`` takes the evaluations in chunks (any ``concurrent.futures.Executor``); without one,
+    a large table is evaluated on a process pool of its own unless ``parallel`` is false.
+    """
     enabled = gc.isenabled()
     gc.disable()  # 100,000s of small objects that live to the end: collecting them midway is waste
     try:
-        return _stack_rows(header, rows, executor=executor, progress=progress)
+        return _stack_rows(header, rows, executor=executor, progress=progress, parallel=parallel)
     finally:
         if enabled:
             gc.enable()
 
 
-def _stack_rows(header: Sequence[object], rows: list[list], *, executor: Executor | None, progress: Progress | None) -> Portfolio:
+def _stack_rows(
+    header: Sequence[object], rows: list[list], *, executor: Executor | None, progress: Progress | None, parallel: bool
+) -> Portfolio:
     header = normalise_header(header)
     warnings = check_columns(header)
     width = len(header)
@@ -409,7 +409,7 @@ def _stack_rows(header: Sequence[object], rows: list[list], *, executor: Executo
         if slot is None:
             slot = keys[key] = len(keys)
         row_key[claim.index] = slot
-    outcomes = evaluate_keys(list(keys), executor=executor, progress=progress)
+    outcomes = evaluate_keys(list(keys), executor=executor, progress=progress, parallel=parallel)
 
     for claim in claims:
         if claim.status:
