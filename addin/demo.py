@@ -8,10 +8,10 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from policies import GreenAwardError, evaluate
 from policies.engine import compiled
 
-from .files import write_atomically
+from .files import OutputExistsError
+from .portfolio import print_summary, write_result
 
 SAMPLE = Path(__file__).resolve().parent.parent / "workbook_templates" / "sample_portfolio.csv"
 
@@ -28,23 +28,29 @@ def claim_inputs(row: dict, clause_id: str) -> dict[str, object]:
 
 
 def run_demo(out: Path, *, overwrite: bool = False, console: Console | None = None) -> int:
+    """The sample portfolio through the portfolio computation (``green-award portfolio``): every
+    rule at work (best clause, conflicts, stacking, caps, payment years, validity, invalid rows);
+    writes ``out/results.xlsx`` (claims, summaries, payments and a chart)."""
+    from .portfolio import run_portfolio
+
     console = console or Console()
-    frame = read_sample()
-    results = []
-    for row in frame.to_dict("records"):
-        try:
-            award = evaluate(row["clause"], on=row.get("year") or None, **claim_inputs(row, row["clause"]))
-            results.append({**row, "amount_yuan": float(award.amount), "eligible": award.eligible,
-                            "binding": award.binding or "", "note": "; ".join(award.reasons)})
-        except GreenAwardError as exc:
-            results.append({**row, "amount_yuan": None, "eligible": False, "binding": "", "note": str(exc)})
+    target = out / "results.xlsx"
+    if target.exists() and not overwrite:
+        raise OutputExistsError(target)
+    result = run_portfolio(SAMPLE, None, console=console, quiet=True)
     table = Table(title="示例项目组合 Sample portfolio")
-    for column in ("enterprise", "project", "clause", "amount 金额 (元)", "binding 约束"):
-        table.add_column(column)
-    for r in results:
-        amount = "invalid" if r["amount_yuan"] is None else f"{r['amount_yuan']:,.2f}"
-        table.add_row(r["enterprise"], r["project"], r["clause"], amount, r["binding"] or r["note"])
+    for column in ("enterprise", "project", "clause", "amount 金额 (元)", "granted 核定 (元)", "status 状态"):
+        table.add_column(column, justify="right" if "元" in column else "left")
+    columns = result.columns
+    for record in result.records():
+        row = dict(zip(columns, record))
+        amount, granted = row["amount_yuan"], row["granted_yuan"]
+        table.add_row(
+            str(row["enterprise"])[:12], str(row["project"]), str(row["clause"]),
+            "—" if amount is None else f"{amount:,.2f}", "—" if granted is None else f"{granted:,.2f}", row["status"],
+        )
     console.print(table)
-    path = write_atomically(out / "results.xlsx", lambda tmp: pd.DataFrame(results).to_excel(tmp, index=False, sheet_name="claims"), overwrite=overwrite)
+    print_summary(result, console)
+    path = write_result(result, target, overwrite=overwrite)
     console.print(f"结果 Results: {path}")
     return 0

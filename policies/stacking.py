@@ -467,6 +467,7 @@ def _identify(claims: list[_Row], rows: list[list], at: dict[str, int]) -> None:
             if claim.uscc:
                 problem = uscc_problem(claim.uscc)
                 if problem:
+                    claim.ekey = claim.enterprise  # a mistyped code does not make a new enterprise
                     raise ValueError(f"uscc: {problem}")
             if not claim.project:
                 raise ValueError("project: empty; give each project an identifier / 项目编号为空")
@@ -500,10 +501,13 @@ def _identify(claims: list[_Row], rows: list[list], at: dict[str, int]) -> None:
     # an enterprise is its credit code where given; a name seen with exactly one code is that code
     codes: dict[str, set[str]] = {}
     for claim in claims:
-        if claim.uscc and claim.enterprise:
+        if claim.uscc and claim.enterprise and not claim.ekey:
             codes.setdefault(claim.enterprise, set()).add(claim.uscc)
     for claim in claims:
-        if claim.uscc:
+        if claim.ekey:
+            found = codes.get(claim.enterprise, ())
+            claim.ekey = next(iter(found)) if len(found) == 1 else claim.enterprise
+        elif claim.uscc:
             claim.ekey = claim.uscc
         else:
             found = codes.get(claim.enterprise, ())
