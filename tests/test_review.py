@@ -237,10 +237,17 @@ def test_inputs_validated_by_the_core_model(tmp_path):
 # --- eligibility --------------------------------------------------------------------------------------
 
 
-def test_condition_answered_no(tmp_path):
-    sub = review_bytes(tmp_path, pv(inputs={"not_three_simultaneous": False}))
-    assert "三同时" in only(sub, "answered 否")
-    assert sub.recomputed_yuan == 0
+@pytest.mark.parametrize("condition, words", [
+    ("not_three_simultaneous", "三同时"),  # E-Town exclusions (七(二)5)
+    ("no_government_funding", "政府财政资金"),
+    ("data_centre_energy_review", "节能审查"),
+    ("no_major_penalty", "行政处罚"),  # E-Town general conditions (七(二)2)
+    ("not_seriously_dishonest", "失信"),
+])
+def test_condition_answered_no(tmp_path, condition, words):
+    sub = review_bytes(tmp_path, pv(inputs={condition: False}))
+    assert words in only(sub, "answered 否")
+    assert sub.recomputed_yuan == 0 and not sub.ok
 
 
 def test_condition_not_answered(tmp_path):
@@ -381,6 +388,19 @@ def test_annual_cap_is_a_warning_with_the_amount_after_it(tmp_path):
         assert sub.granted_yuan == Decimal("1000000.00")
         warning = [w for w in sub.warnings if "Annual cap" in w]
         assert warning and "1,000,000.00 元 after the cap" in warning[0]
+
+
+def test_beijing_loan_interest_cap(tmp_path):
+    """Beijing 八: 10,000,000 per enterprise-year; two loans of 8,000,000 interest subsidy each get 5,000,000."""
+    def loan(project: str) -> bytes:
+        return declaration("beijing:8", {"loan_principal_yuan": 400_000_000, "loan_rate": 0.035,
+                                         "fixed_asset_investment_yuan": 8_000_000, "zone": "other_beijing"}, project=project)
+
+    subs = review_paths(write_all(tmp_path, {"l1.xlsx": loan("L-1"), "l2.xlsx": loan("L-2")}))
+    for sub in subs:
+        assert sub.ok, sub.problems
+        assert (sub.declared_yuan, sub.granted_yuan) == (Decimal("8000000.00"), Decimal("5000000.00"))
+        assert any("5,000,000.00 元 after the cap" in w for w in sub.warnings)
 
 
 def test_a_failed_submission_does_not_use_up_the_cap(tmp_path):
