@@ -595,7 +595,7 @@ def _caps(rows: list[_Row]) -> None:
                 share = shares[(row.project, row.clause)]
                 if share < row.granted:
                     row.notes.append(
-                        f"封顶 Capped: {cap.label.en} ({yuan(cap.cap)} 元 in {year}); {len(members)} claims of "
+                        f"封顶 Capped: {cap.label} ({yuan(cap.cap)} 元 in {year}); {len(members)} claims of "
                         f"{yuan(total)} 元 share it in proportion: {yuan(row.granted)} → {yuan(share)} 〔{cap.cites}〕"
                     )
                     row.granted = share

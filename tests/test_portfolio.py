@@ -1,0 +1,173 @@
+"""The portfolio table on disk and at the front ends: csv and xlsx in and out, the command, the
+template, the worksheet function PORTFOLIO_AWARDS and the demo's sample."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from addin.cli import app
+from addin.demo import SAMPLE
+from addin.portfolio import read_rows, read_table, run_portfolio, write_template
+from policies import GreenAwardError
+from policies.stacking import added_columns, monetary_clauses, stack_rows
+
+runner = CliRunner()
+HEADER = ["enterprise", "uscc", "project", "clause", "year", "zone", "investment_yuan", "boiler_grade", "capacity_kw",
+          "start_date", "completion_date", "total_incl_tax_yuan", "paid_incl_tax_yuan"]
+ROWS = [
+    ["甲公司", "91350100M000100Y43", "001", "tongzhou:3", "2025", "tongzhou", "10000000", "", "", "", "", "", ""],
+    ["甲公司", "", "002", "tongzhou:3", "2025", "tongzhou", "3000000", "", "", "", "", "", ""],
+    ["乙公司", "", "E1", "etown:10", "2025", "etown_core", "1000000", "A", "", "2025-06-01", "2026-03-01", "1130000", "1017000"],
+    ["乙公司", "", "E2", "etown:27", "2025", "etown_core", "", "", "abc", "", "", "", ""],
+    ["丙公司", "", "=cmd()", "etown:27", "2025", "etown_core", "", "", "100", "", "", "", ""],
+]
+
+
+def write_csv(path: Path, header=HEADER, rows=ROWS) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def test_csv_in_csv_out_adds_granted_per_row(tmp_path):
+    source = write_csv(tmp_path / "claims.csv")
+    result = run_portfolio(source, tmp_path / "out.csv", quiet=True)
+    header, rows = read_rows(tmp_path / "out.csv")
+    assert header == HEADER + added_columns()
+    by_project = {r[2]: dict(zip(header, r)) for r in rows}
+    assert by_project["001"]["granted_yuan"] == "1379310.34"  # 第十条: 2,000,000 × 20/29
+    assert by_project["002"]["granted_yuan"] == "620689.66"
+    assert by_project["E1"]["payment_2_year"] == "2026" and by_project["E1"]["payment_2_status"] == "due"
+    assert by_project["E2"]["status"] == "invalid" and by_project["E2"]["granted_yuan"] == ""  # empty, not 0
+    assert "capacity_kw" in by_project["E2"]["note"]
+    assert by_project["001"]["uscc"] == "91350100M000100Y43"
+    assert result.invalid == 1
+
+
+def test_the_command_writes_xlsx_with_summaries_and_chart_and_exits_1_on_invalid_rows(tmp_path):
+    source = write_csv(tmp_path / "claims.csv")
+    out = tmp_path / "out.xlsx"
+    first = runner.invoke(app, ["portfolio", str(source), "-o", str(out)])
+    assert first.exit_code == 1, first.output  # written, but one row is invalid
+    assert "invalid" in first.output and out.exists()
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[:5] == ["claims", "by_enterprise_year", "by_policy", "by_payment_year", "payments"]
+    assert book["chart"]._charts, "a chart of granted amounts by year and policy"
+    claims = book["claims"]
+    header = [c.value for c in claims[1]]
+    project = header.index("project")
+    cell = next(row[project] for row in claims.iter_rows(min_row=2) if str(row[project].value).startswith("="))
+    assert cell.data_type == "s"  # a text that looks like a formula stays text
+    again = runner.invoke(app, ["portfolio", str(source), "-o", str(out)])
+    assert again.exit_code == 2 and "--overwrite" in again.output
+    good = write_csv(tmp_path / "good.csv", rows=ROWS[:3])
+    ok = runner.invoke(app, ["portfolio", str(good), "-o", str(tmp_path / "good_out.csv")])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_xlsx_claims_sheet_with_enterprises_and_projects_sheets(tmp_path):
+    book = openpyxl.Workbook()
+    claims = book.active
+    claims.title = "claims"
+    claims.append(["enterprise", "project", "clause", "year", "investment_yuan", "boiler_grade"])
+    claims.append(["乙公司", 1001, "etown:10", 2025, 1000000, "A"])
+    claims.append(["乙公司", "P2", "etown:11", 2025.0, 2000000, None])
+    enterprises = book.create_sheet("enterprises")
+    enterprises.append(["enterprise", "uscc", "address"])
+    enterprises.append(["乙公司", "91350100M000100Y43", "北京经济技术开发区"])
+    projects = book.create_sheet("projects")
+    projects.append(["project", "zone", "start_date", "completion_date", "total_incl_tax_yuan", "paid_incl_tax_yuan"])
+    from datetime import datetime
+
+    projects.append([1001, "etown_core", datetime(2025, 6, 1), datetime(2026, 3, 1), 1130000, 1017000])
+    projects.append(["P2", "etown_core", None, None, None, None])
+    path = tmp_path / "portfolio.xlsx"
+    book.save(path)
+    frame = read_table(path)
+    assert list(frame["project"]) == ["1001", "P2"]  # a project number stays text
+    assert list(frame["uscc"]) == ["91350100M000100Y43"] * 2
+    result = run_portfolio(path, tmp_path / "out.xlsx", quiet=True)
+    rows = {r["project"]: r for r in result.claims.to_dict("records")}
+    assert rows["1001"]["granted_yuan"] == Decimal("500000.00")
+    assert (rows["1001"]["payment_1_year"], rows["1001"]["payment_2_year"]) == (2025, 2026)
+    assert rows["P2"]["granted_yuan"] == Decimal("600000.00")
+
+
+def test_a_file_that_is_not_a_workbook_is_refused(tmp_path):
+    path = tmp_path / "fake.xlsx"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(GreenAwardError):
+        read_rows(path)
+
+
+def test_template_has_every_input_dropdowns_and_help(tmp_path):
+    result = runner.invoke(app, ["template", "portfolio", "-o", str(tmp_path / "t.xlsx")])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    assert {"claims", "enterprises", "projects", "help"} <= set(book.sheetnames)
+    header = [c.value for c in book["claims"][1]]
+    assert header[:6] == ["enterprise", "uscc", "project", "project_name", "clause", "year"]
+    assert {"investment_yuan", "boiler_grade", "capacity_kw", "loan_rate", "no_major_penalty"} <= set(header)
+    validations = book["claims"].data_validations.dataValidation
+    clause_col = openpyxl.utils.get_column_letter(header.index("clause") + 1)
+    clause_dv = next(dv for dv in validations if str(dv.sqref).startswith(clause_col + "2"))
+    assert clause_dv.type == "list" and "lists" in clause_dv.formula1
+    lists = book["lists"]
+    assert [c.value for c in lists["A"][1:]] == monetary_clauses()
+    help_names = [r[0].value for r in book["help"].iter_rows(min_row=2)]
+    assert set(header) <= set(help_names)
+    # the empty template reads back as a table without claims
+    assert read_table(tmp_path / "t.xlsx").empty
+    with pytest.raises(FileExistsError):
+        write_template(tmp_path / "t.xlsx")
+
+
+def test_portfolio_awards_worksheet_function():
+    from udfs import PORTFOLIO_AWARDS
+    from udfs._sheet import WorksheetError, doc_problems
+
+    assert doc_problems(PORTFOLIO_AWARDS) == []
+    table = [
+        ["enterprise", "project", "clause", "year", "zone", "investment_yuan"],
+        ["甲", 1001.0, "tongzhou:3", 2025.0, "tongzhou", 10000000.0],
+        ["甲", "P2", "tongzhou:3", 2025.0, "tongzhou", 10000000.0],
+        [None, None, None, None, None, None],  # room for more claims
+        ["甲", "P3", "tongzhou:3", 2025.0, "tongzhou", -1.0],
+    ]
+    out = PORTFOLIO_AWARDS(table)
+    assert out[0] == added_columns()
+    at = {name: i for i, name in enumerate(out[0])}
+    assert [r[at["granted_yuan"]] for r in out[1:3]] == [1000000.0, 1000000.0]
+    assert out[3] == [""] * len(added_columns())
+    assert out[4][at["status"]] == "invalid" and out[4][at["amount_yuan"]] == "" and out[4][at["granted_yuan"]] == ""
+    assert "investment_yuan" in out[4][at["note"]]
+    assert all(v is not None for row in out for v in row)
+    with pytest.raises(WorksheetError, match="year"):
+        PORTFOLIO_AWARDS([["enterprise", "project", "clause"], ["甲", "P", "tongzhou:3"]])
+    assert PORTFOLIO_AWARDS(["enterprise", "project", "clause", "year"]) == [added_columns()]
+
+
+def test_the_sample_shows_every_rule_and_a_granted_row_per_monetary_clause():
+    header, rows = read_rows(SAMPLE)
+    result = stack_rows(header, rows)
+    statuses = set(result.column("status"))
+    assert statuses == {"granted", "capped", "superseded", "conflict", "ineligible", "invalid"}
+    records = [dict(zip(result.columns, r)) for r in result.records()]
+    granted = {r["clause"] for r in records if r["status"] == "granted"}
+    assert set(monetary_clauses()) <= granted
+    notes = " ".join(r["note"] for r in records)
+    for words in ("第十条", "第六条", "单个企业年度贴息", "七(二)3", "duplicate", "Conflict", "尚未施行", "已到期", "credit code"):
+        assert words in notes or words in str(result.by_policy), words
+    assert any(r["payment_2_status"] == "pending" for r in records)
+    assert any(r["payment_2_year"] and r["payment_2_year"] > r["payment_1_year"] for r in records)
+    beijing_on_district = {(r["enterprise"], r["project"]) for r in records if r["policy"] == "beijing" and r["status"] == "granted"}
+    district = {(r["enterprise"], r["project"]) for r in records if r["policy"] != "beijing" and r["status"] in ("granted", "capped")}
+    assert beijing_on_district & district
