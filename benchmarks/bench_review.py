@@ -1,6 +1,6 @@
 """``green-award review`` on 1,000 generated declarations, as a ratio to a baseline measured in the same run.
 
-The declarations are the sample portfolio's claims (one or more per monetary clause), repeated with
+The declarations are the sample portfolio's granted claims (one or more per monetary clause), repeated with
 distinct enterprises (valid credit codes) and projects, written by ``addin.declaration`` as
 ``green-award declare`` writes them.
 
@@ -41,7 +41,11 @@ def uscc(n: int) -> str:
 
 
 def generate(folder: Path, count: int) -> list[Path]:
-    rows = read_sample().to_dict("records")
+    from policies.stacking import stack
+
+    sample = read_sample()
+    statuses = stack(sample).column("status")
+    rows = [r for r, status in zip(sample.to_dict("records"), statuses) if status in ("granted", "capped")]
     paths = []
     for i in range(count):
         row = rows[i % len(rows)]
