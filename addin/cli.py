@@ -116,6 +116,23 @@ def review(
 
 
 @app.command()
+def declare(
+    portfolio: Path = typer.Argument(..., help="the portfolio table (.csv or .xlsx)"),
+    out: Path = typer.Option(..., "--out", "-o", help="folder for the declaration workbooks"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace existing declarations"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="processes (default: all cores; 1: none)"),
+) -> None:
+    """Write a declaration workbook (申报表) per granted claim / 批量生成申报表."""
+    from .declaration import run_declare
+
+    try:
+        code = run_declare(portfolio, out, overwrite=overwrite, workers=workers, console=console)
+    except (GreenAwardError, FileExistsError) as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
+
+
+@app.command()
 def portfolio(
     source: Path = typer.Argument(..., help="the portfolio table (.csv, or .xlsx with a claims sheet)"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="the result: .csv (claims) or .xlsx (claims, summaries, chart)"),

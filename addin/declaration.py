@@ -1,0 +1,583 @@
+"""Declaration workbooks (申报表) in batches: ``green-award declare PORTFOLIO -o DIR``.
+
+A declaration is the clause's template (``addin.declaration_template``, committed under
+``workbook_templates/``) filled at the XML level: the template is read once per process and split
+around the cells a declaration fills; each declaration joins the pieces with its values (text as
+inline strings, so a name that starts with ``=`` stays text), the cached value of every formula
+(computed by the policy core, so a program that does not recalculate reads the declared amount)
+and is zipped with fixed entry times. ``declare`` reads a portfolio, stacks it
+(``policies.stacking``), and writes one workbook per claim with a positive granted amount, over a
+``concurrent.futures`` executor (a process pool by default).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import struct
+import unicodedata
+import zipfile
+import zlib
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+from policies import GreenAwardError, InputError, evaluate
+from policies.award import Award
+from policies.engine import compiled, validity
+from policies.expr import Context, MissingName
+from policies.inputs import coerce_inputs, is_blank
+from policies.numbers import round_yuan, to_decimal
+from policies.uscc import validate_uscc
+
+from .declaration_template import DUE, NO, PENDING, TEMPLATES, YES, Layout, layout, template_name
+from .files import OutputExistsError, write_atomically
+
+REQUIRED_DETAILS = {
+    "enterprise": "企业名称 enterprise name",
+    "uscc": "统一社会信用代码 credit code",
+    "address": "地址 address",
+    "contact": "联系人 contact",
+    "phone": "联系电话 phone",
+    "project_name": "项目名称 project name",
+}
+TEXT_DETAILS = ("enterprise", "uscc", "address", "contact", "phone", "project", "project_name")
+DATE_DETAILS = ("start_date", "completion_date")
+PAYMENT_DETAILS = ("total_incl_tax_yuan", "paid_incl_tax_yuan")
+_EPOCH = date(1899, 12, 30)
+
+
+class DeclarationError(GreenAwardError):
+    """A claim that cannot be declared: the reason names the missing or bad detail."""
+
+
+# --- the cells of one declaration -------------------------------------------------------------------
+
+
+def cell_inputs(clause_id: str, inputs: dict[str, object]) -> dict[str, object]:
+    """The clause's inputs as the cells hold them: numbers as floats, yes/no as 是/否, choices canonical."""
+    cc = compiled(clause_id)
+    unknown = [k for k in inputs if k not in cc.specs]
+    if unknown:
+        raise InputError(cc.id, unknown[0], "unknown input")
+    values = coerce_inputs(cc.id, cc.coercers, inputs)
+    out: dict[str, object] = {}
+    for name, spec in cc.specs.items():
+        value = values.get(name, spec.default if name in cc.clause.inputs else None)
+        if value is None:
+            continue
+        if spec.type == "bool":
+            out[name] = YES if value else NO
+        elif spec.type == "choice":
+            out[name] = str(value)
+        else:
+            out[name] = float(value)
+    return out
+
+
+def _text(value: object) -> str:
+    return "" if is_blank(value) else str(value).strip()
+
+
+def _date(name: str, value: object) -> int | None:
+    from policies.stacking import parse_date
+
+    if is_blank(value):
+        return None
+    try:
+        return (parse_date(value) - _EPOCH).days
+    except ValueError as exc:
+        raise DeclarationError(f"{name}: {exc}") from None
+
+
+def detail_cells(details: dict[str, object], clause_id: str, *, require: bool = True) -> dict[str, object]:
+    """The enterprise and project cells; DeclarationError names what a declaration lacks."""
+    cells: dict[str, object] = {k: _text(details.get(k)) for k in TEXT_DETAILS}
+    if require:
+        missing = [label for key, label in REQUIRED_DETAILS.items() if not cells[key]]
+        if compiled(clause_id).schedule.inputs and is_blank(details.get("start_date")):
+            missing.append("开工日期 start_date (a two-instalment clause pays its first half on start)")
+        if missing:
+            raise DeclarationError("lacks " + ", ".join(missing) + " / 申报表缺少必要信息")
+    if cells["uscc"]:
+        try:
+            cells["uscc"] = validate_uscc(cells["uscc"])
+        except ValueError as exc:
+            raise DeclarationError(f"uscc: {exc}") from None
+    for name in DATE_DETAILS:
+        cells[name] = _date(name, details.get(name))
+    for name in PAYMENT_DETAILS:
+        value = details.get(name)
+        if not is_blank(value):
+            try:
+                cells[name] = float(to_decimal(value))
+            except ValueError as exc:
+                raise DeclarationError(f"{name}: {exc}") from None
+    year = details.get("year")
+    if not is_blank(year):
+        text = str(year).strip().removesuffix(".0")
+        if not re.fullmatch(r"\d{4}", text):
+            raise DeclarationError(f"year: must be a year such as 2025, got {year!r}")
+        cells["year"] = int(text)
+    return {k: v for k, v in cells.items() if v not in (None, "")}
+
+
+def compute(clause_id: str, cells: dict[str, object]) -> tuple[Award, dict[str, object]]:
+    """The core's award on what the cells hold, and the cached value of every formula cell."""
+    cc = compiled(clause_id)
+    lay = layout(cc.id)
+    raw = {name: cells[name] for name in cc.specs if name in cells}
+    year = cells.get("year")
+    award = evaluate(cc.id, on=year, **raw)
+    values = {**cc.defaults, **coerce_inputs(cc.id, cc.coercers, raw)}
+    ctx = Context({**cc.parameters, **values})
+    zone = values.get("zone")
+    checks = {
+        "check_zone": zone is None or zone in cc.allowed_zones,
+        "check_year": year is None or validity(cc.policy, year)[0] is None,
+        "check_conditions": all(
+            values.get(name) is not False
+            or (name in cc.waive and _holds(cc.waive[name][0], ctx))
+            for name in cc.conditions
+        ),
+    }
+    for key, (rule, fn, _, _) in zip(lay.rule_keys, cc.requires):
+        try:
+            checks[key] = bool(fn(ctx))
+        except MissingName as missing:
+            spec = cc.clause.inputs.get(missing.name)
+            if spec is None or not spec.fact:
+                raise InputError(cc.id, missing.name, "required for this claim, and empty / 必填") from None
+            checks[key] = True
+    eligible = all(checks.values())
+    computed = round_yuan(cc.amount(Context({**cc.parameters, **values})))
+    amount = computed if eligible else Decimal("0.00")
+    if eligible != award.eligible or amount != award.amount:  # the form and the core must agree
+        raise AssertionError(f"{cc.id}: form computes {amount} ({eligible}), core {award.amount} ({award.eligible})")
+    cached: dict[str, object] = {k: YES if v else NO for k, v in checks.items()}
+    cached.update(eligible=YES if eligible else NO, computed=computed, award=amount, cover_award=amount)
+    cached["cover_enterprise"] = cached["commit_enterprise"] = cells.get("enterprise", "")
+    cached["cover_project"] = cells.get("project_name", "")
+    cached["cover_year"] = year if year is not None else ""
+    if "paid_excl_tax" in lay.formulas:
+        cached["paid_excl_tax"] = cells.get("investment_yuan", 0.0)
+    for key, name in lay.choice_labels.items():
+        spec = cc.specs[name]
+        value = cells.get(name)
+        cached[key] = str(spec.values[value]) if value in spec.values else ""
+    paid = Decimal(0)
+    stages = cc.schedule.stages
+    for i, ((amount_key, status_key), stage, due) in enumerate(zip(lay.stage_keys, stages, cc.stage_due)):
+        share = amount - paid if i == len(stages) - 1 else round_yuan(amount * stage.share)
+        paid += share
+        cached[amount_key] = share
+        cached[status_key] = DUE if due is None or _holds(due, Context(values)) else PENDING
+    return award, cached
+
+
+def _holds(fn, ctx: Context) -> bool:
+    try:
+        return bool(fn(ctx))
+    except MissingName:
+        return False
+
+
+# --- the template, split around the cells a declaration fills -----------------------------------------
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _esc(text: str) -> str:
+    text = _ILLEGAL_XML.sub("", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _num(value: object) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, float):
+        return repr(value)
+    return str(int(value))
+
+
+@dataclass
+class _Sheet:
+    path: str
+    pieces: list[str]  # static text around the slots: len(slots) + 1
+    slots: list[tuple[str, str, str, str, str | None]]  # (key, ref, style attr, kind, formula or None)
+
+
+@dataclass
+class Prepared:
+    """A template read once: its zip entries, the sheets split around their slots, the layout."""
+
+    clause_id: str
+    layout: Layout
+    static: list[tuple[str, bytes, bytes, int]] = field(default_factory=list)  # name, raw, deflated, crc
+    sheets: dict[str, _Sheet] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_bytes(cls, clause_id: str, data: bytes, lay: Layout) -> "Prepared":
+        prepared = cls(clause_id, lay)
+        wanted: dict[int, list[tuple[str, str, str]]] = {}
+        for key, (s, ref, kind) in lay.slots.items():
+            wanted.setdefault(s, []).append((key, ref, kind))
+        for key, (s, ref) in lay.formulas.items():
+            wanted.setdefault(s, []).append((key, ref, "formula"))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in archive.infolist():
+                body = archive.read(info.filename)
+                prepared.order.append(info.filename)
+                match = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
+                if match and int(match[1]) - 1 in wanted:
+                    prepared.sheets[info.filename] = _split(info.filename, body.decode("utf-8"), wanted[int(match[1]) - 1])
+                else:
+                    prepared.static.append((info.filename, body, _deflate(body), zlib.crc32(body)))
+        if len(prepared.sheets) != len(wanted):
+            raise ValueError(f"{clause_id}: the template lacks a sheet its layout names")
+        return prepared
+
+    def render(self, cells: dict[str, object], cached: dict[str, object]) -> bytes:
+        entries: dict[str, bytes] = {}
+        for path, sheet in self.sheets.items():
+            out = [sheet.pieces[0]]
+            for (key, ref, style, kind, formula), piece in zip(sheet.slots, sheet.pieces[1:]):
+                out.append(_cell(ref, style, kind, formula, cached.get(key) if formula is not None else cells.get(key)))
+                out.append(piece)
+            entries[path] = "".join(out).encode("utf-8")
+        static = {name: (raw, packed, crc) for name, raw, packed, crc in self.static}
+        return _zip([(name, static.get(name) or _packed(entries[name])) for name in self.order])
+
+
+def _split(path: str, xml: str, wanted: list[tuple[str, str, str]]) -> _Sheet:
+    found = []
+    for key, ref, kind in wanted:
+        match = re.search(rf'<c r="{ref}"(?=[ />])([^>]*?)(?:/>|>(.*?)</c>)', xml)
+        if match is None:
+            raise ValueError(f"{path}: no cell {ref} for {key}")
+        style = re.search(r' s="\d+"', match[1])
+        formula = None
+        if kind == "formula":
+            f = re.search(r"<f>(.*?)</f>", match[2] or "")
+            if f is None:
+                raise ValueError(f"{path}: cell {ref} ({key}) has no formula")
+            formula = f[1]
+        found.append((match.start(), match.end(), (key, ref, style[0] if style else "", kind, formula)))
+    found.sort()
+    pieces, slots, at = [], [], 0
+    for start, end, slot in found:
+        pieces.append(xml[at:start])
+        slots.append(slot)
+        at = end
+    pieces.append(xml[at:])
+    return _Sheet(path, pieces, slots)
+
+
+def _cell(ref: str, style: str, kind: str, formula: str | None, value: object) -> str:
+    head = f'<c r="{ref}"{style}'
+    if formula is not None:
+        if isinstance(value, bool):
+            return f'{head} t="b"><f>{formula}</f><v>{int(value)}</v></c>'
+        if isinstance(value, str):
+            return f'{head} t="str"><f>{formula}</f><v>{_esc(value)}</v></c>'
+        if value is None:
+            return f"{head}><f>{formula}</f></c>"
+        return f"{head}><f>{formula}</f><v>{_num(value)}</v></c>"
+    if value is None or value == "":
+        return f"{head}/>"
+    if isinstance(value, str):
+        return f'{head} t="inlineStr"><is><t xml:space="preserve">{_esc(value)}</t></is></c>'
+    return f"{head}><v>{_num(value)}</v></c>"
+
+
+def _deflate(data: bytes, level: int = 6) -> bytes:
+    packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+def _packed(data: bytes) -> tuple[bytes, bytes, int]:
+    return data, _deflate(data), zlib.crc32(data)
+
+
+_DOS_TIME, _DOS_DATE = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00: no current time in the file
+
+
+def _zip(entries: list[tuple[str, tuple[bytes, bytes, int]]]) -> bytes:
+    """A zip of deflated entries, written directly (static entries are compressed once per template)."""
+    out, central, offset = [], [], 0
+    for name, (raw, packed, crc) in entries:
+        encoded = name.encode("utf-8")
+        header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x800, 8, _DOS_TIME, _DOS_DATE, crc, len(packed),
+                             len(raw), len(encoded), 0)
+        out += [header, encoded, packed]
+        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x800, 8, _DOS_TIME, _DOS_DATE, crc,
+                                   len(packed), len(raw), len(encoded), 0, 0, 0, 0, 0o644 << 16, offset) + encoded)
+        offset += len(header) + len(encoded) + len(packed)
+    directory = b"".join(central)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory), offset, 0)
+    return b"".join(out) + directory + end
+
+
+@lru_cache(maxsize=None)
+def prepared(clause_id: str) -> Prepared:
+    """The clause's committed template, prepared once per process (generated in memory if absent)."""
+    from .declaration_template import template_bytes
+
+    cc = compiled(clause_id)
+    path = TEMPLATES / template_name(cc.id)
+    data = path.read_bytes() if path.exists() else template_bytes(cc.id)
+    return Prepared.from_bytes(cc.id, data, layout(cc.id))
+
+
+def make_declaration(
+    clause_id: str, inputs: dict[str, object], details: dict[str, object], *, granted_note: str = "",
+    require_details: bool = True,
+) -> tuple[bytes, Award]:
+    """One filled declaration (xlsx bytes) and the core's award on what it holds."""
+    cc = compiled(clause_id)
+    cells = detail_cells(details, cc.id, require=require_details)
+    given = {k: v for k, v in inputs.items() if not is_blank(v)}
+    for name in PAYMENT_DETAILS:  # a payment input of the clause is also a project detail
+        if name in cells and name in cc.specs and name not in given:
+            given[name] = cells[name]
+    cells.update(cell_inputs(cc.id, given))
+    if granted_note:
+        cells["granted_note"] = granted_note
+    award, cached = compute(cc.id, cells)
+    return prepared(cc.id).render(cells, cached), award
+
+
+# --- file names -------------------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
+
+
+def safe_part(text: str, limit: int) -> str:
+    """A piece of a Windows-safe file name: no reserved characters, no trailing dot or space."""
+    text = unicodedata.normalize("NFC", text)
+    text = _UNSAFE.sub("_", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    text = text[:limit].rstrip(" .")
+    if not text or _RESERVED.match(text):
+        text = f"_{text}"
+    return text
+
+
+def file_names(keys: list[tuple[str, str, str, str, int | None]]) -> list[str]:
+    """(enterprise, uscc, project, clause, year) -> unique names saying enterprise, project and clause.
+
+    Names that would coincide (also ignoring case, as Windows does) get a short hash of the whole key.
+    """
+    bases = []
+    for enterprise, uscc, project, clause, year in keys:
+        parts = [safe_part(enterprise or uscc, 60), safe_part(project, 40), safe_part(clause.replace(":", "-"), 20)]
+        if year is not None:
+            parts.append(str(year))
+        bases.append("__".join(parts))
+    counts: dict[str, int] = {}
+    for base in bases:
+        counts[base.casefold()] = counts.get(base.casefold(), 0) + 1
+    names = []
+    for base, key in zip(bases, keys):
+        if counts[base.casefold()] > 1:
+            digest = hashlib.sha1("\x1f".join(str(k) for k in key).encode("utf-8")).hexdigest()[:8]
+            base = f"{base}__{digest}"
+        names.append(base + ".xlsx")
+    return names
+
+
+# --- the batch ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Job:
+    row: int  # the portfolio row (0-based, header excluded)
+    clause: str
+    inputs: dict[str, object]
+    details: dict[str, object]
+    granted_note: str
+    name: str = ""
+
+
+@dataclass
+class Outcome:
+    row: int
+    path: str | None = None
+    amount: Decimal | None = None
+    error: str | None = None
+
+
+def write_job(job: Job, folder: str, overwrite: bool) -> Outcome:
+    """Make and write one declaration; a problem (lacking details, a name taken) is an outcome, not a crash."""
+    try:
+        data, award = make_declaration(job.clause, job.inputs, job.details, granted_note=job.granted_note)
+        path = write_atomically(Path(folder) / job.name, lambda tmp: tmp.write_bytes(data), overwrite=overwrite)
+    except OutputExistsError as exc:
+        return Outcome(job.row, error=f"{job.name}: exists, not overwritten / 文件已存在 ({exc.path})")
+    except GreenAwardError as exc:
+        return Outcome(job.row, error=str(exc))
+    return Outcome(job.row, str(path), award.amount)
+
+
+def write_chunk(jobs: list[Job], folder: str, overwrite: bool) -> list[Outcome]:
+    return [write_job(job, folder, overwrite) for job in jobs]
+
+
+@dataclass
+class Batch:
+    written: list[Outcome]
+    problems: list[tuple[int, str, str]]  # (row, what, reason)
+    skipped: dict[str, int]  # status -> rows without a declaration
+
+
+def jobs_from_portfolio(portfolio, clause_column: str = "clause") -> tuple[list[Job], list[tuple[int, str, str]], dict[str, int]]:
+    """The claims of a stacked portfolio with a positive granted amount as jobs; the others counted by status."""
+    jobs, problems, skipped = [], [], {}
+    columns = portfolio.columns
+    for index, record in enumerate(portfolio.records()):
+        row = dict(zip(columns, record))
+        status = row.get("status") or ""
+        granted = row.get("granted_yuan")
+        what = f"{_text(row.get('enterprise')) or _text(row.get('uscc'))} / {_text(row.get('project'))} / {_text(row.get(clause_column))}"
+        if status not in ("granted", "capped") or granted is None or Decimal(granted) <= 0:
+            skipped[status or "invalid"] = skipped.get(status or "invalid", 0) + 1
+            continue
+        clause = _text(row[clause_column])
+        cc = compiled(clause)
+        inputs = {k: row[k] for k in cc.specs if k in row and not is_blank(row[k])}
+        details = {k: row.get(k) for k in (*TEXT_DETAILS, *DATE_DETAILS, *PAYMENT_DETAILS, "year")}
+        note = f"{Decimal(granted):,.2f} 元"
+        if status == "capped":
+            note = f"封顶后核定 granted after the annual cap: {note} (the declared award is the clause's amount); {row.get('note') or ''}"
+        else:
+            note = f"核定 granted: {note}"
+        try:
+            detail_cells(details, clause)  # reported before any work is sent out
+        except DeclarationError as exc:
+            problems.append((index, what, str(exc)))
+            continue
+        jobs.append(Job(index, clause, inputs, details, note.strip("; ")))
+    return jobs, problems, skipped
+
+
+def assign_names(jobs: list[Job]) -> None:
+    keys = []
+    for job in jobs:
+        d = job.details
+        year = d.get("year")
+        keys.append((_text(d.get("enterprise")), _text(d.get("uscc")), _text(d.get("project")) or _text(d.get("project_name")),
+                     job.clause, int(str(year).strip().removesuffix(".0")) if not is_blank(year) else None))
+    for job, name in zip(jobs, file_names(keys)):
+        job.name = name
+
+
+def default_executor(workers: int | None) -> Executor:
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=multiprocessing.get_context(method))
+
+
+def write_jobs(
+    jobs: list[Job], folder: Path, *, overwrite: bool = False, executor: Executor | None = None,
+    workers: int | None = None, progress: Callable[[int, int], None] | None = None,
+) -> list[Outcome]:
+    """Write the jobs in chunks over ``executor`` (a process pool unless ``workers`` is 1)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    total, done, out = len(jobs), 0, []
+    if not jobs:
+        return out
+    own = None
+    if executor is None and (workers or os.cpu_count() or 1) > 1 and total > 1:
+        for clause in {job.clause for job in jobs}:
+            prepared(clause)  # once here: the forked workers inherit the prepared templates
+        own = executor = default_executor(workers)
+    try:
+        if executor is None:
+            for job in jobs:
+                out.append(write_job(job, str(folder), overwrite))
+                if progress:
+                    progress(len(out), total)
+            return out
+        n = workers or os.cpu_count() or 1
+        size = max(1, min(50, -(-total // (4 * n))))
+        futures = [executor.submit(write_chunk, jobs[i:i + size], str(folder), overwrite) for i in range(0, total, size)]
+        from concurrent.futures import as_completed
+
+        for future in as_completed(futures):
+            chunk = future.result()
+            out.extend(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+        return sorted(out, key=lambda o: o.row)
+    finally:
+        if own is not None:
+            own.shutdown()
+
+
+def declare_frame(table, folder: Path, *, overwrite: bool = False, executor: Executor | None = None,
+                  workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> Batch:
+    """Stack a portfolio table (a DataFrame, or a header and rows) and write its declarations."""
+    from policies.stacking import stack_rows
+
+    if isinstance(table, tuple):
+        header, rows = table
+    else:
+        header, rows = list(table.columns), table.astype(object).where(table.notna(), None).values.tolist()
+    portfolio = stack_rows(header, rows, executor=executor)
+    jobs, problems, skipped = jobs_from_portfolio(portfolio)
+    assign_names(jobs)
+    outcomes = write_jobs(jobs, folder, overwrite=overwrite, executor=executor, workers=workers, progress=progress)
+    by_row = {job.row: job for job in jobs}
+    written = []
+    for outcome in outcomes:
+        if outcome.error:
+            job = by_row[outcome.row]
+            problems.append((outcome.row, f"{job.details.get('enterprise')} / {job.details.get('project')} / {job.clause}", outcome.error))
+        else:
+            written.append(outcome)
+    problems.sort()
+    return Batch(written, problems, skipped)
+
+
+def run_declare(path: Path, out: Path, *, overwrite: bool = False, workers: int | None = None,
+                executor: Executor | None = None, console=None) -> int:
+    """``green-award declare``: read, stack, write with a progress bar, print a summary; 1 if a row failed."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    from .portfolio import read_rows
+
+    console = console or Console()
+    table = read_rows(path)
+    with Progress(TextColumn("申报表 Declarations"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("declare", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        batch = declare_frame(table, out, overwrite=overwrite, executor=executor, workers=workers, progress=progress)
+    table = Table(title="申报表 Declarations")
+    table.add_column("结果 Result")
+    table.add_column("行数 Rows", justify="right")
+    table.add_row("written 已生成", str(len(batch.written)))
+    for status, count in sorted(batch.skipped.items()):
+        table.add_row(f"no declaration: {status}", str(count))
+    table.add_row("problems 未生成（见下）", str(len(batch.problems)))
+    console.print(table)
+    total = sum((o.amount for o in batch.written), Decimal(0))
+    console.print(f"合计申报金额 Declared total: {total:,.2f} 元 in {out}", highlight=False)
+    for row, what, reason in batch.problems:
+        console.print(f"[yellow]row {row + 2}[/yellow] {what}: {reason}", highlight=False)
+    return 1 if batch.problems else 0

@@ -1,0 +1,280 @@
+"""Declaration workbooks: templates from the clause definitions, filled at the XML level, written in batches."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from addin import declaration_template as dt
+from addin.declaration import (
+    DeclarationError, Job, declare_frame, file_names, make_declaration, safe_part, write_job, write_jobs,
+)
+from policies import evaluate
+from policies.engine import compiled
+
+DETAILS = {
+    "enterprise": "北京绿色制造有限公司", "uscc": "91350100M000100Y43", "address": "北京市经济技术开发区科创十三街1号",
+    "contact": "张三", "phone": "010-12345678", "project": "P-001", "project_name": "节能改造项目",
+    "start_date": "2025-06-01", "completion_date": "2025-12-20", "year": 2025,
+}
+FIRST_INPUTS = {
+    "etown:27": {"capacity_kw": 100, "ownership": "self"},
+    "etown:10": {"boiler_grade": "A", "investment_yuan": 1000000, "budget_unit": "是", "no_government_funding": "否"},
+    "tongzhou:3": {"investment_yuan": 10000000, "zone": "tongzhou"},
+}
+
+
+def book(data: bytes, **kw) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(data), **kw)
+
+
+def content(wb: openpyxl.Workbook) -> dict:
+    """What a template holds: cells (value, type, locked), validations, names, protection, visibility."""
+    sheets = {}
+    for ws in wb.worksheets:
+        cells = {c.coordinate: (c.value, c.data_type, c.protection.locked, c.number_format)
+                 for row in ws.iter_rows() for c in row if c.value is not None or not c.protection.locked}
+        validations = sorted((str(v.sqref), v.type, v.operator, v.formula1, v.formula2) for v in ws.data_validations.dataValidation)
+        sheets[ws.title] = (ws.sheet_state, ws.protection.sheet, ws.protection.password, cells, validations)
+    names = {name: dn.attr_text for name, dn in wb.defined_names.items()}
+    return {"sheets": sheets, "names": names}
+
+
+@pytest.mark.parametrize("clause_id", dt.monetary_clause_ids())
+def test_committed_template_equals_what_the_generator_makes(clause_id):
+    committed = dt.TEMPLATES / dt.template_name(clause_id)
+    assert committed.exists(), f"{committed.name} missing: run python -m addin.declaration_template"
+    assert content(book(committed.read_bytes())) == content(book(dt.template_bytes(clause_id))), (
+        f"{committed.name} is stale: run python -m addin.declaration_template")
+
+
+def test_committed_layouts_equal_what_the_generator_makes():
+    import json
+
+    data = json.loads(dt.LAYOUTS.read_text(encoding="utf-8"))
+    assert data["template_version"] == dt.TEMPLATE_VERSION
+    generated = {c: dt.layout_dict(dt.build_cached(c)[1]) for c in dt.monetary_clause_ids()}
+    assert json.loads(json.dumps(generated)) == data["layouts"]
+
+
+def test_no_stray_templates():
+    expected = {dt.template_name(c) for c in dt.monetary_clause_ids()}
+    assert {p.name for p in dt.TEMPLATES.glob("declaration_*.xlsx")} == expected
+
+
+def test_generation_is_deterministic():
+    assert dt.template_bytes("etown:10") == dt.template_bytes("etown:10")
+    with zipfile.ZipFile(io.BytesIO(dt.template_bytes("etown:10"))) as z:
+        assert {i.date_time for i in z.infolist()} == {dt.FIXED_TIME}
+        assert b"dcterms:created" not in z.read("docProps/core.xml")
+    one, _ = make_declaration("etown:27", FIRST_INPUTS["etown:27"], DETAILS)
+    two, _ = make_declaration("etown:27", FIRST_INPUTS["etown:27"], DETAILS)
+    assert one == two
+
+
+@pytest.mark.parametrize("clause_id", ["etown:10", "beijing:8", "tongzhou:5.2", "etown:32"])
+def test_names_protection_and_metadata(clause_id):
+    cc = compiled(clause_id)
+    wb = book(dt.template_bytes(clause_id))
+    names = dict(wb.defined_names.items())
+    for name in ("CLAUSE_ID", "AWARD", "ENTERPRISE_NAME", "USCC", *(f"in_{n}" for n in cc.specs)):
+        assert name in names, name
+        sheet, ref = next(names[name].destinations)
+        assert wb[sheet][ref.replace("$", "")] is not None
+    lay = dt.layout(clause_id)
+    for key, (s, ref, kind) in lay.slots.items():
+        locked = wb.worksheets[s][ref].protection.locked
+        assert locked == (key == "granted_note"), key  # inputs unlocked; the generator's note locked
+    for s, ref in lay.formulas.values():
+        cell = wb.worksheets[s][ref]
+        assert cell.data_type == "f" and cell.protection.locked
+    for ws in wb.worksheets:
+        assert ws.protection.sheet and not ws.protection.password
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.data_type == "s":
+                    assert c.protection.locked
+    meta = {r[0]: r[1] for r in wb["meta"].iter_rows(min_row=2, values_only=True)}
+    assert wb["meta"].sheet_state == "hidden" and wb["lists"].sheet_state == "hidden"
+    assert meta["template_version"] == dt.TEMPLATE_VERSION
+    assert meta["policy_encoding_version"] == cc.policy.encoding_version
+    assert meta["clause_id"] == cc.id
+
+
+def test_inputs_come_from_the_definition_with_validation():
+    cc = compiled("etown:27")
+    wb = book(dt.template_bytes("etown:27"))
+    ws = wb.worksheets[2]
+    rows = {ws[f"F{r}"].value: r for r in range(1, ws.max_row + 1)}
+    for name, spec in cc.clause.inputs.items():
+        r = rows[name]
+        assert ws[f"A{r}"].value == spec.label.zh and ws[f"B{r}"].value == spec.label.en
+    validations = {str(v.sqref): v for v in ws.data_validations.dataValidation}
+    capacity = next(v for k, v in validations.items() if f"D{rows['capacity_kw']}" in k.split())
+    assert capacity.type == "decimal" and capacity.operator == "greaterThanOrEqual" and capacity.formula1 == "0"
+    ownership = next(v for k, v in validations.items() if f"D{rows['ownership']}" in k.split())
+    assert ownership.type == "list" and ownership.formula1 == '"self,third_party,third_party_budget_owner"'
+    conditions = [v for v in validations.values() if v.formula1 == '"是,否"']
+    assert conditions  # each condition a yes/no question
+    for name in cc.conditions:
+        assert name in rows
+
+
+def test_a_long_list_comes_from_the_hidden_sheet(monkeypatch):
+    monkeypatch.setattr(dt, "LIST_LIMIT", 20)
+    wb, lay = dt.build("etown:28")
+    ws = wb.worksheets[2]
+    ref = lay.slots["heating_technology"][1]
+    dv = next(v for v in ws.data_validations.dataValidation if ref in str(v.sqref).split())
+    assert dv.formula1.startswith("'lists'!$")
+    values = [c.value for c in wb["lists"][re.search(r"\$([A-Z]+)\$", dv.formula1)[1]][1:]]
+    assert values == list(compiled("etown:28").clause.inputs["heating_technology"].values)
+
+
+@pytest.mark.parametrize("clause_id", dt.monetary_clause_ids())
+def test_the_untouched_file_carries_the_cores_amount(clause_id):
+    """openpyxl does not recalculate: it reads the cached values the generator wrote."""
+    cc = compiled(clause_id)
+    inputs = FIRST_INPUTS.get(clause_id) or {n: ({"ratio": 0.03, "bool": None, "choice": None}.get(s.type, 1))
+                                             for n, s in cc.clause.inputs.items() if s.default is None}
+    inputs = {k: v for k, v in inputs.items() if v is not None}
+    for name, spec in cc.clause.inputs.items():
+        if spec.type == "choice" and name not in inputs and spec.default is None:
+            inputs[name] = next(iter(spec.values))
+    if clause_id == "etown:19":
+        inputs.update(fleet_size=10, nev_count=9)
+    try:
+        award = evaluate(clause_id, on=2025, **inputs)
+    except Exception as exc:  # a cross-field check the generic inputs break
+        pytest.skip(str(exc))
+    data, made = make_declaration(clause_id, inputs, DETAILS)
+    assert made.amount == award.amount
+    wb = book(data, data_only=True)
+    sheet, ref = next(wb.defined_names["AWARD"].destinations)
+    assert wb[sheet][ref.replace("$", "")].value == float(award.amount)
+
+
+def test_formula_injection_text_stays_text():
+    hostile = {**DETAILS, "enterprise": "=HYPERLINK(\"http://x\",\"a\")", "project_name": "=1+1",
+               "address": "+86 @SUM(A1)", "contact": "-2+3", "phone": "@cmd|' /C calc'!A0", "project": "=P1"}
+    data, _ = make_declaration("etown:27", FIRST_INPUTS["etown:27"], hostile)
+    wb = book(data)
+    lay = dt.layout("etown:27")
+    for key in ("enterprise", "project_name", "address", "contact", "phone", "project"):
+        s, ref, _ = lay.slots[key]
+        cell = wb.worksheets[s][ref]
+        assert cell.value == hostile[key] and cell.data_type == "s", key
+    raw = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet2.xml").decode()
+    assert "<f>1+1</f>" not in raw and "<f>HYPERLINK" not in raw
+
+
+def test_control_characters_do_not_break_the_xml():
+    data, _ = make_declaration("etown:27", FIRST_INPUTS["etown:27"], {**DETAILS, "address": "a\x00b\x1fc<&>"})
+    wb = book(data)
+    s, ref, _ = dt.layout("etown:27").slots["address"]
+    assert wb.worksheets[s][ref].value == "abc<&>"
+
+
+def test_a_row_lacking_details_is_refused_with_the_reason():
+    with pytest.raises(DeclarationError, match="address"):
+        make_declaration("etown:27", FIRST_INPUTS["etown:27"], {**DETAILS, "address": " "})
+    with pytest.raises(DeclarationError, match="uscc"):
+        make_declaration("etown:27", FIRST_INPUTS["etown:27"], {**DETAILS, "uscc": "91350100M000100Y44"})
+    with pytest.raises(DeclarationError, match="start_date"):
+        make_declaration("etown:3", {"investment_yuan": 1}, {**DETAILS, "start_date": ""})
+
+
+def _job(name: str, row: int = 0, enterprise: str = "甲公司") -> Job:
+    return Job(row, "etown:27", {"capacity_kw": "100"}, {**DETAILS, "enterprise": enterprise}, "核定 granted", name)
+
+
+def test_overwrite_refused_unless_asked(tmp_path):
+    first = write_job(_job("a.xlsx"), str(tmp_path), False)
+    assert first.error is None and Path(first.path).exists()
+    before = Path(first.path).read_bytes()
+    again = write_job(_job("a.xlsx", enterprise="乙公司"), str(tmp_path), False)
+    assert again.error and "exists" in again.error
+    assert Path(first.path).read_bytes() == before
+    replaced = write_job(_job("a.xlsx", enterprise="乙公司"), str(tmp_path), True)
+    assert replaced.error is None and Path(first.path).read_bytes() != before
+    assert [p.name for p in tmp_path.iterdir()] == ["a.xlsx"]  # no temporary file left behind
+
+
+def test_parallel_writers_of_one_name_clash_and_one_wins(tmp_path):
+    jobs = [_job("same.xlsx", row=i, enterprise=f"公司{i}") for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda j: write_job(j, str(tmp_path), False), jobs))
+    assert sum(o.error is None for o in outcomes) == 1
+    assert all("exists" in o.error for o in outcomes if o.error)
+    with ThreadPoolExecutor(4) as pool:  # through the batch writer with an injected executor
+        outcomes = write_jobs(jobs, tmp_path / "b", executor=pool, workers=4)
+    assert sum(o.error is None for o in outcomes) == 1 and len(outcomes) == 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b", "same.xlsx"]
+
+
+def test_file_names_are_unique_sortable_and_windows_safe():
+    keys = [
+        ("甲:公司", "", "P1", "etown:27", 2025),
+        ("甲_公司", "", "P1", "etown:27", 2025),  # the same name once made safe
+        ("ABC", "", "p/1", "tongzhou:5.1", 2025),
+        ("abc", "", "P/1", "tongzhou:5.1", 2025),  # differs only in case (Windows ignores case)
+        ("CON", "", "P2. ", "beijing:8", None),
+    ]
+    names = file_names(keys)
+    assert len({n.casefold() for n in names}) == len(names)
+    for name in names:
+        assert not re.search(r'[<>:"/\\|?*\x00-\x1f]', name) and name.endswith(".xlsx")
+        assert not name.startswith(("CON.", "CON__"))
+    assert names[0].startswith("甲_公司__P1__etown-27__2025__")
+    assert names[4] == "_CON__P2__beijing-8.xlsx"
+    assert safe_part("a. . ", 10) == "a"
+
+
+def portfolio_rows() -> list[dict]:
+    base = {k: v for k, v in DETAILS.items() if k != "year"}
+    return [
+        {**base, "project": "P1", "clause": "etown:27", "year": "2025", "capacity_kw": "100"},
+        {**base, "project": "P2", "clause": "etown:27", "year": "2025", "capacity_kw": "100", "address": ""},
+        {**base, "project": "P3", "clause": "etown:1", "year": "2025", "rd_investment_yuan": "100", "after_review": "否"},
+        {**base, "enterprise": "通州公司", "uscc": "91110112MA0000000X", "project": "T1", "clause": "tongzhou:3",
+         "year": "2025", "zone": "tongzhou", "investment_yuan": "10000000"},
+        {**base, "enterprise": "通州公司", "uscc": "91110112MA0000000X", "project": "T2", "clause": "tongzhou:3",
+         "year": "2025", "zone": "tongzhou", "investment_yuan": "10000000"},
+        {**base, "project": "P9", "clause": "nope:1", "year": "2025"},
+    ]
+
+
+def _valid_uscc(first17: str) -> str:
+    from policies.uscc import check_character
+
+    return first17 + check_character(first17)
+
+
+def test_declare_a_portfolio(tmp_path):
+    rows = portfolio_rows()
+    code = _valid_uscc("91110112MA0000000")
+    for row in rows[3:5]:
+        row["uscc"] = code
+    with ThreadPoolExecutor(2) as pool:
+        batch = declare_frame(pd.DataFrame(rows).fillna(""), tmp_path, executor=pool, workers=2)
+    written = sorted(Path(o.path).name for o in batch.written)
+    assert len(written) == 3  # P1, and both capped Tongzhou claims
+    assert all(":" not in n for n in written) and any("etown-27" in n for n in written)
+    assert [(r, re.search("address", why) is not None) for r, _, why in batch.problems] == [(1, True)]
+    assert batch.skipped == {"ineligible": 1, "invalid": 1}
+    capped = [o for o in batch.written if "tongzhou" in o.path]
+    assert len(capped) == 2 and all(o.amount == Decimal("2000000.00") for o in capped)
+    wb = book(Path(capped[0].path).read_bytes(), data_only=True)
+    s, ref, _ = dt.layout("tongzhou:3").slots["granted_note"]
+    note = wb.worksheets[s][ref].value
+    assert "封顶" in note and "1,000,000.00" in note
+    again = declare_frame(pd.DataFrame(rows).fillna(""), tmp_path, workers=1)
+    assert not again.written and all("exists" in why for _, _, why in again.problems if "address" not in why)
