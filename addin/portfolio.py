@@ -8,6 +8,8 @@ The table is documented in docs/portfolio.md.
 from __future__ import annotations
 
 import csv
+import gc
+import io
 from collections import Counter
 from concurrent.futures import Executor
 from dataclasses import replace
@@ -107,12 +109,7 @@ def read_rows(path: Path | str) -> tuple[list[str], list[list]]:
         raise GreenAwardError(f"{path}: no such file / 文件不存在")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = [c.strip() for c in next(reader, [])]
-            rows = [r for r in reader if any(c.strip() for c in r)]
-        if not header:
-            raise GreenAwardError(f"{path}: empty file / 空文件")
+        header, rows, _ = read_csv_lines(path)
         return header, rows
     if suffix not in (".xlsx", ".xlsm"):
         raise GreenAwardError(f"{path}: expected a .csv or .xlsx file / 须为csv或xlsx")
@@ -130,6 +127,36 @@ def read_rows(path: Path | str) -> tuple[list[str], list[list]]:
         if sheet in names:
             claims = _fill_from(claims, _text_frame(sheets[names[sheet]]), keys, f"{path.name}:{sheet}")
     return list(claims.columns), claims.to_numpy(dtype=object).tolist()
+
+
+def read_csv_lines(path: Path) -> tuple[list[str], list[list], list[str] | None]:
+    """A csv's header and rows, and each kept row's own line when every row is one line of the
+    header's width (so the result can repeat the line as it was instead of writing it anew)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise GreenAwardError(f"{path}: not UTF-8 text; save the csv as UTF-8 / 请以UTF-8编码保存") from None
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    if not parsed or not parsed[0]:
+        raise GreenAwardError(f"{path}: empty file / 空文件")
+    header = [c.strip() for c in parsed[0]]
+    lines: list[str] | None = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if len(lines) != len(parsed):  # a quoted field spans lines: no line per row
+        lines = None
+    rows, kept = [], []
+    width = len(header)
+    for index, row in enumerate(parsed[1:], 1):
+        if any(c.strip() for c in row):
+            rows.append(row)
+            if lines is not None:
+                if len(row) != width:
+                    lines = None
+                else:
+                    line = lines[index]
+                    kept.append(line[:-1] if line.endswith("\r") else line)
+    return header, rows, (kept if lines is not None else None)
 
 
 def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -245,11 +272,24 @@ MONEY_COLUMNS = {"amount_yuan", "granted_yuan", "due_yuan", "pending_yuan", "tot
                  *(c for c in added_columns() if c.endswith("_yuan"))}
 
 
-def write_csv(portfolio: Portfolio, path: Path) -> None:
-    """The claims with the added columns; amounts as exact decimal text, an empty amount as nothing."""
+def write_csv(portfolio: Portfolio, path: Path, lines: list[str] | None = None) -> None:
+    """The claims with the added columns; amounts as exact decimal text, an empty amount as nothing.
+
+    ``lines``: the input rows' own csv lines (``read_csv_lines``), repeated as they were with the
+    added cells appended, when they match the rows one to one.
+    """
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow(portfolio.columns)
+        if lines is not None and len(lines) == len(portfolio.rows) and all(
+            len(r) == len(portfolio.header) for r in (portfolio.rows[:1] or [[]])
+        ):
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(portfolio.added)
+            added = buffer.getvalue().split("\r\n")
+            if len(added) == len(lines) + 1 and not added[-1]:
+                handle.write("".join(f"{line},{extra}\r\n" for line, extra in zip(lines, added)))
+                return
         writer.writerows(portfolio.records())
 
 
@@ -266,12 +306,14 @@ def write_xlsx(portfolio: Portfolio, path: Path) -> None:
     workbook.save(path)
 
 
-def write_result(portfolio: Portfolio, path: Path | str, *, overwrite: bool = False) -> Path:
+def write_result(
+    portfolio: Portfolio, path: Path | str, *, overwrite: bool = False, lines: list[str] | None = None
+) -> Path:
     """The result by suffix: .csv the claims with the added columns; .xlsx everything and a chart."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return write_atomically(path, lambda tmp: write_csv(portfolio, tmp), overwrite=overwrite)
+        return write_atomically(path, lambda tmp: write_csv(portfolio, tmp, lines), overwrite=overwrite)
     if suffix == ".xlsx":
         return write_atomically(path, lambda tmp: write_xlsx(portfolio, tmp), overwrite=overwrite)
     raise GreenAwardError(f"{path}: the output must end in .csv or .xlsx / 输出须为csv或xlsx")
@@ -293,18 +335,33 @@ def run_portfolio(
     console = console or Console()
     if output is not None and Path(output).exists() and not overwrite:
         raise FileExistsError(f"{output} exists; pass --overwrite to replace it / 文件已存在")
-    header, rows = read_rows(source)
-    if len(rows) >= PROGRESS_MIN and not quiet:
-        with Progress(
-            TextColumn("计算 Evaluating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
-            TimeRemainingColumn(), console=console, transient=True,
-        ) as bar:
-            task = bar.add_task("claims", total=None)
-            result = stack_rows(header, rows, executor=executor, progress=lambda done, total: bar.update(task, completed=done, total=total))
-    else:
-        result = stack_rows(header, rows, executor=executor)
-    if output is not None:
-        write_result(result, output, overwrite=overwrite)
+    enabled = gc.isenabled()
+    gc.disable()  # reading and computing make 100,000s of objects that live to the end
+    try:
+        lines = None
+        if Path(source).suffix.lower() in (".csv", ".txt") and Path(source).exists():
+            header, rows, lines = read_csv_lines(Path(source))
+        else:
+            header, rows = read_rows(source)
+        if len(rows) >= PROGRESS_MIN and not quiet:
+            with Progress(
+                TextColumn("计算 Evaluating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
+                TimeRemainingColumn(), console=console, transient=True, auto_refresh=False,
+            ) as bar:  # no refresh thread: the evaluation may fork worker processes
+                task = bar.add_task("claims", total=None)
+
+                def advance(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+                    bar.refresh()
+
+                result = stack_rows(header, rows, executor=executor, progress=advance)
+        else:
+            result = stack_rows(header, rows, executor=executor)
+        if output is not None:
+            write_result(result, output, overwrite=overwrite, lines=lines)
+    finally:
+        if enabled:
+            gc.enable()
     if not quiet:
         print_summary(result, console)
         if output is not None:
