@@ -405,6 +405,7 @@ class Job:
     details: dict[str, object]
     granted_note: str
     name: str = ""
+    granted: Decimal = Decimal(0)
 
 
 @dataclass
@@ -436,6 +437,7 @@ class Batch:
     written: list[Outcome]
     problems: list[tuple[int, str, str]]  # (row, what, reason)
     skipped: dict[str, int]  # status -> rows without a declaration
+    granted: Decimal = Decimal(0)  # the portfolio's granted total of the written declarations
 
 
 def jobs_from_portfolio(portfolio, clause_column: str = "clause") -> tuple[list[Job], list[tuple[int, str, str]], dict[str, int]]:
@@ -464,7 +466,7 @@ def jobs_from_portfolio(portfolio, clause_column: str = "clause") -> tuple[list[
         except DeclarationError as exc:
             problems.append((index, what, str(exc)))
             continue
-        jobs.append(Job(index, clause, inputs, details, note.strip("; ")))
+        jobs.append(Job(index, clause, inputs, details, note.strip("; "), granted=Decimal(granted)))
     return jobs, problems, skipped
 
 
@@ -524,6 +526,25 @@ def write_jobs(
             own.shutdown()
 
 
+def declare_portfolio(portfolio, folder: Path, *, overwrite: bool = False, executor: Executor | None = None,
+                      workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> Batch:
+    """Write the declarations of a stacked portfolio (``policies.stacking.stack_rows``' result)."""
+    jobs, problems, skipped = jobs_from_portfolio(portfolio)
+    assign_names(jobs)
+    outcomes = write_jobs(jobs, Path(folder), overwrite=overwrite, executor=executor, workers=workers, progress=progress)
+    by_row = {job.row: job for job in jobs}
+    written = []
+    for outcome in outcomes:
+        if outcome.error:
+            job = by_row[outcome.row]
+            problems.append((outcome.row, f"{job.details.get('enterprise')} / {job.details.get('project')} / {job.clause}", outcome.error))
+        else:
+            written.append(outcome)
+    problems.sort()
+    granted = {job.row: job.granted for job in jobs}
+    return Batch(written, problems, skipped, sum((granted[o.row] for o in written), Decimal(0)))
+
+
 def declare_frame(table, folder: Path, *, overwrite: bool = False, executor: Executor | None = None,
                   workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> Batch:
     """Stack a portfolio table (a DataFrame, or a header and rows) and write its declarations."""
@@ -534,50 +555,46 @@ def declare_frame(table, folder: Path, *, overwrite: bool = False, executor: Exe
     else:
         header, rows = list(table.columns), table.astype(object).where(table.notna(), None).values.tolist()
     portfolio = stack_rows(header, rows, executor=executor)
-    jobs, problems, skipped = jobs_from_portfolio(portfolio)
-    assign_names(jobs)
-    outcomes = write_jobs(jobs, folder, overwrite=overwrite, executor=executor, workers=workers, progress=progress)
-    by_row = {job.row: job for job in jobs}
-    written = []
-    for outcome in outcomes:
-        if outcome.error:
-            job = by_row[outcome.row]
-            problems.append((outcome.row, f"{job.details.get('enterprise')} / {job.details.get('project')} / {job.clause}", outcome.error))
-        else:
-            written.append(outcome)
-    problems.sort()
-    return Batch(written, problems, skipped)
+    return declare_portfolio(portfolio, folder, overwrite=overwrite, executor=executor, workers=workers, progress=progress)
 
 
 def run_declare(path: Path, out: Path, *, overwrite: bool = False, workers: int | None = None,
                 executor: Executor | None = None, console=None) -> int:
     """``green-award declare``: read, stack, write with a progress bar, print a summary; 1 if a row failed."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    from rich.table import Table
 
     from .portfolio import read_rows
 
     console = console or Console()
-    table = read_rows(path)
+    batch = with_progress(console, lambda progress: declare_frame(
+        read_rows(path), out, overwrite=overwrite, executor=executor, workers=workers, progress=progress))
+    print_batch(batch, out, console)
+    return 1 if batch.problems else 0
+
+
+def with_progress(console, work: Callable[[Callable[[int, int], None]], Batch]) -> Batch:
+    """Run ``work(progress)`` under a rich progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     with Progress(TextColumn("申报表 Declarations"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task("declare", total=None)
+        return work(lambda done, total: bar.update(task, completed=done, total=total))
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
 
-        batch = declare_frame(table, out, overwrite=overwrite, executor=executor, workers=workers, progress=progress)
+def print_batch(batch: Batch, out: Path, console) -> None:
+    from rich.table import Table
+
     table = Table(title="申报表 Declarations")
     table.add_column("结果 Result")
     table.add_column("行数 Rows", justify="right")
     table.add_row("written 已生成", str(len(batch.written)))
     for status, count in sorted(batch.skipped.items()):
-        table.add_row(f"no declaration: {status}", str(count))
+        table.add_row(f"no declaration 不生成: {status}", str(count))
     table.add_row("problems 未生成（见下）", str(len(batch.problems)))
     console.print(table)
-    total = sum((o.amount for o in batch.written), Decimal(0))
-    console.print(f"合计申报金额 Declared total: {total:,.2f} 元 in {out}", highlight=False)
+    declared = sum((o.amount for o in batch.written), Decimal(0))
+    console.print(f"申报金额 Declared (the clauses' amounts): {declared:,.2f} 元; 核定 granted after caps: "
+                  f"{batch.granted:,.2f} 元; in {out}", highlight=False)
     for row, what, reason in batch.problems:
         console.print(f"[yellow]row {row + 2}[/yellow] {what}: {reason}", highlight=False)
-    return 1 if batch.problems else 0

@@ -53,4 +53,9 @@ def run_demo(out: Path, *, overwrite: bool = False, console: Console | None = No
     print_summary(result, console)
     path = write_result(result, target, overwrite=overwrite)
     console.print(f"结果 Results: {path}")
-    return 0
+    from .declaration import declare_portfolio, print_batch, with_progress
+
+    folder = out / "declarations"  # one declaration workbook per granted or capped claim
+    batch = with_progress(console, lambda progress: declare_portfolio(result, folder, overwrite=overwrite, progress=progress))
+    print_batch(batch, folder, console)
+    return 1 if batch.problems else 0
