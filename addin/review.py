@@ -677,6 +677,17 @@ def _ekey(sub: Submission) -> str:
 
 
 def cross_check(subs: list[Submission]) -> None:
+    """The checks across the batch; should they fail, no submission passes unchecked."""
+    try:
+        _cross_check(subs)
+    except Exception as exc:  # noqa: BLE001 - a bug here must not lose the files' reviews
+        for sub in subs:
+            if sub.clause:
+                sub.problems.append(f"批次 Batch: the checks across submissions could not run ({type(exc).__name__}: {exc})")
+                sub.ok, sub.granted_yuan = False, Decimal("0.00")
+
+
+def _cross_check(subs: list[Submission]) -> None:
     """Duplicates, best clause per project per policy, district conflicts and annual caps across the batch.
 
     The decisions are ``policies.stacking.stack_rows``'s (the portfolio's own rules): first over every

@@ -525,3 +525,14 @@ def test_the_executor_is_injectable(tmp_path):
 def test_process_pool_by_default(tmp_path):
     paths = write_all(tmp_path, {f"{i}.xlsx": pv(project=f"P-{i}") for i in range(10)})
     assert all(s.ok for s in review_paths(paths, workers=2))
+
+
+def test_a_failure_of_the_batch_checks_is_a_problem_not_a_crash(tmp_path, monkeypatch):
+    import policies.stacking
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(policies.stacking, "stack_rows", broken)
+    (sub,) = review_paths(write_all(tmp_path, {"a.xlsx": pv()}))
+    assert not sub.ok and "boom" in only(sub, "checks across submissions")
