@@ -58,4 +58,7 @@ def run_demo(out: Path, *, overwrite: bool = False, console: Console | None = No
     folder = out / "declarations"  # one declaration workbook per granted or capped claim
     batch = with_progress(console, lambda progress: declare_portfolio(result, folder, overwrite=overwrite, progress=progress))
     print_batch(batch, folder, console)
-    return 1 if batch.problems else 0
+    from .review import review_demo
+
+    passed = review_demo(folder, console, overwrite=overwrite)  # the reviewer's view of the same files
+    return 1 if batch.problems or not passed else 0

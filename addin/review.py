@@ -874,8 +874,6 @@ def run_review(
 ) -> int:
     """``green-award review``: 0 when every submission passes, 1 when any does not, 2 for a usage error."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    from rich.table import Table
 
     from .files import OutputExistsError
 
@@ -899,28 +897,9 @@ def run_review(
         return usage(str(exc))
     if not files:
         return usage(f"no workbooks ({', '.join(EXTENSIONS)}) found in {', '.join(map(str, paths))} / 未找到申报表")
-    with Progress(TextColumn("审核 Reviewing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task("review", total=len(files))
-        subs = review_paths(files, executor=executor, workers=workers,
-                            progress=lambda done, total: bar.update(task, completed=done, total=total))
-    table = Table(title="审核结果 Review")
-    for column in ("file 文件", "result 结果", "clause 条款", "declared 申报 (元)", "granted 核定 (元)", "first problem 问题"):
-        table.add_column(column, overflow="fold")
-    for sub in subs:
-        result = "[green]pass[/green]" if sub.ok else "[red]FAIL[/red]"
-        if sub.ok and sub.warnings:
-            result = "[yellow]pass*[/yellow]"
-        table.add_row(Path(sub.file).name, result, sub.clause or "—",
-                      f"{sub.declared_yuan:,.2f}" if sub.declared_yuan is not None else "—",
-                      f"{sub.granted_yuan:,.2f}" if sub.granted_yuan is not None else "—",
-                      (sub.problems[0] if sub.problems else (sub.warnings[0] if sub.warnings else ""))[:160])
-    console.print(table)
+    subs = review_with_progress(files, console, executor=executor, workers=workers)
+    print_review(subs, console)
     info = summary(subs)
-    console.print(
-        f"{info['submissions']} submissions: {info['passed']} pass, {info['failed']} fail, {info['with_warnings']} with warnings; "
-        f"declared {info['declared_yuan']:,.2f} 元, granted {info['granted_yuan']:,.2f} 元 / "
-        f"共{info['submissions']}份，通过{info['passed']}份，不通过{info['failed']}份", highlight=False)
     try:
         if json_out is not None:
             console.print(f"JSON: {write_json(subs, json_out, overwrite=overwrite)}", highlight=False)
@@ -929,3 +908,55 @@ def run_review(
     except OutputExistsError as exc:
         return usage(str(exc))
     return 0 if info["failed"] == 0 else 1
+
+
+def review_with_progress(files: Sequence[Path], console, *, executor: Executor | None = None,
+                         workers: int | None = None) -> list[Submission]:
+    """``review_paths`` with a rich progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("审核 Reviewing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("review", total=len(files))
+        return review_paths(files, executor=executor, workers=workers,
+                            progress=lambda done, total: bar.update(task, completed=done, total=total))
+
+
+def print_review(subs: list[Submission], console, *, flagged_only: bool = False) -> None:
+    """One line per submission (the first problem or warning; only those with one if ``flagged_only``), then the summary."""
+    from rich.table import Table
+
+    table = Table(title="审核结果 Review" + (": 有问题或提示的 with problems or warnings" if flagged_only else ""))
+    for column in ("file 文件", "result 结果", "clause 条款", "declared 申报 (元)", "granted 核定 (元)", "first problem 问题"):
+        table.add_column(column, overflow="fold")
+    for sub in subs:
+        if flagged_only and not (sub.problems or sub.warnings):
+            continue
+        result = "[green]pass[/green]" if sub.ok else "[red]FAIL[/red]"
+        if sub.ok and sub.warnings:
+            result = "[yellow]pass*[/yellow]"
+        table.add_row(Path(sub.file).name, result, sub.clause or "—",
+                      f"{sub.declared_yuan:,.2f}" if sub.declared_yuan is not None else "—",
+                      f"{sub.granted_yuan:,.2f}" if sub.granted_yuan is not None else "—",
+                      (sub.problems[0] if sub.problems else (sub.warnings[0] if sub.warnings else ""))[:160])
+    if table.row_count:
+        console.print(table)
+    info = summary(subs)
+    console.print(
+        f"{info['submissions']} submissions: {info['passed']} pass, {info['failed']} fail, {info['with_warnings']} with warnings "
+        f"(* = pass with a warning, e.g. an annual cap); declared {info['declared_yuan']:,.2f} 元, granted {info['granted_yuan']:,.2f} 元 / "
+        f"共{info['submissions']}份，通过{info['passed']}份，不通过{info['failed']}份", highlight=False)
+
+
+def review_demo(folder: Path, console, *, overwrite: bool = False) -> bool:
+    """The demo's last step: review the declarations it wrote, print the summary, write ``review.xlsx`` beside
+    the folder; True when every one passes."""
+    files = find_files([folder])
+    if not files:
+        console.print(f"审核 Review: no declarations in {folder}", highlight=False)
+        return True
+    subs = review_with_progress(files, console)
+    print_review(subs, console, flagged_only=True)
+    path = write_xlsx(subs, Path(folder).parent / "review.xlsx", overwrite=overwrite)
+    console.print(f"审核报告 Review report: {path}", highlight=False)
+    return all(s.ok for s in subs)

@@ -536,3 +536,17 @@ def test_a_failure_of_the_batch_checks_is_a_problem_not_a_crash(tmp_path, monkey
     monkeypatch.setattr(policies.stacking, "stack_rows", broken)
     (sub,) = review_paths(write_all(tmp_path, {"a.xlsx": pv()}))
     assert not sub.ok and "boom" in only(sub, "checks across submissions")
+
+
+def test_the_demo_reviews_its_own_declarations(tmp_path):
+    from rich.console import Console
+
+    from addin.demo import run_demo
+
+    console = Console(record=True, width=200)
+    assert run_demo(tmp_path / "out", console=console) == 0
+    text = console.export_text()
+    assert re.search(r"(\d+) submissions: \1 pass, 0 fail", text), text[-2000:]
+    summary = openpyxl.load_workbook(tmp_path / "out" / "review.xlsx")["汇总 Summary"]
+    rows = {summary.cell(r, 1).value: summary.cell(r, 2).value for r in range(1, 5)}
+    assert rows["不通过 Failed"] == 0 and rows["提交 Submissions"] == len(list((tmp_path / "out" / "declarations").glob("*.xlsx")))
