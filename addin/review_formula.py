@@ -17,6 +17,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from openpyxl.utils import column_index_from_string, get_column_letter
+
 _PREFIXES = re.compile(r"(?<![A-Z0-9_.])(?:_XLFN\.|_XLWS\.|_XLPM\.|OF:)")
 _BOOL_CALL = re.compile(r"(?<![A-Z0-9_.])(TRUE|FALSE)\(\)")
 _NUMBER = re.compile(r"(?<![A-Z0-9_.])(\d+\.?\d*(?:E[+-]?\d+)?|\.\d+(?:E[+-]?\d+)?)(?![A-Z0-9_(])")
@@ -105,21 +107,6 @@ def normalise(formula: str | None) -> str | None:
 _RANGE = re.compile(r"^([A-Z]{1,3})(\d{1,7})(?::([A-Z]{1,3})(\d{1,7}))?$")
 
 
-def _col(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def _letters(n: int) -> str:
-    out = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
 def expand_sqref(sqref: str, limit: int) -> list[str] | None:
     """The cells a validation's ``sqref`` ("C6 D11:D18") covers, or None when above ``limit``."""
     cells: list[str] = []
@@ -128,8 +115,8 @@ def expand_sqref(sqref: str, limit: int) -> list[str] | None:
         if not m:
             cells.append(part)
             continue
-        c1, r1 = _col(m[1]), int(m[2])
-        c2, r2 = (_col(m[3]), int(m[4])) if m[3] else (c1, r1)
+        c1, r1 = column_index_from_string(m[1]), int(m[2])
+        c2, r2 = (column_index_from_string(m[3]), int(m[4])) if m[3] else (c1, r1)
         if c2 < c1:
             c1, c2 = c2, c1
         if r2 < r1:
@@ -137,7 +124,7 @@ def expand_sqref(sqref: str, limit: int) -> list[str] | None:
         if (c2 - c1 + 1) * (r2 - r1 + 1) + len(cells) > limit:
             return None
         for c in range(c1, c2 + 1):
-            letters = _letters(c)
+            letters = get_column_letter(c)
             for r in range(r1, r2 + 1):
                 cells.append(f"{letters}{r}")
     return cells

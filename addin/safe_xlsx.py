@@ -36,6 +36,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as _defused_fromstring
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 MiB = 1024 * 1024
 
@@ -240,20 +241,6 @@ class Book:
 _REF = re.compile(r"([A-Z]{1,3})(\d{1,7})")
 
 
-def col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
-def col_letters(n: int) -> str:
-    out = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
 
 def _part(base: str, target: str) -> str:
     if target.startswith("/"):
@@ -331,10 +318,10 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits) 
             ref = c.get("r")
             if ref:
                 m = _REF.fullmatch(ref)
-                column = col_index(m[1]) if m else column + 1
+                column = column_index_from_string(m[1]) if m else column + 1
             else:  # a writer may leave out r: the next column of the row
                 column += 1
-                ref = f"{col_letters(column)}{row_number}"
+                ref = f"{get_column_letter(column)}{row_number}"
             t = c.get("t", "n")
             f = c.find(_M + "f")
             formula = None
