@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,6 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+T = TypeVar("T")
 errors = Console(stderr=True)
 
 
@@ -26,13 +27,21 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+USER_ERRORS: tuple[type[Exception], ...] = (GreenAwardError, FileExistsError)
+
+
+def guarded(call: Callable[[], T], also: tuple[type[Exception], ...] = ()) -> T:
+    """``call()``, with a user's error (bad input, an existing output) as one line and exit status 2."""
+    try:
+        return call()
+    except USER_ERRORS + also as exc:
+        fail(str(exc))
+
+
 @app.command()
 def clauses(policy: Optional[str] = typer.Option(None, "--policy", "-p", help="beijing, tongzhou or etown")) -> None:
     """List the clauses of the catalog / 列出政策条款."""
-    try:
-        rows = catalog(policy)
-    except GreenAwardError as exc:
-        fail(str(exc))
+    rows = guarded(lambda: catalog(policy))
     table = Table(title="条款 Clauses", show_lines=False)
     for column in ("id", "article 条款", "title 标题", "inputs 输入", "cap 上限"):
         table.add_column(column)
@@ -57,10 +66,7 @@ def calc(
         if not sep or not name.strip():
             fail(f"input {item!r} is not name=value / 输入须为 名称=值")
         values[name.strip()] = value
-    try:
-        award = evaluate(clause, on=on, **values)
-    except GreenAwardError as exc:
-        fail(str(exc))
+    award = guarded(lambda: evaluate(clause, on=on, **values))
     if as_json:
         console.print_json(json.dumps(award.to_dict(), ensure_ascii=False))
         return
@@ -80,11 +86,7 @@ def demo(
     """Run the main job on the bundled sample portfolio / 用示例项目组合演示."""
     from .demo import run_demo
 
-    try:
-        code = run_demo(out, overwrite=overwrite, console=console)
-    except (GreenAwardError, FileExistsError) as exc:
-        fail(str(exc))
-    raise typer.Exit(code)
+    raise typer.Exit(guarded(lambda: run_demo(out, overwrite=overwrite, console=console)))
 
 
 @app.command()
@@ -95,10 +97,7 @@ def excel(
     """Write the macro-enabled finance-model workbook for xlwings / 生成Excel财务模型工作簿."""
     from .excel import write_model_workbook
 
-    try:
-        path = write_model_workbook(out, overwrite=overwrite)
-    except (GreenAwardError, FileExistsError, ValueError) as exc:
-        fail(str(exc))
+    path = guarded(lambda: write_model_workbook(out, overwrite=overwrite), also=(ValueError,))
     console.print(f"已生成 Wrote {path}", highlight=False)
 
 
@@ -125,11 +124,7 @@ def declare(
     """Write a declaration workbook (申报表) per granted claim / 批量生成申报表."""
     from .declaration import run_declare
 
-    try:
-        code = run_declare(portfolio, out, overwrite=overwrite, workers=workers, console=console)
-    except (GreenAwardError, FileExistsError) as exc:
-        fail(str(exc))
-    raise typer.Exit(code)
+    raise typer.Exit(guarded(lambda: run_declare(portfolio, out, overwrite=overwrite, workers=workers, console=console)))
 
 
 @app.command()
@@ -141,10 +136,7 @@ def portfolio(
     """Awards of a portfolio: best clause per project, stacking, caps, payments by year / 项目组合奖励测算."""
     from .portfolio import run_portfolio
 
-    try:
-        result = run_portfolio(source, out, overwrite=overwrite, console=console)
-    except (GreenAwardError, FileExistsError) as exc:
-        fail(str(exc))
+    result = guarded(lambda: run_portfolio(source, out, overwrite=overwrite, console=console))
     raise typer.Exit(1 if result.invalid else 0)
 
 
@@ -160,10 +152,7 @@ def template_portfolio(
     """The empty portfolio table with dropdowns and help / 空白项目组合表（含下拉选项和说明）."""
     from .portfolio import write_template
 
-    try:
-        path = write_template(out, overwrite=overwrite)
-    except (GreenAwardError, FileExistsError) as exc:
-        fail(str(exc))
+    path = guarded(lambda: write_template(out, overwrite=overwrite))
     console.print(f"已生成 Wrote {path}", highlight=False)
 
 
