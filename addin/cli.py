@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
 
@@ -167,4 +169,11 @@ def template_portfolio(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except OSError as exc:  # what no guard named: the printed output itself (``> file`` on a full disk)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second failure at exit
+        message = (f"{exc.filename}: {exc.strerror or exc}" if exc.filename
+                   else f"cannot write the standard output 标准输出: {exc.strerror or exc} / 无法写入输出")
+        errors.print(f"[red]error 错误:[/red] {message}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None

@@ -107,3 +107,20 @@ def test_every_command_names_an_output_it_cannot_write_in_one_line(tmp_path, rea
     result = runner.invoke(app, ["portfolio", str(table), "-o", str(tmp_path / "afile")])  # an existing file
     assert result.exit_code == 2 and "--overwrite" in result.output and len(result.output.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "claims.csv", "d.xlsx", "ro"]
+
+
+def test_printing_onto_a_full_disk_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        import pytest
+
+        pytest.skip("no /dev/full to stand for a full disk")
+    code = "from addin.cli import main; main()"
+    for args in (["calc", "etown:27", "capacity_kw=100"], ["calc", "etown:27", "capacity_kw=100", "--json"], ["clauses"]):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-c", code, *args], stdout=full, stderr=subprocess.PIPE, text=True)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            "error 错误: cannot write the standard output 标准输出: No space left on device / 无法写入输出"]
