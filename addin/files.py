@@ -89,7 +89,7 @@ _swept: set[str] = set()
 def temp_path(path: Path) -> Path:
     """A new temporary name beside ``path`` carrying this process's id (the name is cut to fit)."""
     tail = f".{_HOST}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    room = NAME_MAX - 32 - len(tail)  # 32 bytes spare for a writer's own side file (``<tmp>.raw``)
+    room = NAME_MAX - 32 - 1 - len(tail)  # 32 bytes spare for a writer's own side file (``<tmp>.raw``)
     return path.with_name("." + fit_bytes(path.name, room) + tail)
 
 
@@ -108,6 +108,27 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def process_start(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch, to about a second), where /proc says."""
+    try:
+        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, StopIteration, IndexError, ValueError):
+        return None
+
+
+def writer_gone(pid: int, modified: float) -> bool:
+    """Whether the process that wrote a temporary file last modified at ``modified`` has ended: no
+    process has its id, or the one that has it started after the file was written (the id was
+    reused, after a restart say)."""
+    if not pid_alive(pid):
+        return True
+    started = process_start(pid)
+    return started is not None and modified < started - 2  # 2 s: /proc's boot time is whole seconds
+
+
 def sweep_temps(folder: Path) -> list[Path]:
     """Remove the temporary files left in ``folder`` by killed writers of this machine; once per
     process and folder (a batch of thousands of files scans its folder once)."""
@@ -123,9 +144,11 @@ def sweep_temps(folder: Path) -> list[Path]:
         return removed
     for name in names:
         match = _TEMP.search(name) if name.startswith(".") else None
-        if match is None or match["host"] != _HOST or pid_alive(int(match["pid"])):
+        if match is None or match["host"] != _HOST:
             continue
         try:
+            if not writer_gone(int(match["pid"]), (folder / name).stat().st_mtime):
+                continue
             (folder / name).unlink()
             removed.append(folder / name)
         except OSError:

@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,9 @@ def test_a_dead_writers_temporary_file_is_removed_a_live_ones_kept(tmp_path):
     live, proc = _temp_of_a_process(tmp_path, alive=True)
     side = dead.with_name(dead.name + ".raw")  # a writer's own side file (the excel workbook's)
     side.write_bytes(b"")
+    reused = live.with_name(live.name.replace(".out.xlsx.", ".old.xlsx.", 1))
+    reused.write_bytes(b"")  # the live process's id, on a file written before it started (the id was reused)
+    os.utime(reused, (time.time() - 3600, time.time() - 3600))
     other_host = tmp_path / ".out.xlsx.000000.1.abcdefgh.tmp"  # another machine's, on a shared drive
     other_host.write_bytes(b"")
     mine = tmp_path / ".notes.tmp"  # not ours
@@ -76,6 +80,7 @@ def test_a_dead_writers_temporary_file_is_removed_a_live_ones_kept(tmp_path):
     try:
         write_atomically(tmp_path / "out.xlsx", lambda tmp: tmp.write_bytes(b"x"))
         assert not dead.exists() and not side.exists()
+        assert not reused.exists() or files.process_start(proc.pid) is None  # where /proc tells
         assert live.exists() and other_host.exists() and mine.exists()
     finally:
         proc.kill()
