@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
 
@@ -11,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from policies import GreenAwardError, catalog, evaluate
+
+from .files import OutputError, ensure_writable, ensure_writable_folder
 
 app = typer.Typer(
     help="green-award: subsidies of three Beijing green and low-carbon policies / 北京绿色低碳政策奖励计算",
@@ -23,15 +27,16 @@ errors = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> None:
-    errors.print(f"[red]error 错误:[/red] {message}", highlight=False)
+    errors.print(f"[red]error 错误:[/red] {message}", highlight=False, soft_wrap=True)  # one line, whatever the width
     raise typer.Exit(code)
 
 
-USER_ERRORS: tuple[type[Exception], ...] = (GreenAwardError, FileExistsError)
+USER_ERRORS: tuple[type[Exception], ...] = (GreenAwardError, FileExistsError, OutputError)
 
 
 def guarded(call: Callable[[], T], also: tuple[type[Exception], ...] = ()) -> T:
-    """``call()``, with a user's error (bad input, an existing output) as one line and exit status 2."""
+    """``call()``, with a user's error (bad input, an existing output, an output that cannot be
+    written) as one line and exit status 2."""
     try:
         return call()
     except USER_ERRORS + also as exc:
@@ -86,6 +91,7 @@ def demo(
     """Run the main job on the bundled sample portfolio / 用示例项目组合演示."""
     from .demo import run_demo
 
+    guarded(lambda: ensure_writable_folder(out))
     raise typer.Exit(guarded(lambda: run_demo(out, overwrite=overwrite, console=console)))
 
 
@@ -111,7 +117,11 @@ def review(
     """Review submitted declarations: recompute, catch tampering and hostile files / 审核申报表."""
     from .review import run_review
 
-    raise typer.Exit(run_review(paths or [], report=report, json_out=json_out, overwrite=overwrite, console=console))
+    for path in (report, json_out):
+        if path is not None:
+            guarded(lambda: ensure_writable(path))  # before the review, not after it
+    raise typer.Exit(guarded(lambda: run_review(paths or [], report=report, json_out=json_out, overwrite=overwrite,
+                                                console=console)))
 
 
 @app.command()
@@ -136,6 +146,8 @@ def portfolio(
     """Awards of a portfolio: best clause per project, stacking, caps, payments by year / 项目组合奖励测算."""
     from .portfolio import run_portfolio
 
+    if out is not None:
+        guarded(lambda: ensure_writable(out))  # before the computation, not after it
     result = guarded(lambda: run_portfolio(source, out, overwrite=overwrite, console=console))
     raise typer.Exit(1 if result.invalid else 0)
 
@@ -157,4 +169,11 @@ def template_portfolio(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except OSError as exc:  # what no guard named: the printed output itself (``> file`` on a full disk)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second failure at exit
+        message = (f"{exc.filename}: {exc.strerror or exc}" if exc.filename
+                   else f"cannot write the standard output 标准输出: {exc.strerror or exc} / 无法写入输出")
+        errors.print(f"[red]error 错误:[/red] {message}", highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None

@@ -20,7 +20,7 @@ import struct
 import unicodedata
 import zipfile
 import zlib
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -37,7 +37,7 @@ from policies.numbers import round_yuan, to_decimal
 from policies.uscc import validate_uscc
 
 from .declaration_template import DUE, NO, PENDING, TEMPLATES, YES, Layout, layout, template_name
-from .files import OutputExistsError, write_atomically
+from .files import OutputExistsError, ensure_folder, ensure_writable_folder, fit_bytes, sweep_temps, write_atomically
 
 REQUIRED_DETAILS = {
     "enterprise": "企业名称 enterprise name",
@@ -356,29 +356,42 @@ def make_declaration(
 
 # --- file names -------------------------------------------------------------------------------------
 
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f\ud800-\udfff]')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)$", re.IGNORECASE)
+#: Bytes (UTF-8) per part of a declaration's name: 30 Chinese characters of enterprise, 20 of project.
+#: The longest name (with a hash and ``.xlsx``) is under 200 bytes, room for the temporary file's
+#: suffix within the 255 a file name may have, and under 100 characters for Windows' paths.
+NAME_PARTS = (90, 60, 20)
 
 
 def safe_part(text: str, limit: int) -> str:
-    """A piece of a Windows-safe file name: no reserved characters, no trailing dot or space."""
+    """A piece of a Windows-safe file name of at most ``limit`` bytes in UTF-8 (never cut inside a
+    character): no reserved characters, no trailing dot or space."""
     text = unicodedata.normalize("NFC", text)
     text = _UNSAFE.sub("_", text)
     text = re.sub(r"\s+", " ", text).strip()
-    text = text[:limit].rstrip(" .")
+    text = fit_bytes(text, limit).rstrip(" .")
     if not text or _RESERVED.match(text):
         text = f"_{text}"
     return text
 
 
+def _digest(key: tuple) -> str:
+    return hashlib.sha1("\x1f".join(str(k) for k in key).encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
 def file_names(keys: list[tuple[str, str, str, str, int | None]]) -> list[str]:
     """(enterprise, uscc, project, clause, year) -> unique names saying enterprise, project and clause.
 
-    Names that would coincide (also ignoring case, as Windows does) get a short hash of the whole key.
+    A part too long for its share of the name (``NAME_PARTS``, in bytes) is cut, and the name gets
+    a short hash of the whole key, so two names cut to the same text stay apart. Names that would
+    coincide (also ignoring case, as Windows does) get the hash too.
     """
-    bases = []
+    bases, cut = [], []
     for enterprise, uscc, project, clause, year in keys:
-        parts = [safe_part(enterprise or uscc, 60), safe_part(project, 40), safe_part(clause.replace(":", "-"), 20)]
+        texts = (enterprise or uscc, project, clause.replace(":", "-"))
+        parts = [safe_part(t, limit) for t, limit in zip(texts, NAME_PARTS)]
+        cut.append(any(p != safe_part(t, len(t.encode("utf-8", "surrogatepass"))) for p, t in zip(parts, texts)))
         if year is not None:
             parts.append(str(year))
         bases.append("__".join(parts))
@@ -386,10 +399,9 @@ def file_names(keys: list[tuple[str, str, str, str, int | None]]) -> list[str]:
     for base in bases:
         counts[base.casefold()] = counts.get(base.casefold(), 0) + 1
     names = []
-    for base, key in zip(bases, keys):
-        if counts[base.casefold()] > 1:
-            digest = hashlib.sha1("\x1f".join(str(k) for k in key).encode("utf-8")).hexdigest()[:8]
-            base = f"{base}__{digest}"
+    for base, key, was_cut in zip(bases, keys, cut):
+        if was_cut or counts[base.casefold()] > 1:
+            base = f"{base}__{_digest(key)}"
         names.append(base + ".xlsx")
     return names
 
@@ -406,6 +418,7 @@ class Job:
     granted_note: str
     name: str = ""
     granted: Decimal = Decimal(0)
+    year: int | None = None  # as the declaration's cells hold it
 
 
 @dataclass
@@ -416,15 +429,21 @@ class Outcome:
     error: str | None = None
 
 
+EXISTS = "exists, not overwritten / 文件已存在"
+
+
 def write_job(job: Job, folder: str, overwrite: bool) -> Outcome:
-    """Make and write one declaration; a problem (lacking details, a name taken) is an outcome, not a crash."""
+    """Make and write one declaration. Whatever goes wrong with it (lacking details, a name taken, a
+    file that cannot be written, a fault of ours) is its outcome, not the batch's end."""
     try:
         data, award = make_declaration(job.clause, job.inputs, job.details, granted_note=job.granted_note)
         path = write_atomically(Path(folder) / job.name, lambda tmp: tmp.write_bytes(data), overwrite=overwrite)
     except OutputExistsError as exc:
-        return Outcome(job.row, error=f"{job.name}: exists, not overwritten / 文件已存在 ({exc.path})")
-    except GreenAwardError as exc:
+        return Outcome(job.row, error=f"{job.name}: {EXISTS} ({exc.path})")
+    except (GreenAwardError, OSError) as exc:
         return Outcome(job.row, error=str(exc))
+    except Exception as exc:  # a fault of ours: this row's, reported with its kind
+        return Outcome(job.row, error=f"{job.name}: could not be made ({type(exc).__name__}: {exc}) / 生成失败")
     return Outcome(job.row, str(path), award.amount)
 
 
@@ -438,10 +457,12 @@ class Batch:
     problems: list[tuple[int, str, str]]  # (row, what, reason)
     skipped: dict[str, int]  # status -> rows without a declaration
     granted: Decimal = Decimal(0)  # the portfolio's granted total of the written declarations
+    invalid: list[tuple[int, str, str]] = field(default_factory=list)  # (row, what, the portfolio's note)
 
 
 def jobs_from_portfolio(portfolio, clause_column: str = "clause") -> tuple[list[Job], list[tuple[int, str, str]], dict[str, int]]:
-    """The claims of a stacked portfolio with a positive granted amount as jobs; the others counted by status."""
+    """The claims of a stacked portfolio with a positive granted amount as jobs; the others counted
+    by status (read the invalid ones' reasons with ``invalid_rows``)."""
     jobs, problems, skipped = [], [], {}
     columns = portfolio.columns
     for index, record in enumerate(portfolio.records()):
@@ -462,30 +483,59 @@ def jobs_from_portfolio(portfolio, clause_column: str = "clause") -> tuple[list[
         else:
             note = f"核定 granted: {note}"
         try:
-            detail_cells(details, clause)  # reported before any work is sent out
-        except DeclarationError as exc:
+            cells = detail_cells(details, clause)  # reported before any work is sent out
+        except (GreenAwardError, ValueError, ArithmeticError) as exc:
             problems.append((index, what, str(exc)))
             continue
-        jobs.append(Job(index, clause, inputs, details, note.strip("; "), granted=Decimal(granted)))
+        jobs.append(Job(index, clause, inputs, details, note.strip("; "), granted=Decimal(granted), year=cells.get("year")))
     return jobs, problems, skipped
 
 
+def invalid_rows(portfolio, clause_column: str = "clause") -> list[tuple[int, str, str]]:
+    """(row, what, reason) of the rows the portfolio found invalid."""
+    columns = portfolio.columns
+    out = []
+    for index, record in enumerate(portfolio.records()):
+        row = dict(zip(columns, record))
+        if (row.get("status") or "invalid") == "invalid":
+            what = f"{_text(row.get('enterprise')) or _text(row.get('uscc'))} / {_text(row.get('project'))} / {_text(row.get(clause_column))}"
+            out.append((index, what, _text(row.get("note")) or "无效 Invalid"))
+    return out
+
+
 def assign_names(jobs: list[Job]) -> None:
-    keys = []
-    for job in jobs:
-        d = job.details
-        year = d.get("year")
-        keys.append((_text(d.get("enterprise")), _text(d.get("uscc")), _text(d.get("project")) or _text(d.get("project_name")),
-                     job.clause, int(str(year).strip().removesuffix(".0")) if not is_blank(year) else None))
+    keys = [(_text(job.details.get("enterprise")), _text(job.details.get("uscc")),
+             _text(job.details.get("project")) or _text(job.details.get("project_name")), job.clause, job.year)
+            for job in jobs]
     for job, name in zip(jobs, file_names(keys)):
         job.name = name
 
 
-def default_executor(workers: int | None) -> Executor:
-    import multiprocessing
+class DeclarationsExist(FileExistsError):
+    """Declarations of this batch are already in the folder and ``--overwrite`` was not given."""
 
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=multiprocessing.get_context(method))
+    def __init__(self, folder: Path, names: list[str], total: int):
+        super().__init__(
+            f"{len(names):,} of the {total:,} declarations exist in {folder} (e.g. {names[0]}); nothing written: "
+            "pass --overwrite to replace them, or write to another folder / 申报表已存在，未生成")
+        self.folder, self.names = folder, names
+
+
+def refuse_existing(jobs: list[Job], folder: Path) -> None:
+    """DeclarationsExist when any job's file is already in ``folder``: one message, before any work."""
+    try:
+        present = set(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    taken = [job.name for job in jobs if job.name in present]
+    if taken:
+        raise DeclarationsExist(folder, taken, len(jobs))
+
+
+def default_executor(workers: int | None) -> Executor:
+    from policies.pool import process_pool
+
+    return process_pool(workers)
 
 
 def write_jobs(
@@ -493,7 +543,8 @@ def write_jobs(
     workers: int | None = None, progress: Callable[[int, int], None] | None = None,
 ) -> list[Outcome]:
     """Write the jobs in chunks over ``executor`` (a process pool unless ``workers`` is 1)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    ensure_folder(folder)
+    sweep_temps(folder)  # once, here: forked workers inherit that it was done
     total, done, out = len(jobs), 0, []
     if not jobs:
         return out
@@ -531,6 +582,8 @@ def declare_portfolio(portfolio, folder: Path, *, overwrite: bool = False, execu
     """Write the declarations of a stacked portfolio (``policies.stacking.stack_rows``' result)."""
     jobs, problems, skipped = jobs_from_portfolio(portfolio)
     assign_names(jobs)
+    if not overwrite:
+        refuse_existing(jobs, Path(folder))
     outcomes = write_jobs(jobs, Path(folder), overwrite=overwrite, executor=executor, workers=workers, progress=progress)
     by_row = {job.row: job for job in jobs}
     written = []
@@ -542,7 +595,7 @@ def declare_portfolio(portfolio, folder: Path, *, overwrite: bool = False, execu
             written.append(outcome)
     problems.sort()
     granted = {job.row: job.granted for job in jobs}
-    return Batch(written, problems, skipped, sum((granted[o.row] for o in written), Decimal(0)))
+    return Batch(written, problems, skipped, sum((granted[o.row] for o in written), Decimal(0)), invalid_rows(portfolio))
 
 
 def declare_frame(table, folder: Path, *, overwrite: bool = False, executor: Executor | None = None,
@@ -560,16 +613,19 @@ def declare_frame(table, folder: Path, *, overwrite: bool = False, executor: Exe
 
 def run_declare(path: Path, out: Path, *, overwrite: bool = False, workers: int | None = None,
                 executor: Executor | None = None, console=None) -> int:
-    """``green-award declare``: read, stack, write with a progress bar, print a summary; 1 if a row failed."""
+    """``green-award declare``: read, stack, write with a progress bar, print a summary; 1 if a row
+    is invalid or could not be declared. Raises (for one line and exit 2) when ``out`` cannot be a
+    folder of declarations, or holds some of them already and ``overwrite`` is not given."""
     from rich.console import Console
 
     from .portfolio import read_rows
 
     console = console or Console()
+    ensure_writable_folder(out)  # before the work: a file given, a read-only place
     batch = with_progress(console, lambda progress: declare_frame(
         read_rows(path), out, overwrite=overwrite, executor=executor, workers=workers, progress=progress))
     print_batch(batch, out, console)
-    return 1 if batch.problems else 0
+    return 1 if batch.problems or batch.invalid else 0
 
 
 def with_progress(console, work: Callable[[Callable[[int, int], None]], Batch]) -> Batch:
@@ -577,9 +633,14 @@ def with_progress(console, work: Callable[[Callable[[int, int], None]], Batch]) 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("申报表 Declarations"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console, transient=True) as bar:
+                  console=console, transient=True, auto_refresh=False) as bar:  # no thread: the pool forks
         task = bar.add_task("declare", total=None)
-        return work(lambda done, total: bar.update(task, completed=done, total=total))
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            bar.refresh()
+
+        return work(advance)
 
 
 def print_batch(batch: Batch, out: Path, console) -> None:
@@ -596,5 +657,10 @@ def print_batch(batch: Batch, out: Path, console) -> None:
     declared = sum((o.amount for o in batch.written), Decimal(0))
     console.print(f"申报金额 Declared (the clauses' amounts): {declared:,.2f} 元; 核定 granted after caps: "
                   f"{batch.granted:,.2f} 元; in {out}", highlight=False)
-    for row, what, reason in batch.problems:
+    exists = [p for p in batch.problems if EXISTS in p[2]]  # a parallel run got there first: one line
+    for row, what, reason in sorted(batch.invalid + [p for p in batch.problems if EXISTS not in p[2]]):
         console.print(f"[yellow]row {row + 2}[/yellow] {what}: {reason}", highlight=False)
+    if exists:
+        console.print(f"[yellow]{len(exists):,} declaration(s)[/yellow] appeared in {out} while writing, not "
+                      f"overwritten (rows {', '.join(str(r + 2) for r, _, _ in exists[:10])}"
+                      f"{', …' if len(exists) > 10 else ''}) / 文件已存在", highlight=False)

@@ -27,7 +27,7 @@ import json
 import math
 import os
 import re
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -609,10 +609,9 @@ def _review_chunk(paths: Sequence[str], limits: Limits) -> list[Submission]:
 
 
 def default_executor(workers: int | None = None) -> Executor:
-    import multiprocessing
+    from policies.pool import process_pool
 
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=multiprocessing.get_context(method))
+    return process_pool(workers)
 
 
 #: Below this many files a process pool costs more than it saves (unless an executor is given).

@@ -24,7 +24,7 @@ import math
 import operator
 import os
 import re
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date, datetime
@@ -201,12 +201,9 @@ def evaluate_keys(
     total = len(keys)
     own = None
     if executor is None and parallel and total >= PARALLEL_MIN and (os.cpu_count() or 1) > 1:
-        import multiprocessing
+        from .pool import process_pool
 
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-        own = executor = ProcessPoolExecutor(
-            max_workers=os.cpu_count(), mp_context=multiprocessing.get_context(method)
-        )
+        own = executor = process_pool()
     try:
         if executor is None:
             out: list[Outcome] = []

@@ -67,3 +67,60 @@ def test_demo_writes_results_and_refuses_to_overwrite(tmp_path: Path) -> None:
         assert forced.exit_code == 0, forced.output
     finally:
         os.chdir(cwd)
+
+
+# --- an output that cannot be written: one line and exit 2, for every command that writes -------------
+
+from test_files import read_only_dir  # noqa: E402,F401  (a fixture)
+
+
+def _one_line_error(result, path: Path, why: str) -> None:
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1, result.output
+    assert f"cannot write {path}" in lines[0] and why in lines[0] and "Traceback" not in result.output
+
+
+def test_every_command_names_an_output_it_cannot_write_in_one_line(tmp_path, read_only_dir, monkeypatch):
+    from addin import cli
+    from addin.declaration import make_declaration
+
+    monkeypatch.setattr(cli.console, "is_interactive", True)  # progress bars on, as in a terminal
+    table = tmp_path / "claims.csv"
+    table.write_text("enterprise,uscc,project,clause,year,capacity_kw\n甲公司,,P1,etown:27,2025,100\n", encoding="utf-8")
+    declaration = tmp_path / "d.xlsx"
+    declaration.write_bytes(make_declaration("etown:27", {"capacity_kw": 100}, {}, require_details=False)[0])
+    (tmp_path / "afile").write_text("x")
+    under_a_file, read_only = tmp_path / "afile", read_only_dir
+    for where, why in ((under_a_file, "afile is a file, not a folder"), (read_only, "permission denied")):
+        commands = {
+            "demo": (["demo", "-o", str(where / "demo")], where / "demo"),
+            "excel": (["excel", "-o", str(where / "m.xlsm")], where / "m.xlsm"),
+            "template": (["template", "portfolio", "-o", str(where / "t.xlsx")], where / "t.xlsx"),
+            "portfolio csv": (["portfolio", str(table), "-o", str(where / "r.csv")], where / "r.csv"),
+            "portfolio xlsx": (["portfolio", str(table), "-o", str(where / "r.xlsx")], where / "r.xlsx"),
+            "declare": (["declare", str(table), "-o", str(where / "decl")], where / "decl"),
+            "review report": (["review", str(declaration), "--report", str(where / "rep.xlsx")], where / "rep.xlsx"),
+            "review json": (["review", str(declaration), "--json", str(where / "rep.json")], where / "rep.json"),
+        }
+        for name, (args, path) in commands.items():
+            _one_line_error(runner.invoke(app, args), path, why)
+    result = runner.invoke(app, ["portfolio", str(table), "-o", str(tmp_path / "afile")])  # an existing file
+    assert result.exit_code == 2 and "--overwrite" in result.output and len(result.output.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "claims.csv", "d.xlsx", "ro"]
+
+
+def test_printing_onto_a_full_disk_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        import pytest
+
+        pytest.skip("no /dev/full to stand for a full disk")
+    code = "from addin.cli import main; main()"
+    for args in (["calc", "etown:27", "capacity_kw=100"], ["calc", "etown:27", "capacity_kw=100", "--json"], ["clauses"]):
+        with open("/dev/full", "w") as full:
+            done = subprocess.run([sys.executable, "-c", code, *args], stdout=full, stderr=subprocess.PIPE, text=True)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            "error 错误: cannot write the standard output 标准输出: No space left on device / 无法写入输出"]

@@ -15,7 +15,7 @@ import pytest
 
 from addin import declaration_template as dt
 from addin.declaration import (
-    DeclarationError, Job, declare_frame, file_names, make_declaration, safe_part, write_job, write_jobs,
+    DeclarationError, DeclarationsExist, Job, declare_frame, file_names, make_declaration, safe_part, write_job, write_jobs,
 )
 from policies import evaluate
 from policies.engine import compiled
@@ -276,8 +276,9 @@ def test_declare_a_portfolio(tmp_path):
     s, ref, _ = dt.layout("tongzhou:3").slots["granted_note"]
     note = wb.worksheets[s][ref].value
     assert "封顶" in note and "1,000,000.00" in note
-    again = declare_frame(pd.DataFrame(rows).fillna(""), tmp_path, workers=1)
-    assert not again.written and all("exists" in why for _, _, why in again.problems if "address" not in why)
+    with pytest.raises(DeclarationsExist, match="3 of the 3 declarations exist"):  # before any work, nothing written
+        declare_frame(pd.DataFrame(rows).fillna(""), tmp_path, workers=1)
+    assert [r for r, _, _ in batch.invalid] == [5] and "nope:1" in batch.invalid[0][2]
 
 
 def test_the_demo_declares_every_monetary_clause(tmp_path):
@@ -304,6 +305,126 @@ def test_declare_command(tmp_path):
     assert "address" in first.output and "written" in first.output
     assert len(list((tmp_path / "out").glob("*.xlsx"))) == 1
     again = runner.invoke(app, ["declare", str(tmp_path / "claims.csv"), "-o", str(tmp_path / "out"), "--workers", "1"])
-    assert "exists" in again.output
+    assert again.exit_code == 2 and "1 of the 1 declarations exist" in again.output
     forced = runner.invoke(app, ["declare", str(tmp_path / "claims.csv"), "-o", str(tmp_path / "out"), "--overwrite"])
     assert "exists" not in forced.output
+
+
+# --- the command as users run it: long names, failures per row, one-line refusals, permissions --------
+
+LONG_ENTERPRISE = "北京经济技术开发区" + "绿色低碳智能制造与新能源科技发展" * 5 + "有限责任公司"  # 94 characters, 282 bytes
+LONG_PROJECT = "年产十万套新能源汽车动力电池系统分布式光伏发电及储能一体化示范" * 3  # 90 characters
+
+
+def test_long_names_are_cut_by_bytes_never_inside_a_character_and_stay_unique():
+    keys = [
+        (LONG_ENTERPRISE, "", LONG_PROJECT + "一期", "etown:27", 2025),
+        (LONG_ENTERPRISE, "", LONG_PROJECT + "二期", "etown:27", 2025),  # differs only after the cut
+        ("😀" * 40, "", "a" * 300, "beijing:2.1", None),  # 4-byte characters, a long ASCII part
+        ("甲公司", "", "P1", "etown:27", 2025),  # short: as before, no hash
+    ]
+    names = file_names(keys)
+    assert len(set(names)) == 4 and names[3] == "甲公司__P1__etown-27__2025.xlsx"
+    for name in names:
+        encoded = name.encode("utf-8")
+        assert len(encoded) <= 200 and encoded.decode("utf-8") == name and name.endswith(".xlsx")
+    for name, (_, _, _, clause, year) in zip(names[:3], keys):  # the clause and year survive, a hash is added
+        parts = name.removesuffix(".xlsx").split("__")
+        assert parts[2] == clause.replace(":", "-") and re.fullmatch(r"[0-9a-f]{8}", parts[-1])
+        assert year is None or parts[3] == str(year)
+    assert file_names(keys) == names  # deterministic
+
+
+def declare_cli(monkeypatch, *args: str):
+    """``green-award declare`` through typer's runner with the progress bar drawn, as in a terminal."""
+    from typer.testing import CliRunner
+
+    from addin import cli
+
+    monkeypatch.setattr(cli.console, "is_interactive", True)
+    return CliRunner().invoke(cli.app, ["declare", *args])
+
+
+def claims_csv(path: Path, rows: list[dict]) -> Path:
+    pd.DataFrame(rows).fillna("").to_csv(path, index=False)
+    return path
+
+
+def etown_rows(n: int, **extra) -> list[dict]:
+    base = {k: v for k, v in DETAILS.items() if k != "year"}
+    return [{**base, "project": f"P{i:04d}", "clause": "etown:27", "year": "2025", "capacity_kw": "100", **extra}
+            for i in range(n)]
+
+
+def test_declare_writes_long_chinese_names(tmp_path, monkeypatch):
+    rows = etown_rows(2, enterprise=LONG_ENTERPRISE)
+    rows[0]["project"], rows[1]["project"] = LONG_PROJECT + "一期", LONG_PROJECT + "二期"
+    result = declare_cli(monkeypatch, str(claims_csv(tmp_path / "claims.csv", rows)), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    files = sorted((tmp_path / "out").iterdir())
+    assert len(files) == 2 and all(len(f.name.encode()) <= 200 for f in files)
+    wb = book(files[0].read_bytes(), data_only=True)
+    lay = dt.layout("etown:27")
+    s, ref, _ = lay.slots["enterprise"]
+    assert wb.worksheets[s][ref].value == LONG_ENTERPRISE  # the name is cut, the declaration's text is not
+    s, ref = lay.formulas["award"]
+    assert wb.worksheets[s][ref].value == 80000
+
+
+def test_a_row_that_cannot_be_written_is_that_rows_problem(tmp_path, monkeypatch):
+    csv = claims_csv(tmp_path / "claims.csv", etown_rows(3))
+    out = tmp_path / "out"
+    first = declare_cli(monkeypatch, str(csv), "-o", str(out), "--workers", "1")
+    assert first.exit_code == 0, first.output
+    blocked = sorted(out.iterdir())[1]
+    blocked.unlink()
+    blocked.mkdir()  # a folder where a declaration goes: it cannot be replaced
+    again = declare_cli(monkeypatch, str(csv), "-o", str(out), "--overwrite", "--workers", "1")
+    assert again.exit_code == 1, again.output
+    assert "row 3" in again.output and "it is a folder" in again.output and "Traceback" not in again.output
+    assert blocked.is_dir() and len(list(out.glob("*.xlsx"))) == 3  # the other two rewritten, the folder kept
+
+
+def test_declare_exits_1_when_a_row_is_invalid_and_says_why(tmp_path, monkeypatch):
+    rows = etown_rows(2)
+    rows[1]["clause"] = "etown:999"
+    result = declare_cli(monkeypatch, str(claims_csv(tmp_path / "claims.csv", rows)), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output
+    assert "row 3" in result.output and "etown:999" in result.output
+    assert len(list((tmp_path / "out").glob("*.xlsx"))) == 1
+
+
+def test_declare_into_a_folder_of_its_files_is_one_line_and_exit_2(tmp_path, monkeypatch):
+    csv = claims_csv(tmp_path / "claims.csv", etown_rows(70))
+    out = tmp_path / "out"
+    assert declare_cli(monkeypatch, str(csv), "-o", str(out), "--workers", "1").exit_code == 0
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    again = declare_cli(monkeypatch, str(csv), "-o", str(out))
+    lines = again.output.strip().splitlines()
+    assert again.exit_code == 2 and len(lines) == 1, again.output
+    assert "70 of the 70 declarations exist" in lines[0] and "--overwrite" in lines[0]
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before  # nothing written
+
+
+def test_declare_onto_a_file_is_one_line_and_exit_2(tmp_path, monkeypatch):
+    csv = claims_csv(tmp_path / "claims.csv", etown_rows(2))
+    (tmp_path / "taken.xlsx").write_bytes(b"mine")
+    result = declare_cli(monkeypatch, str(csv), "-o", str(tmp_path / "taken.xlsx"))
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "it is a file; give a folder" in result.output
+    assert (tmp_path / "taken.xlsx").read_bytes() == b"mine"
+
+
+def test_declarations_get_the_mode_the_umask_gives(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    csv = claims_csv(tmp_path / "claims.csv", etown_rows(40))
+    old = os.umask(0o022)
+    try:
+        result = declare_cli(monkeypatch, str(csv), "-o", str(tmp_path / "out"), "--workers", "2")
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "out").iterdir()}
+    assert modes == {0o644}
