@@ -35,6 +35,7 @@ from policies.expr import Context, MissingName
 from policies.inputs import coerce_inputs, is_blank
 from policies.numbers import round_yuan, to_decimal
 from policies.uscc import validate_uscc
+from policies.years import parse_year
 
 from .declaration_template import DUE, NO, PENDING, TEMPLATES, YES, Layout, layout, template_name
 from .files import OutputExistsError, write_atomically
@@ -121,10 +122,10 @@ def detail_cells(details: dict[str, object], clause_id: str, *, require: bool = 
                 raise DeclarationError(f"{name}: {exc}") from None
     year = details.get("year")
     if not is_blank(year):
-        text = str(year).strip().removesuffix(".0")
-        if not re.fullmatch(r"\d{4}", text):
-            raise DeclarationError(f"year: must be a year such as 2025, got {year!r}")
-        cells["year"] = int(text)
+        try:
+            cells["year"] = parse_year(year)
+        except ValueError as exc:
+            raise DeclarationError(str(exc)) from None
     return {k: v for k, v in cells.items() if v not in (None, "")}
 
 
@@ -476,7 +477,7 @@ def assign_names(jobs: list[Job]) -> None:
         d = job.details
         year = d.get("year")
         keys.append((_text(d.get("enterprise")), _text(d.get("uscc")), _text(d.get("project")) or _text(d.get("project_name")),
-                     job.clause, int(str(year).strip().removesuffix(".0")) if not is_blank(year) else None))
+                     job.clause, parse_year(year) if not is_blank(year) else None))
     for job, name in zip(jobs, file_names(keys)):
         job.name = name
 
