@@ -564,11 +564,13 @@ def run_declare(path: Path, out: Path, *, overwrite: bool = False, workers: int 
     """``green-award declare``: read, stack, write with a progress bar, print a summary; 1 if a row failed."""
     from rich.console import Console
 
-    from .portfolio import read_rows
+    from .portfolio import read_source
 
     console = console or Console()
+    source = read_source(path)
+    console.print(source.read_line(path), highlight=False)
     batch = with_progress(console, lambda progress: declare_frame(
-        read_rows(path), out, overwrite=overwrite, executor=executor, workers=workers, progress=progress))
+        (source.header, source.rows), out, overwrite=overwrite, executor=executor, workers=workers, progress=progress))
     print_batch(batch, out, console)
     return 1 if batch.problems else 0
 
