@@ -286,7 +286,8 @@ MONEY_COLUMNS = {"amount_yuan", "granted_yuan", "due_yuan", "pending_yuan", "tot
 def write_csv(portfolio: Portfolio, path: Path) -> None:
     """The claims with the added columns (``addin.tables.write_csv``: UTF-8 with BOM, commas, formula
     text neutralised); amounts as exact decimal text, an empty amount as nothing."""
-    write_table(path, portfolio.columns, portfolio.records())
+    text = lambda v: "" if v is None else str(v)  # noqa: E731 - added cells as text: each row is all text
+    write_table(path, portfolio.columns, (row + [text(v) for v in extra] for row, extra in zip(portfolio.rows, portfolio.added)))
 
 
 def write_xlsx(portfolio: Portfolio, path: Path) -> None:

@@ -8,6 +8,7 @@ import codecs
 import csv
 import io
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 from addin.cli import app
 from addin.demo import SAMPLE
 from addin.portfolio import read_rows, read_source, run_portfolio
-from addin.tables import csv_cell, decode, neutralise, read_csv, sniff_delimiter, unneutralise
+from addin.tables import csv_cell, csv_row, decode, neutralise, read_csv, sniff_delimiter, unneutralise
 from policies import GreenAwardError
 from policies.stacking import added_columns
 
@@ -152,6 +153,12 @@ def test_neutralise_and_unneutralise():
         assert neutralise(text) == text  # numbers and ordinary text are left as they are
     assert unneutralise("'plain") == "'plain"  # only the mark before a formula start is taken off
     assert csv_cell(None) == "" and csv_cell(-5) == "-5" and csv_cell("=1") == "'=1"
+    safe = ["甲", "", "5", "a=b"]
+    assert csv_row(safe) is safe  # a row of harmless text is written as it is
+    assert csv_row(["甲", "-5"]) == ["甲", "-5"]
+    assert csv_row(["甲", "@x", "", "\tTAB"]) == ["甲", "'@x", "", "'\tTAB"]
+    assert csv_row(["甲\x1f=x", "=y"]) == ["甲\x1f=x", "'=y"]  # the separator inside a cell: still right
+    assert csv_row(["=a", None, Decimal("-5.00"), 3, float("nan")]) == ["'=a", "", "-5.00", "3", ""]
 
 
 def test_no_csv_we_write_starts_a_cell_with_a_formula_and_feeding_it_back_gives_the_same_result(tmp_path):
