@@ -155,16 +155,19 @@ def read_csv(path: Path | str) -> CsvTable:
     text, encoding = decode(path.read_bytes(), str(path))
     delimiter = sniff_delimiter(text.split("\n", 1)[0])
     parsed = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(parsed, None)
-    if not header or not "".join(header).strip():
-        raise GreenAwardError(f"{path}: empty file, or no header line / 空文件或缺少表头")
     marked = "'" in text  # the common case has no mark: no cell to look at
     rows = []
-    for row in parsed:
-        joined = "".join(row)
-        if not joined.strip():
-            continue  # a row without any value is not a claim
-        if marked and "'" in joined:
-            row = [unneutralise(c) if c[:1] == "'" else c for c in row]
-        rows.append(row)
+    try:
+        header = next(parsed, None)
+        if not header or not "".join(header).strip():
+            raise GreenAwardError(f"{path}: empty file, or no header line / 空文件或缺少表头")
+        for row in parsed:
+            joined = "".join(row)
+            if not joined.strip():
+                continue  # a row without any value is not a claim
+            if marked and "'" in joined:
+                row = [unneutralise(c) if c[:1] == "'" else c for c in row]
+            rows.append(row)
+    except csv.Error as exc:  # e.g. a cell above the csv module's 131,072 characters
+        raise GreenAwardError(f"{path}: line {parsed.line_num}: not a readable csv ({exc}) / csv格式错误") from None
     return CsvTable([unneutralise(c).strip() for c in header], rows, encoding, delimiter)

@@ -130,6 +130,14 @@ def test_an_undecodable_table_is_one_line_and_exit_2(tmp_path):
     assert "not a text table in UTF-8 or GB18030" in said(result)
 
 
+def test_a_cell_too_large_for_the_csv_module_is_one_line(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text("enterprise,project,clause,year\r\n甲,P1,tongzhou:3,2025\r\n" + "x" * 200_000 + ",P2\r\n", encoding="utf-8")
+    result = runner.invoke(app, ["portfolio", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "line 3: not a readable csv" in said(result)
+
+
 @pytest.mark.parametrize("line, delimiter", [
     ("enterprise,project,clause,year", ","),
     ("enterprise;project;clause;year", ";"),
