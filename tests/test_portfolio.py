@@ -219,3 +219,7 @@ def test_bad_years_make_their_rows_invalid_and_the_summary_still_prints(tmp_path
     status, note = header.index("status"), header.index("note")
     assert [r[status] for r in out] == ["granted"] * 4 + ["invalid"] * 4
     assert all("year must be a year such as 2025" in r[note] for r in out[4:])
+    as_xlsx = runner.invoke(app, ["portfolio", str(source), "-o", str(tmp_path / "out.xlsx")])
+    assert as_xlsx.exit_code == 1 and isinstance(as_xlsx.exception, SystemExit), as_xlsx.output
+    years_of = [r[2].value for r in openpyxl.load_workbook(tmp_path / "out.xlsx")["by_enterprise_year"].iter_rows(min_row=2)]
+    assert years_of == [None, 2025]  # the invalid rows' enterprise-year has no year
