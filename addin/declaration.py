@@ -35,6 +35,7 @@ from policies.expr import Context, MissingName
 from policies.inputs import coerce_inputs, is_blank
 from policies.numbers import round_yuan, to_decimal
 from policies.uscc import validate_uscc
+from policies.years import parse_year
 
 from .declaration_template import DUE, NO, PENDING, TEMPLATES, YES, Layout, layout, template_name
 from .files import OutputExistsError, ensure_folder, ensure_writable_folder, fit_bytes, sweep_temps, write_atomically
@@ -121,10 +122,10 @@ def detail_cells(details: dict[str, object], clause_id: str, *, require: bool = 
                 raise DeclarationError(f"{name}: {exc}") from None
     year = details.get("year")
     if not is_blank(year):
-        text = str(year).strip().removesuffix(".0")
-        if not re.fullmatch(r"\d{4}", text):
-            raise DeclarationError(f"year: must be a year such as 2025, got {year!r}")
-        cells["year"] = int(text)
+        try:
+            cells["year"] = parse_year(year)
+        except ValueError as exc:
+            raise DeclarationError(str(exc)) from None
     return {k: v for k, v in cells.items() if v not in (None, "")}
 
 
@@ -618,12 +619,14 @@ def run_declare(path: Path, out: Path, *, overwrite: bool = False, workers: int 
     folder of declarations, or holds some of them already and ``overwrite`` is not given."""
     from rich.console import Console
 
-    from .portfolio import read_rows
+    from .portfolio import read_source
 
     console = console or Console()
+    source = read_source(path)  # first: a bad input leaves no output folder behind
     ensure_writable_folder(out)  # before the work: a file given, a read-only place
+    console.print(source.read_line(path), highlight=False, soft_wrap=True)
     batch = with_progress(console, lambda progress: declare_frame(
-        read_rows(path), out, overwrite=overwrite, executor=executor, workers=workers, progress=progress))
+        (source.header, source.rows), out, overwrite=overwrite, executor=executor, workers=workers, progress=progress))
     print_batch(batch, out, console)
     return 1 if batch.problems or batch.invalid else 0
 

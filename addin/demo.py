@@ -11,14 +11,14 @@ from rich.table import Table
 from policies.engine import compiled
 
 from .files import OutputExistsError
-from .portfolio import print_summary, write_result
+from .portfolio import print_summary, read_table, write_result
 
 SAMPLE = Path(__file__).resolve().parent.parent / "workbook_templates" / "sample_portfolio.csv"
 
 
 def read_sample() -> pd.DataFrame:
     """The sample portfolio, every column as text (a credit code is never a number)."""
-    return pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    return read_table(SAMPLE)  # the one table reader of portfolio and declare
 
 
 def claim_inputs(row: dict, clause_id: str) -> dict[str, object]:

@@ -7,12 +7,11 @@ The table is documented in docs/portfolio.md.
 
 from __future__ import annotations
 
-import csv
 import gc
-import io
+import re
 from collections import Counter
 from concurrent.futures import Executor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Iterable, Sequence
 
 import pandas as pd
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from policies import GreenAwardError
@@ -30,7 +29,9 @@ from policies.schema import ZONES, InputSpec
 from policies.stacking import REQUIRED, STATUSES, Portfolio, added_columns, monetary_clauses, stack_rows
 
 from .files import write_atomically
-from .safe_xlsx import DEFAULT_LIMITS, SafeZip, UnsafeWorkbook
+from .safe_xlsx import DEFAULT_LIMITS, SafeZip, UnsafeWorkbook, parse_xml
+from .tables import read_csv, unneutralise
+from .tables import write_csv as write_table
 
 #: Above this many rows the command shows a progress bar.
 PROGRESS_MIN = 2000
@@ -64,18 +65,31 @@ MONEY_FORMAT = "#,##0.00"
 
 
 def check_workbook(path: Path) -> None:
-    """Refuse a workbook that is not a zip or whose directory declares a zip bomb (``addin.safe_xlsx``)."""
+    """Refuse a workbook that is not a zip, whose directory declares a zip bomb, or any of whose XML
+    parts declares a DTD (``addin.safe_xlsx``): one line, before openpyxl parses anything."""
     try:
-        SafeZip(path, PORTFOLIO_LIMITS)
+        book = SafeZip(path, PORTFOLIO_LIMITS)
+        for name in book.names:
+            if name.lower().endswith((".xml", ".rels", ".vml")):
+                _refuse_dtd(book.read(name), name)
     except UnsafeWorkbook as exc:
         raise GreenAwardError(f"{path}: {exc} / 工作簿不安全或已损坏") from None
+
+
+def _refuse_dtd(data: bytes, name: str) -> None:
+    """``safe_xlsx.parse_xml``'s refusal of a DTD, on the part's prolog only: a DTD stands before the
+    root element, and parsing a 100 MB sheet into a tree here would cost more than reading it."""
+    root = re.search(rb"<[A-Za-z_]", data)  # a UTF-16 part has none: its whole text is scanned
+    head = data[: root.start()] if root else data
+    if b"<!" in head or not root:
+        parse_xml(head + b"<x/>" if root else data, name)
 
 
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every cell as text, blanks as '' (a credit code or project number never becomes a float)."""
     frame = frame.astype(object).where(frame.notna(), "")
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.map(lambda v: v if isinstance(v, str) else _cell_text(v))
+    return frame.map(lambda v: unneutralise(v) if isinstance(v, str) else _cell_text(v))
 
 
 def _cell_text(value: object) -> str:
@@ -90,6 +104,19 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+@dataclass
+class Source:
+    """A portfolio table as read: header, rows of text cells, and how it was read (for the user)."""
+
+    header: list[str]
+    rows: list[list]
+    described: str  # e.g. "csv, GB18030, comma-separated"
+
+    def read_line(self, path: Path | str) -> str:
+        """What the commands print first: the file, how it was read, how many rows."""
+        return f"读取 Read: {path} ({self.described}; {len(self.rows):,} rows 行)"
+
+
 def read_table(path: Path | str) -> pd.DataFrame:
     """The claims of a portfolio file as a DataFrame, every column as text (see ``read_rows``)."""
     header, rows = read_rows(path)
@@ -97,66 +124,50 @@ def read_table(path: Path | str) -> pd.DataFrame:
 
 
 def read_rows(path: Path | str) -> tuple[list[str], list[list]]:
-    """The claims of a portfolio file as a header and rows of text cells.
+    """The claims of a portfolio file as a header and rows of text cells (``read_source``)."""
+    source = read_source(path)
+    return source.header, source.rows
 
-    csv: the table itself (UTF-8, with or without BOM). xlsx: the ``claims`` sheet (or the only
-    sheet), with the columns of the optional ``enterprises`` sheet (keyed by ``enterprise``) and
-    ``projects`` sheet (keyed by ``project``, and ``enterprise`` when it has that column) filled in
-    where the claim leaves them blank. Rows without any value are left out.
+
+def read_source(path: Path | str) -> Source:
+    """The claims of a portfolio file, the one reader of ``portfolio`` and ``declare``.
+
+    csv (or .txt/.tsv): the table itself, in any encoding and delimiter ``addin.tables.read_csv``
+    reads. xlsx: the ``claims`` sheet (or the only sheet), with the columns of the optional
+    ``enterprises`` sheet (keyed by ``enterprise``) and ``projects`` sheet (keyed by ``project``, and
+    ``enterprise`` when it has that column) filled in where the claim leaves them blank. Rows without
+    any value are left out; a ``'`` that neutralised formula text (``addin.tables``) is taken off.
     """
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise GreenAwardError(f"{path}: no such file / 文件不存在")
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        header, rows, _ = read_csv_lines(path)
-        return header, rows
+    if suffix in (".csv", ".txt", ".tsv"):
+        table = read_csv(path)
+        return Source(table.header, table.rows, f"csv, {table.described}")
     if suffix not in (".xlsx", ".xlsm"):
         raise GreenAwardError(f"{path}: expected a .csv or .xlsx file / 须为csv或xlsx")
     check_workbook(path)
-    sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged or hostile file raises is that file's problem
+        raise GreenAwardError(f"{path}: not a readable xlsx ({type(exc).__name__}: {str(exc)[:200]}) / 无法读取") from None
     names = {name.strip().lower(): name for name in sheets}
     if "claims" in names:
         claims = sheets[names["claims"]]
+        used = names["claims"]
     elif len(sheets) == 1:
-        claims = next(iter(sheets.values()))
+        used, claims = next(iter(sheets.items()))
     else:
         raise GreenAwardError(f"{path}: no sheet named 'claims' (sheets: {', '.join(sheets)}) / 缺少claims工作表")
     claims = _without_blank_rows(_text_frame(claims))
+    detail = []
     for sheet, keys in (("enterprises", ["enterprise"]), ("projects", ["enterprise", "project"])):
         if sheet in names:
             claims = _fill_from(claims, _text_frame(sheets[names[sheet]]), keys, f"{path.name}:{sheet}")
-    return list(claims.columns), claims.to_numpy(dtype=object).tolist()
-
-
-def read_csv_lines(path: Path) -> tuple[list[str], list[list], list[str] | None]:
-    """A csv's header and rows, and each kept row's own line when every row is one line of the
-    header's width (so the result can repeat the line as it was instead of writing it anew)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise GreenAwardError(f"{path}: not UTF-8 text; save the csv as UTF-8 / 请以UTF-8编码保存") from None
-    parsed = list(csv.reader(io.StringIO(text, newline="")))
-    if not parsed or not parsed[0]:
-        raise GreenAwardError(f"{path}: empty file / 空文件")
-    header = [c.strip() for c in parsed[0]]
-    lines: list[str] | None = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    if len(lines) != len(parsed):  # a quoted field spans lines: no line per row
-        lines = None
-    rows, kept = [], []
-    width = len(header)
-    for index, row in enumerate(parsed[1:], 1):
-        if any(c.strip() for c in row):
-            rows.append(row)
-            if lines is not None:
-                if len(row) != width:
-                    lines = None
-                else:
-                    line = lines[index]
-                    kept.append(line[:-1] if line.endswith("\r") else line)
-    return header, rows, (kept if lines is not None else None)
+            detail.append(names[sheet])
+    described = f"xlsx, sheet {used}" + (f" with {' and '.join(detail)}" if detail else "")
+    return Source(list(claims.columns), claims.to_numpy(dtype=object).tolist(), described)
 
 
 def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -272,25 +283,11 @@ MONEY_COLUMNS = {"amount_yuan", "granted_yuan", "due_yuan", "pending_yuan", "tot
                  *(c for c in added_columns() if c.endswith("_yuan"))}
 
 
-def write_csv(portfolio: Portfolio, path: Path, lines: list[str] | None = None) -> None:
-    """The claims with the added columns; amounts as exact decimal text, an empty amount as nothing.
-
-    ``lines``: the input rows' own csv lines (``read_csv_lines``), repeated as they were with the
-    added cells appended, when they match the rows one to one.
-    """
-    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(portfolio.columns)
-        if lines is not None and len(lines) == len(portfolio.rows) and all(
-            len(r) == len(portfolio.header) for r in (portfolio.rows[:1] or [[]])
-        ):
-            buffer = io.StringIO()
-            csv.writer(buffer).writerows(portfolio.added)
-            added = buffer.getvalue().split("\r\n")
-            if len(added) == len(lines) + 1 and not added[-1]:
-                handle.write("".join(f"{line},{extra}\r\n" for line, extra in zip(lines, added)))
-                return
-        writer.writerows(portfolio.records())
+def write_csv(portfolio: Portfolio, path: Path) -> None:
+    """The claims with the added columns (``addin.tables.write_csv``: UTF-8 with BOM, commas, formula
+    text neutralised); amounts as exact decimal text, an empty amount as nothing."""
+    text = lambda v: "" if v is None else str(v)  # noqa: E731 - added cells as text: each row is all text
+    write_table(path, portfolio.columns, (row + [text(v) for v in extra] for row, extra in zip(portfolio.rows, portfolio.added)))
 
 
 def write_xlsx(portfolio: Portfolio, path: Path) -> None:
@@ -306,14 +303,12 @@ def write_xlsx(portfolio: Portfolio, path: Path) -> None:
     workbook.save(path)
 
 
-def write_result(
-    portfolio: Portfolio, path: Path | str, *, overwrite: bool = False, lines: list[str] | None = None
-) -> Path:
+def write_result(portfolio: Portfolio, path: Path | str, *, overwrite: bool = False) -> Path:
     """The result by suffix: .csv the claims with the added columns; .xlsx everything and a chart."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return write_atomically(path, lambda tmp: write_csv(portfolio, tmp, lines), overwrite=overwrite)
+        return write_atomically(path, lambda tmp: write_csv(portfolio, tmp), overwrite=overwrite)
     if suffix == ".xlsx":
         return write_atomically(path, lambda tmp: write_xlsx(portfolio, tmp), overwrite=overwrite)
     raise GreenAwardError(f"{path}: the output must end in .csv or .xlsx / 输出须为csv或xlsx")
@@ -338,27 +333,25 @@ def run_portfolio(
     enabled = gc.isenabled()
     gc.disable()  # reading and computing make 100,000s of objects that live to the end
     try:
-        lines = None
-        if Path(source).suffix.lower() in (".csv", ".txt") and Path(source).exists():
-            header, rows, lines = read_csv_lines(Path(source))
-        else:
-            header, rows = read_rows(source)
-        if len(rows) >= PROGRESS_MIN and not quiet:
+        table = read_source(source)
+        if not quiet:
+            console.print(table.read_line(source), highlight=False, soft_wrap=True)
+        if len(table.rows) >= PROGRESS_MIN and not quiet:
             with Progress(
-                TextColumn("计算 Evaluating"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,}"),
-                TimeRemainingColumn(), console=console, transient=True, auto_refresh=False,
+                TextColumn("计算 Evaluating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                console=console, transient=True, auto_refresh=False,
             ) as bar:  # no refresh thread: the evaluation may fork worker processes
-                task = bar.add_task("claims", total=None)
+                task = bar.add_task("claims", total=None)  # the count of distinct claims is known later
 
                 def advance(done: int, total: int) -> None:
                     bar.update(task, completed=done, total=total)
                     bar.refresh()
 
-                result = stack_rows(header, rows, executor=executor, progress=advance)
+                result = stack_rows(table.header, table.rows, executor=executor, progress=advance)
         else:
-            result = stack_rows(header, rows, executor=executor)
+            result = stack_rows(table.header, table.rows, executor=executor)
         if output is not None:
-            write_result(result, output, overwrite=overwrite, lines=lines)
+            write_result(result, output, overwrite=overwrite)
     finally:
         if enabled:
             gc.enable()
@@ -383,7 +376,7 @@ def print_summary(portfolio: Portfolio, console: Console) -> None:
     frame = portfolio.by_enterprise_year
     for row in frame.head(40).itertuples(index=False):
         table.add_row(
-            row.enterprise or row.uscc or "—", str(row.year) if row.year == row.year and row.year is not None else "—",
+            row.enterprise or row.uscc or "—", "—" if pd.isna(row.year) else str(row.year),
             str(row.claims), f"{row.amount_yuan:,.2f}", f"{row.granted_yuan:,.2f}", str(row.capped), str(row.invalid),
         )
     if len(frame) > 40:

@@ -42,6 +42,7 @@ from policies.engine import compiled
 from policies.expr import Context, MissingName
 from policies.inputs import is_blank
 from policies.uscc import validate_uscc
+from policies.years import parse_year
 
 from .review_formula import expand_sqref, normalise
 from .safe_xlsx import DEFAULT_LIMITS, Book, Cell, CellError, Limits, UnsafeWorkbook, read_book
@@ -433,10 +434,11 @@ def _identify(book: Book, expected: Expected, sub: Submission) -> dict[str, obje
     sub.uscc = code or None
     sub.project = _as_text(values.get("project")) or None
     year = values.get("year")
-    if isinstance(year, float) and year.is_integer() and 1900 <= year <= 2199:
-        sub.year = int(year)
-    elif isinstance(year, str) and re.fullmatch(r"\s*\d{4}\s*", year):
-        sub.year = int(year)
+    if year is not None and not isinstance(year, CellError):
+        try:
+            sub.year = parse_year(year)  # the one reading of a year (policies.years)
+        except ValueError:
+            pass  # reported with the other cells' problems
     return values
 
 

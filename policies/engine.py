@@ -17,6 +17,7 @@ from .inputs import closest, coerce_inputs, coercer, input_model
 from .numbers import fmt, round_yuan
 from .registry import policies
 from .schema import ZONES, Check, Clause, Condition, InputSpec, Label, Policy, Rule, Schedule
+from .years import parse_year
 
 ZONE_SPEC = InputSpec(
     type="choice",
@@ -171,8 +172,10 @@ def _as_date(on: object) -> tuple[date, date]:
         return date(year, 1, 1), date(year, 12, 31)
     if isinstance(on, str):
         text = on.strip()
-        if text.isdigit() and len(text) == 4:
-            return _as_date(int(text))
+        try:
+            return _as_date(parse_year(text))  # 2025, 2025年, ２０２５: the one reading of a year
+        except ValueError:
+            pass
         try:
             day = date.fromisoformat(text)
         except ValueError:

@@ -40,6 +40,7 @@ from .numbers import round_yuan
 from .registry import policies
 from .schema import AnnualCap, Policy
 from .uscc import validate_uscc
+from .years import parse_year
 
 # --- the table ------------------------------------------------------------------------------------
 
@@ -112,13 +113,6 @@ def ident(value: object) -> str:
 
 
 _FLOAT_DIGITS = re.compile(r"\d+\.0+")
-
-
-def parse_year(value: object) -> int:
-    text = ident(value)
-    if len(text) == 4 and text.isdigit() and "1900" <= text <= "2199":
-        return int(text)
-    raise ValueError(f"year must be a year such as 2025, got {text or 'nothing'!r} / 年度须为四位年份")
 
 
 _EXCEL_EPOCH = date(1899, 12, 30)

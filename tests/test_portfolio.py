@@ -171,3 +171,55 @@ def test_the_sample_shows_every_rule_and_a_granted_row_per_monetary_clause():
     beijing_on_district = {(r["enterprise"], r["project"]) for r in records if r["policy"] == "beijing" and r["status"] == "granted"}
     district = {(r["enterprise"], r["project"]) for r in records if r["policy"] != "beijing" and r["status"] in ("granted", "capped")}
     assert beijing_on_district & district
+
+
+# --- the command as users run it, with the progress bar on ----------------------------------------
+
+
+def sample_times(count: int) -> tuple[list[str], list[list[str]]]:
+    """``count`` rows of the bundled sample, each copy's projects renamed (P001 -> P001-3)."""
+    header, rows = read_rows(SAMPLE)
+    at = header.index("project")
+    out = []
+    while len(out) < count:
+        copy = len(out) // len(rows)
+        for row in rows[: count - len(out)]:
+            row = list(row)
+            row[at] = f"{row[at]}-{copy}"
+            out.append(row)
+    return header, out
+
+
+def test_the_command_on_2500_rows_with_the_progress_bar_shown(tmp_path, monkeypatch):
+    header, rows = sample_times(2500)
+    write_csv(tmp_path / "big.csv", header, rows)
+    expected = stack_rows(header, rows)
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich draws the bar as on a terminal (it did not under a pipe)
+    result = runner.invoke(app, ["portfolio", str(tmp_path / "big.csv"), "-o", str(tmp_path / "out.csv")])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 1, result.output  # written; the sample has invalid rows on purpose
+    assert "2,500 rows" in result.output and "UTF-8" in result.output
+    assert f"granted total 核定合计: {expected.granted_total:,.2f} 元" in result.output
+    assert expected.granted_total > 0 and f"{expected.invalid} invalid row(s)" in result.output
+    out_header, out_rows = read_rows(tmp_path / "out.csv")
+    at = out_header.index("granted_yuan")
+    assert sum(Decimal(r[at]) for r in out_rows if r[at]) == expected.granted_total
+    assert len(out_rows) == 2500
+
+
+def test_bad_years_make_their_rows_invalid_and_the_summary_still_prints(tmp_path):
+    years = ["2025", "2025年", "2025.0", "２０２５", "25", "FY2025", "二〇二五", ""]
+    rows = [["甲", f"P{i}", "tongzhou:3", year, "tongzhou", "1000000"] for i, year in enumerate(years)]
+    source = write_csv(tmp_path / "years.csv", ["enterprise", "project", "clause", "year", "zone", "investment_yuan"], rows)
+    result = runner.invoke(app, ["portfolio", str(source), "-o", str(tmp_path / "out.csv")])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 1 and "4 invalid row(s)" in result.output
+    assert "granted total 核定合计: 1,200,000.00 元" in result.output  # 4 × 300,000
+    header, out = read_rows(tmp_path / "out.csv")
+    status, note = header.index("status"), header.index("note")
+    assert [r[status] for r in out] == ["granted"] * 4 + ["invalid"] * 4
+    assert all("year must be a year such as 2025" in r[note] for r in out[4:])
+    as_xlsx = runner.invoke(app, ["portfolio", str(source), "-o", str(tmp_path / "out.xlsx")])
+    assert as_xlsx.exit_code == 1 and isinstance(as_xlsx.exception, SystemExit), as_xlsx.output
+    years_of = [r[2].value for r in openpyxl.load_workbook(tmp_path / "out.xlsx")["by_enterprise_year"].iter_rows(min_row=2)]
+    assert years_of == [None, 2025]  # the invalid rows' enterprise-year has no year

@@ -288,7 +288,10 @@ def test_the_year_is_checked_against_the_validity_window():
     (claim("甲", "P1", "tongzhou:3"), "investment_yuan"),
     (claim("甲", "P1", "tongzhou:10"), "non-monetary"),
     (claim("甲", "P1", "tongzhou:3", "", investment_yuan=1), "year"),
-    (claim("甲", "P1", "tongzhou:3", "2025年", investment_yuan=1), "year"),
+    (claim("甲", "P1", "tongzhou:3", "FY2025", investment_yuan=1), "year"),
+    (claim("甲", "P1", "tongzhou:3", "25", investment_yuan=1), "year"),
+    (claim("甲", "P1", "tongzhou:3", "二〇二五", investment_yuan=1), "year"),
+    (claim("甲", "P1", "tongzhou:3", "2025年度", investment_yuan=1), "year"),
     (claim("甲", "", "tongzhou:3", investment_yuan=1), "project"),
     (claim("", "P1", "tongzhou:3", investment_yuan=1), "enterprise"),
     (claim("甲", "P1", "tongzhou:3", investment_yuan=1, uscc="91350100M000100Y44"), "check character"),
@@ -305,6 +308,18 @@ def test_a_bad_row_is_invalid_with_the_reason_and_the_others_are_computed(row, w
     assert bad["amount_yuan"] is None and bad["granted_yuan"] is None and bad["payment_1_yuan"] is None
     assert good["status"] == "granted" and good["granted_yuan"] == D("300000.00")
     assert result.invalid == 1
+
+
+@pytest.mark.parametrize("year", ["2025年", "2025.0", "２０２５", "２０２５年", " 2025 ", 2025.0, D("2025")])
+def test_the_common_ways_of_writing_a_year_read_as_that_year(year):
+    result = run(claim("甲", "P1", "tongzhou:3", year, investment_yuan=1_000_000),
+                 claim("甲", "P1", "tongzhou:3", 2025, investment_yuan=1_000_000))
+    # both rows are claims of 2025: the same project and clause twice is a duplicate
+    assert result.column("status") == ["invalid", "invalid"]
+    assert "duplicate" in result.column("note")[0]
+    alone = run(claim("甲", "P1", "tongzhou:3", year, investment_yuan=1_000_000))
+    assert alone.column("granted_yuan") == [D("300000.00")] and alone.column("payment_1_year") == [2025]
+    assert list(alone.by_enterprise_year["year"]) == [2025]
 
 
 def test_a_table_without_the_required_columns_is_refused():

@@ -1,0 +1,173 @@
+"""CSV tables as users have them, and the one CSV writer of the project.
+
+Reading (``read_csv``): the encodings Excel writes — UTF-8 with or without BOM, UTF-16 with its
+BOM (Excel's "Unicode text", tab-separated) and GB18030 (a superset of GBK: Excel's "CSV (逗号分隔)"
+on Chinese Windows) — decoded strictly in that order, never guessed into mojibake: bytes that do
+not decode, that hold NUL, or that GB18030 would read as unassigned or private-use characters are
+refused in one line.
+(A limit: some single-byte Western text, e.g. Latin-1 ``ü`` before a letter, is also valid GB18030
+and would read as Chinese characters; such files are not what Excel writes here.)
+The delimiter (comma, semicolon or tab) is the one the header line uses most, outside quotes.
+
+Writing (``write_csv``): comma-separated UTF-8 with a BOM whatever the input was, with text that a
+spreadsheet program would run as a formula neutralised the OWASP way (``neutralise``); reading a
+CSV back takes the mark off again (``unneutralise``), so a result fed in gives the same added
+columns. Every CSV the project writes goes through ``write_csv``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from policies import GreenAwardError
+
+# --- neutralising formula text ------------------------------------------------------------------------
+
+#: A cell beginning with one of these is run as a formula by Excel, LibreOffice or Google Sheets
+#: (OWASP "CSV Injection": = + - @ tab CR), and the full-width forms some CJK versions of Excel
+#: also take as formula starts.
+FORMULA_STARTS = frozenset("=+-@\t\r＝＋－＠")
+#: A plain number (``-5``, ``+1.5``, ``-2e3``) is a number to a spreadsheet, not a formula: left as is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralise(text: str) -> str:
+    """``text`` with a leading ``'`` when a spreadsheet would read it as a formula (OWASP).
+
+    Decision: a cell that is a plain number (``-5``, ``+3.5``, ``-1e3``) is left unchanged: it
+    cannot carry a formula, and prefixing it would turn a negative number into text.
+    """
+    if text and text[0] in FORMULA_STARTS and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def unneutralise(text: str) -> str:
+    """The text ``neutralise`` was given: a ``'`` before a formula start is the mark, dropped."""
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
+        return text[1:]
+    return text
+
+
+def csv_cell(value: object) -> str:
+    """A cell as CSV text: nothing for None, numbers as they print, text neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, float) and value != value:
+        return ""  # NaN: an empty cell
+    return neutralise(str(value))
+
+
+_FORMULA_AFTER_SEPARATOR = re.compile("\x1f[" + re.escape("".join(sorted(FORMULA_STARTS))) + "]")
+
+
+def csv_row(row: Sequence[object]) -> Sequence[object]:
+    """The row's cells as ``csv_cell`` has them. A row of text is looked at in one search (joined
+    with a separator): most rows have nothing to neutralise, and 100,000s of rows are written."""
+    try:
+        if _FORMULA_AFTER_SEPARATOR.search("\x1f" + "\x1f".join(row)) is None:  # type: ignore[arg-type]
+            return row
+    except TypeError:  # not all text
+        pass
+    return [csv_cell(v) for v in row]
+
+
+def write_csv(path: Path | str, header: Sequence[object], rows: Iterable[Sequence[object]]) -> None:
+    """``header`` and ``rows`` as comma-separated UTF-8 with a BOM, each cell as ``csv_cell`` has it."""
+    with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(csv_row(header))
+        writer.writerows(csv_row(row) for row in rows)
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+@dataclass
+class CsvTable:
+    """A CSV's header and rows of text cells, and how it was read."""
+
+    header: list[str]
+    rows: list[list[str]]
+    encoding: str  # "UTF-8", "UTF-8 with BOM", "UTF-16", "GB18030"
+    delimiter: str
+
+    @property
+    def described(self) -> str:
+        return f"{self.encoding}, {DELIMITERS[self.delimiter]}-separated"
+
+
+def decode(data: bytes, name: str = "file") -> tuple[str, str]:
+    """(text, encoding) of a CSV's bytes, strictly: UTF-8 (BOM aware), UTF-16 by its BOM, GB18030."""
+    if data.startswith(codecs.BOM_UTF8):
+        attempts = [("utf-8", "UTF-8 with BOM", 3)]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        attempts = [("utf-16", "UTF-16", 0)]
+    else:
+        attempts = [("utf-8", "UTF-8", 0), ("gb18030", "GB18030", 0)]
+    for codec, label, skip in attempts:
+        try:
+            text = data[skip:].decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _plausible(text, codec):
+            return text, label
+    tried = " or ".join(label for _, label, _ in attempts)
+    raise GreenAwardError(
+        f"{name}: not a text table in {tried}; save it as CSV UTF-8 (or Excel's CSV or Unicode text) "
+        "/ 无法识别的编码，请另存为CSV UTF-8"
+    )
+
+
+def _plausible(text: str, codec: str) -> bool:
+    """Text, not bytes misread: no NUL (a binary file, or UTF-16 without its BOM), and from GB18030
+    no unassigned, private-use or surrogate character (what other bytes decode to there)."""
+    if "\x00" in text:
+        return False
+    if codec != "gb18030" or text.isascii():
+        return True
+    return not any(unicodedata.category(c) in ("Cn", "Co", "Cs") for c in set(text))
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter the header line uses most (quoted parts left out); a comma when it uses none."""
+    bare = re.sub(r'"[^"]*"', "", header_line)
+    counts = {d: bare.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_csv(path: Path | str) -> CsvTable:
+    """A CSV's header (stripped) and its rows that hold any value, every cell as text with
+    ``unneutralise`` applied."""
+    path = Path(path)
+    text, encoding = decode(path.read_bytes(), str(path))
+    delimiter = sniff_delimiter(text.split("\n", 1)[0])
+    parsed = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    marked = "'" in text  # the common case has no mark: no cell to look at
+    rows = []
+    try:
+        header = next(parsed, None)
+        if not header or not "".join(header).strip():
+            raise GreenAwardError(f"{path}: empty file, or no header line / 空文件或缺少表头")
+        for row in parsed:
+            joined = "".join(row)
+            if not joined.strip():
+                continue  # a row without any value is not a claim
+            if marked and "'" in joined:
+                row = [unneutralise(c) if c[:1] == "'" else c for c in row]
+            rows.append(row)
+    except csv.Error as exc:  # e.g. a cell above the csv module's 131,072 characters
+        raise GreenAwardError(f"{path}: line {parsed.line_num}: not a readable csv ({exc}) / csv格式错误") from None
+    return CsvTable([unneutralise(c).strip() for c in header], rows, encoding, delimiter)
