@@ -22,7 +22,6 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from policies import GreenAwardError
 from policies.engine import compiled
@@ -30,6 +29,7 @@ from policies.registry import policies
 from policies.schema import InputSpec
 from policies.stacking import REQUIRED, STATUSES, Portfolio, added_columns, column_name, monetary_clauses, stack_rows
 
+from . import console_tables as tables
 from .files import write_atomically
 from .safe_xlsx import DEFAULT_LIMITS, SafeZip, UnsafeWorkbook
 from .sheet_style import (BOLD, HEADER_ALIGN, HEADER_FILL, HEADER_FONT, PADDING, TITLE_FONT, Column, Sheet, cell,
@@ -520,31 +520,42 @@ def run_portfolio(
     return result
 
 
+def heading(name: str) -> str:
+    """A console column's header: 中文 over English (``column_label``)."""
+    return "\n".join(column_label(name))
+
+
 def print_summary(portfolio: Portfolio, console: Console) -> None:
+    """The claims by status, the enterprise-years and the payment years, in tables that fit 80 columns."""
     for warning in portfolio.warnings:
         console.print(f"[yellow]注意 Warning:[/yellow] {warning}", highlight=False)
     counts = Counter(portfolio.column("status"))
     console.print(
-        "claims 申报: " + ", ".join(f"{s} {int(counts.get(s, 0))}" for s in STATUSES if counts.get(s, 0)),
+        "申报 claims: " + ", ".join(f"{value_label(s)} {int(counts.get(s, 0))}" for s in STATUSES if counts.get(s, 0)),
         highlight=False,
     )
-    table = Table(title="按企业年度 Per enterprise and year")
-    for column in ("enterprise 企业", "year 年度", "claims", "amount 金额 (元)", "granted 核定 (元)", "capped", "invalid"):
-        table.add_column(column, justify="right" if column not in ("enterprise 企业",) else "left")
     frame = portfolio.by_enterprise_year
+    table = tables.table("按企业年度 Per enterprise and year")
+    tables.text(table, heading("enterprise"))
+    tables.name(table, heading("year"))
+    for column in ("claims", "amount_yuan", "granted_yuan", "capped", "invalid"):
+        tables.figure(table, heading(column))
     for row in frame.head(40).itertuples(index=False):
         table.add_row(
             row.enterprise or row.uscc or "—", str(row.year) if row.year == row.year and row.year is not None else "—",
-            str(row.claims), f"{row.amount_yuan:,.2f}", f"{row.granted_yuan:,.2f}", str(row.capped), str(row.invalid),
+            f"{row.claims:,}", tables.yuan(row.amount_yuan), tables.yuan(row.granted_yuan), str(row.capped),
+            str(row.invalid),
         )
     if len(frame) > 40:
-        table.caption = f"first 40 of {len(frame)} enterprise-years; all are in the xlsx output"
+        table.caption = f"first 40 of {len(frame)} enterprise-years; all are in the xlsx output / 其余见xlsx"
     console.print(table)
-    years = Table(title="按支付年度 Per payment year")
-    for column in ("year 年度", "policy 政策", "due 应付 (元)", "pending 待条件 (元)"):
-        years.add_column(column, justify="right")
+    years = tables.table("按支付年度 Per payment year")
+    tables.name(years, heading("payment_year"))
+    tables.name(years, heading("policy"))
+    for column in ("due_yuan", "pending_yuan"):
+        tables.figure(years, heading(column))
     for row in portfolio.by_payment_year.itertuples(index=False):
-        years.add_row(str(row.payment_year), row.policy, f"{row.due_yuan:,.2f}", f"{row.pending_yuan:,.2f}")
+        years.add_row(str(row.payment_year), row.policy, tables.yuan(row.due_yuan), tables.yuan(row.pending_yuan))
     console.print(years)
     if portfolio.invalid:
         console.print(

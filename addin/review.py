@@ -918,24 +918,35 @@ def review_with_progress(files: Sequence[Path], console, *, executor: Executor |
 
 
 def print_review(subs: list[Submission], console, *, flagged_only: bool = False) -> None:
-    """One line per submission (the first problem or warning; only those with one if ``flagged_only``), then the summary."""
-    from rich.table import Table
+    """A numbered line per submission (only those with a problem or warning if ``flagged_only``), each
+    one's first problem or warning in full under the table (it fits 80 columns), then the summary."""
+    from . import console_tables as tables
 
-    table = Table(title="审核结果 Review" + (": 有问题或提示的 with problems or warnings" if flagged_only else ""))
-    for column in ("file 文件", "result 结果", "clause 条款", "declared 申报 (元)", "granted 核定 (元)", "first problem 问题"):
-        table.add_column(column, overflow="fold")
+    table = tables.table("审核结果 Review" + (": 有问题或提示的 with problems or warnings" if flagged_only else ""))
+    tables.figure(table, "#")
+    tables.text(table, "文件\nFile")
+    tables.name(table, "结果\nResult")
+    tables.name(table, "条款\nClause")
+    tables.figure(table, "申报（元）\nDeclared")
+    tables.figure(table, "核定（元）\nGranted")
+    notes = []
     for sub in subs:
         if flagged_only and not (sub.problems or sub.warnings):
             continue
         result = "[green]pass[/green]" if sub.ok else "[red]FAIL[/red]"
         if sub.ok and sub.warnings:
             result = "[yellow]pass*[/yellow]"
-        table.add_row(Path(sub.file).name, result, sub.clause or "—",
-                      f"{sub.declared_yuan:,.2f}" if sub.declared_yuan is not None else "—",
-                      f"{sub.granted_yuan:,.2f}" if sub.granted_yuan is not None else "—",
-                      (sub.problems[0] if sub.problems else (sub.warnings[0] if sub.warnings else ""))[:160])
+        number = table.row_count + 1
+        table.add_row(str(number), Path(sub.file).name, result, sub.clause or "—", tables.yuan(sub.declared_yuan),
+                      tables.yuan(sub.granted_yuan))
+        said = sub.problems or sub.warnings
+        if said:
+            more = f" (+{len(said) - 1} more 另有{len(said) - 1}条, see the report)" if len(said) > 1 else ""
+            notes.append(f"{number}. {said[0]}{more}")
     if table.row_count:
         console.print(table)
+        for note in notes:
+            console.print(note, highlight=False, markup=False)
     info = summary(subs)
     console.print(
         f"{info['submissions']} submissions: {info['passed']} pass, {info['failed']} fail, {info['with_warnings']} with warnings "
