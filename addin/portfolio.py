@@ -256,11 +256,15 @@ _PAYMENT = re.compile(r"payment_(\d+)_(year|yuan|status)")
 
 @lru_cache(maxsize=1)
 def input_labels() -> dict[str, tuple[str, str]]:
-    """(中文, English) of every name a monetary clause reads, from its spec (the first clause's)."""
+    """(中文, English) of every name a monetary clause reads, from its spec; where clauses word a
+    shared name differently (investment_yuan: 核定总投资, 纳入奖励范围的项目总投资, …) the shortest
+    wording, the most general one."""
     out: dict[str, tuple[str, str]] = {}
     for clause_id in monetary_clauses():
         for name, spec in compiled(clause_id).specs.items():
-            out.setdefault(name, (spec.label.zh, spec.label.en))
+            label = (spec.label.zh, spec.label.en)
+            if name not in out or len(label[0]) < len(out[name][0]):
+                out[name] = label
     return out
 
 
@@ -340,7 +344,7 @@ def _view_sheet(workbook, portfolio: Portfolio) -> None:
         r[6] = value_label(r[6])
     columns = [report_column("enterprise", "wrap", 26), report_column("project", max_width=14),
                report_column("clause", max_width=14), report_column("year"), report_column("amount_yuan"),
-               report_column("granted_yuan"), report_column("status", max_width=16), report_column("note", "wrap", 64)]
+               report_column("granted_yuan"), report_column("status", max_width=24), report_column("note", "wrap", 64)]
     print_setup(ws, title="申报明细 Claims")
     write_table(ws, columns, rows, fills=(fills.get(s) for s in statuses), fill_at=6, sample=rows[:5000])
 

@@ -34,7 +34,7 @@ LINE_POINTS = 15.0
 ROW_PAD = 3.0
 PADDING = 2  # width units around a cell's text
 MIN_WIDTH = 6
-A4 = "9"  # the paperSize code of A4
+A4 = 9  # the paperSize code of A4
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
