@@ -624,7 +624,7 @@ def _help_text(name: str, spec: InputSpec | None, clauses: list[str]) -> tuple[s
 #: The template's example row (row 2 of claims): a Tongzhou 第三条 claim typed as a person would,
 #: with a zone label and 是 (green-award portfolio gives it 1,500,000.00 = 30% of 5,000,000).
 EXAMPLE = {
-    "enterprise": "示例企业（可覆盖或删除此行）", "project": "EX-001", "project_name": "示例：数据中心节能改造",
+    "enterprise": "示例企业 Example Co.", "project": "EX-001", "project_name": "示例：数据中心节能改造",
     "clause": "tongzhou:3", "year": 2025, "zone": "城市副中心（通州）", "investment_yuan": 5000000,
     "manufacturer_or_data_centre": "是",
 }
@@ -676,7 +676,7 @@ def _write_template(path: Path) -> None:
     def header(ws, names: list[str]) -> None:
         """Row 1: 中文 over the input name (the reader takes the name, ``column_name``)."""
         heads = [Column(column_label(n)[0], n, max_width=max(24, text_width(n) + PADDING)) for n in names]
-        widths = [max(12.0, w) for w in fit_widths(heads, [])]
+        widths = [max(12.0, w) for w in fit_widths(heads, [[EXAMPLE.get(n) for n in names]])]
         put_header(ws, heads, widths, [required_fill if n in REQUIRED else HEADER_FILL for n in names])
         for c, name in enumerate(names, 1):
             if name in TEXT_COLUMNS:

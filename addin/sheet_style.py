@@ -14,6 +14,8 @@ sheet writes column widths and the frozen pane at its top).
 from __future__ import annotations
 
 import unicodedata
+import weakref
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,6 +30,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 MONEY_FORMAT = "#,##0.00"
 COUNT_FORMAT = "#,##0"
 YEAR_FORMAT = "0"
+FORMATS = {"money": MONEY_FORMAT, "count": COUNT_FORMAT, "year": YEAR_FORMAT}
 #: Points per line of 11 pt text (Excel's row of Calibri 11); a row is one line plus ``ROW_PAD``, so
 #: that CJK text (drawn in a taller fallback font) does not touch the row's borders.
 LINE_POINTS = 15.0
@@ -89,6 +92,8 @@ def wrapped_lines(text: str, width: float) -> int:
     """How many lines ``text`` takes in a wrapped cell ``width`` units wide (words break at spaces,
     CJK text between any two characters); a slight overestimate rather than an overprint."""
     room = max(1.0, width - PADDING)
+    if 2 * len(text) <= room and "\n" not in text:
+        return 1  # fits even if every character were wide (the common case, without measuring)
     total = 0
     for paragraph in text.split("\n"):
         lines, used = 1, 0.0
@@ -162,21 +167,27 @@ def cell(ws, value: object, kind: str = "text", *, font: Font | None = None,
     out = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
         out.data_type = "s"
-    if kind == "money":
-        out.number_format = MONEY_FORMAT
-    elif kind == "count":
-        out.number_format = COUNT_FORMAT
-    elif kind == "year":
-        out.number_format = YEAR_FORMAT
-    if alignment is not None:
-        out.alignment = alignment
-    elif kind == "wrap":
-        out.alignment = WRAP
-    if font is not None:
-        out.font = font
-    if fill is not None:
-        out.fill = fill
+    # the style registered once per workbook and kind, then copied (setting each part per cell is slow)
+    styles = _styles.setdefault(ws.parent, {})
+    key = (kind, font, fill, alignment)
+    if key not in styles:
+        if kind in FORMATS:
+            out.number_format = FORMATS[kind]
+        if alignment is not None:
+            out.alignment = alignment
+        elif kind == "wrap":
+            out.alignment = WRAP
+        if font is not None:
+            out.font = font
+        if fill is not None:
+            out.fill = fill
+        styles[key] = copy(out._style)
+    else:
+        out._style = copy(styles[key])
     return out
+
+
+_styles: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # workbook -> {(kind, font, fill, alignment): style}
 
 
 class Sheet:
