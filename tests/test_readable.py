@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -28,8 +27,8 @@ from typer.testing import CliRunner
 import libreoffice
 from addin import cli
 from addin.demo import SAMPLE, run_demo
-from addin.portfolio import EXAMPLE, FULL_SHEET, SHEETS, VIEW_COLUMNS, read_rows, run_portfolio
-from addin.sheet_style import MONEY_FORMAT, fit_widths, shown, text_width, wrapped_lines, Column
+from addin.portfolio import EXAMPLE, FULL_SHEET, SHEETS, read_rows, run_portfolio
+from addin.sheet_style import MONEY_FORMAT, Column, fit_widths, shown, text_width, wrapped_lines
 from policies import catalog
 from policies.stacking import column_name
 
@@ -224,7 +223,6 @@ def test_a_csv_saved_from_the_template_reads_its_two_line_headers(tmp_path):
         writer = csv.writer(handle)
         writer.writerow(["企业名称\nenterprise", "项目编号\nproject", "条款\nclause", "申报年度\nyear", "核定总投资\ninvestment_yuan"])
         writer.writerow(["甲", "P1", "tongzhou:3", "2025", "1000000"])
-    header, rows = read_rows(path)
     result = run_portfolio(path, None, quiet=True)
     assert result.column("granted_yuan") == [Decimal("300000.00")]
 
