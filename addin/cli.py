@@ -10,9 +10,8 @@ from typing import Callable, Optional, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from policies import GreenAwardError, catalog, evaluate
+from policies import GreenAwardError, evaluate
 
 from .files import OutputError, ensure_writable, ensure_writable_folder
 
@@ -44,17 +43,17 @@ def guarded(call: Callable[[], T], also: tuple[type[Exception], ...] = ()) -> T:
 
 
 @app.command()
-def clauses(policy: Optional[str] = typer.Option(None, "--policy", "-p", help="beijing, tongzhou or etown")) -> None:
-    """List the clauses of the catalog / 列出政策条款."""
-    rows = guarded(lambda: catalog(policy))
-    table = Table(title="条款 Clauses", show_lines=False)
-    for column in ("id", "article 条款", "title 标题", "inputs 输入", "cap 上限"):
-        table.add_column(column)
-    for row in rows:
-        inputs = ", ".join(i["name"] for i in row["inputs"] if i["kind"] == "input")
-        cap = f"{row['max_amount']:,.0f}" if row["max_amount"] is not None else ("—" if row["monetary"] else "non-monetary")
-        table.add_row(row["id"], row["article"], f"{row['title_zh']}\n{row['title_en']}", inputs, cap)
-    console.print(table)
+def clauses(
+    clause: Optional[str] = typer.Argument(None, help="one clause to show in full, e.g. etown:10"),
+    policy: Optional[str] = typer.Option(None, "--policy", "-p", help="beijing, tongzhou or etown"),
+) -> None:
+    """List the clauses, or show one in full / 列出政策条款或查看单项条款."""
+    from .clause_view import print_clause, print_clauses
+
+    if clause is not None:
+        guarded(lambda: print_clause(clause, console))
+    else:
+        guarded(lambda: print_clauses(policy, console))
 
 
 @app.command()
@@ -166,6 +165,25 @@ def template_portfolio(
 
     path = guarded(lambda: write_template(out, overwrite=overwrite))
     console.print(f"已生成 Wrote {path}", highlight=False)
+
+
+def show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        from policies.registry import policies
+
+        texts = ", ".join(f"{p.id} {p.encoding_version}" for p in policies().values())
+        console.print(f"green-award {version('green-award')} (policies 政策编码: {texts})", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: bool = typer.Option(False, "--version", callback=show_version, is_eager=True,
+                                 help="print the version and exit / 显示版本"),
+) -> None:
+    """green-award: subsidies of three Beijing green and low-carbon policies / 北京绿色低碳政策奖励计算"""
 
 
 def main() -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
-from rich.table import Table
 
 from policies.engine import compiled
 
 from .files import OutputExistsError
-from .portfolio import print_summary, read_table, write_result
+from . import console_tables as tables
+from .portfolio import heading, print_summary, read_table, write_result
 
 SAMPLE = Path(__file__).resolve().parent.parent / "workbook_templates" / "sample_portfolio.csv"
 
@@ -38,17 +38,18 @@ def run_demo(out: Path, *, overwrite: bool = False, console: Console | None = No
     if target.exists() and not overwrite:
         raise OutputExistsError(target)
     result = run_portfolio(SAMPLE, None, console=console, quiet=True)
-    table = Table(title="示例项目组合 Sample portfolio")
-    for column in ("enterprise", "project", "clause", "amount 金额 (元)", "granted 核定 (元)", "status 状态"):
-        table.add_column(column, justify="right" if "元" in column else "left")
+    table = tables.table("示例项目组合 Sample portfolio")
+    tables.text(table, heading("enterprise"))
+    for column in ("project", "clause"):
+        tables.name(table, heading(column))
+    for column in ("amount_yuan", "granted_yuan"):
+        tables.figure(table, heading(column))
+    tables.name(table, heading("status"))
     columns = result.columns
     for record in result.records():
         row = dict(zip(columns, record))
-        amount, granted = row["amount_yuan"], row["granted_yuan"]
-        table.add_row(
-            str(row["enterprise"])[:12], str(row["project"]), str(row["clause"]),
-            "—" if amount is None else f"{amount:,.2f}", "—" if granted is None else f"{granted:,.2f}", row["status"],
-        )
+        table.add_row(tables.line(str(row["enterprise"])), str(row["project"]), str(row["clause"]),  # names: results.xlsx
+                      tables.yuan(row["amount_yuan"]), tables.yuan(row["granted_yuan"]), row["status"])
     console.print(table)
     print_summary(result, console)
     path = write_result(result, target, overwrite=overwrite)

@@ -14,24 +14,26 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from policies import GreenAwardError
 from policies.engine import compiled
 from policies.registry import policies
-from policies.schema import ZONES, InputSpec
-from policies.stacking import REQUIRED, STATUSES, Portfolio, added_columns, monetary_clauses, stack_rows
+from policies.schema import InputSpec
+from policies.stacking import REQUIRED, STATUSES, Portfolio, added_columns, column_name, monetary_clauses, stack_rows
 
+from . import console_tables as tables
 from .files import write_atomically
 from .safe_xlsx import DEFAULT_LIMITS, SafeZip, UnsafeWorkbook, parse_xml
+from .sheet_style import (BOLD, HEADER_ALIGN, HEADER_FILL, HEADER_FONT, PADDING, TITLE_FONT, Column, Sheet, cell,
+                          fit_widths, lines_height, print_setup, put_header, text_width, write_table)
 from .tables import read_csv, unneutralise
-from .tables import write_csv as write_table
+from .tables import write_csv as write_csv_rows
 
 #: Above this many rows the command shows a progress bar.
 PROGRESS_MIN = 2000
@@ -40,25 +42,60 @@ PROGRESS_MIN = 2000
 PORTFOLIO_LIMITS = replace(DEFAULT_LIMITS, max_file_bytes=200 * 2**20, max_entry_bytes=1024 * 2**20,
                            max_total_bytes=1536 * 2**20)
 
-DETAIL_LABELS = {
-    "enterprise": ("企业名称", "Enterprise name (identifies it when there is no credit code)"),
-    "uscc": ("统一社会信用代码", "Unified social credit code, 18 characters (identifies the enterprise)"),
-    "project": ("项目编号", "Project identifier, unique within the enterprise"),
-    "clause": ("条款", "Clause id, e.g. etown:10 (green-award clauses lists them)"),
-    "year": ("申报年度", "Claim year (checked against the policy's validity; caps are per enterprise-year)"),
-    "zone": ("所在区域", "Zone of the project"),
-    "address": ("地址", "Address"),
-    "contact": ("联系人", "Contact person"),
-    "phone": ("联系电话", "Phone"),
+#: The 中文 and English names of the columns the result and the template show that are no clause's
+#: input (an input column takes its spec's label, ``input_labels``), and of the values ``status``,
+#: the payment status and ``policy`` take. The one table of these names: sheets, help and console.
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    "enterprise": ("企业名称", "Enterprise"),
+    "uscc": ("统一社会信用代码", "Credit code"),
+    "project": ("项目编号", "Project"),
     "project_name": ("项目名称", "Project name"),
-    "start_date": ("开工日期", "Start date (year of a first instalment)"),
-    "completion_date": ("完工日期", "Completion date (year of a final or one-off payment)"),
+    "clause": ("条款", "Clause"),
+    "year": ("申报年度", "Claim year"),
+    "address": ("地址", "Address"),
+    "contact": ("联系人", "Contact"),
+    "phone": ("联系电话", "Phone"),
+    "start_date": ("开工日期", "Start date"),
+    "completion_date": ("完工日期", "Completion date"),
+    "policy": ("政策", "Policy"),
+    "amount_yuan": ("测算金额（元）", "Amount (yuan)"),
+    "granted_yuan": ("核定金额（元）", "Granted (yuan)"),
+    "status": ("状态", "Status"),
+    "note": ("说明", "Note"),
+    "claims": ("申报数", "Claims"),
+    "granted_claims": ("获支持数", "Granted claims"),
+    "granted": ("核定", "Granted"),
+    "capped": ("封顶", "Capped"),
+    "superseded": ("从优未选", "Superseded"),
+    "conflict": ("政策冲突", "Conflict"),
+    "ineligible": ("不符合", "Ineligible"),
+    "invalid": ("无效", "Invalid"),
+    "payment_year": ("支付年度", "Payment year"),
+    "claim_year": ("申报年度", "Claim year"),
+    "stage": ("期次", "Stage"),
+    "due": ("应付", "Due"),
+    "pending": ("待条件", "Pending"),
+    "due_yuan": ("应付（元）", "Due (yuan)"),
+    "pending_yuan": ("待条件（元）", "Pending (yuan)"),
+    "total_yuan": ("合计（元）", "Total (yuan)"),
+    "beijing": ("北京市", "Beijing"),
+    "tongzhou": ("通州区", "Tongzhou"),
+    "etown": ("经开区", "E-Town"),
+}
+#: How to fill the columns that are no clause's input (the template's help sheet and comments).
+DETAIL_HELP = {
+    "enterprise": "Enterprise name (identifies it when there is no credit code)",
+    "uscc": "Unified social credit code, 18 characters (identifies the enterprise)",
+    "project": "Project identifier, unique within the enterprise",
+    "clause": "Clause id, e.g. etown:10 (green-award clauses lists them)",
+    "year": "Claim year (checked against the policy's validity; caps are per enterprise-year)",
+    "start_date": "Start date (year of a first instalment)",
+    "completion_date": "Completion date (year of a final or one-off payment)",
 }
 ENTERPRISE_COLUMNS = ["enterprise", "uscc", "address", "contact", "phone"]
 PROJECT_COLUMNS = ["enterprise", "project", "project_name", "zone", "start_date", "completion_date",
                    "total_incl_tax_yuan", "paid_incl_tax_yuan"]
 TEXT_COLUMNS = {"enterprise", "uscc", "project", "clause", "phone", "project_name", "address", "contact"}
-MONEY_FORMAT = "#,##0.00"
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -88,7 +125,7 @@ def _refuse_dtd(data: bytes, name: str) -> None:
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every cell as text, blanks as '' (a credit code or project number never becomes a float)."""
     frame = frame.astype(object).where(frame.notna(), "")
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = [column_name(c) for c in frame.columns]
     return frame.map(lambda v: unneutralise(v) if isinstance(v, str) else _cell_text(v))
 
 
@@ -215,68 +252,182 @@ def _plain(value: object) -> object:
     return value
 
 
-def _sheet(workbook, title: str, columns: list[str], records: Iterable[Sequence], money: set[str]) -> None:
-    """A write-only sheet; strings are data, never formulas; money as #,##0.00."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+#: The sheets of the xlsx result, in order: the summary first; ``claims`` (every input column and
+#: every added one, as ``read_rows`` reads it back) last and hidden, so that printing the workbook
+#: prints the readable sheets only (LibreOffice and Excel print hidden sheets never; unhide it to filter).
+SHEETS = ("汇总 Summary", "申报 Claims", "按企业年度 By enterprise-year", "按政策 By policy",
+          "按支付年度 By payment year", "支付 Payments")
+FULL_SHEET = "claims"
+#: The printed claims view: what a reader needs of each claim, one A4 landscape page wide.
+VIEW_COLUMNS = ["enterprise", "project", "clause", "year", "amount_yuan", "granted_yuan", "status", "note"]
+STATUS_FILLS = {"granted": "C6EFCE", "capped": "FFE699", "invalid": "F8CBAD", "conflict": "F8CBAD"}
+_PAYMENT = re.compile(r"payment_(\d+)_(year|yuan|status)")
 
-    ws = workbook.create_sheet(title)
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for name in columns:
-        cell = WriteOnlyCell(ws, value=str(name))
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    money_at = [name in money for name in columns]
-    for record in records:
-        out = []
-        for value, is_money in zip(record, money_at):
-            value = _plain(value)
-            if isinstance(value, str) and value.startswith("="):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.data_type = "s"  # text that looks like a formula stays text
-                out.append(cell)
-            elif is_money and isinstance(value, (Decimal, int, float)):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = MONEY_FORMAT
-                out.append(cell)
-            else:
-                out.append(value)
-        ws.append(out)
+
+@lru_cache(maxsize=1)
+def input_labels() -> dict[str, tuple[str, str]]:
+    """(中文, English) of every name a monetary clause reads, from its spec; where clauses word a
+    shared name differently (investment_yuan: 核定总投资, 纳入奖励范围的项目总投资, …) the shortest
+    wording, the most general one."""
+    out: dict[str, tuple[str, str]] = {}
+    for clause_id in monetary_clauses():
+        for name, spec in compiled(clause_id).specs.items():
+            label = (spec.label.zh, spec.label.en)
+            if name not in out or len(label[0]) < len(out[name][0]):
+                out[name] = label
+    return out
+
+
+def column_label(name: str) -> tuple[str, str]:
+    """(中文, English) of a column of the table or of the result; the name itself when unknown."""
+    if name in COLUMN_LABELS:
+        return COLUMN_LABELS[name]
+    if name in input_labels():
+        return input_labels()[name]
+    stage = _PAYMENT.fullmatch(name)
+    if stage:
+        n, part = stage.groups()
+        return {"year": (f"第{n}期支付年度", f"Payment {n} year"), "yuan": (f"第{n}期支付（元）", f"Payment {n} (yuan)"),
+                "status": (f"第{n}期支付状态", f"Payment {n} status")}[part]
+    return name, name
+
+
+def value_label(value: object) -> object:
+    """A status, payment status or policy id as people read it (``核定 granted``); other values as they are."""
+    if isinstance(value, str) and value in COLUMN_LABELS:
+        return f"{COLUMN_LABELS[value][0]} {value}"
+    return value
+
+
+def _kind(name: str) -> str:
+    if name.endswith("_yuan"):
+        return "money"
+    if name in ("year", "claim_year", "payment_year") or name.endswith("_year"):
+        return "year"
+    if name in ("claims", "granted_claims", "stage", *STATUSES):
+        return "count"
+    return "text"
+
+
+def report_column(name: str, kind: str | None = None, max_width: float = 40) -> Column:
+    """The column of a sheet people read: 中文 over English."""
+    zh, en = column_label(name)
+    return Column(zh, en, kind or _kind(name), max_width)
+
+
+def _year(value: object) -> object:
+    """A year typed as text ("2025") as a number, so it sorts and aligns as one."""
+    text = str(value).strip() if value is not None else ""
+    return int(text) if len(text) == 4 and text.isdigit() else value
+
+
+def _full_sheet(workbook, portfolio: Portfolio) -> None:
+    """Every input and added column, 中文 over the column name (the reader takes the name), hidden."""
+    from itertools import islice
+
+    ws = workbook.create_sheet(FULL_SHEET)
+    ws.sheet_state = "hidden"
+    columns = []
+    for name in portfolio.columns:
+        zh, _ = column_label(name)
+        kind = "money" if name in MONEY_COLUMNS else "text"
+        columns.append(Column(zh, name, kind, 60 if name == "note" else 30))
+    records = ([_plain(v) for v in record] for record in portfolio.records())
+    print_setup(ws, title="claims")
+    write_table(ws, columns, records, sample=list(islice(portfolio.records(), 1000)), freeze="D2")
+
+
+def _view_sheet(workbook, portfolio: Portfolio) -> None:
+    """The printed claims view: enterprise, project, clause, year, amounts, status and note, one page wide."""
+    from openpyxl.styles import PatternFill
+
+    ws = workbook.create_sheet(SHEETS[1])
+    at = [portfolio.header.index(n) for n in VIEW_COLUMNS[:4]]
+    added = [added_columns().index(n) for n in VIEW_COLUMNS[4:]]
+    rows = [
+        [row[at[0]], row[at[1]], row[at[2]], _year(row[at[3]]), *(extra[k] for k in added)]
+        for row, extra in zip(portfolio.rows, portfolio.added)
+    ]
+    fills = {s: PatternFill("solid", fgColor=c) for s, c in STATUS_FILLS.items()}
+    statuses = [r[6] for r in rows]
+    for r in rows:
+        r[6] = value_label(r[6])
+    columns = [report_column("enterprise", "wrap", 26), report_column("project", max_width=14),
+               report_column("clause", max_width=14), report_column("year"), report_column("amount_yuan"),
+               report_column("granted_yuan"), report_column("status", max_width=24), report_column("note", "wrap", 64)]
+    print_setup(ws, title="申报明细 Claims")
+    write_table(ws, columns, rows, fills=(fills.get(s) for s in statuses), fill_at=6, sample=rows[:5000])
 
 
 def _frame_sheet(workbook, title: str, frame: pd.DataFrame) -> None:
-    _sheet(workbook, title, list(frame.columns), frame.itertuples(index=False, name=None), MONEY_COLUMNS)
+    ws = workbook.create_sheet(title)
+    labelled = {"policy", "status"}
+    rows = [[value_label(_plain(v)) if name in labelled else _plain(v) for name, v in zip(frame.columns, row)]
+            for row in frame.itertuples(index=False, name=None)]
+    print_setup(ws, title=title)
+    write_table(ws, [report_column(str(name)) for name in frame.columns], rows)
 
 
-def _chart_sheet(workbook, portfolio: Portfolio) -> None:
+def _summary_sheet(workbook, portfolio: Portfolio) -> None:
+    """The first sheet: the figures, granted by year and policy (a table and a stacked chart)."""
     from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.data_source import NumFmt
+    from openpyxl.chart.legend import Legend
+    from openpyxl.styles import PatternFill
 
-    ws = workbook.create_sheet("chart")
-    pivot: dict[int, dict[str, Decimal]] = {}
+    ws = workbook.create_sheet(SHEETS[0])
+    print_setup(ws, one_page=True, title_rows=None, title="汇总 Summary", grid=False)
     names = list(policies())
+    for col, width in zip("ABCDEF", (30, 18, 18, 18, 18, 18)):
+        ws.column_dimensions[col].width = width
+    sheet = Sheet(ws)
+    sheet.append([cell(ws, "项目组合奖励测算 Portfolio awards", font=TITLE_FONT)], 24)
+    sheet.append([cell(ws, f"生成日期 Generated {date.today().isoformat()}")])
+    sheet.append([])
+    counts = Counter(portfolio.column("status"))
+    amount = sum((a for a in portfolio.column("amount_yuan") if a is not None), Decimal(0))
+    figures = [("申报 Claims", len(portfolio.rows), "count"),
+               *((" ".join(column_label(s)), counts.get(s, 0), "count") for s in STATUSES),
+               ("测算金额合计（元） Amount (yuan)", amount, "money"),
+               ("核定金额合计（元） Granted (yuan)", portfolio.granted_total, "money")]
+    for label, value, kind in figures:
+        sheet.append([cell(ws, label, font=BOLD), cell(ws, value, kind)])
+    if portfolio.invalid:
+        warn = PatternFill("solid", fgColor="F8CBAD")
+        sheet.append([cell(ws, f"有{portfolio.invalid}行无效，合计不含这些行；见“申报 Claims”的说明列 / "
+                               f"{portfolio.invalid} invalid row(s) left out of the totals: see their note",
+                           font=BOLD, fill=warn)])
+    sheet.append([cell(ws, "完整输入（全部列）见隐藏工作表 claims，取消隐藏即可查看 / Every input column: the hidden "
+                           "sheet claims (unhide it)")])
+    sheet.append([])
+    pivot: dict[int, dict[str, Decimal]] = {}
     for row in portfolio.by_policy.itertuples(index=False):
         pivot.setdefault(int(row.year), {})[row.policy] = row.granted_yuan
-    ws.append(["year 年度", *[f"{p} granted 元" for p in names]])
+    sheet.append([cell(ws, "按年度和政策的核定金额（元） Granted by year and policy (yuan)", font=BOLD)])
+    head = [("申报年度", "Claim year"), *(column_label(p) for p in names), ("合计", "Total")]
+    top = sheet.append([cell(ws, f"{zh}\n{en}", font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN)
+                        for zh, en in head], lines_height(2))
     for year in sorted(pivot):
-        ws.append([str(year), *[float(pivot[year].get(p, 0)) for p in names]])
+        values = [pivot[year].get(p, Decimal(0)) for p in names]
+        sheet.append([cell(ws, year, "year"), *(cell(ws, v, "money") for v in values), cell(ws, sum(values), "money")])
     if not pivot:
         return
     chart = BarChart()
     chart.type = "col"
     chart.grouping = "stacked"
     chart.overlap = 100
-    chart.title = "Granted by year and policy 按年度和政策的核定金额"
+    chart.title = "按年度和政策的核定金额 Granted by year and policy"
     chart.y_axis.title = "元 yuan"
-    chart.x_axis.title = "year 年度"
-    data = Reference(ws, min_col=2, max_col=1 + len(names), min_row=1, max_row=1 + len(pivot))
-    categories = Reference(ws, min_col=1, min_row=2, max_row=1 + len(pivot))
+    chart.x_axis.title = "年度 year"
+    chart.y_axis.numFmt = NumFmt(formatCode="#,##0", sourceLinked=False)
+    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes unless told
+    data = Reference(ws, min_col=2, max_col=1 + len(names), min_row=top, max_row=top + len(pivot))
+    categories = Reference(ws, min_col=1, min_row=top + 1, max_row=top + len(pivot))
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(categories)
-    chart.width, chart.height = 18, 9
-    ws.add_chart(chart, "A" + str(len(pivot) + 4))
+    chart.legend = Legend(legendPos="b")
+    chart.width, chart.height = 22, 11
+    ws.add_chart(chart, f"A{top + len(pivot) + 2}")
 
 
 MONEY_COLUMNS = {"amount_yuan", "granted_yuan", "due_yuan", "pending_yuan", "total_yuan",
@@ -287,19 +438,22 @@ def write_csv(portfolio: Portfolio, path: Path) -> None:
     """The claims with the added columns (``addin.tables.write_csv``: UTF-8 with BOM, commas, formula
     text neutralised); amounts as exact decimal text, an empty amount as nothing."""
     text = lambda v: "" if v is None else str(v)  # noqa: E731 - added cells as text: each row is all text
-    write_table(path, portfolio.columns, (row + [text(v) for v in extra] for row, extra in zip(portfolio.rows, portfolio.added)))
+    write_csv_rows(path, portfolio.columns, (row + [text(v) for v in extra] for row, extra in zip(portfolio.rows, portfolio.added)))
 
 
 def write_xlsx(portfolio: Portfolio, path: Path) -> None:
+    """The result for people: summary and chart, the printed claims view, the summaries and payments,
+    each with bilingual headers, fitted widths, filters and A4 print setup; then the hidden full table."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    _sheet(workbook, "claims", portfolio.columns, portfolio.records(), MONEY_COLUMNS)
-    _frame_sheet(workbook, "by_enterprise_year", portfolio.by_enterprise_year)
-    _frame_sheet(workbook, "by_policy", portfolio.by_policy)
-    _frame_sheet(workbook, "by_payment_year", portfolio.by_payment_year)
-    _frame_sheet(workbook, "payments", portfolio.payments)
-    _chart_sheet(workbook, portfolio)
+    _summary_sheet(workbook, portfolio)
+    _view_sheet(workbook, portfolio)
+    _frame_sheet(workbook, SHEETS[2], portfolio.by_enterprise_year)
+    _frame_sheet(workbook, SHEETS[3], portfolio.by_policy)
+    _frame_sheet(workbook, SHEETS[4], portfolio.by_payment_year)
+    _frame_sheet(workbook, SHEETS[5], portfolio.payments)
+    _full_sheet(workbook, portfolio)
     workbook.save(path)
 
 
@@ -362,31 +516,42 @@ def run_portfolio(
     return result
 
 
+def heading(name: str) -> str:
+    """A console column's header: 中文 over English (``column_label``)."""
+    return "\n".join(column_label(name))
+
+
 def print_summary(portfolio: Portfolio, console: Console) -> None:
+    """The claims by status, the enterprise-years and the payment years, in tables that fit 80 columns."""
     for warning in portfolio.warnings:
         console.print(f"[yellow]注意 Warning:[/yellow] {warning}", highlight=False)
     counts = Counter(portfolio.column("status"))
     console.print(
-        "claims 申报: " + ", ".join(f"{s} {int(counts.get(s, 0))}" for s in STATUSES if counts.get(s, 0)),
+        "申报 claims: " + ", ".join(f"{value_label(s)} {int(counts.get(s, 0))}" for s in STATUSES if counts.get(s, 0)),
         highlight=False,
     )
-    table = Table(title="按企业年度 Per enterprise and year")
-    for column in ("enterprise 企业", "year 年度", "claims", "amount 金额 (元)", "granted 核定 (元)", "capped", "invalid"):
-        table.add_column(column, justify="right" if column not in ("enterprise 企业",) else "left")
     frame = portfolio.by_enterprise_year
+    table = tables.table("按企业年度 Per enterprise and year")
+    tables.text(table, heading("enterprise"))
+    tables.name(table, heading("year"))
+    for column in ("claims", "amount_yuan", "granted_yuan", "capped", "invalid"):
+        tables.figure(table, heading(column))
     for row in frame.head(40).itertuples(index=False):
         table.add_row(
             row.enterprise or row.uscc or "—", "—" if pd.isna(row.year) else str(row.year),
-            str(row.claims), f"{row.amount_yuan:,.2f}", f"{row.granted_yuan:,.2f}", str(row.capped), str(row.invalid),
+            f"{row.claims:,}", tables.yuan(row.amount_yuan), tables.yuan(row.granted_yuan), str(row.capped),
+            str(row.invalid),
         )
     if len(frame) > 40:
-        table.caption = f"first 40 of {len(frame)} enterprise-years; all are in the xlsx output"
+        table.caption = f"first 40 of {len(frame)} enterprise-years; all are in the xlsx output / 其余见xlsx"
     console.print(table)
-    years = Table(title="按支付年度 Per payment year")
-    for column in ("year 年度", "policy 政策", "due 应付 (元)", "pending 待条件 (元)"):
-        years.add_column(column, justify="right")
+    years = tables.table("按支付年度 Per payment year")
+    tables.name(years, heading("payment_year"))
+    tables.name(years, heading("policy"))
+    for column in ("due_yuan", "pending_yuan"):
+        tables.figure(years, heading(column))
     for row in portfolio.by_payment_year.itertuples(index=False):
-        years.add_row(str(row.payment_year), row.policy, f"{row.due_yuan:,.2f}", f"{row.pending_yuan:,.2f}")
+        years.add_row(str(row.payment_year), row.policy, tables.yuan(row.due_yuan), tables.yuan(row.pending_yuan))
     console.print(years)
     if portfolio.invalid:
         console.print(
@@ -423,25 +588,38 @@ def template_columns() -> list[tuple[str, InputSpec | None, list[str]]]:
     return [(name, spec, clauses) for name, (spec, clauses) in seen.items()]
 
 
+def _choices(spec: InputSpec) -> list[str]:
+    """The dropdown of a choice: its Chinese labels (the core reads a label as its value)."""
+    return [label.zh for label in (spec.values or {}).values()]
+
+
 def _help_text(name: str, spec: InputSpec | None, clauses: list[str]) -> tuple[str, str, str]:
     """(中文, English, how to fill) of one column."""
-    if spec is None or name == "zone":
-        zh, en = DETAIL_LABELS.get(name, (name, name))
-        if name == "zone":
-            return zh, en, "one of: " + ", ".join(ZONES)
+    zh, en = column_label(name)
+    if spec is None:
         fill = {"year": "a year, e.g. 2025", "start_date": "YYYY-MM-DD", "completion_date": "YYYY-MM-DD",
                 "uscc": "18 characters (text)", "clause": "one of the listed clause ids"}.get(name, "text")
-        return zh, en, fill
+        return zh, en, "; ".join(x for x in (DETAIL_HELP.get(name), fill) if x)
+    labels = {value: f"{label.zh} ({value})" for value, label in (spec.values or {}).items()}
     fill = {"money": "yuan 元", "number": spec.unit or "number", "integer": "whole number",
             "ratio": "a fraction, e.g. 0.035", "bool": "是/否 (true/false)",
-            "choice": "one of: " + ", ".join(spec.values or {})}[spec.type]
+            "choice": "one of 之一: " + ", ".join(labels.values())}[spec.type]
     if spec.default is not None:
-        fill += f"; empty = {spec.default}"
-    elif spec.type == "bool" and name not in ("",):
+        fill += f"; empty = {labels.get(spec.default, spec.default)}"
+    elif spec.type == "bool":
         fill += "; empty = assumed (condition) or false (route)"
     if spec.help is not None:
         fill += f"; {spec.help.en}"
-    return spec.label.zh, spec.label.en, fill
+    return zh, en, fill
+
+
+#: The template's example row (row 2 of claims): a Tongzhou 第三条 claim typed as a person would,
+#: with a zone label and 是 (green-award portfolio gives it 1,500,000.00 = 30% of 5,000,000).
+EXAMPLE = {
+    "enterprise": "示例企业 Example Co.", "project": "EX-001", "project_name": "示例：数据中心节能改造",
+    "clause": "tongzhou:3", "year": 2025, "zone": "城市副中心（通州）", "investment_yuan": 5000000,
+    "manufacturer_or_data_centre": "是",
+}
 
 
 def write_template(path: Path | str, *, overwrite: bool = False) -> Path:
@@ -455,12 +633,13 @@ def write_template(path: Path | str, *, overwrite: bool = False) -> Path:
 def _write_template(path: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import PatternFill
     from openpyxl.utils import get_column_letter, quote_sheetname
     from openpyxl.worksheet.datavalidation import DataValidation
 
     rows = 1000
     columns = template_columns()
+    specs = {name: (spec, used) for name, spec, used in columns}
     workbook = Workbook()
     claims = workbook.active
     claims.title = "claims"
@@ -483,22 +662,19 @@ def _write_template(path: Path) -> None:
         return ref
 
     add_list("clause", monetary_clauses())
-    add_list("zone", list(ZONES))
     add_list("yes_no", ["是", "否"])
-
-    bold, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     required_fill = PatternFill("solid", fgColor="FCE4D6")
 
     def header(ws, names: list[str]) -> None:
+        """Row 1: 中文 over the input name (the reader takes the name, ``column_name``)."""
+        heads = [Column(column_label(n)[0], n, max_width=max(24, text_width(n) + PADDING)) for n in names]
+        widths = [max(12.0, w) for w in fit_widths(heads, [[EXAMPLE.get(n) for n in names]])]
+        put_header(ws, heads, widths, [required_fill if n in REQUIRED else HEADER_FILL for n in names])
         for c, name in enumerate(names, 1):
-            cell = ws.cell(row=1, column=c, value=name)
-            cell.font = bold
-            cell.fill = required_fill if name in REQUIRED else head_fill
-            ws.column_dimensions[get_column_letter(c)].width = max(12, min(28, len(name) + 2))
             if name in TEXT_COLUMNS:
                 for r in range(2, rows + 2):
                     ws.cell(row=r, column=c).number_format = "@"
-        ws.freeze_panes = "A2"
+        ws.freeze_panes = "B2"
 
     def validate(ws, c: int, name: str, spec: InputSpec | None, prompt: str) -> None:
         col = get_column_letter(c)
@@ -506,16 +682,15 @@ def _write_template(path: Path) -> None:
         dv = None
         if name == "clause":
             dv = DataValidation(type="list", formula1=list_ranges["clause"], allow_blank=True)
-        elif name == "zone":
-            dv = DataValidation(type="list", formula1=list_ranges["zone"], allow_blank=True)
         elif name == "year":
             dv = DataValidation(type="whole", operator="between", formula1="2020", formula2="2100", allow_blank=True)
         elif name in ("start_date", "completion_date"):
             dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True)
         elif spec is not None and spec.type == "choice":
             key = f"choice:{name}"
-            ref = list_ranges.get(key) or add_list(key, list(spec.values))
+            ref = list_ranges.get(key) or add_list(key, _choices(spec))
             dv = DataValidation(type="list", formula1=ref, allow_blank=True)
+            dv.errorStyle = "warning"  # the codes (etown_core, self) are accepted too
         elif spec is not None and spec.type == "bool":
             dv = DataValidation(type="list", formula1=list_ranges["yes_no"], allow_blank=True)
             dv.errorStyle = "warning"  # true/false and yes/no are accepted too
@@ -536,7 +711,6 @@ def _write_template(path: Path) -> None:
         ws.add_data_validation(dv)
         dv.add(area)
 
-    specs = {name: (spec, used) for name, spec, used in columns}
     for ws, names in ((claims, [n for n, _, _ in columns]), (enterprises, ENTERPRISE_COLUMNS), (projects, PROJECT_COLUMNS)):
         header(ws, names)
         for c, name in enumerate(names, 1):
@@ -545,27 +719,28 @@ def _write_template(path: Path) -> None:
             validate(ws, c, name, spec, f"{zh} / {en}. {fill}")
             if ws is claims:
                 ws.cell(row=1, column=c).comment = Comment(f"{zh}\n{en}\n{fill}"[:500], "green-award")
+    names = [n for n, _, _ in columns]
+    for name, value in EXAMPLE.items():
+        claims.cell(row=2, column=names.index(name) + 1, value=value).data_type = "n" if isinstance(value, int) else "s"
+    claims["A2"].comment = Comment("示例行：可覆盖或删除 / An example row: overwrite or delete it", "green-award")
 
-    help_sheet.append(["column 列", "中文", "English", "how to fill 填写", "used by 适用条款"])
-    for cell in help_sheet[1]:
-        cell.font = bold
-    help_sheet.append(["—", "每行一项申报：企业、项目、条款、年度；只填该条款用到的列，其余留空。",
-                       "One row per claim: enterprise, project, clause, year; fill only the columns the clause uses, "
-                       "leave the rest empty. Then run: green-award portfolio THIS.xlsx -o result.xlsx", "", ""])
-    help_sheet.append(["—", "enterprises、projects工作表按enterprise、project匹配，补充claims中留空的列。",
-                       "The enterprises and projects sheets fill blank claim cells, matched by enterprise and project.",
-                       "", ""])
+    help_columns = [Column("列名", "Column"), Column("中文", "Chinese", "wrap", 30), Column("英文", "English", "wrap", 34),
+                    Column("填写说明", "How to fill", "wrap", 60), Column("适用条款", "Used by", "wrap", 34)]
+    help_rows = [
+        ["—", "每行一项申报：企业、项目、条款、年度；只填该条款用到的列，其余留空。第2行为示例。",
+         "One row per claim: enterprise, project, clause, year; fill only the columns the clause uses, leave the rest "
+         "empty. Row 2 is an example. Then run: green-award portfolio THIS.xlsx -o result.xlsx", "", ""],
+        ["—", "表头为中文名称和列名（两行）；列名即程序读取的名称。选项可填中文名称或代码。",
+         "A header is the Chinese name over the column name, which is what the program reads. A choice takes its "
+         "Chinese label or its code.", "", ""],
+        ["—", "enterprises、projects工作表按enterprise、project匹配，补充claims中留空的列。",
+         "The enterprises and projects sheets fill blank claim cells, matched by enterprise and project.", "", ""],
+    ]
     for name, spec, used in columns:
         zh, en, fill = _help_text(name, spec, used)
         need = "required 必填" if name in REQUIRED else ""
-        row = [name, zh, en, "; ".join(x for x in (need, fill) if x), ", ".join(used) if len(used) < 12 else f"{len(used)} clauses"]
-        help_sheet.append(row)
-        for cell in help_sheet[help_sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
-    for col, width in zip("ABCDE", (28, 36, 48, 48, 40)):
-        help_sheet.column_dimensions[col].width = width
-    for row in help_sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        help_rows.append([name, zh, en, "; ".join(x for x in (need, fill) if x),
+                          ", ".join(used) if len(used) < 12 else f"{len(used)} clauses"])
+    print_setup(help_sheet, title="填写说明 How to fill")
+    write_table(help_sheet, help_columns, help_rows)
     workbook.save(path)

@@ -781,82 +781,77 @@ def write_json(subs: list[Submission], path: Path, *, overwrite: bool = False) -
 
 
 def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -> Path:
-    """The report for people: one row per submission (problems highlighted) and a summary sheet."""
+    """The report for people: a summary sheet first, then one row per submission (problems
+    highlighted), with the shared look of ``addin.sheet_style`` (bilingual headers, fitted widths,
+    wrapped problems in rows as tall as their text, filter, frozen header, A4 landscape one page wide).
+    Files show relative to the folder they share, which the summary names."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import PatternFill
 
     from .files import write_atomically
+    from .sheet_style import (BOLD, HEADER_ALIGN, HEADER_FILL, HEADER_FONT, TITLE_FONT, Column, Sheet, cell,
+                              lines_height, print_setup, write_table)
 
     red = PatternFill("solid", fgColor="F8CBAD")
     amber = PatternFill("solid", fgColor="FFE699")
     green = PatternFill("solid", fgColor="C6EFCE")
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
+    try:
+        folder = os.path.commonpath([os.path.dirname(os.path.abspath(s.file)) for s in subs]) if subs else ""
+    except ValueError:  # files on different drives
+        folder = ""
 
-    def text(ws, row, col, value, **kw):
-        cell = ws.cell(row, col, value)
-        if isinstance(value, str):
-            cell.data_type = "s"  # data, never a formula (a file name may start with '=')
-        for k, v in kw.items():
-            setattr(cell, k, v)
-        return cell
+    def shown_path(file: str) -> str:
+        return os.path.relpath(os.path.abspath(file), folder) if folder else file
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "审核 Review"
-    heads = ("文件 File", "结果 Result", "条款 Clause", "企业 Enterprise", "申报 Declared (元)", "核算 Recomputed (元)",
-             "核定 Granted (元)", "问题 Problems", "提示 Warnings")
-    for col, head in enumerate(heads, 1):
-        text(ws, 1, col, head, font=bold)
-    for r, sub in enumerate(subs, 2):
-        fill = red if not sub.ok else (amber if sub.warnings else green)
-        text(ws, r, 1, sub.file)
-        text(ws, r, 2, "通过 pass" if sub.ok else "不通过 FAIL", fill=fill, font=bold)
-        text(ws, r, 3, sub.clause or "")
-        text(ws, r, 4, sub.enterprise or "")
-        for col, value in ((5, sub.declared_yuan), (6, sub.recomputed_yuan), (7, sub.granted_yuan)):
-            cell = ws.cell(r, col, float(value) if value is not None else None)
-            cell.number_format = "#,##0.00"
-        text(ws, r, 8, "\n".join(sub.problems), alignment=wrap, **({"fill": red} if sub.problems else {}))
-        text(ws, r, 9, "\n".join(sub.warnings), alignment=wrap, **({"fill": amber} if sub.warnings else {}))
-    for col, width in zip("ABCDEFGHI", (40, 14, 14, 28, 16, 16, 16, 90, 60)):
-        ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:I{len(subs) + 1}"
-    info = summary(subs)
+    wb = Workbook(write_only=True)
     sm = wb.create_sheet("汇总 Summary")
-    rows = [
-        ("提交 Submissions", info["submissions"]),
-        ("通过 Passed", info["passed"]),
-        ("不通过 Failed", info["failed"]),
-        ("有提示 With warnings", info["with_warnings"]),
-        *((f"拒读 Refused unread: {k}", v) for k, v in sorted(info["refused_unread"].items())),
-        ("申报合计 Declared (元)", float(info["declared_yuan"])),
-        ("核算合计 Recomputed (元)", float(info["recomputed_yuan"])),
-        ("核定合计 Granted (元)", float(info["granted_yuan"])),
+    print_setup(sm, landscape=False, title_rows=None, title="审核汇总 Review summary", grid=False)
+    sm.column_dimensions["A"].width = 34
+    sm.column_dimensions["B"].width = 18
+    for col in "CD":
+        sm.column_dimensions[col].width = 16
+    sheet = Sheet(sm)
+    info = summary(subs)
+    sheet.append([cell(sm, "申报表审核 Review of declarations", font=TITLE_FONT)], 24)
+    sheet.append([cell(sm, f"生成日期 Generated {date.today().isoformat()}")])
+    if folder:
+        sheet.append([cell(sm, "文件夹 Folder", font=BOLD), cell(sm, folder)])
+    sheet.append([])
+    figures = [
+        ("提交 Submissions", info["submissions"], "count"),
+        ("通过 Passed", info["passed"], "count"),
+        ("不通过 Failed", info["failed"], "count"),
+        ("有提示 With warnings", info["with_warnings"], "count"),
+        *((f"拒读 Refused unread: {k}", v, "count") for k, v in sorted(info["refused_unread"].items())),
+        ("申报合计 Declared (元)", info["declared_yuan"], "money"),
+        ("核算合计 Recomputed (元)", info["recomputed_yuan"], "money"),
+        ("核定合计 Granted (元)", info["granted_yuan"], "money"),
     ]
-    for r, (label, value) in enumerate(rows, 1):
-        text(sm, r, 1, label, font=bold)
-        cell = sm.cell(r, 2, value)
-        if isinstance(value, float):
-            cell.number_format = "#,##0.00"
-    r = len(rows) + 2
-    text(sm, r, 1, "按条款 By clause", font=bold)
-    for col, head in enumerate(("提交 Submissions", "通过 Passed", "核定 Granted (元)"), 2):
-        text(sm, r, col, head, font=bold)
+    for label, value, kind in figures:
+        sheet.append([cell(sm, label, font=BOLD), cell(sm, value, kind)])
+    sheet.append([])
+    heads = [("条款", "Clause"), ("提交", "Submissions"), ("通过", "Passed"), ("核定（元）", "Granted (yuan)")]
+    sheet.append([cell(sm, f"{zh}\n{en}", font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN) for zh, en in heads],
+                 lines_height(2))
     clauses: dict[str, list[Submission]] = {}
     for sub in subs:
         clauses.setdefault(sub.clause or "(unread)", []).append(sub)
-    for clause in sorted(clauses):
-        r += 1
+    for clause in sorted(clauses, key=lambda c: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", c)]):
         group = clauses[clause]
-        text(sm, r, 1, clause)
-        sm.cell(r, 2, len(group))
-        sm.cell(r, 3, sum(1 for s in group if s.ok))
-        sm.cell(r, 4, float(sum((s.granted_yuan or Decimal(0) for s in group), Decimal(0)))).number_format = "#,##0.00"
-    sm.column_dimensions["A"].width = 34
-    for col in "BCD":
-        sm.column_dimensions[col].width = 18
+        sheet.append([cell(sm, clause), cell(sm, len(group), "count"), cell(sm, sum(1 for s in group if s.ok), "count"),
+                      cell(sm, sum((s.granted_yuan or Decimal(0) for s in group), Decimal(0)), "money")])
+
+    ws = wb.create_sheet("审核 Review")
+    print_setup(ws, title="申报表审核 Review of declarations")
+    columns = [Column("文件", "File", "wrap", 34), Column("结果", "Result"), Column("条款", "Clause"),
+               Column("企业", "Enterprise", "wrap", 24), Column("申报（元）", "Declared (yuan)", "money"),
+               Column("核算（元）", "Recomputed (yuan)", "money"), Column("核定（元）", "Granted (yuan)", "money"),
+               Column("问题", "Problems", "wrap", 56), Column("提示", "Warnings", "wrap", 56)]
+    rows = [[shown_path(s.file), "通过 pass" if s.ok else "不通过 FAIL", s.clause or "", s.enterprise or "",
+             s.declared_yuan, s.recomputed_yuan, s.granted_yuan, "\n".join(s.problems), "\n".join(s.warnings)]
+            for s in subs]
+    fills = [red if not s.ok else (amber if s.warnings else green) for s in subs]
+    write_table(ws, columns, rows, fills=fills, fill_at=1)
     return write_atomically(Path(path), lambda tmp: wb.save(tmp), overwrite=overwrite)
 
 
@@ -924,24 +919,35 @@ def review_with_progress(files: Sequence[Path], console, *, executor: Executor |
 
 
 def print_review(subs: list[Submission], console, *, flagged_only: bool = False) -> None:
-    """One line per submission (the first problem or warning; only those with one if ``flagged_only``), then the summary."""
-    from rich.table import Table
+    """A numbered line per submission (only those with a problem or warning if ``flagged_only``), each
+    one's first problem or warning in full under the table (it fits 80 columns), then the summary."""
+    from . import console_tables as tables
 
-    table = Table(title="审核结果 Review" + (": 有问题或提示的 with problems or warnings" if flagged_only else ""))
-    for column in ("file 文件", "result 结果", "clause 条款", "declared 申报 (元)", "granted 核定 (元)", "first problem 问题"):
-        table.add_column(column, overflow="fold")
+    table = tables.table("审核结果 Review" + (": 有问题或提示的 with problems or warnings" if flagged_only else ""))
+    tables.figure(table, "#")
+    tables.text(table, "文件\nFile")
+    tables.name(table, "结果\nResult")
+    tables.name(table, "条款\nClause")
+    tables.figure(table, "申报（元）\nDeclared")
+    tables.figure(table, "核定（元）\nGranted")
+    notes = []
     for sub in subs:
         if flagged_only and not (sub.problems or sub.warnings):
             continue
         result = "[green]pass[/green]" if sub.ok else "[red]FAIL[/red]"
         if sub.ok and sub.warnings:
             result = "[yellow]pass*[/yellow]"
-        table.add_row(Path(sub.file).name, result, sub.clause or "—",
-                      f"{sub.declared_yuan:,.2f}" if sub.declared_yuan is not None else "—",
-                      f"{sub.granted_yuan:,.2f}" if sub.granted_yuan is not None else "—",
-                      (sub.problems[0] if sub.problems else (sub.warnings[0] if sub.warnings else ""))[:160])
+        number = table.row_count + 1
+        table.add_row(str(number), Path(sub.file).name, result, sub.clause or "—", tables.yuan(sub.declared_yuan),
+                      tables.yuan(sub.granted_yuan))
+        said = sub.problems or sub.warnings
+        if said:
+            more = f" (+{len(said) - 1} more 另有{len(said) - 1}条, see the report)" if len(said) > 1 else ""
+            notes.append(f"{number}. {said[0]}{more}")
     if table.row_count:
         console.print(table)
+        for note in notes:
+            console.print(note, highlight=False, markup=False)
     info = summary(subs)
     console.print(
         f"{info['submissions']} submissions: {info['passed']} pass, {info['failed']} fail, {info['with_warnings']} with warnings "

@@ -297,12 +297,19 @@ class _Row:
         self.notes = [reason]
 
 
+def column_name(header: object) -> str:
+    """A header cell's column name: the cell stripped or, of a cell of two lines (中文 over the name,
+    as the portfolio template and the xlsx result write them), its last line."""
+    text = str(header).strip()
+    return text.rsplit("\n", 1)[1].strip() if "\n" in text else text
+
+
 def normalise_header(header: Iterable[object]) -> list[str]:
-    """Headers stripped; a header that matches a known name but for case becomes that name."""
+    """Headers stripped (``column_name``); a header that matches a known name but for case becomes that name."""
     known = {n.casefold(): n for n in (*REQUIRED, *DETAILS, "zone", *accepted_names(), *added_columns())}
     out = []
     for column in header:
-        text = str(column).strip()
+        text = column_name(column)
         out.append(known.get(text.casefold(), text))
     doubled = sorted({c for c in out if out.count(c) > 1 and c})
     if doubled:

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from addin.cli import app
 from addin.demo import SAMPLE
-from addin.portfolio import read_rows, read_table, run_portfolio, write_template
+from addin.portfolio import SHEETS, read_rows, read_table, run_portfolio, write_template
 from policies import GreenAwardError
-from policies.stacking import added_columns, monetary_clauses, stack_rows
+from policies.stacking import added_columns, column_name, monetary_clauses, stack_rows
 
 runner = CliRunner()
 HEADER = ["enterprise", "uscc", "project", "clause", "year", "zone", "investment_yuan", "boiler_grade", "capacity_kw",
@@ -59,10 +59,11 @@ def test_the_command_writes_xlsx_with_summaries_and_chart_and_exits_1_on_invalid
     assert first.exit_code == 1, first.output  # written, but one row is invalid
     assert "invalid" in first.output and out.exists()
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames[:5] == ["claims", "by_enterprise_year", "by_policy", "by_payment_year", "payments"]
-    assert book["chart"]._charts, "a chart of granted amounts by year and policy"
+    assert book.sheetnames == [*SHEETS, "claims"]  # the summary first, the full table last
+    assert book[SHEETS[0]]._charts, "a chart of granted amounts by year and policy"
     claims = book["claims"]
-    header = [c.value for c in claims[1]]
+    assert claims.sheet_state == "hidden"  # not printed
+    header = [column_name(c.value) for c in claims[1]]
     project = header.index("project")
     cell = next(row[project] for row in claims.iter_rows(min_row=2) if str(row[project].value).startswith("="))
     assert cell.data_type == "s"  # a text that looks like a formula stays text
@@ -113,7 +114,7 @@ def test_template_has_every_input_dropdowns_and_help(tmp_path):
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(tmp_path / "t.xlsx")
     assert {"claims", "enterprises", "projects", "help"} <= set(book.sheetnames)
-    header = [c.value for c in book["claims"][1]]
+    header = [column_name(c.value) for c in book["claims"][1]]
     assert header[:6] == ["enterprise", "uscc", "project", "project_name", "clause", "year"]
     assert {"investment_yuan", "boiler_grade", "capacity_kw", "loan_rate", "no_major_penalty"} <= set(header)
     validations = book["claims"].data_validations.dataValidation
@@ -124,8 +125,8 @@ def test_template_has_every_input_dropdowns_and_help(tmp_path):
     assert [c.value for c in lists["A"][1:]] == monetary_clauses()
     help_names = [r[0].value for r in book["help"].iter_rows(min_row=2)]
     assert set(header) <= set(help_names)
-    # the empty template reads back as a table without claims
-    assert read_table(tmp_path / "t.xlsx").empty
+    # the template reads back as a table of its one example claim
+    assert len(read_table(tmp_path / "t.xlsx")) == 1
     with pytest.raises(FileExistsError):
         write_template(tmp_path / "t.xlsx")
 
@@ -221,5 +222,5 @@ def test_bad_years_make_their_rows_invalid_and_the_summary_still_prints(tmp_path
     assert all("year must be a year such as 2025" in r[note] for r in out[4:])
     as_xlsx = runner.invoke(app, ["portfolio", str(source), "-o", str(tmp_path / "out.xlsx")])
     assert as_xlsx.exit_code == 1 and isinstance(as_xlsx.exception, SystemExit), as_xlsx.output
-    years_of = [r[2].value for r in openpyxl.load_workbook(tmp_path / "out.xlsx")["by_enterprise_year"].iter_rows(min_row=2)]
+    years_of = [r[2].value for r in openpyxl.load_workbook(tmp_path / "out.xlsx")["按企业年度 By enterprise-year"].iter_rows(min_row=2)]
     assert years_of == [None, 2025]  # the invalid rows' enterprise-year has no year

@@ -1,0 +1,113 @@
+"""``green-award clauses [CLAUSE]``: the catalog as people read it in a terminal, 80 columns included.
+
+The list shows each clause's id, article and title, the input names users type (one per line,
+never cut) and its cap; one clause shows in full: its source sentence, amount rule, inputs with
+units, choices and defaults, conditions, parameters with the words they cite, rules and notes.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from policies import catalog
+from policies.catalog import input_info
+from policies.engine import compiled, find_clause
+from policies.numbers import fmt
+
+from . import console_tables as tables
+
+
+def print_clauses(policy: str | None, console: Console) -> None:
+    rows = catalog(policy)
+    table = tables.table("条款 Clauses (green-award clauses CLAUSE: one in full / 查看单项)")
+    tables.name(table, "条款\nClause")
+    tables.text(table, "标题\nTitle", min_width=16)
+    tables.name(table, "输入\nInputs")
+    tables.figure(table, "上限（元）\nCap (yuan)")
+    for row in rows:
+        inputs = "\n".join(i["name"] for i in row["inputs"] if i["kind"] == "input")
+        cap = fmt(row["max_amount"]) if row["max_amount"] is not None else ("—" if row["monetary"] else "无金额 none")
+        table.add_row(row["id"], f"{row['article']} {row['title_zh']}\n{row['title_en']}", inputs, cap)
+    console.print(table)
+
+
+def _need(info: dict) -> str:
+    """How to fill an input: its choices (label and code), range, default or need."""
+    parts = []
+    if info["values"]:
+        parts.append("之一 one of: " + info["values"])
+    low, high = info["min"], info["max"]
+    if low and high:
+        parts.append(f"{low} – {high}")
+    elif low or high:
+        parts.append(f"≥ {low}" if low else f"≤ {high}")
+    parts.append(info["need"])
+    return "; ".join(parts)
+
+
+def print_clause(clause_id: str, console: Console) -> None:
+    """One clause in full (raises the core's error for an unknown id)."""
+    policy, clause = find_clause(clause_id)
+
+    def say(label: str, text: str) -> None:
+        console.print(f"[bold]{label}:[/bold] {escape(text)}", highlight=False)
+
+    console.print(f"[bold]{escape(f'{clause.id}  {clause.article}  {clause.title.zh}')}[/bold]\n{escape(clause.title.en)}",
+                  highlight=False)
+    say("政策 Policy", f"{policy.id}: {policy.title.zh}" + (f" {policy.number}" if policy.number else ""))
+    say("原文 Source", clause.source)
+    if not clause.monetary:
+        say("金额 Amount", "本条不计算金额 no amount (a rule or a scope)")
+    else:
+        cc = compiled(clause.id)
+        say("金额 Amount", f"{clause.amount} — {cc.amount_kind}")
+        say("单项上限 Cap", f"{fmt(clause.max_amount)} 元" if clause.max_amount is not None else "— (原文未设上限 no cap)")
+        schedule = cc.schedule
+        stages = "; ".join(f"{fmt(s.share * 100)}% {s.label.zh} / {s.label.en}" for s in schedule.stages)
+        say("支付 Payment", f"{schedule.label.zh} / {schedule.label.en} 〔{schedule.cites}〕: {stages}")
+        say("区域 Zones", ", ".join(cc.allowed_zones))
+    validity = policy.validity
+    say("有效期 Validity", f"{validity.start or validity.start_year or '…'} – {validity.end or '…'}")
+
+    names = dict(clause.inputs)
+    kinds = {name: "input" for name in names}
+    if clause.monetary:
+        cc = compiled(clause.id)
+        names.update(cc.schedule.inputs)
+        kinds.update({name: "payment" for name in cc.schedule.inputs})
+    if names:
+        table = tables.table("输入 Inputs")
+        tables.name(table, "名称\nName")
+        tables.text(table, "说明\nLabel", min_width=14)
+        tables.name(table, "类型 单位\nType, unit")
+        tables.text(table, "取值\nValues", min_width=14)
+        for name, spec in names.items():
+            info = input_info(name, spec, kind=kinds[name])
+            unit = f"{info['type']} {info['unit']}".strip()
+            table.add_row(name, f"{info['label_zh']}\n{info['label_en']}", unit, _need(info))
+        console.print(table)
+    if clause.monetary:
+        cc = compiled(clause.id)
+        table = tables.table("条件（是/否，空=假定满足）Conditions (yes/no; empty = assumed)")
+        tables.name(table, "名称\nName")
+        tables.text(table, "条件\nCondition", min_width=20)
+        tables.text(table, "出处\nCites", min_width=8)
+        for name, condition in cc.conditions.items():
+            table.add_row(name, f"{condition.label.zh}\n{condition.label.en}", condition.cites)
+        if table.row_count:
+            console.print(table)
+    if clause.parameters:
+        table = tables.table("参数 Parameters")
+        tables.name(table, "名称\nName")
+        tables.figure(table, "数值\nValue")
+        tables.name(table, "类别\nKind")
+        tables.text(table, "原文依据\nCites", min_width=20)
+        for name, parameter in clause.parameters.items():
+            value = fmt(parameter.value) + (f" {parameter.unit}" if parameter.unit else "")
+            table.add_row(name, value, parameter.kind, parameter.cites)
+        console.print(table)
+    for rule in clause.requires:
+        say("规则 Rule", f"{rule.reason.zh} / {rule.reason.en} 〔{rule.cites}〕 ({rule.when})")
+    for note in clause.notes:
+        say("注 Note", f"{note.zh} / {note.en}")
