@@ -254,3 +254,26 @@ def test_sums_and_products_are_exact_and_at_least_is_checked_when_parsed() -> No
     for bad in ("at_least(a)", "at_least(a, b, c)"):
         with pytest.raises(expr.ExpressionError):
             expr.parse(bad)
+
+
+def test_tongzhou_is_not_in_force_before_2024_from_the_command() -> None:
+    """Issue 9 item 17: `calc tongzhou:3 ... --on 2019` was eligible (the start was open)."""
+    from typer.testing import CliRunner
+
+    from addin.cli import app
+
+    runner = CliRunner()
+    before = runner.invoke(app, ["calc", "tongzhou:3", "investment_yuan=5000000", "--on", "2019", "--json"])
+    assert before.exit_code == 0, before.output
+    data = json.loads(before.output)
+    assert data["eligible"] is False and data["amount"] == "0.00" and "政策尚未施行" in data["reasons"][0]
+    after = json.loads(runner.invoke(app, ["calc", "tongzhou:3", "investment_yuan=5000000", "--on", "2024", "--json"]).output)
+    assert after["eligible"] is True and after["amount"] == "1500000.00"
+
+
+def test_an_empty_honour_is_assumed_and_noted() -> None:
+    """Issue 9 item 18: tongzhou:4's honour only decides eligibility; empty was an error."""
+    award = evaluate("tongzhou:4", honour_level="municipal", honour=None)
+    assert award.eligible and award.amount == 500_000
+    assert any(n.startswith("假定满足 Assumed") and "绿色工厂" in n for n in award.notes)
+    assert not evaluate("tongzhou:4", honour_level="municipal", honour="green_factory").notes == award.notes
