@@ -148,7 +148,7 @@ def all_clauses() -> list[tuple[Policy, Clause]]:
 
 def find_clause(clause_id: object) -> tuple[Policy, Clause]:
     if not isinstance(clause_id, str):
-        raise UnknownClauseError(repr(clause_id))
+        raise UnknownClauseError(describe(clause_id))
     key = clause_id.strip()
     for policy in policies().values():
         for clause in policy.clauses:
@@ -198,7 +198,7 @@ def validity(policy: Policy, on: object) -> tuple[str | None, list[str]]:
 # --- evaluate -----------------------------------------------------------------------------------
 
 
-def evaluate(clause_id: str, *, on: object = None, **inputs: object) -> Award:
+def evaluate(clause_id: str, /, *, on: object = None, **inputs: object) -> Award:
     """Evaluate one clause for the given inputs; ineligible is a result, bad input an ``InputError``."""
     cc = compiled(clause_id.strip() if isinstance(clause_id, str) else clause_id)
     clause, policy, cite = cc.clause, cc.policy, cc.cite
