@@ -77,7 +77,10 @@ def choice_text(value: object) -> str:
     if isinstance(value, bool):
         raise ValueError("must be one of the listed values, not a yes/no value")
     if isinstance(value, (int, float, Decimal)):
-        number = to_decimal(value)
+        try:
+            number = to_decimal(value)
+        except ValueError:  # NaN, 1e40: no choice is such a number
+            raise ValueError(f"must be one of the listed values, got {describe(value)} / 须为所列选项之一") from None
         return fmt(number).replace(",", "") if number == number.to_integral_value() else str(number)
     if isinstance(value, str):
         return value.strip()
