@@ -15,8 +15,8 @@ Cell conventions (the core reads every one of them the same way as the rendered 
   typed into a choice (1 for audit level 1) compares as its text, as the core reads it;
 * an input with a default reads as the default when blank (``IF(ISBLANK(cell),default,cell)``);
 * a rule over a threshold fact (``fact: true``) holds when a fact it names is blank (assumed);
-* numbers are doubles; ratios compared with thresholds are rounded to 6 places by the clause's
-  own expression (``round(x, 6)``), in the core and in the formula alike.
+* numbers are doubles; a ratio compared with a threshold is cross-multiplied by the clause's own
+  expression (``at_least(x, t)``): exact in the core, within relative 1e-9 in the formula.
 """
 
 from __future__ import annotations

@@ -15,10 +15,11 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from .errors import InputError
-from .inputs import is_blank
-from .numbers import fmt, to_decimal
+from .inputs import LIMITS, is_blank
+from .numbers import TooLarge, describe, fmt, to_decimal
 
 WHERE = "TCE"
+MAX_COEFFICIENT = Decimal(100)  # kgce per unit: the largest reference figure is 1.4714 (gasoline)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +72,11 @@ class Conversion(NamedTuple):
 
 def find_kind(kind: object) -> Coefficient:
     if not isinstance(kind, str) or is_blank(kind):
-        raise InputError(WHERE, "kind", f"must be one of {KINDS_TEXT}; got {kind!r} / 须为所列能源品种之一")
+        raise InputError(WHERE, "kind", f"must be one of {KINDS_TEXT}; got {describe(kind)} / 须为所列能源品种之一")
     try:
         return COEFFICIENTS[_ALIASES[kind.strip().casefold()]]
     except KeyError:
-        raise InputError(WHERE, "kind", f"must be one of {KINDS_TEXT}; got {kind!r} / 须为所列能源品种之一") from None
+        raise InputError(WHERE, "kind", f"must be one of {KINDS_TEXT}; got {describe(kind)} / 须为所列能源品种之一") from None
 
 
 def to_tce(quantity: object, kind: object, coefficient: object = None) -> Conversion:
@@ -83,12 +84,18 @@ def to_tce(quantity: object, kind: object, coefficient: object = None) -> Conver
     spec = find_kind(kind)
     if is_blank(quantity):
         raise InputError(WHERE, "quantity", "required, and empty / 必填")
+    bound, kind = LIMITS["number"]
+    too_large = f"must be below {fmt(bound)} {spec.unit}, the bound for {kind.en} / 须小于{fmt(bound)}{spec.unit}"
     try:
         amount = to_decimal(quantity)
+    except TooLarge:
+        raise InputError(WHERE, "quantity", too_large) from None
     except ValueError as exc:
         raise InputError(WHERE, "quantity", str(exc)) from None
     if amount < 0:
         raise InputError(WHERE, "quantity", f"must be ≥ 0, got {fmt(amount)} / 须≥0")
+    if amount >= bound:
+        raise InputError(WHERE, "quantity", too_large)
     if is_blank(coefficient):
         used, source = spec.kgce_per_unit, "reference (GB/T 2589)"
     else:
@@ -96,8 +103,11 @@ def to_tce(quantity: object, kind: object, coefficient: object = None) -> Conver
             used = to_decimal(coefficient)
         except ValueError as exc:
             raise InputError(WHERE, "coefficient", str(exc)) from None
-        if used <= 0:
-            raise InputError(WHERE, "coefficient", f"must be > 0 kgce/{spec.unit}, got {fmt(used)} / 须>0")
+        if not 0 < used < MAX_COEFFICIENT:
+            raise InputError(
+                WHERE, "coefficient",
+                f"must be > 0 and below {fmt(MAX_COEFFICIENT)} kgce/{spec.unit}, got {fmt(used)} / 须>0且小于{fmt(MAX_COEFFICIENT)}",
+            )
         if spec.low is not None and not spec.low <= used <= spec.high:
             raise InputError(
                 WHERE, "coefficient",

@@ -14,7 +14,7 @@ from . import expr
 from .award import Award, Payment
 from .errors import InputError, UnknownClauseError
 from .inputs import closest, coerce_inputs, coercer, input_model
-from .numbers import fmt, round_yuan
+from .numbers import describe, fmt, round_yuan
 from .registry import policies
 from .schema import ZONES, Check, Clause, Condition, InputSpec, Label, Policy, Rule, Schedule
 from .years import parse_year
@@ -149,7 +149,7 @@ def all_clauses() -> list[tuple[Policy, Clause]]:
 
 def find_clause(clause_id: object) -> tuple[Policy, Clause]:
     if not isinstance(clause_id, str):
-        raise UnknownClauseError(repr(clause_id))
+        raise UnknownClauseError(describe(clause_id))
     key = clause_id.strip()
     for policy in policies().values():
         for clause in policy.clauses:
@@ -167,8 +167,8 @@ def _as_date(on: object) -> tuple[date, date]:
         return on.date(), on.date()
     if isinstance(on, date):
         return on, on
-    if isinstance(on, (int, float)) and not isinstance(on, bool) and float(on).is_integer():
-        year = int(on)
+    if isinstance(on, (int, float)) and not isinstance(on, bool) and 1000 <= on <= 9999 and float(on).is_integer():
+        year = int(on)  # a four-digit year; anything else is not a date (int(1e300) would overflow date())
         return date(year, 1, 1), date(year, 12, 31)
     if isinstance(on, str):
         text = on.strip()
@@ -182,7 +182,7 @@ def _as_date(on: object) -> tuple[date, date]:
             pass
         else:
             return day, day
-    raise ValueError(f"must be a date (YYYY-MM-DD) or a year, got {on!r} / 须为日期或年份")
+    raise ValueError(f"must be a date (YYYY-MM-DD) or a four-digit year, got {describe(on)} / 须为日期或年份")
 
 
 def validity(policy: Policy, on: object) -> tuple[str | None, list[str]]:
@@ -201,7 +201,7 @@ def validity(policy: Policy, on: object) -> tuple[str | None, list[str]]:
 # --- evaluate -----------------------------------------------------------------------------------
 
 
-def evaluate(clause_id: str, *, on: object = None, **inputs: object) -> Award:
+def evaluate(clause_id: str, /, *, on: object = None, **inputs: object) -> Award:
     """Evaluate one clause for the given inputs; ineligible is a result, bad input an ``InputError``."""
     cc = compiled(clause_id.strip() if isinstance(clause_id, str) else clause_id)
     clause, policy, cite = cc.clause, cc.policy, cc.cite

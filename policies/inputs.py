@@ -13,11 +13,36 @@ from typing import Annotated, Any, Callable
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 
 from .errors import InputError
-from .numbers import fmt, to_decimal
-from .schema import InputSpec
+from .numbers import TooLarge, describe, fmt, to_decimal
+from .schema import InputSpec, Label
 
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "有", "对", "√", "t"}
 FALSE_WORDS = {"false", "no", "n", "0", "否", "无", "不是", "×", "f"}
+
+
+#: The most an input of each kind may be (exclusive): far above any real claim, and low enough that
+#: every amount the policies compute from such inputs stays exact and finite. A number input's kind
+#: is its type, and for ``number`` its unit; a ratio is bounded by its own ``max`` (1 unless set).
+LIMITS: dict[str, tuple[Decimal, Label]] = {
+    "money": (Decimal("1e12"), Label(zh="金额", en="money")),
+    "integer": (Decimal("1e7"), Label(zh="数量", en="counts")),
+    "kWh": (Decimal("1e12"), Label(zh="电量", en="energy in kWh")),
+    "tce": (Decimal("1e9"), Label(zh="标准煤", en="energy in tce")),
+    "t": (Decimal("1e10"), Label(zh="吨数", en="tonnes")),
+    "kW": (Decimal("1e9"), Label(zh="装机容量", en="capacity")),
+    "m²": (Decimal("1e10"), Label(zh="面积", en="area in m²")),
+    "ha": (Decimal("1e7"), Label(zh="面积", en="area in ha")),
+    "number": (Decimal("1e12"), Label(zh="数值", en="numbers")),
+}
+
+
+def limit(spec: InputSpec) -> tuple[Decimal, Label] | None:
+    """The sanity bound of a number input (exclusive) and the name of its kind; None for other types."""
+    if spec.type in ("money", "integer"):
+        return LIMITS[spec.type]
+    if spec.type == "number":
+        return LIMITS.get(spec.unit or "", LIMITS["number"])
+    return None
 
 
 def is_blank(value: object) -> bool:
@@ -36,7 +61,7 @@ def is_blank(value: object) -> bool:
 def to_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, (int, float, Decimal)) and value in (0, 1):
+    if isinstance(value, (int, float)) and value in (0, 1) or isinstance(value, Decimal) and value.is_finite() and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
         word = value.strip().lower()
@@ -44,7 +69,7 @@ def to_bool(value: object) -> bool:
             return True
         if word in FALSE_WORDS:
             return False
-    raise ValueError(f"must be yes or no (true/false, 是/否), got {value!r} / 须为是或否")
+    raise ValueError(f"must be yes or no (true/false, 是/否), got {describe(value)} / 须为是或否")
 
 
 def choice_text(value: object) -> str:
@@ -52,11 +77,14 @@ def choice_text(value: object) -> str:
     if isinstance(value, bool):
         raise ValueError("must be one of the listed values, not a yes/no value")
     if isinstance(value, (int, float, Decimal)):
-        number = to_decimal(value)
+        try:
+            number = to_decimal(value)
+        except ValueError:  # NaN, 1e40: no choice is such a number
+            raise ValueError(f"must be one of the listed values, got {describe(value)} / 须为所列选项之一") from None
         return fmt(number).replace(",", "") if number == number.to_integral_value() else str(number)
     if isinstance(value, str):
         return value.strip()
-    raise ValueError(f"must be one of the listed values, got {type(value).__name__}")
+    raise ValueError(f"must be one of the listed values, got {describe(value)} / 须为所列选项之一")
 
 
 def coercer(spec: InputSpec) -> Callable[[object], object]:
@@ -75,14 +103,27 @@ def coercer(spec: InputSpec) -> Callable[[object], object]:
             try:
                 return lookup[text.casefold()]
             except KeyError:
-                raise ValueError(f"must be one of {allowed}; got {text!r} / 须为所列选项之一") from None
+                raise ValueError(f"must be one of {allowed}; got {describe(text)} / 须为所列选项之一") from None
 
         return to_choice
     lower, upper = spec.lower, spec.upper
     low_open, high_open, whole = spec.min_exclusive, spec.max_exclusive, spec.type == "integer"
+    bound, kind = limit(spec) or (None, None)
+    unit = f" {spec.unit}" if spec.unit else ""
+    too_large = f"must be below {fmt(bound)}{unit}, the bound for {kind.en} / 须小于{fmt(bound)}{unit}（{kind.zh}上限）" if kind else ""
+    money = spec.type == "money"
 
     def to_number(raw: object) -> Decimal:
-        number = to_decimal(raw)
+        if money and isinstance(raw, str):
+            raw = raw.strip().removesuffix("元")  # 3000万元, 5亿元, 1200元
+        try:
+            number = to_decimal(raw)
+        except TooLarge:
+            if not too_large:
+                raise
+            raise ValueError(too_large) from None
+        if bound is not None and number >= bound:
+            raise ValueError(too_large)
         if whole and number != number.to_integral_value():
             raise ValueError(f"must be a whole number, got {fmt(number)} / 须为整数")
         if lower is not None and (number <= lower if low_open else number < lower):

@@ -56,7 +56,7 @@ MUNICIPAL = frozenset({"beijing"})
 #: Where each policy says a project gets its best clause only.
 BEST_OF_CITES = {
     "tongzhou": "第十条 同一项目、同一事项从优不重复",
-    "etown": "七(二)3 同一企业同一项目按照就高原则支持",
+    "etown": "七(二)3 同一企业的同一项目，按照“从优不重复”原则予以支持，另有规定的除外",
     "beijing": "解读 reading: 二(一)(二)(三)(五)同一项目取其一",
 }
 CONFLICT_CITE = "解读 reading: 一个项目只适用一个区级政策 one project takes one district policy"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import date
 from decimal import Decimal
 
@@ -174,3 +175,105 @@ def test_single_amount_above_an_annual_cap_carries_a_note() -> None:
 def test_money_default_of_zero() -> None:
     # 第八条: awarded_before_yuan defaults to 0 (catalog Conventions)
     assert evaluate("tongzhou:8").amount == 5_000_000
+
+
+# --- a computed share against a threshold: exact in the core, floating-point noise only in Excel (issue 9 item 16) ---
+
+THRESHOLDS = [  # (clause, inputs, eligible): the three examples of the issue, and exact thresholds
+    ("etown:32", {"neutral_category": "renewal_park", "self_generation_kwh": 49_999.99, "grid_purchase_kwh": 1_000_000}, False),
+    ("etown:32", {"neutral_category": "renewal_park", "self_generation_kwh": 50_000, "grid_purchase_kwh": 1_000_000}, True),
+    ("etown:32", {"neutral_category": "renewal_park", "self_generation_kwh": 6172.835, "grid_purchase_kwh": 123456.7}, True),
+    ("etown:32", {"neutral_category": "renewal_park", "self_generation_kwh": 50.001, "grid_purchase_kwh": 1000.02}, True),  # 0.05 × 1000.02 > 50.001 in doubles
+    ("tongzhou:5.2", {"emissions_prev_t": 100_000, "output_prev_yuan": 1e8, "emissions_last_t": 95_000.04, "output_last_yuan": 1e8, "carbon_price_yuan_per_t": 80}, False),
+    ("tongzhou:5.2", {"emissions_prev_t": 100_000, "output_prev_yuan": 1e8, "emissions_last_t": 95_000, "output_last_yuan": 1e8, "carbon_price_yuan_per_t": 80}, True),
+    ("tongzhou:5.2", {"emissions_prev_t": 25_000, "output_prev_yuan": 2.5e8, "emissions_last_t": 19_000, "output_last_yuan": 2e8, "carbon_price_yuan_per_t": 80}, True),
+    ("etown:19", {"fleet_size": 2_000_000, "nev_count": 1_799_999}, "low"),
+    ("etown:19", {"fleet_size": 2_000_000, "nev_count": 1_800_000}, "high"),
+]
+
+
+@pytest.mark.parametrize("clause, inputs, expected", THRESHOLDS)
+def test_a_share_is_compared_with_its_threshold_exactly(clause: str, inputs: dict, expected: object) -> None:
+    award = evaluate(clause, **inputs)
+    if isinstance(expected, bool):
+        assert award.eligible is expected, award.trace
+    else:
+        assert award.binding == f"{expected}_award", award.trace
+
+
+def in_doubles(node, env: dict) -> object:
+    """A node evaluated as a spreadsheet does: in doubles, ``at_least`` with its relative tolerance."""
+    from policies import expr
+
+    k, a = node.kind, node.args
+    if k in ("num", "str", "bool"):
+        return float(node.value) if k == "num" else node.value
+    if k == "name":
+        return env[node.value]
+    if k == "bin":
+        x, y = in_doubles(a[0], env), in_doubles(a[1], env)
+        return {"+": x + y, "-": x - y, "*": x * y, "/": x / y if y else math.inf}[node.value]
+    if k == "cmp":
+        x, y = in_doubles(a[0], env), in_doubles(a[1], env)
+        return {"==": x == y, "!=": x != y, "<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[node.value]
+    if k == "if":
+        return in_doubles(a[1], env) if in_doubles(a[0], env) else in_doubles(a[2], env)
+    if k in ("and", "or"):
+        return (all if k == "and" else any)(in_doubles(x, env) for x in a)
+    if k == "call" and node.value == "at_least":
+        x, y = in_doubles(a[0], env), in_doubles(a[1], env)
+        assert expr.to_excel(node, str) == f"({expr.to_excel(a[0], str)}>={expr.to_excel(a[1], str)}-ABS({expr.to_excel(a[1], str)})*0.000000001)"
+        return x >= y - abs(y) * 1e-9
+    raise AssertionError(f"not needed here: {k}")
+
+
+@pytest.mark.parametrize("clause, inputs, expected", THRESHOLDS)
+def test_the_excel_form_of_the_threshold_agrees_in_doubles(clause: str, inputs: dict, expected: object) -> None:
+    """``at_least`` in Excel forgives relative 1e-9 and no more: the same answers computed in doubles."""
+    from policies.engine import compiled
+
+    cc = compiled(clause)
+    env = {k: float(v) for k, v in cc.parameters.items()}
+    env.update({k: (float(v) if isinstance(v, (int, float)) else v) for k, v in inputs.items()})
+    holds = [in_doubles(rule, env) for rule in cc.clause._requires]
+    assert all(holds) is (expected if isinstance(expected, bool) else True)
+    if not isinstance(expected, bool):
+        assert in_doubles(cc.amount_node, env) == float(cc.parameters[f"{expected}_award"])
+
+
+def test_sums_and_products_are_exact_and_at_least_is_checked_when_parsed() -> None:
+    from policies import expr
+
+    node = expr.parse("a * b * c - d")
+    expr.annotate(node, str)
+    a, b, c = Decimal("1234.5678901234567"), Decimal("98765.432109876543"), Decimal("0.30000000000000004")
+    ctx = expr.Context({"a": a, "b": b, "c": c, "d": Decimal("1e-20")})
+    exact = Decimal("36579789.341106540729614345092727876974546616247524")  # 50 digits
+    assert expr.compile_expr(node)(ctx) == exact
+    assert a * b * c - Decimal("1e-20") != exact  # the default 28-digit context rounds it
+    for bad in ("at_least(a)", "at_least(a, b, c)"):
+        with pytest.raises(expr.ExpressionError):
+            expr.parse(bad)
+
+
+def test_tongzhou_is_not_in_force_before_2024_from_the_command() -> None:
+    """Issue 9 item 17: `calc tongzhou:3 ... --on 2019` was eligible (the start was open)."""
+    from typer.testing import CliRunner
+
+    from addin.cli import app
+
+    runner = CliRunner()
+    before = runner.invoke(app, ["calc", "tongzhou:3", "investment_yuan=5000000", "--on", "2019", "--json"])
+    assert before.exit_code == 0, before.output
+    data = json.loads(before.output)
+    assert data["eligible"] is False and data["amount"] == "0.00" and "政策尚未施行" in data["reasons"][0]
+    after = json.loads(runner.invoke(app, ["calc", "tongzhou:3", "investment_yuan=5000000", "--on", "2024", "--json"]).output)
+    assert after["eligible"] is True and after["amount"] == "1500000.00"
+
+
+def test_an_empty_honour_is_assumed_and_noted() -> None:
+    """Issue 9 item 18: tongzhou:4's honour only decides eligibility; empty was an error."""
+    award = evaluate("tongzhou:4", honour_level="municipal", honour=None)
+    assert award.eligible and award.amount == 500_000
+    assert any(n.startswith("假定满足 Assumed") and "绿色工厂" in n for n in award.notes)
+    assert not evaluate("tongzhou:4", honour_level="municipal", honour="green_factory").notes == award.notes

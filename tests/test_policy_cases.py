@@ -60,6 +60,8 @@ def test_case(clause: str, case: dict) -> None:
         assert award.payments[stage].amount == Decimal(str(amount)), award.payments
     if "payment_status" in case:
         assert [p.status for p in award.payments] == case["payment_status"]
+    if "note" in case:
+        assert any(case["note"] in note for note in award.notes), award.notes
 
 
 def test_every_monetary_clause_has_cases_on_rate_and_on_limit() -> None:

@@ -70,6 +70,7 @@ def test_policies_carry_their_metadata() -> None:
     assert str(loaded["etown"].validity.start) == "2025-05-17" and loaded["etown"].validity.end is None
     assert loaded["beijing"].number == "京经信发〔2024〕20号" and str(loaded["beijing"].validity.end) == "2027-12-31"
     assert loaded["tongzhou"].validity.start is None and loaded["tongzhou"].validity.notes
+    assert loaded["tongzhou"].validity.start_year == 2024  # reading: cites 京经信发〔2024〕20号, replaces a 2024 rule
     for policy in loaded.values():
         assert policy.encoding_version and (Path("/") / policy.source_file).name.endswith(".txt")
         for clause in policy.clauses:
@@ -84,3 +85,18 @@ def test_yes_no_default_must_be_true_or_false() -> None:
     with pytest.raises(ValidationError, match="true or false"):
         InputSpec.model_validate({"type": "bool", "label": {"zh": "a", "en": "b"}, "default": 1})
     assert InputSpec.model_validate({"type": "money", "label": {"zh": "a", "en": "b"}, "default": 0}).default == 0
+
+
+SEEDS = Path("/work/shared/seeds")
+
+
+def test_etown_best_of_note_quotes_seven_two_three_word_for_word() -> None:
+    """七(二)3 is quoted as written, in the policy's note and in the portfolio's best-of note (issue 9 item 20)."""
+    from policies.stacking import BEST_OF_CITES
+
+    quote = "同一企业的同一项目，按照“从优不重复”原则予以支持，另有规定的除外"
+    seed = SEEDS / Path(policies()["etown"].source_file).name
+    if seed.exists():
+        assert quote in "".join(seed.read_text(encoding="utf-8").split())
+    assert any(quote + "。" in note.zh for note in policies()["etown"].notes)
+    assert quote in BEST_OF_CITES["etown"] and "就高" not in BEST_OF_CITES["etown"]

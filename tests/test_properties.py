@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from policies import InputError, evaluate
 from policies.engine import all_clauses
+from policies.inputs import limit
 from policies.schema import Clause, InputSpec
 
 MONETARY = [c for _, c in all_clauses() if c.monetary]
@@ -26,7 +27,7 @@ def value_strategy(spec: InputSpec) -> st.SearchStrategy:
     if spec.type == "integer":
         high = int(spec.upper) if spec.upper is not None else int(low) + 500
         return st.integers(int(low), high)
-    high = spec.upper if spec.upper is not None else Decimal("1e10")
+    high = spec.upper if spec.upper is not None else min(Decimal("1e10"), limit(spec)[0] - 1)
     places = 6 if spec.type == "ratio" else 2
     return st.decimals(min_value=low, max_value=high, places=places, allow_nan=False, allow_infinity=False)
 
@@ -75,3 +76,36 @@ def test_every_clause_with_an_amount_that_grows_declares_its_base_input() -> Non
         kinds = {p.kind for p in clause.parameters.values()}
         if kinds & {"rate", "unit_price"}:
             assert clause.id not in flat, f"{clause.id} has a rate or unit price but no base_input"
+
+
+def largest_inputs(clause: Clause) -> dict:
+    """Every number input at the largest value it accepts: its own maximum or just below its kind's bound."""
+    values: dict = {}
+    for name, spec in clause.inputs.items():
+        bound = limit(spec)
+        if bound is not None:
+            values[name] = min(spec.upper, bound[0] - 1) if spec.upper is not None else bound[0] - 1
+        elif spec.type == "ratio":
+            values[name] = spec.upper
+        elif spec.type == "bool":
+            values[name] = True
+        elif spec.type == "choice":
+            values[name] = next(iter(spec.values))
+    return values
+
+
+@pytest.mark.parametrize("clause", MONETARY, ids=lambda c: c.id)
+def test_the_largest_accepted_inputs_compute_on_every_route(clause: Clause) -> None:
+    """No input within the bounds makes the arithmetic fail (1e26 yuan raised InvalidOperation in round_yuan)."""
+    base = largest_inputs(clause)
+    variants = [base] + [
+        {**base, name: value} for name, spec in clause.inputs.items() if spec.type == "choice" for value in spec.values
+    ] + [{**base, name: False} for name, spec in clause.inputs.items() if spec.type == "bool"]
+    for inputs in variants:
+        try:
+            award = evaluate(clause.id, **inputs)
+        except InputError as error:
+            assert "cannot be computed" not in error.rule, error  # a cross-field rule may refuse a draw
+            continue
+        assert 0 <= award.amount < Decimal("1e20"), award.trace
+        assert award.amount == award.amount.quantize(Decimal("0.01"))

@@ -9,6 +9,7 @@ as its serial number.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -383,10 +384,133 @@ def test_an_internal_error_is_one_line_too(monkeypatch) -> None:
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr(functions, "evaluate", broken)
-    message = assert_raises_readable(lambda: udfs.PV_SUBSIDY(100.0), "PV_SUBSIDY", "internal error", "ZeroDivisionError")
-    assert len(message) < 255
+    message = assert_raises_readable(lambda: udfs.PV_SUBSIDY(100.0), "PV_SUBSIDY", "internal error", "report")
+    assert len(message) < 255 and "ZeroDivisionError" not in message and "division by zero" not in message
 
 
 def test_a_long_message_is_cut_to_fit_a_cell() -> None:
     error = udfs.WorksheetError("x" * 400 + "\nTraceback")
     assert len(str(error)) == 255 and "\n" not in str(error)
+
+
+# --- no Python words in a cell, no inf, error cells are errors (issue 9 item 15) ----------------
+
+from datetime import time  # noqa: E402
+
+from udfs._sheet import CELL_ERRORS, COM_ERRORS  # noqa: E402
+
+PYTHON_WORDS = re.compile(
+    r"datetime|got (list|tuple|dict|set|float|int|str|bool|time)\b|NoneType|Decimal\(|InvalidOperation|Overflow"
+    r"|[A-Z][a-z]+Error\b|Exception|Traceback|object at 0x|<class"
+)
+TABLE = [
+    ["enterprise", "project", "clause", "year", "capacity_kw"],
+    ["北京绿色制造有限公司", "P-001", "etown:27", 2025.0, 100.0],
+]
+CALLS = [  # every worksheet function with arguments that work
+    (udfs.GREEN_AWARD, ("etown:27", "capacity_kw", 100.0)),
+    (udfs.AWARD_EXPLAIN, ("etown:27", "capacity_kw", 100.0)),
+    (udfs.AWARD_PAYMENTS, ("etown:10", "boiler_grade", "A", "investment_yuan", 1e6)),
+    (udfs.AWARD_CLAUSES, ("etown",)),
+    (udfs.AWARD_INPUTS, ("etown:27",)),
+    (udfs.TCE, (1000.0, "electricity_kwh", 0.3)),
+    (udfs.PV_SUBSIDY, (100.0, "self", "investor")),
+    (udfs.ENERGY_SAVING_AWARD, (1000.0, 1e7, False)),
+    (udfs.DATA_CENTRE_AWARD, (1000.0, 1e7, False)),
+    (udfs.RETROFIT_AWARD, (1e6, "beijing", False)),
+    (udfs.GREEN_POWER_AWARD, (1e6,)),
+    (udfs.LOAN_INTEREST_SUBSIDY, (1e8, 0.035, 12.0, 1e7)),
+    (udfs.VEHICLE_AWARD, ("guo5_replaced", 3e5, 0.0, 2.0)),
+    (udfs.BOILER_AWARD, ("A", 1e6, False, False, 1.0)),
+    (udfs.FLEET_AWARD, (20.0, 19.0)),
+    (udfs.MACHINERY_AWARD, (5e5, 0.0, 1.0)),
+    (udfs.RENEWABLE_ENERGY_AWARD, (1e6,)),
+]
+if hasattr(udfs, "PORTFOLIO_AWARDS"):
+    CALLS.append((udfs.PORTFOLIO_AWARDS, (TABLE,)))
+ODD = [
+    datetime(2025, 1, 1), date(2025, 1, 1), time(12, 0), [1.0, 2.0], [[1.0, 2.0], [3.0, 4.0]], 1e308, -1e308,
+    math.nan, math.inf, -math.inf, 10**40, 1e25, "1e99999999", "-1e99999999", "x" * 10_000, "1e-400", True, 45658,
+]
+
+
+def check_cell_value(value: object) -> None:
+    if isinstance(value, float):
+        assert math.isfinite(value), value
+    elif isinstance(value, list):
+        for row in value:
+            for cell in row:
+                check_cell_value(cell)
+    elif isinstance(value, str):
+        assert not PYTHON_WORDS.search(value), value
+
+
+def test_every_worksheet_function_is_in_the_list() -> None:
+    assert {f.__name__ for f, _ in CALLS} >= {f.__name__ for f in udfs.WORKSHEET_FUNCTIONS}
+
+
+@pytest.mark.parametrize("function, args", CALLS, ids=[f.__name__ for f, _ in CALLS])
+def test_odd_values_in_any_argument_give_plain_words_and_finite_numbers(function, args) -> None:
+    """InvalidOperation, 'got datetime', 'got list', OverflowError reached cells; TCE returned inf."""
+    check_cell_value(function(*args))
+    for position in range(len(args)):
+        for odd in ODD:
+            call = list(args)
+            call[position] = odd
+            try:
+                result = function(*call)
+            except udfs.WorksheetError as error:
+                assert not PYTHON_WORDS.search(str(error)), (function.__name__, position, odd, str(error))
+                assert "internal error" not in str(error), (function.__name__, position, odd, str(error))
+            else:
+                check_cell_value(result)
+
+
+@pytest.mark.parametrize("function, args", CALLS, ids=[f.__name__ for f, _ in CALLS])
+def test_an_error_cell_in_any_argument_is_an_error(function, args) -> None:
+    """An error cell used to read as empty: PV_SUBSIDY(100, #N/A) gave 80,000."""
+    codes = sorted(CELL_ERRORS) + list(COM_ERRORS)
+    for position in range(len(args)):
+        for code in codes:
+            call = list(args)
+            call[position] = code
+            shown = code if isinstance(code, str) else COM_ERRORS[code]
+            if function is udfs.AWARD_EXPLAIN:
+                rows = function(*call)
+                assert rows[0][0].startswith("输入有误 Input error") and shown in rows[0][0]
+                continue
+            with pytest.raises(udfs.WorksheetError) as caught:
+                function(*call)
+            assert shown in str(caught.value) and "error" in str(caught.value)
+
+
+def test_an_error_cell_inside_a_range_is_an_error() -> None:
+    assert_raises_readable(lambda: udfs.GREEN_AWARD("etown:27", [["capacity_kw", "#REF!"]]), "#REF!", "row 1, column 2")
+    assert_raises_readable(lambda: udfs.GREEN_AWARD("etown:27", [["capacity_kw", 100.0], ["ownership", "#N/A"]]), "#N/A", "row 2")
+    if hasattr(udfs, "PORTFOLIO_AWARDS"):
+        table = [list(TABLE[0]), [*TABLE[1][:4], "#VALUE!"]]
+        assert_raises_readable(lambda: udfs.PORTFOLIO_AWARDS(table), "#VALUE!", "row 2, column 5")
+
+
+def test_the_reported_error_cell_case() -> None:
+    assert udfs.PV_SUBSIDY(100.0, None) == 80000.0  # an empty cell is still empty
+    assert_raises_readable(lambda: udfs.PV_SUBSIDY(100.0, "#N/A"), "PV_SUBSIDY", "ownership", "#N/A")
+    assert_raises_readable(lambda: udfs.PV_SUBSIDY(100.0, -2146826246), "#N/A")  # classic's COM code
+    assert_raises_readable(lambda: udfs.PV_SUBSIDY("#GETTING_DATA"), "kw", "#GETTING_DATA")
+
+
+def test_tce_is_never_infinite() -> None:
+    assert_raises_readable(lambda: udfs.TCE(1e308, "electricity_kwh"), "TCE", "quantity", "below")
+    assert_raises_readable(lambda: udfs.TCE(1e6, "electricity_kwh", 1e308), "TCE", "coefficient")
+    assert udfs.TCE(999_999_999_999.0, "gasoline_kg", 99.0) == 98_999_999_999.901
+
+
+def test_lite_sends_a_date_cell_as_an_integer_serial() -> None:
+    """xlwings Lite (Pyodide) passes a date cell as an int: 45809 is 2025-06-01."""
+    day = int(serial(date(2025, 6, 1)))
+    assert udfs.GREEN_AWARD("beijing:8", "loan_principal_yuan", 1e8, "loan_rate", 0.035, "on", day) == 2e6
+    assert udfs.GREEN_AWARD("beijing:8", "loan_principal_yuan", 1e8, "loan_rate", 0.035, "on", 2030) == 0.0  # a year
+    before = int(serial(date(2019, 3, 1)))
+    assert udfs.GREEN_AWARD("tongzhou:3", "investment_yuan", 5e6, "on", before) == 0.0
+    assert udfs.GREEN_AWARD("tongzhou:3", "investment_yuan", 5e6, "日期", int(serial(date(2024, 3, 1)))) == 1.5e6
+    assert_raises_readable(lambda: udfs.GREEN_AWARD("tongzhou:3", "investment_yuan", 5e6, "on", 10**12), "on", "date")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import re
 from typing import Any, Callable
 
@@ -28,8 +29,22 @@ except ImportError:
     _ComBase = None
 
 CATEGORY = "green-award"
+LOG = logging.getLogger(__name__)
 EXCEL_TEXT_LIMIT = 255  # Excel's limit for a function's and an argument's description in the wizard
 MESSAGE_LIMIT = 255  # a cell shows at most this much of an error message comfortably
+
+#: Excel's error values as xlwings hands them over with ``err_to_str=True`` (classic xlwings maps
+#: COM's error codes to these texts, Lite and Server pass the text Excel shows); without that
+#: option every runtime passes an error as an empty cell, so ``PV_SUBSIDY(100, #N/A)`` gave 80,000.
+CELL_ERRORS = frozenset({
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!",
+    "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#DATA!", "#PYTHON!", "#EXTERNAL!", "#TIMEOUT!",
+})
+#: The COM error codes of classic xlwings (``xlwings._xlwindows.cell_errors``), should one arrive unconverted.
+COM_ERRORS = {
+    -2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?", -2146826288: "#NULL!",
+    -2146826252: "#NUM!", -2146826265: "#REF!", -2146826273: "#VALUE!",
+}
 
 _BASES: tuple[type, ...] = (GreenAwardError, _XlwingsBase) + ((_ComBase,) if _ComBase is not None else ())
 
@@ -78,41 +93,82 @@ def as_worksheet_error(function: str, exc: BaseException) -> WorksheetError:
             field=getattr(exc, "field", "") or "",
             rule=getattr(exc, "rule", "") or str(exc),
         )
-    # A bug of ours, not the user's input: still one readable line, never a traceback.
+    # A bug of ours, not the user's input: one readable line in the cell (no Python words, no
+    # traceback); the traceback goes to the log (xlwings' log file, or Lite's console).
+    LOG.error("%s: internal error", function, exc_info=exc)
     return WorksheetError(
-        f"{function}: internal error ({type(exc).__name__}: {exc}); please report it / 内部错误",
+        f"{function}: 内部错误 internal error, not your input: please report it with the inputs",
         clause=function, field="internal", rule=type(exc).__name__,
     )
+
+
+def cell_error(value: object) -> str | None:
+    """The Excel error a value stands for (``#N/A``…), or None."""
+    if isinstance(value, str):
+        text = value.strip().upper()
+        return text if text in CELL_ERRORS else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return COM_ERRORS.get(value)
+    return None
+
+
+def refuse_cell_errors(function: str, names: list[str], args: tuple) -> None:
+    """An error value in any argument, or in any cell of a range, is an error of the call.
+
+    ``names`` are the named arguments before any ``*inputs``: those after them are called by position.
+    """
+    for index, value in enumerate(args):
+        where = names[index] if index < len(names) else f"argument {index + 1} / 第{index + 1}个参数"
+        if isinstance(value, (list, tuple)):
+            rows = value if value and isinstance(value[0], (list, tuple)) else [value]
+            for r, row in enumerate(rows, start=1):
+                for c, cell in enumerate(row if isinstance(row, (list, tuple)) else [row], start=1):
+                    code = cell_error(cell)
+                    if code:
+                        raise bad(function, where, f"row {r}, column {c} of the range holds the error {code} / 区域第{r}行第{c}列为错误值{code}")
+        else:
+            code = cell_error(value)
+            if code:
+                raise bad(function, where, f"the cell holds the error {code}; correct it first / 单元格为错误值{code}")
 
 
 def _has_cjk(text: str) -> bool:
     return re.search(r"[\u4e00-\u9fff]", text) is not None
 
 
-def worksheet_function(**arg_docs: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def worksheet_function(
+    on_error: Callable[[WorksheetError], Any] | None = None, **arg_docs: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a worksheet function: its docstring and one bilingual doc per argument.
 
-    The function is wrapped so that any exception leaves as a ``WorksheetError`` (one short line),
-    then handed to xlwings' ``arg`` and ``func`` decorators. The argument docs are also kept on the
+    The function is wrapped so that an Excel error value among its arguments is refused and any
+    exception leaves as a ``WorksheetError`` (one short line), or, with ``on_error``, becomes the
+    value ``on_error`` makes of it; then it is handed to xlwings' ``arg`` and ``func`` decorators. The argument docs are also kept on the
     function as ``arg_docs``: on Linux those decorators leave functions unchanged, and the tests
     check the docs against Excel's 255-character limit.
     """
 
     def declare(f: Callable[..., Any]) -> Callable[..., Any]:
-        names = list(inspect.signature(f).parameters)
+        parameters = inspect.signature(f).parameters
+        names = list(parameters)
+        named = [n for n, p in parameters.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
         if sorted(names) != sorted(arg_docs):
             raise TypeError(f"{f.__name__}: argument docs {sorted(arg_docs)} do not match the arguments {names}")
 
         @functools.wraps(f)
         def guarded(*args: Any) -> Any:
             try:
+                refuse_cell_errors(f.__name__, named, args)
                 return f(*args)
             except Exception as exc:  # every exception, so that no traceback reaches a cell
-                raise as_worksheet_error(f.__name__, exc) from None
+                error = as_worksheet_error(f.__name__, exc)
+                if on_error is None:
+                    raise error from None
+                return on_error(error)
 
         declared: Callable[..., Any] = guarded
-        for name in reversed(names):
-            declared = arg(name, doc=arg_docs[name])(declared)
+        for name in reversed(names):  # err_to_str: an error cell arrives as its text (#N/A), not as empty
+            declared = arg(name, doc=arg_docs[name], err_to_str=True)(declared)
         declared = func(category=CATEGORY)(declared)
         declared.arg_docs = {name: arg_docs[name] for name in names}  # type: ignore[attr-defined]
         declared.is_worksheet_function = True  # type: ignore[attr-defined]

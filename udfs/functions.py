@@ -17,8 +17,9 @@ from typing import Any
 from policies import Award, catalog, clause_info, evaluate
 from policies.energy import to_tce
 from policies.inputs import is_blank, to_bool
+from policies.numbers import describe
 
-from ._sheet import as_worksheet_error, bad, worksheet_function
+from ._sheet import WorksheetError, bad, worksheet_function
 
 Table = list[list[Any]]
 
@@ -26,13 +27,14 @@ Table = list[list[Any]]
 
 ON_NAMES = {"on", "date", "year", "日期", "年度"}  # a pair with one of these names is the claim's date or year
 EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug included)
+MAX_SERIAL = 2_958_465  # 9999-12-31, Excel's last date
 
 
 def _clause_id(function: str, clause: object) -> str:
     if is_blank(clause):
         raise bad(function, "clause", 'required, e.g. "etown:27" / 须填写条款编号')
     if not isinstance(clause, str):
-        raise bad(function, "clause", f'must be a clause id such as "etown:27", got {clause!r} / 条款编号须为文字')
+        raise bad(function, "clause", f'must be a clause id such as "etown:27", got {describe(clause)} / 条款编号须为文字')
     return clause.strip()
 
 
@@ -47,12 +49,17 @@ def _names(clause_id: str) -> dict[str, str]:
 
 
 def _on(value: object) -> object:
-    """A date cell as the core reads it: classic xlwings sends a datetime, Lite a serial number."""
-    if isinstance(value, float) and not isinstance(value, bool) and value.is_integer():
+    """A date cell as the core reads it: classic xlwings sends a datetime, Lite a serial number.
+
+    Lite (Pyodide) turns an integral number into an int, others send a float: a whole number
+    1900–2200 is a year, a larger one up to 9999-12-31 (serial 2,958,465) a date serial.
+    """
+    whole = isinstance(value, int) or isinstance(value, float) and value.is_integer()
+    if whole and not isinstance(value, bool):
         if 1900 <= value <= 2200:
             return int(value)  # a year typed as a number
-        if value > 2200:
-            return (EXCEL_EPOCH + timedelta(days=value)).date()
+        if 2200 < value <= MAX_SERIAL:
+            return (EXCEL_EPOCH + timedelta(days=int(value))).date()
     return value
 
 
@@ -97,7 +104,7 @@ def _inputs(function: str, clause_id: str, args: tuple) -> tuple[dict[str, objec
     on: object = None
     for raw_name, value in pairs:
         if not isinstance(raw_name, str):
-            raise bad(function, repr(raw_name), "an input name must be text, e.g. \"capacity_kw\" / 名称须为文字", clause_id)
+            raise bad(function, describe(raw_name), "an input name must be text, e.g. \"capacity_kw\" / 名称须为文字", clause_id)
         key = raw_name.strip().casefold()
         if key in ON_NAMES:
             on = _on(value)
@@ -167,22 +174,23 @@ def GREEN_AWARD(clause, *inputs):
     return float(_evaluate("GREEN_AWARD", clause, inputs).amount)
 
 
+def explain_error_rows(error: WorksheetError) -> Table:
+    """AWARD_EXPLAIN's answer to bad input: the reason in words, one row each, instead of an error value."""
+    rows = [[f"输入有误 Input error: {error.message}"]]
+    if error.field and error.rule and error.field != "internal":
+        rows.append([f"请更正 Correct the field “{error.field}”: {error.rule}"])
+    rows.append(["金额 Amount: 无法计算 cannot be computed until the input is corrected"])
+    return rows
+
+
 @worksheet_function(
+    on_error=explain_error_rows,
     clause='条款编号，如 "etown:27" / Clause id, e.g. "etown:27"',
     inputs="输入：名称,值 成对，或两列区域 / Inputs: name, value pairs or a two-column range, as for GREEN_AWARD",
 )
 def AWARD_EXPLAIN(clause, *inputs):
     """计算过程，每步一行（溢出），以金额和决定金额的限额结尾；输入有误时说明原因。/ The computation one step per row (spills), ending with the amount and the binding limit, citing the article; for bad input, the reason in words."""
-    try:
-        award = _evaluate("AWARD_EXPLAIN", clause, inputs)
-    except Exception as exc:
-        error = as_worksheet_error("AWARD_EXPLAIN", exc)
-        rows = [[f"输入有误 Input error: {error.message}"]]
-        if error.field and error.rule and error.field != "internal":
-            rows.append([f"请更正 Correct the field “{error.field}”: {error.rule}"])
-        rows.append(["金额 Amount: 无法计算 cannot be computed until the input is corrected"])
-        return rows
-    return explain_rows(award)
+    return explain_rows(_evaluate("AWARD_EXPLAIN", clause, inputs))
 
 
 @worksheet_function(
@@ -212,7 +220,7 @@ def _policy(function: str, policy: object) -> str | None:
         return None
     key = str(policy).strip().casefold()
     if key not in POLICY_NAMES:
-        raise bad(function, "policy", f"must be beijing, tongzhou or etown (北京/通州/经开区), got {policy!r}")
+        raise bad(function, "policy", f"must be beijing, tongzhou or etown (北京/通州/经开区), got {describe(policy)}")
     return POLICY_NAMES[key]
 
 
@@ -303,7 +311,7 @@ def RETROFIT_AWARD(investment, policy, leader=None):
     key = _policy("RETROFIT_AWARD", policy) if not (isinstance(policy, str) and ":" in policy) else policy.strip()
     clause_id = RETROFIT_POLICIES.get(key or "")
     if clause_id is None:
-        raise bad("RETROFIT_AWARD", "policy", f"must be beijing or tongzhou (北京/通州), got {policy!r}")
+        raise bad("RETROFIT_AWARD", "policy", f"must be beijing or tongzhou (北京/通州), got {describe(policy)}")
     if clause_id == "tongzhou:3":
         if not is_blank(leader) and to_bool(leader):
             raise bad("RETROFIT_AWARD", "leader", "applies to beijing only (三(三)); tongzhou 第三条 has no raised rate / 仅适用于北京", clause_id)
