@@ -441,7 +441,7 @@ def _help_text(name: str, spec: InputSpec | None, clauses: list[str]) -> tuple[s
         return zh, en, fill
     fill = {"money": "yuan 元", "number": spec.unit or "number", "integer": "whole number",
             "ratio": "a fraction, e.g. 0.035", "bool": "是/否 (true/false)",
-            "choice": "one of: " + ", ".join(spec.values or {})}[spec.type]
+            "choice": "one of: " + ", ".join(spec.values or {}), "text": "text"}[spec.type]
     if spec.default is not None:
         fill += f"; empty = {spec.default}"
     elif spec.type == "bool" and name not in ("",):
