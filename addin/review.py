@@ -714,6 +714,8 @@ def _cross_check(subs: list[Submission]) -> None:
                 others = [f"{candidates[j].clause} ({candidates[j].file})" for j in group if status[j] == "conflict"]
                 sub.problems.append(f"冲突 Conflict: project {sub.project} is also claimed under {', '.join(others)}: "
                                     f"{notes[i]}")
+            elif status[i] == "duplicate" or (status[i] == "ineligible" and not sub.problems):
+                sub.problems.append(notes[i])  # across years (policies.ledger_rules): a one-off repeated, tongzhou:8's 4th year
             elif status[i] == "superseded":
                 sub.problems.append(f"{notes[i]} (submitted in {sub.file}); the other submission(s): "
                                     f"{', '.join(candidates[j].file for j in group if candidates[j].clause != sub.clause)}")
