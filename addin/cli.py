@@ -132,11 +132,15 @@ def portfolio(
     source: Path = typer.Argument(..., help="the portfolio table (.csv, or .xlsx with a claims sheet)"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="the result: .csv (claims) or .xlsx (claims, summaries, chart)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing result"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", help="deduct and cite the grants of this ledger (read only; "
+                                         "default $GREEN_AWARD_LEDGER)"),
 ) -> None:
     """Awards of a portfolio: best clause per project, stacking, caps, payments by year / 项目组合奖励测算."""
+    from .ledger import grants_on_record
     from .portfolio import run_portfolio
 
-    result = guarded(lambda: run_portfolio(source, out, overwrite=overwrite, console=console))
+    record = guarded(lambda: grants_on_record(ledger))
+    result = guarded(lambda: run_portfolio(source, out, overwrite=overwrite, console=console, record=record))
     raise typer.Exit(1 if result.invalid else 0)
 
 
@@ -154,6 +158,11 @@ def template_portfolio(
 
     path = guarded(lambda: write_template(out, overwrite=overwrite))
     console.print(f"已生成 Wrote {path}", highlight=False)
+
+
+from .ledger.cli import app as ledger_app  # noqa: E402 - the sub-app imports SQLAlchemy only when run
+
+app.add_typer(ledger_app, name="ledger")
 
 
 def main() -> None:

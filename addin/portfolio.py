@@ -330,8 +330,11 @@ def run_portfolio(
     console: Console | None = None,
     executor: Executor | None = None,
     quiet: bool = False,
+    record=None,
 ) -> Portfolio:
-    """Read ``source``, compute the portfolio, write ``output`` (when given) and print a summary."""
+    """Read ``source``, compute the portfolio, write ``output`` (when given) and print a summary.
+
+    ``record``: the grants on record of a ledger (``policies.ledger_rules.Record``), read, never written."""
     console = console or Console()
     if output is not None and Path(output).exists() and not overwrite:
         raise FileExistsError(f"{output} exists; pass --overwrite to replace it / 文件已存在")
@@ -354,9 +357,9 @@ def run_portfolio(
                     bar.update(task, completed=done, total=total)
                     bar.refresh()
 
-                result = stack_rows(header, rows, executor=executor, progress=advance)
+                result = stack_rows(header, rows, executor=executor, progress=advance, record=record)
         else:
-            result = stack_rows(header, rows, executor=executor)
+            result = stack_rows(header, rows, executor=executor, record=record)
         if output is not None:
             write_result(result, output, overwrite=overwrite, lines=lines)
     finally:

@@ -1,0 +1,23 @@
+"""The claims ledger (issue 11): grants on record across years and review batches, in SQLite or PostgreSQL.
+
+``db`` opens, creates and migrates a ledger; ``models`` are its tables; ``repository`` is what the
+CLI (``cli``) and a later web app do with it; ``export`` writes it out. See docs/ledger.md.
+Nothing here is imported until a ledger is named, so the other commands do not load SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+
+def grants_on_record(target: str | None):
+    """The grants on record of the ledger named by ``target`` or ``GREEN_AWARD_LEDGER``; None when neither."""
+    from .db import open_ledger, target_of
+
+    if target_of(target) is None:
+        return None
+    from .repository import record_of
+
+    ledger = open_ledger(target)
+    try:
+        return record_of(ledger)
+    finally:
+        ledger.close()
