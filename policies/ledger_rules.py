@@ -248,7 +248,7 @@ def _duplicate(claim: Claim, earlier: list[Grant]) -> bool:
         return False
     first, last = min(same[0].year, claim.year), max(same[-1].year, claim.year)
     if last - first >= years:
-        cites = _parameter(claim.clause, FROM_RECORD[claim.clause][1]).cites if claim.clause in FROM_RECORD else article
+        cites = parameter(claim.clause, FROM_RECORD[claim.clause][1]).cites if claim.clause in FROM_RECORD else article
         claim.status, claim.granted, claim.amount = "ineligible", ZERO, ZERO
         claim.notes = [
             f"不符合 Not met: {claim.clause} pays a project within {years} years of its first grant "
@@ -293,7 +293,7 @@ def _from_record(claim: Claim, record: Record, evaluate) -> None:
     shown = "; ".join(g.shown() for g in before) or "none / 无"
     claim.notes.append(
         f"记录 On record: {name} is {yuan(used)} 元 by the record ({shown}), not the declared {yuan(declared)} 元; "
-        f"the amount is computed with it 〔{_parameter(claim.clause, cap_name).cites}〕")
+        f"the amount is computed with it 〔{parameter(claim.clause, cap_name).cites}〕")
     claim.amount = amount
     if eligible:
         claim.granted = amount
@@ -324,10 +324,10 @@ def share_caps(claims: Sequence[Claim], record: Record) -> None:
             if name:
                 events.setdefault((claim.clause, name), []).append(claim)
     for (clause, name), group in events.items():
-        parameter = _parameter(clause, EVENT_CAPS[clause][1])
+        cap = parameter(clause, EVENT_CAPS[clause][1])
         first = (group[0].inputs or {}).get(EVENT_CAPS[clause][0])
-        _share(group, parameter.value, record.of_event(clause, name), key=lambda c: (c.ekey, c.project, c.clause),
-               label=f"单个活动 per event «{first}»", cites=parameter.cites)
+        _share(group, cap.value, record.of_event(clause, name), key=lambda c: (c.ekey, c.project, c.clause),
+               label=f"单个活动 per event «{first}»", cites=cap.cites)
     groups: dict[tuple, list[Claim]] = {}
     for claim in live:
         groups.setdefault((claim.ekey, claim.year, claim.policy), []).append(claim)
@@ -418,7 +418,8 @@ def _article(clause_id: str) -> str:
     return f"{clause_id} {_clause(clause_id).article}"
 
 
-def _parameter(clause_id: str, name: str):
+def parameter(clause_id: str, name: str):
+    """A clause's named parameter (its value and the words it cites)."""
     return _clause(clause_id).parameters[name]
 
 
@@ -440,5 +441,5 @@ def room_left(record: Record, enterprise: str, year: int) -> list[tuple[str, Ann
 
 __all__ = [
     "BEST_OF_CITES", "CONFLICT_CITE", "EVENT_CAPS", "FROM_RECORD", "Grant", "MUNICIPAL", "NEEDS_INPUTS", "REPEATS",
-    "Record", "apply", "caps_of", "event_key", "room_left", "split_cap",
+    "Record", "apply", "caps_of", "event_key", "parameter", "room_left", "split_cap",
 ]
