@@ -107,11 +107,14 @@ def review(
     report: Optional[Path] = typer.Option(None, "--report", help="write a report workbook (.xlsx) for people"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the report as JSON"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing report files"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", help="record the submissions in this ledger and check them "
+                                         "against its grants (default $GREEN_AWARD_LEDGER)"),
 ) -> None:
     """Review submitted declarations: recompute, catch tampering and hostile files / 审核申报表."""
     from .review import run_review
 
-    raise typer.Exit(run_review(paths or [], report=report, json_out=json_out, overwrite=overwrite, console=console))
+    raise typer.Exit(run_review(paths or [], report=report, json_out=json_out, overwrite=overwrite, console=console,
+                                ledger=ledger))
 
 
 @app.command()

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import or_, select, tuple_
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from policies import evaluate
@@ -29,7 +30,7 @@ from policies.ledger_rules import EVENT_CAPS, FROM_RECORD, Grant, Record, event_
 from policies.numbers import round_yuan, to_decimal
 from policies.uscc import validate_uscc
 
-from .db import Ledger, LedgerError
+from .db import Ledger, LedgerError, _first_line
 from .models import Decision, Enterprise, Finding, Payment, Project, Submission
 
 #: Findings that come from the rules against the record (not from the file): shown again when the
@@ -175,8 +176,12 @@ def record(ledger: Ledger, items: Sequence[Item], *, recorded_by: str = "", rule
     tongzhou:8's years, shared caps; what remains is their granted amount. Without (an import of a
     past season), each item's ``granted`` is recorded as it was decided.
     """
-    with ledger.write() as session:
-        return _record(session, items, recorded_by=recorded_by, rules=rules)
+    try:
+        with ledger.write() as session:
+            return _record(session, items, recorded_by=recorded_by, rules=rules)
+    except SQLAlchemyError as exc:
+        raise LedgerError(f"ledger {ledger.name}: the batch was not recorded, nothing was written "
+                          f"({_first_line(exc)}) / 未能记录，台账未改动") from None
 
 
 def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules: bool) -> list[Outcome]:
