@@ -14,9 +14,11 @@ record for the next). In order:
 3. 从优不重复 and one district policy per project hold across years: a grant on record under another
    (non-stacking) clause of the same policy makes the claim ``superseded``, under another district
    policy a ``conflict``; the earlier grant stands and the claim says so;
-4. ``tongzhou:8``'s 5,000,000 over three years: what the record holds replaces the declared
-   ``awarded_before_yuan`` (the clause is evaluated again with it; a different declared figure is
-   noted);
+4. a clause that pays a project again less what was paid before (``FROM_RECORD``): ``tongzhou:8``'s
+   5,000,000 over three years, where what a ledger holds replaces the declared
+   ``awarded_before_yuan``, and ``tongzhou:4``'s honour, where an upgrade gets the difference
+   (晋级享差额): the clause's full amount less the grants on record (a different declared figure is
+   noted; nothing left is a ``duplicate``);
 5. shared caps, the room already used on record deducted first, split in proportion among the
    claims of the year (``split_cap``: to the cent, whatever the row order): per event
    (``tongzhou:9``'s 1,000,000, across enterprises and years), then the annual caps per enterprise,
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Iterable, Protocol, Sequence
 
-from .numbers import round_yuan, to_decimal
+from .numbers import round_yuan
 from .registry import policies
 from .schema import AnnualCap, Policy
 
@@ -55,8 +57,25 @@ CONFLICT_CITE = "解读 reading: 一个项目只适用一个区级政策 one pro
 REPEATS: dict[str, int | None] = {"beijing:8": None, "etown:31": None, "tongzhou:8": 3}
 ONE_OFF_CITE = "解读 reading: 一次性条款同一项目只支持一次 a one-off clause pays a project once, whatever the year"
 
-#: clause -> (the input the record replaces, the parameter capping the total over the years).
-FROM_RECORD: dict[str, tuple[str, str]] = {"tongzhou:8": ("awarded_before_yuan", "cap")}
+@dataclass(frozen=True)
+class Earlier:
+    """How a clause that pays a project again counts what earlier years paid: the claim states it in
+    ``input`` (``nothing`` when none); the clause pays its full amount less what was paid before."""
+
+    input: str
+    nothing: object
+    replaces: bool  # a complete record (a ledger) replaces the claim's statement; else the record only raises it
+    cites: str
+
+
+#: The clauses that pay a project again, less what earlier grants of it paid.
+FROM_RECORD: dict[str, Earlier] = {
+    # 5,000,000 over three years: what the ledger holds replaces the declared awarded_before_yuan (issue 11)
+    "tongzhou:8": Earlier("awarded_before_yuan", 0, True, "第八条 根据实施成效分三年最高支持500万元"),
+    # an upgrade gets the difference: the same honour again pays its level's ceiling less what was paid;
+    # the declared earlier level stands when the record shows less (it may predate the ledger)
+    "tongzhou:4": Earlier("prior_honour_level", "none", False, "第四条 单个荣誉最高支持…晋级享差额支持"),
+}
 
 #: clause -> (the input naming the event, the parameter of the cap per event).
 EVENT_CAPS: dict[str, tuple[str, str]] = {"tongzhou:9": ("event", "cap")}
@@ -238,6 +257,8 @@ def _duplicate(claim: Claim, earlier: list[Grant]) -> bool:
     if not same:
         return False
     article = _article(claim.clause)
+    if claim.clause in FROM_RECORD and claim.clause not in REPEATS:
+        return False  # paid again less what was paid (``_from_record``)
     if claim.clause not in REPEATS:
         _zero(claim, "duplicate",
               f"重复 Duplicate: project {claim.project} was already granted under {claim.clause}: "
@@ -248,7 +269,7 @@ def _duplicate(claim: Claim, earlier: list[Grant]) -> bool:
         return False
     first, last = min(same[0].year, claim.year), max(same[-1].year, claim.year)
     if last - first >= years:
-        cites = parameter(claim.clause, FROM_RECORD[claim.clause][1]).cites if claim.clause in FROM_RECORD else article
+        cites = FROM_RECORD[claim.clause].cites if claim.clause in FROM_RECORD else article
         claim.status, claim.granted, claim.amount = "ineligible", ZERO, ZERO
         claim.notes = [
             f"不符合 Not met: {claim.clause} pays a project within {years} years of its first grant "
@@ -278,37 +299,34 @@ def _best_and_conflict(claim: Claim, earlier: list[Grant]) -> bool:
 
 
 def _from_record(claim: Claim, record: Record, evaluate) -> None:
-    name, cap_name = FROM_RECORD[claim.clause]
+    """The claim's full amount (nothing before) less what earlier grants of the project under the clause paid."""
+    rule = FROM_RECORD[claim.clause]
     before = [g for g in record.of_project(claim.ekey, claim.project) if g.clause == claim.clause and g.year < claim.year]
-    recorded = sum((g.granted for g in before), Decimal(0))
-    if not before and not record.complete:
-        return  # nothing to compare with: the declared figure stands
+    replaces = record.complete and rule.replaces
+    if not before and not replaces:
+        return  # nothing on record to compare with: the claim's own statement stands
     inputs = dict(claim.inputs or {})
-    declared = _decimal(inputs.get(name))
-    used = recorded if record.complete else max(recorded, declared)
-    if used == declared:
+    full, eligible, _ = evaluate(claim, {**inputs, rule.input: rule.nothing})
+    if not eligible:
         return
-    inputs[name] = used
-    amount, eligible, reasons = evaluate(claim, inputs)
+    deducted = full - claim.amount  # what the claim's own statement takes off
+    recorded = sum((g.granted for g in before), Decimal(0))
+    used = recorded if replaces else max(recorded, deducted)
+    amount = max(ZERO, full - used)
+    if amount == claim.amount:
+        return
     shown = "; ".join(g.shown() for g in before) or "none / 无"
+    stated = inputs.get(rule.input, rule.nothing)
+    if amount == 0 and before:
+        _zero(claim, "duplicate",
+              f"重复 Duplicate: project {claim.project} was already granted under {claim.clause}: {shown}; nothing "
+              f"is left of its {yuan(full)} 元 〔{rule.cites}〕")
+        return
     claim.notes.append(
-        f"记录 On record: {name} is {yuan(used)} 元 by the record ({shown}), not the declared {yuan(declared)} 元; "
-        f"the amount is computed with it 〔{parameter(claim.clause, cap_name).cites}〕")
-    claim.amount = amount
-    if eligible:
-        claim.granted = amount
-    else:
-        claim.status, claim.granted = "ineligible", ZERO
-        claim.notes = [*reasons, claim.notes[-1]]
-
-
-def _decimal(value: object) -> Decimal:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return Decimal(0)
-    try:
-        return to_decimal(value)
-    except ValueError:
-        return Decimal(0)
+        f"记录 On record: {yuan(recorded)} 元 granted before for project {claim.project} under {claim.clause} ({shown}); "
+        f"the claim's {rule.input} = {stated} counts {yuan(deducted)} 元; {yuan(full)} − {yuan(used)} = {yuan(amount)} 元 "
+        f"〔{rule.cites}〕")
+    claim.amount = claim.granted = amount
 
 
 # --- shared caps -------------------------------------------------------------------------------------
@@ -440,6 +458,6 @@ def room_left(record: Record, enterprise: str, year: int) -> list[tuple[str, Ann
 
 
 __all__ = [
-    "BEST_OF_CITES", "CONFLICT_CITE", "EVENT_CAPS", "FROM_RECORD", "Grant", "MUNICIPAL", "NEEDS_INPUTS", "REPEATS",
+    "BEST_OF_CITES", "CONFLICT_CITE", "EVENT_CAPS", "Earlier", "FROM_RECORD", "Grant", "MUNICIPAL", "NEEDS_INPUTS", "REPEATS",
     "Record", "apply", "caps_of", "event_key", "parameter", "room_left", "split_cap",
 ]

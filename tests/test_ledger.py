@@ -218,7 +218,7 @@ def test_tongzhou_8_the_ledger_replaces_awarded_before(ledger):
     assert granted(first) == [D("2000000.00")]  # 5,000,000 within 第十条's 2,000,000
     second = record(ledger, [item("tongzhou:8", "平台", 2026, awarded_before_yuan=0)])
     assert granted(second) == [D("2000000.00")]
-    assert any("awarded_before_yuan is 2,000,000.00" in w for w in second[0].warnings)
+    assert any("2,000,000.00 元 granted before" in w for w in second[0].warnings)
     third = record(ledger, [item("tongzhou:8", "平台", 2027)])
     assert granted(third) == [D("1000000.00")]
     fourth = record(ledger, [item("tongzhou:8", "平台", 2028)])

@@ -84,6 +84,29 @@ def test_tongzhou_4_the_same_municipal_honour_twice_pays_500_000_once():
     assert outcome(result) == [("granted", D("500000.00")), ("duplicate", D("0.00"))]
 
 
+@pytest.mark.parametrize("prior", ["none", "municipal"])
+def test_tongzhou_4_an_upgrade_to_national_gets_the_difference_whatever_it_declares(prior):
+    # 晋级享差额支持: municipal 500,000 in 2025, national in 2026 → 1,000,000 − 500,000
+    result = run(
+        claim("丙", "绿色工厂", "tongzhou:4", 2025, honour="green_factory", honour_level="municipal"),
+        claim("丙", "绿色工厂", "tongzhou:4", 2026, honour="green_factory", honour_level="national",
+              prior_honour_level=prior),
+    )
+    assert outcome(result) == [("granted", D("500000.00")), ("granted", D("500000.00"))]
+
+
+def test_tongzhou_4_a_declared_earlier_level_stands_where_the_record_has_none():
+    # held the municipal honour before the ledger: the upgrade still gets only the difference
+    result = run(claim("丙", "绿色工厂", "tongzhou:4", 2026, honour="green_factory", honour_level="national",
+                       prior_honour_level="municipal"), record=[])
+    assert outcome(result) == [("granted", D("500000.00"))]
+    national_twice = run(
+        claim("丙", "绿色工厂", "tongzhou:4", 2025, honour="green_factory", honour_level="national"),
+        claim("丙", "绿色工厂", "tongzhou:4", 2026, honour="green_factory", honour_level="national"),
+    )
+    assert outcome(national_twice) == [("granted", D("1000000.00")), ("duplicate", D("0.00"))]
+
+
 def test_a_claim_that_was_not_granted_makes_no_duplicate():
     # 2025 ineligible (not a manufacturer): the 2026 claim is the first that pays
     result = run(
@@ -122,7 +145,7 @@ def test_tongzhou_8_a_declared_awarded_before_below_the_table_is_raised_to_it():
         claim("平台公司", "集群平台", "tongzhou:8", 2026, awarded_before_yuan=0),
     )
     assert list(result.claims["amount_yuan"]) == [D("5000000.00"), D("3000000.00")]
-    assert "awarded_before_yuan is 2,000,000.00" in result.claims["note"][1]
+    assert "2,000,000.00 元 granted before" in result.claims["note"][1] and "awarded_before_yuan = 0" in result.claims["note"][1]
 
 
 def test_tongzhou_8_without_a_ledger_a_higher_declared_figure_stands():
@@ -139,7 +162,7 @@ def test_tongzhou_8_with_a_ledger_the_record_replaces_the_declared_figure():
     result = run(claim("平台公司", "集群平台", "tongzhou:8", 2026, awarded_before_yuan=500_000), record=record)
     assert result.claims["amount_yuan"][0] == D("3000000.00")
     assert outcome(result) == [("capped", D("2000000.00"))]
-    assert "ledger submission 7" in result.claims["note"][0] and "not the declared 500,000.00" in result.claims["note"][0]
+    assert "ledger submission 7" in result.claims["note"][0] and "counts 500,000.00" in result.claims["note"][0]
     # nothing on record in a complete ledger: the declared 3,000,000 is not believed
     empty = run(claim("平台公司", "集群平台", "tongzhou:8", 2026, awarded_before_yuan=3_000_000), record=[])
     assert empty.claims["amount_yuan"][0] == D("5000000.00")
@@ -315,3 +338,46 @@ def test_only_a_text_input_may_be_used_by_nothing():
     with pytest.raises(ValueError, match="text"):
         Clause(**base, inputs={"name": {"type": "text", "default": 1, "label": {"zh": "名", "en": "name"}}})
     assert PolicyDataError  # the loader wraps such errors
+
+
+# --- the audit's kinds of cases, through the command users run ------------------------------------------
+
+
+def test_the_issue_cases_through_green_award_portfolio(tmp_path):
+    from typer.testing import CliRunner
+
+    from addin.cli import app
+    from addin.portfolio import read_rows
+
+    table = tmp_path / "claims.csv"
+    table.write_text(
+        "enterprise,project,clause,year,zone,investment_yuan,capacity_kw,honour,honour_level,funding_yuan,event\n"
+        "甲,P1,tongzhou:3,2025,tongzhou,5000000,,,,,\n"
+        "甲,P1,tongzhou:3,2026,tongzhou,5000000,,,,,\n"
+        "乙,Q1,tongzhou:3,2025,tongzhou,5000000,,,,,\n"
+        "乙,Q1,tongzhou:6,2026,tongzhou,5000000,,,,,\n"
+        "丙,PV,etown:27,2025,etown_core,,100,,,,\n"
+        "丙,PV,etown:27,2026,etown_core,,100,,,,\n"
+        "丁,GF,tongzhou:4,2025,tongzhou,,,green_factory,municipal,,\n"
+        "丁,GF,tongzhou:4,2026,tongzhou,,,green_factory,municipal,,\n"
+        "戊,论坛,tongzhou:9,2025,tongzhou,,,,,3000000,副中心绿色论坛\n"
+        "己,论坛,tongzhou:9,2025,tongzhou,,,,,3000000,副中心绿色论坛\n"
+        + "".join(f"庚,平台,tongzhou:8,{y},tongzhou,,,,,,\n" for y in (2025, 2026, 2027, 2028)),
+        encoding="utf-8")
+    out = tmp_path / "result.csv"
+    result = CliRunner().invoke(app, ["portfolio", str(table), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    header, rows = read_rows(out)
+    at = {h: i for i, h in enumerate(header)}
+    got: dict[str, list] = {}
+    for row in rows:
+        got.setdefault(row[at["enterprise"]], []).append((row[at["status"]], D(row[at["granted_yuan"]])))
+    assert got == {
+        "甲": [("granted", D("1500000")), ("duplicate", 0)],
+        "乙": [("granted", D("1500000")), ("superseded", 0)],
+        "丙": [("granted", D("80000")), ("duplicate", 0)],
+        "丁": [("granted", D("500000")), ("duplicate", 0)],
+        "戊": [("capped", D("500000"))],
+        "己": [("capped", D("500000"))],
+        "庚": [("capped", D("2000000")), ("capped", D("2000000")), ("granted", D("1000000")), ("ineligible", 0)],
+    }

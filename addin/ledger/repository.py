@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from policies import evaluate
 from policies.errors import GreenAwardError
-from policies.ledger_rules import EVENT_CAPS, FROM_RECORD, Grant, Record, event_key, parameter, room_left
+from policies.ledger_rules import EVENT_CAPS, FROM_RECORD, REPEATS, Grant, Record, event_key, parameter, room_left
 from policies.numbers import round_yuan, to_decimal
 from policies.uscc import validate_uscc
 
@@ -505,8 +505,8 @@ def show(ledger: Ledger, uscc: str) -> dict:
             year = min(s.year for s in own if s.clause == clause and event_key(s.event) == name)
             years[year]["events"].append({"clause": clause, "event": name, "cap_yuan": cap, "used_yuan": used,
                                           "left_yuan": max(Decimal(0), cap - used)})
-        for clause, (_, cap_name) in FROM_RECORD.items():
-            cap = parameter(clause, cap_name).value
+        for clause in (c for c in FROM_RECORD if c in REPEATS):  # tongzhou:8: 5,000,000 over its three years
+            cap = parameter(clause, "cap").value
             for project in sorted({s.project.code for s in own if s.clause == clause}):
                 grants = [g for g in record.of_project(code, project) if g.clause == clause]
                 used = sum((g.granted for g in grants), Decimal(0))
