@@ -206,44 +206,49 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
     results: dict[str, tuple[Decimal, list[str], list[str]]] = {}
     if rules:
         results = _apply_rules([i for i in fresh if i.passed], grants)
-    enterprises: dict[str, Enterprise] = {}
-    projects: dict[tuple[int, str], Project] = {}
+    enterprises, projects = _enterprises_and_projects(session, fresh)
     by_sha: dict[str, Submission] = {}
-    new_notes: dict[str, tuple[list[str], list[str], list[int]]] = {}
-    for item in fresh:
-        enterprise = _enterprise(session, enterprises, item)
-        project = _project(session, projects, enterprise, item)
-        granted, problems, warnings = results.get(item.sha256, (item.granted or ZERO, [], []))
-        passed = item.passed and not problems
-        event = str(item.inputs.get(EVENT_CAPS[item.clause][0], "") or "") if item.clause in EVENT_CAPS else ""
-        sub = Submission(
-            enterprise=enterprise, project=project, clause=item.clause, year=item.year, event=event[:200],
-            inputs={k: plain(v) for k, v in item.inputs.items()}, declared_yuan=item.declared,
-            recomputed_yuan=item.recomputed, reviewed_yuan=granted if passed else ZERO, passed=passed,
-            file=item.file[:1000], sha256=item.sha256, source="review" if rules else "import",
-            recorded_by=recorded_by[:200],
-        )
-        gone = [s for s in replaced if (s.enterprise.uscc, s.project.code, s.clause, s.year)
-                == (item.uscc, item.project, item.clause, item.year)]
-        if gone:
-            sub.replaces_id = max(s.id for s in gone)
-            warnings = [*warnings, "取代 Replaces " + ", ".join(f"{_cite(s)} ({standing(s).state} {standing(s).amount:,.2f} 元)"
-                                                              for s in gone)
-                        + ": a corrected resubmission (same enterprise, project, clause and year) / 更正后重新申报"]
-        session.add(sub)
-        session.flush()
+    new_notes: dict[str, tuple[list[str], list[str], list[Submission]]] = {}
+    with session.no_autoflush:
+        for item in fresh:
+            project = projects[(item.uscc, item.project)]
+            granted, problems, warnings = results.get(item.sha256, (item.granted or ZERO, [], []))
+            passed = item.passed and not problems
+            event = str(item.inputs.get(EVENT_CAPS[item.clause][0], "") or "") if item.clause in EVENT_CAPS else ""
+            sub = Submission(
+                enterprise=enterprises[item.uscc], project=project, clause=item.clause, year=item.year,
+                event=event[:200], inputs={k: plain(v) for k, v in item.inputs.items()}, declared_yuan=item.declared,
+                recomputed_yuan=item.recomputed, reviewed_yuan=granted if passed else ZERO, passed=passed,
+                file=item.file[:1000], sha256=item.sha256, source="review" if rules else "import",
+                recorded_by=recorded_by[:200],
+            )
+            gone = [s for s in replaced if (s.enterprise.uscc, s.project.code, s.clause, s.year)
+                    == (item.uscc, item.project, item.clause, item.year)]
+            if gone:
+                sub.replaces_id = max(s.id for s in gone)
+                warnings = [*warnings, "取代 Replaces " + ", ".join(
+                    f"{_cite(s)} ({standing(s).state} {standing(s).amount:,.2f} 元)" for s in gone)
+                    + ": a corrected resubmission (same enterprise, project, clause and year) / 更正后重新申报"]
+            for kind, texts in (("problem", item.problems), ("warning", item.warnings),
+                                ("problem", [LEDGER_MARK + p for p in problems]),
+                                ("warning", [LEDGER_MARK + w for w in warnings])):
+                sub.findings.extend(Finding(kind=kind, text=t) for t in texts)
+            if passed and granted > 0:
+                _add_payments(sub, granted, None)
+            session.add(sub)
+            by_sha[item.sha256] = sub
+            new_notes[item.sha256] = (problems, warnings, gone)
+    session.flush()
+    for sha, (_, _, gone) in new_notes.items():
         for s in gone:
             session.add(Decision(submission_id=s.id, action="void", amount=None, reviewer=recorded_by or "green-award",
-                                 reason=f"{RESUBMITTED}: replaced by #{sub.id} {item.file}"))
-        for kind, texts in (("problem", item.problems), ("warning", item.warnings),
-                            ("problem", [LEDGER_MARK + p for p in problems]),
-                            ("warning", [LEDGER_MARK + w for w in warnings])):
-            session.add_all(Finding(submission_id=sub.id, kind=kind, text=t) for t in texts)
-        if passed and granted > 0:
-            _add_payments(session, sub, granted, None)
-        by_sha[item.sha256] = sub
-        new_notes[item.sha256] = (problems, warnings, [s.id for s in gone])
+                                 reason=f"{RESUBMITTED}: replaced by #{by_sha[sha].id} {by_sha[sha].file}"))
     session.flush()
+    if known:
+        stored = session.scalars(select(Submission).where(Submission.id.in_([s.id for s in known.values()]))
+                                 .options(selectinload(Submission.findings), selectinload(Submission.decisions))
+                                 .execution_options(populate_existing=True))
+        known = {sub.sha256: sub for sub in stored}
 
     outcomes = []
     for item in items:
@@ -252,10 +257,10 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
             problems, warnings, gone = new_notes[item.sha256]
             new = sub.sha256 in seen
             seen.discard(sub.sha256)  # a file twice in one batch: the second is not new
-            outcomes.append(Outcome(sub.id, new, sub.passed, sub.reviewed_yuan or ZERO, problems, warnings, gone))
+            outcomes.append(Outcome(sub.id, new, sub.passed, sub.reviewed_yuan or ZERO, problems, warnings,
+                                    [s.id for s in gone]))
         else:
             sub = known[item.sha256]
-            session.refresh(sub)
             stand = standing(sub)
             problems = [f.text.removeprefix(LEDGER_MARK) for f in sub.findings if f.kind == "problem" and f.text.startswith(LEDGER_MARK)]
             warnings = [f.text.removeprefix(LEDGER_MARK) for f in sub.findings if f.kind == "warning" and f.text.startswith(LEDGER_MARK)]
@@ -266,29 +271,32 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
     return outcomes
 
 
-def _enterprise(session: Session, cache: dict[str, Enterprise], item: Item) -> Enterprise:
-    found = cache.get(item.uscc)
-    if found is None:
-        found = session.scalar(select(Enterprise).where(Enterprise.uscc == item.uscc))
-        if found is None:
-            found = Enterprise(uscc=item.uscc, name=(item.enterprise or item.uscc)[:500])
-            session.add(found)
-            session.flush()
-        cache[item.uscc] = found
-    return found
-
-
-def _project(session: Session, cache: dict, enterprise: Enterprise, item: Item) -> Project:
-    key = (enterprise.id, item.project)
-    found = cache.get(key)
-    if found is None:
-        found = session.scalar(select(Project).where(Project.enterprise_id == enterprise.id, Project.code == item.project))
-        if found is None:
-            found = Project(enterprise_id=enterprise.id, code=item.project[:200], name=(item.project_name or None))
-            session.add(found)
-            session.flush()
-        cache[key] = found
-    return found
+def _enterprises_and_projects(session: Session, items: Sequence[Item]):
+    """The enterprises (by credit code) and projects (by credit code and identifier) of ``items``, made where new."""
+    usccs = sorted({i.uscc for i in items})
+    enterprises: dict[str, Enterprise] = {}
+    for start in range(0, len(usccs), 500):
+        for e in session.scalars(select(Enterprise).where(Enterprise.uscc.in_(usccs[start:start + 500]))):
+            enterprises[e.uscc] = e
+    for item in items:
+        if item.uscc not in enterprises:
+            enterprises[item.uscc] = Enterprise(uscc=item.uscc, name=(item.enterprise or item.uscc)[:500])
+            session.add(enterprises[item.uscc])
+    session.flush()
+    ids = sorted({e.id for e in enterprises.values()})
+    by_id = {e.id: e.uscc for e in enterprises.values()}
+    projects: dict[tuple[str, str], Project] = {}
+    for start in range(0, len(ids), 500):
+        for p in session.scalars(select(Project).where(Project.enterprise_id.in_(ids[start:start + 500]))):
+            projects[(by_id[p.enterprise_id], p.code)] = p
+    for item in items:
+        key = (item.uscc, item.project)
+        if key not in projects:
+            projects[key] = Project(enterprise_id=enterprises[item.uscc].id, code=item.project[:200],
+                                    name=item.project_name or None)
+            session.add(projects[key])
+    session.flush()
+    return enterprises, projects
 
 
 def _table(rows: Sequence[tuple[str, str, str, str, int, dict]]) -> tuple[list[str], list[list]]:
@@ -332,7 +340,7 @@ def _apply_rules(items: Sequence[Item], record: Record) -> dict[str, tuple[Decim
     return out
 
 
-def _add_payments(session: Session, sub: Submission, amount: Decimal, decision: Decision | None) -> None:
+def _add_payments(sub: Submission, amount: Decimal, decision: Decision | None) -> None:
     """The stages of a grant (the clause's schedule; each due in the claim's year, pending on its condition)."""
     stages: list[tuple[Decimal, str]] = [(Decimal(1), "due")]
     try:
@@ -345,8 +353,8 @@ def _add_payments(session: Session, sub: Submission, amount: Decimal, decision: 
     for n, (share, status) in enumerate(stages, 1):
         part = amount - paid if n == len(stages) else round_yuan(amount * share)
         paid += part
-        session.add(Payment(submission_id=sub.id, decision_id=decision.id if decision else None, stage=n,
-                            due_year=sub.year, amount=part, status=status))
+        sub.payments.append(Payment(decision_id=decision.id if decision else None, stage=n, due_year=sub.year,
+                                    amount=part, status=status))
 
 
 # --- deciding ----------------------------------------------------------------------------------------
@@ -401,7 +409,7 @@ def decide(ledger: Ledger, submission: int, action: str, *, reviewer: str, reaso
         session.add(decision)
         session.flush()
         if value > 0:
-            _add_payments(session, sub, value, decision)
+            _add_payments(sub, value, decision)
         session.flush()
         session.expunge(decision)
         return decision
