@@ -415,3 +415,18 @@ def test_money_is_exact_cents(ledger):
         sub = session.get(Submission, a.submission)
         assert sub.declared_yuan == D("61728.39") and sub.inputs["funding_yuan"] == "123456.78"
         assert session.execute(update(Decision).values(reason="x").where(Decision.id == -1)).rowcount == 0
+
+
+def test_without_a_ledger_sqlalchemy_is_not_even_imported():
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from addin.cli import app; from addin.ledger import grants_on_record; "
+            "from addin.ledger.review import open_for_review; "
+            "assert grants_on_record(None) is None and open_for_review(None) is None; "
+            "print('sqlalchemy' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != ledger_db.ENV}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from policies.errors import GreenAwardError
 
-ENV = "GREEN_AWARD_LEDGER"
+from . import ENV, target_of  # noqa: F401  (here too for callers of db)
+
 VERSION_TABLE = "ledger_version"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_SECONDS = 60
@@ -35,14 +36,6 @@ PG_LOCK = 0x47412D4C45444752
 
 class LedgerError(GreenAwardError):
     """A ledger that cannot be used as asked (missing, not a ledger, at another version...)."""
-
-
-def target_of(given: str | os.PathLike | None) -> str | None:
-    """The ledger named by ``--ledger`` or else by ``GREEN_AWARD_LEDGER``; None when neither."""
-    if given is not None and str(given).strip():
-        return str(given).strip()
-    env = os.environ.get(ENV, "").strip()
-    return env or None
 
 
 def is_url(target: str) -> bool:

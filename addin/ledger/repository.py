@@ -30,12 +30,10 @@ from policies.ledger_rules import EVENT_CAPS, FROM_RECORD, REPEATS, Grant, Recor
 from policies.numbers import round_yuan, to_decimal
 from policies.uscc import validate_uscc
 
+from . import LEDGER_MARK  # findings of the rules against the record: shown again when the same file comes again
 from .db import Ledger, LedgerError, _first_line
 from .models import Decision, Enterprise, Finding, Payment, Project, Submission
 
-#: Findings that come from the rules against the record (not from the file): shown again when the
-#: same file is reviewed again.
-LEDGER_MARK = "账本 Ledger: "
 RESUBMITTED = "resubmitted"
 ZERO = Decimal("0.00")
 

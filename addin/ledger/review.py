@@ -18,19 +18,23 @@ from typing import Sequence
 
 from policies.uscc import validate_uscc
 
-from .db import Ledger, open_ledger, target_of
-from .repository import LEDGER_MARK, Item, record, sha256_of
+from . import LEDGER_MARK, target_of
 
 
-def open_for_review(target: str | None) -> Ledger | None:
-    """The ledger named by ``--ledger`` or ``GREEN_AWARD_LEDGER``, opened before the review starts; None when none."""
+def open_for_review(target: str | None):
+    """The ledger named by ``--ledger`` or ``GREEN_AWARD_LEDGER``, opened before the review starts; None when none
+    (then SQLAlchemy is not even imported)."""
     if target_of(target) is None:
         return None
+    from .db import open_ledger
+
     return open_ledger(target)
 
 
-def record_review(ledger: Ledger, subs: Sequence, *, recorded_by: str | None = None) -> None:
+def record_review(ledger, subs: Sequence, *, recorded_by: str | None = None) -> None:
     """Record ``subs`` (``addin.review.Submission``) and apply the ledger's outcome to each, in place."""
+    from .repository import record
+
     items, recorded = [], []
     for sub in subs:
         item = _item(sub)
@@ -54,7 +58,9 @@ def record_review(ledger: Ledger, subs: Sequence, *, recorded_by: str | None = N
         sub.granted_yuan = outcome.granted if sub.ok else (Decimal("0.00") if sub.clause else sub.granted_yuan)
 
 
-def _item(sub) -> Item | None:
+def _item(sub):
+    from .repository import Item, sha256_of
+
     if sub.refused or not (sub.clause and sub.project and sub.year and sub.uscc):
         return None
     try:
