@@ -112,6 +112,8 @@ def review(
     report: Optional[Path] = typer.Option(None, "--report", help="write a report workbook (.xlsx) for people"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the report as JSON"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing report files"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", help="record the submissions in this ledger and check them "
+                                         "against its grants (default $GREEN_AWARD_LEDGER)"),
 ) -> None:
     """Review submitted declarations: recompute, catch tampering and hostile files / 审核申报表."""
     from .review import run_review
@@ -120,7 +122,7 @@ def review(
         if path is not None:
             guarded(lambda: ensure_writable(path))  # before the review, not after it
     raise typer.Exit(guarded(lambda: run_review(paths or [], report=report, json_out=json_out, overwrite=overwrite,
-                                                console=console)))
+                                                console=console, ledger=ledger)))
 
 
 @app.command()
@@ -141,13 +143,17 @@ def portfolio(
     source: Path = typer.Argument(..., help="the portfolio table (.csv, or .xlsx with a claims sheet)"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="the result: .csv (claims) or .xlsx (claims, summaries, chart)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing result"),
+    ledger: Optional[str] = typer.Option(None, "--ledger", help="deduct and cite the grants of this ledger (read only; "
+                                         "default $GREEN_AWARD_LEDGER)"),
 ) -> None:
     """Awards of a portfolio: best clause per project, stacking, caps, payments by year / 项目组合奖励测算."""
+    from .ledger import grants_on_record
     from .portfolio import run_portfolio
 
     if out is not None:
         guarded(lambda: ensure_writable(out))  # before the computation, not after it
-    result = guarded(lambda: run_portfolio(source, out, overwrite=overwrite, console=console))
+    record = guarded(lambda: grants_on_record(ledger))
+    result = guarded(lambda: run_portfolio(source, out, overwrite=overwrite, console=console, record=record))
     raise typer.Exit(1 if result.invalid else 0)
 
 
@@ -184,6 +190,11 @@ def options(
                                  help="print the version and exit / 显示版本"),
 ) -> None:
     """green-award: subsidies of three Beijing green and low-carbon policies / 北京绿色低碳政策奖励计算"""
+
+
+from .ledger.cli import app as ledger_app  # noqa: E402 - the sub-app imports SQLAlchemy only when run
+
+app.add_typer(ledger_app, name="ledger")
 
 
 def main() -> None:

@@ -75,7 +75,7 @@ def cell_inputs(clause_id: str, inputs: dict[str, object]) -> dict[str, object]:
             continue
         if spec.type == "bool":
             out[name] = YES if value else NO
-        elif spec.type == "choice":
+        elif spec.type in ("choice", "text"):
             out[name] = str(value)
         else:
             out[name] = float(value)

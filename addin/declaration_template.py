@@ -222,6 +222,8 @@ class _Builder:
     # pieces
     def input_validation(self, s: int, ref: str, name: str, spec: InputSpec) -> None:
         label = spec.label.zh[:30]
+        if spec.type == "text":
+            return  # free text: nothing to validate in the cell
         if spec.type == "bool":
             dv = DataValidation(type="list", formula1=f'"{YES},{NO}"', allow_blank=True)
             dv.error = "请选择 是 或 否 / choose 是 (yes) or 否 (no)"
@@ -431,11 +433,11 @@ class _Builder:
         self.text(s, f"B{r}", spec.label.en, wrap=True)
         self.text(s, f"C{r}", spec.unit or {"ratio": "比例 fraction", "bool": "是/否"}.get(spec.type, ""))
         number_format = {"money": MONEY_FORMAT, "integer": "0", "number": NUMBER_FORMAT, "ratio": "0.######"}.get(spec.type)
-        kind = {"bool": "yesno", "choice": "choice"}.get(spec.type, "number")
+        kind = {"bool": "yesno", "choice": "choice", "text": "text"}.get(spec.type, "number")
         self.slot(s, f"D{r}", name, kind, number_format, name=f"in_{name}")
         self.input_validation(s, f"D{r}", name, spec)
         if spec.type != "choice":
-            help_text = bounds_text(spec)
+            help_text = "文本 text" if spec.type == "text" else bounds_text(spec)
             if spec.default is not None:
                 help_text += f"; 空白按默认值 blank means {fmt(spec.default)}"
             if spec.fact:

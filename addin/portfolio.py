@@ -479,8 +479,11 @@ def run_portfolio(
     console: Console | None = None,
     executor: Executor | None = None,
     quiet: bool = False,
+    record=None,
 ) -> Portfolio:
-    """Read ``source``, compute the portfolio, write ``output`` (when given) and print a summary."""
+    """Read ``source``, compute the portfolio, write ``output`` (when given) and print a summary.
+
+    ``record``: the grants on record of a ledger (``policies.ledger_rules.Record``), read, never written."""
     console = console or Console()
     if output is not None and Path(output).exists() and not overwrite:
         raise FileExistsError(f"{output} exists; pass --overwrite to replace it / 文件已存在")
@@ -501,9 +504,9 @@ def run_portfolio(
                     bar.update(task, completed=done, total=total)
                     bar.refresh()
 
-                result = stack_rows(table.header, table.rows, executor=executor, progress=advance)
+                result = stack_rows(table.header, table.rows, executor=executor, progress=advance, record=record)
         else:
-            result = stack_rows(table.header, table.rows, executor=executor)
+            result = stack_rows(table.header, table.rows, executor=executor, record=record)
         if output is not None:
             write_result(result, output, overwrite=overwrite)
     finally:
@@ -603,7 +606,7 @@ def _help_text(name: str, spec: InputSpec | None, clauses: list[str]) -> tuple[s
     labels = {value: f"{label.zh} ({value})" for value, label in (spec.values or {}).items()}
     fill = {"money": "yuan 元", "number": spec.unit or "number", "integer": "whole number",
             "ratio": "a fraction, e.g. 0.035", "bool": "是/否 (true/false)",
-            "choice": "one of 之一: " + ", ".join(labels.values())}[spec.type]
+            "choice": "one of 之一: " + ", ".join(labels.values()), "text": "text"}[spec.type]
     if spec.default is not None:
         fill += f"; empty = {labels.get(spec.default, spec.default)}"
     elif spec.type == "bool":

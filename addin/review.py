@@ -100,13 +100,16 @@ class Submission:
     year: int | None = None
     inputs: dict[str, object] = field(default_factory=dict)
     refused: str | None = None  # the guard's kind when the file was not read (zip_bomb, xml_bomb, not_xlsx, ...)
+    ledger_id: int | None = None  # its id in the ledger (review --ledger; addin.ledger.review)
 
     def report(self) -> dict:
         """The JSON report's object."""
         def money(v: Decimal | None) -> float | None:
             return None if v is None else float(v)
 
+        ledger = {} if self.ledger_id is None else {"ledger_id": self.ledger_id}
         return {
+            **ledger,
             "file": self.file,
             "ok": self.ok,
             "problems": list(self.problems),
@@ -715,6 +718,8 @@ def _cross_check(subs: list[Submission]) -> None:
                 others = [f"{candidates[j].clause} ({candidates[j].file})" for j in group if status[j] == "conflict"]
                 sub.problems.append(f"冲突 Conflict: project {sub.project} is also claimed under {', '.join(others)}: "
                                     f"{notes[i]}")
+            elif status[i] == "duplicate" or (status[i] == "ineligible" and not sub.problems):
+                sub.problems.append(notes[i])  # across years (policies.ledger_rules): a one-off repeated, tongzhou:8's 4th year
             elif status[i] == "superseded":
                 sub.problems.append(f"{notes[i]} (submitted in {sub.file}); the other submission(s): "
                                     f"{', '.join(candidates[j].file for j in group if candidates[j].clause != sub.clause)}")
@@ -867,8 +872,11 @@ def run_review(
     workers: int | None = None,
     executor: Executor | None = None,
     console=None,
+    ledger: str | None = None,
 ) -> int:
-    """``green-award review``: 0 when every submission passes, 1 when any does not, 2 for a usage error."""
+    """``green-award review``: 0 when every submission passes, 1 when any does not, 2 for a usage error.
+
+    ``ledger`` (or ``GREEN_AWARD_LEDGER``): record the batch and check it against the grants on record."""
     from rich.console import Console
 
     from .files import OutputExistsError
@@ -893,7 +901,19 @@ def run_review(
         return usage(str(exc))
     if not files:
         return usage(f"no workbooks ({', '.join(EXTENSIONS)}) found in {', '.join(map(str, paths))} / 未找到申报表")
+    from .ledger.review import open_for_review, record_review
+    from policies import GreenAwardError
+
+    try:
+        book = open_for_review(ledger)  # before the review: a mistyped ledger stops it at once
+    except GreenAwardError as exc:
+        return usage(str(exc))
     subs = review_with_progress(files, console, executor=executor, workers=workers)
+    if book is not None:
+        try:
+            record_review(book, subs)
+        finally:
+            book.close()
     print_review(subs, console)
     info = summary(subs)
     try:

@@ -17,6 +17,8 @@ def input_info(name: str, spec: InputSpec, *, kind: str = "input") -> dict:
         need = "assumed when empty"
     elif spec.type == "bool":
         need = "default false"
+    elif spec.type == "text":
+        need = "optional"
     else:
         need = "required when used"
     return {

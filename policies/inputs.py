@@ -87,10 +87,23 @@ def choice_text(value: object) -> str:
     raise ValueError(f"must be one of the listed values, got {describe(value)} / 须为所列选项之一")
 
 
+TEXT_MAX = 200
+
+
+def to_text(value: object) -> str:
+    """A free text (an identifier such as an event's name): stripped; a number typed as 1001.0 is "1001"."""
+    text = choice_text(str(value) if isinstance(value, bool) else value)
+    if len(text) > TEXT_MAX:
+        raise ValueError(f"must be at most {TEXT_MAX} characters, got {len(text)} / 文本过长")
+    return text
+
+
 def coercer(spec: InputSpec) -> Callable[[object], object]:
     """A function that turns one raw value into the spec's type, or raises ValueError with the rule."""
     if spec.type == "bool":
         return to_bool
+    if spec.type == "text":
+        return to_text
     if spec.type == "choice":
         lookup: dict[str, str] = {}
         for value, label in spec.values.items():

@@ -22,7 +22,7 @@ ZONES: dict[str, dict[str, str]] = {
     "other_beijing": {"zh": "北京市其他区域", "en": "Elsewhere in Beijing"},
 }
 Zone = Literal["tongzhou", "etown_core", "yizhuang_new_town", "other_beijing"]
-InputType = Literal["money", "number", "integer", "ratio", "bool", "choice"]
+InputType = Literal["money", "number", "integer", "ratio", "bool", "choice", "text"]
 ParameterKind = Literal["rate", "unit_price", "cap", "floor", "fixed", "ratio", "share", "threshold"]
 
 
@@ -59,6 +59,8 @@ class InputSpec(Strict):
             raise ValueError("a choice input needs `values`, and only a choice input has them")
         if self.type == "choice" and self.default is not None and self.default not in self.values:
             raise ValueError(f"default {self.default!r} is not one of the values {list(self.values)}")
+        if self.type == "text" and self.default is not None and not isinstance(self.default, str):
+            raise ValueError("a text input's default is a text")
         if self.type == "bool" and self.default is not None and not isinstance(self.default, bool):
             raise ValueError("a yes/no input's default is true or false")
         if self.type in ("money", "number", "integer", "ratio") and self.default is not None:
@@ -205,7 +207,8 @@ class Clause(Strict):
         unused = [p for p in self.parameters if p not in used]
         if unused:
             raise ValueError(f"parameter(s) {', '.join(unused)} used by nothing")
-        unused = [i for i in self.inputs if i not in used]
+        # a text input identifies (e.g. tongzhou:9's event, which joins claims across enterprises): it computes nothing
+        unused = [i for i, spec in self.inputs.items() if i not in used and spec.type != "text"]
         if unused:
             raise ValueError(f"input(s) {', '.join(unused)} used by nothing")
         if self.base_input is not None and self.base_input not in self.inputs:

@@ -13,6 +13,11 @@ policy core and then applies the cross-claim rules of the catalog's "Cross-polic
    the cent by largest remainder, so the granted total equals the cap exactly whatever the row order;
 5. each granted amount is split into the clause's payment stages, each with its year.
 
+Rules 3 and 4 run year by year, with the rules across years of ``policies.ledger_rules`` (a one-off
+clause pays a project once, 从优 and one district policy across years, tongzhou:8's three years,
+tongzhou:9's cap per event): each year's grants are on record for the next years, after any grants
+on record given by the caller (a ledger's).
+
 A bad row (unknown clause, bad input, missing identifier) is marked ``invalid`` with the reason and
 no amount; the other rows are still computed. Pure Python and pandas, no Excel.
 """
@@ -36,9 +41,11 @@ import pandas as pd
 from .engine import compiled, evaluate, find_clause
 from .errors import GreenAwardError
 from .inputs import is_blank
+from .ledger_rules import BEST_OF_CITES, CONFLICT_CITE, MUNICIPAL, NEEDS_INPUTS, Grant, Record
+from .ledger_rules import split_cap  # noqa: F401  (callers import it from here)
+from .ledger_rules import apply as apply_rules
 from .numbers import round_yuan
 from .registry import policies
-from .schema import AnnualCap, Policy
 from .uscc import validate_uscc
 from .years import parse_year
 
@@ -50,16 +57,7 @@ DETAILS = (
     "total_incl_tax_yuan", "paid_incl_tax_yuan",
 )
 IDENTIFIERS = ("enterprise", "uscc", "project", "clause", "phone")
-STATUSES = ("granted", "capped", "superseded", "conflict", "ineligible", "invalid")
-MUNICIPAL = frozenset({"beijing"})
-
-#: Where each policy says a project gets its best clause only.
-BEST_OF_CITES = {
-    "tongzhou": "第十条 同一项目、同一事项从优不重复",
-    "etown": "七(二)3 同一企业的同一项目，按照“从优不重复”原则予以支持，另有规定的除外",
-    "beijing": "解读 reading: 二(一)(二)(三)(五)同一项目取其一",
-}
-CONFLICT_CITE = "解读 reading: 一个项目只适用一个区级政策 one project takes one district policy"
+STATUSES = ("granted", "capped", "superseded", "conflict", "duplicate", "ineligible", "invalid")
 
 Progress = Callable[[int, int], None]
 
@@ -289,6 +287,7 @@ class _Row:
     stacks: bool = False
     order: int = 0  # the clause's place in the catalog: breaks ties between equal amounts
     capped: bool = False
+    inputs: dict | None = None  # the row's inputs, kept for the clauses whose rules read them (ledger_rules)
 
     def fail(self, reason: str) -> None:
         """Invalid with the reason: no amount (the year stays, for the summaries)."""
@@ -337,13 +336,14 @@ def stack(
     *,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    record: Record | Iterable[Grant] | None = None,
 ) -> Portfolio:
     """Evaluate every claim and apply duplicates, conflicts, best-of, stacking, caps and payments."""
     frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(list(table))
     cells = frame.to_numpy(dtype=object)
     cells[pd.isna(cells)] = None  # pandas' missing cell (NaN, NA, NaT) is an empty cell, not a bad number
     rows = cells.tolist()
-    return stack_rows(list(frame.columns), rows, executor=executor, progress=progress)
+    return stack_rows(list(frame.columns), rows, executor=executor, progress=progress, record=record)
 
 
 def stack_rows(
@@ -353,23 +353,33 @@ def stack_rows(
     executor: Executor | None = None,
     progress: Progress | None = None,
     parallel: bool = True,
+    record: Record | Iterable[Grant] | None = None,
+    cites: Sequence[str] | None = None,
 ) -> Portfolio:
     """``stack`` on a table given as a header and a list of rows (each a list of cell values).
 
     ``executor`` takes the evaluations in chunks (any ``concurrent.futures.Executor``); without one,
     a large table is evaluated on a process pool of its own unless ``parallel`` is false.
+    ``record``: the grants on record (a ledger's ``Record``, complete; or grants) the rules across
+    years deduct and cite; ``cites``: how a message names each row (default "row N", header = row 1).
     """
+    if record is None:
+        record = Record()
+    elif not isinstance(record, Record):
+        record = Record(record, complete=True)
     enabled = gc.isenabled()
     gc.disable()  # 100,000s of small objects that live to the end: collecting them midway is waste
     try:
-        return _stack_rows(header, rows, executor=executor, progress=progress, parallel=parallel)
+        return _stack_rows(header, rows, executor=executor, progress=progress, parallel=parallel, record=record,
+                           cites=cites)
     finally:
         if enabled:
             gc.enable()
 
 
 def _stack_rows(
-    header: Sequence[object], rows: list[list], *, executor: Executor | None, progress: Progress | None, parallel: bool
+    header: Sequence[object], rows: list[list], *, executor: Executor | None, progress: Progress | None, parallel: bool,
+    record: Record, cites: Sequence[str] | None,
 ) -> Portfolio:
     header = normalise_header(header)
     warnings = check_columns(header)
@@ -427,10 +437,19 @@ def _stack_rows(
         claim.notes = [basis]
         if assumed:
             claim.notes.append(f"{assumed} 项条件按假定满足 condition(s) assumed (green-award calc shows them)")
+        if claim.clause in NEEDS_INPUTS:
+            names, cells = getters[claim.clause]
+            claim.inputs = {n: v for n, v in zip(names, cells(rows[claim.index])) if not (v == "" or is_blank(v))}
 
-    _conflicts_and_best(claims)
-    _caps(claims)
+    apply_rules(claims, record, within_year=_conflicts_and_best, evaluate=_evaluate_again,
+                cite=(lambda c: cites[c.index]) if cites is not None else (lambda c: f"row {c.index + 2}, {c.year}"))
     return _result(header, rows, claims, warnings)
+
+
+def _evaluate_again(claim: _Row, inputs: dict) -> tuple[Decimal, bool, tuple[str, ...]]:
+    """The claim's clause evaluated with changed inputs (what the record replaces)."""
+    award = evaluate(claim.clause, on=claim.year, **inputs)
+    return award.amount, award.eligible, award.reasons
 
 
 def _cells_getter(indexes: list[int]) -> Callable[[list], tuple]:
@@ -569,65 +588,6 @@ def _conflicts_and_best(rows: list[_Row]) -> None:
                     f"从优 Superseded by {best.clause} ({yuan(best.amount)} 元) for project {row.project}: "
                     f"one project gets its best clause only 〔{BEST_OF_CITES.get(policy, '')}〕"
                 ]
-
-
-def _caps_of(policy: Policy) -> list[AnnualCap]:
-    # the narrower caps first (第六条 before 第十条), so the wider one sees what the narrower left
-    return sorted(policy.annual_caps, key=lambda c: (c.clauses == "all", c.id))
-
-
-def _caps(rows: list[_Row]) -> None:
-    groups: dict[tuple, list[_Row]] = {}
-    for row in rows:
-        if row.status == "granted" and row.granted > 0:
-            groups.setdefault((row.ekey, row.year, row.policy), []).append(row)
-    registry = policies()
-    for (_, year, policy_id), group in groups.items():
-        for cap in _caps_of(registry[policy_id]):
-            members = [r for r in group if r.granted > 0 and (cap.clauses == "all" or r.clause in cap.clauses)]
-            total = sum((r.granted for r in members), Decimal(0))
-            if total <= cap.cap:
-                continue
-            shares = split_cap(cap.cap, [((r.project, r.clause), r.granted) for r in members])
-            for row in members:
-                share = shares[(row.project, row.clause)]
-                if share < row.granted:
-                    row.notes.append(
-                        f"封顶 Capped: {cap.label} ({yuan(cap.cap)} 元 in {year}); {len(members)} claims of "
-                        f"{yuan(total)} 元 share it in proportion: {yuan(row.granted)} → {yuan(share)} 〔{cap.cites}〕"
-                    )
-                    row.granted = share
-                    row.capped = True
-    for row in rows:
-        if row.status == "granted" and row.capped:
-            row.status = "capped"
-
-
-def split_cap(cap: Decimal, amounts: Sequence[tuple[object, Decimal]]) -> dict[object, Decimal]:
-    """Share ``cap`` among claims in proportion to their amounts, to the cent by largest remainder.
-
-    The shares add up to the cap exactly when the amounts exceed it (else each keeps its amount);
-    ties go by key, so the split does not depend on the order of ``amounts``; a claim with a positive
-    amount never drops to zero while the cap has a cent for it (the cent comes from the largest share).
-    """
-    cents = {key: int(round_yuan(a) * 100) for key, a in amounts}
-    total = sum(cents.values())
-    limit = int(round_yuan(cap) * 100)
-    if total <= limit:
-        return {key: Decimal(c) / 100 for key, c in cents.items()}
-    share, rest = {}, {}
-    for key, c in cents.items():
-        share[key], rest[key] = divmod(limit * c, total)
-    left = limit - sum(share.values())
-    for key in sorted(cents, key=lambda k: (-rest[k], -cents[k], str(k)))[:left]:
-        share[key] += 1
-    for key in sorted((k for k in cents if cents[k] > 0 and share[k] == 0), key=lambda k: (-cents[k], str(k))):
-        donor = max(share, key=lambda k: (share[k], str(k)))
-        if share[donor] <= 1:
-            break
-        share[donor] -= 1
-        share[key] = 1
-    return {key: (Decimal(c) / 100).quantize(Decimal("0.01")) for key, c in share.items()}
 
 
 # --- payments and the output ----------------------------------------------------------------------

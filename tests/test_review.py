@@ -346,6 +346,14 @@ def test_same_project_and_clause_twice(tmp_path):
     assert not a.ok and not b.ok and a.granted_yuan == 0
 
 
+def test_a_one_off_clause_of_one_project_in_two_years_is_a_duplicate_in_the_batch(tmp_path):
+    # etown:27 一次性奖励: the 2026 claim of the same 100 kW fails, citing the 2025 one (issue 11)
+    paths = write_all(tmp_path, {"a.xlsx": pv(), "b.xlsx": pv(year=2026, start_date="2026-03-01", completion_date="2026-09-01")})
+    a, b = review_paths(paths)
+    assert a.ok and a.granted_yuan == Decimal("80000.00")
+    assert not b.ok and b.granted_yuan == 0 and "2025" in only(b, "Duplicate")
+
+
 def test_other_enterprise_same_project_id_is_no_duplicate(tmp_path):
     paths = write_all(tmp_path, {"a.xlsx": pv(), "b.xlsx": pv(uscc=OTHER_USCC, enterprise="另一家公司")})
     assert all(s.ok for s in review_paths(paths))
