@@ -750,7 +750,7 @@ class _Builder:
                 part = f"OR({excel(cc, clause._waive[name])},{part})"
             parts.append(part)
         self.text(s, f"A{r}", "申报条件 Conditions")
-        self.text(s, f"B{r}", "无“否”回答 none answered 否 (no)", span=2, font=_SMALL)
+        self.text(s, f"B{r}", "无“否”回答 no condition answered 否 (no)", span=2, font=_SMALL)
         self.formula(s, f"D{r}", "check_conditions", yes_no(f"AND({','.join(parts)})") if parts else f'"{YES}"',
                      align=_CENTER)
         checks.append(f"D{r}")
@@ -849,7 +849,7 @@ class _Builder:
             ("template_version", TEMPLATE_VERSION),
             ("generator", GENERATOR),
             ("clause_id", cc.clause.id),
-            ("policy_id", cc.policy.id),
+            ("policy_title", cc.policy.title.zh),
             ("policy_encoding_version", cc.policy.encoding_version),
             ("policy_number", cc.policy.number or ""),
         ]
