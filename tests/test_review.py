@@ -548,7 +548,7 @@ def test_the_demo_reviews_its_own_declarations(tmp_path):
     from addin.demo import run_demo
 
     console = Console(record=True, width=200)
-    assert run_demo(tmp_path / "out", console=console) == 0
+    assert run_demo(tmp_path / "out", console=console, pdf=False) == 0
     text = console.export_text()
     assert re.search(r"(\d+) submissions: \1 pass, 0 fail", text), text[-2000:]
     summary = openpyxl.load_workbook(tmp_path / "out" / "review.xlsx")["汇总 Summary"]
