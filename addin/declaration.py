@@ -463,7 +463,9 @@ def jobs_from_portfolio(portfolio, clause_column: str = "clause") -> tuple[list[
         details = {k: row.get(k) for k in (*TEXT_DETAILS, *DATE_DETAILS, *PAYMENT_DETAILS, "year")}
         note = f"{Decimal(granted):,.2f} 元"
         if status == "capped":
-            note = f"封顶后核定 granted after the annual cap: {note} (the declared award is the clause's amount); {row.get('note') or ''}"
+            caps = "; ".join(f"{label}〔{cites}〕" for label, cites in  # the caps' rules, not the clause's trace
+                             re.findall(r"封顶 Capped: (.*?) \([^)]*\);.*?〔([^〕]*)〕", row.get("note") or ""))
+            note = f"封顶后核定 granted after the annual cap: {note}（申报金额为条款金额 the declared amount is the clause's）; {caps}"
         else:
             note = f"核定 granted: {note}"
         try:

@@ -559,7 +559,7 @@ class _Builder:
                   else "定额 The amount itself", span=3)
         r += 1
         self.text(s, f"A{r}", "组合测算核定 Granted in the portfolio", font=_BOLD)
-        self.locked_slot(s, f"B{r}", "granted_note", "text", span=3, expect="国" * 60)
+        self.locked_slot(s, f"B{r}", "granted_note", "text", span=3, expect="国" * 200, font=_SMALL)
         r += 2
         # signature and seal: room for a signature and a company seal (about 4 cm across)
         self.text(s, f"A{r}", "法定代表人（签字）\nLegal representative (signature)", font=_BOLD)

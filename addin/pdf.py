@@ -19,8 +19,7 @@ from pathlib import Path
 
 from .files import OutputExistsError, write_atomically
 
-NOT_INSTALLED = ("PDF: LibreOffice (soffice) is not installed, no PDF written; install LibreOffice to print "
-                 "declarations as PDF / 未安装LibreOffice，未生成PDF")
+NOT_INSTALLED = "PDF: LibreOffice is not installed, no PDF written / 未安装LibreOffice，未生成PDF"
 CHUNK = 200  # files per soffice start (a command line stays short)
 MAX_PROCESSES = 4  # soffice instances at once (one per core, at most this many)
 
@@ -116,7 +115,7 @@ def print_pdfs(paths: list[Path], declarations: Path, console, *, overwrite: boo
     if not paths:
         return None
     if soffice() is None:
-        console.print(f"[yellow]{NOT_INSTALLED}[/yellow]", highlight=False)
+        console.print(f"[yellow]{NOT_INSTALLED}[/yellow]", highlight=False, soft_wrap=True)
         return None
     folder = pdf_folder(declarations)
     with console.status(f"PDF: LibreOffice converts {len(paths)} declarations / 正在生成PDF"):

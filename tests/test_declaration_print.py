@@ -308,9 +308,8 @@ def test_the_capitals_formula_agrees_with_the_rules_in_libreoffice(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory):
-    """The demo's declarations (every monetary clause, filled from the sample portfolio) printed to PDF in one go."""
-    require_libreoffice()
+def demo_batch(tmp_path_factory):
+    """The demo's declarations: every monetary clause, filled from the sample portfolio."""
     from addin.declaration import declare_portfolio
     from addin.demo import SAMPLE
     from addin.portfolio import run_portfolio
@@ -318,6 +317,33 @@ def printed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("print") / "declarations"
     batch = declare_portfolio(run_portfolio(SAMPLE, None, quiet=True), folder, workers=1)
     assert not batch.problems
+    return folder, batch
+
+
+def test_filled_text_fits_its_row(demo_batch):
+    """What a declaration fills in (names, notes, looked-up labels) fits the row height the template set."""
+    folder, batch = demo_batch
+    for outcome in batch.written:
+        wb = book(Path(outcome.path).read_bytes(), data_only=True)
+        clause = compiled(Path(outcome.path).name.split("__")[2].replace("-", ":", 1)).id
+        lay = dt.layout(clause)
+        cells = [(s, ref) for s, ref, _ in lay.slots.values()] + list(lay.formulas.values())
+        for s, ref in cells:
+            ws = wb.worksheets[s]
+            cell = ws[ref]
+            if not isinstance(cell.value, str) or not cell.value:
+                continue
+            span = next((m for m in ws.merged_cells.ranges if ref in m), None)
+            width = sum(dt.WIDTHS[s][c - 1] for c in (range(span.min_col, span.max_col + 1) if span else [cell.column]))
+            needed = dt.row_height(dt.line_count(cell.value, width * dt.SIZE / cell.font.sz), cell.font.sz)
+            assert ws.row_dimensions[cell.row].height >= needed - 0.1, (Path(outcome.path).name, ws.title, ref, cell.value)
+
+
+@pytest.fixture(scope="module")
+def printed(demo_batch):
+    """The demo's declarations printed to PDF in one go (with a broken file among them)."""
+    require_libreoffice()
+    folder, batch = demo_batch
     broken = folder / "zz_broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 not a workbook")
     paths = [Path(o.path) for o in batch.written]
