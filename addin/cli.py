@@ -86,12 +86,13 @@ def calc(
 def demo(
     out: Path = typer.Option(Path("green-award-demo"), "--out", "-o", help="folder for the results"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace files from an earlier run"),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="also print the declarations to PDF with LibreOffice"),
 ) -> None:
     """Run the main job on the bundled sample portfolio / 用示例项目组合演示."""
     from .demo import run_demo
 
     guarded(lambda: ensure_writable_folder(out))
-    raise typer.Exit(guarded(lambda: run_demo(out, overwrite=overwrite, console=console)))
+    raise typer.Exit(guarded(lambda: run_demo(out, overwrite=overwrite, console=console, pdf=pdf)))
 
 
 @app.command()
@@ -131,11 +132,13 @@ def declare(
     out: Path = typer.Option(..., "--out", "-o", help="folder for the declaration workbooks"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing declarations"),
     workers: Optional[int] = typer.Option(None, "--workers", help="processes (default: all cores; 1: none)"),
+    pdf: bool = typer.Option(False, "--pdf", help="also print each declaration to PDF (in <out>_pdf) with LibreOffice"),
 ) -> None:
     """Write a declaration workbook (申报表) per granted claim / 批量生成申报表."""
     from .declaration import run_declare
 
-    raise typer.Exit(guarded(lambda: run_declare(portfolio, out, overwrite=overwrite, workers=workers, console=console)))
+    raise typer.Exit(guarded(lambda: run_declare(portfolio, out, overwrite=overwrite, workers=workers, console=console,
+                                                 pdf=pdf)))
 
 
 @app.command()

@@ -37,7 +37,8 @@ from policies.numbers import round_yuan, to_decimal
 from policies.uscc import validate_uscc
 from policies.years import parse_year
 
-from .declaration_template import DUE, NO, PENDING, TEMPLATES, YES, Layout, layout, template_name
+from . import rmb
+from .declaration_template import DUE, GENERATED_XML, NO, PENDING, TEMPLATES, YES, Layout, layout, template_name
 from .files import OutputExistsError, ensure_folder, ensure_writable_folder, fit_bytes, sweep_temps, write_atomically
 
 REQUIRED_DETAILS = {
@@ -62,7 +63,7 @@ class DeclarationError(GreenAwardError):
 
 
 def cell_inputs(clause_id: str, inputs: dict[str, object]) -> dict[str, object]:
-    """The clause's inputs as the cells hold them: numbers as floats, yes/no as 是/否, choices canonical."""
+    """The clause's inputs as the cells hold them: numbers as floats, yes/no as 是/否, choices as Chinese labels."""
     cc = compiled(clause_id)
     unknown = [k for k in inputs if k not in cc.specs]
     if unknown:
@@ -75,7 +76,9 @@ def cell_inputs(clause_id: str, inputs: dict[str, object]) -> dict[str, object]:
             continue
         if spec.type == "bool":
             out[name] = YES if value else NO
-        elif spec.type in ("choice", "text"):
+        elif spec.type == "choice":
+            out[name] = spec.values[value].zh
+        elif spec.type == "text":
             out[name] = str(value)
         else:
             out[name] = float(value)
@@ -136,7 +139,8 @@ def compute(clause_id: str, cells: dict[str, object]) -> tuple[Award, dict[str, 
     raw = {name: cells[name] for name in cc.specs if name in cells}
     year = cells.get("year")
     award = evaluate(cc.id, on=year, **raw)
-    values = {**cc.defaults, **coerce_inputs(cc.id, cc.coercers, raw)}
+    given = coerce_inputs(cc.id, cc.coercers, raw)  # choices: the label in the cell, its code here
+    values = {**cc.defaults, **given}
     ctx = Context({**cc.parameters, **values})
     zone = values.get("zone")
     checks = {
@@ -162,16 +166,15 @@ def compute(clause_id: str, cells: dict[str, object]) -> tuple[Award, dict[str, 
     if eligible != award.eligible or amount != award.amount:  # the form and the core must agree
         raise AssertionError(f"{cc.id}: form computes {amount} ({eligible}), core {award.amount} ({award.eligible})")
     cached: dict[str, object] = {k: YES if v else NO for k, v in checks.items()}
-    cached.update(eligible=YES if eligible else NO, computed=computed, award=amount, cover_award=amount)
+    cached.update(eligible=YES if eligible else NO, computed=computed, award=amount, cover_award=amount,
+                  cover_award_words=rmb.upper(amount))
     cached["cover_enterprise"] = cached["commit_enterprise"] = cells.get("enterprise", "")
     cached["cover_project"] = cells.get("project_name", "")
     cached["cover_year"] = year if year is not None else ""
     if "paid_excl_tax" in lay.formulas:
         cached["paid_excl_tax"] = cells.get("investment_yuan", 0.0)
     for key, name in lay.choice_labels.items():
-        spec = cc.specs[name]
-        value = cells.get(name)
-        cached[key] = str(spec.values[value]) if value in spec.values else ""
+        cached[key] = cc.specs[name].values[given[name]].en if name in given else ""
     paid = Decimal(0)
     stages = cc.schedule.stages
     for i, ((amount_key, status_key), stage, due) in enumerate(zip(lay.stage_keys, stages, cc.stage_due)):
@@ -245,13 +248,16 @@ class Prepared:
             raise ValueError(f"{clause_id}: the template lacks a sheet its layout names")
         return prepared
 
-    def render(self, cells: dict[str, object], cached: dict[str, object]) -> bytes:
+    def render(self, cells: dict[str, object], cached: dict[str, object], generated: date | None = None) -> bytes:
+        """The declaration's bytes; ``generated`` is the date its printed footer shows (else the day it is printed)."""
         entries: dict[str, bytes] = {}
         for path, sheet in self.sheets.items():
             out = [sheet.pieces[0]]
             for (key, ref, style, kind, formula), piece in zip(sheet.slots, sheet.pieces[1:]):
                 out.append(_cell(ref, style, kind, formula, cached.get(key) if formula is not None else cells.get(key)))
                 out.append(piece)
+            if generated is not None:  # the footer follows the cells
+                out[-1] = out[-1].replace(GENERATED_XML, f"生成日期 Generated {generated.isoformat()}")
             entries[path] = "".join(out).encode("utf-8")
         static = {name: (raw, packed, crc) for name, raw, packed, crc in self.static}
         return _zip([(name, static.get(name) or _packed(entries[name])) for name in self.order])
@@ -339,9 +345,10 @@ def prepared(clause_id: str) -> Prepared:
 
 def make_declaration(
     clause_id: str, inputs: dict[str, object], details: dict[str, object], *, granted_note: str = "",
-    require_details: bool = True,
+    require_details: bool = True, generated: date | None = None,
 ) -> tuple[bytes, Award]:
-    """One filled declaration (xlsx bytes) and the core's award on what it holds."""
+    """One filled declaration (xlsx bytes) and the core's award on what it holds; the footer shows the
+    ``generated`` date (default: today; the same claim on the same day gives the same bytes)."""
     cc = compiled(clause_id)
     cells = detail_cells(details, cc.id, require=require_details)
     given = {k: v for k, v in inputs.items() if not is_blank(v)}
@@ -352,7 +359,7 @@ def make_declaration(
     if granted_note:
         cells["granted_note"] = granted_note
     award, cached = compute(cc.id, cells)
-    return prepared(cc.id).render(cells, cached), award
+    return prepared(cc.id).render(cells, cached, generated or date.today()), award
 
 
 # --- file names -------------------------------------------------------------------------------------
@@ -480,7 +487,9 @@ def jobs_from_portfolio(portfolio, clause_column: str = "clause") -> tuple[list[
         details = {k: row.get(k) for k in (*TEXT_DETAILS, *DATE_DETAILS, *PAYMENT_DETAILS, "year")}
         note = f"{Decimal(granted):,.2f} 元"
         if status == "capped":
-            note = f"封顶后核定 granted after the annual cap: {note} (the declared award is the clause's amount); {row.get('note') or ''}"
+            caps = "; ".join(f"{label}〔{cites}〕" for label, cites in  # the caps' rules, not the clause's trace
+                             re.findall(r"封顶 Capped: (.*?) \([^)]*\);.*?〔([^〕]*)〕", row.get("note") or ""))
+            note = f"封顶后核定 granted after the annual cap: {note}（申报金额为条款金额 the declared amount is the clause's）; {caps}"
         else:
             note = f"核定 granted: {note}"
         try:
@@ -613,10 +622,12 @@ def declare_frame(table, folder: Path, *, overwrite: bool = False, executor: Exe
 
 
 def run_declare(path: Path, out: Path, *, overwrite: bool = False, workers: int | None = None,
-                executor: Executor | None = None, console=None) -> int:
+                executor: Executor | None = None, console=None, pdf: bool = False) -> int:
     """``green-award declare``: read, stack, write with a progress bar, print a summary; 1 if a row
     is invalid or could not be declared. Raises (for one line and exit 2) when ``out`` cannot be a
-    folder of declarations, or holds some of them already and ``overwrite`` is not given."""
+    folder of declarations, or holds some of them already and ``overwrite`` is not given.
+
+    ``pdf``: also print each declaration to PDF through LibreOffice (``addin.pdf``), into ``<out>_pdf``."""
     from rich.console import Console
 
     from .portfolio import read_source
@@ -628,7 +639,12 @@ def run_declare(path: Path, out: Path, *, overwrite: bool = False, workers: int 
     batch = with_progress(console, lambda progress: declare_frame(
         (source.header, source.rows), out, overwrite=overwrite, executor=executor, workers=workers, progress=progress))
     print_batch(batch, out, console)
-    return 1 if batch.problems or batch.invalid else 0
+    converted = None
+    if pdf:
+        from .pdf import print_pdfs
+
+        converted = print_pdfs([Path(o.path) for o in batch.written], out, console, overwrite=overwrite)
+    return 1 if batch.problems or batch.invalid or (converted is not None and converted.problems) else 0
 
 
 def with_progress(console, work: Callable[[Callable[[int, int], None]], Batch]) -> Batch:

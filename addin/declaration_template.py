@@ -4,26 +4,37 @@
 value a declaration fills goes (``slots``) and which formula cells carry a cached value
 (``formulas``). ``template_bytes`` saves it deterministically (fixed zip times, fixed document
 properties); the committed ``workbook_templates/declaration_<clause>.xlsx`` files are exactly that,
-and a test holds them equal to what this module makes.
+and a test holds them equal to what this module makes. Regenerate them all with
+``python -m addin.declaration_template`` (``write_templates()``).
 
 Cell conventions (the core reads every one of them the same way as the rendered formula):
 
 * a yes/no cell (condition or yes/no input) holds 是 or 否; formulas read ``(cell="是")``, and a
   condition left blank is assumed met, as the core assumes it;
-* a choice cell holds the canonical value (``self``, ``A``, ``1``), picked from a list; the
-  bilingual label is shown beside it by a lookup; formulas read ``(cell&"")`` so that a number
-  typed into a choice (1 for audit level 1) compares as its text, as the core reads it;
+* a choice cell holds the Chinese label of the value (``自有``, ``A级``), picked from a dropdown of
+  labels; the English label is shown beside it by a lookup. A formula compares the cell with the
+  label (the clause's ``ownership == "self"`` renders as ``(in_ownership&"")="自有"``): the codes
+  stay in the policy data and never appear in the workbook; the core maps a label back to its code.
+  ``&""`` makes a number typed into a choice compare as text, as the core reads it;
 * an input with a default reads as the default when blank (``IF(ISBLANK(cell),default,cell)``);
 * a rule over a threshold fact (``fact: true``) holds when a fact it names is blank (assumed);
 * numbers are doubles; a ratio compared with a threshold is cross-multiplied by the clause's own
   expression (``at_least(x, t)``): exact in the core, within relative 1e-9 in the formula.
+
+Printing: every visible sheet is A4 portrait, one page wide (fit to width), with a binding margin on
+the left, the policy and clause in the header and 第&P页 共&N页 and the generation date in the footer;
+rows are as tall as their wrapped text needs (estimated here: spreadsheet programs do not grow rows
+on load); fonts are 宋体 SimSun for the body and 黑体 SimHei for headings (the renderer substitutes
+what it has).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import re
+import unicodedata
 import zipfile
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -32,16 +43,21 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.protection import SheetProtection
 
 from policies import expr
 from policies.engine import CompiledClause, compiled
 from policies.numbers import fmt
-from policies.schema import ZONES, InputSpec
+from policies.schema import ZONES, InputSpec, Parameter
 
-TEMPLATE_VERSION = "1"
-GENERATOR = "green-award addin.declaration_template"
+from . import rmb
+
+TEMPLATE_VERSION = "2"
+GENERATOR = "green-award"
 TEMPLATES = Path(__file__).resolve().parent.parent / "workbook_templates"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 CORE_XML = (
@@ -55,19 +71,50 @@ CORE_XML = (
 YES, NO = "是", "否"
 LIST_LIMIT = 255  # Excel's limit on an inline list of a data validation
 MONEY_FORMAT = "#,##0.00"
-NUMBER_FORMAT = "#,##0.######"
+COUNT_FORMAT = "0"
+NUMBER_FORMAT = "General"  # shows 0.8 and 1200 as they are (#,##0.###### shows "1,200.")
 DATE_FORMAT = "yyyy-mm-dd"
+# The footer's date: a template prints the day it is printed (&D); a declaration is given the day it
+# was generated (``addin.declaration`` replaces this text in the sheet XML).
+GENERATED_MARK = "生成日期 Generated &D"
+GENERATED_XML = GENERATED_MARK.replace("&", "&amp;")  # how the sheet XML holds it
 
 SHEETS = ("封面 Cover", "申报单位与项目 Applicant", "申报内容 Inputs", "奖励测算 Award", "附件与承诺 Attachments", "lists", "meta")
+PRINTED = 5  # the first five sheets are printed; lists and meta are hidden
 
-_BOLD = Font(bold=True)
-_TITLE = Font(bold=True, size=14)
+# Column widths (in widths of the digit 0 of the body font) of the printed sheets. 80 fill 93% of the
+# width of A4 between margins of 2.5 cm (binding) and 1.5 cm in SimSun at 100% (Excel, WPS); where a
+# wider font stands in for SimSun the sheet is shrunk to the page's width (LibreOffice here: 90%).
+WIDTHS: dict[int, tuple[float, ...]] = {
+    0: (19, 20, 18, 23),
+    1: (24, 33, 23),
+    2: (28, 9, 19, 24),
+    3: (28, 15, 17, 20),
+    4: (6, 37, 37),
+    5: (40, 40),
+    6: (26, 40),
+}
+BODY_FONT, HEAD_FONT = "SimSun", "SimHei"
+SIZE = 10.5  # 五号, the body of Chinese official forms
+_BODY = Font(name=BODY_FONT, size=SIZE, charset=134)
+_BOLD = Font(name=BODY_FONT, size=SIZE, bold=True, charset=134)
+_SMALL = Font(name=BODY_FONT, size=9, charset=134)
+_TITLE = Font(name=HEAD_FONT, size=16, charset=134)
+_SUBTITLE = Font(name=HEAD_FONT, size=13, charset=134)
+_SECTION = Font(name=HEAD_FONT, size=12, charset=134)
+_HEADING = Font(name=HEAD_FONT, size=SIZE, charset=134)  # table headers
 _HEAD = PatternFill("solid", fgColor="DDEBF7")
 _INPUT = PatternFill("solid", fgColor="FFF2CC")
-_THIN = Side(style="thin", color="BFBFBF")
+_THIN = Side(style="thin", color="808080")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_WRAP = Alignment(wrap_text=True, vertical="top")
 _OPEN = Protection(locked=False)
+_LEFT = Alignment(wrap_text=True, vertical="center")
+_CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
+_RIGHT = Alignment(wrap_text=True, vertical="center", horizontal="right")
+MIN_HEIGHT = 18.0  # points: a row never lower than this, so a form has room to read and to write
+SPACER = 9.0  # points: an empty row between sections
+PAGE_HEIGHT = 728.0  # points of rows on an A4 page between the top and bottom margins (at 100%)
+SHRINK_TO_ONE_PAGE = 1.3  # up to this much longer than a page: shrunk onto one page rather than run on
 
 
 def template_name(clause_id: str) -> str:
@@ -85,9 +132,47 @@ class Layout:
     clause_id: str
     slots: dict[str, tuple[int, str, str]] = field(default_factory=dict)
     formulas: dict[str, tuple[int, str]] = field(default_factory=dict)
-    choice_labels: dict[str, str] = field(default_factory=dict)  # formula key -> input whose label it shows
+    choice_labels: dict[str, str] = field(default_factory=dict)  # formula key -> input whose English label it shows
     rule_keys: list[str] = field(default_factory=list)
     stage_keys: list[tuple[str, str]] = field(default_factory=list)  # (amount key, status key)
+
+
+# --- text on paper: how wide, how many lines ----------------------------------------------------------
+
+
+def char_width(ch: str) -> float:
+    """Width of a character in widths of the digit 0: a CJK character (and CJK punctuation) is two."""
+    if unicodedata.east_asian_width(ch) in ("W", "F", "A"):
+        return 2.0
+    return 1.0  # SimSun's Latin letters and digits are half as wide as its CJK characters
+
+
+def line_count(text: str, width: float) -> int:
+    """Lines that ``text`` takes in a column ``width`` wide, wrapped as a spreadsheet wraps it: at
+    spaces between Latin words, anywhere between CJK characters."""
+    room = max(width - 1.0, 1.0)  # the cell's padding
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        lines += 1
+        used = 0.0
+        for token in re.findall(r"[\x21-\x7e]+ *| +|.", paragraph):  # a Latin word with its spaces, or one character
+            size = sum(char_width(c) for c in token)
+            bare = sum(char_width(c) for c in token.rstrip(" "))
+            if used + bare <= room:
+                used += size
+                continue
+            if used > 0:
+                lines += 1
+            while bare > room:  # a word longer than the line is broken
+                lines += 1
+                bare -= room
+            used = bare + (size - sum(char_width(c) for c in token.rstrip(" ")))
+    return lines
+
+
+def row_height(lines: int, size: float) -> float:
+    """Points for ``lines`` lines of a font of ``size`` points (CJK fonts need about 1.45 em a line)."""
+    return round(lines * size * 1.45 + 4, 1)
 
 
 # --- references: how a formula reads a name ---------------------------------------------------------
@@ -100,7 +185,7 @@ def input_ref(name: str, spec: InputSpec) -> str:
         return f'({cell}<>"{NO}")' if spec.default is True else f'({cell}="{YES}")'
     if spec.type == "choice":
         if spec.default is not None:
-            return f'IF(ISBLANK({cell}),"{spec.default}",{cell}&"")'
+            return f'IF(ISBLANK({cell}),"{spec.values[spec.default].zh}",{cell}&"")'
         return f'({cell}&"")'
     if spec.default is not None:
         return f"IF(ISBLANK({cell}),{format(Decimal(spec.default).normalize(), 'f')},{cell})"
@@ -116,9 +201,27 @@ def referrer(cc: CompiledClause):
     return ref
 
 
+def labelled(node: expr.Node, specs: dict[str, InputSpec]) -> expr.Node:
+    """The same tree with each choice compared with its Chinese label instead of its code (what the cell holds)."""
+    args = tuple(labelled(a, specs) for a in node.args)
+    if node.kind == "cmp":
+        a, b = args
+        for name, literal in ((a, b), (b, a)):
+            spec = specs.get(name.value) if name.kind == "name" else None
+            if spec is not None and spec.type == "choice" and literal.kind == "str" and literal.value in spec.values:
+                label = expr.Node("str", spec.values[literal.value].zh)
+                args = (name, label) if name is a else (label, name)
+    return expr.Node(node.kind, node.value, args)
+
+
+def excel(cc: CompiledClause, node: expr.Node) -> str:
+    """A clause's expression as a formula body over the declaration's cells."""
+    return expr.to_excel(labelled(node, cc.specs), referrer(cc))
+
+
 def rule_formula(cc: CompiledClause, node: expr.Node) -> str:
     """A requires rule as a formula: true when a threshold fact it names is blank (assumed, as the core)."""
-    body = expr.to_excel(node, referrer(cc))
+    body = excel(cc, node)
     facts = [n for n in expr.names(node) if n in cc.clause.inputs and cc.clause.inputs[n].fact]
     if facts:
         blanks = ",".join(f"ISBLANK(in_{n})" for n in facts)
@@ -136,7 +239,85 @@ def validity_years(cc: CompiledClause) -> tuple[int | None, int | None]:
     return start, (window.end.year if window.end else None)
 
 
+# --- the expression in words (no internal names on paper) -----------------------------------------------
+
+_PERCENT_KINDS = ("rate", "ratio", "share")
+KIND_WORDS = {"rate": "比例 rate", "unit_price": "单价 unit price", "cap": "上限 cap", "floor": "下限 floor",
+              "fixed": "定额 fixed amount", "ratio": "比例 ratio", "share": "份额 share", "threshold": "门槛 threshold"}
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
+_SYMBOL = {"+": "＋", "-": "－", "*": "×", "/": "÷", "==": "＝", "!=": "≠", "<": "＜", "<=": "≤", ">": "＞", ">=": "≥"}
+
+
+def show_parameter(p: Parameter) -> str:
+    """A parameter's value as people write it: 50% for a share, 800 for a price, 5,000,000 for a cap."""
+    percent = p.kind in _PERCENT_KINDS or (p.kind == "threshold" and p.unit is None and p.value <= 1)
+    return f"{fmt(p.value * 100)}%" if percent and p.value <= 1 else fmt(p.value)
+
+
+def describe(cc: CompiledClause, node: expr.Node) -> str:
+    """An expression in words: inputs by their Chinese labels, parameters by their values, choices by labels."""
+    specs, params = cc.specs, cc.clause.parameters
+
+    def test(n: expr.Node) -> str:  # a yes/no input used as a test reads "…为“是”"
+        if n.kind == "name" and n.value in specs and specs[n.value].type == "bool":
+            return f"【{specs[n.value].label.zh}】为“{YES}”"
+        return show(n)
+
+    def show(n: expr.Node) -> str:
+        k, a = n.kind, n.args
+        if k == "num":
+            return fmt(n.value)
+        if k == "str":
+            return f"“{n.value}”"
+        if k == "bool":
+            return "成立" if n.value else "不成立"
+        if k == "name":
+            if n.value in params:
+                return show_parameter(params[n.value])
+            return f"【{specs[n.value].label.zh}】"
+        if k == "neg":
+            return f"－{show(a[0])}"
+        if k == "not":
+            return f"并非（{test(a[0])}）"
+        if k == "bin":
+            left, right = show(a[0]), show(a[1])
+            if a[0].kind == "bin" and _PRECEDENCE[a[0].value] < _PRECEDENCE[n.value]:
+                left = f"（{left}）"
+            if a[1].kind == "bin" and (_PRECEDENCE[a[1].value] < _PRECEDENCE[n.value]
+                                       or (_PRECEDENCE[a[1].value] == _PRECEDENCE[n.value] and n.value in "-/")):
+                right = f"（{right}）"
+            return f"{left} {_SYMBOL[n.value]} {right}"
+        if k == "cmp":
+            for name, literal in ((a[0], a[1]), (a[1], a[0])):
+                spec = specs.get(name.value) if name.kind == "name" else None
+                if spec is not None and spec.type == "choice" and literal.kind == "str":
+                    word = "为" if n.value == "==" else "不为"
+                    return f"【{spec.label.zh}】{word}“{spec.values[literal.value].zh}”"
+            return f"{show(a[0])} {_SYMBOL[n.value]} {show(a[1])}"
+        if k in ("and", "or"):
+            joined = ("且" if k == "and" else "或").join(
+                f"（{test(x)}）" if x.kind in ("and", "or") else test(x) for x in a)
+            return joined
+        if k == "call":
+            if n.value == "round":
+                return show(a[0])
+            word = "取小值" if n.value == "min" else "取大值"
+            return f"{word}（{'，'.join(show(x) for x in a)}）"
+        if k == "if":
+            return f"（若{test(a[0])}：{show(a[1])}；否则：{show(a[2])}）"
+        raise ValueError(f"unknown node {k}")
+
+    text = test(node)
+    return text[1:-1] if text.startswith("（若") and text.endswith("）") else text
+
+
 # --- the workbook -----------------------------------------------------------------------------------
+
+
+def _ref(col: int, row: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(col)}{row}"
 
 
 class _Builder:
@@ -144,28 +325,47 @@ class _Builder:
         self.cc = cc = compiled(clause_id)
         self.clause, self.policy = cc.clause, cc.policy
         self.wb = Workbook()
+        self.wb._fonts = IndexedList([_BODY])  # the default font, also of the Normal style: widths count its digit 0
+        self.wb._named_styles["Normal"].font = _BODY
         self.wb.remove(self.wb.active)
         self.sheets = [self.wb.create_sheet(title) for title in SHEETS]
         self.layout = Layout(clause_id)
         self.validations: dict[tuple[int, str], DataValidation] = {}
         self.list_column = 0
+        self.heights: dict[tuple[int, int], float] = {}  # (sheet, row) -> points its text needs
+        self.fixed: dict[tuple[int, int], float] = {}  # (sheet, row) -> points asked for (signature space)
+        self.sections: dict[int, list[int]] = {}  # sheet -> rows where a new page may start
 
     # cells
-    def put(self, s: int, ref: str, value, *, bold=False, wrap=False, fmt_=None, box=True, fill=None, font=None):
-        cell = self.sheets[s][ref]
-        cell.value = value
-        if bold:
-            cell.font = _BOLD
-        if font is not None:
-            cell.font = font
-        if wrap:
-            cell.alignment = _WRAP
+    def put(self, s: int, ref: str, value, *, font: Font = _BODY, fmt_: str | None = None, box: bool = True,
+            fill: PatternFill | None = None, span: int = 1, align: Alignment = _LEFT, expect: str | None = None):
+        """A cell (merged over ``span`` columns); its row grows to fit ``value`` or the ``expect``ed text."""
+        ws = self.sheets[s]
+        cell = ws[ref]
+        cell.value = None if value == "" else value
+        cell.font = font
+        cell.alignment = align
         if fmt_:
             cell.number_format = fmt_
-        if box:
-            cell.border = _BOX
         if fill is not None:
             cell.fill = fill
+        if span > 1:
+            ws.merge_cells(start_row=cell.row, start_column=cell.column, end_row=cell.row,
+                           end_column=cell.column + span - 1)
+        if box:
+            for c in range(cell.column, cell.column + span):
+                ws.cell(cell.row, c).border = _BOX
+        shown = expect if expect is not None else (value if isinstance(value, str) and not value.startswith("=") else None)
+        if shown is None and isinstance(value, (int, float)):
+            shown = fmt(Decimal(str(value)))
+        if shown:
+            widths = WIDTHS[s]
+            width = sum(widths[cell.column - 1:cell.column - 1 + span]) * SIZE / font.size
+            if font.b or font.name == HEAD_FONT:
+                width /= 1.08
+            need = row_height(line_count(shown, width), font.size)
+            key = (s, cell.row)
+            self.heights[key] = max(self.heights.get(key, 0.0), need)
         return cell
 
     def text(self, s: int, ref: str, value: str, **kw):
@@ -175,8 +375,10 @@ class _Builder:
             cell.data_type = "s"
         return cell
 
-    def slot(self, s: int, ref: str, key: str, kind: str, number_format: str | None = None, name: str | None = None):
-        cell = self.put(s, ref, None, fill=_INPUT, fmt_=number_format or ("@" if kind in ("text",) else None))
+    def slot(self, s: int, ref: str, key: str, kind: str, number_format: str | None = None, name: str | None = None,
+             span: int = 1, expect: str = "0"):
+        cell = self.put(s, ref, None, fill=_INPUT, fmt_=number_format or ("@" if kind in ("text",) else None),
+                        span=span, expect=expect)
         cell.protection = _OPEN
         self.layout.slots[key] = (s, ref, kind)
         if name:
@@ -188,8 +390,9 @@ class _Builder:
         self.put(s, ref, None, **kw)
         self.layout.slots[key] = (s, ref, kind)
 
-    def formula(self, s: int, ref: str, key: str, body: str, number_format: str | None = None, name: str | None = None):
-        self.put(s, ref, "=" + body, fmt_=number_format, bold=key == "award")
+    def formula(self, s: int, ref: str, key: str, body: str, number_format: str | None = None, name: str | None = None,
+                expect: str = "0", **kw):
+        self.put(s, ref, "=" + body, fmt_=number_format, expect=expect, **kw)
         self.layout.formulas[key] = (s, ref)
         if name:
             self.name(name, s, ref)
@@ -206,21 +409,22 @@ class _Builder:
             self.validations[key] = existing = dv
         existing.add(ref)
 
-    def list_range(self, title: str, values: list[tuple[str, str]]) -> str:
-        """Write (value, label) pairs to the hidden lists sheet; the range of the values and of the pairs."""
+    def list_range(self, title: str, values: list[tuple[str, str]]) -> tuple[str, str]:
+        """Write (Chinese, English) label pairs to the hidden lists sheet; the range of the Chinese labels and of the pairs."""
         ws = self.sheets[5]
         c0 = 2 * self.list_column + 1
         self.list_column += 1
         a, b = ws.cell(1, c0).column_letter, ws.cell(1, c0 + 1).column_letter
         ws.cell(1, c0, title)
-        for i, (value, label) in enumerate(values, start=2):
-            ws.cell(i, c0, value).data_type = "s"
-            ws.cell(i, c0 + 1, label)
+        for i, (zh, en) in enumerate(values, start=2):
+            ws.cell(i, c0, zh).data_type = "s"
+            ws.cell(i, c0 + 1, en).data_type = "s"
         last = len(values) + 1
         return f"{q(SHEETS[5])}!${a}$2:${a}${last}", f"{q(SHEETS[5])}!${a}$2:${b}${last}"
 
     # pieces
-    def input_validation(self, s: int, ref: str, name: str, spec: InputSpec) -> None:
+    def input_validation(self, s: int, ref: str, name: str, spec: InputSpec, label_ref: str | None = None) -> None:
+        """The cell's data validation; a choice also gets its English label shown at ``label_ref``."""
         label = spec.label.zh[:30]
         if spec.type == "text":
             return  # free text: nothing to validate in the cell
@@ -228,15 +432,17 @@ class _Builder:
             dv = DataValidation(type="list", formula1=f'"{YES},{NO}"', allow_blank=True)
             dv.error = "请选择 是 或 否 / choose 是 (yes) or 否 (no)"
         elif spec.type == "choice":
-            values = list(spec.values)
-            values_range, pairs = self.list_range(name, [(v, str(l)) for v, l in spec.values.items()])
-            inline = ",".join(values)
-            if len(inline) <= LIST_LIMIT and not any("," in v or '"' in v for v in values):
+            labels = [lab.zh for lab in spec.values.values()]
+            values_range, pairs = self.list_range(spec.label.zh, [(lab.zh, lab.en) for lab in spec.values.values()])
+            inline = ",".join(labels)
+            if len(inline) <= LIST_LIMIT and not any("," in v or '"' in v for v in labels):
                 dv = DataValidation(type="list", formula1=f'"{inline}"', allow_blank=True)
             else:
                 dv = DataValidation(type="list", formula1=values_range, allow_blank=True)
             dv.error = "请从列表中选择 / choose a value from the list"
-            self.formula(s, "E" + ref[1:], f"label_{name}", f'IFERROR(VLOOKUP({ref}&"",{pairs},2,FALSE),"")')
+            longest = max((lab.en for lab in spec.values.values()), key=len)
+            self.formula(s, label_ref, f"label_{name}", f'IFERROR(VLOOKUP({ref}&"",{pairs},2,FALSE),"")',
+                         expect=longest)
             self.layout.choice_labels[f"label_{name}"] = name
         else:
             kind = "whole" if spec.type == "integer" else "decimal"
@@ -263,107 +469,154 @@ class _Builder:
         self.validate(s, ref, dv)
 
     def build(self) -> tuple[Workbook, Layout]:
-        cc, clause, policy = self.cc, self.clause, self.policy
-        for ws in self.sheets:
-            ws.protection.sheet = True  # no password: against accidental edits
         self.cover()
         self.applicant()
         self.inputs()
         self.award()
         self.attachments()
         self.meta()
-        for s, widths in enumerate(((22, 34, 70), (22, 34, 36, 44), (26, 34, 10, 18, 40, 26), (30, 40, 18, 18, 44),
-                                    (8, 70, 50), (24, 40), (28, 60))):
-            for i, w in enumerate(widths):
-                self.sheets[s].column_dimensions[chr(65 + i)].width = w
+        for s, ws in enumerate(self.sheets):
+            # no password: against accidental edits; row heights and column widths stay adjustable
+            ws.protection = SheetProtection(sheet=True, formatRows=False, formatColumns=False)
+            for i, w in enumerate(WIDTHS[s]):
+                ws.column_dimensions[chr(65 + i)].width = w
+            if s < PRINTED:
+                self.page_setup(s)
         self.sheets[5].sheet_state = "hidden"
         self.sheets[6].sheet_state = "hidden"
         props = self.wb.properties
-        props.creator, props.title = "green-award", f"申报表 Declaration {clause.id}"
+        props.creator, props.title = "green-award", f"申报表 Declaration {self.clause.id}"
         self.wb.calculation.fullCalcOnLoad = True
         return self.wb, self.layout
 
+    def page_setup(self, s: int) -> None:
+        """A4 portrait, one page wide, a binding margin, header and footer, rows as tall as their text."""
+        ws = self.sheets[s]
+        total = 0.0
+        for row in range(1, ws.max_row + 1):
+            if (s, row) in self.heights or (s, row) in self.fixed:
+                points = max(self.heights.get((s, row), 0.0), self.fixed.get((s, row), 0.0), MIN_HEIGHT)
+            else:
+                points = SPACER
+            ws.row_dimensions[row].height = points
+            total += points
+        last = chr(64 + len(WIDTHS[s]))
+        ws.print_area = f"A1:{last}{ws.max_row}"
+        if s > 0:
+            ws.print_title_rows = "1:1"  # the sheet's title again on a second page
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = "portrait"
+        ws.page_setup.fitToWidth = 1
+        # a sheet a little longer than a page is shrunk onto one; a longer one runs on, a section to a page
+        ws.page_setup.fitToHeight = 1 if total <= PAGE_HEIGHT * SHRINK_TO_ONE_PAGE else 0
+        if not ws.page_setup.fitToHeight:
+            for row in self.sections.get(s, []):
+                ws.row_breaks.append(Break(id=row - 1))  # the break goes after the row before the section
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_options.horizontalCentered = True
+        # inches: 2.5 cm on the left to bind, 1.5 cm on the right
+        ws.page_margins.left, ws.page_margins.right = 0.98, 0.59
+        ws.page_margins.top, ws.page_margins.bottom = 0.79, 0.79
+        ws.page_margins.header, ws.page_margins.footer = 0.35, 0.35
+        policy, clause = self.policy, self.clause
+        for part, text in ((ws.oddHeader.left, policy.title.zh.replace("&", "&&")),
+                           (ws.oddHeader.right, f"申报表 {clause.id} {clause.article}".replace("&", "&&")),
+                           (ws.oddFooter.left, f"{clause.title.zh}".replace("&", "&&")),
+                           (ws.oddFooter.center, "第&P页 共&N页"),
+                           (ws.oddFooter.right, GENERATED_MARK)):
+            part.text, part.font, part.size = text, f"{BODY_FONT},Regular", 9
+
     def cover(self) -> None:
         cc, clause, policy, s = self.cc, self.clause, self.policy, 0
-        self.text(s, "A1", f"{policy.title.zh} 项目申报表", font=_TITLE, box=False)
-        self.text(s, "A2", f"Declaration under: {policy.title.en}", box=False)
+        self.text(s, "A1", f"{policy.title.zh}\n项目申报表", font=_TITLE, box=False, span=4, align=_CENTER)
+        self.text(s, "A2", f"Declaration under: {policy.title.en}", box=False, span=4, align=_CENTER)
         rows = [
-            ("政策", "Policy", f"{policy.title.zh}\n{policy.title.en}"),
-            ("文号", "Number", policy.number or "—"),
-            ("发布机关", "Issuer", str(policy.issuer) if policy.issuer else "—"),
-            ("条款编号", "Clause id", clause.id),
-            ("条文", "Article", clause.article),
-            ("条款名称", "Clause title", f"{clause.title.zh}\n{clause.title.en}"),
-            ("原文", "Source text", clause.source),
+            ("文号 Number", policy.number or "—"),
+            ("发布机关 Issuer", str(policy.issuer) if policy.issuer else "—"),
+            ("条款编号 Clause id", clause.id),
+            ("条文 Article", clause.article),
+            ("条款名称 Clause title", f"{clause.title.zh}\n{clause.title.en}"),
+            ("原文 Source text", clause.source),
         ]
         r = 4
-        for zh, en, value in rows:
-            self.text(s, f"A{r}", zh, bold=True)
-            self.text(s, f"B{r}", en)
-            self.text(s, f"C{r}", value, wrap=True)
-            if en == "Clause id":
-                self.name("CLAUSE_ID", s, f"C{r}")
+        for label, value in rows:
+            self.text(s, f"A{r}", label, font=_BOLD)
+            self.text(s, f"B{r}", value, span=3, font=_SMALL if label.startswith("原文") else _BODY)
+            if label.startswith("条款编号"):
+                self.name("CLAUSE_ID", s, f"B{r}")
             r += 1
-        for zh, en, key, body, num in (
-            ("申报单位", "Applicant", "cover_enterprise", "ENTERPRISE_NAME&\"\"", None),
-            ("项目名称", "Project", "cover_project", "PROJECT_NAME&\"\"", None),
-            ("申报年度", "Claim year", "cover_year", "IF(ISBLANK(CLAIM_YEAR),\"\",CLAIM_YEAR)", "0"),
-            ("申报金额（元）", "Declared amount (yuan)", "cover_award", "AWARD", MONEY_FORMAT),
+        for label, key, body, num, expect in (
+            ("申报单位 Applicant", "cover_enterprise", "ENTERPRISE_NAME&\"\"", None, "国" * 30),
+            ("项目名称 Project", "cover_project", "PROJECT_NAME&\"\"", None, "国" * 50),
+            ("申报年度 Claim year", "cover_year", "IF(ISBLANK(CLAIM_YEAR),\"\",CLAIM_YEAR)", COUNT_FORMAT, "0"),
+            ("申报金额（元） Amount (yuan)", "cover_award", "AWARD", MONEY_FORMAT, "0"),
+            ("人民币（大写） In Chinese capitals", "cover_award_words", rmb.formula("AWARD"), None, "国" * 24),
         ):
-            self.text(s, f"A{r}", zh, bold=True)
-            self.text(s, f"B{r}", en)
-            self.formula(s, f"C{r}", key, body, num)
+            font = _BOLD if key.startswith("cover_award") else _BODY
+            self.text(s, f"A{r}", label, font=_BOLD)
+            self.formula(s, f"B{r}", key, body, num, span=3, expect=expect, font=font)
             r += 1
-        self.text(s, f"A{r}", "金额性质", bold=True)
-        self.text(s, f"B{r}", "Kind of amount")
-        self.text(s, f"C{r}", "最高限额（不超过：主管部门可核减） A ceiling (the office may grant less)" if clause.ceiling
-                  else "定额 The amount itself", wrap=True)
+        self.text(s, f"A{r}", "金额性质 Kind of amount", font=_BOLD)
+        self.text(s, f"B{r}", "最高限额（不超过：主管部门可核减） A ceiling (the office may grant less)" if clause.ceiling
+                  else "定额 The amount itself", span=3)
         r += 1
-        self.text(s, f"A{r}", "组合测算核定", bold=True)
-        self.text(s, f"B{r}", "Granted in the portfolio")
-        self.locked_slot(s, f"C{r}", "granted_note", "text", wrap=True)
+        self.text(s, f"A{r}", "组合测算核定 Granted in the portfolio", font=_BOLD)
+        self.locked_slot(s, f"B{r}", "granted_note", "text", span=3, expect="国" * 200, font=_SMALL)
+        r += 2
+        # signature and seal: room for a signature and a company seal (about 4 cm across)
+        self.text(s, f"A{r}", "法定代表人（签字）\nLegal representative (signature)", font=_BOLD)
+        self.put(s, f"B{r}", None)
+        self.text(s, f"C{r}", "单位（盖章）\nSeal of the enterprise", font=_BOLD)
+        self.put(s, f"D{r}", None)
+        self.fixed[(s, r)] = 118.0
+        r += 1
+        self.text(s, f"A{r}", "日期 Date", font=_BOLD)
+        self.text(s, f"B{r}", "        年      月      日", span=3)
+        self.fixed[(s, r)] = 26.0
         r += 2
         for line in (
-            "说明：本表由 green-award 按政策条款定义生成；“奖励测算”表中的金额为公式，修改申报内容后自动重算。",
-            "Note: generated by green-award from the clause's definition; the award is a live formula that recalculates when an input changes.",
-            "附件清单仅供参考，以主管部门发布的办事指南为准。The attachment list is indicative: the office's guide (办事指南) prevails.",
+            "说明：本表按政策条款定义生成；“奖励测算”表中的金额为公式，修改申报内容后自动重算。"
+            "附件清单仅供参考，以主管部门发布的办事指南为准。",
+            "Note: generated from the clause's definition; the award is a live formula that recalculates when an input "
+            "changes. The attachment list is indicative: the office's guide (办事指南) prevails.",
         ):
-            self.text(s, f"A{r}", line, box=False)
+            self.text(s, f"A{r}", line, box=False, span=4, font=_SMALL)
             r += 1
 
     def applicant(self) -> None:
         cc, s = self.cc, 1
-        self.text(s, "A1", "申报单位信息 Enterprise", font=_TITLE, box=False)
+        self.text(s, "A1", "申报单位信息 Enterprise", font=_SUBTITLE, box=False, span=3)
         r = 3
-        for zh, en, key, name, kind in (
-            ("企业名称", "Enterprise name", "enterprise", "ENTERPRISE_NAME", "text"),
-            ("统一社会信用代码", "Unified social credit code", "uscc", "USCC", "text"),
-            ("注册地址", "Address", "address", "ADDRESS", "text"),
-            ("所在区域", "Zone", "zone", "in_zone", "choice"),
-            ("联系人", "Contact", "contact", "CONTACT", "text"),
-            ("联系电话", "Phone", "phone", "PHONE", "text"),
+        for label, key, name, kind, expect in (
+            ("企业名称 Enterprise name", "enterprise", "ENTERPRISE_NAME", "text", "国" * 30),
+            ("统一社会信用代码 Unified social credit code", "uscc", "USCC", "text", "0"),
+            ("注册地址 Address", "address", "ADDRESS", "text", "国" * 40),
+            ("所在区域 Zone", "zone", "in_zone", "choice", None),
+            ("联系人 Contact", "contact", "CONTACT", "text", "0"),
+            ("联系电话 Phone", "phone", "PHONE", "text", "0"),
         ):
-            self.text(s, f"A{r}", zh, bold=True)
-            self.text(s, f"B{r}", en)
-            self.slot(s, f"C{r}", key, kind, name=name)
+            self.text(s, f"A{r}", label, font=_BOLD)
             if key == "zone":
-                self.input_validation(s, f"C{r}", "zone", cc.specs["zone"])
-                # the lookup lands in column E by input_validation's convention; move it beside the value
-                self.move_label("label_zone", s, f"E{r}", f"D{r}")
+                spec = cc.specs["zone"]
+                longest = max((lab.zh for lab in spec.values.values()), key=len)
+                self.slot(s, f"B{r}", key, kind, name=name, expect=longest)
+                self.input_validation(s, f"B{r}", "zone", spec, label_ref=f"C{r}")
+            else:
+                self.slot(s, f"B{r}", key, kind, name=name, span=2, expect=expect)
             if key == "uscc":
                 dv = DataValidation(type="textLength", operator="equal", formula1="18", allow_blank=True)
                 dv.error, dv.showErrorMessage = "统一社会信用代码须为18位 / 18 characters", True
-                self.validate(s, f"C{r}", dv)
+                self.validate(s, f"B{r}", dv)
             r += 1
         r += 1
-        self.text(s, f"A{r}", "项目信息 Project", font=_TITLE, box=False)
-        r += 2
+        self.text(s, f"A{r}", "项目信息 Project", font=_SUBTITLE, box=False, span=3)
+        r += 1
         rows = [
-            ("项目编号", "Project id", "project", "PROJECT_ID", "text", None),
-            ("项目名称", "Project name", "project_name", "PROJECT_NAME", "text", None),
-            ("申报年度", "Claim year", "year", "CLAIM_YEAR", "number", "0"),
-            ("开工日期", "Start date", "start_date", "START_DATE", "date", DATE_FORMAT),
-            ("完工日期", "Completion date", "completion_date", "COMPLETION_DATE", "date", DATE_FORMAT),
+            ("项目编号 Project id", "project", "PROJECT_ID", "text", None, "0"),
+            ("项目名称 Project name", "project_name", "PROJECT_NAME", "text", None, "国" * 50),
+            ("申报年度 Claim year", "year", "CLAIM_YEAR", "number", COUNT_FORMAT, "0"),
+            ("开工日期 Start date", "start_date", "START_DATE", "date", DATE_FORMAT, "0"),
+            ("完工日期 Completion date", "completion_date", "COMPLETION_DATE", "date", DATE_FORMAT, "0"),
         ]
         for name in ("total_incl_tax_yuan", "paid_incl_tax_yuan"):
             spec = cc.schedule.inputs.get(name)
@@ -371,221 +624,240 @@ class _Builder:
             zh = label.zh if label else {"total_incl_tax_yuan": "含税项目总投资", "paid_incl_tax_yuan": "含税实际支付金额"}[name]
             en = label.en if label else {"total_incl_tax_yuan": "Tax-inclusive total investment",
                                          "paid_incl_tax_yuan": "Tax-inclusive amount paid"}[name]
-            rows.append((zh + "（元）", en + " (yuan)", name, f"in_{name}" if spec else name.upper(), "number", MONEY_FORMAT))
-        for zh, en, key, name, kind, number_format in rows:
-            self.text(s, f"A{r}", zh, bold=True)
-            self.text(s, f"B{r}", en)
-            self.slot(s, f"C{r}", key, kind, number_format, name=name)
+            rows.append((f"{zh}（元） {en} (yuan)", name, f"in_{name}" if spec else name.upper(), "number", MONEY_FORMAT, "0"))
+        for label, key, name, kind, number_format, expect in rows:
+            self.text(s, f"A{r}", label, font=_BOLD)
+            self.slot(s, f"B{r}", key, kind, number_format, name=name, span=2, expect=expect)
             if kind == "date":
                 dv = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
                 dv.error, dv.showErrorMessage = "须为日期 / must be a date", True
-                self.validate(s, f"C{r}", dv)
+                self.validate(s, f"B{r}", dv)
             elif key == "year":
                 dv = DataValidation(type="whole", operator="between", formula1="2000", formula2="2100", allow_blank=True)
                 dv.error, dv.showErrorMessage = "须为年份 / must be a year", True
-                self.validate(s, f"C{r}", dv)
+                self.validate(s, f"B{r}", dv)
             elif key in cc.specs:
-                self.input_validation(s, f"C{r}", key, cc.specs[key])
+                self.input_validation(s, f"B{r}", key, cc.specs[key])
             r += 1
         if self.policy.id == "etown" and "investment_yuan" in self.clause.inputs:
-            self.text(s, f"A{r}", "不含税实际支付金额（元）", bold=True)
-            self.text(s, f"B{r}", "Tax-exclusive amount paid (yuan): the clause's investment_yuan (七(二)4)", wrap=True)
-            self.formula(s, f"C{r}", "paid_excl_tax", "in_investment_yuan", MONEY_FORMAT)
-
-    def move_label(self, key: str, s: int, old: str, new: str) -> None:
-        ws = self.sheets[s]
-        ws[new].value, ws[old].value = ws[old].value, None
-        ws[new].border = _BOX
-        self.layout.formulas[key] = (s, new)
+            investment = self.clause.inputs["investment_yuan"].label.zh
+            self.text(s, f"A{r}", "不含税实际支付金额（元） Tax-exclusive amount paid (yuan)", font=_BOLD)
+            self.formula(s, f"B{r}", "paid_excl_tax", "in_investment_yuan", MONEY_FORMAT)
+            self.text(s, f"C{r}", f"即“申报内容”中的{investment}（七(二)4） the investment on the Inputs sheet", font=_SMALL)
 
     def inputs(self) -> None:
         cc, clause, s = self.cc, self.clause, 2
-        self.text(s, "A1", f"申报内容 {clause.id} {clause.title.zh} / {clause.title.en}", font=_TITLE, box=False)
-        self.text(s, "A2", "黄色单元格由申报单位填写；锁定单元格为条款定义生成的内容。Yellow cells are the applicant's; locked cells come from the clause's definition.", box=False)
+        self.text(s, "A1", f"申报内容 {clause.title.zh}", font=_SUBTITLE, box=False, span=4)
+        self.text(s, "A2", f"Inputs: {clause.title.en}. 黄色单元格由申报单位填写，其余为条款定义生成的内容。"
+                           "Yellow cells are the applicant's; the others come from the clause's definition.",
+                  box=False, span=4, font=_SMALL)
         r = 4
-        for col, head in zip("ABCDEF", ("项目", "Item", "单位 Unit", "填报值 Value", "说明 Meaning / allowed", "字段 Field")):
-            self.text(s, f"{col}{r}", head, bold=True, fill=_HEAD)
+        for col, head in zip("ABCD", ("项目 Item", "单位 Unit", "填报值 Value", "说明 Meaning / allowed")):
+            self.text(s, f"{col}{r}", head, font=_HEADING, fill=_HEAD, align=_CENTER)
         r += 1
         for name, spec in clause.inputs.items():
             self.input_row(s, r, name, spec)
             r += 1
         r += 1
-        self.text(s, f"A{r}", "申报条件（请逐项回答 是/否） Conditions (answer each 是 yes / 否 no)", font=_TITLE, box=False)
+        self.sections.setdefault(s, []).append(r)
+        self.text(s, f"A{r}", "申报条件 Conditions", font=_SECTION, box=False, span=4)
         r += 1
-        for col, head in zip("ABCDEF", ("条件", "Condition", "依据 Cites", "回答 Answer", "说明 Note", "字段 Field")):
-            self.text(s, f"{col}{r}", head, bold=True, fill=_HEAD)
+        self.text(s, f"A{r}", "请逐项回答“是”或“否”：答“否”则不符合申报条件；空白按假定满足处理，审核时须答“是”。"
+                              "Answer each 是 (yes) or 否 (no): no makes the claim ineligible; blank is assumed, "
+                              "a reviewer requires yes.", box=False, span=4, font=_SMALL)
+        r += 1
+        for col, head in zip("ABCD", ("条件", "依据 Cites", "回答 Answer", "Condition")):
+            self.text(s, f"{col}{r}", head, font=_HEADING, fill=_HEAD, align=_CENTER)
         r += 1
         for name, condition in cc.conditions.items():
-            self.text(s, f"A{r}", condition.label.zh, wrap=True)
-            self.text(s, f"B{r}", condition.label.en, wrap=True)
-            self.text(s, f"C{r}", condition.cites, wrap=True)
-            self.slot(s, f"D{r}", name, "yesno", name=f"in_{name}")
-            self.input_validation(s, f"D{r}", name, _BOOL)
-            note = "“否”则不符合申报条件；空白按假定满足处理，审核时须答“是”。 No makes the claim ineligible; blank is assumed, a reviewer requires yes."
+            self.text(s, f"A{r}", condition.label.zh)
+            self.text(s, f"B{r}", condition.cites, align=_CENTER)
+            self.slot(s, f"C{r}", name, "yesno", name=f"in_{name}")
+            self.cells_center(s, f"C{r}")
+            self.input_validation(s, f"C{r}", name, _BOOL)
+            note = condition.label.en
             if name in clause.waive:
-                note = f"豁免 Waived when {clause.waive[name]}. " + note
-            self.text(s, f"E{r}", note, wrap=True)
-            self.text(s, f"F{r}", name)
+                note += f"\n以下情形免于此条件 Waived when: {describe(cc, clause._waive[name])}"
+            self.text(s, f"D{r}", note, font=_SMALL)
             r += 1
 
+    def cells_center(self, s: int, ref: str) -> None:
+        self.sheets[s][ref].alignment = _CENTER
+
     def input_row(self, s: int, r: int, name: str, spec: InputSpec) -> None:
-        self.text(s, f"A{r}", spec.label.zh, wrap=True)
-        self.text(s, f"B{r}", spec.label.en, wrap=True)
-        self.text(s, f"C{r}", spec.unit or {"ratio": "比例 fraction", "bool": "是/否"}.get(spec.type, ""))
-        number_format = {"money": MONEY_FORMAT, "integer": "0", "number": NUMBER_FORMAT, "ratio": "0.######"}.get(spec.type)
+        self.text(s, f"A{r}", f"{spec.label.zh}\n{spec.label.en}")
+        self.text(s, f"B{r}", spec.unit or {"ratio": "比例 fraction", "bool": "是/否", "choice": "选择 choice"}.get(spec.type, ""),
+                  align=_CENTER)
+        number_format = {"money": MONEY_FORMAT, "integer": COUNT_FORMAT, "number": NUMBER_FORMAT,
+                         "ratio": NUMBER_FORMAT}.get(spec.type)
         kind = {"bool": "yesno", "choice": "choice", "text": "text"}.get(spec.type, "number")
-        self.slot(s, f"D{r}", name, kind, number_format, name=f"in_{name}")
-        self.input_validation(s, f"D{r}", name, spec)
+        expect = (max((lab.zh for lab in spec.values.values()), key=len) if spec.type == "choice"
+                  else "活动名称" * 5 if spec.type == "text" else "0")
+        self.slot(s, f"C{r}", name, kind, number_format, name=f"in_{name}", expect=expect)
+        if spec.type == "bool":
+            self.cells_center(s, f"C{r}")
+        self.input_validation(s, f"C{r}", name, spec, label_ref=f"D{r}")
         if spec.type != "choice":
             help_text = "文本 text" if spec.type == "text" else bounds_text(spec)
             if spec.default is not None:
-                help_text += f"; 空白按默认值 blank means {fmt(spec.default)}"
+                help_text += f"; 空白按默认值 blank means {default_text(spec)}"
             if spec.fact:
                 help_text += "; 门槛事实：空白按假定满足 threshold fact: blank is assumed"
             if spec.help:
                 help_text += f"; {spec.help}"
-            self.text(s, f"E{r}", help_text, wrap=True)
-        self.text(s, f"F{r}", name)
+            self.text(s, f"D{r}", help_text, font=_SMALL)
 
     def award(self) -> None:
         cc, clause, s = self.cc, self.clause, 3
-        ref = referrer(cc)
-        self.text(s, "A1", f"奖励测算 Award: {clause.id} 〔{clause.article}〕", font=_TITLE, box=False)
+        self.text(s, "A1", f"奖励测算 Award: {clause.id} 〔{clause.article}〕", font=_SUBTITLE, box=False, span=4)
         r = 3
-        self.text(s, f"A{r}", "参数 Parameters", bold=True, fill=_HEAD)
-        for col, head in zip("BCDE", ("名称 Name", "数值 Value", "类型 Kind", "依据 Cites")):
-            self.text(s, f"{col}{r}", head, bold=True, fill=_HEAD)
+        for col, head in zip("ABCD", ("参数 Parameter（条文 cites）", "类型 Kind", "单位 Unit", "数值 Value")):
+            self.text(s, f"{col}{r}", head, font=_HEADING, fill=_HEAD, align=_CENTER)
         r += 1
-        for name, p in clause.parameters.items():
-            self.text(s, f"A{r}", str(p.label) if p.label else "")
-            self.text(s, f"B{r}", name)
-            self.put(s, f"C{r}", float(p.value), fmt_=NUMBER_FORMAT)
-            self.text(s, f"D{r}", p.kind + (f" ({p.unit})" if p.unit else ""))
-            self.text(s, f"E{r}", p.cites, wrap=True)
+        for p in clause.parameters.values():
+            self.text(s, f"A{r}", (f"{p.label}: " if p.label else "") + p.cites, font=_SMALL)
+            self.text(s, f"B{r}", KIND_WORDS[p.kind], align=_CENTER)
+            self.text(s, f"C{r}", p.unit or "", align=_CENTER)
+            percent = show_parameter(p).endswith("%")
+            number_format = ("0%" if p.value * 100 == int(p.value * 100) else "0.0##%") if percent else (
+                MONEY_FORMAT if p.kind in ("cap", "floor", "fixed", "unit_price") and p.unit in (None, "元") else
+                ("#,##0" if p.value == p.value.to_integral_value() else NUMBER_FORMAT))
+            self.put(s, f"D{r}", float(p.value), fmt_=number_format, align=_RIGHT)
             r += 1
         r += 1
-        self.text(s, f"A{r}", "资格检查 Eligibility", bold=True, fill=_HEAD)
-        self.text(s, f"B{r}", "规则 Rule", bold=True, fill=_HEAD)
-        self.text(s, f"C{r}", "结果 Met", bold=True, fill=_HEAD)
+        self.text(s, f"A{r}", "资格检查 Eligibility", font=_HEADING, fill=_HEAD, align=_CENTER)
+        self.text(s, f"B{r}", "依据 Rule", font=_HEADING, fill=_HEAD, span=2, align=_CENTER)
+        self.text(s, f"D{r}", "结果 Met", font=_HEADING, fill=_HEAD, align=_CENTER)
         r += 1
         checks: list[str] = []
-        zones = ",".join(f'in_zone="{z}"' for z in cc.allowed_zones)
+        zones = ",".join(f'in_zone="{ZONES[z]["zh"]}"' for z in cc.allowed_zones)
         self.text(s, f"A{r}", "所在区域 Zone")
-        self.text(s, f"B{r}", f"{', '.join(cc.allowed_zones)}（空白按假定 blank assumed）", wrap=True)
-        self.formula(s, f"C{r}", "check_zone", yes_no(f"OR(ISBLANK(in_zone),{zones})"))
-        checks.append(f"C{r}")
+        self.text(s, f"B{r}", f"{'；'.join(ZONES[z]['zh'] for z in cc.allowed_zones)}（空白按假定 blank assumed）",
+                  span=2, font=_SMALL)
+        self.formula(s, f"D{r}", "check_zone", yes_no(f"OR(ISBLANK(in_zone),{zones})"), align=_CENTER)
+        checks.append(f"D{r}")
         r += 1
         first, last = validity_years(cc)
         bounds = [f"CLAIM_YEAR>={first}"] if first else []
         bounds += [f"CLAIM_YEAR<={last}"] if last else []
         self.text(s, f"A{r}", "政策有效期 Validity")
-        self.text(s, f"B{r}", f"{first or '—'} – {last or '—'}（按申报年度 by claim year）")
+        self.text(s, f"B{r}", f"{first or '—'} – {last or '—'}（按申报年度 by claim year）", span=2, font=_SMALL)
         test = f"OR(ISBLANK(CLAIM_YEAR),AND({','.join(bounds)}))" if bounds else "TRUE"
-        self.formula(s, f"C{r}", "check_year", yes_no(test))
-        checks.append(f"C{r}")
+        self.formula(s, f"D{r}", "check_year", yes_no(test), align=_CENTER)
+        checks.append(f"D{r}")
         r += 1
         parts = []
         for name in cc.conditions:
             part = f'in_{name}<>"{NO}"'
             if name in clause.waive:
-                part = f"OR({expr.to_excel(clause._waive[name], ref)},{part})"
+                part = f"OR({excel(cc, clause._waive[name])},{part})"
             parts.append(part)
         self.text(s, f"A{r}", "申报条件 Conditions")
-        self.text(s, f"B{r}", "无“否”回答 none answered 否 (no)")
-        self.formula(s, f"C{r}", "check_conditions", yes_no(f"AND({','.join(parts)})") if parts else f'"{YES}"')
-        checks.append(f"C{r}")
+        self.text(s, f"B{r}", "无“否”回答 no condition answered 否 (no)", span=2, font=_SMALL)
+        self.formula(s, f"D{r}", "check_conditions", yes_no(f"AND({','.join(parts)})") if parts else f'"{YES}"',
+                     align=_CENTER)
+        checks.append(f"D{r}")
         r += 1
         for i, (rule, node) in enumerate(zip(clause.requires, clause._requires)):
-            self.text(s, f"A{r}", rule.reason.zh, wrap=True)
-            self.text(s, f"B{r}", f"{rule.reason.en} 〔{rule.cites}〕: {rule.when}", wrap=True)
-            self.formula(s, f"C{r}", f"rule_{i}", yes_no(rule_formula(cc, node)))
+            self.text(s, f"A{r}", f"{rule.reason.zh}\n{rule.reason.en}", font=_SMALL)
+            self.text(s, f"B{r}", f"{describe(cc, node)}〔{rule.cites}〕", span=2, font=_SMALL)
+            self.formula(s, f"D{r}", f"rule_{i}", yes_no(rule_formula(cc, node)), align=_CENTER)
             self.layout.rule_keys.append(f"rule_{i}")
-            checks.append(f"C{r}")
+            checks.append(f"D{r}")
             r += 1
-        self.text(s, f"A{r}", "符合申报条件 Eligible", bold=True)
-        self.text(s, f"B{r}", "以上均为“是” all of the above")
-        self.formula(s, f"C{r}", "eligible", yes_no(f"AND({','.join(c + '=' + chr(34) + YES + chr(34) for c in checks)})"),
-                     name="ELIGIBLE")
-        eligible = f"C{r}"
+        self.text(s, f"A{r}", "符合申报条件 Eligible", font=_BOLD)
+        self.text(s, f"B{r}", "以上均为“是” all of the above", span=2, font=_SMALL)
+        self.formula(s, f"D{r}", "eligible", yes_no(f"AND({','.join(c + '=' + chr(34) + YES + chr(34) for c in checks)})"),
+                     name="ELIGIBLE", align=_CENTER, font=_BOLD)
+        eligible = f"D{r}"
         r += 2
-        self.text(s, f"A{r}", "计算公式 Formula", bold=True)
-        self.text(s, f"B{r}", clause.amount, wrap=True)
+        self.text(s, f"A{r}", "计算公式 Formula", font=_BOLD)
+        self.text(s, f"B{r}", describe(cc, clause._amount), span=3, font=_SMALL)
         r += 1
-        self.text(s, f"A{r}", "测算金额（元） Computed (yuan)", bold=True)
-        self.text(s, f"B{r}", "按条款公式，四舍五入到分 by the clause's formula, to the cent")
-        self.formula(s, f"C{r}", "computed", f"ROUND({expr.to_excel(clause._amount, ref)},2)", MONEY_FORMAT, name="COMPUTED")
-        computed = f"C{r}"
+        self.text(s, f"A{r}", "测算金额（元） Computed (yuan)", font=_BOLD)
+        self.text(s, f"B{r}", "按条款公式，四舍五入到分 by the clause's formula, to the cent", span=2, font=_SMALL)
+        self.formula(s, f"D{r}", "computed", f"ROUND({excel(cc, clause._amount)},2)", MONEY_FORMAT, name="COMPUTED",
+                     align=_RIGHT)
+        computed = f"D{r}"
         r += 1
-        self.text(s, f"A{r}", "奖励金额（元） Award (yuan)", bold=True)
-        self.text(s, f"B{r}", "不符合条件为0 0 when not eligible; " + ("最高限额 a ceiling" if clause.ceiling else "定额 the amount itself"))
-        self.formula(s, f"C{r}", "award", f'IF({eligible}="{YES}",{computed},0)', MONEY_FORMAT, name="AWARD")
+        self.text(s, f"A{r}", "奖励金额（元） Award (yuan)", font=_BOLD)
+        self.text(s, f"B{r}", "不符合条件为0 0 when not eligible; " + ("最高限额 a ceiling" if clause.ceiling else "定额 the amount itself"),
+                  span=2, font=_SMALL)
+        self.formula(s, f"D{r}", "award", f'IF({eligible}="{YES}",{computed},0)', MONEY_FORMAT, name="AWARD",
+                     align=_RIGHT, font=_BOLD)
         r += 2
         schedule = cc.schedule
-        self.text(s, f"A{r}", f"拨付安排 Payment: {schedule.label.zh} / {schedule.label.en} 〔{schedule.cites}〕", bold=True, fill=_HEAD)
+        self.text(s, f"A{r}", f"拨付安排 Payment: {schedule.label.zh} / {schedule.label.en} 〔{schedule.cites}〕",
+                  font=_SECTION, box=False, span=4)
         r += 1
         for col, head in zip("ABCD", ("阶段 Stage", "比例 Share", "金额（元） Amount", "状态 Status")):
-            self.text(s, f"{col}{r}", head, bold=True, fill=_HEAD)
+            self.text(s, f"{col}{r}", head, font=_HEADING, fill=_HEAD, align=_CENTER)
         r += 1
         amounts: list[str] = []
         for i, stage in enumerate(schedule.stages):
-            self.text(s, f"A{r}", str(stage.label), wrap=True)
-            self.put(s, f"B{r}", float(stage.share), fmt_="0%")
+            self.text(s, f"A{r}", str(stage.label))
+            self.put(s, f"B{r}", float(stage.share), fmt_="0%", align=_CENTER)
             last = i == len(schedule.stages) - 1
             body = f"AWARD-{'-'.join(amounts)}" if last and amounts else ("AWARD" if last else f"ROUND(AWARD*{format(stage.share.normalize(), 'f')},2)")
-            self.formula(s, f"C{r}", f"stage_{i}_amount", body, MONEY_FORMAT)
+            self.formula(s, f"C{r}", f"stage_{i}_amount", body, MONEY_FORMAT, align=_RIGHT)
             amounts.append(f"C{r}")
             if stage.due_when:
                 node = expr.parse(stage.due_when)
                 blanks = ",".join(f"ISBLANK(in_{n})" for n in expr.names(node))
-                status = f'IF(OR({blanks}),"{PENDING}",IF({expr.to_excel(node, referrer(cc))},"{DUE}","{PENDING}"))'
+                status = f'IF(OR({blanks}),"{PENDING}",IF({excel(cc, node)},"{DUE}","{PENDING}"))'
             else:
                 status = f'"{DUE}"'
-            self.formula(s, f"D{r}", f"stage_{i}_status", status)
+            self.formula(s, f"D{r}", f"stage_{i}_status", status, align=_CENTER, expect=PENDING)
             self.layout.stage_keys.append((f"stage_{i}_amount", f"stage_{i}_status"))
             r += 1
 
     def attachments(self) -> None:
         s = 4
-        self.text(s, "A1", "附件清单（参考） Attachments (indicative)", font=_TITLE, box=False)
-        self.text(s, "A2", "以主管部门发布的办事指南为准。The office's guide (办事指南) prevails over this list.", box=False)
-        r = 4
+        self.text(s, "A1", "附件清单（参考） Attachments (indicative)", font=_SUBTITLE, box=False, span=3)
+        self.text(s, "A2", "以主管部门发布的办事指南为准。The office's guide (办事指南) prevails over this list.",
+                  box=False, span=3, font=_SMALL)
+        r = 3
+        for col, head in zip("ABC", ("序号 No.", "材料", "Document")):
+            self.text(s, f"{col}{r}", head, font=_HEADING, fill=_HEAD, align=_CENTER)
+        r += 1
         for i, (zh, en) in enumerate(attachment_list(self.cc), start=1):
-            self.put(s, f"A{r}", i)
-            self.text(s, f"B{r}", zh, wrap=True)
-            self.text(s, f"C{r}", en, wrap=True)
+            self.put(s, f"A{r}", i, align=_CENTER)
+            self.text(s, f"B{r}", zh)
+            self.text(s, f"C{r}", en)
             r += 1
         r += 1
-        self.text(s, f"A{r}", "承诺书 Commitment", font=_TITLE, box=False)
+        self.sections.setdefault(s, []).append(r)
+        self.text(s, f"A{r}", "承诺书 Commitment", font=_SUBTITLE, box=False, span=3, align=_CENTER)
         r += 1
-        self.text(s, f"A{r}", "申报单位", bold=True)
-        self.formula(s, f"B{r}", "commit_enterprise", 'ENTERPRISE_NAME&""')
+        self.text(s, f"A{r}", "申报单位 Applicant", font=_BOLD, span=2, box=False)
+        self.formula(s, f"C{r}", "commit_enterprise", 'ENTERPRISE_NAME&""', box=False, expect="国" * 30)
         r += 1
         for zh, en in COMMITMENT:
-            self.text(s, f"B{r}", zh, wrap=True, box=False)
-            self.text(s, f"C{r}", en, wrap=True, box=False)
+            self.text(s, f"B{r}", zh, box=False)
+            self.text(s, f"C{r}", en, box=False, font=_SMALL)
             r += 1
         r += 1
-        for zh, en in (("法定代表人（签字）：", "Legal representative (signature):"), ("单位（盖章）：", "Seal of the enterprise:"),
-                       ("日期：", "Date:")):
-            self.text(s, f"B{r}", zh, box=False)
+        for zh, en, points in (("法定代表人（签字）：", "Legal representative (signature):", 40.0),
+                               ("单位（盖章）：", "Seal of the enterprise:", 118.0),
+                               ("日期：        年      月      日", "Date:", 26.0)):
+            self.text(s, f"B{r}", zh, box=False, font=_BOLD)
             self.text(s, f"C{r}", en, box=False)
+            self.fixed[(s, r)] = points
             r += 1
 
     def meta(self) -> None:
+        """What a reviewer needs to regenerate the template: versions and the clause (no paths, no commands)."""
         cc, s = self.cc, 6
         rows = [
             ("template_version", TEMPLATE_VERSION),
             ("generator", GENERATOR),
             ("clause_id", cc.clause.id),
-            ("policy_id", cc.policy.id),
+            ("policy_title", cc.policy.title.zh),
             ("policy_encoding_version", cc.policy.encoding_version),
             ("policy_number", cc.policy.number or ""),
-            ("policy_source_file", cc.policy.source_file),
-            ("amount", cc.clause.amount or ""),
-            ("regenerate", "python -c \"from addin.declaration_template import build; build('%s')\"" % cc.clause.id),
         ]
-        self.text(s, "A1", "key", bold=True)
-        self.text(s, "B1", "value", bold=True)
+        self.text(s, "A1", "key", font=_BOLD)
+        self.text(s, "B1", "value", font=_BOLD)
         for r, (k, v) in enumerate(rows, start=2):
             self.text(s, f"A{r}", k)
             self.text(s, f"B{r}", v)
@@ -606,12 +878,22 @@ COMMITMENT = (
 )
 
 
+def default_text(spec: InputSpec) -> str:
+    if spec.type == "bool":
+        return YES if spec.default else NO
+    if spec.type == "choice":
+        return spec.values[spec.default].zh
+    return fmt(spec.default)
+
+
 def bounds_text(spec: InputSpec) -> str:
     parts = []
     if spec.lower is not None:
         parts.append(f"{'>' if spec.min_exclusive else '≥'} {fmt(spec.lower)}")
     if spec.upper is not None:
         parts.append(f"{'<' if spec.max_exclusive else '≤'} {fmt(spec.upper)}")
+    if spec.type == "bool":
+        return "是 yes / 否 no"
     word = {"integer": "整数 whole number", "ratio": "比例 fraction (0.3 = 30%)"}.get(spec.type, "数字 number")
     return f"{word}" + (f", {' and '.join(parts)}" if parts else "")
 

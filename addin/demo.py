@@ -27,10 +27,11 @@ def claim_inputs(row: dict, clause_id: str) -> dict[str, object]:
     return {k: v for k, v in row.items() if k in names and str(v).strip() != ""}
 
 
-def run_demo(out: Path, *, overwrite: bool = False, console: Console | None = None) -> int:
+def run_demo(out: Path, *, overwrite: bool = False, console: Console | None = None, pdf: bool = True) -> int:
     """The sample portfolio through the portfolio computation (``green-award portfolio``): every
     rule at work (best clause, conflicts, stacking, caps, payment years, validity, invalid rows);
-    writes ``out/results.xlsx`` (claims, summaries, payments and a chart)."""
+    writes ``out/results.xlsx`` (claims, summaries, payments and a chart), the declarations in
+    ``out/declarations`` and, with LibreOffice installed and ``pdf``, their PDFs in ``out/declarations_pdf``."""
     from .portfolio import run_portfolio
 
     console = console or Console()
@@ -59,7 +60,12 @@ def run_demo(out: Path, *, overwrite: bool = False, console: Console | None = No
     folder = out / "declarations"  # one declaration workbook per granted or capped claim
     batch = with_progress(console, lambda progress: declare_portfolio(result, folder, overwrite=overwrite, progress=progress))
     print_batch(batch, folder, console)
+    converted = None
+    if pdf:
+        from .pdf import print_pdfs
+
+        converted = print_pdfs([Path(o.path) for o in batch.written], folder, console, overwrite=overwrite)
     from .review import review_demo
 
     passed = review_demo(folder, console, overwrite=overwrite)  # the reviewer's view of the same files
-    return 1 if batch.problems or not passed else 0
+    return 1 if batch.problems or not passed or (converted is not None and converted.problems) else 0

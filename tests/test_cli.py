@@ -58,12 +58,12 @@ def test_demo_writes_results_and_refuses_to_overwrite(tmp_path: Path) -> None:
     cwd = os.getcwd()
     os.chdir(tmp_path)  # the demo works from any directory
     try:
-        first = runner.invoke(app, ["demo", "--out", "out"])
+        first = runner.invoke(app, ["demo", "--out", "out", "--no-pdf"])
         assert first.exit_code == 0, first.output
         assert (tmp_path / "out" / "results.xlsx").exists()
         again = runner.invoke(app, ["demo", "--out", "out"])
         assert again.exit_code == 2 and "--overwrite" in again.output
-        forced = runner.invoke(app, ["demo", "--out", "out", "--overwrite"])
+        forced = runner.invoke(app, ["demo", "--out", "out", "--overwrite", "--no-pdf"])
         assert forced.exit_code == 0, forced.output
     finally:
         os.chdir(cwd)
