@@ -15,6 +15,11 @@ Per submission (``review_file``):
 4. the declared amount (the cached value of ``AWARD``) compared with the core's ``evaluate`` on the
    same inputs; eligibility: every condition answered 是, zone, validity, the clause's rules.
 
+Every problem is a ``Problem``: a string (the message, bilingual, naming the cell or part and the
+rule) with a stable short ``code`` (``macro``, ``input_formula``, ``tampered``...), listed in the JSON
+report as ``codes``. A file's problems are capped at ``MAX_PROBLEMS``; quoted text from the file is
+cut to a few hundred characters; file names are shown printable (``display_name``).
+
 Across the batch (``cross_check``) the portfolio rules of ``policies.stacking`` are applied to the
 submissions, enterprises matched by credit code: duplicates, two clauses of one policy for one
 project, two district policies, and the annual caps (a cap that reduces a grant is a warning with
@@ -48,8 +53,10 @@ from .safe_xlsx import DEFAULT_LIMITS, Book, Cell, CellError, Limits, UnsafeWork
 
 Progress = Callable[[int, int], None]
 
-EXTENSIONS = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xls")
+MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlam", ".xlsb")
 META_SHEET = "meta"
+MAX_PROBLEMS = 50  # per file (and as many warnings); the rest are counted in one last line
+MAX_NUMBER = 1e15  # any number input: beyond any amount, count or capacity a clause has (the core bounds each type)
 TOLERANCE = Decimal("0.005")  # half a cent: cached values are doubles
 _EPOCH = date(1899, 12, 30)
 
@@ -77,6 +84,62 @@ _PHONE_EXT = re.compile(r"(?:转|ext\.?|x|#)\s*\d{1,6}$", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11}|[48]00\d{7})")
 
 
+# --- problems, names ----------------------------------------------------------------------------------
+
+
+class Problem(str):
+    """A problem's message, with a stable short ``code`` saying which rule (for tools reading the report)."""
+
+    code: str = ""
+
+
+def problem(code: str, message: str) -> Problem:
+    out = Problem(message)
+    out.code = code
+    return out
+
+
+#: The code of a problem written without one, from its message's first words.
+_PREFIX_CODES = (
+    ("文件 File", "file"), ("模板 Template", "template"), ("篡改 Tampered", "tampered"), ("必填 Required", "required"),
+    ("无效 Invalid", "invalid"), ("资格 Eligibility", "eligibility"), ("申报金额 Declared amount", "declared_amount"),
+    ("重复 Duplicate", "duplicate"), ("冲突 Conflict", "conflict"), ("从优 One clause", "one_clause_per_project"),
+    ("批次 Batch", "batch"), ("审核 Review", "internal"),
+)
+
+
+def code_of(message: str) -> str:
+    code = getattr(message, "code", "")
+    if code:
+        return code
+    for prefix, code in _PREFIX_CODES:
+        if message.startswith(prefix):
+            return code
+    return "portfolio_rule"  # a note of policies.stacking (superseded by another clause...)
+
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """Text safe in JSON (UTF-8), a terminal and an xlsx cell: control characters and lone surrogates escaped."""
+    return _ILLEGAL.sub(lambda m: f"\\x{ord(m[0]) - 0xDC00:02x}" if 0xDC80 <= ord(m[0]) <= 0xDCFF
+                        else m[0].encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+
+
+def display_name(path: str | os.PathLike) -> str:
+    """A file name as people can read it: UTF-8 names as they are; bytes that are not UTF-8 (a GBK name from
+    ``unzip``) as ``\\xd6\\xd0`` escapes, never as an encoding guess; control characters escaped too."""
+    text = printable(os.fsencode(path).decode("utf-8", "backslashreplace"))
+    return text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _quote(text: object, limit: int = 200) -> str:
+    """Applicant text quoted in a message, cut to ``limit`` characters."""
+    text = str(text)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 # --- one submission's result --------------------------------------------------------------------------
 
 
@@ -99,6 +162,24 @@ class Submission:
     year: int | None = None
     inputs: dict[str, object] = field(default_factory=dict)
     refused: str | None = None  # the guard's kind when the file was not read (zip_bomb, xml_bomb, not_xlsx, ...)
+    skipped: str | None = None  # why the file was not reviewed (an Office lock file): neither pass nor fail
+    rejected: set[str] = field(default_factory=set)  # input cells already reported (a formula, too long...): not "blank"
+
+    @property
+    def status(self) -> str:
+        return "skipped" if self.skipped else ("pass" if self.ok else "fail")
+
+    def cap(self) -> None:
+        """At most ``MAX_PROBLEMS`` problems and warnings, the rest counted; every message printable and bounded."""
+        for items, what in ((self.problems, "problems"), (self.warnings, "warnings")):
+            if len(items) > MAX_PROBLEMS:
+                more = len(items) - MAX_PROBLEMS + 1
+                del items[MAX_PROBLEMS - 1:]
+                items.append(problem("more", f"… {more:,} more {what} not listed / 另有{more:,}条未列出"))
+            for i, text in enumerate(items):
+                clean = printable(text if len(text) <= 2000 else text[:2000] + "…")
+                if clean != text:
+                    items[i] = problem(code_of(text), clean)
 
     def report(self) -> dict:
         """The JSON report's object."""
@@ -107,9 +188,12 @@ class Submission:
 
         return {
             "file": self.file,
+            "status": self.status,
             "ok": self.ok,
-            "problems": list(self.problems),
-            "warnings": list(self.warnings),
+            "problems": [str(p) for p in self.problems],
+            "codes": [code_of(p) for p in self.problems],
+            "warnings": [str(w) for w in self.warnings],
+            "skipped": self.skipped,
             "declared_yuan": money(self.declared_yuan),
             "recomputed_yuan": money(self.recomputed_yuan),
             "granted_yuan": money(self.granted_yuan),
@@ -136,6 +220,7 @@ class Expected:
     validations: dict[int, dict[str, tuple]]  # sheet -> cell -> (type, operator, formula1, formula2)
     award: tuple[int, str]
     captions: dict[tuple[int, str], str]  # (sheet, ref) -> the row's label, for messages
+    conditional: dict[int, set[str]] = field(default_factory=dict)  # sheet -> normalised conditional-format formulas
 
 
 def _validation_key(kind: str | None, operator: str | None, f1: str | None, f2: str | None) -> tuple:
@@ -159,6 +244,7 @@ def expected_content(clause_id: str) -> Expected:
     cells: dict[tuple[int, str], tuple[str, object]] = {}
     captions: dict[tuple[int, str], str] = {}
     validations: dict[int, dict[str, tuple]] = {}
+    conditional: dict[int, set[str]] = {}
     slot_cells = {(s, ref) for s, ref, _ in layout.slots.values()}
     sheets = []
     for s, ws in enumerate(wb.worksheets):
@@ -187,10 +273,11 @@ def expected_content(clause_id: str) -> Expected:
             for ref in expand_sqref(str(dv.sqref), 10**6) or []:
                 per_cell[ref] = key
         validations[s] = per_cell
+        conditional[s] = {normalise(f) for cf in ws.conditional_formatting for rule in cf.rules for f in (rule.formula or [])}
     names = {name: normalise(dn.attr_text) for name, dn in wb.defined_names.items()}
     award = layout.formulas["award"]
     return Expected(cc.id, TEMPLATE_VERSION, cc.policy.encoding_version, sheets, cells, dict(layout.slots),
-                    slot_cells, names, validations, award, captions)
+                    slot_cells, names, validations, award, captions, conditional)
 
 
 # --- reading values -----------------------------------------------------------------------------------
@@ -198,7 +285,7 @@ def expected_content(clause_id: str) -> Expected:
 
 def _show(value: object) -> str:
     if isinstance(value, float):
-        return format(Decimal(repr(value)).normalize(), "f") if math.isfinite(value) else repr(value)
+        return format(Decimal(repr(value)).normalize(), "f") if math.isfinite(value) and abs(value) < MAX_NUMBER else repr(value)
     text = str(value)
     return repr(text[:80] + ("…" if len(text) > 80 else ""))
 
@@ -236,36 +323,70 @@ def _name_cell(book: Book, expected: Expected, name: str) -> Cell | None:
 # --- one file -----------------------------------------------------------------------------------------
 
 
+#: The guard's refusals (``UnsafeWorkbook.kind``), as a reviewer reads them.
+REFUSED = {
+    "zip_bomb": "refused before inflating (zip bomb guard)",
+    "xml_bomb": "refused before parsing (XML bomb / external entity guard)",
+    "too_large": "refused (too large)",
+    "not_xlsx": "not a declaration workbook",
+    "damaged": "damaged file",
+    "xml": "damaged workbook XML",
+    "not_regular": "not a regular file",
+}
+
+
+def skip_reason(path: str | os.PathLike) -> str | None:
+    """Why a file is listed but not reviewed: Office lock files (``~$…``) and hidden files (``.…``, e.g.
+    macOS ``._x.xlsx``) hold no declaration."""
+    name = os.path.basename(os.fsdecode(path))
+    if name.startswith("~$"):
+        return "Office lock file (~$…): written by Excel while a workbook is open / Office锁定文件"
+    if name.startswith("."):
+        return "hidden file (.…) / 隐藏文件"
+    return None
+
+
 def review_file(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Submission:
     """Review one submission; never raises for what is in the file (every finding is a problem)."""
-    sub = Submission(file=str(path))
+    sub = Submission(file=display_name(path))
+    sub.skipped = skip_reason(path)
+    if sub.skipped:
+        return sub
+    try:
+        _review_path(path, limits, sub)
+    except Exception as exc:  # noqa: BLE001 - whatever one file does is that file's problem, never the batch's end
+        sub.problems.append(problem("internal", f"审核 Review: the file could not be reviewed ({type(exc).__name__}: "
+                                                f"{str(exc)[:300]}) / 文件无法审核"))
+    sub.ok = not sub.problems
+    sub.cap()
+    return sub
+
+
+def _review_path(path: str | os.PathLike, limits: Limits, sub: Submission) -> None:
     try:
         book = read_book(path, limits)
     except UnsafeWorkbook as exc:
         sub.refused = exc.kind
-        what = {
-            "zip_bomb": "refused before inflating (zip bomb guard)",
-            "xml_bomb": "refused before parsing (XML bomb / external entity guard)",
-            "too_large": "refused (too large)",
-            "not_xlsx": "not a declaration workbook",
-            "damaged": "damaged file",
-            "xml": "damaged workbook XML",
-        }.get(exc.kind, exc.kind)
-        sub.problems.append(f"文件 File: {what}: {exc} / 文件无法安全读取")
-        return sub
+        sub.problems.append(problem(exc.kind, f"文件 File: {REFUSED.get(exc.kind, exc.kind)}: {exc} / 文件无法安全读取"))
+        book = None
     except OSError as exc:
         sub.refused = "unreadable"
-        sub.problems.append(f"文件 File: cannot be read: {exc}")
-        return sub
-    try:
-        _review_book(book, sub)
-    except Exception as exc:  # noqa: BLE001 - a file we did not foresee is a problem of that file, never the batch's end
-        sub.problems.append(f"审核 Review: the workbook could not be reviewed ({type(exc).__name__}: {exc})")
-    sub.ok = not sub.problems
-    return sub
+        sub.problems.append(problem("unreadable", f"文件 File: cannot be read: {exc.strerror or exc} / 文件无法读取"))
+        book = None
+    suffix = os.path.splitext(os.fsdecode(path))[1].lower()
+    if suffix in MACRO_EXTENSIONS:
+        sub.problems.append(problem("macro", f"危险内容 Dangerous content: a macro-enabled file type ({printable(suffix)}): "
+                                             "a declaration is an .xlsx / 启用宏的文件类型，申报表须为 .xlsx"))
+    elif suffix != ".xlsx":
+        sub.problems.append(problem("file_type", f"文件 File: the file type {printable(suffix) or '(no extension)'} is not "
+                                                 ".xlsx: a declaration is an .xlsx workbook / 文件类型不是 .xlsx"))
+    if book is not None:
+        for code, message in book.hazards:
+            sub.problems.append(problem(code, message))
+        _review_book(book, sub, limits)
 
 
-def _review_book(book: Book, sub: Submission) -> None:
+def _review_book(book: Book, sub: Submission, limits: Limits = DEFAULT_LIMITS) -> None:
     meta_sheet = book.sheet(META_SHEET)
     if meta_sheet is None:
         sub.problems.append(
@@ -282,7 +403,7 @@ def _review_book(book: Book, sub: Submission) -> None:
     try:
         cc = compiled(clause_id)
     except GreenAwardError as exc:
-        sub.problems.append(f"模板 Template: meta!clause_id {clause_id!r}: {exc}")
+        sub.problems.append(f"模板 Template: meta!clause_id {_quote(clause_id, 60)}: {str(exc)[:300]}")
         return
     sub.clause = cc.id
     if cc.amount is None:
@@ -293,17 +414,17 @@ def _review_book(book: Book, sub: Submission) -> None:
     if version != expected.version:
         older = version.isdigit() and expected.version.isdigit() and int(version) < int(expected.version)
         sub.problems.append(
-            f"模板 Template: version {version or '(none)'!r} is {'outdated' if older else 'unknown'}; "
+            f"模板 Template: version {_quote(version, 20) if version else '(none)'} is {'outdated' if older else 'unknown'}; "
             f"this reviewer checks version {expected.version} of {cc.id}: regenerate the declaration / 模板版本{'过期' if older else '未知'}")
-        _identify(book, expected, sub)
+        _identify(book, expected, sub, limits)
         return
     policy_version = meta.get("policy_encoding_version", "")
     if policy_version != expected.policy_version:
         sub.problems.append(
-            f"模板 Template: policy data version {policy_version or '(none)'!r} of {cc.policy.id} is outdated or unknown; "
+            f"模板 Template: policy data version {_quote(policy_version, 20) if policy_version else '(none)'} of {cc.policy.id} is outdated or unknown; "
             f"current is {expected.policy_version}: regenerate the declaration / 政策版本不符")
-    _compare(book, expected, sub)
-    values = _identify(book, expected, sub)
+    _compare(book, expected, sub, limits)
+    values = _identify(book, expected, sub, limits)
     _fields(values, expected, cc, sub)
     _amount(book, expected, cc, values, sub)
 
@@ -314,8 +435,22 @@ def _where(expected: Expected, s: int, ref: str) -> str:
     return f"{title}!{ref}" + (f" ({caption})" if caption else "")
 
 
-def _compare(book: Book, expected: Expected, sub: Submission) -> None:
-    """Generator-owned content: sheets, labels, formulas, names, validation."""
+_SHEET_REF = r"(?:'(?:[^']|'')+'|[^\s'!,()\[\]\"|]+)"
+_CELL_REF = r"\$?[A-Z]{1,3}\$?\d{1,7}"
+_AREA = rf"(?:(?:{_SHEET_REF}!)?(?:{_CELL_REF}(?::{_CELL_REF})?|\$?[A-Z]{{1,3}}:\$?[A-Z]{{1,3}}|\$?\d{{1,7}}:\$?\d{{1,7}})|#REF!)"
+_PLAIN_REFERENCE = re.compile(rf"\s*=?\s*{_AREA}(?:\s*,\s*{_AREA})*\s*", re.IGNORECASE)
+#: Names Excel runs as macros when the workbook opens or closes (Excel 4.0 macro sheets).
+_AUTO_NAMES = {"_xlnm.auto_open", "_xlnm.auto_close", "_xlnm.auto_activate", "_xlnm.auto_deactivate"}
+_VALIDATION_PROBLEMS = 10  # per sheet; the rest in one line
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    """A formula or reference from the file, shown unquoted but cut to ``limit`` characters."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Generator-owned content: sheets, labels, formulas, names, validation; and nothing more that computes."""
     problems, warnings = sub.problems, sub.warnings
     got_sheets = []
     for s, (title, state) in enumerate(expected.sheets):
@@ -328,7 +463,9 @@ def _compare(book: Book, expected: Expected, sub: Submission) -> None:
     titles = {t for t, _ in expected.sheets}
     for sheet in book.sheets:
         if sheet.name not in titles:
-            warnings.append(f"sheet {sheet.name!r} is not part of the template (ignored)")
+            state = "" if sheet.state == "visible" else f" ({_quote(sheet.state, 20)})"
+            problems.append(problem("extra_sheet", f"篡改 Tampered: sheet {_quote(sheet.name, 60)}{state} is not part of the "
+                                                   "template: a declaration has only the template's sheets / 含模板以外的工作表"))
     for (s, ref), (kind, want) in expected.cells.items():
         sheet = got_sheets[s]
         if sheet is None:
@@ -345,61 +482,98 @@ def _compare(book: Book, expected: Expected, sub: Submission) -> None:
             else:
                 got = normalise(cell.formula)
                 if got != want:
-                    problems.append(f"篡改 Tampered: {where}: the formula was edited: ={cell.formula} "
+                    problems.append(f"篡改 Tampered: {where}: the formula was edited: ={_cut(cell.formula)} "
                                     f"(the template computes ={want}) / 公式被修改")
         else:
             got = None if cell is None else cell.value
             if cell is not None and cell.formula is not None:
-                problems.append(f"篡改 Tampered: {where}: the label {_show(want)} was replaced by the formula ={cell.formula} / 标签被修改")
+                problems.append(f"篡改 Tampered: {where}: the label {_show(want)} was replaced by the formula ={_cut(cell.formula)} "
+                                "/ 标签被修改")
             elif not _same(want, got):
                 problems.append(f"篡改 Tampered: {where}: the label was edited: {_show(got) if got is not None else '(blank)'} "
                                 f"instead of {_show(want)} / 标签被修改")
     for s, sheet in enumerate(got_sheets):
         if sheet is None:
             continue
+        title = expected.sheets[s][0]
         extra = [ref for ref, cell in sheet.cells.items()
                  if (s, ref) not in expected.cells and (s, ref) not in expected.slot_cells
                  and (cell.formula is not None or (cell.value is not None and cell.value != ""))]
-        if extra:
-            shown = ", ".join(sorted(extra)[:5]) + (" …" if len(extra) > 5 else "")
-            warnings.append(f"{expected.sheets[s][0]}: {len(extra)} cell(s) outside the template filled ({shown}); ignored")
-    # defined names: the template's must point where the generator put them; none may shadow them
+        formulas = [ref for ref in extra if sheet.cells[ref].formula is not None]
+        for ref in formulas[:_VALIDATION_PROBLEMS]:
+            problems.append(problem("extra_formula", f"篡改 Tampered: {title}!{ref}: the formula ={_cut(sheet.cells[ref].formula)} is "
+                                                     "not part of the template / 含模板以外的公式"))
+        if len(formulas) > _VALIDATION_PROBLEMS:
+            problems.append(problem("extra_formula", f"篡改 Tampered: {title}: {len(formulas) - _VALIDATION_PROBLEMS:,} more formulas "
+                                                     "that are not part of the template / 含模板以外的公式"))
+        values = [ref for ref in extra if sheet.cells[ref].formula is None]
+        if values:
+            shown = ", ".join(sorted(values)[:5]) + (" …" if len(values) > 5 else "")
+            warnings.append(f"{title}: {len(values)} cell(s) outside the template filled ({shown}); ignored")
+        want_cf, got_cf = expected.conditional.get(s, set()), {normalise(f) for f in sheet.cf_formulas}
+        for formula in sorted(got_cf - want_cf)[:_VALIDATION_PROBLEMS]:
+            problems.append(problem("extra_formula", f"篡改 Tampered: {title}: a conditional format computes ={_cut(formula)}, which "
+                                                     "is not part of the template (it is evaluated when the sheet is shown) / "
+                                                     "含模板以外的条件格式公式"))
+    # defined names: the template's must point where the generator put them, spelled as it does; none may
+    # shadow them; any other must be a plain reference (a name holding a formula computes like a cell)
+    template_names = {n.casefold(): n for n in expected.names}
     got_names = {}
     for (name, local), text in book.names.items():
-        if name.startswith("_xlnm.") or name.startswith("_xleta."):
-            continue
-        if local is not None:
-            if name.casefold() in {n.casefold() for n in expected.names}:
-                problems.append(f"篡改 Tampered: defined name {name} is redefined for one sheet (it would shadow the template's) / 名称被覆盖")
-            continue
-        got_names[name.casefold()] = (name, text)
+        folded = name.casefold()
+        if folded in _AUTO_NAMES:
+            problems.append(problem("macro", f"危险内容 Dangerous content: the defined name {name} runs a macro when the "
+                                             "workbook opens or closes / 含自动运行的宏名称"))
+        elif local is None and folded in template_names:
+            got_names[folded] = (name, text)
+        elif local is not None and folded in template_names:
+            problems.append(f"篡改 Tampered: defined name {_cut(name, 60)} is redefined for one sheet (it would shadow the "
+                            "template's) / 名称被覆盖")
+        elif not _PLAIN_REFERENCE.fullmatch(text):
+            problems.append(problem("extra_formula", f"篡改 Tampered: the defined name {_quote(name, 60)} holds the formula "
+                                                     f"={_cut(text)}, which is not part of the template / 含模板以外的名称公式"))
+        elif not name.startswith("_xlnm."):  # a print area, a filter range: what programs add
+            warnings.append(f"defined name {_quote(name, 60)} is not part of the template (ignored)")
     for name, want in expected.names.items():
-        found = got_names.pop(name.casefold(), None)
+        found = got_names.get(name.casefold())
         if found is None:
             problems.append(f"篡改 Tampered: defined name {name} is missing / 名称缺失")
-        elif normalise(found[1]) != want:
-            problems.append(f"篡改 Tampered: defined name {name} points to {found[1]} (the template: {want}) / 名称被修改")
-    for name, _ in got_names.values():
-        warnings.append(f"defined name {name} is not part of the template (ignored)")
-    # data validation of each cell
+            continue
+        if found[0] != name:
+            problems.append(problem("name_case", f"篡改 Tampered: the defined name {name} is spelled {_quote(found[0], 60)}: "
+                                                 "names must be the template's exactly (a name differing only by case is "
+                                                 "another program's way to hide an edit) / 名称大小写被修改"))
+        if normalise(found[1]) != want:
+            problems.append(f"篡改 Tampered: defined name {name} points to {_cut(found[1])} (the template: {want}) / 名称被修改")
+    # data validation of each cell, within a budget of cells per sheet
     for s, sheet in enumerate(got_sheets):
         if sheet is None:
             continue
+        title = expected.sheets[s][0]
         want = expected.validations.get(s, {})
         got: dict[str, tuple] = {}
+        covered = 0
         for dv in sheet.validations:
-            cells = expand_sqref(dv["sqref"], DEFAULT_LIMITS.max_validation_cells)
+            cells = expand_sqref(dv["sqref"], limits.max_validation_cells - covered)
             if cells is None:
-                problems.append(f"篡改 Tampered: {expected.sheets[s][0]}: a data validation covers too many cells ({dv['sqref'][:40]})")
-                continue
+                problems.append(problem("too_many_validations",
+                                        f"篡改 Tampered: {title}: the data validations cover more than {limits.max_validation_cells:,} "
+                                        "cells (limit; the template's cover a few dozen): not compared / 数据验证范围过大"))
+                break
+            covered += len(cells)
             key = _validation_key(dv["type"], dv["operator"], dv["formula1"], dv["formula2"])
             for ref in cells:
                 got[ref] = key
-        for ref in sorted(set(want) | set(got)):
-            if want.get(ref) != got.get(ref):
+        else:
+            differ = [ref for ref in sorted(set(want) | set(got)) if want.get(ref) != got.get(ref)]
+            for ref in differ[:_VALIDATION_PROBLEMS]:
                 w, g = want.get(ref), got.get(ref)
-                what = "removed" if g is None else ("added" if w is None else f"changed to {g[0]} {g[1] or ''} {g[2] or ''} {g[3] or ''}".rstrip())
+                what = "removed" if g is None else ("added" if w is None else
+                                                    _cut(f"changed to {g[0]} {g[1] or ''} {g[2] or ''} {g[3] or ''}".rstrip()))
                 problems.append(f"篡改 Tampered: {_where(expected, s, ref)}: the data validation was {what} / 数据验证被修改")
+            if len(differ) > _VALIDATION_PROBLEMS:
+                problems.append(f"篡改 Tampered: {title}: the data validation of {len(differ) - _VALIDATION_PROBLEMS:,} more cells "
+                                "differs from the template / 数据验证被修改")
 
 
 def _same(want: object, got: object) -> bool:
@@ -412,8 +586,35 @@ def _same(want: object, got: object) -> bool:
     return want == got
 
 
-def _identify(book: Book, expected: Expected, sub: Submission) -> dict[str, object]:
-    """The values of the cells a declaration fills, by slot key; enterprise and project noted on ``sub``."""
+_NUMBER_TEXT = re.compile(r"\s*[-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE]([-+]?\d+))?\s*")
+
+
+def _implausible(value: object) -> bool:
+    """A number no input can be (NaN, infinite, 1e15 or more, an exponent in the thousands), before any arithmetic
+    or formatting sees it: ``-1e99999999`` written in full is a 133 MB message."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float):
+        return not math.isfinite(value) or abs(value) >= MAX_NUMBER
+    if isinstance(value, str):
+        m = _NUMBER_TEXT.fullmatch(value)
+        if m is None:
+            return False
+        if m[1] is not None and len(m[1].lstrip("+-0")) > 3:  # |exponent| of 1000 or more: never parsed
+            return True
+        try:
+            return not math.isfinite(float(value.replace(",", ""))) or abs(float(value.replace(",", ""))) >= MAX_NUMBER
+        except ValueError:
+            return False
+    return False
+
+
+def _identify(book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS) -> dict[str, object]:
+    """The values of the cells a declaration fills, by slot key; enterprise and project noted on ``sub``.
+
+    An input cell must hold a value: a formula there (``WEBSERVICE``, a DDE ``cmd|...``, ``[1]Sheet1!A1``)
+    is a problem and its cached value is not used; so is a text above ``Limits.max_text_chars`` and a
+    number no input can be (both left out of what is recomputed)."""
     values: dict[str, object] = {}
     for key, (s, ref, kind) in expected.slots.items():
         title = expected.sheets[s][0]
@@ -422,8 +623,23 @@ def _identify(book: Book, expected: Expected, sub: Submission) -> dict[str, obje
         if cell is None:
             continue
         value = cell.value
-        if cell.formula is not None and key != "granted_note":
-            sub.warnings.append(f"{title}!{ref} {key}: holds the formula ={cell.formula}; its cached value {_show(value) if value is not None else '(none)'} is used")
+        where = _field(expected, key)
+        if cell.formula is not None:
+            sub.problems.append(problem("input_formula", f"公式 Formula in an input cell: {where} holds the formula "
+                                                         f"={_cut(cell.formula)}: an input cell holds a value, never a formula "
+                                                         "(it could fetch, link or run something) / 填报单元格不得含公式"))
+            sub.rejected.add(key)
+            continue
+        if isinstance(value, str) and len(value) > limits.max_text_chars:
+            sub.problems.append(problem("text_too_long", f"无效 Invalid: {where}: {len(value):,} characters, above the limit of "
+                                                         f"{limits.max_text_chars:,} for a field ({_quote(value, 60)}) / 文本过长"))
+            sub.rejected.add(key)
+            continue
+        if kind == "number" and _implausible(value):
+            sub.problems.append(problem("number_out_of_range", f"无效 Invalid: {where}: {_quote(value, 40)} is not a plausible "
+                                                               f"number (below {MAX_NUMBER:.0e} in size, finite) / 数值超出合理范围"))
+            sub.rejected.add(key)
+            continue
         if isinstance(value, str) and not value.strip():
             value = None
         if value is not None:
@@ -448,7 +664,7 @@ def _field(expected: Expected, key: str, label: str | None = None) -> str:
 def _fields(values: dict[str, object], expected: Expected, cc, sub: Submission) -> None:
     problems = sub.problems
     for key, label in REQUIRED.items():
-        if key in expected.slots and key not in values:
+        if key in expected.slots and key not in values and key not in sub.rejected:
             problems.append(f"必填 Required: {_field(expected, key)} is blank / 必填项为空")
     for key, value in values.items():
         if isinstance(value, CellError):
@@ -462,7 +678,7 @@ def _fields(values: dict[str, object], expected: Expected, cc, sub: Submission) 
         text = _as_text(values["phone"])
         digits = re.sub(r"[\s\-()（）]", "", _PHONE_EXT.sub("", text))
         if not _PHONE.fullmatch(digits):
-            problems.append(f"无效 Invalid: {_field(expected, 'phone')}: {text!r} is not a mainland China phone number "
+            problems.append(f"无效 Invalid: {_field(expected, 'phone')}: {_quote(text, 40)} is not a mainland China phone number "
                             "(mobile 1xxxxxxxxxx or landline 0xx-xxxxxxxx) / 电话号码格式不正确")
     if "year" in values and sub.year is None:
         problems.append(f"无效 Invalid: {_field(expected, 'year')}: must be a year such as 2025, got {_show(values['year'])} / 年度须为四位年份")
@@ -477,7 +693,7 @@ def _fields(values: dict[str, object], expected: Expected, cc, sub: Submission) 
             if not 2000 <= day.year <= 2100:
                 problems.append(f"无效 Invalid: {_field(expected, key)}: {day} is not a plausible date / 日期不合理")
             days[key] = day
-    if "start_date" in expected.slots and cc.schedule.inputs and "start_date" not in values:
+    if "start_date" in expected.slots and cc.schedule.inputs and "start_date" not in values and "start_date" not in sub.rejected:
         problems.append(f"必填 Required: {_field(expected, 'start_date')} is blank (a two-instalment clause pays its first half on start) / 必填项为空")
     if len(days) == 2 and days["completion_date"] < days["start_date"]:
         problems.append(f"无效 Invalid: {_field(expected, 'completion_date')} {days['completion_date']} is before the start date {days['start_date']} / 完工日期早于开工日期")
@@ -502,6 +718,8 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
         valid = False
         for error in exc.errors(include_url=False):
             name = ".".join(str(p) for p in error["loc"]) or "?"
+            if name in sub.rejected:
+                continue  # reported with its cell already
             message = error["msg"].removeprefix("Value error, ")
             where = _field(expected, name, _label(cc, name)) if name in expected.slots else name
             problems.append(f"无效 Invalid: {where}: {message} 〔{cc.clause.article}〕")
@@ -512,7 +730,7 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
         ctx = Context({**cc.parameters, **cc.defaults, **coerced})
         for name, condition in cc.conditions.items():
             answer = coerced.get(name)
-            if answer is True:
+            if answer is True or name in sub.rejected:
                 continue
             waiver = cc.waive.get(name)
             if waiver is not None:
@@ -580,24 +798,33 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
 # --- the batch ----------------------------------------------------------------------------------------
 
 
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return path.absolute()
+
+
 def find_files(paths: Iterable[str | os.PathLike], exclude: Iterable[Path] = ()) -> list[Path]:
-    """Files given, and the workbooks (by extension) inside folders given, sorted; FileNotFoundError if a path is missing."""
-    skip = {Path(p).resolve() for p in exclude}
+    """Files given, and EVERY file inside folders given (sub-folders too, whatever its extension), sorted;
+    FileNotFoundError if a path is missing. Each is reviewed or listed as skipped (``skip_reason``): a stray
+    ``.xlsm``, ``.xls`` or renamed ``.csv`` in a folder fails review rather than going unnoticed.
+    ``exclude``: this run's own report files."""
+    skip = {_resolved(Path(p)) for p in exclude}
     out: list[Path] = []
     for item in paths:
         path = Path(item)
         if path.is_dir():
             for found in sorted(path.rglob("*")):
-                if (found.is_file() and found.suffix.lower() in EXTENSIONS and not found.name.startswith((".", "~$"))
-                        and found.resolve() not in skip):
+                if not found.is_dir() and _resolved(found) not in skip:
                     out.append(found)
-        elif path.is_file():
+        elif path.exists() or path.is_symlink():
             out.append(path)
         else:
-            raise FileNotFoundError(f"{path}: no such file or folder / 路径不存在")
+            raise FileNotFoundError(f"{display_name(path)}: no such file or folder / 路径不存在")
     seen, unique = set(), []
     for p in out:
-        key = p.resolve()
+        key = _resolved(p)
         if key not in seen:
             seen.add(key)
             unique.append(p)
@@ -643,9 +870,12 @@ def review_paths(
                     progress(len(out), total)
         else:
             size = max(1, min(64, -(-total // (4 * n))))
-            futures = [executor.submit(_review_chunk, files[i:i + size], limits) for i in range(0, total, size)]
-            for future in futures:
-                out.extend(future.result())
+            futures = [(i, executor.submit(_review_chunk, files[i:i + size], limits)) for i in range(0, total, size)]
+            for i, future in futures:
+                try:
+                    out.extend(future.result())
+                except Exception:  # noqa: BLE001 - a worker died (killed, out of memory): its files, each on its own
+                    out.extend(_review_alone(path, limits) for path in files[i:i + size])
                 if progress:
                     progress(len(out), total)
     finally:
@@ -653,6 +883,18 @@ def review_paths(
             own.shutdown()
     cross_check(out)
     return out
+
+
+def _review_alone(path: str, limits: Limits) -> Submission:
+    """One file in a process of its own: should that process die too, it is this file's problem."""
+    try:
+        with default_executor(1) as pool:
+            return pool.submit(review_file, path, limits).result()
+    except Exception as exc:  # noqa: BLE001
+        sub = Submission(file=display_name(path))
+        sub.problems.append(problem("internal", f"审核 Review: the process reviewing this file ended abnormally "
+                                                f"({type(exc).__name__}) / 审核进程异常终止"))
+        return sub
 
 
 # --- across the batch: the portfolio rules of policies.stacking ---------------------------------------
@@ -677,14 +919,17 @@ def _ekey(sub: Submission) -> str:
 
 
 def cross_check(subs: list[Submission]) -> None:
-    """The checks across the batch; should they fail, no submission passes unchecked."""
+    """The checks across the batch (skipped files left out); should they fail, no submission passes unchecked."""
+    subs = [s for s in subs if not s.skipped]
     try:
         _cross_check(subs)
     except Exception as exc:  # noqa: BLE001 - a bug here must not lose the files' reviews
         for sub in subs:
             if sub.clause:
-                sub.problems.append(f"批次 Batch: the checks across submissions could not run ({type(exc).__name__}: {exc})")
+                sub.problems.append(f"批次 Batch: the checks across submissions could not run ({type(exc).__name__}: {str(exc)[:300]})")
                 sub.ok, sub.granted_yuan = False, Decimal("0.00")
+    for sub in subs:
+        sub.cap()
 
 
 def _cross_check(subs: list[Submission]) -> None:
@@ -754,16 +999,19 @@ def _cross_check(subs: list[Submission]) -> None:
 
 
 def summary(subs: list[Submission]) -> dict:
-    passed = sum(1 for s in subs if s.ok)
+    """Counts and totals; a skipped file (a lock file) is counted as neither passed nor failed."""
+    passed = sum(1 for s in subs if s.status == "pass")
+    skipped = sum(1 for s in subs if s.status == "skipped")
     refused: dict[str, int] = {}
     for s in subs:
         if s.refused:
             refused[s.refused] = refused.get(s.refused, 0) + 1
     total = lambda attr: sum((getattr(s, attr) or Decimal(0) for s in subs), Decimal(0))  # noqa: E731
     return {
-        "submissions": len(subs),
+        "submissions": len(subs) - skipped,
         "passed": passed,
-        "failed": len(subs) - passed,
+        "failed": len(subs) - skipped - passed,
+        "skipped": skipped,
         "with_warnings": sum(1 for s in subs if s.warnings),
         "refused_unread": refused,
         "declared_yuan": total("declared_yuan"),
@@ -775,8 +1023,8 @@ def summary(subs: list[Submission]) -> dict:
 def write_json(subs: list[Submission], path: Path, *, overwrite: bool = False) -> Path:
     from .files import write_atomically
 
-    text = json.dumps([s.report() for s in subs], ensure_ascii=False, indent=2)
-    return write_atomically(Path(path), lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"), overwrite=overwrite)
+    data = (json.dumps([s.report() for s in subs], ensure_ascii=False, indent=2) + "\n").encode("utf-8", "backslashreplace")
+    return write_atomically(Path(path), lambda tmp: tmp.write_bytes(data), overwrite=overwrite)
 
 
 def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -> Path:
@@ -789,11 +1037,12 @@ def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -
     red = PatternFill("solid", fgColor="F8CBAD")
     amber = PatternFill("solid", fgColor="FFE699")
     green = PatternFill("solid", fgColor="C6EFCE")
+    grey = PatternFill("solid", fgColor="D9D9D9")
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
 
     def text(ws, row, col, value, **kw):
-        cell = ws.cell(row, col, value)
+        cell = ws.cell(row, col, printable(value) if isinstance(value, str) else value)
         if isinstance(value, str):
             cell.data_type = "s"  # data, never a formula (a file name may start with '=')
         for k, v in kw.items():
@@ -808,16 +1057,17 @@ def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -
     for col, head in enumerate(heads, 1):
         text(ws, 1, col, head, font=bold)
     for r, sub in enumerate(subs, 2):
-        fill = red if not sub.ok else (amber if sub.warnings else green)
+        fill = grey if sub.skipped else red if not sub.ok else (amber if sub.warnings else green)
         text(ws, r, 1, sub.file)
-        text(ws, r, 2, "通过 pass" if sub.ok else "不通过 FAIL", fill=fill, font=bold)
+        text(ws, r, 2, "跳过 skipped" if sub.skipped else "通过 pass" if sub.ok else "不通过 FAIL", fill=fill, font=bold)
         text(ws, r, 3, sub.clause or "")
         text(ws, r, 4, sub.enterprise or "")
         for col, value in ((5, sub.declared_yuan), (6, sub.recomputed_yuan), (7, sub.granted_yuan)):
             cell = ws.cell(r, col, float(value) if value is not None else None)
             cell.number_format = "#,##0.00"
         text(ws, r, 8, "\n".join(sub.problems), alignment=wrap, **({"fill": red} if sub.problems else {}))
-        text(ws, r, 9, "\n".join(sub.warnings), alignment=wrap, **({"fill": amber} if sub.warnings else {}))
+        text(ws, r, 9, "\n".join(sub.warnings + ([sub.skipped] if sub.skipped else [])), alignment=wrap,
+             **({"fill": amber} if sub.warnings else {}))
     for col, width in zip("ABCDEFGHI", (40, 14, 14, 28, 16, 16, 16, 90, 60)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
@@ -828,6 +1078,7 @@ def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -
         ("提交 Submissions", info["submissions"]),
         ("通过 Passed", info["passed"]),
         ("不通过 Failed", info["failed"]),
+        ("跳过 Skipped (lock and hidden files)", info["skipped"]),
         ("有提示 With warnings", info["with_warnings"]),
         *((f"拒读 Refused unread: {k}", v) for k, v in sorted(info["refused_unread"].items())),
         ("申报合计 Declared (元)", float(info["declared_yuan"])),
@@ -845,7 +1096,8 @@ def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -
         text(sm, r, col, head, font=bold)
     clauses: dict[str, list[Submission]] = {}
     for sub in subs:
-        clauses.setdefault(sub.clause or "(unread)", []).append(sub)
+        if not sub.skipped:
+            clauses.setdefault(sub.clause or "(unread)", []).append(sub)
     for clause in sorted(clauses):
         r += 1
         group = clauses[clause]
@@ -874,6 +1126,7 @@ def run_review(
 ) -> int:
     """``green-award review``: 0 when every submission passes, 1 when any does not, 2 for a usage error."""
     from rich.console import Console
+    from rich.markup import escape
 
     from .files import OutputExistsError
 
@@ -881,32 +1134,34 @@ def run_review(
     errors = Console(stderr=True)
 
     def usage(message: str) -> int:
-        errors.print(f"[red]error 错误:[/red] {message}", highlight=False)
+        errors.print(f"[red]error 错误:[/red] {escape(printable(message))}", highlight=False)
         return 2
 
     if not paths:
         return usage("give the declarations to review: files or folders / 请指定申报表文件或文件夹")
     for out in (report, json_out):
         if out is not None and out.exists() and not overwrite:
-            return usage(f"{out} exists; pass --overwrite to replace it / 文件已存在")
+            return usage(f"{display_name(out)} exists; pass --overwrite to replace it / 文件已存在")
     if report is not None and report.suffix.lower() != ".xlsx":
-        return usage(f"--report must name an .xlsx file, got {report}")
+        return usage(f"--report must name an .xlsx file, got {display_name(report)}")
     try:
         files = find_files(paths, exclude=[p for p in (report, json_out) if p is not None])
     except FileNotFoundError as exc:
         return usage(str(exc))
     if not files:
-        return usage(f"no workbooks ({', '.join(EXTENSIONS)}) found in {', '.join(map(str, paths))} / 未找到申报表")
+        return usage(f"no files found in {', '.join(map(display_name, paths))} / 未找到申报表")
     subs = review_with_progress(files, console, executor=executor, workers=workers)
     print_review(subs, console)
     info = summary(subs)
     try:
         if json_out is not None:
-            console.print(f"JSON: {write_json(subs, json_out, overwrite=overwrite)}", highlight=False)
+            console.print(f"JSON: {escape(display_name(write_json(subs, json_out, overwrite=overwrite)))}", highlight=False)
         if report is not None:
-            console.print(f"报告 Report: {write_xlsx(subs, report, overwrite=overwrite)}", highlight=False)
+            console.print(f"报告 Report: {escape(display_name(write_xlsx(subs, report, overwrite=overwrite)))}", highlight=False)
     except OutputExistsError as exc:
         return usage(str(exc))
+    except OSError as exc:
+        return usage(f"the report cannot be written: {display_name(exc.filename or '')} {exc.strerror or exc} / 报告无法写入")
     return 0 if info["failed"] == 0 else 1
 
 
@@ -924,6 +1179,7 @@ def review_with_progress(files: Sequence[Path], console, *, executor: Executor |
 
 def print_review(subs: list[Submission], console, *, flagged_only: bool = False) -> None:
     """One line per submission (the first problem or warning; only those with one if ``flagged_only``), then the summary."""
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="审核结果 Review" + (": 有问题或提示的 with problems or warnings" if flagged_only else ""))
@@ -935,16 +1191,21 @@ def print_review(subs: list[Submission], console, *, flagged_only: bool = False)
         result = "[green]pass[/green]" if sub.ok else "[red]FAIL[/red]"
         if sub.ok and sub.warnings:
             result = "[yellow]pass*[/yellow]"
-        table.add_row(Path(sub.file).name, result, sub.clause or "—",
+        if sub.skipped:
+            if flagged_only:
+                continue
+            result = "[dim]skipped[/dim]"
+        table.add_row(escape(Path(sub.file).name), result, escape(sub.clause or "—"),
                       f"{sub.declared_yuan:,.2f}" if sub.declared_yuan is not None else "—",
                       f"{sub.granted_yuan:,.2f}" if sub.granted_yuan is not None else "—",
-                      (sub.problems[0] if sub.problems else (sub.warnings[0] if sub.warnings else ""))[:160])
+                      escape((sub.problems[0] if sub.problems else (sub.warnings[0] if sub.warnings else sub.skipped or ""))[:160]))
     if table.row_count:
         console.print(table)
     info = summary(subs)
+    skipped = f", {info['skipped']} skipped (lock or hidden files)" if info["skipped"] else ""
     console.print(
-        f"{info['submissions']} submissions: {info['passed']} pass, {info['failed']} fail, {info['with_warnings']} with warnings "
-        f"(* = pass with a warning, e.g. an annual cap); declared {info['declared_yuan']:,.2f} 元, granted {info['granted_yuan']:,.2f} 元 / "
+        f"{info['submissions']} submissions: {info['passed']} pass, {info['failed']} fail, {info['with_warnings']} with warnings"
+        f"{skipped} (* = pass with a warning, e.g. an annual cap); declared {info['declared_yuan']:,.2f} 元, granted {info['granted_yuan']:,.2f} 元 / "
         f"共{info['submissions']}份，通过{info['passed']}份，不通过{info['failed']}份", highlight=False)
 
 
