@@ -128,10 +128,16 @@ def printable(text: str) -> str:
 
 
 def display_name(path: str | os.PathLike) -> str:
-    """A file name as people can read it: UTF-8 names as they are; bytes that are not UTF-8 (a GBK name from
-    ``unzip``) as ``\\xd6\\xd0`` escapes, never as an encoding guess; control characters escaped too."""
-    text = printable(os.fsencode(path).decode("utf-8", "backslashreplace"))
-    return text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    """A file name as people can read it: a UTF-8 name as it is; a name that is not UTF-8 (GBK from ``unzip``)
+    with every byte above ASCII as a ``\\xd6`` escape, never an encoding guess; control characters escaped too."""
+    def part(raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:  # every byte above ASCII escaped: a partial decoding would show mojibake
+            return raw.decode("ascii", "backslashreplace")
+
+    text = "/".join(part(raw) for raw in os.fsencode(path).split(b"/"))  # each folder and the name on its own
+    return printable(text).replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _quote(text: object, limit: int = 200) -> str:
@@ -416,7 +422,7 @@ def _review_book(book: Book, sub: Submission, limits: Limits = DEFAULT_LIMITS) -
         sub.problems.append(
             f"模板 Template: version {_quote(version, 20) if version else '(none)'} is {'outdated' if older else 'unknown'}; "
             f"this reviewer checks version {expected.version} of {cc.id}: regenerate the declaration / 模板版本{'过期' if older else '未知'}")
-        _identify(book, expected, sub, limits)
+        _identify(book, expected, sub, limits, cc)
         return
     policy_version = meta.get("policy_encoding_version", "")
     if policy_version != expected.policy_version:
@@ -424,7 +430,7 @@ def _review_book(book: Book, sub: Submission, limits: Limits = DEFAULT_LIMITS) -
             f"模板 Template: policy data version {_quote(policy_version, 20) if policy_version else '(none)'} of {cc.policy.id} is outdated or unknown; "
             f"current is {expected.policy_version}: regenerate the declaration / 政策版本不符")
     _compare(book, expected, sub, limits)
-    values = _identify(book, expected, sub, limits)
+    values = _identify(book, expected, sub, limits, cc)
     _fields(values, expected, cc, sub)
     _amount(book, expected, cc, values, sub)
 
@@ -609,7 +615,7 @@ def _implausible(value: object) -> bool:
     return False
 
 
-def _identify(book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS) -> dict[str, object]:
+def _identify(book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS, cc=None) -> dict[str, object]:
     """The values of the cells a declaration fills, by slot key; enterprise and project noted on ``sub``.
 
     An input cell must hold a value: a formula there (``WEBSERVICE``, a DDE ``cmd|...``, ``[1]Sheet1!A1``)
@@ -623,7 +629,7 @@ def _identify(book: Book, expected: Expected, sub: Submission, limits: Limits = 
         if cell is None:
             continue
         value = cell.value
-        where = _field(expected, key)
+        where = _field(expected, key, _label(cc, key) if cc is not None else None)
         if cell.formula is not None:
             sub.problems.append(problem("input_formula", f"公式 Formula in an input cell: {where} holds the formula "
                                                          f"={_cut(cell.formula)}: an input cell holds a value, never a formula "
@@ -769,6 +775,8 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
     except GreenAwardError as exc:
         rule = getattr(exc, "rule", None)
         name = getattr(exc, "field", None)
+        if name in sub.rejected:
+            return  # reported with its cell already
         if rule and name in expected.slots:
             problems.append(f"无效 Invalid: {_field(expected, name, _label(cc, name))}: {rule} 〔{cc.clause.article}〕")
         elif rule and name:
@@ -889,7 +897,7 @@ def _review_alone(path: str, limits: Limits) -> Submission:
     """One file in a process of its own: should that process die too, it is this file's problem."""
     try:
         with default_executor(1) as pool:
-            return pool.submit(review_file, path, limits).result()
+            return pool.submit(_review_chunk, [path], limits).result()[0]
     except Exception as exc:  # noqa: BLE001
         sub = Submission(file=display_name(path))
         sub.problems.append(problem("internal", f"审核 Review: the process reviewing this file ended abnormally "

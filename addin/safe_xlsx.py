@@ -577,7 +577,7 @@ def read_book(source: str | os.PathLike | bytes, limits: Limits = DEFAULT_LIMITS
     seen_names: set[tuple[str, int | None]] = set()
     for dn in wb.iter(_M + "definedName"):
         name, local = dn.get("name", ""), dn.get("localSheetId")
-        key = (name, int(local) if local is not None and local.isdigit() and len(local) < 6 else None)
+        key = (name, None if local is None else int(local) if local.isdigit() and len(local) < 6 else -1)  # -1: unreadable
         if (name.casefold(), key[1]) in seen_names:
             hazards.append(("defined_name", f"篡改 Tampered: the defined name {_quote(name, 60)} is defined twice (names ignore "
                                             "case): programs may use either / 名称重复定义"))
