@@ -104,7 +104,8 @@ _PREFIX_CODES = (
     ("文件 File", "file"), ("模板 Template", "template"), ("篡改 Tampered", "tampered"), ("必填 Required", "required"),
     ("无效 Invalid", "invalid"), ("资格 Eligibility", "eligibility"), ("申报金额 Declared amount", "declared_amount"),
     ("重复 Duplicate", "duplicate"), ("冲突 Conflict", "conflict"), ("从优 One clause", "one_clause_per_project"),
-    ("批次 Batch", "batch"), ("审核 Review", "internal"),
+    ("批次 Batch", "batch"), ("审核 Review", "internal"), ("危险内容 Dangerous content", "dangerous"),
+    ("非申报内容 Unexpected content", "unexpected_part"), ("公式 Formula", "input_formula"),
 )
 
 
@@ -636,9 +637,11 @@ def _identify(book: Book, expected: Expected, sub: Submission, limits: Limits = 
                                                          "(it could fetch, link or run something) / 填报单元格不得含公式"))
             sub.rejected.add(key)
             continue
-        if isinstance(value, str) and len(value) > limits.max_text_chars:
+        # the portfolio's note (generated, ~370 characters for a capped claim with its reasons) may be longer
+        longest = 4 * limits.max_text_chars if key == "granted_note" else limits.max_text_chars
+        if isinstance(value, str) and len(value) > longest:
             sub.problems.append(problem("text_too_long", f"无效 Invalid: {where}: {len(value):,} characters, above the limit of "
-                                                         f"{limits.max_text_chars:,} for a field ({_quote(value, 60)}) / 文本过长"))
+                                                         f"{longest:,} for this field ({_quote(value, 60)}) / 文本过长"))
             sub.rejected.add(key)
             continue
         if kind == "number" and _implausible(value):

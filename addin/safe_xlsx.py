@@ -169,6 +169,7 @@ class SafeZip:
             data = _read_regular_file(Path(source), limits.max_file_bytes)
         self.file_bytes = len(data)
         self.budget = _Budget(limits.max_elements)
+        self._parsed: dict[str, Element] = {}
         head = data[:8]
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             raise UnsafeWorkbook("not_xlsx", "not an xlsx: an old .xls or an encrypted (password-protected) workbook")
@@ -233,12 +234,15 @@ class SafeZip:
         return b"".join(chunks)
 
     def xml(self, name: str) -> Element:
-        """The part parsed: refused above ``Limits.max_xml_bytes``; its elements drawn from the file's budget."""
+        """The part parsed (once): refused above ``Limits.max_xml_bytes``; its elements drawn from the file's budget."""
+        if name in self._parsed:
+            return self._parsed[name]
         info = self.names.get(name)
         if info is not None and info.file_size > self.limits.max_xml_bytes:
             raise UnsafeWorkbook("too_large", f"the XML part {_quote(name)} inflates to {_size(info.file_size)}, above the "
                                               f"{_size(self.limits.max_xml_bytes)} limit for a part that is parsed; not parsed")
-        return parse_xml(self.read(name), name, self.budget)
+        self._parsed[name] = parse_xml(self.read(name), name, self.budget)
+        return self._parsed[name]
 
 
 _DTD_MARKERS = tuple(
