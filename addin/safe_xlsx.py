@@ -71,11 +71,12 @@ class Limits:
     max_ratio: float = 100.0  # uncompressed / compressed, per entry and for the whole archive
     ratio_floor: int = 1 * MiB  # entries (and archives) smaller than this uncompressed are not ratio-checked
     max_xml_bytes: int = 4 * MiB  # uncompressed, any XML part that is parsed (a declaration's largest is ~40 KB)
-    max_elements: int = 200_000  # XML elements of all the parsed parts together, counted while parsing
-    max_cells: int = 50_000  # cells of all sheets together (a declaration has ~300)
+    max_elements: int = 100_000  # XML elements of all the parsed parts together, counted while parsing (a declaration: ~3,000)
+    max_cells: int = 20_000  # cells of all sheets together (a declaration has ~300)
     max_validations: int = 1_000  # data validations and conditional formats of all sheets (a declaration: ~10)
     max_validation_cells: int = 100_000  # cells the data validations of one sheet cover together, expanded
     max_formula_chars: int = 8_192  # Excel's own limit, for a cell's, a name's, a validation's formula
+    max_formula_total: int = 50_000  # characters of all formulas together (a declaration: ~2,000): bounds their comparison
     max_text_chars: int = 500  # an input field's text, checked by the review (a long name is ~60)
 
 
@@ -540,6 +541,7 @@ class _Counts:
         self.limits = limits
         self.cells = 0
         self.validations = 0
+        self.formula_chars = 0
 
     def cell(self, sheet: str) -> None:
         self.cells += 1
@@ -554,11 +556,19 @@ class _Counts:
                                               f"formats (limit; reached in sheet {_quote(sheet, 40)})")
 
 
-def _formula(text: str | None, where: str, limits: Limits) -> str | None:
-    if text is not None and len(text) > limits.max_formula_chars:
-        raise UnsafeWorkbook("too_large", f"{where} holds a formula of {len(text):,} characters, above Excel's own "
-                                          f"limit of {limits.max_formula_chars:,}")
-    return text
+    def formula(self, text: str | None, where: str) -> str | None:
+        """A formula read, within Excel's length for one and the budget for all."""
+        if text is None:
+            return None
+        limits = self.limits
+        if len(text) > limits.max_formula_chars:
+            raise UnsafeWorkbook("too_large", f"{where} holds a formula of {len(text):,} characters, above Excel's own "
+                                              f"limit of {limits.max_formula_chars:,}")
+        self.formula_chars += len(text)
+        if self.formula_chars > limits.max_formula_total:
+            raise UnsafeWorkbook("too_large", f"the formulas hold more than {limits.max_formula_total:,} characters in all "
+                                              f"(limit; reached at {where})")
+        return text
 
 
 def read_book(source: str | os.PathLike | bytes, limits: Limits = DEFAULT_LIMITS) -> Book:
@@ -577,6 +587,7 @@ def read_book(source: str | os.PathLike | bytes, limits: Limits = DEFAULT_LIMITS
     sheet_refs = []
     for s in wb.iter(_M + "sheet"):
         sheet_refs.append((s.get("name", ""), s.get("state", "visible"), rels.get(s.get(_R + "id", ""), "")))
+    counts = _Counts(limits)
     names: dict[tuple[str, int | None], str] = {}
     seen_names: set[tuple[str, int | None]] = set()
     for dn in wb.iter(_M + "definedName"):
@@ -587,13 +598,12 @@ def read_book(source: str | os.PathLike | bytes, limits: Limits = DEFAULT_LIMITS
                                             "case): programs may use either / 名称重复定义"))
             continue
         seen_names.add((name.casefold(), key[1]))
-        names[key] = _formula(dn.text or "", f"the defined name {_quote(name, 60)}", limits)
+        names[key] = counts.formula(dn.text or "", f"the defined name {_quote(name, 60)}")
     shared: list[str] = []
     strings_part = next((p for p in rels.values() if p.endswith("sharedStrings.xml")), None)
     if strings_part and z.has(strings_part):
         shared = [_text_of(si) for si in z.xml(strings_part).iter(_M + "si")]
     sheets = []
-    counts = _Counts(limits)
     for name, state, part in sheet_refs:
         sheet = Sheet(name, state, part)
         if part and z.has(part):
@@ -639,7 +649,7 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
             f = c.find(_M + "f")
             formula = None
             if f is not None:
-                formula = _formula(f.text or "", f"sheet {title} cell {ref}", limits)
+                formula = counts.formula(f.text or "", f"sheet {title} cell {ref}")
                 if f.get("t") == "shared":
                     si = f.get("si", "")
                     if formula:
@@ -679,6 +689,7 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
             master = masters.get(si)
             if master is None:
                 continue
+            counts.formula(master[0], f"sheet {title} cell {ref}")  # each copy costs its translation
             try:
                 cells[ref].formula = Translator("=" + master[0], origin=master[1]).translate_formula(ref)[1:]
             except Exception:  # noqa: BLE001 - an untranslatable formula is kept visibly broken
@@ -689,8 +700,8 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
         sheet.validations.append({
             "type": dv.get("type", "none"),
             "operator": dv.get("operator"),
-            "formula1": _formula(dv.findtext(_M + "formula1"), where, limits),
-            "formula2": _formula(dv.findtext(_M + "formula2"), where, limits),
+            "formula1": counts.formula(dv.findtext(_M + "formula1"), where),
+            "formula2": counts.formula(dv.findtext(_M + "formula2"), where),
             "sqref": dv.get("sqref", ""),
         })
     # Excel 2010 extension lists keep validations that refer to other sheets under x14
@@ -702,8 +713,8 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
         sheet.validations.append({
             "type": dv.get("type", "none"),
             "operator": dv.get("operator"),
-            "formula1": _formula(f1.findtext(xm + "f") if f1 is not None else None, where, limits),
-            "formula2": _formula(f2.findtext(xm + "f") if f2 is not None else None, where, limits),
+            "formula1": counts.formula(f1.findtext(xm + "f") if f1 is not None else None, where),
+            "formula2": counts.formula(f2.findtext(xm + "f") if f2 is not None else None, where),
             "sqref": dv.findtext(xm + "sqref") or "",
         })
     # conditional formats: their formulas are evaluated as soon as the sheet is shown
@@ -712,6 +723,6 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
         for rule in root.iter(tag):
             for f in rule.iter(formula_tag):
                 counts.validation(sheet.name)
-                sheet.cf_formulas.append(_formula(f.text or "", where, limits))
+                sheet.cf_formulas.append(counts.formula(f.text or "", where))
     protection = root.find(_M + "sheetProtection")
     sheet.protected = protection is not None and protection.get("sheet") in ("1", "true")

@@ -107,13 +107,13 @@ def defined_name(project: str, xml: str) -> bytes:
     return replace_part(base(project), WORKBOOK, lambda t: t.replace("</definedNames>", xml + "</definedNames>"))
 
 
-def elements_at_ratio(mib: int, ratio: float = 73.0) -> bytes:
-    """``mib`` MiB of ``<x/>`` that deflate at about ``ratio``:1 (under the 100:1 zip-bomb limit): runs of a random
-    length, separated by a random byte in an attribute."""
+def elements_at_ratio(mib: int, longest_run: int = 190) -> bytes:
+    """``mib`` MiB of ``<x/>`` that deflate at about 73:1 (under the 100:1 zip-bomb limit, as in issue 9): runs of
+    a random length up to ``longest_run``, separated by a random byte in an attribute."""
     rng = random.Random(9)
     chunks, size = [], 0
     while size < mib * MiB:
-        run = b"<x/>" * rng.randint(1, int(ratio * 1.3)) + b'<y a="%02x"/>' % rng.randrange(256)
+        run = b"<x/>" * rng.randint(1, longest_run) + b'<y a="%02x"/>' % rng.randrange(256)
         chunks.append(run)
         size += len(run)
     return b"".join(chunks)
@@ -136,6 +136,16 @@ def validations(project: str, count: int, sqref: str) -> bytes:
     dv = f'<dataValidation type="whole" sqref="{sqref}"><formula1>0</formula1></dataValidation>' * count
     return replace_part(base(project), "xl/worksheets/sheet1.xml", lambda t: t.replace(
         "</sheetData>", f'</sheetData><dataValidations count="{count}">{dv}</dataValidations>', 1))
+
+
+def long_formula(seed: int, chars: int = 8000) -> str:
+    """A formula of about ``chars`` characters that does not compress like a bomb."""
+    rng = random.Random(seed)
+    terms, size = [], 0
+    while size < chars:
+        terms.append(str(rng.randrange(10**6)))
+        size += len(terms[-1]) + 1
+    return "+".join(terms)
 
 
 @dataclass(frozen=True)
@@ -169,12 +179,19 @@ CASES: list[Case] = [
         base("H-014"), INPUTS, "</worksheet>", elements_at_ratio(60).decode()), "8"),
     Case("elements_outside_rows.xlsx", "too_large", lambda: in_sheet(
         base("H-015"), INPUTS, "</worksheet>", elements_at_ratio(3).decode()), "8"),
-    Case("cells_60000.xlsx", "too_large", lambda: replace_part(base("H-016"), INPUTS, lambda t: t.replace(
-        "</sheetData>", "".join(f'<row r="{100 + i}">' + "<c><v>1</v></c>" * 100 + "</row>" for i in range(600)) + "</sheetData>")), "8"),
+    Case("cells_25000.xlsx", "too_large", lambda: replace_part(base("H-016"), INPUTS, lambda t: t.replace(
+        "</sheetData>", "".join(f'<row r="{100 + i}">' + "<c><v>1</v></c>" * 100 + "</row>" for i in range(250)) + "</sheetData>")), "8"),
     Case("validations_199_overlapping.xlsx", "too_many_validations", lambda: validations("H-017", 199, "A1:CV1000"), "8"),
     Case("validations_2000.xlsx", "too_large", lambda: validations("H-018", 2000, "Z1"), "8"),
     Case("formula_9000_chars.xlsx", "too_large", lambda: set_cell(
         base("H-019"), CLAUSE, "award", edit=lambda c: re.sub(r"<f>.*?</f>", "<f>" + "1+" * 4500 + "1</f>", c)), "8"),
+    Case("validations_long_formulas.xlsx", "too_large", lambda: replace_part(base("H-022"), "xl/worksheets/sheet1.xml", lambda t: t.replace(
+        "</sheetData>", '</sheetData><dataValidations count="400">' + "".join(
+            f'<dataValidation type="custom" sqref="Z{i + 1}"><formula1>{long_formula(i)}</formula1></dataValidation>'
+            for i in range(400)) + "</dataValidations>", 1)), "8"),
+    Case("shared_formula_copies.xlsx", "too_large", lambda: replace_part(base("H-023"), INPUTS, lambda t: t.replace(
+        "</sheetData>", '<row r="60"><c r="H60"><f t="shared" si="7" ref="H60:H3000">' + "1+" * 3000 + "1</f></c></row>"
+        + "".join(f'<row r="{r}"><c r="H{r}"><f t="shared" si="7"/></c></row>' for r in range(61, 3000)) + "</sheetData>")), "8"),
     Case("text_100k_chars.xlsx", "text_too_long", lambda: set_cell(
         base("H-020"), CLAUSE, "enterprise", f'<c r="{{ref}}" t="inlineStr"><is><t>{"长" * 100_000}</t></is></c>'), "8,9"),
     Case("many_problems.xlsx", "more", lambda: many_labels_edited("H-021"), "8"),

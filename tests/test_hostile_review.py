@@ -191,7 +191,7 @@ def test_validations_and_problems_are_capped(corpus):
 def test_elements_are_counted_while_parsing_wherever_they_are():
     """Elements outside any row stop the parse at the budget: not parsed to the end, then counted."""
     data = hc.in_sheet(hc.base("H-101"), hc.INPUTS, "</worksheet>", hc.elements_at_ratio(3).decode())
-    with pytest.raises(UnsafeWorkbook, match="200,000 XML elements") as err:
+    with pytest.raises(UnsafeWorkbook, match="100,000 XML elements") as err:
         read_book(data)
     assert err.value.kind == "too_large"
 
