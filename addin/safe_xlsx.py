@@ -62,7 +62,7 @@ _P = "{%s}" % PKG_REL_NS
 
 @dataclass(frozen=True)
 class Limits:
-    """What a submission may be before anything inside it is parsed (a declaration is ~20 KB)."""
+    """What a submission may be (a declaration is ~20 KB): checked before anything is parsed, then while parsing."""
 
     max_file_bytes: int = 20 * MiB
     max_entries: int = 1000

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,8 @@ print(json.dumps({"seconds": seconds, "peak": peak, "before": before, "status": 
 def main() -> None:
     import hostile_corpus as hc
 
+    from addin.review import display_name
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=12, help="print the N most costly files (0: all)")
     args = parser.parse_args()
@@ -63,7 +64,7 @@ def main() -> None:
     shown = rows if not args.top else rows[: args.top + 1]
     print(f"{'file':40} {'bytes':>10} {'seconds':>8} {'peak MiB':>9} {'+MiB':>6} {'status':>7} {'problems':>8} {'chars':>7}")
     for seconds, name, out, size in shown:
-        print(f"{os.fsencode(name).decode('utf-8', 'backslashreplace')[:40]:40} {size:>10,} {seconds:>8.3f} "
+        print(f"{display_name(name)[:40]:40} {size:>10,} {seconds:>8.3f} "
               f"{out['peak'] / 2**20:>9.0f} {(out['peak'] - out['before']) / 2**20:>6.0f} {out['status']:>7} "
               f"{out['problems']:>8} {out['chars']:>7}")
     worst = max(rows, key=lambda r: r[0])

@@ -3,14 +3,11 @@ problem, file by file and in one batch with genuine declarations, which pass; no
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import subprocess
 import sys
-import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import openpyxl
@@ -20,7 +17,7 @@ import hostile_corpus as hc
 from addin import review
 from addin.review import code_of, find_files, review_file, review_paths, write_json, write_xlsx
 from addin.safe_xlsx import UnsafeWorkbook, read_book
-from test_review import only, pv, replace_part, set_cell
+from test_review import only, pv
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -285,12 +282,3 @@ def test_mixed_batch_through_a_process_pool_keeps_the_codes(mixed):
             assert hostile[name].code in codes(sub), (name, sub.problems)
         elif name != hc.LOCK_FILE:
             assert sub.ok, (name, sub.problems)
-
-
-def test_each_file_alone_and_in_the_batch_agree(mixed):
-    """A hostile file's problems do not depend on the batch (apart from the checks across it)."""
-    folder, cases, _ = mixed
-    batch = {s.file: s for s in review_paths(find_files([folder]), executor=ThreadPoolExecutor(2))}
-    for name in list(cases)[:10]:
-        alone = review_file(folder / name)
-        assert codes(alone) == codes(batch[alone.file])
