@@ -468,7 +468,12 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
         elif state != "visible" and sheet.state == "visible":
             warnings.append(f"sheet {title!r} was unhidden")
     titles = {t for t, _ in expected.sheets}
+    seen: set[str] = set()
     for sheet in book.sheets:
+        if sheet.name.casefold() in seen:  # only the first of two is compared: the other could hide anything
+            problems.append(problem("extra_sheet", f"篡改 Tampered: sheet {_quote(sheet.name, 60)} appears twice (sheet names "
+                                                   "ignore case) / 工作表重名"))
+        seen.add(sheet.name.casefold())
         if sheet.name not in titles:
             state = "" if sheet.state == "visible" else f" ({_quote(sheet.state, 20)})"
             problems.append(problem("extra_sheet", f"篡改 Tampered: sheet {_quote(sheet.name, 60)}{state} is not part of the "

@@ -93,14 +93,14 @@ def input_formula(project: str, formula: str) -> bytes:
     return set_cell(base(project), CLAUSE, "capacity_kw", f'<c r="{{ref}}"><f>{escaped}</f><v>100</v></c>')
 
 
-def sheet_added(project: str, state: str) -> bytes:
+def sheet_added(project: str, state: str, name: str = "x") -> bytes:
     data = base(project)
     sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
              b'<row r="1"><c r="A1" t="inlineStr"><is><t>hidden payload</t></is></c></row></sheetData></worksheet>')
     data = with_parts(data, {"xl/worksheets/sheet99.xml": sheet}, {"xl/worksheets/sheet99.xml": OD + "spreadsheetml.worksheet+xml"},
                       {"xl/_rels/workbook.xml.rels": [rel("rId99", R06 + "worksheet", "/xl/worksheets/sheet99.xml")]})
     return replace_part(data, WORKBOOK, lambda t: t.replace(
-        "</sheets>", f'<sheet name="x" sheetId="99" state="{state}" r:id="rId99" /></sheets>'))
+        "</sheets>", f'<sheet name="{name}" sheetId="99" state="{state}" r:id="rId99" /></sheets>'))
 
 
 def defined_name(project: str, xml: str) -> bytes:
@@ -225,6 +225,7 @@ CASES: list[Case] = [
         "H-041", '<definedName name="X">WEBSERVICE("http://evil.example/")</definedName>'), "9"),
     Case("extra_sheet_hidden.xlsx", "extra_sheet", lambda: sheet_added("H-042", "hidden"), "9"),
     Case("extra_sheet_very_hidden.xlsx", "extra_sheet", lambda: sheet_added("H-043", "veryHidden"), "9"),
+    Case("sheet_named_twice.xlsx", "extra_sheet", lambda: sheet_added("H-061", "hidden", "meta"), "9"),
     Case("activex.xlsx", "activex", lambda: with_parts(
         base("H-044"), {"xl/activeX/activeX1.xml": b"<ax:ocx xmlns:ax='http://schemas.microsoft.com/office/2006/activeX'/>",
                         "xl/activeX/activeX1.bin": VBA},
