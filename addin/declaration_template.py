@@ -869,7 +869,7 @@ DUE, PENDING = "可兑现 due", "待条件 pending"
 COMMITMENT = (
     ("本单位郑重承诺：所提交的申报材料真实、准确、完整、有效，不存在虚报、冒领、重复申报等情况。",
      "We solemnly declare that the materials submitted are true, accurate, complete and valid, with nothing falsely reported, wrongly claimed or claimed twice."),
-    ("同一项目未重复享受同类政策支持（政策另有规定的除外），并遵守政策关于就高不重复的规定。",
+    ("同一项目未重复享受同类政策支持（政策另有规定的除外），并遵守政策关于“从优不重复”的规定。",
      "The same project has not received support of the same kind twice (unless the policy allows it), and the policy's best-one-only rules are observed."),
     ("本单位符合申报条件中所列各项要求；如情况发生变化，将及时告知主管部门。",
      "We meet every condition listed in this declaration and will inform the office of any change."),

@@ -68,6 +68,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "capped": ("封顶", "Capped"),
     "superseded": ("从优未选", "Superseded"),
     "conflict": ("政策冲突", "Conflict"),
+    "duplicate": ("重复申报", "Duplicate"),
     "ineligible": ("不符合", "Ineligible"),
     "invalid": ("无效", "Invalid"),
     "payment_year": ("支付年度", "Payment year"),

@@ -15,6 +15,11 @@ Per submission (``review_file``):
 4. the declared amount (the cached value of ``AWARD``) compared with the core's ``evaluate`` on the
    same inputs; eligibility: every condition answered 是, zone, validity, the clause's rules.
 
+Every problem is a ``Problem``: a string (the message, bilingual, naming the cell or part and the
+rule) with a stable short ``code`` (``macro``, ``input_formula``, ``tampered``...), listed in the JSON
+report as ``codes``. A file's problems are capped at ``MAX_PROBLEMS``; quoted text from the file is
+cut to a few hundred characters; file names are shown printable (``display_name``).
+
 Across the batch (``cross_check``) the portfolio rules of ``policies.stacking`` are applied to the
 submissions, enterprises matched by credit code: duplicates, two clauses of one policy for one
 project, two district policies, and the annual caps (a cap that reduces a grant is a warning with
@@ -49,8 +54,10 @@ from .safe_xlsx import DEFAULT_LIMITS, Book, Cell, CellError, Limits, UnsafeWork
 
 Progress = Callable[[int, int], None]
 
-EXTENSIONS = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xls")
+MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlam", ".xlsb")
 META_SHEET = "meta"
+MAX_PROBLEMS = 50  # per file (and as many warnings); the rest are counted in one last line
+MAX_NUMBER = 1e15  # any number input: beyond any amount, count or capacity a clause has (the core bounds each type)
 TOLERANCE = Decimal("0.005")  # half a cent: cached values are doubles
 _EPOCH = date(1899, 12, 30)
 
@@ -78,6 +85,69 @@ _PHONE_EXT = re.compile(r"(?:转|ext\.?|x|#)\s*\d{1,6}$", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11}|[48]00\d{7})")
 
 
+# --- problems, names ----------------------------------------------------------------------------------
+
+
+class Problem(str):
+    """A problem's message, with a stable short ``code`` saying which rule (for tools reading the report)."""
+
+    code: str = ""
+
+
+def problem(code: str, message: str) -> Problem:
+    out = Problem(message)
+    out.code = code
+    return out
+
+
+#: The code of a problem written without one, from its message's first words.
+_PREFIX_CODES = (
+    ("文件 File", "file"), ("模板 Template", "template"), ("篡改 Tampered", "tampered"), ("必填 Required", "required"),
+    ("无效 Invalid", "invalid"), ("资格 Eligibility", "eligibility"), ("申报金额 Declared amount", "declared_amount"),
+    ("重复 Duplicate", "duplicate"), ("冲突 Conflict", "conflict"), ("从优 One clause", "one_clause_per_project"),
+    ("批次 Batch", "batch"), ("审核 Review", "internal"), ("危险内容 Dangerous content", "dangerous"),
+    ("非申报内容 Unexpected content", "unexpected_part"), ("公式 Formula", "input_formula"),
+)
+
+
+def code_of(message: str) -> str:
+    code = getattr(message, "code", "")
+    if code:
+        return code
+    for prefix, code in _PREFIX_CODES:
+        if message.startswith(prefix):
+            return code
+    return "portfolio_rule"  # a note of policies.stacking (superseded by another clause...)
+
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """Text safe in JSON (UTF-8), a terminal and an xlsx cell: control characters and lone surrogates escaped."""
+    return _ILLEGAL.sub(lambda m: f"\\x{ord(m[0]) - 0xDC00:02x}" if 0xDC80 <= ord(m[0]) <= 0xDCFF
+                        else m[0].encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+
+
+def display_name(path: str | os.PathLike) -> str:
+    """A file name as people can read it: a UTF-8 name as it is; a name that is not UTF-8 (GBK from ``unzip``)
+    with every byte above ASCII as a ``\\xd6`` escape, never an encoding guess; control characters escaped too."""
+    def part(raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:  # every byte above ASCII escaped: a partial decoding would show mojibake
+            return raw.decode("ascii", "backslashreplace")
+
+    text = "/".join(part(raw) for raw in os.fsencode(path).split(b"/"))  # each folder and the name on its own
+    return printable(text).replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _quote(text: object, limit: int = 200) -> str:
+    """Applicant text quoted in a message, cut to ``limit`` characters."""
+    text = str(text)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 # --- one submission's result --------------------------------------------------------------------------
 
 
@@ -101,6 +171,24 @@ class Submission:
     inputs: dict[str, object] = field(default_factory=dict)
     refused: str | None = None  # the guard's kind when the file was not read (zip_bomb, xml_bomb, not_xlsx, ...)
     ledger_id: int | None = None  # its id in the ledger (review --ledger; addin.ledger.review)
+    skipped: str | None = None  # why the file was not reviewed (an Office lock file): neither pass nor fail
+    rejected: set[str] = field(default_factory=set)  # input cells already reported (a formula, too long...): not "blank"
+
+    @property
+    def status(self) -> str:
+        return "skipped" if self.skipped else ("pass" if self.ok else "fail")
+
+    def cap(self) -> None:
+        """At most ``MAX_PROBLEMS`` problems and warnings, the rest counted; every message printable and bounded."""
+        for items, what in ((self.problems, "problems"), (self.warnings, "warnings")):
+            if len(items) > MAX_PROBLEMS:
+                more = len(items) - MAX_PROBLEMS + 1
+                del items[MAX_PROBLEMS - 1:]
+                items.append(problem("more", f"… {more:,} more {what} not listed / 另有{more:,}条未列出"))
+            for i, text in enumerate(items):
+                clean = printable(text if len(text) <= 2000 else text[:2000] + "…")
+                if clean != text:
+                    items[i] = problem(code_of(text), clean)
 
     def report(self) -> dict:
         """The JSON report's object."""
@@ -111,9 +199,12 @@ class Submission:
         return {
             **ledger,
             "file": self.file,
+            "status": self.status,
             "ok": self.ok,
-            "problems": list(self.problems),
-            "warnings": list(self.warnings),
+            "problems": [str(p) for p in self.problems],
+            "codes": [code_of(p) for p in self.problems],
+            "warnings": [str(w) for w in self.warnings],
+            "skipped": self.skipped,
             "declared_yuan": money(self.declared_yuan),
             "recomputed_yuan": money(self.recomputed_yuan),
             "granted_yuan": money(self.granted_yuan),
@@ -140,6 +231,7 @@ class Expected:
     validations: dict[int, dict[str, tuple]]  # sheet -> cell -> (type, operator, formula1, formula2)
     award: tuple[int, str]
     captions: dict[tuple[int, str], str]  # (sheet, ref) -> the row's label, for messages
+    conditional: dict[int, set[str]] = field(default_factory=dict)  # sheet -> normalised conditional-format formulas
 
 
 def _validation_key(kind: str | None, operator: str | None, f1: str | None, f2: str | None) -> tuple:
@@ -163,6 +255,7 @@ def expected_content(clause_id: str) -> Expected:
     cells: dict[tuple[int, str], tuple[str, object]] = {}
     captions: dict[tuple[int, str], str] = {}
     validations: dict[int, dict[str, tuple]] = {}
+    conditional: dict[int, set[str]] = {}
     slot_cells = {(s, ref) for s, ref, _ in layout.slots.values()}
     sheets = []
     for s, ws in enumerate(wb.worksheets):
@@ -191,10 +284,11 @@ def expected_content(clause_id: str) -> Expected:
             for ref in expand_sqref(str(dv.sqref), 10**6) or []:
                 per_cell[ref] = key
         validations[s] = per_cell
+        conditional[s] = {normalise(f) for cf in ws.conditional_formatting for rule in cf.rules for f in (rule.formula or [])}
     names = {name: normalise(dn.attr_text) for name, dn in wb.defined_names.items()}
     award = layout.formulas["award"]
     return Expected(cc.id, TEMPLATE_VERSION, cc.policy.encoding_version, sheets, cells, dict(layout.slots),
-                    slot_cells, names, validations, award, captions)
+                    slot_cells, names, validations, award, captions, conditional)
 
 
 # --- reading values -----------------------------------------------------------------------------------
@@ -202,7 +296,7 @@ def expected_content(clause_id: str) -> Expected:
 
 def _show(value: object) -> str:
     if isinstance(value, float):
-        return format(Decimal(repr(value)).normalize(), "f") if math.isfinite(value) else repr(value)
+        return format(Decimal(repr(value)).normalize(), "f") if math.isfinite(value) and abs(value) < MAX_NUMBER else repr(value)
     text = str(value)
     return repr(text[:80] + ("…" if len(text) > 80 else ""))
 
@@ -240,36 +334,70 @@ def _name_cell(book: Book, expected: Expected, name: str) -> Cell | None:
 # --- one file -----------------------------------------------------------------------------------------
 
 
+#: The guard's refusals (``UnsafeWorkbook.kind``), as a reviewer reads them.
+REFUSED = {
+    "zip_bomb": "refused before inflating (zip bomb guard)",
+    "xml_bomb": "refused before parsing (XML bomb / external entity guard)",
+    "too_large": "refused (too large)",
+    "not_xlsx": "not a declaration workbook",
+    "damaged": "damaged file",
+    "xml": "damaged workbook XML",
+    "not_regular": "not a regular file",
+}
+
+
+def skip_reason(path: str | os.PathLike) -> str | None:
+    """Why a file is listed but not reviewed: Office lock files (``~$…``) and hidden files (``.…``, e.g.
+    macOS ``._x.xlsx``) hold no declaration."""
+    name = os.path.basename(os.fsdecode(path))
+    if name.startswith("~$"):
+        return "Office lock file (~$…): written by Excel while a workbook is open / Office锁定文件"
+    if name.startswith("."):
+        return "hidden file (.…) / 隐藏文件"
+    return None
+
+
 def review_file(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Submission:
     """Review one submission; never raises for what is in the file (every finding is a problem)."""
-    sub = Submission(file=str(path))
+    sub = Submission(file=display_name(path))
+    sub.skipped = skip_reason(path)
+    if sub.skipped:
+        return sub
+    try:
+        _review_path(path, limits, sub)
+    except Exception as exc:  # noqa: BLE001 - whatever one file does is that file's problem, never the batch's end
+        sub.problems.append(problem("internal", f"审核 Review: the file could not be reviewed ({type(exc).__name__}: "
+                                                f"{str(exc)[:300]}) / 文件无法审核"))
+    sub.ok = not sub.problems
+    sub.cap()
+    return sub
+
+
+def _review_path(path: str | os.PathLike, limits: Limits, sub: Submission) -> None:
     try:
         book = read_book(path, limits)
     except UnsafeWorkbook as exc:
         sub.refused = exc.kind
-        what = {
-            "zip_bomb": "refused before inflating (zip bomb guard)",
-            "xml_bomb": "refused before parsing (XML bomb / external entity guard)",
-            "too_large": "refused (too large)",
-            "not_xlsx": "not a declaration workbook",
-            "damaged": "damaged file",
-            "xml": "damaged workbook XML",
-        }.get(exc.kind, exc.kind)
-        sub.problems.append(f"文件 File: {what}: {exc} / 文件无法安全读取")
-        return sub
+        sub.problems.append(problem(exc.kind, f"文件 File: {REFUSED.get(exc.kind, exc.kind)}: {exc} / 文件无法安全读取"))
+        book = None
     except OSError as exc:
         sub.refused = "unreadable"
-        sub.problems.append(f"文件 File: cannot be read: {exc}")
-        return sub
-    try:
-        _review_book(book, sub)
-    except Exception as exc:  # noqa: BLE001 - a file we did not foresee is a problem of that file, never the batch's end
-        sub.problems.append(f"审核 Review: the workbook could not be reviewed ({type(exc).__name__}: {exc})")
-    sub.ok = not sub.problems
-    return sub
+        sub.problems.append(problem("unreadable", f"文件 File: cannot be read: {exc.strerror or exc} / 文件无法读取"))
+        book = None
+    suffix = os.path.splitext(os.fsdecode(path))[1].lower()
+    if suffix in MACRO_EXTENSIONS:
+        sub.problems.append(problem("macro", f"危险内容 Dangerous content: a macro-enabled file type ({printable(suffix)}): "
+                                             "a declaration is an .xlsx / 启用宏的文件类型，申报表须为 .xlsx"))
+    elif suffix != ".xlsx":
+        sub.problems.append(problem("file_type", f"文件 File: the file type {printable(suffix) or '(no extension)'} is not "
+                                                 ".xlsx: a declaration is an .xlsx workbook / 文件类型不是 .xlsx"))
+    if book is not None:
+        for code, message in book.hazards:
+            sub.problems.append(problem(code, message))
+        _review_book(book, sub, limits)
 
 
-def _review_book(book: Book, sub: Submission) -> None:
+def _review_book(book: Book, sub: Submission, limits: Limits = DEFAULT_LIMITS) -> None:
     meta_sheet = book.sheet(META_SHEET)
     if meta_sheet is None:
         sub.problems.append(
@@ -286,7 +414,7 @@ def _review_book(book: Book, sub: Submission) -> None:
     try:
         cc = compiled(clause_id)
     except GreenAwardError as exc:
-        sub.problems.append(f"模板 Template: meta!clause_id {clause_id!r}: {exc}")
+        sub.problems.append(f"模板 Template: meta!clause_id {_quote(clause_id, 60)}: {str(exc)[:300]}")
         return
     sub.clause = cc.id
     if cc.amount is None:
@@ -297,17 +425,17 @@ def _review_book(book: Book, sub: Submission) -> None:
     if version != expected.version:
         older = version.isdigit() and expected.version.isdigit() and int(version) < int(expected.version)
         sub.problems.append(
-            f"模板 Template: version {version or '(none)'!r} is {'outdated' if older else 'unknown'}; "
+            f"模板 Template: version {_quote(version, 20) if version else '(none)'} is {'outdated' if older else 'unknown'}; "
             f"this reviewer checks version {expected.version} of {cc.id}: regenerate the declaration / 模板版本{'过期' if older else '未知'}")
-        _identify(book, expected, sub)
+        _identify(book, expected, sub, limits, cc)
         return
     policy_version = meta.get("policy_encoding_version", "")
     if policy_version != expected.policy_version:
         sub.problems.append(
-            f"模板 Template: policy data version {policy_version or '(none)'!r} of {cc.policy.id} is outdated or unknown; "
+            f"模板 Template: policy data version {_quote(policy_version, 20) if policy_version else '(none)'} of {cc.policy.id} is outdated or unknown; "
             f"current is {expected.policy_version}: regenerate the declaration / 政策版本不符")
-    _compare(book, expected, sub)
-    values = _identify(book, expected, sub)
+    _compare(book, expected, sub, limits)
+    values = _identify(book, expected, sub, limits, cc)
     _fields(values, expected, cc, sub)
     _amount(book, expected, cc, values, sub)
 
@@ -318,8 +446,22 @@ def _where(expected: Expected, s: int, ref: str) -> str:
     return f"{title}!{ref}" + (f" ({caption})" if caption else "")
 
 
-def _compare(book: Book, expected: Expected, sub: Submission) -> None:
-    """Generator-owned content: sheets, labels, formulas, names, validation."""
+_SHEET_REF = r"(?:'(?:[^']|'')+'|[^\s'!,()\[\]\"|]+)"
+_CELL_REF = r"\$?[A-Z]{1,3}\$?\d{1,7}"
+_AREA = rf"(?:(?:{_SHEET_REF}!)?(?:{_CELL_REF}(?::{_CELL_REF})?|\$?[A-Z]{{1,3}}:\$?[A-Z]{{1,3}}|\$?\d{{1,7}}:\$?\d{{1,7}})|#REF!)"
+_PLAIN_REFERENCE = re.compile(rf"\s*=?\s*{_AREA}(?:\s*,\s*{_AREA})*\s*", re.IGNORECASE)
+#: Names Excel runs as macros when the workbook opens or closes (Excel 4.0 macro sheets).
+_AUTO_NAMES = {"_xlnm.auto_open", "_xlnm.auto_close", "_xlnm.auto_activate", "_xlnm.auto_deactivate"}
+_VALIDATION_PROBLEMS = 10  # per sheet; the rest in one line
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    """A formula or reference from the file, shown unquoted but cut to ``limit`` characters."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Generator-owned content: sheets, labels, formulas, names, validation; and nothing more that computes."""
     problems, warnings = sub.problems, sub.warnings
     got_sheets = []
     for s, (title, state) in enumerate(expected.sheets):
@@ -330,9 +472,16 @@ def _compare(book: Book, expected: Expected, sub: Submission) -> None:
         elif state != "visible" and sheet.state == "visible":
             warnings.append(f"sheet {title!r} was unhidden")
     titles = {t for t, _ in expected.sheets}
+    seen: set[str] = set()
     for sheet in book.sheets:
+        if sheet.name.casefold() in seen:  # only the first of two is compared: the other could hide anything
+            problems.append(problem("extra_sheet", f"篡改 Tampered: sheet {_quote(sheet.name, 60)} appears twice (sheet names "
+                                                   "ignore case) / 工作表重名"))
+        seen.add(sheet.name.casefold())
         if sheet.name not in titles:
-            warnings.append(f"sheet {sheet.name!r} is not part of the template (ignored)")
+            state = "" if sheet.state == "visible" else f" ({_quote(sheet.state, 20)})"
+            problems.append(problem("extra_sheet", f"篡改 Tampered: sheet {_quote(sheet.name, 60)}{state} is not part of the "
+                                                   "template: a declaration has only the template's sheets / 含模板以外的工作表"))
     for (s, ref), (kind, want) in expected.cells.items():
         sheet = got_sheets[s]
         if sheet is None:
@@ -349,61 +498,98 @@ def _compare(book: Book, expected: Expected, sub: Submission) -> None:
             else:
                 got = normalise(cell.formula)
                 if got != want:
-                    problems.append(f"篡改 Tampered: {where}: the formula was edited: ={cell.formula} "
+                    problems.append(f"篡改 Tampered: {where}: the formula was edited: ={_cut(cell.formula)} "
                                     f"(the template computes ={want}) / 公式被修改")
         else:
             got = None if cell is None else cell.value
             if cell is not None and cell.formula is not None:
-                problems.append(f"篡改 Tampered: {where}: the label {_show(want)} was replaced by the formula ={cell.formula} / 标签被修改")
+                problems.append(f"篡改 Tampered: {where}: the label {_show(want)} was replaced by the formula ={_cut(cell.formula)} "
+                                "/ 标签被修改")
             elif not _same(want, got):
                 problems.append(f"篡改 Tampered: {where}: the label was edited: {_show(got) if got is not None else '(blank)'} "
                                 f"instead of {_show(want)} / 标签被修改")
     for s, sheet in enumerate(got_sheets):
         if sheet is None:
             continue
+        title = expected.sheets[s][0]
         extra = [ref for ref, cell in sheet.cells.items()
                  if (s, ref) not in expected.cells and (s, ref) not in expected.slot_cells
                  and (cell.formula is not None or (cell.value is not None and cell.value != ""))]
-        if extra:
-            shown = ", ".join(sorted(extra)[:5]) + (" …" if len(extra) > 5 else "")
-            warnings.append(f"{expected.sheets[s][0]}: {len(extra)} cell(s) outside the template filled ({shown}); ignored")
-    # defined names: the template's must point where the generator put them; none may shadow them
+        formulas = [ref for ref in extra if sheet.cells[ref].formula is not None]
+        for ref in formulas[:_VALIDATION_PROBLEMS]:
+            problems.append(problem("extra_formula", f"篡改 Tampered: {title}!{ref}: the formula ={_cut(sheet.cells[ref].formula)} is "
+                                                     "not part of the template / 含模板以外的公式"))
+        if len(formulas) > _VALIDATION_PROBLEMS:
+            problems.append(problem("extra_formula", f"篡改 Tampered: {title}: {len(formulas) - _VALIDATION_PROBLEMS:,} more formulas "
+                                                     "that are not part of the template / 含模板以外的公式"))
+        values = [ref for ref in extra if sheet.cells[ref].formula is None]
+        if values:
+            shown = ", ".join(sorted(values)[:5]) + (" …" if len(values) > 5 else "")
+            warnings.append(f"{title}: {len(values)} cell(s) outside the template filled ({shown}); ignored")
+        want_cf, got_cf = expected.conditional.get(s, set()), {normalise(f) for f in sheet.cf_formulas}
+        for formula in sorted(got_cf - want_cf)[:_VALIDATION_PROBLEMS]:
+            problems.append(problem("extra_formula", f"篡改 Tampered: {title}: a conditional format computes ={_cut(formula)}, which "
+                                                     "is not part of the template (it is evaluated when the sheet is shown) / "
+                                                     "含模板以外的条件格式公式"))
+    # defined names: the template's must point where the generator put them, spelled as it does; none may
+    # shadow them; any other must be a plain reference (a name holding a formula computes like a cell)
+    template_names = {n.casefold(): n for n in expected.names}
     got_names = {}
     for (name, local), text in book.names.items():
-        if name.startswith("_xlnm.") or name.startswith("_xleta."):
-            continue
-        if local is not None:
-            if name.casefold() in {n.casefold() for n in expected.names}:
-                problems.append(f"篡改 Tampered: defined name {name} is redefined for one sheet (it would shadow the template's) / 名称被覆盖")
-            continue
-        got_names[name.casefold()] = (name, text)
+        folded = name.casefold()
+        if folded in _AUTO_NAMES:
+            problems.append(problem("macro", f"危险内容 Dangerous content: the defined name {name} runs a macro when the "
+                                             "workbook opens or closes / 含自动运行的宏名称"))
+        elif local is None and folded in template_names:
+            got_names[folded] = (name, text)
+        elif local is not None and folded in template_names:
+            problems.append(f"篡改 Tampered: defined name {_cut(name, 60)} is redefined for one sheet (it would shadow the "
+                            "template's) / 名称被覆盖")
+        elif not _PLAIN_REFERENCE.fullmatch(text):
+            problems.append(problem("extra_formula", f"篡改 Tampered: the defined name {_quote(name, 60)} holds the formula "
+                                                     f"={_cut(text)}, which is not part of the template / 含模板以外的名称公式"))
+        elif not name.startswith("_xlnm."):  # a print area, a filter range: what programs add
+            warnings.append(f"defined name {_quote(name, 60)} is not part of the template (ignored)")
     for name, want in expected.names.items():
-        found = got_names.pop(name.casefold(), None)
+        found = got_names.get(name.casefold())
         if found is None:
             problems.append(f"篡改 Tampered: defined name {name} is missing / 名称缺失")
-        elif normalise(found[1]) != want:
-            problems.append(f"篡改 Tampered: defined name {name} points to {found[1]} (the template: {want}) / 名称被修改")
-    for name, _ in got_names.values():
-        warnings.append(f"defined name {name} is not part of the template (ignored)")
-    # data validation of each cell
+            continue
+        if found[0] != name:
+            problems.append(problem("name_case", f"篡改 Tampered: the defined name {name} is spelled {_quote(found[0], 60)}: "
+                                                 "names must be the template's exactly (a name differing only by case is "
+                                                 "another program's way to hide an edit) / 名称大小写被修改"))
+        if normalise(found[1]) != want:
+            problems.append(f"篡改 Tampered: defined name {name} points to {_cut(found[1])} (the template: {want}) / 名称被修改")
+    # data validation of each cell, within a budget of cells per sheet
     for s, sheet in enumerate(got_sheets):
         if sheet is None:
             continue
+        title = expected.sheets[s][0]
         want = expected.validations.get(s, {})
         got: dict[str, tuple] = {}
+        covered = 0
         for dv in sheet.validations:
-            cells = expand_sqref(dv["sqref"], DEFAULT_LIMITS.max_validation_cells)
+            cells = expand_sqref(dv["sqref"], limits.max_validation_cells - covered)
             if cells is None:
-                problems.append(f"篡改 Tampered: {expected.sheets[s][0]}: a data validation covers too many cells ({dv['sqref'][:40]})")
-                continue
+                problems.append(problem("too_many_validations",
+                                        f"篡改 Tampered: {title}: the data validations cover more than {limits.max_validation_cells:,} "
+                                        "cells (limit; the template's cover a few dozen): not compared / 数据验证范围过大"))
+                break
+            covered += len(cells)
             key = _validation_key(dv["type"], dv["operator"], dv["formula1"], dv["formula2"])
             for ref in cells:
                 got[ref] = key
-        for ref in sorted(set(want) | set(got)):
-            if want.get(ref) != got.get(ref):
+        else:
+            differ = [ref for ref in sorted(set(want) | set(got)) if want.get(ref) != got.get(ref)]
+            for ref in differ[:_VALIDATION_PROBLEMS]:
                 w, g = want.get(ref), got.get(ref)
-                what = "removed" if g is None else ("added" if w is None else f"changed to {g[0]} {g[1] or ''} {g[2] or ''} {g[3] or ''}".rstrip())
+                what = "removed" if g is None else ("added" if w is None else
+                                                    _cut(f"changed to {g[0]} {g[1] or ''} {g[2] or ''} {g[3] or ''}".rstrip()))
                 problems.append(f"篡改 Tampered: {_where(expected, s, ref)}: the data validation was {what} / 数据验证被修改")
+            if len(differ) > _VALIDATION_PROBLEMS:
+                problems.append(f"篡改 Tampered: {title}: the data validation of {len(differ) - _VALIDATION_PROBLEMS:,} more cells "
+                                "differs from the template / 数据验证被修改")
 
 
 def _same(want: object, got: object) -> bool:
@@ -416,8 +602,35 @@ def _same(want: object, got: object) -> bool:
     return want == got
 
 
-def _identify(book: Book, expected: Expected, sub: Submission) -> dict[str, object]:
-    """The values of the cells a declaration fills, by slot key; enterprise and project noted on ``sub``."""
+_NUMBER_TEXT = re.compile(r"\s*[-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE]([-+]?\d+))?\s*")
+
+
+def _implausible(value: object) -> bool:
+    """A number no input can be (NaN, infinite, 1e15 or more, an exponent in the thousands), before any arithmetic
+    or formatting sees it: ``-1e99999999`` written in full is a 133 MB message."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float):
+        return not math.isfinite(value) or abs(value) >= MAX_NUMBER
+    if isinstance(value, str):
+        m = _NUMBER_TEXT.fullmatch(value)
+        if m is None:
+            return False
+        if m[1] is not None and len(m[1].lstrip("+-0")) > 3:  # |exponent| of 1000 or more: never parsed
+            return True
+        try:
+            return not math.isfinite(float(value.replace(",", ""))) or abs(float(value.replace(",", ""))) >= MAX_NUMBER
+        except ValueError:
+            return False
+    return False
+
+
+def _identify(book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS, cc=None) -> dict[str, object]:
+    """The values of the cells a declaration fills, by slot key; enterprise and project noted on ``sub``.
+
+    An input cell must hold a value: a formula there (``WEBSERVICE``, a DDE ``cmd|...``, ``[1]Sheet1!A1``)
+    is a problem and its cached value is not used; so is a text above ``Limits.max_text_chars`` and a
+    number no input can be (both left out of what is recomputed)."""
     values: dict[str, object] = {}
     for key, (s, ref, kind) in expected.slots.items():
         title = expected.sheets[s][0]
@@ -426,8 +639,25 @@ def _identify(book: Book, expected: Expected, sub: Submission) -> dict[str, obje
         if cell is None:
             continue
         value = cell.value
-        if cell.formula is not None and key != "granted_note":
-            sub.warnings.append(f"{title}!{ref} {key}: holds the formula ={cell.formula}; its cached value {_show(value) if value is not None else '(none)'} is used")
+        where = _field(expected, key, _label(cc, key) if cc is not None else None)
+        if cell.formula is not None:
+            sub.problems.append(problem("input_formula", f"公式 Formula in an input cell: {where} holds the formula "
+                                                         f"={_cut(cell.formula)}: an input cell holds a value, never a formula "
+                                                         "(it could fetch, link or run something) / 填报单元格不得含公式"))
+            sub.rejected.add(key)
+            continue
+        # the portfolio's note (generated, ~370 characters for a capped claim with its reasons) may be longer
+        longest = 4 * limits.max_text_chars if key == "granted_note" else limits.max_text_chars
+        if isinstance(value, str) and len(value) > longest:
+            sub.problems.append(problem("text_too_long", f"无效 Invalid: {where}: {len(value):,} characters, above the limit of "
+                                                         f"{longest:,} for this field ({_quote(value, 60)}) / 文本过长"))
+            sub.rejected.add(key)
+            continue
+        if kind == "number" and _implausible(value):
+            sub.problems.append(problem("number_out_of_range", f"无效 Invalid: {where}: {_quote(value, 40)} is not a plausible "
+                                                               f"number (below {MAX_NUMBER:.0e} in size, finite) / 数值超出合理范围"))
+            sub.rejected.add(key)
+            continue
         if isinstance(value, str) and not value.strip():
             value = None
         if value is not None:
@@ -453,7 +683,7 @@ def _field(expected: Expected, key: str, label: str | None = None) -> str:
 def _fields(values: dict[str, object], expected: Expected, cc, sub: Submission) -> None:
     problems = sub.problems
     for key, label in REQUIRED.items():
-        if key in expected.slots and key not in values:
+        if key in expected.slots and key not in values and key not in sub.rejected:
             problems.append(f"必填 Required: {_field(expected, key)} is blank / 必填项为空")
     for key, value in values.items():
         if isinstance(value, CellError):
@@ -467,7 +697,7 @@ def _fields(values: dict[str, object], expected: Expected, cc, sub: Submission) 
         text = _as_text(values["phone"])
         digits = re.sub(r"[\s\-()（）]", "", _PHONE_EXT.sub("", text))
         if not _PHONE.fullmatch(digits):
-            problems.append(f"无效 Invalid: {_field(expected, 'phone')}: {text!r} is not a mainland China phone number "
+            problems.append(f"无效 Invalid: {_field(expected, 'phone')}: {_quote(text, 40)} is not a mainland China phone number "
                             "(mobile 1xxxxxxxxxx or landline 0xx-xxxxxxxx) / 电话号码格式不正确")
     if "year" in values and sub.year is None:
         problems.append(f"无效 Invalid: {_field(expected, 'year')}: must be a year such as 2025, got {_show(values['year'])} / 年度须为四位年份")
@@ -482,7 +712,7 @@ def _fields(values: dict[str, object], expected: Expected, cc, sub: Submission) 
             if not 2000 <= day.year <= 2100:
                 problems.append(f"无效 Invalid: {_field(expected, key)}: {day} is not a plausible date / 日期不合理")
             days[key] = day
-    if "start_date" in expected.slots and cc.schedule.inputs and "start_date" not in values:
+    if "start_date" in expected.slots and cc.schedule.inputs and "start_date" not in values and "start_date" not in sub.rejected:
         problems.append(f"必填 Required: {_field(expected, 'start_date')} is blank (a two-instalment clause pays its first half on start) / 必填项为空")
     if len(days) == 2 and days["completion_date"] < days["start_date"]:
         problems.append(f"无效 Invalid: {_field(expected, 'completion_date')} {days['completion_date']} is before the start date {days['start_date']} / 完工日期早于开工日期")
@@ -507,6 +737,8 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
         valid = False
         for error in exc.errors(include_url=False):
             name = ".".join(str(p) for p in error["loc"]) or "?"
+            if name in sub.rejected:
+                continue  # reported with its cell already
             message = error["msg"].removeprefix("Value error, ")
             where = _field(expected, name, _label(cc, name)) if name in expected.slots else name
             problems.append(f"无效 Invalid: {where}: {message} 〔{cc.clause.article}〕")
@@ -517,7 +749,7 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
         ctx = Context({**cc.parameters, **cc.defaults, **coerced})
         for name, condition in cc.conditions.items():
             answer = coerced.get(name)
-            if answer is True:
+            if answer is True or name in sub.rejected:
                 continue
             waiver = cc.waive.get(name)
             if waiver is not None:
@@ -556,6 +788,8 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
     except GreenAwardError as exc:
         rule = getattr(exc, "rule", None)
         name = getattr(exc, "field", None)
+        if name in sub.rejected:
+            return  # reported with its cell already
         if rule and name in expected.slots:
             problems.append(f"无效 Invalid: {_field(expected, name, _label(cc, name))}: {rule} 〔{cc.clause.article}〕")
         elif rule and name:
@@ -585,24 +819,33 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
 # --- the batch ----------------------------------------------------------------------------------------
 
 
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return path.absolute()
+
+
 def find_files(paths: Iterable[str | os.PathLike], exclude: Iterable[Path] = ()) -> list[Path]:
-    """Files given, and the workbooks (by extension) inside folders given, sorted; FileNotFoundError if a path is missing."""
-    skip = {Path(p).resolve() for p in exclude}
+    """Files given, and EVERY file inside folders given (sub-folders too, whatever its extension), sorted;
+    FileNotFoundError if a path is missing. Each is reviewed or listed as skipped (``skip_reason``): a stray
+    ``.xlsm``, ``.xls`` or renamed ``.csv`` in a folder fails review rather than going unnoticed.
+    ``exclude``: this run's own report files."""
+    skip = {_resolved(Path(p)) for p in exclude}
     out: list[Path] = []
     for item in paths:
         path = Path(item)
         if path.is_dir():
             for found in sorted(path.rglob("*")):
-                if (found.is_file() and found.suffix.lower() in EXTENSIONS and not found.name.startswith((".", "~$"))
-                        and found.resolve() not in skip):
+                if not found.is_dir() and _resolved(found) not in skip:
                     out.append(found)
-        elif path.is_file():
+        elif path.exists() or path.is_symlink():
             out.append(path)
         else:
-            raise FileNotFoundError(f"{path}: no such file or folder / 路径不存在")
+            raise FileNotFoundError(f"{display_name(path)}: no such file or folder / 路径不存在")
     seen, unique = set(), []
     for p in out:
-        key = p.resolve()
+        key = _resolved(p)
         if key not in seen:
             seen.add(key)
             unique.append(p)
@@ -647,9 +890,12 @@ def review_paths(
                     progress(len(out), total)
         else:
             size = max(1, min(64, -(-total // (4 * n))))
-            futures = [executor.submit(_review_chunk, files[i:i + size], limits) for i in range(0, total, size)]
-            for future in futures:
-                out.extend(future.result())
+            futures = [(i, executor.submit(_review_chunk, files[i:i + size], limits)) for i in range(0, total, size)]
+            for i, future in futures:
+                try:
+                    out.extend(future.result())
+                except Exception:  # noqa: BLE001 - a worker died (killed, out of memory): its files, each on its own
+                    out.extend(_review_alone(path, limits) for path in files[i:i + size])
                 if progress:
                     progress(len(out), total)
     finally:
@@ -657,6 +903,18 @@ def review_paths(
             own.shutdown()
     cross_check(out)
     return out
+
+
+def _review_alone(path: str, limits: Limits) -> Submission:
+    """One file in a process of its own: should that process die too, it is this file's problem."""
+    try:
+        with default_executor(1) as pool:
+            return pool.submit(_review_chunk, [path], limits).result()[0]
+    except Exception as exc:  # noqa: BLE001
+        sub = Submission(file=display_name(path))
+        sub.problems.append(problem("internal", f"审核 Review: the process reviewing this file ended abnormally "
+                                                f"({type(exc).__name__}) / 审核进程异常终止"))
+        return sub
 
 
 # --- across the batch: the portfolio rules of policies.stacking ---------------------------------------
@@ -681,14 +939,17 @@ def _ekey(sub: Submission) -> str:
 
 
 def cross_check(subs: list[Submission]) -> None:
-    """The checks across the batch; should they fail, no submission passes unchecked."""
+    """The checks across the batch (skipped files left out); should they fail, no submission passes unchecked."""
+    subs = [s for s in subs if not s.skipped]
     try:
         _cross_check(subs)
     except Exception as exc:  # noqa: BLE001 - a bug here must not lose the files' reviews
         for sub in subs:
             if sub.clause:
-                sub.problems.append(f"批次 Batch: the checks across submissions could not run ({type(exc).__name__}: {exc})")
+                sub.problems.append(f"批次 Batch: the checks across submissions could not run ({type(exc).__name__}: {str(exc)[:300]})")
                 sub.ok, sub.granted_yuan = False, Decimal("0.00")
+    for sub in subs:
+        sub.cap()
 
 
 def _cross_check(subs: list[Submission]) -> None:
@@ -760,16 +1021,19 @@ def _cross_check(subs: list[Submission]) -> None:
 
 
 def summary(subs: list[Submission]) -> dict:
-    passed = sum(1 for s in subs if s.ok)
+    """Counts and totals; a skipped file (a lock file) is counted as neither passed nor failed."""
+    passed = sum(1 for s in subs if s.status == "pass")
+    skipped = sum(1 for s in subs if s.status == "skipped")
     refused: dict[str, int] = {}
     for s in subs:
         if s.refused:
             refused[s.refused] = refused.get(s.refused, 0) + 1
     total = lambda attr: sum((getattr(s, attr) or Decimal(0) for s in subs), Decimal(0))  # noqa: E731
     return {
-        "submissions": len(subs),
+        "submissions": len(subs) - skipped,
         "passed": passed,
-        "failed": len(subs) - passed,
+        "failed": len(subs) - skipped - passed,
+        "skipped": skipped,
         "with_warnings": sum(1 for s in subs if s.warnings),
         "refused_unread": refused,
         "declared_yuan": total("declared_yuan"),
@@ -781,8 +1045,8 @@ def summary(subs: list[Submission]) -> dict:
 def write_json(subs: list[Submission], path: Path, *, overwrite: bool = False) -> Path:
     from .files import write_atomically
 
-    text = json.dumps([s.report() for s in subs], ensure_ascii=False, indent=2)
-    return write_atomically(Path(path), lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"), overwrite=overwrite)
+    data = (json.dumps([s.report() for s in subs], ensure_ascii=False, indent=2) + "\n").encode("utf-8", "backslashreplace")
+    return write_atomically(Path(path), lambda tmp: tmp.write_bytes(data), overwrite=overwrite)
 
 
 def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -> Path:
@@ -800,6 +1064,7 @@ def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -
     red = PatternFill("solid", fgColor="F8CBAD")
     amber = PatternFill("solid", fgColor="FFE699")
     green = PatternFill("solid", fgColor="C6EFCE")
+    grey = PatternFill("solid", fgColor="D9D9D9")
     try:
         folder = os.path.commonpath([os.path.dirname(os.path.abspath(s.file)) for s in subs]) if subs else ""
     except ValueError:  # files on different drives
@@ -826,6 +1091,7 @@ def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -
         ("提交 Submissions", info["submissions"], "count"),
         ("通过 Passed", info["passed"], "count"),
         ("不通过 Failed", info["failed"], "count"),
+        ("跳过 Skipped (lock and hidden files)", info["skipped"], "count"),
         ("有提示 With warnings", info["with_warnings"], "count"),
         *((f"拒读 Refused unread: {k}", v, "count") for k, v in sorted(info["refused_unread"].items())),
         ("申报合计 Declared (元)", info["declared_yuan"], "money"),
@@ -840,7 +1106,8 @@ def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -
                  lines_height(2))
     clauses: dict[str, list[Submission]] = {}
     for sub in subs:
-        clauses.setdefault(sub.clause or "(unread)", []).append(sub)
+        if not sub.skipped:
+            clauses.setdefault(sub.clause or "(unread)", []).append(sub)
     for clause in sorted(clauses, key=lambda c: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", c)]):
         group = clauses[clause]
         sheet.append([cell(sm, clause), cell(sm, len(group), "count"), cell(sm, sum(1 for s in group if s.ok), "count"),
@@ -852,10 +1119,11 @@ def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -
                Column("企业", "Enterprise", "wrap", 24), Column("申报（元）", "Declared (yuan)", "money"),
                Column("核算（元）", "Recomputed (yuan)", "money"), Column("核定（元）", "Granted (yuan)", "money"),
                Column("问题", "Problems", "wrap", 56), Column("提示", "Warnings", "wrap", 56)]
-    rows = [[shown_path(s.file), "通过 pass" if s.ok else "不通过 FAIL", s.clause or "", s.enterprise or "",
-             s.declared_yuan, s.recomputed_yuan, s.granted_yuan, "\n".join(s.problems), "\n".join(s.warnings)]
+    rows = [[printable(shown_path(s.file)), "跳过 skipped" if s.skipped else "通过 pass" if s.ok else "不通过 FAIL",
+             s.clause or "", printable(s.enterprise or ""), s.declared_yuan, s.recomputed_yuan, s.granted_yuan,
+             printable("\n".join(s.problems)), printable("\n".join(s.warnings + ([s.skipped] if s.skipped else [])))]
             for s in subs]
-    fills = [red if not s.ok else (amber if s.warnings else green) for s in subs]
+    fills = [grey if s.skipped else red if not s.ok else (amber if s.warnings else green) for s in subs]
     write_table(ws, columns, rows, fills=fills, fill_at=1)
     return write_atomically(Path(path), lambda tmp: wb.save(tmp), overwrite=overwrite)
 
@@ -878,6 +1146,7 @@ def run_review(
 
     ``ledger`` (or ``GREEN_AWARD_LEDGER``): record the batch and check it against the grants on record."""
     from rich.console import Console
+    from rich.markup import escape
 
     from .files import OutputExistsError
 
@@ -885,22 +1154,22 @@ def run_review(
     errors = Console(stderr=True)
 
     def usage(message: str) -> int:
-        errors.print(f"[red]error 错误:[/red] {message}", highlight=False)
+        errors.print(f"[red]error 错误:[/red] {escape(printable(message))}", highlight=False)
         return 2
 
     if not paths:
         return usage("give the declarations to review: files or folders / 请指定申报表文件或文件夹")
     for out in (report, json_out):
         if out is not None and out.exists() and not overwrite:
-            return usage(f"{out} exists; pass --overwrite to replace it / 文件已存在")
+            return usage(f"{display_name(out)} exists; pass --overwrite to replace it / 文件已存在")
     if report is not None and report.suffix.lower() != ".xlsx":
-        return usage(f"--report must name an .xlsx file, got {report}")
+        return usage(f"--report must name an .xlsx file, got {display_name(report)}")
     try:
         files = find_files(paths, exclude=[p for p in (report, json_out) if p is not None])
     except FileNotFoundError as exc:
         return usage(str(exc))
     if not files:
-        return usage(f"no workbooks ({', '.join(EXTENSIONS)}) found in {', '.join(map(str, paths))} / 未找到申报表")
+        return usage(f"no files found in {', '.join(map(display_name, paths))} / 未找到申报表")
     from .ledger.review import open_for_review, record_review
     from policies import GreenAwardError
 
@@ -918,11 +1187,13 @@ def run_review(
     info = summary(subs)
     try:
         if json_out is not None:
-            console.print(f"JSON: {write_json(subs, json_out, overwrite=overwrite)}", highlight=False)
+            console.print(f"JSON: {escape(display_name(write_json(subs, json_out, overwrite=overwrite)))}", highlight=False)
         if report is not None:
-            console.print(f"报告 Report: {write_xlsx(subs, report, overwrite=overwrite)}", highlight=False)
+            console.print(f"报告 Report: {escape(display_name(write_xlsx(subs, report, overwrite=overwrite)))}", highlight=False)
     except OutputExistsError as exc:
         return usage(str(exc))
+    except OSError as exc:
+        return usage(f"the report cannot be written: {display_name(exc.filename or '')} {exc.strerror or exc} / 报告无法写入")
     return 0 if info["failed"] == 0 else 1
 
 
@@ -941,6 +1212,8 @@ def review_with_progress(files: Sequence[Path], console, *, executor: Executor |
 def print_review(subs: list[Submission], console, *, flagged_only: bool = False) -> None:
     """A numbered line per submission (only those with a problem or warning if ``flagged_only``), each
     one's first problem or warning in full under the table (it fits 80 columns), then the summary."""
+    from rich.markup import escape
+
     from . import console_tables as tables
 
     table = tables.table("审核结果 Review" + (": 有问题或提示的 with problems or warnings" if flagged_only else ""))
@@ -957,10 +1230,14 @@ def print_review(subs: list[Submission], console, *, flagged_only: bool = False)
         result = "[green]pass[/green]" if sub.ok else "[red]FAIL[/red]"
         if sub.ok and sub.warnings:
             result = "[yellow]pass*[/yellow]"
+        if sub.skipped:
+            if flagged_only:
+                continue
+            result = "[dim]skipped[/dim]"
         number = table.row_count + 1
-        table.add_row(str(number), Path(sub.file).name, result, sub.clause or "—", tables.yuan(sub.declared_yuan),
-                      tables.yuan(sub.granted_yuan))
-        said = sub.problems or sub.warnings
+        table.add_row(str(number), escape(Path(sub.file).name), result, escape(sub.clause or "—"),
+                      tables.yuan(sub.declared_yuan), tables.yuan(sub.granted_yuan))
+        said = sub.problems or sub.warnings or ([sub.skipped] if sub.skipped else [])
         if said:
             more = f" (+{len(said) - 1} more 另有{len(said) - 1}条, see the report)" if len(said) > 1 else ""
             notes.append(f"{number}. {said[0]}{more}")
@@ -969,9 +1246,10 @@ def print_review(subs: list[Submission], console, *, flagged_only: bool = False)
         for note in notes:
             console.print(note, highlight=False, markup=False)
     info = summary(subs)
+    skipped = f", {info['skipped']} skipped (lock or hidden files)" if info["skipped"] else ""
     console.print(
-        f"{info['submissions']} submissions: {info['passed']} pass, {info['failed']} fail, {info['with_warnings']} with warnings "
-        f"(* = pass with a warning, e.g. an annual cap); declared {info['declared_yuan']:,.2f} 元, granted {info['granted_yuan']:,.2f} 元 / "
+        f"{info['submissions']} submissions: {info['passed']} pass, {info['failed']} fail, {info['with_warnings']} with warnings"
+        f"{skipped} (* = pass with a warning, e.g. an annual cap); declared {info['declared_yuan']:,.2f} 元, granted {info['granted_yuan']:,.2f} 元 / "
         f"共{info['submissions']}份，通过{info['passed']}份，不通过{info['failed']}份", highlight=False)
 
 

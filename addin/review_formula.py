@@ -14,7 +14,7 @@ between two word-like tokens, where it is Excel's intersection operator and is k
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 from openpyxl.utils import column_index_from_string, get_column_letter
@@ -28,11 +28,12 @@ _WORDISH = re.compile(r"[\w.$'\")\]\u0080-\uffff]")
 
 def _number(match: re.Match) -> str:
     try:
-        value = Decimal(match[1]).normalize()
-    except InvalidOperation:
+        value = Decimal(match[1])
+        if not -400 <= value.adjusted() <= 400 or len(match[1]) > 400:  # beyond any double: never written out in full
+            return match[1]
+        return format(value.normalize(), "f")
+    except ArithmeticError:  # decimal's InvalidOperation, Overflow
         return match[1]
-    text = format(value, "f")
-    return text
 
 
 _ODF_REF = re.compile(r"\[\.?([A-Z]{1,3}\d+)(?::\.?([A-Z]{1,3}\d+))?\]")
@@ -112,8 +113,10 @@ def expand_sqref(sqref: str, limit: int) -> list[str] | None:
     cells: list[str] = []
     for part in sqref.replace("$", "").upper().split():
         m = _RANGE.match(part)
-        if not m:
-            cells.append(part)
+        if not m:  # not a cell or range: kept (cut), so that it differs from the template
+            if len(cells) + 1 > limit:
+                return None
+            cells.append(part[:24])
             continue
         c1, r1 = column_index_from_string(m[1]), int(m[2])
         c2, r2 = (column_index_from_string(m[3]), int(m[4])) if m[3] else (c1, r1)
