@@ -241,7 +241,7 @@ def test_a_portfolio_workbook_with_a_dtd_is_one_line_and_exit_2(tmp_path, part, 
         result = runner.invoke(app, command)
         assert result.exit_code == 2, result.output
         assert "Traceback" not in result.output and said(result).count("error") == 1
-        assert said(result).startswith("error 错误:") and f"{part} declares a DTD" in said(result)
+        assert said(result).startswith("error 错误:") and f"'{part}' declares a DTD" in said(result)
         assert not (tmp_path / "d").exists()
 
 
