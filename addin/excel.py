@@ -518,7 +518,8 @@ def build_lists(book: Book, ws: Worksheet) -> dict[str, str]:
     }
 
 
-MODEL_WIDTHS = {"A": 28, "B": 22, "C": 15, "D": 22, "E": 15, "F": 22, "G": 26, "H": 26, "I": 15, "J": 12, "K": 16}
+MODEL_WIDTHS = {"A": 28, "B": 22, "C": 15, "D": 22, "E": 15, "F": 27, "G": 26, "H": 26, "I": 15, "J": 12, "K": 16}
+STAGE_WIDTH = sum(MODEL_WIDTHS[c] for c in "GHIJK")
 
 
 def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
@@ -658,7 +659,8 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
     top = lay.payments
     _section(book, ws, top - 2, "3 兑现安排 Payment schedule (AWARD_PAYMENTS)")
     _header(book, ws, top - 1, ["项目\nProject", "政策\nPolicy", "兑现年度\nPayment year", "比例\nShare",
-                                "金额（元）\nAmount (yuan)", "状态\nStatus", "阶段（AWARD_PAYMENTS 的各列）\nStage (the columns of AWARD_PAYMENTS)"])
+                                "金额（元）\nAmount (yuan)", "状态\nStatus", "阶段（以上各列为 AWARD_PAYMENTS）\nStage (these columns are AWARD_PAYMENTS)"])
+    ws.merge_cells(f"G{top - 1}:K{top - 1}")
     pay_rows: list[tuple[str, int | str, float]] = []
     for k, p in enumerate(PROJECTS):
         r0, pr, ir = top + k * stages, lay.first + k, lay.inputs + k
@@ -668,7 +670,10 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
         policy = p.clause.split(":")[0]
         for i in range(stages):
             r = r0 + i
-            book.formula(ws, f"A{r}", f"=$A${pr}", p.name, box=True, align=WRAP_TOP)
+            if i == 0:
+                book.formula(ws, f"A{r}", f"=$A${pr}", p.name, box=True, align=WRAP_TOP)
+            else:
+                book.put(ws, f"A{r}", None, box=True)
             book.formula(ws, f"B{r}", f'=LEFT($I${pr},FIND(":",$I${pr})-1)', policy, box=True, align=TOP)
             amount = shown[i][2]
             is_number = isinstance(amount, (int, float)) and not isinstance(amount, bool)
@@ -682,7 +687,11 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
                 year = p.completion if is_number else ""
             book.formula(ws, f"C{r}", year_formula, year, fmt=YEAR, box=True, align=TOP)
             pay_rows.append((policy, year, amount if is_number else 0.0))
-            _fit_row(book, ws, r, range(7, 8))
+            ws.merge_cells(f"G{r}:K{r}")  # the stage's words, wide
+            stage = shown[i][0] if isinstance(shown[i][0], str) else ""
+            lines = max(wrapped_lines(stage, STAGE_WIDTH), wrapped_lines(p.name, MODEL_WIDTHS["A"]) if i == 0 else 1)
+            ws.row_dimensions[r].height = lines_height(lines) if lines > 1 else None
+        ws.merge_cells(f"A{r0}:A{r0 + stages - 1}")
     pay_last = top + len(PROJECTS) * stages - 1
     pay = {c: f"${c}${top}:${c}${pay_last}" for c in "BCE"}  # policy, year, amount
 
@@ -1104,6 +1113,9 @@ def configure_xlwings(book: Book, ws: Worksheet) -> None:
     ]
     for k, text in enumerate(notes, start=4):
         book.put(ws, f"A{k}", text, font=NOTE_FONT)
+    ws.column_dimensions["A"].width = 16
+    print_setup(ws, landscape=False, title_rows=None, one_page=True, title="green-award", grid=False)
+    ws.print_area = f"A1:K{3 + len(notes)}"
 
 
 def build_workbook(path: Path) -> None:
