@@ -236,7 +236,7 @@ def test_the_docs_reference_is_the_code_s() -> None:
 
 def test_explain_and_inputs_sheets_show_the_core_s_lines(values) -> None:
     explain = [c.value for row in values[EXPLAIN].iter_rows() for c in row if isinstance(c.value, str)]
-    assert any(line.startswith("决定金额 Binding: grade_a_rate") for line in explain)
+    assert sum(line.startswith("决定金额 Binding") for line in explain) == len(PROJECTS)
     inputs = values[INPUTS]
     assert [inputs[f"A{r}"].value for r in range(5, 8)] == ["capacity_kw", "ownership", "applicant"]
 
@@ -245,8 +245,9 @@ def test_best_clause_from_the_portfolio_rules(values) -> None:
     model, best = values[MODEL], values[BEST]
     suggestions = {model[f"A{LAY.inputs + k}"].value: model[f"J{LAY.inputs + k}"].value for k in range(len(PROJECTS))}
     assert suggestions["燃气锅炉A级 Gas boiler to grade A"] == "etown:10"
-    statuses = {(best[f"A{r}"].value, best[f"B{r}"].value): best[f"F{r}"].value for r in range(6, 6 + 10)}
-    assert statuses[("燃气锅炉A级 Gas boiler to grade A", "etown:9")] == "superseded"
+    rows = {(best[f"A{r}"].value, best[f"B{r}"].value): (best[f"D{r}"].value, best[f"E{r}"].value) for r in range(6, 16)}
+    assert rows[("燃气锅炉A级 Gas boiler to grade A", "etown:10")] == (500_000, 500_000)
+    assert rows[("燃气锅炉A级 Gas boiler to grade A", "etown:9")] == (300_000, 0)  # 30%, superseded by the better clause
 
 
 # --- the formulas we write and WPS ---------------------------------------------------------------

@@ -158,6 +158,19 @@ def test_the_committed_lite_kit_is_what_the_command_writes() -> None:
     assert "PORTFOLIO_AWARDS" in names
 
 
+def test_the_lite_command(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "kit"
+    done = runner.invoke(app, ["excel", "--lite", "-o", str(out), "--wheel-url", "https://h.example/w/"])
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(["main.py", "requirements.txt", wheel_name()])
+    assert (out / "requirements.txt").read_text().splitlines()[-1] == f"https://h.example/w/{wheel_name()}"
+    again = runner.invoke(app, ["excel", "--lite", "-o", str(out)])
+    assert again.exit_code == 2 and "exists" in again.output
+    assert (out / "requirements.txt").read_text().splitlines()[-1] == f"https://h.example/w/{wheel_name()}"
+    assert runner.invoke(app, ["excel", "--wheel-url", "https://x/"]).exit_code == 2
+
+
 def test_requirements_name_the_wheel_by_url() -> None:
     text = requirements_txt("https://files.example.org/kit")
     assert text.splitlines()[-1] == f"https://files.example.org/kit/{wheel_name()}"
