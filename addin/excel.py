@@ -29,14 +29,13 @@ from typing import Any, Callable
 import xlwings
 from openpyxl import load_workbook
 from openpyxl.chart import BarChart, Reference
-from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.properties import CalcProperties
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
-from openpyxl.worksheet.pagebreak import Break, RowBreak
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 import udfs
@@ -1258,5 +1257,3 @@ def workbook_content(path: Path) -> dict[str, Any]:
     names = {name: dn.attr_text for name, dn in wb.defined_names.items()}
     return {"sheets": list(wb.sheetnames), "cells": sheets, "names": names}
 
-
-Writer = Callable[[Path], None]

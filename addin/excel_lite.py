@@ -21,7 +21,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import zipfile
-from importlib.metadata import requires as requirements, version
+from importlib.metadata import requires as requirements
+from importlib.metadata import version
 from pathlib import Path
 
 import policies

@@ -127,7 +127,7 @@ def test_function_cells_recomputed_by_the_core_equal_their_cached_values(cells, 
     for c in cells:
         if not function_names(c.formula) & CUSTOM:
             continue
-        recomputed = evaluate_formula(c.formula, lambda sheet, ref: values[sheet or c.sheet][ref].value, memo)
+        recomputed = evaluate_formula(c.formula, lambda sheet, ref, c=c: values[sheet or c.sheet][ref].value, memo)
         assert recomputed == (c.cached if c.cached is not None else ""), (c.sheet, c.ref, c.formula)  # "" reads as None
         checked += 1
     assert checked > 200
@@ -331,7 +331,7 @@ def _frozen(source: Path, target: Path, replace: dict[tuple[int, str], str] | No
             found = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", entry.filename)
             if found:
                 index = int(found[1]) - 1
-                data = cell.sub(lambda m: freeze(m, index), data.decode("utf-8")).encode("utf-8")
+                data = cell.sub(lambda m, i=index: freeze(m, i), data.decode("utf-8")).encode("utf-8")
             zout.writestr(entry, data)
 
 

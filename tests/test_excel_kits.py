@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 import udfs
 from addin.cli import app
 from addin.excel_addin import RIBBON_SOURCE, XLWINGS_ADDIN, write_addin
-from addin.excel_lite import main_py, requires, requirements_txt, wheel_name, write_lite
+from addin.excel_lite import main_py, requirements_txt, requires, wheel_name, write_lite
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
