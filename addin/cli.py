@@ -97,14 +97,35 @@ def demo(
 
 @app.command()
 def excel(
-    out: Path = typer.Option(Path("green_award_model.xlsm"), "--out", "-o", help="the workbook to write (.xlsm)"),
-    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing file"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help="where to write: the model (.xlsm, default green_award_model.xlsm), "
+                                            "the add-in (.xlam, default green_award.xlam) or the Lite kit's folder (default lite)"),
+    addin: bool = typer.Option(False, "--addin", help="write the Excel add-in (.xlam) that brings the functions to any workbook"),
+    lite: bool = typer.Option(False, "--lite", help="write the xlwings Lite kit: main.py, requirements.txt and the wheel"),
+    wheel_url: Optional[str] = typer.Option(None, "--wheel-url", help="with --lite: the URL where you host the wheel"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace existing files"),
 ) -> None:
-    """Write the macro-enabled finance-model workbook for xlwings / 生成Excel财务模型工作簿."""
-    from .excel import write_model_workbook
+    """Write the finance-model workbook, the add-in or the xlwings Lite kit / 生成Excel财务模型、加载项或 Lite 套件."""
+    if addin and lite:
+        fail("--addin and --lite write different things: give one / 二者选一")
+    if wheel_url and not lite:
+        fail("--wheel-url goes with --lite / 仅用于 --lite")
+    if addin:
+        from .excel_addin import write_addin
 
-    path = guarded(lambda: write_model_workbook(out, overwrite=overwrite), also=(ValueError,))
-    console.print(f"已生成 Wrote {path}", highlight=False)
+        path = guarded(lambda: write_addin(out or Path("green_award.xlam"), overwrite=overwrite), also=(ValueError,))
+        console.print(f"已生成 Wrote {path}", highlight=False)
+    elif lite:
+        from .excel_lite import write_lite
+
+        for path in guarded(lambda: write_lite(out or Path("lite"), wheel_url=wheel_url, overwrite=overwrite)):
+            console.print(f"已生成 Wrote {path}", highlight=False)
+    else:
+        from .excel import write_model_workbook
+
+        path = guarded(lambda: write_model_workbook(out or Path("green_award_model.xlsm"), overwrite=overwrite),
+                       also=(ValueError,))
+        console.print(f"已生成 Wrote {path}", highlight=False)
 
 
 @app.command()

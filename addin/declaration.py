@@ -271,11 +271,11 @@ def _split(path: str, xml: str, wanted: list[tuple[str, str, str]]) -> _Sheet:
             raise ValueError(f"{path}: no cell {ref} for {key}")
         style = re.search(r' s="\d+"', match[1])
         formula = None
-        if kind == "formula":
-            f = re.search(r"<f>(.*?)</f>", match[2] or "")
+        if kind == "formula":  # the whole <f> element: an array formula's t="array" ref="…" is kept
+            f = re.search(r"<f(?: [^>]*)?>.*?</f>", match[2] or "")
             if f is None:
                 raise ValueError(f"{path}: cell {ref} ({key}) has no formula")
-            formula = f[1]
+            formula = f[0]
         found.append((match.start(), match.end(), (key, ref, style[0] if style else "", kind, formula)))
     found.sort()
     pieces, slots, at = [], [], 0
@@ -288,20 +288,32 @@ def _split(path: str, xml: str, wanted: list[tuple[str, str, str]]) -> _Sheet:
 
 
 def _cell(ref: str, style: str, kind: str, formula: str | None, value: object) -> str:
+    """A cell's XML; a formula cell (``formula``: its ``<f>`` element) with ``value`` as its cached value."""
     head = f'<c r="{ref}"{style}'
     if formula is not None:
         if isinstance(value, bool):
-            return f'{head} t="b"><f>{formula}</f><v>{int(value)}</v></c>'
+            return f'{head} t="b">{formula}<v>{int(value)}</v></c>'
         if isinstance(value, str):
-            return f'{head} t="str"><f>{formula}</f><v>{_esc(value)}</v></c>'
+            return f'{head} t="str">{formula}<v>{_esc(value)}</v></c>'
         if value is None:
-            return f"{head}><f>{formula}</f></c>"
-        return f"{head}><f>{formula}</f><v>{_num(value)}</v></c>"
+            return f"{head}>{formula}</c>"
+        return f"{head}>{formula}<v>{_num(value)}</v></c>"
     if value is None or value == "":
         return f"{head}/>"
     if isinstance(value, str):
         return f'{head} t="inlineStr"><is><t xml:space="preserve">{_esc(value)}</t></is></c>'
     return f"{head}><v>{_num(value)}</v></c>"
+
+
+def cache_formula_values(path: str, xml: str, values: dict[str, object]) -> str:
+    """A sheet's XML with each formula cell named in ``values`` (``{"B7": 1200000.0}``) carrying that
+    value as its cached value, the way a declaration's formulas carry the core's figures (the model
+    workbook of ``green-award excel`` uses it too: openpyxl cannot write a formula's value)."""
+    sheet = _split(path, xml, [(ref, ref, "formula") for ref in values])
+    out = [sheet.pieces[0]]
+    for (key, ref, style, kind, formula), piece in zip(sheet.slots, sheet.pieces[1:]):
+        out += [_cell(ref, style, kind, formula, values[key]), piece]
+    return "".join(out)
 
 
 def _deflate(data: bytes, level: int = 6) -> bytes:

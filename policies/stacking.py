@@ -19,7 +19,9 @@ tongzhou:9's cap per event): each year's grants are on record for the next years
 on record given by the caller (a ledger's).
 
 A bad row (unknown clause, bad input, missing identifier) is marked ``invalid`` with the reason and
-no amount; the other rows are still computed. Pure Python and pandas, no Excel.
+no amount; the other rows are still computed. Pure Python, no Excel; pandas only for the
+DataFrames (``stack`` on a DataFrame, ``Portfolio.claims`` and the summaries), imported when first
+used, so that the worksheet function ``PORTFOLIO_AWARDS`` runs without it (xlwings Lite).
 """
 
 from __future__ import annotations
@@ -34,9 +36,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Callable, Iterable, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .engine import compiled, evaluate, find_clause
 from .errors import GreenAwardError
@@ -48,6 +48,9 @@ from .numbers import round_yuan
 from .registry import policies
 from .uscc import validate_uscc
 from .years import parse_year
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # --- the table ------------------------------------------------------------------------------------
 
@@ -233,14 +236,33 @@ class Portfolio:
     header: list[str]
     rows: list[list]
     added: list[list]
-    payments: pd.DataFrame
-    by_enterprise_year: pd.DataFrame
-    by_policy: pd.DataFrame
-    by_payment_year: pd.DataFrame
+    claim_rows: list[_Row] = field(repr=False)
+    payment_rows: list[tuple] = field(repr=False)
     warnings: list[str] = field(default_factory=list)
+
+    # The DataFrames are built when first asked for (pandas is imported then, not before).
+    @cached_property
+    def payments(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.payment_rows, columns=PAYMENT_COLUMNS, dtype=object)
+
+    @cached_property
+    def by_enterprise_year(self) -> pd.DataFrame:
+        return _by_enterprise_year(self.claim_rows)
+
+    @cached_property
+    def by_policy(self) -> pd.DataFrame:
+        return _by_policy(self.claim_rows)
+
+    @cached_property
+    def by_payment_year(self) -> pd.DataFrame:
+        return _by_payment_year(self.payment_rows)
 
     @cached_property
     def claims(self) -> pd.DataFrame:
+        import pandas as pd
+
         names = added_columns()
         frame = pd.DataFrame(self.rows, columns=self.header, dtype=object)
         extra = pd.DataFrame(self.added, columns=names, dtype=object)
@@ -339,6 +361,8 @@ def stack(
     record: Record | Iterable[Grant] | None = None,
 ) -> Portfolio:
     """Evaluate every claim and apply duplicates, conflicts, best-of, stacking, caps and payments."""
+    import pandas as pd
+
     frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(list(table))
     cells = frame.to_numpy(dtype=object)
     cells[pd.isna(cells)] = None  # pandas' missing cell (NaN, NA, NaT) is an empty cell, not a bad number
@@ -628,17 +652,8 @@ def _result(header: list[str], rows: list[list], claims: list[_Row], warnings: l
         for n, (year, amount, status) in enumerate(plan, 1):
             payment_rows.append((claim.enterprise, claim.uscc, claim.project, claim.clause, claim.policy,
                                  claim.year, n, year, amount, status))
-    payments = pd.DataFrame(payment_rows, columns=PAYMENT_COLUMNS, dtype=object)
-    return Portfolio(
-        header=header,
-        rows=rows,
-        added=added,
-        payments=payments,
-        by_enterprise_year=_by_enterprise_year(claims),
-        by_policy=_by_policy(claims),
-        by_payment_year=_by_payment_year(payment_rows),
-        warnings=warnings,
-    )
+    return Portfolio(header=header, rows=rows, added=added, claim_rows=claims, payment_rows=payment_rows,
+                     warnings=warnings)
 
 
 ENTERPRISE_YEAR_COLUMNS = ["enterprise", "uscc", "year", "claims", *STATUSES, "amount_yuan", "granted_yuan"]
@@ -649,6 +664,8 @@ PAYMENT_COLUMNS = ["enterprise", "uscc", "project", "clause", "policy", "claim_y
 
 
 def _by_enterprise_year(rows: list[_Row]) -> pd.DataFrame:
+    import pandas as pd
+
     at = {s: 4 + k for k, s in enumerate(STATUSES)}
     amount_at, granted_at = 4 + len(STATUSES), 5 + len(STATUSES)
     groups: dict[tuple, list] = {}
@@ -677,6 +694,8 @@ def _by_enterprise_year(rows: list[_Row]) -> pd.DataFrame:
 
 
 def _by_policy(rows: list[_Row]) -> pd.DataFrame:
+    import pandas as pd
+
     groups: dict[tuple, list] = {}
     for row in rows:
         if not row.policy or row.year is None:
@@ -697,6 +716,8 @@ def _by_policy(rows: list[_Row]) -> pd.DataFrame:
 
 
 def _by_payment_year(payment_rows: list[tuple]) -> pd.DataFrame:
+    import pandas as pd
+
     groups: dict[tuple, list] = {}
     for p in payment_rows:
         year, policy, amount, status = p[7], p[4], p[8], p[9]

@@ -157,8 +157,8 @@ def _uno_main() -> None:
                         for r in range(block.StartRow, block.EndRow + 1):
                             for c in range(block.StartColumn, block.EndColumn + 1):
                                 value = values[r][c]
-                                if value == "":
-                                    value = _value(sheet.getCellByPosition(c, r))  # an error also reads as ""
+                                if value == "" or value is None:  # an error reads as "" or None here
+                                    value = _value(sheet.getCellByPosition(c, r))
                                 entry["formulas"][f"{index}!{_column(c)}{r + 1}"] = value
             finally:
                 doc.close(True)
