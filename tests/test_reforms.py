@@ -1,0 +1,300 @@
+"""Dated parameters and reforms (issue 10, parts 2 and 3): which value is in force on a day, and what-ifs."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from policies import InputError, PolicyDataError, clause_info, evaluate, load_reform, parse_reform
+from policies import registry
+from policies.engine import _resolved, compiled, compiled_for
+
+PV = {"capacity_kw": 100, "ownership": "self"}
+FROM_2027 = {"etown:27.per_kw": {"2027-01-01": 1000}}
+
+
+# --- reforms of a clause's parameters ---------------------------------------------------------------
+
+
+def test_done_when_a_reform_of_the_per_kw_rate() -> None:
+    award = evaluate("etown:27", capacity_kw=100, ownership="self", reform={"etown:27.per_kw": 1000})
+    assert award.amount == Decimal("100000.00") and award.eligible
+    assert award.reform == {"etown:27.per_kw": Decimal(1000)}
+    assert award.binding == "per_kw"
+    assert any("per_kw[1,000]" in line for line in award.trace)
+    assert any(line.startswith("决定金额 Binding: per_kw = 1,000 (unit_price; 改革 reform)") for line in award.trace)
+    assert any(n.startswith("改革 Reform (what-if") and "etown:27.per_kw = 1,000" in n for n in award.notes)
+    assert award.to_dict()["reform"] == {"etown:27.per_kw": "1000"}
+
+
+def test_the_baseline_is_untouched_by_an_earlier_reform() -> None:
+    evaluate("etown:27", reform={"etown:27.per_kw": 1000}, **PV)
+    award = evaluate("etown:27", **PV)
+    assert award.amount == Decimal("80000.00") and award.reform is None
+    assert any("per_kw[800]" in line for line in award.trace)
+    assert not any("改革" in line for line in (*award.trace, *award.notes))
+
+
+@pytest.mark.parametrize("on, amount", [
+    (date(2026, 12, 31), "80000.00"), ("2026-06-30", "80000.00"), (2026, "80000.00"),
+    (date(2027, 1, 1), "100000.00"), (datetime(2027, 3, 1, 9, 30), "100000.00"), ("2027", "100000.00"),
+    (2030, "100000.00"),
+])
+def test_a_dated_reform_applies_only_from_its_date(on: object, amount: str) -> None:
+    award = evaluate("etown:27", on=on, reform=FROM_2027, **PV)
+    assert award.amount == Decimal(amount)
+    assert award.reform == {"etown:27.per_kw": {date(2027, 1, 1): Decimal(1000)}}  # the reform concerns it either way
+    reform_note = next(n for n in award.notes if n.startswith("改革 Reform"))
+    if amount == "80000.00":
+        assert "from 2027-01-01) not yet in force: the policy's value used" in reform_note
+        assert any(line.startswith("参数 Parameter: per_kw = 800 元/kW (政策 policy)") for line in award.trace)
+    else:
+        assert "etown:27.per_kw = 1,000 from 2027-01-01" in reform_note
+        assert any(line.startswith("参数 Parameter: per_kw = 1,000 元/kW (改革 reform, from 2027-01-01)") for line in award.trace)
+
+
+def test_a_year_is_its_31_december_and_a_change_within_it_is_noted() -> None:
+    reform = {"etown:27.per_kw": {"2027-07-01": 1000}}
+    assert evaluate("etown:27", on="2027-06-30", reform=reform, **PV).amount == Decimal("80000.00")
+    award = evaluate("etown:27", on=2027, reform=reform, **PV)
+    assert award.amount == Decimal("100000.00")
+    assert any("per_kw changed during 2027: 800 on 2027-01-01, 1,000 from 2027-07-01; the value of 31 December" in n
+               for n in award.notes)
+    assert any("in force on 31 December 2027 (the year given)" in line for line in award.trace)
+
+
+def test_without_a_date_the_latest_value_and_a_note() -> None:
+    award = evaluate("etown:27", reform={"etown:27.per_kw": {2026: 900, "2028-01-01": 1100}}, **PV)
+    assert award.amount == Decimal("110000.00")
+    assert any("no date given, so its latest value 1,100 is used (from 2028-01-01)" in n for n in award.notes)
+
+
+def test_several_parameters_and_values_by_date() -> None:
+    reform = {"beijing:2.1.unit_price": {"2026-01-01": 1500}, "beijing:2.1.cap": 1_000_000}
+    inputs = {"project_type": "energy_saving", "energy_saved_tce": 1000, "investment_yuan": 10_000_000}
+    assert evaluate("beijing:2.1", on=2025, **inputs).amount == Decimal("1200000.00")  # baseline: 1,200 元/tce
+    before = evaluate("beijing:2.1", on=2025, reform=reform, **inputs)
+    assert before.amount == Decimal("1000000.00") and before.binding == "cap"  # the undated cap applies every day
+    after = evaluate("beijing:2.1", on=2026, reform={"beijing:2.1.unit_price": {"2026-01-01": 1500}}, **inputs)
+    assert after.amount == Decimal("1500000.00") and after.binding == "unit_price"
+
+
+def test_a_reform_of_another_clause_changes_nothing_here_and_says_so() -> None:
+    award = evaluate("etown:27", reform={"etown:29.per_kwh": 1}, **PV)
+    assert award.amount == Decimal("80000.00") and award.reform == {}
+    assert any("changes no parameter of this clause" in n for n in award.notes)
+
+
+def test_a_policy_cap_in_a_reform_is_the_annual_cap_of_the_clauses_it_covers() -> None:
+    cap = {"tongzhou.tongzhou_renewable_entity_year": 1_000_000}
+    award = evaluate("tongzhou:6", investment_yuan=5_000_000, on=2025, reform=cap)  # 1,500,000 > the reformed cap
+    assert award.amount == Decimal("1500000.00")  # one claim's amount: the cap acts across claims (stacking)
+    assert award.reform == {"tongzhou.tongzhou_renewable_entity_year": Decimal(1_000_000)}
+    assert any(n.startswith("单项金额超过年度上限 Above an annual cap") for n in award.notes)
+    assert not any(n.startswith("单项金额超过") for n in evaluate("tongzhou:6", investment_yuan=5_000_000, on=2025).notes)
+
+
+def test_a_reform_is_parsed_once_and_reused() -> None:
+    reform = parse_reform({"etown:27.per_kw": 1000})
+    assert parse_reform(reform) is reform and hash(reform) == hash(parse_reform({"etown:27.per_kw": 1000}))
+    assert evaluate("etown:27", reform=reform, **PV).amount == Decimal("100000.00")
+    assert reform.clauses == {"etown:27"}
+
+
+@pytest.mark.parametrize("reform, words", [
+    ({"etown:27.per_kwh": 1000}, ["etown:27.per_kwh", "no parameter 'per_kwh'", "did you mean 'etown:27.per_kw'"]),
+    ({"etown:72.per_kw": 1000}, ["etown:72.per_kw", "unknown clause 'etown:72'", "did you mean 'etown:27.per_kw'"]),
+    ({"etown:27": 1000}, ["names a clause, not one of its parameters", "etown:27.per_kw"]),
+    ({"per_kw": 1000}, ["must be \"<clause>.<parameter>\"", "did you mean 'etown:27.per_kw'"]),
+    ({"tongzhou.tongzhou_enterprise_yr": 1}, ["no cap across claims", "did you mean 'tongzhou.tongzhou_enterprise_year'"]),
+    ({"tongzhu.tongzhou_enterprise_year": 1}, ["unknown policy 'tongzhu'", "did you mean 'tongzhou.tongzhou_enterprise_year'"]),
+    ({"etown:5.rate": 1}, ["etown:5 has no parameters"]),
+    ({"etown:27.per_kw": -1}, ["etown:27.per_kw", "must be ≥ 0"]),
+    ({"etown:27.per_kw": "much"}, ["etown:27.per_kw", "must be a number"]),
+    ({"etown:27.per_kw": True}, ["etown:27.per_kw", "not a yes/no value"]),
+    ({"etown:27.per_kw": {}}, ["etown:27.per_kw", "no values by date"]),
+    ({"etown:27.per_kw": {"soon": 1000}}, ["etown:27.per_kw", "must be a date (YYYY-MM-DD) or a year"]),
+    ({"etown:27.per_kw": {"2027-01-01": 1, date(2027, 1, 1): 2}}, ["the date 2027-01-01 is given twice"]),
+    ({" etown:27.per_kw": 1, "etown:27.per_kw": 2}, ["etown:27.per_kw", "given twice"]),
+    ([("etown:27.per_kw", 1000)], ["must map names to values"]),
+])
+def test_a_bad_reform_is_an_input_error_naming_the_entry(reform: object, words: list[str]) -> None:
+    with pytest.raises(InputError) as caught:
+        evaluate("etown:27", reform=reform, **PV)
+    assert caught.value.clause_id == "reform"
+    for word in words:
+        assert word in str(caught.value), (word, str(caught.value))
+
+
+def test_a_bad_on_with_a_reform_names_on() -> None:
+    with pytest.raises(InputError, match=r"etown:27: on: must be a date"):
+        evaluate("etown:27", on="someday", reform={"etown:27.per_kw": 1000}, **PV)
+
+
+# --- the reform file ---------------------------------------------------------------------------------
+
+
+def test_load_reform_reads_values_and_dated_values(tmp_path: Path) -> None:
+    path = tmp_path / "pv.yaml"
+    path.write_text(
+        "# what if E-Town raises PV to 1,000 元/kW from 2027, and Tongzhou's cap to 3,000,000?\n"
+        "etown:27.per_kw: {2027-01-01: 1000}\n"
+        "beijing:2.1.cap: 1000000\n"
+        "tongzhou.tongzhou_enterprise_year:\n"
+        "  2026: 2500000\n"
+        "  2028-01-01: 3000000\n", encoding="utf-8")
+    reform = load_reform(path)
+    assert reform.get("etown:27.per_kw") == ((date(2027, 1, 1), Decimal(1000)),)
+    assert reform.get("beijing:2.1.cap") == ((None, Decimal(1_000_000)),)
+    assert reform.get("tongzhou.tongzhou_enterprise_year") == (
+        (date(2026, 1, 1), Decimal(2_500_000)), (date(2028, 1, 1), Decimal(3_000_000)))
+    assert evaluate("etown:27", on=2026, reform=reform, **PV).amount == Decimal("80000.00")
+    assert evaluate("etown:27", on=2027, reform=reform, **PV).amount == Decimal("100000.00")
+
+
+@pytest.mark.parametrize("text, words", [
+    ("etown:27.per_kw: 1000\netown:27.per_kw: 900\n", ["appears twice"]),
+    ("etown:27.per_kw: [1000\n", ["not a valid YAML file"]),
+    ("- etown:27.per_kw\n", ["must be a mapping"]),
+    ("etown:27.perkw: 1000\n", ["did you mean 'etown:27.per_kw'"]),
+])
+def test_a_bad_reform_file_is_one_line_naming_it(tmp_path: Path, text: str, words: list[str]) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_reform(path)
+    message = str(caught.value)
+    assert "\n" not in message
+    for word in words:
+        assert word in message, message
+
+
+def test_a_missing_reform_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        load_reform(tmp_path / "nowhere.yaml")
+
+
+def test_an_empty_reform_file_is_a_reform_that_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("# nothing yet\n", encoding="utf-8")
+    award = evaluate("etown:27", reform=load_reform(path), **PV)
+    assert award.amount == Decimal("80000.00") and award.reform == {}
+
+
+# --- dated parameters in a policy file ---------------------------------------------------------------
+
+DATED_PV = "      per_kw: {values: {2025-05-17: 800, 2027-01-01: 900}, kind: unit_price, unit: 元/kW, cites: \"每千瓦800元\"}"
+
+
+def _use_policies(monkeypatch: pytest.MonkeyPatch, directory: Path) -> None:
+    real = registry.load_all
+    monkeypatch.setattr(registry, "load_all", lambda: real(directory))
+    for cached in (registry.policies, compiled, _resolved):
+        cached.cache_clear()
+
+
+@pytest.fixture()
+def dated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The bundled policies with etown:27's per_kw at 800 from 2025-05-17 and 900 from 2027-01-01 (a fixture:
+    no real policy text here has dated figures)."""
+    for path in registry.DATA_DIR.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    etown = tmp_path / "etown.yaml"
+    text = etown.read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.startswith("      per_kw: {value: 800"))
+    etown.write_text(text.replace(old, DATED_PV), encoding="utf-8")
+    _use_policies(monkeypatch, tmp_path)
+    yield tmp_path
+    monkeypatch.undo()
+    for cached in (registry.policies, compiled, _resolved):
+        cached.cache_clear()
+
+
+@pytest.mark.parametrize("on, amount, since", [
+    (date(2025, 6, 1), "80000.00", "2025-05-17"), ("2026-12-31", "80000.00", "2025-05-17"),
+    (date(2027, 1, 1), "90000.00", "2027-01-01"), (2026, "80000.00", "2025-05-17"), (2027, "90000.00", "2027-01-01"),
+])
+def test_a_dated_parameter_takes_the_value_in_force_on_the_day(dated: Path, on: object, amount: str, since: str) -> None:
+    award = evaluate("etown:27", on=on, **PV)
+    assert award.amount == Decimal(amount) and award.reform is None
+    line = next(line for line in award.trace if line.startswith("参数 Parameter: per_kw"))
+    assert f"(from {since})" in line and f"= {Decimal(amount) / 100:,.0f} 元/kW" in line
+
+
+def test_a_dated_parameter_without_a_date_takes_the_latest_value_noted(dated: Path) -> None:
+    award = evaluate("etown:27", **PV)
+    assert award.amount == Decimal("90000.00")
+    assert any("no date given, so its latest value 900 is used (from 2027-01-01)" in n for n in award.notes)
+
+
+def test_a_day_before_the_first_date_takes_the_first_value_noted(dated: Path) -> None:
+    award = evaluate("etown:27", on="2025-01-01", **PV)
+    assert award.amount == Decimal("0.00") and not award.eligible  # E-Town's measures start on 2025-05-17
+    assert any("2025-01-01 is before its first date 2025-05-17; that first value 800 is used" in n for n in award.notes)
+
+
+def test_a_reform_over_a_dated_parameter_replaces_it_from_its_date(dated: Path) -> None:
+    reform = {"etown:27.per_kw": {"2028-01-01": 1000}}
+    assert evaluate("etown:27", on=2026, reform=reform, **PV).amount == Decimal("80000.00")
+    assert evaluate("etown:27", on=2027, reform=reform, **PV).amount == Decimal("90000.00")
+    assert evaluate("etown:27", on=2028, reform=reform, **PV).amount == Decimal("100000.00")
+    assert evaluate("etown:27", on=2026, reform={"etown:27.per_kw": 700}, **PV).amount == Decimal("70000.00")
+
+
+def test_clause_info_lists_the_dated_values(dated: Path) -> None:
+    per_kw = next(p for p in clause_info("etown:27")["parameters"] if p["name"] == "per_kw")
+    assert per_kw["value"] == Decimal(900) and per_kw["unit"] == "元/kW" and per_kw["cites"] == "每千瓦800元"
+    assert per_kw["values"] == [{"from": date(2025, 5, 17), "value": Decimal(800)},
+                                {"from": date(2027, 1, 1), "value": Decimal(900)}]
+
+
+def test_clause_info_lists_every_parameter() -> None:
+    rows = {p["name"]: p for p in clause_info("tongzhou:3")["parameters"]}
+    assert rows["rate"]["value"] == Decimal("0.3") and rows["cap"]["value"] == Decimal(2_000_000)
+    assert rows["cap"]["kind"] == "cap" and rows["cap"]["cites"] and rows["cap"]["values"] == []
+    assert clause_info("etown:5")["parameters"] == []
+
+
+@pytest.mark.parametrize("per_kw, message", [
+    ("{values: {2027-01-01: 900, 2025-05-17: 800}, kind: unit_price, cites: x}", "ascending order"),
+    ("{values: {2025-05-17: '800'}, kind: unit_price, cites: x}", "must be a number"),
+    ("{values: {2025-05-17: true}, kind: unit_price, cites: x}", "must be a number"),
+    ("{values: {2027: 900}, kind: unit_price, cites: x}", "must be a date YYYY-MM-DD"),
+    ("{values: {}, kind: unit_price, cites: x}", "at least one date"),
+    ("{kind: unit_price, cites: x}", "needs `value`, or `values` by date"),
+    ("{value: 800, values: {2027-01-01: 900}, kind: unit_price, cites: x}", "not the latest of `values`"),
+    ("{values: {2027-01-01: 900}, since: 2027, kind: unit_price, cites: x}", "since"),
+])
+def test_dated_values_are_validated(tmp_path: Path, per_kw: str, message: str) -> None:
+    for path in registry.DATA_DIR.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    etown = tmp_path / "etown.yaml"
+    text = etown.read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.startswith("      per_kw: {value: 800"))
+    etown.write_text(text.replace(old, "      per_kw: " + per_kw), encoding="utf-8")
+    with pytest.raises(PolicyDataError) as caught:
+        registry.load_all(tmp_path)
+    assert "etown.yaml" in str(caught.value) and "etown:27" in str(caught.value) and message in str(caught.value)
+
+
+# --- the fast path ---------------------------------------------------------------------------------
+
+
+def test_no_dated_parameter_and_no_reform_is_the_cached_clause_itself() -> None:
+    """The common case costs one test: no copy, no resolution, no new notes."""
+    for clause in ("etown:27", "beijing:2.1", "tongzhou:3"):
+        assert compiled_for(clause, 2026, None) is compiled(clause)
+        assert compiled(clause).dated == () and compiled(clause).parameter_lines == ()
+    assert not any(p.values for policy in registry.policies().values() for c in policy.clauses
+                   for p in c.parameters.values())  # the shipped files have no dated figure (none in the texts)
+
+
+def test_resolutions_are_cached() -> None:
+    reform = parse_reform(FROM_2027)
+    first = compiled_for("etown:27", 2027, reform)
+    assert compiled_for("etown:27", 2027, parse_reform(FROM_2027)) is first
+    assert compiled_for("etown:27", "2027-12-31", reform) is not first  # another day: its own (equal) resolution
