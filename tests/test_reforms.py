@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from policies import InputError, PolicyDataError, clause_info, evaluate, load_reform, parse_reform
 from policies import registry
 from policies.engine import _resolved, compiled, compiled_for
+from policies.pool import process_pool
+from policies.stacking import REFORM_COLUMNS, added_columns, stack_rows
+
+D = Decimal
 
 PV = {"capacity_kw": 100, "ownership": "self"}
 FROM_2027 = {"etown:27.per_kw": {"2027-01-01": 1000}}
@@ -298,3 +304,101 @@ def test_resolutions_are_cached() -> None:
     first = compiled_for("etown:27", 2027, reform)
     assert compiled_for("etown:27", 2027, parse_reform(FROM_2027)) is first
     assert compiled_for("etown:27", "2027-12-31", reform) is not first  # another day: its own (equal) resolution
+
+
+# --- a portfolio beside a reform (policies.stacking) -------------------------------------------------
+
+
+def claim(enterprise: str, project: str, clause: str, year: object = 2025, **inputs: object) -> dict:
+    zone = {"tongzhou": "tongzhou", "etown": "etown_core", "beijing": "other_beijing"}[clause.split(":")[0]]
+    return {"enterprise": enterprise, "project": project, "clause": clause, "year": year, "zone": zone, **inputs}
+
+
+def portfolio(*rows: dict, reform: object = None, **options: object):
+    table = pd.DataFrame(list(rows))
+    cells = table.to_numpy(dtype=object)
+    cells[pd.isna(cells)] = None
+    return stack_rows(list(table.columns), cells.tolist(), reform=reform, **options)
+
+
+def test_a_reform_of_tongzhou_s_annual_cap_through_stack_rows() -> None:
+    """Three projects of 2,000,000 (第三条's most): 第十条's 2,000,000 a year shares them; at 3,000,000, each whole."""
+    rows = [claim("甲", f"P{k}", "tongzhou:3", investment_yuan=10_000_000) for k in (1, 2, 3)]
+    result = portfolio(*rows, reform={"tongzhou.tongzhou_enterprise_year": 3_000_000})
+    claims = result.claims
+    assert result.added_names == [*added_columns(), *REFORM_COLUMNS] and result.columns[-4:] == REFORM_COLUMNS
+    assert list(claims["granted_yuan"]) == [D("666666.67"), D("666666.67"), D("666666.66")]
+    assert list(claims["status"]) == ["capped"] * 3
+    assert list(claims["reform_granted_yuan"]) == [D("1000000.00")] * 3
+    assert list(claims["reform_status"]) == ["capped"] * 3  # 3 × 2,000,000 = 6,000,000 > 3,000,000
+    assert list(claims["reform_difference_yuan"]) == [D("333333.33"), D("333333.33"), D("333333.34")]
+    assert result.granted_total == D("2000000.00") and result.reform_granted_total == D("3000000.00")
+    year = result.by_enterprise_year.iloc[0]
+    assert (year["granted_yuan"], year["reform_granted_yuan"], year["reform_difference_yuan"]) == (
+        D("2000000.00"), D("3000000.00"), D("1000000.00"))
+    policy = result.by_policy.iloc[0]
+    assert (policy["policy"], policy["reform_granted_yuan"], policy["reform_difference_yuan"]) == (
+        "tongzhou", D("3000000.00"), D("1000000.00"))
+
+
+def test_a_dated_cap_reform_applies_from_its_year() -> None:
+    rows = [claim("甲", f"P{year}-{k}", "tongzhou:3", year, investment_yuan=10_000_000) for year in (2026, 2027) for k in (1, 2)]
+    result = portfolio(*rows, reform={"tongzhou.tongzhou_enterprise_year": {"2027-01-01": 4_000_000}})
+    claims = result.claims
+    assert list(claims["granted_yuan"]) == [D("1000000.00")] * 4
+    assert list(claims["reform_granted_yuan"]) == [D("1000000.00")] * 2 + [D("2000000.00")] * 2
+    assert list(claims["reform_status"]) == ["capped", "capped", "granted", "granted"]
+    by_year = {int(r.year): r for r in result.by_enterprise_year.itertuples()}
+    assert by_year[2026].reform_difference_yuan == D("0.00") and by_year[2027].reform_difference_yuan == D("2000000.00")
+
+
+def test_a_clause_parameter_reform_side_by_side_from_its_date() -> None:
+    rows = [claim("乙", f"PV{year}", "etown:27", year, capacity_kw=100) for year in (2026, 2027)]
+    result = portfolio(*rows, reform=FROM_2027)
+    claims = result.claims
+    assert list(claims["granted_yuan"]) == [D("80000.00"), D("80000.00")]
+    assert list(claims["reform_granted_yuan"]) == [D("80000.00"), D("100000.00")]
+    assert list(claims["reform_difference_yuan"]) == [D("0.00"), D("20000.00")]
+    assert "per_kw = 800" in claims["note"][1]  # the baseline's basis: the policy's figure
+    assert "per_kw = 1,000 (unit_price; 改革 reform, from 2027-01-01)" in claims["reform_note"][1]
+
+
+def test_the_cap_per_event_and_a_clause_paid_again_under_a_reform() -> None:
+    """tongzhou:9's cap per event is a clause parameter; tongzhou:8 pays again less what was paid,
+    evaluated again under the reform (5,000,000 → 12,000,000, with 第十条 at 4,000,000)."""
+    event = [claim(e, "展会", "tongzhou:9", funding_yuan=1_600_000, event="绿色博览会") for e in ("甲", "乙")]
+    result = portfolio(*event, reform={"tongzhou:9.cap": 2_000_000})
+    assert list(result.claims["granted_yuan"]) == [D("500000.00")] * 2  # 800,000 each, 1,000,000 for the event
+    assert list(result.claims["reform_granted_yuan"]) == [D("800000.00")] * 2
+    again = [claim("丙", "平台", "tongzhou:8", 2025), claim("丙", "平台", "tongzhou:8", 2026, awarded_before_yuan=4_000_000)]
+    result = portfolio(*again, reform={"tongzhou:8.cap": 12_000_000, "tongzhou.tongzhou_enterprise_year": 4_000_000})
+    assert list(result.claims["granted_yuan"]) == [D("2000000.00"), D("1000000.00")]
+    assert list(result.claims["reform_granted_yuan"]) == [D("4000000.00"), D("4000000.00")]
+    assert "(改革 reform: 4,000,000.00 instead of 2,000,000.00)" in result.claims["reform_note"][0]
+    assert "改革" not in result.claims["note"][0]
+
+
+def test_invalid_rows_have_no_reform_amount_and_a_bad_reform_fails_first() -> None:
+    rows = [claim("甲", "P1", "tongzhou:3", investment_yuan=1_000_000), claim("甲", "", "tongzhou:3", investment_yuan=1)]
+    result = portfolio(*rows, reform={"tongzhou:3.rate": 0.5})
+    assert list(result.claims["reform_granted_yuan"]) == [D("500000.00"), None]
+    assert list(result.claims["reform_difference_yuan"]) == [D("200000.00"), None]
+    assert list(result.claims["reform_status"]) == ["granted", "invalid"]
+    with pytest.raises(InputError, match="did you mean 'tongzhou:3.rate'"):
+        portfolio(*rows, reform={"tongzhou:3.rat": 0.5})
+
+
+def test_a_result_fed_back_in_is_computed_afresh() -> None:
+    result = portfolio(claim("甲", "P1", "tongzhou:3", investment_yuan=1_000_000), reform={"tongzhou:3.rate": 0.5})
+    again = stack_rows(result.columns, [list(r) for r in result.records()])
+    assert again.columns == [*result.header, *added_columns()] and again.reform is None
+    assert list(again.claims["granted_yuan"]) == [D("300000.00")]
+
+
+def test_a_reform_travels_to_worker_processes() -> None:
+    reform = parse_reform(FROM_2027)
+    assert pickle.loads(pickle.dumps(reform)) == reform
+    rows = [claim("乙", f"PV{k}", "etown:27", 2027, capacity_kw=100 + k) for k in range(3)]
+    with process_pool(1) as pool:
+        result = portfolio(*rows, reform=reform, executor=pool)
+    assert list(result.claims["reform_granted_yuan"]) == [D("100000.00"), D("101000.00"), D("102000.00")]
