@@ -122,6 +122,11 @@ class Reform:
         override = self.get(f"{clause}.{name}")
         return None if override is None else _in_year(override, year)
 
+    def lines(self) -> list[str]:
+        """Each entry for people: ``etown:27.per_kw = 1,000 from 2027-01-01``."""
+        return [f"{name} = " + "; ".join(fmt(value) + (f" from {day}" if day else "") for day, value in schedule)
+                for name, schedule in self.entries]
+
     def as_dict(self, names: set[str] | None = None) -> dict[str, object]:
         """The entries (of ``names`` when given) as given: a value, or ``{date: value}``."""
         return {name: plain(schedule) for name, schedule in self.entries if names is None or name in names}

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import pickle
 import shutil
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from addin.cli import app
+from addin.portfolio import SHEETS, read_rows
 from policies import InputError, PolicyDataError, clause_info, evaluate, load_reform, parse_reform
 from policies import registry
 from policies.engine import _resolved, compiled, compiled_for
@@ -402,3 +408,104 @@ def test_a_reform_travels_to_worker_processes() -> None:
     with process_pool(1) as pool:
         result = portfolio(*rows, reform=reform, executor=pool)
     assert list(result.claims["reform_granted_yuan"]) == [D("100000.00"), D("101000.00"), D("102000.00")]
+
+
+# --- the command line ---------------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def test_calc_with_set_gives_the_reform_s_amount() -> None:
+    result = runner.invoke(app, ["calc", "etown:27", "capacity_kw=100", "ownership=self", "--set", "etown:27.per_kw=1000"])
+    assert result.exit_code == 0, result.output
+    assert "金额 Amount: 100,000 元" in result.output and "改革 Reform (what-if" in result.output
+    as_json = runner.invoke(app, ["calc", "etown:27", "capacity_kw=100", "--set", "etown:27.per_kw=1000", "--json"])
+    award = json.loads(as_json.output)
+    assert award["amount"] == "100000.00" and award["reform"] == {"etown:27.per_kw": "1000"}
+
+
+@pytest.mark.parametrize("on, amount", [("2026", "80000.00"), ("2026-12-31", "80000.00"), ("2027-01-01", "100000.00")])
+def test_calc_with_a_dated_set(on: str, amount: str) -> None:
+    result = runner.invoke(app, ["calc", "etown:27", "capacity_kw=100", "--on", on, "--json",
+                                 "--set", "etown:27.per_kw=1000@2027-01-01"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["amount"] == amount
+
+
+def test_calc_with_a_reform_file_and_a_set_over_it(tmp_path: Path) -> None:
+    path = tmp_path / "reform.yaml"
+    path.write_text("etown:27.per_kw: 1000\netown:27.split_share: 0.6\n", encoding="utf-8")
+    base = ["calc", "etown:27", "capacity_kw=100", "ownership=third_party", "--json", "--reform", str(path)]
+    assert json.loads(runner.invoke(app, base).output)["amount"] == "60000.00"  # 1,000 × 100 × 0.6
+    over = runner.invoke(app, [*base, "--set", "etown:27.per_kw=900@2026", "--set", "etown:27.per_kw=1200@2028"])
+    assert json.loads(over.output)["amount"] == "72000.00"  # no date: the latest, 1,200 × 100 × 0.6
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--set", "etown:27.per_kwh=1000"], ["did you mean 'etown:27.per_kw'"]),
+    (["--set", "etown:27.per_kw"], ["is not name=value"]),
+    (["--set", "etown:27.per_kw=1000", "--set", "etown:27.per_kw=900@2027"], ["not both"]),
+    (["--set", "etown:27.per_kw=1000@someday"], ["must be a date (YYYY-MM-DD) or a year"]),
+    (["--reform", "no_such_reform.yaml"], ["no_such_reform.yaml", "no such file"]),
+])
+def test_calc_with_a_bad_reform_is_one_line_and_status_2(args: list[str], words: list[str]) -> None:
+    result = runner.invoke(app, ["calc", "etown:27", "capacity_kw=100", *args])
+    assert result.exit_code == 2 and result.output.count("error 错误") == 1, result.output
+    for word in words:
+        assert word in result.output, result.output
+
+
+PORTFOLIO = [
+    ["enterprise", "project", "clause", "year", "zone", "investment_yuan", "capacity_kw"],
+    ["甲公司", "T1", "tongzhou:3", "2027", "tongzhou", "10000000", ""],
+    ["甲公司", "T2", "tongzhou:3", "2027", "tongzhou", "10000000", ""],
+    ["乙公司", "PV1", "etown:27", "2026", "etown_core", "", "100"],
+    ["乙公司", "PV2", "etown:27", "2027", "etown_core", "", "250"],
+]
+REFORM = "etown:27.per_kw: {2027-01-01: 1000}\ntongzhou.tongzhou_enterprise_year: 3000000\n"
+
+
+def test_portfolio_with_a_reform_side_by_side(tmp_path: Path) -> None:
+    source = tmp_path / "claims.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(PORTFOLIO)
+    (tmp_path / "reform.yaml").write_text(REFORM, encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["portfolio", str(source), "-o", str(out), "--reform", str(tmp_path / "reform.yaml")])
+    assert result.exit_code == 0, result.output
+    # baseline: 2 × 2,000,000 within 2,000,000 → 1,000,000 each; PV 80,000 and 200,000 → 2,280,000
+    # reform: 2 × 2,000,000 within 3,000,000 → 1,500,000 each; PV 80,000 (2026) and 250,000 (2027) → 3,330,000
+    assert "granted total 核定合计: 2,280,000.00 元" in result.output
+    assert "under the reform 改革后核定合计: 3,330,000.00 元 (difference 差额 +1,050,000.00 元)" in result.output
+    assert "etown:27.per_kw = 1,000 from 2027-01-01; tongzhou.tongzhou_enterprise_year = 3,000,000" in result.output
+    header, rows = read_rows(out)
+    assert header[-4:] == REFORM_COLUMNS
+    got = {r[1]: dict(zip(header, r)) for r in rows}
+    assert [got[p]["granted_yuan"] for p in ("T1", "T2", "PV1", "PV2")] == ["1000000.00", "1000000.00", "80000.00", "200000.00"]
+    assert [got[p]["reform_granted_yuan"] for p in ("T1", "T2", "PV1", "PV2")] == [
+        "1500000.00", "1500000.00", "80000.00", "250000.00"]
+    assert [got[p]["reform_difference_yuan"] for p in ("T1", "T2", "PV1", "PV2")] == [
+        "500000.00", "500000.00", "0.00", "50000.00"]
+    xlsx = tmp_path / "out.xlsx"
+    done = runner.invoke(app, ["portfolio", str(source), "-o", str(xlsx), "--set", "tongzhou.tongzhou_enterprise_year=3000000"])
+    assert done.exit_code == 0, done.output
+    book = openpyxl.load_workbook(xlsx)
+    figures = {row[0].value: row[1].value for row in book[SHEETS[0]].iter_rows(max_col=2) if row[0].value}
+    assert figures["核定金额合计（元） Granted (yuan)"] == 2_280_000
+    assert figures["改革后核定金额合计（元） Granted under the reform (yuan)"] == 3_280_000
+    assert figures["改革差额（元） Difference (yuan)"] == 1_000_000
+    by_policy = [[c.value for c in row] for row in book["按政策 By policy"].iter_rows()]
+    assert "改革后核定金额（元）\nGranted under the reform (yuan)" in by_policy[0]
+    view = [[c.value for c in row] for row in book[SHEETS[1]].iter_rows(min_row=2)]
+    assert [r[7] for r in view] == [1_500_000, 1_500_000, 80_000, 200_000] and [r[8] for r in view] == [500_000, 500_000, 0, 0]
+    hidden = read_rows(xlsx)
+    assert hidden[0][-4:] == REFORM_COLUMNS
+
+
+def test_portfolio_with_a_bad_reform_stops_before_computing(tmp_path: Path) -> None:
+    source = tmp_path / "claims.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(PORTFOLIO)
+    result = runner.invoke(app, ["portfolio", str(source), "-o", str(tmp_path / "out.csv"), "--set", "tongzhou.cap=1"])
+    assert result.exit_code == 2 and "its caps: tongzhou.tongzhou_enterprise_year" in result.output, result.output
+    assert not (tmp_path / "out.csv").exists()
