@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import udfs
 from addin.cli import app
 from addin.portfolio import SHEETS, read_rows
 from policies import InputError, PolicyDataError, clause_info, evaluate, load_reform, parse_reform
@@ -509,3 +510,70 @@ def test_portfolio_with_a_bad_reform_stops_before_computing(tmp_path: Path) -> N
     result = runner.invoke(app, ["portfolio", str(source), "-o", str(tmp_path / "out.csv"), "--set", "tongzhou.cap=1"])
     assert result.exit_code == 2 and "its caps: tongzhou.tongzhou_enterprise_year" in result.output, result.output
     assert not (tmp_path / "out.csv").exists()
+
+
+# --- the worksheet function AWARD_WHATIF (called with the values Excel sends) ------------------------
+
+
+def serial(day: date) -> float:
+    return float((day - date(1899, 12, 30)).days)
+
+
+def test_award_whatif_done_when_with_a_header_row_and_floats() -> None:
+    reform = [["parameter 参数", "value 取值", "from 起始日期"], ["per_kw", 1000.0, None]]
+    assert udfs.AWARD_WHATIF(reform, "etown:27", "capacity_kw", 100.0, "ownership", "self") == 100000.0
+    assert udfs.AWARD_WHATIF([["per_kw", "1,000"]], "etown:27", "capacity_kw", 100.0) == 100000.0  # a number as text
+    assert udfs.AWARD_WHATIF([["etown:27.per_kw", 1000.0]], "etown:27", "capacity_kw", 100.0) == 100000.0
+    assert udfs.AWARD_WHATIF(["per_kw", 1000.0], "etown:27", "capacity_kw", 100.0) == 100000.0  # one row arrives flat
+
+
+@pytest.mark.parametrize("since", [serial(date(2027, 1, 1)), int(serial(date(2027, 1, 1))), serial(date(2027, 1, 1)) + 0.5,
+                                   datetime(2027, 1, 1), date(2027, 1, 1), "2027-01-01", 2027.0])
+def test_award_whatif_applies_from_its_date_however_excel_sends_it(since: object) -> None:
+    reform = [["per_kw", 1000.0, since], [None, None, None]]  # a blank row is skipped
+    before = udfs.AWARD_WHATIF(reform, "etown:27", "capacity_kw", 100.0, "on", datetime(2026, 12, 31))
+    after = udfs.AWARD_WHATIF(reform, "etown:27", "capacity_kw", 100.0, "on", serial(date(2027, 1, 1)))
+    assert (before, after) == (80000.0, 100000.0)
+    assert udfs.AWARD_WHATIF(reform, "etown:27", "capacity_kw", 100.0, "year", 2027.0) == 100000.0
+
+
+def test_award_whatif_with_values_by_date_and_a_range_of_inputs() -> None:
+    reform = [["per_kw", 900.0, 2026.0], ["per_kw", 1000.0, 2028.0], ["split_share", 0.6, None]]
+    inputs = [["capacity_kw", 100.0], ["ownership", "第三方投资"]]
+    assert udfs.AWARD_WHATIF(reform, "etown:27", inputs, "on", 2027.0) == 54000.0  # 900 × 100 × 0.6
+    assert udfs.AWARD_WHATIF(reform, "etown:27", inputs, "on", 2028.0) == 60000.0
+    assert udfs.AWARD_WHATIF(reform, "etown:27", inputs, "on", 2025.0) == 48000.0  # per_kw's own 800; 0.6 every day
+
+
+def test_award_whatif_of_another_clause_or_an_empty_range_is_the_baseline() -> None:
+    assert udfs.AWARD_WHATIF([["etown:29.per_kwh", 0.02]], "etown:27", "capacity_kw", 100.0) == 80000.0
+    assert udfs.AWARD_WHATIF(None, "etown:27", "capacity_kw", 100.0) == 80000.0
+    assert udfs.AWARD_WHATIF([[None, None], [None, None]], "etown:27", "capacity_kw", 100.0) == 80000.0
+    assert udfs.AWARD_WHATIF([["tongzhou:3.cap", 1e6]], "tongzhou:3", "investment_yuan", 1e7) == 1e6
+
+
+@pytest.mark.parametrize("reform, words", [
+    ([["per_kwh", 1000.0]], ["reform: etown:27.per_kwh", "did you mean 'etown:27.per_kw'"]),
+    ([["per_kw", None]], ["reform_range", "row 1: per_kw has no value"]),
+    ([[None, 1000.0]], ["reform_range", "row 1: the parameter must be a name"]),
+    ([[1.0, 1000.0]], ["reform_range", "row 1: the parameter must be a name"]),
+    ([["per_kw", 1000.0, None, None]], ["reform_range", "two or three columns", "row 1 has 4"]),
+    ([["per_kw", -5.0]], ["etown:27.per_kw", "must be ≥ 0"]),
+    ([["per_kw", "abc"]], ["etown:27.per_kw", "must be a number"]),
+    ([["per_kw", 1000.0], ["per_kw", 900.0]], ["row 2: etown:27.per_kw is given twice"]),
+    ([["per_kw", 1000.0], ["per_kw", 900.0, 2027.0]], ["row 2", "not both"]),
+    ([["per_kw", 1000.0, "soon"]], ["etown:27.per_kw", "must be a date (YYYY-MM-DD) or a year"]),
+    (1000.0, ["reform_range", "must be a range of two or three columns"]),
+])
+def test_award_whatif_bad_ranges_are_one_readable_line(reform: object, words: list[str]) -> None:
+    with pytest.raises(udfs.WorksheetError) as caught:
+        udfs.AWARD_WHATIF(reform, "etown:27", "capacity_kw", 100.0)
+    message = str(caught.value)
+    assert "\n" not in message and "AWARD_WHATIF" in message or "reform:" in message, message
+    for word in words:
+        assert word in message, message
+
+
+def test_award_whatif_refuses_an_error_cell_in_the_range() -> None:
+    with pytest.raises(udfs.WorksheetError, match="reform_range.*row 1, column 2.*#N/A"):
+        udfs.AWARD_WHATIF([["per_kw", "#N/A"]], "etown:27", "capacity_kw", 100.0)
