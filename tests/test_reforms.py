@@ -577,3 +577,9 @@ def test_award_whatif_bad_ranges_are_one_readable_line(reform: object, words: li
 def test_award_whatif_refuses_an_error_cell_in_the_range() -> None:
     with pytest.raises(udfs.WorksheetError, match="reform_range.*row 1, column 2.*#N/A"):
         udfs.AWARD_WHATIF([["per_kw", "#N/A"]], "etown:27", "capacity_kw", 100.0)
+
+
+def test_clauses_shows_the_dated_values(dated: Path) -> None:
+    result = runner.invoke(app, ["clauses", "etown:27"])
+    assert result.exit_code == 0, result.output
+    assert "800 from 2025-05-17" in result.output and "900 from 2027-01-01" in result.output
