@@ -15,7 +15,7 @@ from .award import Award, Payment
 from .errors import InputError, UnknownClauseError
 from .inputs import closest, coerce_inputs, coercer, input_model
 from .numbers import describe, fmt, round_yuan
-from .parameters import InForce, Reform, in_force, origin, parse_reform, value_text
+from .parameters import DatedValues, InForce, Reform, in_force, origin, parse_reform, value_text
 from .registry import policies
 from .schema import ZONES, AnnualCap, Check, Clause, Condition, InputSpec, Label, Parameter, Policy, Rule, Schedule
 from .years import parse_year
@@ -185,8 +185,9 @@ def _resolved(clause_id: str, first: date | None, last: date | None, reform: Ref
     for name, parameter in clause.parameters.items():
         override = reform.get(f"{clause.id}.{name}") if reform is not None else None
         if override is not None or parameter.values is not None:
-            values[name] = in_force(parameter.schedule, override, first, last)
-    caps = {cap.id: in_force(((None, cap.cap),), reform.get(f"{policy.id}.{cap.id}") if reform else None, first, last)
+            values[name] = in_force(parameter.by_date, override, first, last)
+    caps = {cap.id: in_force(((None, cap.cap),), reform.get(f"{policy.id}.{cap.id}") if reform is not None else None,
+                           first, last)
             for cap in _caps_of(policy, clause)}
     day = "the latest value (no date given)" if last is None else (
         f"in force on {last}" if first == last else f"in force on 31 December {last.year} (the year given)")
@@ -195,16 +196,18 @@ def _resolved(clause_id: str, first: date | None, last: date | None, reform: Ref
         parameter = clause.parameters[name]
         lines.append(f"参数 Parameter: {name} = {value_text(value, parameter.unit)}, {day}{cite}")
         notes.extend(_value_notes(name, parameter, value, last))
-    concerned: set[str] = set()
+    concerned: dict[str, DatedValues] = {}  # the reform's entries for this clause's parameters and caps
     if reform is not None:
         named = {**{f"{clause.id}.{n}": v for n, v in values.items()}, **{f"{policy.id}.{k}": v for k, v in caps.items()}}
-        concerned = {name for name in named if reform.get(name) is not None}
-        used = [f"{name} = {fmt(named[name].value)}" + (f" from {named[name].since}" if named[name].since else "")
-                for name in sorted(concerned) if named[name].reform]
-        waiting = [f"{name} (from {reform.get(name)[0][0]})" for name in sorted(concerned) if not named[name].reform]
-        notes.append("改革 Reform (what-if, not the policy as published): " + "; ".join(
-            [*used, *(f"{w} not yet in force: the policy's value used" for w in waiting)]
-            or ["changes no parameter of this clause / 未涉及本条款参数"]))
+        for name in sorted(named):
+            override = reform.get(name)
+            if override is not None:
+                concerned[name] = override
+        said = [f"{name} = {fmt(named[name].value)}" + (f" from {named[name].since}" if named[name].since else "")
+                if named[name].reform else f"{name} (from {override[0][0]}) not yet in force: the policy's value used"
+                for name, override in concerned.items()]
+        notes.append("改革 Reform (what-if, not the policy as published): "
+                     + ("; ".join(said) or "changes no parameter of this clause / 未涉及本条款参数"))
     parameters = {**cc.parameters, **{name: v.value for name, v in values.items()}}
     node = cc.amount_node
     if node is not None and values:  # a fresh tree: the cached clause's nodes show the policy's values
@@ -221,7 +224,7 @@ def _resolved(clause_id: str, first: date | None, last: date | None, reform: Ref
         annual_caps=tuple(_annual_cap(cap, caps[cap.id].value) for cap in _caps_of(policy, clause)),
         notes=(*cc.notes, *notes),
         parameter_lines=tuple(lines),
-        reform=reform.as_dict(concerned) if reform is not None else None,
+        reform=reform.as_dict(set(concerned)) if reform is not None else None,
     )
 
 

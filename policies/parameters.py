@@ -33,7 +33,7 @@ from .registry import policies
 from .years import parse_year
 
 #: (from, value) pairs in ascending order; ``None`` as the only date: in force every day.
-Schedule = tuple[tuple["date | None", Decimal], ...]
+DatedValues = tuple[tuple["date | None", Decimal], ...]
 
 WHERE = "reform"  # what an InputError about a reform names in place of a clause
 
@@ -49,7 +49,7 @@ class InForce:
     changes: tuple[tuple[date, Decimal], ...] = ()  # within the period asked (a year): its first value, then each change
 
 
-def in_force(base: Schedule, override: Schedule | None, first: date | None, last: date | None) -> InForce:
+def in_force(base: DatedValues, override: DatedValues | None, first: date | None, last: date | None) -> InForce:
     """The value on ``last`` (``None``: the latest value) of ``base`` under ``override``.
 
     ``override`` replaces ``base`` from its first date on (an undated override replaces it on
@@ -69,7 +69,7 @@ def in_force(base: Schedule, override: Schedule | None, first: date | None, last
     early = at < 0
     day, value, reform = entries[max(at, 0)]
     changes = tuple((d, v) for d, v, _ in entries if d is not None and first is not None and first < d <= last)
-    if changes:  # the value the period started with, then each change
+    if changes and first is not None:  # the value the period started with, then each change
         changes = ((first, in_force(base, override, first, first).value), *changes)
     return InForce(value, day, reform, early=early, changes=changes)
 
@@ -95,13 +95,13 @@ class Reform:
     ``"<clause>.<parameter>"`` or ``"<policy>.<cap>"``. Hashable and picklable (it travels to worker
     processes and keys the engine's caches); build it with ``parse_reform``."""
 
-    entries: tuple[tuple[str, Schedule], ...] = ()
+    entries: tuple[tuple[str, DatedValues], ...] = ()
 
     @cached_property
-    def _by_name(self) -> dict[str, Schedule]:
+    def _by_name(self) -> dict[str, DatedValues]:
         return dict(self.entries)
 
-    def get(self, name: str) -> Schedule | None:
+    def get(self, name: str) -> DatedValues | None:
         return self._by_name.get(name)
 
     def __bool__(self) -> bool:
@@ -132,12 +132,12 @@ class Reform:
         return {name: plain(schedule) for name, schedule in self.entries if names is None or name in names}
 
 
-def _in_year(override: Schedule, year: int) -> InForce | None:
+def _in_year(override: DatedValues, year: int) -> InForce | None:
     value = in_force((), override, date(year, 1, 1), date(year, 12, 31))
     return None if value.early else value  # before the reform's first date: the policy's own cap
 
 
-def plain(schedule: Schedule) -> object:
+def plain(schedule: DatedValues) -> object:
     """A schedule as a reform file writes it: the value, or ``{date: value}``."""
     if len(schedule) == 1 and schedule[0][0] is None:
         return schedule[0][1]
@@ -191,12 +191,12 @@ def _name(raw: object) -> str:
             rule = f"unknown clause {clause_id!r}" if dot else 'must be "<clause>.<parameter>", e.g. "etown:27.per_kw"'
             raise InputError(WHERE, name, rule + _did_you_mean(hint))
         if parameter not in clause.parameters:
-            options = [f"{clause.id}.{p}" for p in clause.parameters]
-            if not options:
+            known_here = [f"{clause.id}.{p}" for p in clause.parameters]
+            if not known_here:
                 raise InputError(WHERE, name, f"{clause.id} has no parameters (a non-monetary article) / 该条款无参数")
-            hint = closest(name, options)
+            hint = closest(name, known_here)
             raise InputError(WHERE, name, f"{clause.id} has no parameter {parameter!r}" + (
-                _did_you_mean(hint) if hint else f"; its parameters: {', '.join(options)}"))
+                _did_you_mean(hint) if hint else f"; its parameters: {', '.join(known_here)}"))
         return name
     policy_id, dot, cap_id = name.partition(".")
     policy = known.get(policy_id)
@@ -216,7 +216,7 @@ def _did_you_mean(hint: str | None) -> str:
     return f"; did you mean {hint!r}? / 是否为 {hint}？" if hint else ""
 
 
-def _schedule(name: str, value: object) -> Schedule:
+def _schedule(name: str, value: object) -> DatedValues:
     if isinstance(value, Mapping):
         if not value:
             raise InputError(WHERE, name, "no values by date / 缺少取值")

@@ -96,12 +96,23 @@ class Parameter(Strict):
     takes the value in force on the claim's day (``policies.parameters``).
     """
 
-    value: Decimal | None = None
+    value: Decimal
     values: dict[date, Decimal] | None = None
     kind: ParameterKind
     cites: str
     unit: str | None = None
     label: Label | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _latest(cls, data: object) -> object:
+        """Without ``value``, the last of ``values`` (``_one_value`` checks that it is the latest)."""
+        if isinstance(data, dict) and "value" not in data:
+            values = data.get("values")
+            if not isinstance(values, dict) or not values:
+                raise ValueError("a parameter needs `value`, or `values` by date (at least one date)")
+            return {**data, "value": list(values.values())[-1]}
+        return data
 
     @field_validator("value", mode="before")
     @classmethod
@@ -118,26 +129,22 @@ class Parameter(Strict):
     @model_validator(mode="after")
     def _one_value(self) -> "Parameter":
         if self.values is None:
-            if self.value is None:
-                raise ValueError("a parameter needs `value`, or `values` by date")
             return self
         days = list(self.values)
         if not days:
             raise ValueError("`values` needs at least one date")
         if any(a >= b for a, b in zip(days, days[1:])):
             raise ValueError(f"the dates of `values` must be in ascending order, got {', '.join(map(str, days))}")
-        latest = self.values[days[-1]]
-        if self.value is not None and self.value != latest:
-            raise ValueError(f"`value` {self.value} is not the latest of `values` ({latest}); give one of them")
-        object.__setattr__(self, "value", latest)  # frozen model: set once, here
+        if self.value != self.values[days[-1]]:
+            raise ValueError(f"`value` {self.value} is not the latest of `values` ({self.values[days[-1]]}); give one of them")
         return self
 
     @property
-    def schedule(self) -> tuple[tuple[date | None, Decimal], ...]:
+    def by_date(self) -> tuple[tuple[date | None, Decimal], ...]:
         """(from, value) pairs, ascending; a plain value is in force from the start (``None``)."""
         if self.values is None:
             return ((None, self.value),)
-        return tuple(self.values.items())
+        return tuple((day, value) for day, value in self.values.items())
 
 
 def _figure(value: object) -> object:
