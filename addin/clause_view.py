@@ -105,6 +105,8 @@ def print_clause(clause_id: str, console: Console) -> None:
         tables.text(table, "原文依据\nCites", min_width=20)
         for name, parameter in clause.parameters.items():
             value = fmt(parameter.value) + (f" {parameter.unit}" if parameter.unit else "")
+            for day, dated in (parameter.values or {}).items():  # a value that changes by date: each from its day
+                value += f"\n{fmt(dated)} from {day}"
             table.add_row(name, value, parameter.kind, parameter.cites)
         console.print(table)
     for rule in clause.requires:

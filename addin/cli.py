@@ -11,7 +11,7 @@ from typing import Callable, Optional, TypeVar
 import typer
 from rich.console import Console
 
-from policies import GreenAwardError, evaluate
+from policies import GreenAwardError, Reform, evaluate, load_reform, parse_reform
 
 from .files import OutputError, ensure_writable, ensure_writable_folder
 
@@ -56,12 +56,38 @@ def clauses(
         guarded(lambda: print_clauses(policy, console))
 
 
+REFORM_HELP = "a what-if: a YAML file of parameter values (docs/portfolio.md, Reforms)"
+SET_HELP = ("a what-if value: clause.parameter=VALUE or =VALUE@DATE (from that date), e.g. etown:27.per_kw=1000; "
+            "repeatable; after --reform's")
+
+
+def reform_of(path: Optional[Path], sets: Optional[list[str]]) -> Reform | None:
+    """The reform of ``--reform FILE`` and ``--set NAME=VALUE[@DATE]`` (a --set replaces the file's entry)."""
+    if path is None and not sets:
+        return None
+    entries: dict[str, object] = dict(load_reform(path).as_dict()) if path is not None else {}
+    given: dict[str, dict[str, str]] = {}
+    for item in sets or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise GreenAwardError(f"--set {item!r} is not name=value or name=value@date / 须为 名称=值 或 名称=值@日期")
+        figure, at, day = value.partition("@")
+        given.setdefault(name.strip(), {})[day.strip() if at else ""] = figure.strip()
+    for name, values in given.items():
+        if "" in values and len(values) > 1:
+            raise GreenAwardError(f"--set {name}: give one value, or values by date (@DATE), not both / 单值与按日期取值不能并用")
+        entries[name] = values[""] if "" in values else values
+    return parse_reform(entries)
+
+
 @app.command()
 def calc(
     clause: str = typer.Argument(..., help="clause id, e.g. etown:27"),
     inputs: list[str] = typer.Argument(None, help="inputs as name=value, e.g. capacity_kw=100"),
-    on: Optional[str] = typer.Option(None, "--on", help="check the policy's validity on this date or year"),
+    on: Optional[str] = typer.Option(None, "--on", help="the claim's date or year: the policy's validity, dated values"),
     as_json: bool = typer.Option(False, "--json", help="print the award as JSON"),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
+    reform_file: Optional[Path] = typer.Option(None, "--reform", help=REFORM_HELP),
 ) -> None:
     """Compute one clause's award with its trace / 计算单项条款奖励."""
     values: dict[str, str] = {}
@@ -70,7 +96,8 @@ def calc(
         if not sep or not name.strip():
             fail(f"input {item!r} is not name=value / 输入须为 名称=值")
         values[name.strip()] = value
-    award = guarded(lambda: evaluate(clause, on=on, **values))
+    reform = guarded(lambda: reform_of(reform_file, sets))
+    award = guarded(lambda: evaluate(clause, on=on, reform=reform, **values))
     if as_json:
         console.print_json(json.dumps(award.to_dict(), ensure_ascii=False))
         return
@@ -169,6 +196,9 @@ def portfolio(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing result"),
     ledger: Optional[str] = typer.Option(None, "--ledger", help="deduct and cite the grants of this ledger (read only; "
                                          "default $GREEN_AWARD_LEDGER)"),
+    reform_file: Optional[Path] = typer.Option(None, "--reform", help=REFORM_HELP + ": computed beside the "
+                                               "policies as they stand, side by side"),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
 ) -> None:
     """Awards of a portfolio: best clause per project, stacking, caps, payments by year / 项目组合奖励测算."""
     from .ledger import grants_on_record
@@ -176,8 +206,10 @@ def portfolio(
 
     if out is not None:
         guarded(lambda: ensure_writable(out))  # before the computation, not after it
+    reform = guarded(lambda: reform_of(reform_file, sets))
     record = guarded(lambda: grants_on_record(ledger))
-    result = guarded(lambda: run_portfolio(source, out, overwrite=overwrite, console=console, record=record))
+    result = guarded(lambda: run_portfolio(source, out, overwrite=overwrite, console=console, record=record,
+                                           reform=reform))
     raise typer.Exit(1 if result.invalid else 0)
 
 

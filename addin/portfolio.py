@@ -25,7 +25,9 @@ from policies import GreenAwardError
 from policies.engine import compiled
 from policies.registry import policies
 from policies.schema import InputSpec
-from policies.stacking import REQUIRED, STATUSES, Portfolio, added_columns, column_name, monetary_clauses, stack_rows
+from policies.parameters import Reform
+from policies.stacking import (REFORM_COLUMNS, REQUIRED, STATUSES, Portfolio, added_columns, column_name,
+                               monetary_clauses, stack_rows)
 
 from . import console_tables as tables
 from .files import write_atomically
@@ -62,6 +64,10 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "granted_yuan": ("核定金额（元）", "Granted (yuan)"),
     "status": ("状态", "Status"),
     "note": ("说明", "Note"),
+    "reform_status": ("改革后状态", "Status under the reform"),
+    "reform_granted_yuan": ("改革后核定金额（元）", "Granted under the reform (yuan)"),
+    "reform_difference_yuan": ("改革差额（元）", "Difference (yuan)"),
+    "reform_note": ("改革后说明", "Note under the reform"),
     "claims": ("申报数", "Claims"),
     "granted_claims": ("获支持数", "Granted claims"),
     "granted": ("核定", "Granted"),
@@ -339,12 +345,15 @@ def _full_sheet(workbook, portfolio: Portfolio) -> None:
 
 
 def _view_sheet(workbook, portfolio: Portfolio) -> None:
-    """The printed claims view: enterprise, project, clause, year, amounts, status and note, one page wide."""
+    """The printed claims view: enterprise, project, clause, year, amounts, status and note, one page wide
+    (under a reform, its granted amount and the difference before the note)."""
     from openpyxl.styles import PatternFill
 
     ws = workbook.create_sheet(SHEETS[1])
+    reformed = ["reform_granted_yuan", "reform_difference_yuan"] if portfolio.reform is not None else []
+    shown = [*VIEW_COLUMNS[4:-1], *reformed, VIEW_COLUMNS[-1]]
     at = [portfolio.header.index(n) for n in VIEW_COLUMNS[:4]]
-    added = [added_columns().index(n) for n in VIEW_COLUMNS[4:]]
+    added = [portfolio.added_names.index(n) for n in shown]
     rows = [
         [row[at[0]], row[at[1]], row[at[2]], _year(row[at[3]]), *(extra[k] for k in added)]
         for row, extra in zip(portfolio.rows, portfolio.added)
@@ -355,7 +364,8 @@ def _view_sheet(workbook, portfolio: Portfolio) -> None:
         r[6] = value_label(r[6])
     columns = [report_column("enterprise", "wrap", 26), report_column("project", max_width=14),
                report_column("clause", max_width=14), report_column("year"), report_column("amount_yuan"),
-               report_column("granted_yuan"), report_column("status", max_width=24), report_column("note", "wrap", 64)]
+               report_column("granted_yuan"), report_column("status", max_width=24),
+               *(report_column(n) for n in reformed), report_column("note", "wrap", 64 - 14 * len(reformed))]
     print_setup(ws, title="申报明细 Claims")
     write_table(ws, columns, rows, fills=(fills.get(s) for s in statuses), fill_at=6, sample=rows[:5000])
 
@@ -391,6 +401,9 @@ def _summary_sheet(workbook, portfolio: Portfolio) -> None:
                *((" ".join(column_label(s)), counts.get(s, 0), "count") for s in STATUSES),
                ("测算金额合计（元） Amount (yuan)", amount, "money"),
                ("核定金额合计（元） Granted (yuan)", portfolio.granted_total, "money")]
+    if portfolio.reform is not None:
+        figures += [("改革后核定金额合计（元） Granted under the reform (yuan)", portfolio.reform_granted_total, "money"),
+                    ("改革差额（元） Difference (yuan)", portfolio.reform_granted_total - portfolio.granted_total, "money")]
     for label, value, kind in figures:
         sheet.append([cell(ws, label, font=BOLD), cell(ws, value, kind)])
     if portfolio.invalid:
@@ -398,6 +411,9 @@ def _summary_sheet(workbook, portfolio: Portfolio) -> None:
         sheet.append([cell(ws, f"有{portfolio.invalid}行无效，合计不含这些行；见“申报 Claims”的说明列 / "
                                f"{portfolio.invalid} invalid row(s) left out of the totals: see their note",
                            font=BOLD, fill=warn)])
+    if portfolio.reform is not None:
+        sheet.append([cell(ws, "改革（假设情景，非现行政策） Reform (what-if, not the policies as published): "
+                               + ("; ".join(portfolio.reform.lines()) or "none / 无"), font=BOLD)])
     sheet.append([cell(ws, "完整输入（全部列）见隐藏工作表 claims，取消隐藏即可查看 / Every input column: the hidden "
                            "sheet claims (unhide it)")])
     sheet.append([])
@@ -432,7 +448,7 @@ def _summary_sheet(workbook, portfolio: Portfolio) -> None:
 
 
 MONEY_COLUMNS = {"amount_yuan", "granted_yuan", "due_yuan", "pending_yuan", "total_yuan",
-                 *(c for c in added_columns() if c.endswith("_yuan"))}
+                 *(c for c in [*added_columns(), *REFORM_COLUMNS] if c.endswith("_yuan"))}
 
 
 def write_csv(portfolio: Portfolio, path: Path) -> None:
@@ -481,10 +497,12 @@ def run_portfolio(
     executor: Executor | None = None,
     quiet: bool = False,
     record=None,
+    reform: Reform | None = None,
 ) -> Portfolio:
     """Read ``source``, compute the portfolio, write ``output`` (when given) and print a summary.
 
-    ``record``: the grants on record of a ledger (``policies.ledger_rules.Record``), read, never written."""
+    ``record``: the grants on record of a ledger (``policies.ledger_rules.Record``), read, never written;
+    ``reform``: computed beside it (``policies.load_reform``): both side by side."""
     console = console or Console()
     if output is not None and Path(output).exists() and not overwrite:
         raise FileExistsError(f"{output} exists; pass --overwrite to replace it / 文件已存在")
@@ -505,9 +523,10 @@ def run_portfolio(
                     bar.update(task, completed=done, total=total)
                     bar.refresh()
 
-                result = stack_rows(table.header, table.rows, executor=executor, progress=advance, record=record)
+                result = stack_rows(table.header, table.rows, executor=executor, progress=advance, record=record,
+                                    reform=reform)
         else:
-            result = stack_rows(table.header, table.rows, executor=executor, record=record)
+            result = stack_rows(table.header, table.rows, executor=executor, record=record, reform=reform)
         if output is not None:
             write_result(result, output, overwrite=overwrite)
     finally:
@@ -564,6 +583,30 @@ def print_summary(portfolio: Portfolio, console: Console) -> None:
             highlight=False,
         )
     console.print(f"granted total 核定合计: {portfolio.granted_total:,.2f} 元", highlight=False)
+    if portfolio.reform is not None:
+        print_reform(portfolio, console)
+
+
+def print_reform(portfolio: Portfolio, console: Console) -> None:
+    """Granted as the policies stand and under the reform, by policy and year, and in total."""
+    console.print("改革 Reform (what-if, not the policies as published): " + ("; ".join(portfolio.reform.lines()) or
+                  "none / 无"), highlight=False, soft_wrap=True)
+    table = tables.table("改革对比 Reform beside the policies, by policy and year")
+    tables.name(table, heading("policy"))
+    tables.name(table, heading("year"))
+    for zh, en in (("核定（元）", "Granted"), ("改革后（元）", "Under reform"), ("差额（元）", "Difference")):
+        tables.figure(table, f"{zh}\n{en}")
+    for row in portfolio.by_policy.itertuples(index=False):
+        table.add_row(row.policy, str(row.year), tables.yuan(row.granted_yuan), tables.yuan(row.reform_granted_yuan),
+                      _signed(row.reform_difference_yuan))
+    console.print(table)
+    difference = portfolio.reform_granted_total - portfolio.granted_total
+    console.print(f"under the reform 改革后核定合计: {portfolio.reform_granted_total:,.2f} 元 "
+                  f"(difference 差额 {_signed(difference)} 元)", highlight=False, soft_wrap=True)
+
+
+def _signed(value: Decimal) -> str:
+    return f"{value:+,.2f}"
 
 
 # --- the template ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ Written by green-award excel --lite; add your own functions below.
 from udfs import (  # noqa: F401
     GREEN_AWARD,
     AWARD_EXPLAIN,
+    AWARD_WHATIF,
     AWARD_PAYMENTS,
     AWARD_CLAUSES,
     AWARD_INPUTS,

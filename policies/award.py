@@ -41,6 +41,7 @@ class Award:
     payments: tuple[Payment, ...]
     notes: tuple[str, ...]
     inputs: dict[str, object]
+    reform: dict[str, object] | None = None  # computed under a reform: its entries that concern this clause
 
     def to_dict(self) -> dict:
         return {
@@ -58,4 +59,6 @@ class Award:
             "payments": [p.to_dict() for p in self.payments],
             "notes": list(self.notes),
             "inputs": {k: v if isinstance(v, (bool, str)) else str(v) for k, v in self.inputs.items()},
+            "reform": None if self.reform is None else {
+                k: {str(d): str(x) for d, x in v.items()} if isinstance(v, dict) else str(v) for k, v in self.reform.items()},
         }

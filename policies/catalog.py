@@ -6,7 +6,7 @@ from .engine import compiled, find_clause
 from .errors import UnknownClauseError
 from .numbers import fmt
 from .registry import policies
-from .schema import InputSpec
+from .schema import InputSpec, Parameter
 
 
 def input_info(name: str, spec: InputSpec, *, kind: str = "input") -> dict:
@@ -37,7 +37,7 @@ def input_info(name: str, spec: InputSpec, *, kind: str = "input") -> dict:
 
 
 def clause_info(clause_id: str) -> dict:
-    """A clause's definition as data: titles, article, cap and every name it accepts."""
+    """A clause's definition as data: titles, article, cap, every name it accepts and its parameters."""
     policy, clause = find_clause(clause_id)
     rows = [input_info(n, s) for n, s in clause.inputs.items()]
     if clause.monetary:
@@ -58,6 +58,19 @@ def clause_info(clause_id: str) -> dict:
         "payment": clause.payment,
         "zones": clause.zones or policy.zones,
         "inputs": rows,
+        "parameters": [parameter_info(n, p) for n, p in clause.parameters.items()],
+    }
+
+
+def parameter_info(name: str, parameter: Parameter) -> dict:
+    """One parameter as data: its value (the latest, when it changes by date) and its dated values."""
+    return {
+        "name": name,
+        "value": parameter.value,
+        "unit": parameter.unit or "",
+        "kind": parameter.kind,
+        "cites": parameter.cites,
+        "values": [{"from": day, "value": value} for day, value in (parameter.values or {}).items()],
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, DecimalException
 from functools import lru_cache
@@ -15,8 +15,9 @@ from .award import Award, Payment
 from .errors import InputError, UnknownClauseError
 from .inputs import closest, coerce_inputs, coercer, input_model
 from .numbers import describe, fmt, round_yuan
+from .parameters import DatedValues, InForce, Reform, in_force, origin, parse_reform, value_text
 from .registry import policies
-from .schema import ZONES, Check, Clause, Condition, InputSpec, Label, Policy, Rule, Schedule
+from .schema import ZONES, AnnualCap, Check, Clause, Condition, InputSpec, Label, Parameter, Policy, Rule, Schedule
 from .years import parse_year
 
 ZONE_SPEC = InputSpec(
@@ -60,25 +61,40 @@ class CompiledClause:
     notes: tuple[str, ...]
     schedule: Schedule
     stage_due: list[expr.Compiled | None]
+    dated: tuple[str, ...] = ()  # the parameters whose value changes by date: resolved for each evaluation
+    parameter_lines: tuple[str, ...] = ()  # trace lines: the parameters a date or a reform decided
+    reform: dict[str, object] | None = None  # the reform's entries that concern this clause (``compiled_for``)
 
     @property
     def id(self) -> str:
         return self.clause.id
 
 
-def _show_name(clause: Clause) -> Callable[[str], str]:
+def _show_name(parameters: dict[str, Decimal]) -> Callable[[str], str]:
     def show(name: str) -> str:
-        parameter = clause.parameters.get(name)
-        return f"{name}[{fmt(parameter.value)}]" if parameter else name
+        value = parameters.get(name)
+        return f"{name}[{fmt(value)}]" if value is not None else name
 
     return show
+
+
+def _binding_line(name: str, parameter: Parameter, cite: str, value: InForce | None = None) -> str:
+    """The trace's line for the parameter that decided the amount (with its date or reform when one decided it)."""
+    if value is None:
+        return f"决定金额 Binding: {name} = {fmt(parameter.value)} ({parameter.kind}) — {parameter.cites}{cite}"
+    return (f"决定金额 Binding: {name} = {fmt(value.value)} ({parameter.kind}; {origin(value)}) — 原文 text: "
+            f"{parameter.cites}{cite}")
+
+
+def _annual_cap(cap: AnnualCap, value: Decimal) -> tuple[Decimal, str]:
+    return (value, f"单项金额超过年度上限 Above an annual cap: {cap.label} 〔{cap.cites}〕 — applied across the enterprise's claims (portfolio, review)")
 
 
 @lru_cache(maxsize=None)
 def compiled(clause_id: str) -> CompiledClause:
     policy, clause = find_clause(clause_id)
     amount_node, requires, checks, waive = clause._amount, clause._requires, clause._checks, clause._waive
-    show = _show_name(clause)
+    show = _show_name({name: p.value for name, p in clause.parameters.items()})
     for node in [amount_node, *requires, *checks, *waive.values()]:
         if node is not None:
             expr.annotate(node, show)
@@ -118,21 +134,14 @@ def compiled(clause_id: str) -> CompiledClause:
             name: (f"假定满足 Assumed: {c.label} 〔{c.cites}〕", f"条件不满足 Not met: {c.label} 〔{c.cites}〕")
             for name, c in conditions.items()
         },
-        annual_caps=tuple(
-            (cap.cap, f"单项金额超过年度上限 Above an annual cap: {cap.label} 〔{cap.cites}〕 — applied across the enterprise's claims (portfolio, review)")
-            for cap in policy.annual_caps
-            if cap.clauses == "all" or clause.id in cap.clauses
-        ),
+        annual_caps=tuple(_annual_cap(cap, cap.cap) for cap in _caps_of(policy, clause)),
         all_assumed=tuple(f"假定满足 Assumed: {c.label} 〔{c.cites}〕" for c in conditions.values()),
         zone_note=f"假定所在区域符合 Zone assumed to be one of: {', '.join(zones)}",
         allowed_zones=zones,
         cite=cite,
         head=f"{clause.id} {clause.title}{cite}",
         formula=f"计算 Formula: {amount_node.text} = " if amount_node is not None else "",
-        binding_lines={
-            name: f"决定金额 Binding: {name} = {fmt(p.value)} ({p.kind}) — {p.cites}{cite}"
-            for name, p in clause.parameters.items()
-        },
+        binding_lines={name: _binding_line(name, p, cite) for name, p in clause.parameters.items()},
         amount_kind="最高 ceiling (不超过: the office may grant less)" if clause.ceiling else "定额 the amount itself",
         notes=tuple(str(n) for n in clause.notes),
         schedule=schedule,
@@ -140,7 +149,101 @@ def compiled(clause_id: str) -> CompiledClause:
             expr.compile_expr(expr.parse(s.due_when), record=False) if s.due_when else None
             for s in schedule.stages
         ],
+        dated=tuple(name for name, p in clause.parameters.items() if p.values is not None),
     )
+
+
+def _caps_of(policy: Policy, clause: Clause) -> list[AnnualCap]:
+    """The policy's caps across claims that count this clause's amounts."""
+    return [cap for cap in policy.annual_caps if cap.clauses == "all" or clause.id in cap.clauses]
+
+
+# --- dated parameters and reforms ------------------------------------------------------------------
+
+
+def compiled_for(clause_id: str, on: object = None, reform: Reform | dict | None = None) -> CompiledClause:
+    """The clause compiled with the parameter values in force ``on`` (a day, or a year: its 31
+    December; None: the latest values) under ``reform``; the clause itself, untouched, when it has no
+    dated parameter and no reform is given (the common case costs one test)."""
+    cc = compiled(clause_id)
+    if reform is None and not cc.dated:
+        return cc
+    if reform is not None:
+        reform = parse_reform(reform)
+    try:
+        first, last = _as_date(on) if on is not None else (None, None)
+    except ValueError as exc:
+        raise InputError(cc.id, "on", str(exc)) from None
+    return _resolved(cc.id, first, last, reform)
+
+
+@lru_cache(maxsize=4096)
+def _resolved(clause_id: str, first: date | None, last: date | None, reform: Reform | None) -> CompiledClause:
+    cc = compiled(clause_id)
+    clause, policy, cite = cc.clause, cc.policy, cc.cite
+    values: dict[str, InForce] = {}
+    for name, parameter in clause.parameters.items():
+        override = reform.get(f"{clause.id}.{name}") if reform is not None else None
+        if override is not None or parameter.values is not None:
+            values[name] = in_force(parameter.by_date, override, first, last)
+    caps = {cap.id: in_force(((None, cap.cap),), reform.get(f"{policy.id}.{cap.id}") if reform is not None else None,
+                           first, last)
+            for cap in _caps_of(policy, clause)}
+    day = "the latest value (no date given)" if last is None else (
+        f"in force on {last}" if first == last else f"in force on 31 December {last.year} (the year given)")
+    lines, notes = [], []
+    for name, value in values.items():
+        parameter = clause.parameters[name]
+        lines.append(f"参数 Parameter: {name} = {value_text(value, parameter.unit)}, {day}{cite}")
+        notes.extend(_value_notes(name, parameter, value, last))
+    concerned: dict[str, DatedValues] = {}  # the reform's entries for this clause's parameters and caps
+    if reform is not None:
+        named = {**{f"{clause.id}.{n}": v for n, v in values.items()}, **{f"{policy.id}.{k}": v for k, v in caps.items()}}
+        for name in sorted(named):
+            override = reform.get(name)
+            if override is not None:
+                concerned[name] = override
+        said = [f"{name} = {fmt(named[name].value)}" + (f" from {named[name].since}" if named[name].since else "")
+                if named[name].reform else f"{name} (from {override[0][0]}) not yet in force: the policy's value used"
+                for name, override in concerned.items()]
+        notes.append("改革 Reform (what-if, not the policy as published): "
+                     + ("; ".join(said) or "changes no parameter of this clause / 未涉及本条款参数"))
+    parameters = {**cc.parameters, **{name: v.value for name, v in values.items()}}
+    node = cc.amount_node
+    if node is not None and values:  # a fresh tree: the cached clause's nodes show the policy's values
+        node = expr.parse(clause.amount or "")
+        expr.annotate(node, _show_name(parameters))
+    return replace(
+        cc,
+        parameters=parameters,
+        amount_node=node,
+        amount=expr.compile_expr(node) if node is not None and values else cc.amount,
+        formula=f"计算 Formula: {node.text} = " if node is not None else "",
+        binding_lines={**cc.binding_lines, **{
+            name: _binding_line(name, clause.parameters[name], cite, v) for name, v in values.items()}},
+        annual_caps=tuple(_annual_cap(cap, caps[cap.id].value) for cap in _caps_of(policy, clause)),
+        notes=(*cc.notes, *notes),
+        parameter_lines=tuple(lines),
+        reform=reform.as_dict(set(concerned)) if reform is not None else None,
+    )
+
+
+def _value_notes(name: str, parameter: Parameter, value: InForce, last: date | None) -> list[str]:
+    """What a reader should know about a dated or reformed value: the latest taken without a date,
+    a change within the year asked, a day before the first date."""
+    notes = []
+    if last is None and (parameter.values is not None or value.since is not None):
+        notes.append(f"参数 Parameter {name}: no date given, so its latest value {fmt(value.value)} is used"
+                     + (f" (from {value.since})" if value.since else "") + "; pass on= (a date or year) for another day / 未给日期，取最新值")
+    if value.changes:
+        steps = ", ".join(f"{fmt(v)} from {d}" for d, v in value.changes[1:])
+        steps = f"{fmt(value.changes[0][1])} on {value.changes[0][0]}, {steps}"
+        notes.append(f"参数 Parameter {name} changed during {last.year if last else ''}: {steps}; the value of 31 December, "
+                     f"{fmt(value.value)}, is used (give a date for another day) / 年内调整，按12月31日取值")
+    if value.early:
+        notes.append(f"参数 Parameter {name}: {last} is before its first date {value.since}; that first value "
+                     f"{fmt(value.value)} is used / 早于首个生效日期，取首个值")
+    return notes
 
 
 def all_clauses() -> list[tuple[Policy, Clause]]:
@@ -201,9 +304,12 @@ def validity(policy: Policy, on: object) -> tuple[str | None, list[str]]:
 # --- evaluate -----------------------------------------------------------------------------------
 
 
-def evaluate(clause_id: str, /, *, on: object = None, **inputs: object) -> Award:
-    """Evaluate one clause for the given inputs; ineligible is a result, bad input an ``InputError``."""
-    cc = compiled(clause_id.strip() if isinstance(clause_id, str) else clause_id)
+def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | None = None, **inputs: object) -> Award:
+    """Evaluate one clause for the given inputs; ineligible is a result, bad input an ``InputError``.
+
+    ``on``: the claim's date or year (validity window, dated parameters); ``reform``: parameters
+    overridden for a what-if (``policies.parameters``)."""
+    cc = compiled_for(clause_id.strip() if isinstance(clause_id, str) else clause_id, on, reform)
     clause, policy, cite = cc.clause, cc.policy, cc.cite
     if cc.amount is None:
         raise InputError(clause.id, "clause", "is a non-monetary article: it grants no amount / 非资金支持条款")
@@ -274,7 +380,7 @@ def evaluate(clause_id: str, /, *, on: object = None, **inputs: object) -> Award
     binding = expr.deciding_name(cc.amount_node, ctx.chosen, cc.parameters.__contains__)
 
     shown = "; ".join(f"{k} = {fmt(v)}" for k, v in values.items())
-    trace = [cc.head, f"输入 Inputs: {shown or '—'}{cite}"]
+    trace = [cc.head, f"输入 Inputs: {shown or '—'}{cite}", *cc.parameter_lines]
     trace.extend(step + cite for step in ctx.steps)
     trace.append(cc.formula + fmt(raw) + cite)
     if binding is not None:
@@ -299,6 +405,7 @@ def evaluate(clause_id: str, /, *, on: object = None, **inputs: object) -> Award
         payments=_payments(cc, amount, values) if eligible else (),
         notes=tuple(notes),
         inputs=values,
+        reform=cc.reform,
     )
 
 

@@ -38,6 +38,7 @@ from decimal import Decimal
 from typing import Callable, Iterable, Protocol, Sequence
 
 from .numbers import round_yuan
+from .parameters import InForce, Reform
 from .registry import policies
 from .schema import AnnualCap, Policy
 
@@ -191,11 +192,13 @@ def apply(
     cite: Callable[[Claim], str],
     within_year: Callable[[list[Claim]], None],
     evaluate: Callable[[Claim, dict], tuple[Decimal, bool, tuple[str, ...]]],
+    reform: Reform | None = None,
 ) -> None:
     """Apply every rule to ``claims`` (each evaluated: status granted, ineligible or invalid), year by year.
 
     ``within_year`` applies the rules inside one year (best clause, conflicts); ``evaluate(claim,
-    inputs)`` evaluates a claim's clause again with changed inputs -> (amount, eligible, reasons).
+    inputs)`` evaluates a claim's clause again with changed inputs -> (amount, eligible, reasons);
+    ``reform``: the caps it sets (a policy's annual caps, a clause's cap per event) replace the policies'.
     """
     by_identity: dict[tuple, list[Grant]] = {}
     if record.grants:
@@ -213,7 +216,7 @@ def apply(
         if record.grants or record.complete:
             against_record(these, record, evaluate)
         within_year(these)
-        share_caps(these, record)
+        share_caps(these, record, reform)
         if year != order[-1]:  # the grants of the last year are no one's record
             for claim in these:
                 if claim.status in ("granted", "capped") and claim.granted:
@@ -332,8 +335,9 @@ def _from_record(claim: Claim, record: Record, evaluate) -> None:
 # --- shared caps -------------------------------------------------------------------------------------
 
 
-def share_caps(claims: Sequence[Claim], record: Record) -> None:
-    """Rule 5 for the claims of one year: per-event caps, then the annual caps (narrower first)."""
+def share_caps(claims: Sequence[Claim], record: Record, reform: Reform | None = None) -> None:
+    """Rule 5 for the claims of one year: per-event caps, then the annual caps (narrower first), each
+    as ``reform`` sets it for the year when it does."""
     live = [c for c in claims if c.status == "granted" and c.granted > 0]
     events: dict[tuple[str, str], list[Claim]] = {}
     for claim in live:
@@ -344,8 +348,10 @@ def share_caps(claims: Sequence[Claim], record: Record) -> None:
     for (clause, name), group in events.items():
         cap = parameter(clause, EVENT_CAPS[clause][1])
         first = (group[0].inputs or {}).get(EVENT_CAPS[clause][0])
-        _share(group, cap.value, record.of_event(clause, name), key=lambda c: (c.ekey, c.project, c.clause),
-               label=f"单个活动 per event «{first}»", cites=cap.cites)
+        value, label = _reformed(cap.value, reform.parameter(clause, EVENT_CAPS[clause][1], group[0].year)
+                                 if reform is not None else None, f"单个活动 per event «{first}»")
+        _share(group, value, record.of_event(clause, name), key=lambda c: (c.ekey, c.project, c.clause),
+               label=label, cites=cap.cites)
     groups: dict[tuple, list[Claim]] = {}
     for claim in live:
         groups.setdefault((claim.ekey, claim.year, claim.policy), []).append(claim)
@@ -354,14 +360,23 @@ def share_caps(claims: Sequence[Claim], record: Record) -> None:
     for (ekey, year, policy_id), group in groups.items():
         recorded = record.of_year(ekey, year, policy_id)
         for cap in caps[policy_id]:
+            value, label = _reformed(cap.cap, reform.cap(policy_id, cap.id, year) if reform is not None else None,
+                                     f"{cap.label} in {year}")
             members = [c for c in group if c.granted > 0 and _in_cap(cap, c.clause)]
-            if len(members) < 2 and not recorded and (not members or members[0].granted <= cap.cap):
+            if len(members) < 2 and not recorded and (not members or members[0].granted <= value):
                 continue  # the common case, decided without the sums
-            _share(members, cap.cap, [g for g in recorded if _in_cap(cap, g.clause)],
-                   key=lambda c: (c.project, c.clause), label=f"{cap.label} in {year}", cites=cap.cites)
+            _share(members, value, [g for g in recorded if _in_cap(cap, g.clause)],
+                   key=lambda c: (c.project, c.clause), label=label, cites=cap.cites)
     for claim in claims:
         if claim.status == "granted" and claim.capped:
             claim.status = "capped"
+
+
+def _reformed(cap: Decimal, reformed: InForce | None, label: str) -> tuple[Decimal, str]:
+    """A cap and its label, as the reform sets it (None: the policy's)."""
+    if reformed is None:
+        return cap, label
+    return reformed.value, f"{label} (改革 reform: {yuan(reformed.value)} instead of {yuan(cap)})"
 
 
 def caps_of(policy: Policy) -> list[AnnualCap]:

@@ -7,7 +7,7 @@ values, and every parameter and input is used by something.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -89,11 +89,82 @@ class Condition(Strict):
 
 
 class Parameter(Strict):
+    """A named figure of a clause: one ``value``, or ``values`` by date, each in force from its date to
+    the next (written as OpenFisca's parameters are: ``values: {2025-05-17: 800, 2027-01-01: 900}``).
+
+    With ``values``, ``value`` is the latest of them (what a reader without a date sees); the engine
+    takes the value in force on the claim's day (``policies.parameters``).
+    """
+
     value: Decimal
+    values: dict[date, Decimal] | None = None
     kind: ParameterKind
     cites: str
     unit: str | None = None
     label: Label | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _latest(cls, data: object) -> object:
+        """Without ``value``, the last of ``values`` (``_one_value`` checks that it is the latest)."""
+        if isinstance(data, dict) and "value" not in data:
+            values = data.get("values")
+            if not isinstance(values, dict) or not values:
+                raise ValueError("a parameter needs `value`, or `values` by date (at least one date)")
+            return {**data, "value": list(values.values())[-1]}
+        return data
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _a_number(cls, value: object) -> object:
+        return _figure(value)
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _dated_numbers(cls, values: object) -> object:
+        if not isinstance(values, dict):
+            raise ValueError("`values` maps dates (YYYY-MM-DD) to numbers")
+        return {_day(day): _figure(value) for day, value in values.items()}
+
+    @model_validator(mode="after")
+    def _one_value(self) -> "Parameter":
+        if self.values is None:
+            return self
+        days = list(self.values)
+        if not days:
+            raise ValueError("`values` needs at least one date")
+        if any(a >= b for a, b in zip(days, days[1:])):
+            raise ValueError(f"the dates of `values` must be in ascending order, got {', '.join(map(str, days))}")
+        if self.value != self.values[days[-1]]:
+            raise ValueError(f"`value` {self.value} is not the latest of `values` ({self.values[days[-1]]}); give one of them")
+        return self
+
+    @property
+    def by_date(self) -> tuple[tuple[date | None, Decimal], ...]:
+        """(from, value) pairs, ascending; a plain value is in force from the start (``None``)."""
+        if self.values is None:
+            return ((None, self.value),)
+        return tuple((day, value) for day, value in self.values.items())
+
+
+def _figure(value: object) -> object:
+    """A parameter's figure is a number in the file: not text, not yes/no."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ValueError(f"must be a number, got {value!r}")
+    return value
+
+
+def _day(value: object) -> date:
+    """A date of ``values``: YAML's date (2025-05-17) or its ISO text; a bare number is refused
+    (pydantic would read 2027 as seconds after 1970)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"each date of `values` must be a date YYYY-MM-DD, got {value!r}")
 
 
 class Rule(Strict):

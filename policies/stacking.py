@@ -32,19 +32,20 @@ import operator
 import os
 import re
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass, field, replace
+from functools import cached_property, partial
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from .engine import compiled, evaluate, find_clause
+from .engine import compiled, compiled_for, evaluate, find_clause
 from .errors import GreenAwardError
 from .inputs import is_blank
 from .ledger_rules import BEST_OF_CITES, CONFLICT_CITE, MUNICIPAL, NEEDS_INPUTS, Grant, Record
 from .ledger_rules import split_cap  # noqa: F401  (callers import it from here)
 from .ledger_rules import apply as apply_rules
 from .numbers import round_yuan
+from .parameters import Reform, parse_reform
 from .registry import policies
 from .uscc import validate_uscc
 from .years import parse_year
@@ -61,6 +62,8 @@ DETAILS = (
 )
 IDENTIFIERS = ("enterprise", "uscc", "project", "clause", "phone")
 STATUSES = ("granted", "capped", "superseded", "conflict", "duplicate", "ineligible", "invalid")
+#: The columns a portfolio computed with a reform adds after ``added_columns()``: each claim under the reform.
+REFORM_COLUMNS = ["reform_status", "reform_granted_yuan", "reform_difference_yuan", "reform_note"]
 
 Progress = Callable[[int, int], None]
 
@@ -162,24 +165,24 @@ def yuan(value: Decimal) -> str:
 Outcome = tuple
 
 
-def _outcome(clause_id: str, year: int, inputs: dict) -> Outcome:
+def _outcome(clause_id: str, year: int, inputs: dict, reform: Reform | None = None) -> Outcome:
     try:
-        award = evaluate(clause_id, on=year, **inputs)
+        award = evaluate(clause_id, on=year, reform=reform, **inputs)
     except GreenAwardError as exc:
         return (None, False, str(exc), (), "", (), 0)
-    cc = compiled(clause_id)
+    cc = compiled_for(clause_id, year, reform)  # the values in force that year (the clause itself, mostly)
     basis = cc.binding_lines[award.binding] if award.binding else f"〔{cc.clause.article}〕"
     assumed = sum(1 for n in award.notes if n.startswith("假定"))
     stages = tuple((p.share, p.status) for p in award.payments)
     return (award.amount, award.eligible, None, award.reasons, basis, stages, assumed)
 
 
-def _evaluate_chunk(keys: Sequence[tuple]) -> list[Outcome]:
+def _evaluate_chunk(keys: Sequence[tuple], reform: Reform | None = None) -> list[Outcome]:
     """Each key is (clause, year, names, values): the clause's accepted names and the row's cells."""
     out = []
     for clause_id, year, names, values in keys:
         inputs = {n: v for n, v in zip(names, values) if not (v == "" or is_blank(v))}  # a NaN stays: an error
-        out.append(_outcome(clause_id, year, inputs))
+        out.append(_outcome(clause_id, year, inputs, reform))
     return out
 
 
@@ -188,11 +191,12 @@ PARALLEL_MIN = 4000
 
 
 def evaluate_keys(
-    keys: list[tuple], *, executor: Executor | None = None, progress: Progress | None = None, parallel: bool = True
+    keys: list[tuple], *, executor: Executor | None = None, progress: Progress | None = None, parallel: bool = True,
+    reform: Reform | None = None,
 ) -> list[Outcome]:
-    """Evaluate each (clause, year, names, cells) key; in chunks over ``executor`` (or a process pool
-    of our own when ``parallel``, the work is large enough and there is more than one core), else
-    in this process."""
+    """Evaluate each (clause, year, names, cells) key (under ``reform`` when given); in chunks over
+    ``executor`` (or a process pool of our own when ``parallel``, the work is large enough and there
+    is more than one core), else in this process."""
     total = len(keys)
     own = None
     if executor is None and parallel and total >= PARALLEL_MIN and (os.cpu_count() or 1) > 1:
@@ -204,13 +208,13 @@ def evaluate_keys(
             out: list[Outcome] = []
             step = max(1, min(5000, total // 20 or 1))
             for start in range(0, total, step):
-                out.extend(_evaluate_chunk(keys[start:start + step]))
+                out.extend(_evaluate_chunk(keys[start:start + step], reform))
                 if progress:
                     progress(len(out), total)
             return out
         size = max(500, math.ceil(total / (8 * (os.cpu_count() or 1))))
         chunks = [keys[i:i + size] for i in range(0, total, size)]
-        futures = [executor.submit(_evaluate_chunk, chunk) for chunk in chunks]
+        futures = [executor.submit(_evaluate_chunk, chunk, reform) for chunk in chunks]
         out = []
         for future in futures:
             out.extend(future.result())
@@ -239,6 +243,13 @@ class Portfolio:
     claim_rows: list[_Row] = field(repr=False)
     payment_rows: list[tuple] = field(repr=False)
     warnings: list[str] = field(default_factory=list)
+    reform: Reform | None = None  # computed beside a reform: REFORM_COLUMNS added, and to the summaries
+    reformed_rows: list[_Row] | None = field(default=None, repr=False)  # the claims under the reform
+
+    @property
+    def added_names(self) -> list[str]:
+        """The added columns of this result: ``added_columns()``, then ``REFORM_COLUMNS`` under a reform."""
+        return added_columns() + (REFORM_COLUMNS if self.reform is not None else [])
 
     # The DataFrames are built when first asked for (pandas is imported then, not before).
     @cached_property
@@ -249,11 +260,19 @@ class Portfolio:
 
     @cached_property
     def by_enterprise_year(self) -> pd.DataFrame:
-        return _by_enterprise_year(self.claim_rows)
+        return self._beside_reform(_by_enterprise_year(self.claim_rows), _by_enterprise_year)
 
     @cached_property
     def by_policy(self) -> pd.DataFrame:
-        return _by_policy(self.claim_rows)
+        return self._beside_reform(_by_policy(self.claim_rows), _by_policy)
+
+    def _beside_reform(self, frame: pd.DataFrame, summarise: Callable[[list[_Row]], pd.DataFrame]) -> pd.DataFrame:
+        """The summary with the reform's granted amount and the difference (the same groups in the same order)."""
+        if self.reformed_rows is not None:
+            other = summarise(self.reformed_rows)
+            frame["reform_granted_yuan"] = other["granted_yuan"]
+            frame["reform_difference_yuan"] = [_difference(r, g) for r, g in zip(other["granted_yuan"], frame["granted_yuan"])]
+        return frame
 
     @cached_property
     def by_payment_year(self) -> pd.DataFrame:
@@ -263,21 +282,21 @@ class Portfolio:
     def claims(self) -> pd.DataFrame:
         import pandas as pd
 
-        names = added_columns()
+        names = self.added_names
         frame = pd.DataFrame(self.rows, columns=self.header, dtype=object)
         extra = pd.DataFrame(self.added, columns=names, dtype=object)
         return pd.concat([frame, extra], axis=1)
 
     @property
     def columns(self) -> list[str]:
-        return [*self.header, *added_columns()]
+        return [*self.header, *self.added_names]
 
     def records(self) -> Iterable[list]:
         """Each row with its added columns, in order (for writing without building a DataFrame)."""
         return (row + extra for row, extra in zip(self.rows, self.added))
 
     def column(self, name: str) -> list:
-        at = added_columns().index(name)
+        at = self.added_names.index(name)
         return [extra[at] for extra in self.added]
 
     @property
@@ -287,6 +306,11 @@ class Portfolio:
     @property
     def granted_total(self) -> Decimal:
         return sum((g for g in self.column("granted_yuan") if g is not None), Decimal(0))
+
+    @property
+    def reform_granted_total(self) -> Decimal:
+        """What the claims are granted under the reform (``stack_rows(reform=...)`` only)."""
+        return sum((g for g in self.column("reform_granted_yuan") if g is not None), Decimal(0))
 
 
 @dataclass(slots=True)
@@ -327,7 +351,7 @@ def column_name(header: object) -> str:
 
 def normalise_header(header: Iterable[object]) -> list[str]:
     """Headers stripped (``column_name``); a header that matches a known name but for case becomes that name."""
-    known = {n.casefold(): n for n in (*REQUIRED, *DETAILS, "zone", *accepted_names(), *added_columns())}
+    known = {n.casefold(): n for n in (*REQUIRED, *DETAILS, "zone", *accepted_names(), *added_columns(), *REFORM_COLUMNS)}
     out = []
     for column in header:
         text = column_name(column)
@@ -345,7 +369,7 @@ def check_columns(header: list[str]) -> list[str]:
         raise GreenAwardError(
             f"the table needs the column(s) {', '.join(missing)} / 缺少必需列 (columns: enterprise, project, clause, year, …)"
         )
-    known = {*REQUIRED, *DETAILS, "zone", *accepted_names(), *added_columns()}
+    known = {*REQUIRED, *DETAILS, "zone", *accepted_names(), *added_columns(), *REFORM_COLUMNS}
     return [
         f"column {c!r} is not a name any clause reads; ignored / 未识别的列，已忽略"
         for c in header
@@ -359,6 +383,7 @@ def stack(
     executor: Executor | None = None,
     progress: Progress | None = None,
     record: Record | Iterable[Grant] | None = None,
+    reform: Reform | dict | None = None,
 ) -> Portfolio:
     """Evaluate every claim and apply duplicates, conflicts, best-of, stacking, caps and payments."""
     import pandas as pd
@@ -367,7 +392,7 @@ def stack(
     cells = frame.to_numpy(dtype=object)
     cells[pd.isna(cells)] = None  # pandas' missing cell (NaN, NA, NaT) is an empty cell, not a bad number
     rows = cells.tolist()
-    return stack_rows(list(frame.columns), rows, executor=executor, progress=progress, record=record)
+    return stack_rows(list(frame.columns), rows, executor=executor, progress=progress, record=record, reform=reform)
 
 
 def stack_rows(
@@ -379,6 +404,7 @@ def stack_rows(
     parallel: bool = True,
     record: Record | Iterable[Grant] | None = None,
     cites: Sequence[str] | None = None,
+    reform: Reform | dict | None = None,
 ) -> Portfolio:
     """``stack`` on a table given as a header and a list of rows (each a list of cell values).
 
@@ -386,7 +412,11 @@ def stack_rows(
     a large table is evaluated on a process pool of its own unless ``parallel`` is false.
     ``record``: the grants on record (a ledger's ``Record``, complete; or grants) the rules across
     years deduct and cite; ``cites``: how a message names each row (default "row N", header = row 1).
+    ``reform`` (``policies.parameters``): the table is computed twice, as the policies stand and under
+    the reform (its clause parameters and its caps across claims), side by side: ``REFORM_COLUMNS``
+    per claim and the reform's granted amounts and differences in the summaries.
     """
+    reform = parse_reform(reform) if reform is not None else None  # a bad reform fails the table, before any work
     if record is None:
         record = Record()
     elif not isinstance(record, Record):
@@ -395,7 +425,7 @@ def stack_rows(
     gc.disable()  # 100,000s of small objects that live to the end: collecting them midway is waste
     try:
         return _stack_rows(header, rows, executor=executor, progress=progress, parallel=parallel, record=record,
-                           cites=cites)
+                           cites=cites, reform=reform)
     finally:
         if enabled:
             gc.enable()
@@ -403,12 +433,12 @@ def stack_rows(
 
 def _stack_rows(
     header: Sequence[object], rows: list[list], *, executor: Executor | None, progress: Progress | None, parallel: bool,
-    record: Record, cites: Sequence[str] | None,
+    record: Record, cites: Sequence[str] | None, reform: Reform | None = None,
 ) -> Portfolio:
     header = normalise_header(header)
     warnings = check_columns(header)
     width = len(header)
-    drop = [i for i, c in enumerate(header) if c in set(added_columns()) or not c]
+    drop = [i for i, c in enumerate(header) if c in {*added_columns(), *REFORM_COLUMNS} or not c]
     if drop:  # a result fed back in: its added columns are computed afresh
         keep = [i for i in range(width) if i not in drop]
         header = [header[i] for i in keep]
@@ -423,8 +453,6 @@ def _stack_rows(
     _duplicates(claims)
 
     # evaluate each distinct (clause, year, cells) once: many rows of a portfolio repeat a claim
-    catalog_order = {cid: k for k, cid in enumerate(c.id for p in policies().values() for c in p.clauses)}
-    stacks = {c.id: c.stacks for p in policies().values() for c in p.clauses}
     getters: dict[str, tuple[tuple[str, ...], Callable[[list], tuple]]] = {}
     keys: dict[tuple, int] = {}
     row_key: list[int] = [-1] * len(rows)
@@ -441,8 +469,33 @@ def _stack_rows(
         if slot is None:
             slot = keys[key] = len(keys)
         row_key[claim.index] = slot
-    outcomes = evaluate_keys(list(keys), executor=executor, progress=progress, parallel=parallel)
+    distinct = list(keys)
+    outcomes = evaluate_keys(distinct, executor=executor, progress=progress, parallel=parallel)
+    cite = (lambda c: cites[c.index]) if cites is not None else (lambda c: f"row {c.index + 2}, {c.year}")
+    if reform is None:
+        _decide(claims, outcomes, row_key, rows, getters, record, cite, None)
+        return _result(header, rows, claims, warnings)
 
+    # the same claims under the reform: only the clauses it changes are evaluated again
+    reformed = [replace(c, notes=list(c.notes)) for c in claims]
+    again = Record(record.grants, complete=record.complete)  # the rules add each year's grants to the record
+    _decide(claims, outcomes, row_key, rows, getters, record, cite, None)
+    touched = [k for k, key in enumerate(distinct) if key[0] in reform.clauses]
+    outcomes = list(outcomes)
+    for k, outcome in zip(touched, evaluate_keys([distinct[k] for k in touched], executor=executor, progress=progress,
+                                                 parallel=parallel, reform=reform)):
+        outcomes[k] = outcome
+    _decide(reformed, outcomes, row_key, rows, getters, again, cite, reform)
+    return _result(header, rows, claims, warnings, reformed, reform)
+
+
+def _decide(
+    claims: list[_Row], outcomes: list[Outcome], row_key: list[int], rows: list[list], getters: dict, record: Record,
+    cite: Callable[[_Row], str], reform: Reform | None,
+) -> None:
+    """Each claim's evaluation, then the rules across claims (``policies.ledger_rules``)."""
+    catalog_order = {cid: k for k, cid in enumerate(c.id for p in policies().values() for c in p.clauses)}
+    stacks = {c.id: c.stacks for p in policies().values() for c in p.clauses}
     for claim in claims:
         if claim.status:
             continue
@@ -465,14 +518,13 @@ def _stack_rows(
             names, cells = getters[claim.clause]
             claim.inputs = {n: v for n, v in zip(names, cells(rows[claim.index])) if not (v == "" or is_blank(v))}
 
-    apply_rules(claims, record, within_year=_conflicts_and_best, evaluate=_evaluate_again,
-                cite=(lambda c: cites[c.index]) if cites is not None else (lambda c: f"row {c.index + 2}, {c.year}"))
-    return _result(header, rows, claims, warnings)
+    apply_rules(claims, record, within_year=_conflicts_and_best, evaluate=partial(_evaluate_again, reform=reform),
+                cite=cite, reform=reform)
 
 
-def _evaluate_again(claim: _Row, inputs: dict) -> tuple[Decimal, bool, tuple[str, ...]]:
+def _evaluate_again(claim: _Row, inputs: dict, reform: Reform | None = None) -> tuple[Decimal, bool, tuple[str, ...]]:
     """The claim's clause evaluated with changed inputs (what the record replaces)."""
-    award = evaluate(claim.clause, on=claim.year, **inputs)
+    award = evaluate(claim.clause, on=claim.year, reform=reform, **inputs)
     return award.amount, award.eligible, award.reasons
 
 
@@ -637,7 +689,10 @@ def _payments(row: _Row) -> list[tuple[int, Decimal, str]]:
     return out
 
 
-def _result(header: list[str], rows: list[list], claims: list[_Row], warnings: list[str]) -> Portfolio:
+def _result(
+    header: list[str], rows: list[list], claims: list[_Row], warnings: list[str],
+    reformed: list[_Row] | None = None, reform: Reform | None = None,
+) -> Portfolio:
     stages = stage_count()
     added: list[list] = []
     payment_rows = []
@@ -652,8 +707,16 @@ def _result(header: list[str], rows: list[list], claims: list[_Row], warnings: l
         for n, (year, amount, status) in enumerate(plan, 1):
             payment_rows.append((claim.enterprise, claim.uscc, claim.project, claim.clause, claim.policy,
                                  claim.year, n, year, amount, status))
+    if reformed is not None:
+        for extra, claim, other in zip(added, claims, reformed):
+            extra += [other.status, other.granted, _difference(other.granted, claim.granted), "; ".join(other.notes)]
     return Portfolio(header=header, rows=rows, added=added, claim_rows=claims, payment_rows=payment_rows,
-                     warnings=warnings)
+                     warnings=warnings, reform=reform, reformed_rows=reformed)
+
+
+def _difference(reformed: Decimal | None, granted: Decimal | None) -> Decimal | None:
+    """Under the reform less as the policies stand; none when either is invalid (no amount)."""
+    return None if reformed is None or granted is None else reformed - granted
 
 
 ENTERPRISE_YEAR_COLUMNS = ["enterprise", "uscc", "year", "claims", *STATUSES, "amount_yuan", "granted_yuan"]

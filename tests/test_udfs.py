@@ -410,6 +410,7 @@ TABLE = [
 CALLS = [  # every worksheet function with arguments that work
     (udfs.GREEN_AWARD, ("etown:27", "capacity_kw", 100.0)),
     (udfs.AWARD_EXPLAIN, ("etown:27", "capacity_kw", 100.0)),
+    (udfs.AWARD_WHATIF, ([["per_kw", 1000.0, 46388.0]], "etown:27", "capacity_kw", 100.0)),
     (udfs.AWARD_PAYMENTS, ("etown:10", "boiler_grade", "A", "investment_yuan", 1e6)),
     (udfs.AWARD_CLAUSES, ("etown",)),
     (udfs.AWARD_INPUTS, ("etown:27",)),

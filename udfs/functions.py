@@ -17,7 +17,8 @@ from typing import Any
 from policies import Award, catalog, clause_info, evaluate
 from policies.energy import to_tce
 from policies.inputs import is_blank, to_bool
-from policies.numbers import describe
+from policies.numbers import describe, to_decimal
+from policies.parameters import reform_names
 
 from ._sheet import WorksheetError, bad, worksheet_function
 
@@ -116,10 +117,68 @@ def _inputs(function: str, clause_id: str, args: tuple) -> tuple[dict[str, objec
     return inputs, on
 
 
-def _evaluate(function: str, clause: object, args: tuple) -> Award:
+def _evaluate(function: str, clause: object, args: tuple, reform_range: object = None) -> Award:
     clause_id = _clause_id(function, clause)
     inputs, on = _inputs(function, clause_id, args)
-    return evaluate(clause_id, on=on, **inputs)
+    reform = _reform(function, clause_id, reform_range) if reform_range is not None else None
+    return evaluate(clause_id, on=on, reform=reform, **inputs)
+
+
+def _reform(function: str, clause_id: str, value: object) -> dict[str, object]:
+    """A range of parameter | value | [from] as the core's reform: ``{name: value}`` or ``{name: {from: value}}``.
+
+    A name without a clause (``per_kw``) is the clause's own parameter; a policy's cap is written in
+    full (``tongzhou.tongzhou_enterprise_year``). Blank rows are skipped, and a first row that names no
+    parameter and whose value is a text but no number (``parameter 参数 | value 取值``) is the header;
+    an empty ``from`` means every day. The core checks the names and values (``policies.parse_reform``).
+    """
+    where = "reform_range"
+    if not isinstance(value, (list, tuple)):
+        if is_blank(value):
+            return {}  # an empty cell: no what-if yet, the policies as they stand (still said in the notes)
+        raise bad(function, where, "must be a range of two or three columns: parameter, value, [from date] / 须为两列或三列区域", clause_id)
+    rows = [list(r) for r in value] if value and isinstance(value[0], (list, tuple)) else [list(value)]  # one row: flat
+    reform: dict[str, dict[object, object]] = {}
+    for number, row in enumerate(rows, start=1):
+        if len(row) not in (2, 3):
+            raise bad(function, where, f"needs two or three columns (parameter, value, from), row {number} has {len(row)} / 须为两列或三列", clause_id)
+        name, figure, since = (*row, None)[:3]
+        if all(is_blank(cell) for cell in row):
+            continue
+        if number == 1 and isinstance(figure, str) and _is_header(clause_id, name, figure):
+            continue
+        if not isinstance(name, str) or not name.strip():
+            raise bad(function, where, f"row {number}: the parameter must be a name such as \"per_kw\" or \"{clause_id}.per_kw\" / 第{number}行缺少参数名", clause_id)
+        if is_blank(figure):
+            raise bad(function, where, f"row {number}: {name.strip()} has no value / 第{number}行缺少取值", clause_id)
+        key = name.strip() if "." in name or ":" in name else f"{clause_id}.{name.strip()}"
+        day = "" if is_blank(since) else _since(since)
+        values = reform.setdefault(key, {})
+        if day in values:
+            raise bad(function, where, f"row {number}: {key} is given twice{' from ' + str(day) if day else ''} / 重复", clause_id)
+        if values and (day == "" or "" in values):
+            raise bad(function, where, f"row {number}: {key}: give one value, or values by date, not both / 单值与按日期取值不能并用", clause_id)
+        values[day] = figure
+    return {key: values[""] if "" in values else values for key, values in reform.items()}
+
+
+def _is_header(clause_id: str, name: object, value: str) -> bool:
+    if isinstance(name, str) and {name.strip(), f"{clause_id}.{name.strip()}"} & set(reform_names()):
+        return False  # a parameter with a bad value: an error, not a header
+    try:
+        to_decimal(value)
+    except ValueError:
+        return True
+    return False
+
+
+def _since(value: object) -> object:
+    """A from-date cell: a datetime (classic), a serial (Lite; its time of day ignored), a year or ISO text."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, float) and not value.is_integer() and 2200 < value <= MAX_SERIAL:
+        value = int(value)
+    return _on(value)
 
 
 def _amount(clause_id: str, **inputs: object) -> float:
@@ -191,6 +250,18 @@ def explain_error_rows(error: WorksheetError) -> Table:
 def AWARD_EXPLAIN(clause, *inputs):
     """计算过程，每步一行（溢出），以金额和决定金额的限额结尾；输入有误时说明原因。/ The computation one step per row (spills), ending with the amount and the binding limit, citing the article; for bad input, the reason in words."""
     return explain_rows(_evaluate("AWARD_EXPLAIN", clause, inputs))
+
+
+@worksheet_function(
+    reform_range="假设区域：参数 | 取值 | [起始日期]，参数如 per_kw 或 etown:27.per_kw / What-if range: parameter | value | "
+    "[from date]; a parameter is per_kw or etown:27.per_kw, a policy cap tongzhou.tongzhou_enterprise_year",
+    clause='条款编号，如 "etown:27" / Clause id, e.g. "etown:27"',
+    inputs="输入：名称,值 成对，或两列区域 / Inputs: name, value pairs or a two-column range, as for GREEN_AWARD; "
+    '"on" gives the date or year',
+)
+def AWARD_WHATIF(reform_range, clause, *inputs):
+    """假设情景下的条款奖励（元）：区域中的参数取值替代政策数值，按起始日期生效。/ The clause's award in yuan under a what-if: the range's parameter values replace the policy's, each from its date, e.g. =AWARD_WHATIF(H2:J3, "etown:27", "capacity_kw", B2, "on", 2027)."""
+    return float(_evaluate("AWARD_WHATIF", clause, inputs, reform_range).amount)
 
 
 @worksheet_function(
@@ -391,7 +462,7 @@ def RENEWABLE_ENERGY_AWARD(investment):
 
 
 WORKSHEET_FUNCTIONS = [
-    GREEN_AWARD, AWARD_EXPLAIN, AWARD_PAYMENTS, AWARD_CLAUSES, AWARD_INPUTS, TCE,
+    GREEN_AWARD, AWARD_EXPLAIN, AWARD_WHATIF, AWARD_PAYMENTS, AWARD_CLAUSES, AWARD_INPUTS, TCE,
     PV_SUBSIDY, ENERGY_SAVING_AWARD, DATA_CENTRE_AWARD, RETROFIT_AWARD, GREEN_POWER_AWARD,
     LOAN_INTEREST_SUBSIDY, VEHICLE_AWARD, BOILER_AWARD, FLEET_AWARD, MACHINERY_AWARD, RENEWABLE_ENERGY_AWARD,
 ]
