@@ -5,7 +5,7 @@
     Decimal('80000.00')
 """
 
-from .award import Award, Payment
+from .award import Award, Check, Note, Payment, Step
 from .catalog import catalog, clause_info
 from .engine import evaluate, find_clause
 from .errors import GreenAwardError, InputError, PolicyDataError, UnknownClauseError
@@ -13,10 +13,13 @@ from .registry import policies
 
 __all__ = [
     "Award",
+    "Check",
     "GreenAwardError",
     "InputError",
+    "Note",
     "Payment",
     "PolicyDataError",
+    "Step",
     "UnknownClauseError",
     "catalog",
     "clause_info",
