@@ -55,12 +55,13 @@ class Check:
 @dataclass(frozen=True, slots=True)
 class Step:
     """One step of the computation: ``min``/``max`` (the arguments compared, the one chosen), ``formula``
-    (the clause's expression and its exact value) or ``amount`` (the award, rounded; 0 when not eligible)."""
+    (the clause's expression and its exact value), ``binding`` (the parameter that decided the amount: its
+    value and the words of the text it cites) or ``amount`` (the award, rounded; 0 when not eligible)."""
 
     kind: str
-    what: str  # the expression, parameters shown with their values
+    what: str  # the expression, parameters shown with their values (binding: the parameter's name)
     value: Decimal
-    cites: str  # the article
+    cites: str  # the article (binding: the words the parameter cites)
     bound: str | None = None  # the limit that bound: the parameter (or, when none did, the input) chosen
     args: tuple[tuple[str, Decimal], ...] = ()  # min/max: each argument's expression and value
 

@@ -321,15 +321,15 @@ def evaluate(clause_id: str, /, *, on: object = None, **inputs: object) -> Award
     amount = round_yuan(raw) if eligible else Decimal("0.00")
     readings.extend(note for cap, note in cc.annual_caps if amount > cap)
     node = cc.amount_node
-    is_parameter = cc.parameters.__contains__
-    binding = expr.deciding_name(node, ctx.chosen, is_parameter)
+    binding, bindings, bounds = _limits(cc, ctx)
     cites = clause.article
     steps = [
-        Step(n.value, n.text, values_[index], cites, expr.deciding_name(n.args[index], ctx.chosen, is_parameter),
-             tuple((arg.text, v) for arg, v in zip(n.args, values_)))
-        for n, values_, index in ctx.steps
+        Step(n.value, n.text, values_[index], cites, bound, tuple((arg.text, v) for arg, v in zip(n.args, values_)))
+        for (n, values_, index), bound in zip(ctx.steps, bounds)
     ]
     steps.append(Step("formula", node.text, raw, cites, binding))
+    if binding is not None:  # the limit that bound: its value in this evaluation and the words it cites
+        steps.append(Step("binding", binding, ctx.env[binding], clause.parameters[binding].cites, binding))
     steps.append(Step("amount", "", amount, cites, binding if eligible else None))
 
     return Award(
@@ -346,9 +346,27 @@ def evaluate(clause_id: str, /, *, on: object = None, **inputs: object) -> Award
         inputs=values,
         checks=tuple(checks),
         steps=tuple(steps),
-        bindings=tuple(expr.bound_names(node, ctx.chosen, is_parameter)),
+        bindings=bindings,
         readings=tuple(readings),
     )
+
+
+_LIMITS: dict[tuple, tuple[str | None, tuple[str, ...], tuple[str | None, ...]]] = {}
+
+
+def _limits(cc: CompiledClause, ctx: expr.Context) -> tuple[str | None, tuple[str, ...], tuple[str | None, ...]]:
+    """The binding limit, every limit, and the one each min/max chose: they depend only on the choices
+    the evaluation made (a few per clause), so each pattern is worked out once."""
+    key = (cc.id, tuple(ctx.chosen.items()), tuple(id(n) for n, _, _ in ctx.steps))
+    found = _LIMITS.get(key)
+    if found is None:
+        node, chosen, is_parameter = cc.amount_node, ctx.chosen, cc.parameters.__contains__
+        found = _LIMITS[key] = (
+            expr.deciding_name(node, chosen, is_parameter),
+            tuple(expr.bound_names(node, chosen, is_parameter)),
+            tuple(expr.deciding_name(n.args[index], chosen, is_parameter) for n, _, index in ctx.steps),
+        )
+    return found
 
 
 def _validity(cc: CompiledClause, on: object, readings: list[str]) -> Check:

@@ -44,6 +44,8 @@ def _holds(condition: str | None, values: Mapping[str, object]) -> bool:
 def split(total: Decimal, schedule: Schedule, values: Mapping[str, object]) -> tuple[Payment, ...]:
     """The payments of ``total`` under ``schedule``, each due or pending on ``values`` (the claim's inputs)."""
     stages = schedule.stages
+    if len(stages) == 1 and stages[0].due_when is None:  # paid once: the common case, without the arithmetic
+        return (Payment(stage=stages[0].label, share=stages[0].share, amount=total, status="due"),)
     return tuple(
         Payment(stage=stage.label, share=stage.share, amount=part, status="due" if _holds(stage.due_when, values) else "pending")
         for stage, part in zip(stages, amounts(total, [s.share for s in stages]))

@@ -34,7 +34,8 @@ def notes(award: Award) -> tuple[str, ...]:
 
 
 def step_line(step: Step) -> str:
-    """A min/max comparison or the formula, in one line citing the article (``amount``: ``amount_line``)."""
+    """A min/max comparison or the formula, in one line citing the article (``binding``: ``binding_line``,
+    ``amount``: ``amount_line``)."""
     if step.kind == "formula":
         return f"计算 Formula: {step.what} = {fmt(step.value)} 〔{step.cites}〕"
     parts = "; ".join(f"{text} = {fmt(value)}" for text, value in step.args)
@@ -49,13 +50,11 @@ def head_lines(award: Award) -> list[str]:
 
 
 def binding_line(award: Award) -> str | None:
-    """The limit that decided the amount, with the words it cites; None when no parameter did."""
-    if award.binding is None:
+    """The limit that decided the amount, its value and the words it cites; None when no parameter did."""
+    step = next((s for s in award.steps if s.kind == "binding"), None)
+    if step is None:
         return None
-    from .engine import compiled
-
-    parameter = compiled(award.clause).clause.parameters[award.binding]
-    return f"决定金额 Binding: {award.binding} = {fmt(parameter.value)} ({parameter.kind}) — {parameter.cites} 〔{award.article}〕"
+    return f"决定金额 Binding: {step.bound} = {fmt(step.value)} ({award.binding_kind}) — {step.cites} 〔{award.article}〕"
 
 
 def amount_line(award: Award) -> str:
@@ -69,7 +68,7 @@ def amount_line(award: Award) -> str:
 def trace(award: Award) -> tuple[str, ...]:
     """The computation step by step: clause, inputs, each min/max, the formula, the binding limit, the amount."""
     lines = head_lines(award)
-    lines.extend(step_line(s) for s in award.steps if s.kind != "amount")
+    lines.extend(step_line(s) for s in award.steps if s.kind not in ("binding", "amount"))
     binding = binding_line(award)
     if binding is not None:
         lines.append(binding)

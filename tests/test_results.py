@@ -147,10 +147,12 @@ def test_bindings_of_tongzhou_5_2():
 def test_steps_are_the_trace_as_data():
     """beijing:2.1: min(1,200 × 1,000 tce, 25% × 10,000,000, 30,000,000) = 1,200,000, the unit price binding."""
     award = evaluate("beijing:2.1", project_type="energy_saving", energy_saved_tce=1000, investment_yuan=10_000_000)
-    choice, formula, amount = award.steps
+    choice, formula, binding, amount = award.steps
     assert choice.kind == "min" and choice.value == 1_200_000 and choice.bound == "unit_price"
     assert [v for _, v in choice.args] == [1_200_000, 2_500_000, 30_000_000] and choice.cites == "二(一)"
     assert formula.kind == "formula" and formula.value == 1_200_000 and formula.bound == "unit_price"
+    assert (binding.kind, binding.value, binding.bound) == ("binding", 1200, "unit_price")
+    assert binding.cites == "按照项目节能量给予不超过1200元/吨标准煤的资金奖励"
     assert amount.kind == "amount" and amount.value == Decimal("1200000.00")
     assert award.trace[2].startswith("min(") and award.trace[-2].startswith("决定金额 Binding: unit_price")
     assert award.computed == Decimal("1200000.00")

@@ -145,7 +145,8 @@ def _number(value: object) -> Any:
 def explain_rows(award: Award) -> Table:
     """The trace one step per row, then notes and payments, ending with the amount and the binding limit."""
     cite = f"〔{award.article}〕"
-    rows = render.head_lines(award) + [render.step_line(step) for step in award.steps if step.kind != "amount"]
+    rows = render.head_lines(award) + [render.step_line(step) for step in award.steps
+                                       if step.kind not in ("binding", "amount")]
     rows += [f"注 Note: {note}" for note in award.notes]
     rows += [
         f"支付 Payment: {payment.stage}: {payment.amount:,} 元 ({'due 可兑现' if payment.status == 'due' else 'pending 待定'})"
