@@ -57,11 +57,15 @@ def binding_line(award: Award) -> str | None:
     return f"决定金额 Binding: {step.bound} = {fmt(step.value)} ({award.binding_kind}) — {step.cites} 〔{award.article}〕"
 
 
+def amount_kind(ceiling: bool) -> str:
+    """What a clause's amount is: the most it allows (不超过/最高), or the amount itself."""
+    return "最高 ceiling (不超过: the office may grant less)" if ceiling else "定额 the amount itself"
+
+
 def amount_line(award: Award) -> str:
     cite = f" 〔{award.article}〕"
     if award.eligible:
-        kind = "最高 ceiling (不超过: the office may grant less)" if award.ceiling else "定额 the amount itself"
-        return f"金额 Amount: {fmt(award.amount)} 元 yuan, {kind}{cite}"
+        return f"金额 Amount: {fmt(award.amount)} 元 yuan, {amount_kind(award.ceiling)}{cite}"
     return f"不符合条件 Not eligible: {'; '.join(reasons(award))} → 0 元{cite}"
 
 
