@@ -29,8 +29,11 @@ def reasons(award: Award) -> tuple[str, ...]:
 
 
 def notes(award: Award) -> tuple[str, ...]:
-    """The interpretations used, then each check taken as met (assumed) or lifted (waived)."""
-    return award.readings + tuple(check_line(c) for c in award.checks if c.status in ("assumed", "waived"))
+    """The interpretations used, then each check taken as met (assumed) or lifted (waived). A validity
+    not checked because no date was given is left out: the caller did not ask (its check says so), and a
+    note on every dateless call would lengthen every explanation (AWARD_EXPLAIN spills by rows)."""
+    return award.readings + tuple(check_line(c) for c in award.checks
+                                  if c.status == "waived" or (c.status == "assumed" and c.kind != "validity"))
 
 
 def step_line(step: Step) -> str:

@@ -47,7 +47,9 @@ def test_validity_failed():
     award = evaluate("beijing:2.2", investment_yuan=1_000_000, on=2028)
     assert award.amount == 0 and list(failed(award)) == ["validity"]
     assert "expired" in failed(award)["validity"].message.en and "政策已到期" in award.reasons[0]
-    assert status(evaluate("beijing:2.2", investment_yuan=1_000_000))["validity"] == "assumed"  # no date given
+    dateless = evaluate("beijing:2.2", investment_yuan=1_000_000)
+    assert status(dateless)["validity"] == "assumed"  # no date given: not checked, and not a note (the caller did not ask)
+    assert not any("有效期" in n for n in dateless.notes) and dateless.amount == Decimal("250000.00")
 
 
 def test_condition_failed():
