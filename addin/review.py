@@ -1087,7 +1087,7 @@ def _cross_check(subs: list[Submission]) -> None:
     candidates = [s for s in subs if s.clause and s.project and s.year and (s.uscc or s.enterprise)]
     if candidates:
         header, rows = _stack_table(candidates)
-        result = stack_rows(header, rows)
+        result = stack_rows(header, rows, cites=[s.file for s in candidates])  # a rule names the other files
         status, notes = result.column("status"), result.notes
         by_project: dict[tuple, list[int]] = {}
         for i, sub in enumerate(candidates):
@@ -1134,7 +1134,7 @@ def _cross_check(subs: list[Submission]) -> None:
     if not passing:
         return
     header, rows = _stack_table(passing)
-    result = stack_rows(header, rows)
+    result = stack_rows(header, rows, cites=[s.file for s in passing])
     for sub, state, granted, notes_ in zip(passing, result.column("status"), result.column("granted_yuan"), result.notes):
         amount = granted if granted is not None else sub.recomputed_yuan
         if sub.declared_yuan is not None and amount is not None:

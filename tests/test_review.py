@@ -355,6 +355,7 @@ def test_a_one_off_clause_of_one_project_in_two_years_is_a_duplicate_in_the_batc
     a, b = review_paths(paths)
     assert a.ok and a.granted_yuan == Decimal("80000.00")
     assert not b.ok and b.granted_yuan == 0 and "2025" in only(b, "Duplicate")
+    assert [f.refers_to for f in b.findings if f.code == "duplicate"] == [(a.file,)]  # the earlier claim, by its file
 
 
 def test_other_enterprise_same_project_id_is_no_duplicate(tmp_path):
