@@ -260,14 +260,6 @@ def _validity_check(policy_id: str, _kind: type, on: object) -> tuple[Check, tup
     return Check("validity", "failed", "", VALIDITY_SUBJECT, message), notes
 
 
-def validity(policy: Policy, on: object) -> tuple[str | None, list[str]]:
-    """(reason it is outside the window or None, notes on bounds the text leaves unknown)."""
-    from .render import check_line
-
-    check, notes = validity_check(policy, on)
-    return (check_line(check) if check.status == "failed" else None), list(notes)
-
-
 # --- evaluate -----------------------------------------------------------------------------------
 
 
