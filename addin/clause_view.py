@@ -14,6 +14,7 @@ from policies import catalog
 from policies.catalog import input_info
 from policies.engine import compiled, find_clause
 from policies.numbers import fmt
+from policies.render import amount_kind
 
 from . import console_tables as tables
 
@@ -61,7 +62,7 @@ def print_clause(clause_id: str, console: Console) -> None:
         say("金额 Amount", "本条不计算金额 no amount (a rule or a scope)")
     else:
         cc = compiled(clause.id)
-        say("金额 Amount", f"{clause.amount} — {cc.amount_kind}")
+        say("金额 Amount", f"{clause.amount} — {amount_kind(clause.ceiling)}")
         say("单项上限 Cap", f"{fmt(clause.max_amount)} 元" if clause.max_amount is not None else "— (原文未设上限 no cap)")
         schedule = cc.schedule
         stages = "; ".join(f"{fmt(s.share * 100)}% {s.label.zh} / {s.label.en}" for s in schedule.stages)

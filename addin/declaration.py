@@ -30,10 +30,10 @@ from typing import Callable
 
 from policies import GreenAwardError, InputError, evaluate
 from policies.award import Award
-from policies.engine import compiled, validity
-from policies.expr import Context, MissingName
+from policies.engine import compiled
 from policies.inputs import coerce_inputs, is_blank
-from policies.numbers import round_yuan, to_decimal
+from policies.numbers import to_decimal
+from policies.payments import split
 from policies.uscc import validate_uscc
 from policies.years import parse_year
 
@@ -133,63 +133,36 @@ def detail_cells(details: dict[str, object], clause_id: str, *, require: bool = 
 
 
 def compute(clause_id: str, cells: dict[str, object]) -> tuple[Award, dict[str, object]]:
-    """The core's award on what the cells hold, and the cached value of every formula cell."""
+    """The core's award on what the cells hold, and the cached value of every formula cell: the form's
+    checks, amounts and payments are the core's (its checks by code, its payment split)."""
     cc = compiled(clause_id)
     lay = layout(cc.id)
     raw = {name: cells[name] for name in cc.specs if name in cells}
     year = cells.get("year")
     award = evaluate(cc.id, on=year, **raw)
-    given = coerce_inputs(cc.id, cc.coercers, raw)  # choices: the label in the cell, its code here
-    values = {**cc.defaults, **given}
-    ctx = Context({**cc.parameters, **values})
-    zone = values.get("zone")
+    met = {c.code: c.status != "failed" for c in award.checks}
     checks = {
-        "check_zone": zone is None or zone in cc.allowed_zones,
-        "check_year": year is None or validity(cc.policy, year)[0] is None,
-        "check_conditions": all(
-            values.get(name) is not False
-            or (name in cc.waive and _holds(cc.waive[name][0], ctx))
-            for name in cc.conditions
-        ),
+        "check_zone": met["zone"],
+        "check_year": met["validity"],
+        "check_conditions": all(met[d.code] for d in cc.definitions if d.kind in ("condition", "excluded")),
     }
-    for key, (rule, fn, _, _) in zip(lay.rule_keys, cc.requires):
-        try:
-            checks[key] = bool(fn(ctx))
-        except MissingName as missing:
-            spec = cc.clause.inputs.get(missing.name)
-            if spec is None or not spec.fact:
-                raise InputError(cc.id, missing.name, "required for this claim, and empty / 必填") from None
-            checks[key] = True
-    eligible = all(checks.values())
-    computed = round_yuan(cc.amount(Context({**cc.parameters, **values})))
-    amount = computed if eligible else Decimal("0.00")
-    if eligible != award.eligible or amount != award.amount:  # the form and the core must agree
-        raise AssertionError(f"{cc.id}: form computes {amount} ({eligible}), core {award.amount} ({award.eligible})")
+    rules = [d for d in cc.definitions if d.rule is not None]
+    checks.update((key, met[d.code]) for key, d in zip(lay.rule_keys, rules))
     cached: dict[str, object] = {k: YES if v else NO for k, v in checks.items()}
-    cached.update(eligible=YES if eligible else NO, computed=computed, award=amount, cover_award=amount,
-                  cover_award_words=rmb.upper(amount))
+    cached.update(eligible=YES if award.eligible else NO, computed=award.computed, award=award.amount,
+                  cover_award=award.amount, cover_award_words=rmb.upper(award.amount))
     cached["cover_enterprise"] = cached["commit_enterprise"] = cells.get("enterprise", "")
     cached["cover_project"] = cells.get("project_name", "")
     cached["cover_year"] = year if year is not None else ""
     if "paid_excl_tax" in lay.formulas:
         cached["paid_excl_tax"] = cells.get("investment_yuan", 0.0)
     for key, name in lay.choice_labels.items():
-        cached[key] = cc.specs[name].values[given[name]].en if name in given else ""
-    paid = Decimal(0)
-    stages = cc.schedule.stages
-    for i, ((amount_key, status_key), stage, due) in enumerate(zip(lay.stage_keys, stages, cc.stage_due)):
-        share = amount - paid if i == len(stages) - 1 else round_yuan(amount * stage.share)
-        paid += share
-        cached[amount_key] = share
-        cached[status_key] = DUE if due is None or _holds(due, Context(values)) else PENDING
+        value = award.inputs.get(name)
+        cached[key] = cc.specs[name].values[value].en if value is not None else ""
+    for (amount_key, status_key), payment in zip(lay.stage_keys, split(award.amount, cc.schedule, award.inputs)):
+        cached[amount_key] = payment.amount
+        cached[status_key] = DUE if payment.status == "due" else PENDING
     return award, cached
-
-
-def _holds(fn, ctx: Context) -> bool:
-    try:
-        return bool(fn(ctx))
-    except MissingName:
-        return False
 
 
 # --- the template, split around the cells a declaration fills -----------------------------------------
@@ -499,8 +472,7 @@ def jobs_from_portfolio(portfolio, clause_column: str = "clause") -> tuple[list[
         details = {k: row.get(k) for k in (*TEXT_DETAILS, *DATE_DETAILS, *PAYMENT_DETAILS, "year")}
         note = f"{Decimal(granted):,.2f} 元"
         if status == "capped":
-            caps = "; ".join(f"{label}〔{cites}〕" for label, cites in  # the caps' rules, not the clause's trace
-                             re.findall(r"封顶 Capped: (.*?) \([^)]*\);.*?〔([^〕]*)〕", row.get("note") or ""))
+            caps = "; ".join(f"{n.about}〔{n.cites}〕" for n in portfolio.notes[index] if n.code == "capped")
             note = f"封顶后核定 granted after the annual cap: {note}（申报金额为条款金额 the declared amount is the clause's）; {caps}"
         else:
             note = f"核定 granted: {note}"

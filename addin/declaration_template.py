@@ -50,7 +50,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.protection import SheetProtection
 
 from policies import expr
-from policies.engine import CompiledClause, compiled
+from policies.engine import CompiledClause, compiled, validity_years
 from policies.numbers import fmt
 from policies.schema import ZONES, InputSpec, Parameter
 
@@ -231,12 +231,6 @@ def rule_formula(cc: CompiledClause, node: expr.Node) -> str:
 
 def yes_no(test: str) -> str:
     return f'IF({test},"{YES}","{NO}")'
-
-
-def validity_years(cc: CompiledClause) -> tuple[int | None, int | None]:
-    window = cc.policy.validity
-    start = window.start.year if window.start else window.start_year
-    return start, (window.end.year if window.end else None)
 
 
 # --- the expression in words (no internal names on paper) -----------------------------------------------
@@ -669,15 +663,18 @@ class _Builder:
         for col, head in zip("ABCD", ("条件", "依据 Cites", "回答 Answer", "Condition")):
             self.text(s, f"{col}{r}", head, font=_HEADING, fill=_HEAD, align=_CENTER)
         r += 1
-        for name, condition in cc.conditions.items():
-            self.text(s, f"A{r}", condition.label.zh)
-            self.text(s, f"B{r}", condition.cites, align=_CENTER)
+        for check in cc.definitions:  # the core's checks: each condition answered in its row
+            if check.kind not in ("condition", "excluded"):
+                continue
+            name = check.name
+            self.text(s, f"A{r}", check.subject.zh)
+            self.text(s, f"B{r}", check.cites, align=_CENTER)
             self.slot(s, f"C{r}", name, "yesno", name=f"in_{name}")
             self.cells_center(s, f"C{r}")
             self.input_validation(s, f"C{r}", name, _BOOL)
-            note = condition.label.en
-            if name in clause.waive:
-                note += f"\n以下情形免于此条件 Waived when: {describe(cc, clause._waive[name])}"
+            note = check.subject.en
+            if check.waiver is not None:
+                note += f"\n以下情形免于此条件 Waived when: {describe(cc, check.waiver)}"
             self.text(s, f"D{r}", note, font=_SMALL)
             r += 1
 
@@ -729,15 +726,16 @@ class _Builder:
         self.text(s, f"B{r}", "依据 Rule", font=_HEADING, fill=_HEAD, span=2, align=_CENTER)
         self.text(s, f"D{r}", "结果 Met", font=_HEADING, fill=_HEAD, align=_CENTER)
         r += 1
-        checks: list[str] = []
+        checks: list[str] = []  # the core's checks (``cc.definitions``) as formulas: zone, validity, conditions, rules
+        zone = cc.definition("zone")
         zones = ",".join(f'in_zone="{ZONES[z]["zh"]}"' for z in cc.allowed_zones)
-        self.text(s, f"A{r}", "所在区域 Zone")
+        self.text(s, f"A{r}", f"{zone.subject.zh} {zone.subject.en}")
         self.text(s, f"B{r}", f"{'；'.join(ZONES[z]['zh'] for z in cc.allowed_zones)}（空白按假定 blank assumed）",
                   span=2, font=_SMALL)
         self.formula(s, f"D{r}", "check_zone", yes_no(f"OR(ISBLANK(in_zone),{zones})"), align=_CENTER)
         checks.append(f"D{r}")
         r += 1
-        first, last = validity_years(cc)
+        first, last = validity_years(cc.policy)
         bounds = [f"CLAIM_YEAR>={first}"] if first else []
         bounds += [f"CLAIM_YEAR<={last}"] if last else []
         self.text(s, f"A{r}", "政策有效期 Validity")
@@ -747,10 +745,10 @@ class _Builder:
         checks.append(f"D{r}")
         r += 1
         parts = []
-        for name in cc.conditions:
-            part = f'in_{name}<>"{NO}"'
-            if name in clause.waive:
-                part = f"OR({excel(cc, clause._waive[name])},{part})"
+        for condition in (d for d in cc.definitions if d.kind in ("condition", "excluded")):
+            part = f'in_{condition.name}<>"{NO}"'
+            if condition.waiver is not None:
+                part = f"OR({excel(cc, condition.waiver)},{part})"
             parts.append(part)
         self.text(s, f"A{r}", "申报条件 Conditions")
         self.text(s, f"B{r}", "无“否”回答 no condition answered 否 (no)", span=2, font=_SMALL)
@@ -758,10 +756,10 @@ class _Builder:
                      align=_CENTER)
         checks.append(f"D{r}")
         r += 1
-        for i, (rule, node) in enumerate(zip(clause.requires, clause._requires)):
-            self.text(s, f"A{r}", f"{rule.reason.zh}\n{rule.reason.en}", font=_SMALL)
-            self.text(s, f"B{r}", f"{describe(cc, node)}〔{rule.cites}〕", span=2, font=_SMALL)
-            self.formula(s, f"D{r}", f"rule_{i}", yes_no(rule_formula(cc, node)), align=_CENTER)
+        for i, rule in enumerate(d for d in cc.definitions if d.rule is not None):
+            self.text(s, f"A{r}", f"{rule.subject.zh}\n{rule.subject.en}", font=_SMALL)
+            self.text(s, f"B{r}", f"{describe(cc, rule.test)}〔{rule.cites}〕", span=2, font=_SMALL)
+            self.formula(s, f"D{r}", f"rule_{i}", yes_no(rule_formula(cc, rule.test)), align=_CENTER)
             self.layout.rule_keys.append(f"rule_{i}")
             checks.append(f"D{r}")
             r += 1

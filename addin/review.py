@@ -33,7 +33,7 @@ import math
 import os
 import re
 from concurrent.futures import Executor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -43,9 +43,10 @@ from typing import Callable, Iterable, Sequence
 from pydantic import ValidationError
 
 from policies import GreenAwardError, evaluate
-from policies.engine import compiled
-from policies.expr import Context, MissingName
+from policies.engine import compiled, condition_checks
 from policies.inputs import is_blank
+from policies.render import check_line
+from policies.schema import Label
 from policies.uscc import validate_uscc
 from policies.years import parse_year
 
@@ -85,11 +86,12 @@ _PHONE_EXT = re.compile(r"(?:转|ext\.?|x|#)\s*\d{1,6}$", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11}|[48]00\d{7})")
 
 
-# --- problems, names ----------------------------------------------------------------------------------
+# --- findings, names ----------------------------------------------------------------------------------
 
 
 class Problem(str):
-    """A problem's message, with a stable short ``code`` saying which rule (for tools reading the report)."""
+    """A finding's rendered message, with its stable short ``code`` (what ``Submission.problems`` and
+    ``warnings`` hold: strings for people and for older tools)."""
 
     code: str = ""
 
@@ -98,6 +100,56 @@ def problem(code: str, message: str) -> Problem:
     out = Problem(message)
     out.code = code
     return out
+
+
+SEVERITIES = ("problem", "warning")
+#: A rendered message's head: "中文 English: " (the message's first words, both languages).
+_HEAD = re.compile(r"([^\x00-\x7f][^:]*?) ([A-Za-z][^:]*?): ")
+_CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+
+
+def languages(text: str) -> Label:
+    """A rendered bilingual message ("中文 English: what, in English / 中文摘要") as its zh and en parts.
+
+    Every message of the review and of the rules it applies is written so; the Chinese part is the
+    head and the summary after the last " / " (the English where there is none)."""
+    head = _HEAD.match(text)
+    zh_head, en_head = (head[1], head[2]) if head else ("", "")
+    body = text[head.end():] if head else text
+    en, sep, zh = body.rpartition(" / ")
+    if not sep or not _CJK.search(zh) or "〔" in zh:
+        en, zh = body, ""
+    return Label(zh=f"{zh_head}：{zh or en}" if zh_head else (zh or en), en=f"{en_head}: {en}" if en_head else en)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the review found in a submission, as data (the JSON report's ``findings``).
+
+    ``code``: which rule (stable, e.g. ``tampered``, ``eligibility``, ``declared_amount``, ``duplicate``);
+    ``severity``: ``problem`` (the submission fails) or ``warning``; ``cites``: the article or standard
+    the rule rests on; ``cells``: the cells involved ("Sheet!B5"); ``refers_to``: the earlier claims it
+    names (other files of the batch, ledger submissions); ``message``: zh and en; ``text``: the message
+    as one bilingual line (the report's ``problems`` and ``warnings``)."""
+
+    code: str
+    severity: str
+    text: str
+    cites: str = ""
+    cells: tuple[str, ...] = ()
+    refers_to: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> Label:
+        return languages(self.text)
+
+    def rendered(self) -> Problem:
+        return problem(self.code, self.text)
+
+    def to_dict(self) -> dict:
+        message = self.message
+        return {"code": self.code, "severity": self.severity, "cites": self.cites, "cells": list(self.cells),
+                "refers_to": list(self.refers_to), "message": {"zh": message.zh, "en": message.en}}
 
 
 #: The code of a problem written without one, from its message's first words.
@@ -157,13 +209,13 @@ class Submission:
 
     file: str
     ok: bool = False
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     declared_yuan: Decimal | None = None
     recomputed_yuan: Decimal | None = None
     granted_yuan: Decimal | None = None
     clause: str | None = None
     enterprise: str | None = None
+    sha256: str | None = None  # of the file's bytes, as read
     # for the checks across the batch
     uscc: str | None = None
     project: str | None = None
@@ -178,17 +230,37 @@ class Submission:
     def status(self) -> str:
         return "skipped" if self.skipped else ("pass" if self.ok else "fail")
 
+    @property
+    def problems(self) -> list[Problem]:
+        """The problems' messages (read only: ``problem`` adds one)."""
+        return [f.rendered() for f in self.findings if f.severity == "problem"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [f.rendered() for f in self.findings if f.severity == "warning"]
+
+    def problem(self, code: str | None, text: str, *, cites: str = "", cells: Iterable[str] = (),
+                refers_to: Iterable[str] = ()) -> None:
+        """Add a problem (the submission fails); ``code`` None: from the message's first words (``code_of``)."""
+        self.findings.append(Finding(code or code_of(text), "problem", text, cites, tuple(cells), tuple(refers_to)))
+
+    def warning(self, code: str, text: str, *, cites: str = "", cells: Iterable[str] = (),
+                refers_to: Iterable[str] = ()) -> None:
+        self.findings.append(Finding(code, "warning", text, cites, tuple(cells), tuple(refers_to)))
+
     def cap(self) -> None:
         """At most ``MAX_PROBLEMS`` problems and warnings, the rest counted; every message printable and bounded."""
-        for items, what in ((self.problems, "problems"), (self.warnings, "warnings")):
+        kept: list[Finding] = []
+        for severity, what in (("problem", "problems"), ("warning", "warnings")):
+            items = [f for f in self.findings if f.severity == severity]
             if len(items) > MAX_PROBLEMS:
                 more = len(items) - MAX_PROBLEMS + 1
-                del items[MAX_PROBLEMS - 1:]
-                items.append(problem("more", f"… {more:,} more {what} not listed / 另有{more:,}条未列出"))
-            for i, text in enumerate(items):
-                clean = printable(text if len(text) <= 2000 else text[:2000] + "…")
-                if clean != text:
-                    items[i] = problem(code_of(text), clean)
+                items = items[:MAX_PROBLEMS - 1] + [
+                    Finding("more", severity, f"… {more:,} more {what} not listed / 另有{more:,}条未列出")]
+            for f in items:
+                clean = printable(f.text if len(f.text) <= 2000 else f.text[:2000] + "…")
+                kept.append(f if clean == f.text else replace(f, text=clean))
+        self.findings = kept
 
     def report(self) -> dict:
         """The JSON report's object."""
@@ -196,14 +268,17 @@ class Submission:
             return None if v is None else float(v)
 
         ledger = {} if self.ledger_id is None else {"ledger_id": self.ledger_id}
+        problems = self.problems
         return {
             **ledger,
             "file": self.file,
+            "sha256": self.sha256,
             "status": self.status,
             "ok": self.ok,
-            "problems": [str(p) for p in self.problems],
-            "codes": [code_of(p) for p in self.problems],
+            "problems": [str(p) for p in problems],
+            "codes": [p.code for p in problems],
             "warnings": [str(w) for w in self.warnings],
+            "findings": [f.to_dict() for f in self.findings],
             "skipped": self.skipped,
             "declared_yuan": money(self.declared_yuan),
             "recomputed_yuan": money(self.recomputed_yuan),
@@ -366,8 +441,8 @@ def review_file(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Sub
     try:
         _review_path(path, limits, sub)
     except Exception as exc:  # noqa: BLE001 - whatever one file does is that file's problem, never the batch's end
-        sub.problems.append(problem("internal", f"审核 Review: the file could not be reviewed ({type(exc).__name__}: "
-                                                f"{str(exc)[:300]}) / 文件无法审核"))
+        sub.problem("internal", f"审核 Review: the file could not be reviewed ({type(exc).__name__}: "
+                                f"{str(exc)[:300]}) / 文件无法审核")
     sub.ok = not sub.problems
     sub.cap()
     return sub
@@ -376,32 +451,34 @@ def review_file(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Sub
 def _review_path(path: str | os.PathLike, limits: Limits, sub: Submission) -> None:
     try:
         book = read_book(path, limits)
+        sub.sha256 = book.sha256 or None  # of the bytes reviewed, hashed as read: the ledger keys on it
     except UnsafeWorkbook as exc:
         sub.refused = exc.kind
-        sub.problems.append(problem(exc.kind, f"文件 File: {REFUSED.get(exc.kind, exc.kind)}: {exc} / 文件无法安全读取"))
+        sub.sha256 = exc.sha256
+        sub.problem(exc.kind, f"文件 File: {REFUSED.get(exc.kind, exc.kind)}: {exc} / 文件无法安全读取")
         book = None
     except OSError as exc:
         sub.refused = "unreadable"
-        sub.problems.append(problem("unreadable", f"文件 File: cannot be read: {exc.strerror or exc} / 文件无法读取"))
+        sub.problem("unreadable", f"文件 File: cannot be read: {exc.strerror or exc} / 文件无法读取")
         book = None
     suffix = os.path.splitext(os.fsdecode(path))[1].lower()
     if suffix in MACRO_EXTENSIONS:
-        sub.problems.append(problem("macro", f"危险内容 Dangerous content: a macro-enabled file type ({printable(suffix)}): "
-                                             "a declaration is an .xlsx / 启用宏的文件类型，申报表须为 .xlsx"))
+        sub.problem("macro", f"危险内容 Dangerous content: a macro-enabled file type ({printable(suffix)}): "
+                             "a declaration is an .xlsx / 启用宏的文件类型，申报表须为 .xlsx")
     elif suffix != ".xlsx":
-        sub.problems.append(problem("file_type", f"文件 File: the file type {printable(suffix) or '(no extension)'} is not "
-                                                 ".xlsx: a declaration is an .xlsx workbook / 文件类型不是 .xlsx"))
+        sub.problem("file_type", f"文件 File: the file type {printable(suffix) or '(no extension)'} is not "
+                                 ".xlsx: a declaration is an .xlsx workbook / 文件类型不是 .xlsx")
     if book is not None:
         for code, message in book.hazards:
-            sub.problems.append(problem(code, message))
+            sub.problem(code, message)
         _review_book(book, sub, limits)
 
 
 def _review_book(book: Book, sub: Submission, limits: Limits = DEFAULT_LIMITS) -> None:
     meta_sheet = book.sheet(META_SHEET)
     if meta_sheet is None:
-        sub.problems.append(
-            "模板 Template: not a green-award declaration: no metadata sheet 'meta' (template and policy versions) / 非本系统生成的申报表")
+        sub.problem("template", "模板 Template: not a green-award declaration: no metadata sheet 'meta' (template and policy "
+                                "versions) / 非本系统生成的申报表")
         return
     meta: dict[str, str] = {}
     for ref, cell in meta_sheet.cells.items():
@@ -414,30 +491,48 @@ def _review_book(book: Book, sub: Submission, limits: Limits = DEFAULT_LIMITS) -
     try:
         cc = compiled(clause_id)
     except GreenAwardError as exc:
-        sub.problems.append(f"模板 Template: meta!clause_id {_quote(clause_id, 60)}: {str(exc)[:300]}")
+        sub.problem("template", f"模板 Template: meta!clause_id {_quote(clause_id, 60)}: {str(exc)[:300]}",
+                    cells=[f"{META_SHEET}!B{_meta_row(meta_sheet, 'clause_id')}"])
         return
     sub.clause = cc.id
     if cc.amount is None:
-        sub.problems.append(f"模板 Template: {cc.id} is a non-monetary article; it has no declaration / 非资金支持条款")
+        sub.problem("template", f"模板 Template: {cc.id} is a non-monetary article; it has no declaration / 非资金支持条款",
+                    cites=cc.clause.article)
         return
     expected = expected_content(cc.id)
     version = meta.get("template_version", "")
     if version != expected.version:
         older = version.isdigit() and expected.version.isdigit() and int(version) < int(expected.version)
-        sub.problems.append(
+        sub.problem(
+            "template",
             f"模板 Template: version {_quote(version, 20) if version else '(none)'} is {'outdated' if older else 'unknown'}; "
-            f"this reviewer checks version {expected.version} of {cc.id}: regenerate the declaration / 模板版本{'过期' if older else '未知'}")
+            f"this reviewer checks version {expected.version} of {cc.id}: regenerate the declaration / 模板版本{'过期' if older else '未知'}",
+            cells=[f"{META_SHEET}!B{_meta_row(meta_sheet, 'template_version')}"])
         _identify(book, expected, sub, limits, cc)
         return
     policy_version = meta.get("policy_encoding_version", "")
     if policy_version != expected.policy_version:
-        sub.problems.append(
+        sub.problem(
+            "template",
             f"模板 Template: policy data version {_quote(policy_version, 20) if policy_version else '(none)'} of {cc.policy.id} is outdated or unknown; "
-            f"current is {expected.policy_version}: regenerate the declaration / 政策版本不符")
+            f"current is {expected.policy_version}: regenerate the declaration / 政策版本不符",
+            cells=[f"{META_SHEET}!B{_meta_row(meta_sheet, 'policy_encoding_version')}"])
     _compare(book, expected, sub, limits)
     values = _identify(book, expected, sub, limits, cc)
     _fields(values, expected, cc, sub)
     _amount(book, expected, cc, values, sub)
+
+
+def _meta_row(sheet, key: str) -> str:
+    """The row of ``key`` in the meta sheet (column A), for a finding's cell; "?" when absent."""
+    return next((ref[1:] for ref, cell in sheet.cells.items() if ref[0] == "A" and ref[1:].isdigit()
+                 and isinstance(cell.value, str) and cell.value.strip() == key), "?")
+
+
+def _cell(expected: Expected, s: int, ref: str) -> str:
+    """A cell as a finding names it: "Sheet!B5"."""
+    title = expected.sheets[s][0] if s < len(expected.sheets) else f"sheet {s + 1}"
+    return f"{title}!{ref}"
 
 
 def _where(expected: Expected, s: int, ref: str) -> str:
@@ -462,52 +557,53 @@ def _cut(text: str, limit: int = 200) -> str:
 
 def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS) -> None:
     """Generator-owned content: sheets, labels, formulas, names, validation; and nothing more that computes."""
-    problems, warnings = sub.problems, sub.warnings
     got_sheets = []
     for s, (title, state) in enumerate(expected.sheets):
         sheet = book.sheet(title)
         got_sheets.append(sheet)
         if sheet is None:
-            problems.append(f"篡改 Tampered: sheet {title!r} is missing or renamed / 工作表缺失")
+            sub.problem("tampered", f"篡改 Tampered: sheet {title!r} is missing or renamed / 工作表缺失")
         elif state != "visible" and sheet.state == "visible":
-            warnings.append(f"sheet {title!r} was unhidden")
+            sub.warning("sheet_unhidden", f"sheet {title!r} was unhidden / 工作表被取消隐藏")
     titles = {t for t, _ in expected.sheets}
     seen: set[str] = set()
     for sheet in book.sheets:
         if sheet.name.casefold() in seen:  # only the first of two is compared: the other could hide anything
-            problems.append(problem("extra_sheet", f"篡改 Tampered: sheet {_quote(sheet.name, 60)} appears twice (sheet names "
-                                                   "ignore case) / 工作表重名"))
+            sub.problem("extra_sheet", f"篡改 Tampered: sheet {_quote(sheet.name, 60)} appears twice (sheet names "
+                                       "ignore case) / 工作表重名")
         seen.add(sheet.name.casefold())
         if sheet.name not in titles:
             state = "" if sheet.state == "visible" else f" ({_quote(sheet.state, 20)})"
-            problems.append(problem("extra_sheet", f"篡改 Tampered: sheet {_quote(sheet.name, 60)}{state} is not part of the "
-                                                   "template: a declaration has only the template's sheets / 含模板以外的工作表"))
+            sub.problem("extra_sheet", f"篡改 Tampered: sheet {_quote(sheet.name, 60)}{state} is not part of the "
+                                       "template: a declaration has only the template's sheets / 含模板以外的工作表")
     for (s, ref), (kind, want) in expected.cells.items():
         sheet = got_sheets[s]
         if sheet is None:
             continue
         cell = sheet.cells.get(ref)
-        where = _where(expected, s, ref)
+        where, at = _where(expected, s, ref), [_cell(expected, s, ref)]
         if kind == "f":
             if cell is None or cell.formula is None:
                 if cell is not None and cell.value is not None:
-                    problems.append(f"篡改 Tampered: {where}: the formula was replaced by the constant {_show(cell.value)} "
-                                    f"(the template computes ={want}) / 公式被替换为常数")
+                    sub.problem("tampered", f"篡改 Tampered: {where}: the formula was replaced by the constant "
+                                            f"{_show(cell.value)} (the template computes ={want}) / 公式被替换为常数", cells=at)
                 else:
-                    problems.append(f"篡改 Tampered: {where}: the formula was removed (the template computes ={want}) / 公式被删除")
+                    sub.problem("tampered", f"篡改 Tampered: {where}: the formula was removed (the template computes ={want}) "
+                                            "/ 公式被删除", cells=at)
             else:
                 got = normalise(cell.formula)
                 if got != want:
-                    problems.append(f"篡改 Tampered: {where}: the formula was edited: ={_cut(cell.formula)} "
-                                    f"(the template computes ={want}) / 公式被修改")
+                    sub.problem("tampered", f"篡改 Tampered: {where}: the formula was edited: ={_cut(cell.formula)} "
+                                            f"(the template computes ={want}) / 公式被修改", cells=at)
         else:
             got = None if cell is None else cell.value
             if cell is not None and cell.formula is not None:
-                problems.append(f"篡改 Tampered: {where}: the label {_show(want)} was replaced by the formula ={_cut(cell.formula)} "
-                                "/ 标签被修改")
+                sub.problem("tampered", f"篡改 Tampered: {where}: the label {_show(want)} was replaced by the formula "
+                                        f"={_cut(cell.formula)} / 标签被修改", cells=at)
             elif not _same(want, got):
-                problems.append(f"篡改 Tampered: {where}: the label was edited: {_show(got) if got is not None else '(blank)'} "
-                                f"instead of {_show(want)} / 标签被修改")
+                sub.problem("tampered", f"篡改 Tampered: {where}: the label was edited: "
+                                        f"{_show(got) if got is not None else '(blank)'} instead of {_show(want)} / 标签被修改",
+                            cells=at)
     for s, sheet in enumerate(got_sheets):
         if sheet is None:
             continue
@@ -517,20 +613,21 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
                  and (cell.formula is not None or (cell.value is not None and cell.value != ""))]
         formulas = [ref for ref in extra if sheet.cells[ref].formula is not None]
         for ref in formulas[:_VALIDATION_PROBLEMS]:
-            problems.append(problem("extra_formula", f"篡改 Tampered: {title}!{ref}: the formula ={_cut(sheet.cells[ref].formula)} is "
-                                                     "not part of the template / 含模板以外的公式"))
+            sub.problem("extra_formula", f"篡改 Tampered: {title}!{ref}: the formula ={_cut(sheet.cells[ref].formula)} is "
+                                         "not part of the template / 含模板以外的公式", cells=[f"{title}!{ref}"])
         if len(formulas) > _VALIDATION_PROBLEMS:
-            problems.append(problem("extra_formula", f"篡改 Tampered: {title}: {len(formulas) - _VALIDATION_PROBLEMS:,} more formulas "
-                                                     "that are not part of the template / 含模板以外的公式"))
+            sub.problem("extra_formula", f"篡改 Tampered: {title}: {len(formulas) - _VALIDATION_PROBLEMS:,} more formulas "
+                                         "that are not part of the template / 含模板以外的公式")
         values = [ref for ref in extra if sheet.cells[ref].formula is None]
         if values:
             shown = ", ".join(sorted(values)[:5]) + (" …" if len(values) > 5 else "")
-            warnings.append(f"{title}: {len(values)} cell(s) outside the template filled ({shown}); ignored")
+            sub.warning("cells_outside_template", f"{title}: {len(values)} cell(s) outside the template filled ({shown}); "
+                                                  "ignored / 模板以外的单元格已忽略", cells=[f"{title}!{r}" for r in sorted(values)[:5]])
         want_cf, got_cf = expected.conditional.get(s, set()), {normalise(f) for f in sheet.cf_formulas}
         for formula in sorted(got_cf - want_cf)[:_VALIDATION_PROBLEMS]:
-            problems.append(problem("extra_formula", f"篡改 Tampered: {title}: a conditional format computes ={_cut(formula)}, which "
-                                                     "is not part of the template (it is evaluated when the sheet is shown) / "
-                                                     "含模板以外的条件格式公式"))
+            sub.problem("extra_formula", f"篡改 Tampered: {title}: a conditional format computes ={_cut(formula)}, which "
+                                         "is not part of the template (it is evaluated when the sheet is shown) / "
+                                         "含模板以外的条件格式公式")
     # defined names: the template's must point where the generator put them, spelled as it does; none may
     # shadow them; any other must be a plain reference (a name holding a formula computes like a cell)
     template_names = {n.casefold(): n for n in expected.names}
@@ -538,29 +635,30 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
     for (name, local), text in book.names.items():
         folded = name.casefold()
         if folded in _AUTO_NAMES:
-            problems.append(problem("macro", f"危险内容 Dangerous content: the defined name {name} runs a macro when the "
-                                             "workbook opens or closes / 含自动运行的宏名称"))
+            sub.problem("macro", f"危险内容 Dangerous content: the defined name {name} runs a macro when the "
+                                 "workbook opens or closes / 含自动运行的宏名称")
         elif local is None and folded in template_names:
             got_names[folded] = (name, text)
         elif local is not None and folded in template_names:
-            problems.append(f"篡改 Tampered: defined name {_cut(name, 60)} is redefined for one sheet (it would shadow the "
-                            "template's) / 名称被覆盖")
+            sub.problem("tampered", f"篡改 Tampered: defined name {_cut(name, 60)} is redefined for one sheet (it would "
+                                    "shadow the template's) / 名称被覆盖")
         elif not _PLAIN_REFERENCE.fullmatch(text):
-            problems.append(problem("extra_formula", f"篡改 Tampered: the defined name {_quote(name, 60)} holds the formula "
-                                                     f"={_cut(text)}, which is not part of the template / 含模板以外的名称公式"))
+            sub.problem("extra_formula", f"篡改 Tampered: the defined name {_quote(name, 60)} holds the formula "
+                                         f"={_cut(text)}, which is not part of the template / 含模板以外的名称公式")
         elif not name.startswith("_xlnm."):  # a print area, a filter range: what programs add
-            warnings.append(f"defined name {_quote(name, 60)} is not part of the template (ignored)")
+            sub.warning("extra_name", f"defined name {_quote(name, 60)} is not part of the template (ignored) / 模板以外的名称已忽略")
     for name, want in expected.names.items():
         found = got_names.get(name.casefold())
         if found is None:
-            problems.append(f"篡改 Tampered: defined name {name} is missing / 名称缺失")
+            sub.problem("tampered", f"篡改 Tampered: defined name {name} is missing / 名称缺失")
             continue
         if found[0] != name:
-            problems.append(problem("name_case", f"篡改 Tampered: the defined name {name} is spelled {_quote(found[0], 60)}: "
-                                                 "names must be the template's exactly (a name differing only by case is "
-                                                 "another program's way to hide an edit) / 名称大小写被修改"))
+            sub.problem("name_case", f"篡改 Tampered: the defined name {name} is spelled {_quote(found[0], 60)}: "
+                                     "names must be the template's exactly (a name differing only by case is "
+                                     "another program's way to hide an edit) / 名称大小写被修改")
         if normalise(found[1]) != want:
-            problems.append(f"篡改 Tampered: defined name {name} points to {_cut(found[1])} (the template: {want}) / 名称被修改")
+            sub.problem("tampered", f"篡改 Tampered: defined name {name} points to {_cut(found[1])} (the template: {want}) "
+                                    "/ 名称被修改")
     # data validation of each cell, within a budget of cells per sheet
     for s, sheet in enumerate(got_sheets):
         if sheet is None:
@@ -572,9 +670,9 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
         for dv in sheet.validations:
             cells = expand_sqref(dv["sqref"], limits.max_validation_cells - covered)
             if cells is None:
-                problems.append(problem("too_many_validations",
-                                        f"篡改 Tampered: {title}: the data validations cover more than {limits.max_validation_cells:,} "
-                                        "cells (limit; the template's cover a few dozen): not compared / 数据验证范围过大"))
+                sub.problem("too_many_validations",
+                            f"篡改 Tampered: {title}: the data validations cover more than {limits.max_validation_cells:,} "
+                            "cells (limit; the template's cover a few dozen): not compared / 数据验证范围过大")
                 break
             covered += len(cells)
             key = _validation_key(dv["type"], dv["operator"], dv["formula1"], dv["formula2"])
@@ -586,10 +684,11 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
                 w, g = want.get(ref), got.get(ref)
                 what = "removed" if g is None else ("added" if w is None else
                                                     _cut(f"changed to {g[0]} {g[1] or ''} {g[2] or ''} {g[3] or ''}".rstrip()))
-                problems.append(f"篡改 Tampered: {_where(expected, s, ref)}: the data validation was {what} / 数据验证被修改")
+                sub.problem("tampered", f"篡改 Tampered: {_where(expected, s, ref)}: the data validation was {what} "
+                                        "/ 数据验证被修改", cells=[_cell(expected, s, ref)])
             if len(differ) > _VALIDATION_PROBLEMS:
-                problems.append(f"篡改 Tampered: {title}: the data validation of {len(differ) - _VALIDATION_PROBLEMS:,} more cells "
-                                "differs from the template / 数据验证被修改")
+                sub.problem("tampered", f"篡改 Tampered: {title}: the data validation of {len(differ) - _VALIDATION_PROBLEMS:,} "
+                                        "more cells differs from the template / 数据验证被修改")
 
 
 def _same(want: object, got: object) -> bool:
@@ -640,22 +739,23 @@ def _identify(book: Book, expected: Expected, sub: Submission, limits: Limits = 
             continue
         value = cell.value
         where = _field(expected, key, _label(cc, key) if cc is not None else None)
+        at = [f"{title}!{ref}"]
         if cell.formula is not None:
-            sub.problems.append(problem("input_formula", f"公式 Formula in an input cell: {where} holds the formula "
-                                                         f"={_cut(cell.formula)}: an input cell holds a value, never a formula "
-                                                         "(it could fetch, link or run something) / 填报单元格不得含公式"))
+            sub.problem("input_formula", f"公式 Formula in an input cell: {where} holds the formula "
+                                         f"={_cut(cell.formula)}: an input cell holds a value, never a formula "
+                                         "(it could fetch, link or run something) / 填报单元格不得含公式", cells=at)
             sub.rejected.add(key)
             continue
         # the portfolio's note (generated, ~370 characters for a capped claim with its reasons) may be longer
         longest = 4 * limits.max_text_chars if key == "granted_note" else limits.max_text_chars
         if isinstance(value, str) and len(value) > longest:
-            sub.problems.append(problem("text_too_long", f"无效 Invalid: {where}: {len(value):,} characters, above the limit of "
-                                                         f"{longest:,} for this field ({_quote(value, 60)}) / 文本过长"))
+            sub.problem("text_too_long", f"无效 Invalid: {where}: {len(value):,} characters, above the limit of "
+                                         f"{longest:,} for this field ({_quote(value, 60)}) / 文本过长", cells=at)
             sub.rejected.add(key)
             continue
         if kind == "number" and _implausible(value):
-            sub.problems.append(problem("number_out_of_range", f"无效 Invalid: {where}: {_quote(value, 40)} is not a plausible "
-                                                               f"number (below {MAX_NUMBER:.0e} in size, finite) / 数值超出合理范围"))
+            sub.problem("number_out_of_range", f"无效 Invalid: {where}: {_quote(value, 40)} is not a plausible "
+                                               f"number (below {MAX_NUMBER:.0e} in size, finite) / 数值超出合理范围", cells=at)
             sub.rejected.add(key)
             continue
         if isinstance(value, str) and not value.strip():
@@ -680,42 +780,57 @@ def _field(expected: Expected, key: str, label: str | None = None) -> str:
     return f"{label or FIELD_LABELS.get(key, key)} [{expected.sheets[s][0]}!{ref}]"
 
 
+def _slot(expected: Expected, key: str) -> list[str]:
+    """The cell of a slot, for a finding's ``cells`` (none when the template has no such slot)."""
+    if key not in expected.slots:
+        return []
+    s, ref, _ = expected.slots[key]
+    return [f"{expected.sheets[s][0]}!{ref}"]
+
+
 def _fields(values: dict[str, object], expected: Expected, cc, sub: Submission) -> None:
-    problems = sub.problems
     for key, label in REQUIRED.items():
         if key in expected.slots and key not in values and key not in sub.rejected:
-            problems.append(f"必填 Required: {_field(expected, key)} is blank / 必填项为空")
+            sub.problem("required", f"必填 Required: {_field(expected, key)} is blank / 必填项为空", cells=_slot(expected, key))
     for key, value in values.items():
         if isinstance(value, CellError):
-            problems.append(f"无效 Invalid: {_field(expected, key, _label(cc, key))} holds the error {value} / 单元格错误")
+            sub.problem("invalid", f"无效 Invalid: {_field(expected, key, _label(cc, key))} holds the error {value} / 单元格错误",
+                        cells=_slot(expected, key))
     if "uscc" in values and not isinstance(values["uscc"], CellError):
         try:
             sub.uscc = validate_uscc(_as_text(values["uscc"]))
         except ValueError as exc:
-            problems.append(f"无效 Invalid: {_field(expected, 'uscc')}: {exc} 〔GB 32100-2015〕")
+            sub.problem("invalid", f"无效 Invalid: {_field(expected, 'uscc')}: {exc} 〔GB 32100-2015〕", cites="GB 32100-2015",
+                        cells=_slot(expected, "uscc"))
     if "phone" in values:
         text = _as_text(values["phone"])
         digits = re.sub(r"[\s\-()（）]", "", _PHONE_EXT.sub("", text))
         if not _PHONE.fullmatch(digits):
-            problems.append(f"无效 Invalid: {_field(expected, 'phone')}: {_quote(text, 40)} is not a mainland China phone number "
-                            "(mobile 1xxxxxxxxxx or landline 0xx-xxxxxxxx) / 电话号码格式不正确")
+            sub.problem("invalid", f"无效 Invalid: {_field(expected, 'phone')}: {_quote(text, 40)} is not a mainland China phone "
+                                   "number (mobile 1xxxxxxxxxx or landline 0xx-xxxxxxxx) / 电话号码格式不正确",
+                        cells=_slot(expected, "phone"))
     if "year" in values and sub.year is None:
-        problems.append(f"无效 Invalid: {_field(expected, 'year')}: must be a year such as 2025, got {_show(values['year'])} / 年度须为四位年份")
+        sub.problem("invalid", f"无效 Invalid: {_field(expected, 'year')}: must be a year such as 2025, got {_show(values['year'])} "
+                               "/ 年度须为四位年份", cells=_slot(expected, "year"))
     days: dict[str, date] = {}
     for key in ("start_date", "completion_date"):
         if key in values and not isinstance(values[key], CellError):
             try:
                 day = _as_date(values[key])
             except ValueError as exc:
-                problems.append(f"无效 Invalid: {_field(expected, key)}: {exc}")
+                sub.problem("invalid", f"无效 Invalid: {_field(expected, key)}: {exc}", cells=_slot(expected, key))
                 continue
             if not 2000 <= day.year <= 2100:
-                problems.append(f"无效 Invalid: {_field(expected, key)}: {day} is not a plausible date / 日期不合理")
+                sub.problem("invalid", f"无效 Invalid: {_field(expected, key)}: {day} is not a plausible date / 日期不合理",
+                            cells=_slot(expected, key))
             days[key] = day
     if "start_date" in expected.slots and cc.schedule.inputs and "start_date" not in values and "start_date" not in sub.rejected:
-        problems.append(f"必填 Required: {_field(expected, 'start_date')} is blank (a two-instalment clause pays its first half on start) / 必填项为空")
+        sub.problem("required", f"必填 Required: {_field(expected, 'start_date')} is blank (a two-instalment clause pays its first "
+                                "half on start) / 必填项为空", cites=cc.schedule.cites, cells=_slot(expected, "start_date"))
     if len(days) == 2 and days["completion_date"] < days["start_date"]:
-        problems.append(f"无效 Invalid: {_field(expected, 'completion_date')} {days['completion_date']} is before the start date {days['start_date']} / 完工日期早于开工日期")
+        sub.problem("invalid", f"无效 Invalid: {_field(expected, 'completion_date')} {days['completion_date']} is before the start "
+                               f"date {days['start_date']} / 完工日期早于开工日期",
+                    cells=_slot(expected, "start_date") + _slot(expected, "completion_date"))
 
 
 def _label(cc, name: str) -> str:
@@ -726,8 +841,12 @@ def _label(cc, name: str) -> str:
 
 
 def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: Submission) -> None:
-    """Validate the clause's inputs with the core's model, recompute, check eligibility and the declared amount."""
-    problems, warnings = sub.problems, sub.warnings
+    """Validate the clause's inputs with the core's model, recompute, check eligibility and the declared amount.
+
+    Eligibility is the core's checks (``Award.checks``; before the amount, ``condition_checks``): a reviewer
+    requires each condition answered 是 (yes) unless the clause waives it; any other failed check is a
+    problem, a threshold fact left blank (assumed) a warning."""
+    article = cc.clause.article
     raw = {name: values[name] for name in cc.specs if name in values and not isinstance(values[name], CellError)}
     sub.inputs = dict(raw)
     valid = True
@@ -741,42 +860,39 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
                 continue  # reported with its cell already
             message = error["msg"].removeprefix("Value error, ")
             where = _field(expected, name, _label(cc, name)) if name in expected.slots else name
-            problems.append(f"无效 Invalid: {where}: {message} 〔{cc.clause.article}〕")
+            sub.problem("invalid", f"无效 Invalid: {where}: {message} 〔{article}〕", cites=article,
+                        cells=_slot(expected, name))
     else:
         coerced = {k: v for k, v in validated.__dict__.items() if v is not None}
     # every condition answered 是 (yes), unless the clause waives it for these inputs
     if valid:
-        ctx = Context({**cc.parameters, **cc.defaults, **coerced})
-        for name, condition in cc.conditions.items():
-            answer = coerced.get(name)
-            if answer is True or name in sub.rejected:
+        for check in condition_checks(cc, coerced):
+            name = check.name
+            if check.status in ("passed", "waived") or name in sub.rejected:
                 continue
-            waiver = cc.waive.get(name)
-            if waiver is not None:
-                try:
-                    if waiver[0](ctx):
-                        continue
-                except MissingName:
-                    pass
-            where = _field(expected, name, f"条件 Condition {condition.label.zh} / {condition.label.en} ({name})")
-            if answer is None:
-                problems.append(f"资格 Eligibility: {where} is not answered; a reviewer requires 是 (yes) 〔{condition.cites}〕 / 申报条件未作答")
+            where = _field(expected, name, f"条件 Condition {check.subject.zh} / {check.subject.en} ({name})")
+            if check.status == "assumed":
+                sub.problem("eligibility", f"资格 Eligibility: {where} is not answered; a reviewer requires 是 (yes) 〔{check.cites}〕 "
+                                           "/ 申报条件未作答", cites=check.cites, cells=_slot(expected, name))
             else:
-                problems.append(f"资格 Eligibility: {where} is answered 否 (no): not eligible 〔{condition.cites}〕 / 不符合申报条件")
+                sub.problem("eligibility", f"资格 Eligibility: {where} is answered 否 (no): not eligible 〔{check.cites}〕 "
+                                           "/ 不符合申报条件", cites=check.cites, cells=_slot(expected, name))
     # the declared amount: the cached value of AWARD
     cell = _name_cell(book, expected, "AWARD")
+    award_cell = [_cell(expected, *expected.award)]
     if cell is None:
         s, ref = expected.award
         sheet = book.sheet(expected.sheets[s][0])
         cell = sheet.cells.get(ref) if sheet else None
     declared = None
     if cell is None or cell.value is None or cell.value == "":
-        problems.append("申报金额 Declared amount: AWARD has no cached value: the file was never calculated "
-                        "(open it in Excel or LibreOffice and save) / 申报金额无计算结果")
+        sub.problem("declared_amount", "申报金额 Declared amount: AWARD has no cached value: the file was never calculated "
+                                       "(open it in Excel or LibreOffice and save) / 申报金额无计算结果", cells=award_cell)
     elif isinstance(cell.value, bool) or not isinstance(cell.value, float):
-        problems.append(f"申报金额 Declared amount: AWARD holds {_show(cell.value)}, not an amount / 申报金额不是数字")
+        sub.problem("declared_amount", f"申报金额 Declared amount: AWARD holds {_show(cell.value)}, not an amount / 申报金额不是数字",
+                    cells=award_cell)
     elif not math.isfinite(cell.value):
-        problems.append(f"申报金额 Declared amount: AWARD holds {cell.value!r} / 申报金额不是数字")
+        sub.problem("declared_amount", f"申报金额 Declared amount: AWARD holds {cell.value!r} / 申报金额不是数字", cells=award_cell)
     else:
         declared = Decimal(repr(cell.value))
         sub.declared_yuan = declared.quantize(Decimal("0.01"))
@@ -791,29 +907,34 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
         if name in sub.rejected:
             return  # reported with its cell already
         if rule and name in expected.slots:
-            problems.append(f"无效 Invalid: {_field(expected, name, _label(cc, name))}: {rule} 〔{cc.clause.article}〕")
+            sub.problem("invalid", f"无效 Invalid: {_field(expected, name, _label(cc, name))}: {rule} 〔{article}〕", cites=article,
+                        cells=_slot(expected, name))
         elif rule and name:
-            problems.append(f"无效 Invalid: {_label(cc, name)}: {rule} 〔{cc.clause.article}〕")
+            sub.problem("invalid", f"无效 Invalid: {_label(cc, name)}: {rule} 〔{article}〕", cites=article)
         else:
-            problems.append(f"无效 Invalid: {exc}")
+            sub.problem("invalid", f"无效 Invalid: {exc}")
         return
     sub.recomputed_yuan = award.amount
-    for reason in award.reasons:
-        if "条件不满足" in reason and any(cc.condition_texts[n][1] == reason for n in cc.conditions):
-            continue  # already reported with its cell
-        problems.append(f"资格 Eligibility: not eligible: {reason} / 不符合条件")
-    for note in award.notes:
-        if note.startswith("假定满足 Assumed") and not any(note == cc.condition_texts[n][0] for n in cc.conditions):
-            warnings.append(f"{note} (a threshold fact left blank)")
+    for check in award.checks:
+        if check.kind in ("condition", "excluded"):
+            continue  # reported above, with its cell
+        cells = _slot(expected, "zone") if check.kind == "zone" else _slot(expected, "year") if check.kind == "validity" else []
+        if check.status == "failed":
+            sub.problem("eligibility", f"资格 Eligibility: not eligible: {check_line(check)} / 不符合条件",
+                        cites=check.cites or article, cells=cells)
+        elif check.status == "assumed" and check.kind in ("threshold", "rule"):
+            sub.warning("threshold_assumed", f"{check_line(check)} (a threshold fact left blank)", cites=check.cites)
     if declared is not None:
         if declared - award.amount > TOLERANCE:
-            problems.append(
-                f"申报金额 Declared amount: {declared:,.2f} 元 is above what the inputs allow, {award.amount:,.2f} 元 "
-                f"(recomputed by the core, {cc.id} 〔{cc.clause.article}〕) / 申报金额超过按填报数据核算的金额")
+            sub.problem("declared_amount",
+                        f"申报金额 Declared amount: {declared:,.2f} 元 is above what the inputs allow, {award.amount:,.2f} 元 "
+                        f"(recomputed by the core, {cc.id} 〔{article}〕) / 申报金额超过按填报数据核算的金额",
+                        cites=article, cells=award_cell)
         elif award.amount - declared > TOLERANCE:
-            warnings.append(
-                f"申报金额 Declared amount: {declared:,.2f} 元 is below what the inputs allow, {award.amount:,.2f} 元 "
-                f"(the cached value is stale or lowered; the lower amount is the one granted)")
+            sub.warning("declared_below",
+                        f"申报金额 Declared amount: {declared:,.2f} 元 is below what the inputs allow, {award.amount:,.2f} 元 "
+                        f"(the cached value is stale or lowered; the lower amount is the one granted) / 申报金额低于核算金额",
+                        cites=article, cells=award_cell)
 
 
 # --- the batch ----------------------------------------------------------------------------------------
@@ -912,8 +1033,8 @@ def _review_alone(path: str, limits: Limits) -> Submission:
             return pool.submit(_review_chunk, [path], limits).result()[0]
     except Exception as exc:  # noqa: BLE001
         sub = Submission(file=display_name(path))
-        sub.problems.append(problem("internal", f"审核 Review: the process reviewing this file ended abnormally "
-                                                f"({type(exc).__name__}) / 审核进程异常终止"))
+        sub.problem("internal", f"审核 Review: the process reviewing this file ended abnormally "
+                                f"({type(exc).__name__}) / 审核进程异常终止")
         return sub
 
 
@@ -946,7 +1067,8 @@ def cross_check(subs: list[Submission]) -> None:
     except Exception as exc:  # noqa: BLE001 - a bug here must not lose the files' reviews
         for sub in subs:
             if sub.clause:
-                sub.problems.append(f"批次 Batch: the checks across submissions could not run ({type(exc).__name__}: {str(exc)[:300]})")
+                sub.problem("batch", f"批次 Batch: the checks across submissions could not run ({type(exc).__name__}: "
+                                     f"{str(exc)[:300]})")
                 sub.ok, sub.granted_yuan = False, Decimal("0.00")
     for sub in subs:
         sub.cap()
@@ -959,31 +1081,37 @@ def _cross_check(subs: list[Submission]) -> None:
     submission that names an enterprise, project, clause and year (a duplicate or conflict is a problem
     of each submission involved), then the caps over the submissions that pass, whose grants they share.
     """
+    from policies.ledger_rules import BEST_OF_CITES
     from policies.stacking import stack_rows
 
     candidates = [s for s in subs if s.clause and s.project and s.year and (s.uscc or s.enterprise)]
     if candidates:
         header, rows = _stack_table(candidates)
-        result = stack_rows(header, rows)
-        status, notes = result.column("status"), result.column("note")
+        result = stack_rows(header, rows, cites=[s.file for s in candidates])  # a rule names the other files
+        status, notes = result.column("status"), result.notes
         by_project: dict[tuple, list[int]] = {}
         for i, sub in enumerate(candidates):
             by_project.setdefault((_ekey(sub), sub.year, sub.project), []).append(i)
         for i, sub in enumerate(candidates):
             group = [j for j in by_project[(_ekey(sub), sub.year, sub.project)] if j != i]
-            if status[i] == "invalid" and "duplicate" in (notes[i] or ""):
+            said = "; ".join(n.text for n in notes[i])
+            cites = notes[i][0].cites if notes[i] else ""
+            if status[i] == "invalid" and notes[i] and notes[i][0].code == "duplicate":
                 others = [candidates[j].file for j in group if candidates[j].clause == sub.clause]
-                sub.problems.append(f"重复 Duplicate: project {sub.project} under {sub.clause} in {sub.year} is also submitted in "
-                                    f"{', '.join(others)} / 同一项目同一条款重复申报")
+                sub.problem("duplicate", f"重复 Duplicate: project {sub.project} under {sub.clause} in {sub.year} is also submitted "
+                                         f"in {', '.join(others)} / 同一项目同一条款重复申报", refers_to=others)
             elif status[i] == "conflict":
                 others = [f"{candidates[j].clause} ({candidates[j].file})" for j in group if status[j] == "conflict"]
-                sub.problems.append(f"冲突 Conflict: project {sub.project} is also claimed under {', '.join(others)}: "
-                                    f"{notes[i]}")
+                sub.problem("conflict", f"冲突 Conflict: project {sub.project} is also claimed under {', '.join(others)}: {said}",
+                            cites=cites, refers_to=[candidates[j].file for j in group if status[j] == "conflict"])
             elif status[i] == "duplicate" or (status[i] == "ineligible" and not sub.problems):
-                sub.problems.append(notes[i])  # across years (policies.ledger_rules): a one-off repeated, tongzhou:8's 4th year
+                # across years (policies.ledger_rules): a one-off repeated, tongzhou:8's 4th year
+                sub.problem(notes[i][0].code if notes[i] else status[i], said, cites=cites,
+                            refers_to=[r for n in notes[i] for r in n.refers_to])
             elif status[i] == "superseded":
-                sub.problems.append(f"{notes[i]} (submitted in {sub.file}); the other submission(s): "
-                                    f"{', '.join(candidates[j].file for j in group if candidates[j].clause != sub.clause)}")
+                others = [candidates[j].file for j in group if candidates[j].clause != sub.clause]
+                sub.problem("superseded", f"{said} (submitted in {sub.file}); the other submission(s): {', '.join(others)}",
+                            cites=cites, refers_to=others)
         # the submission a superseded one lost to is involved too
         for i, sub in enumerate(candidates):
             if status[i] not in ("granted", "capped"):
@@ -992,10 +1120,12 @@ def _cross_check(subs: list[Submission]) -> None:
             rivals = [j for j in by_project[(_ekey(sub), sub.year, sub.project)]
                       if status[j] == "superseded" and compiled(candidates[j].clause).policy.id == policy]
             if rivals and not compiled(sub.clause).clause.stacks:
-                sub.problems.append(
+                sub.problem(
+                    "one_clause_per_project",
                     f"从优 One clause per project: project {sub.project} is also submitted under "
                     f"{', '.join(f'{candidates[j].clause} ({candidates[j].file})' for j in rivals)} in the same policy ({policy}); "
-                    f"withdraw the other(s) / 同一项目同一政策只能申报一项")
+                    f"withdraw the other(s) / 同一项目同一政策只能申报一项",
+                    cites=BEST_OF_CITES.get(policy, ""), refers_to=[candidates[j].file for j in rivals])
     passing = [s for s in subs if not s.problems and s.clause and s.year]
     for sub in subs:
         sub.ok = not sub.problems
@@ -1004,17 +1134,18 @@ def _cross_check(subs: list[Submission]) -> None:
     if not passing:
         return
     header, rows = _stack_table(passing)
-    result = stack_rows(header, rows)
-    for sub, state, granted, note in zip(passing, result.column("status"), result.column("granted_yuan"), result.column("note")):
+    result = stack_rows(header, rows, cites=[s.file for s in passing])
+    for sub, state, granted, notes_ in zip(passing, result.column("status"), result.column("granted_yuan"), result.notes):
         amount = granted if granted is not None else sub.recomputed_yuan
         if sub.declared_yuan is not None and amount is not None:
             amount = min(amount, sub.declared_yuan)
         sub.granted_yuan = amount
         if state == "capped":
-            text = note or ""
-            at = text.find("封顶 Capped")
-            sub.warnings.append(f"封顶 Annual cap: granted {amount:,.2f} 元 after the cap (declared {sub.declared_yuan:,.2f} 元): "
-                                + (text[at:] if at >= 0 else text))
+            first = next((k for k, n in enumerate(notes_) if n.code == "capped"), 0)  # what the caps said, and any rule after
+            capped = [n for n in notes_ if n.code == "capped"]
+            sub.warning("annual_cap", f"封顶 Annual cap: granted {amount:,.2f} 元 after the cap (declared {sub.declared_yuan:,.2f} 元): "
+                                      + "; ".join(n.text for n in notes_[first:]),
+                        cites="; ".join(n.cites for n in capped))
 
 
 # --- reports ------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ Styles, themes and drawings are never parsed.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import posixpath
@@ -90,6 +91,7 @@ class UnsafeWorkbook(Exception):
     def __init__(self, kind: str, message: str):
         super().__init__(message)
         self.kind = kind
+        self.sha256: str | None = None  # of the file's bytes, when they were read before the refusal
 
 
 #: Test hook and audit trail: called with the part's name before each XML parse.
@@ -169,6 +171,15 @@ class SafeZip:
         else:
             data = _read_regular_file(Path(source), limits.max_file_bytes)
         self.file_bytes = len(data)
+        self.sha256 = hashlib.sha256(data).hexdigest()  # hashed once, here, as read (the review reports it)
+        try:
+            self._open(data)
+        except UnsafeWorkbook as exc:
+            exc.sha256 = self.sha256
+            raise
+
+    def _open(self, data: bytes) -> None:
+        limits = self.limits
         self.budget = _Budget(limits.max_elements)
         self._parsed: dict[str, Element] = {}
         head = data[:8]
@@ -496,6 +507,7 @@ class Book:
     names: dict[tuple[str, int | None], str]  # (name, local sheet index or None) -> reference text
     parts: list[str]
     hazards: list[tuple[str, str]] = field(default_factory=list)  # (code, message): see package_hazards
+    sha256: str = ""  # of the file's bytes
 
     def sheet(self, name: str) -> Sheet | None:
         for sheet in self.sheets:
@@ -609,7 +621,7 @@ def read_book(source: str | os.PathLike | bytes, limits: Limits = DEFAULT_LIMITS
         if part and z.has(part):
             _read_sheet(z.xml(part), sheet, shared, limits, counts)
         sheets.append(sheet)
-    return Book(sheets, names, list(z.names), hazards)
+    return Book(sheets, names, list(z.names), hazards, z.sha256)
 
 
 def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, counts: _Counts) -> None:

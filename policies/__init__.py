@@ -7,7 +7,7 @@
     Decimal('100000.00')
 """
 
-from .award import Award, Payment
+from .award import Award, Check, Note, Payment, Step
 from .catalog import catalog, clause_info
 from .engine import evaluate, find_clause
 from .errors import GreenAwardError, InputError, PolicyDataError, UnknownClauseError
@@ -16,11 +16,14 @@ from .registry import policies
 
 __all__ = [
     "Award",
+    "Check",
     "GreenAwardError",
     "InputError",
+    "Note",
     "Payment",
     "PolicyDataError",
     "Reform",
+    "Step",
     "UnknownClauseError",
     "catalog",
     "clause_info",

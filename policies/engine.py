@@ -11,13 +11,15 @@ from typing import Callable
 from pydantic import BaseModel
 
 from . import expr
-from .award import Award, Payment
+from .award import Award, Check, Step
 from .errors import InputError, UnknownClauseError
 from .inputs import closest, coerce_inputs, coercer, input_model
 from .numbers import describe, fmt, round_yuan
+from .payments import split
 from .parameters import DatedValues, InForce, Reform, in_force, origin, parse_reform, value_text
 from .registry import policies
-from .schema import ZONES, AnnualCap, Check, Clause, Condition, InputSpec, Label, Parameter, Policy, Rule, Schedule
+from .schema import ZONES, AnnualCap, Clause, Condition, InputSpec, Label, Parameter, Policy, Rule, Schedule
+from .schema import Check as InputCheck
 from .years import parse_year
 
 ZONE_SPEC = InputSpec(
@@ -29,6 +31,26 @@ ZONE_SPEC = InputSpec(
 
 def _condition_spec(condition: Condition) -> InputSpec:
     return InputSpec(type="bool", label=condition.label)
+
+
+@dataclass(frozen=True)
+class CheckDefinition:
+    """One eligibility check of a clause, as the core evaluates it and a form renders it.
+
+    ``outcomes`` are the results it can give, made once (the zone's and the validity's depend on the
+    value: ``zone_outcome``, ``validity_check``); ``test`` is a rule's expression, ``waiver`` the
+    expression that lifts a condition."""
+
+    code: str
+    kind: str  # zone | validity | condition | excluded | threshold | rule
+    subject: Label
+    cites: str
+    outcomes: dict[str, Check]
+    name: str = ""  # a condition's name
+    rule: Rule | None = None
+    test: expr.Node | None = None
+    waiver: expr.Node | None = None
+    waiver_text: str = ""
 
 
 @dataclass
@@ -45,29 +67,27 @@ class CompiledClause:
     defaults: dict[str, object]
     amount_node: expr.Node | None
     amount: expr.Compiled | None
-    requires: list[tuple[Rule, expr.Compiled, str, str]]  # rule, test, note when assumed, reason when not met
-    checks: list[tuple[Check, expr.Compiled]]
-    waive: dict[str, tuple[expr.Compiled, str]]
-    condition_texts: dict[str, tuple[str, str]]  # name -> (note when assumed, reason when false)
-    all_assumed: tuple[str, ...]
+    definitions: list[CheckDefinition]  # every eligibility check, in order: validity, zone, conditions, rules
+    requires: list[tuple[CheckDefinition, expr.Compiled]]  # the rules' definitions and tests
+    checks: list[tuple[InputCheck, expr.Compiled]]
+    conditions_checked: list[tuple[CheckDefinition, expr.Compiled | None]]  # each condition and its waiver
+    zone_outcomes: dict[str | None, Check]  # None: not given (assumed)
     annual_caps: tuple[tuple[Decimal, str], ...]  # caps across claims: (cap, note when one claim exceeds it)
-    zone_note: str
     allowed_zones: tuple[str, ...]
     cite: str
-    head: str
-    formula: str
-    binding_lines: dict[str, str]
-    amount_kind: str
     notes: tuple[str, ...]
     schedule: Schedule
-    stage_due: list[expr.Compiled | None]
     dated: tuple[str, ...] = ()  # the parameters whose value changes by date: resolved for each evaluation
-    parameter_lines: tuple[str, ...] = ()  # trace lines: the parameters a date or a reform decided
+    parameter_steps: tuple[Step, ...] = ()  # the parameters a date or a reform decided, as trace steps
+    origins: tuple[tuple[str, str], ...] = ()  # (parameter, where its value comes from) for those parameters
     reform: dict[str, object] | None = None  # the reform's entries that concern this clause (``compiled_for``)
 
     @property
     def id(self) -> str:
         return self.clause.id
+
+    def definition(self, code: str) -> CheckDefinition:
+        return next(d for d in self.definitions if d.code == code)
 
 
 def _show_name(parameters: dict[str, Decimal]) -> Callable[[str], str]:
@@ -78,16 +98,37 @@ def _show_name(parameters: dict[str, Decimal]) -> Callable[[str], str]:
     return show
 
 
-def _binding_line(name: str, parameter: Parameter, cite: str, value: InForce | None = None) -> str:
-    """The trace's line for the parameter that decided the amount (with its date or reform when one decided it)."""
-    if value is None:
-        return f"决定金额 Binding: {name} = {fmt(parameter.value)} ({parameter.kind}) — {parameter.cites}{cite}"
-    return (f"决定金额 Binding: {name} = {fmt(value.value)} ({parameter.kind}; {origin(value)}) — 原文 text: "
-            f"{parameter.cites}{cite}")
+ZONE_SUBJECT = Label(zh="所在区域", en="Zone")
+VALIDITY_SUBJECT = Label(zh="政策有效期", en="The policy's validity")
+VALIDITY_UNCHECKED = Label(zh="未给出申报日期，未核对政策有效期", en="No date given (on): the policy's validity is not checked")
 
 
-def _annual_cap(cap: AnnualCap, value: Decimal) -> tuple[Decimal, str]:
-    return (value, f"单项金额超过年度上限 Above an annual cap: {cap.label} 〔{cap.cites}〕 — applied across the enterprise's claims (portfolio, review)")
+def _outcomes(code: str, subject: Label, cites: str, *, assumed: str, waived: str = "") -> dict[str, Check]:
+    """A condition's or a rule's four possible results, with their messages."""
+    failed = ("条件不满足", "Not met") if code.startswith(("condition:", "excluded:")) else ("不符合", "Not met")
+    words = {
+        "passed": (f"满足：{subject.zh}", f"Met: {subject.en}"),
+        "failed": (f"{failed[0]}：{subject.zh}", f"{failed[1]}: {subject.en}"),
+        "assumed": (f"假定满足：{subject.zh}（{assumed}）", f"Assumed: {subject.en} ({ASSUMED_EN[assumed]})"),
+        "waived": (f"豁免：{subject.zh}（{waived}时）", f"Waived: {subject.en} (when {waived})"),
+    }
+    return {status: Check(code, status, cites, subject, Label(zh=zh, en=en)) for status, (zh, en) in words.items()}
+
+
+ASSUMED_EN = {"未作答": "not answered", "门槛事实未填": "the fact is not given"}
+
+
+def _zone_outcomes(zones: tuple[str, ...]) -> dict[str | None, Check]:
+    shown = ", ".join(zones)
+    out: dict[str | None, Check] = {
+        None: Check("zone", "assumed", "", ZONE_SUBJECT, Label(zh="假定所在区域符合", en=f"Zone assumed to be one of: {shown}"))
+    }
+    for zone in ZONES:
+        if zone in zones:
+            out[zone] = Check("zone", "passed", "", ZONE_SUBJECT, Label(zh="所在区域符合", en=f"Zone {zone} is one of {shown}"))
+        else:
+            out[zone] = Check("zone", "failed", "", ZONE_SUBJECT, Label(zh="区域不符", en=f"Zone {zone} is not one of {shown}"))
+    return out
 
 
 @lru_cache(maxsize=None)
@@ -105,6 +146,22 @@ def compiled(clause_id: str) -> CompiledClause:
     specs.update(schedule.inputs)
     cite = f" 〔{clause.article}〕"
     zones = tuple(clause.zones or policy.zones)
+    zone_outcomes = _zone_outcomes(zones)
+    validity = CheckDefinition("validity", "validity", VALIDITY_SUBJECT, "", {
+        "assumed": Check("validity", "assumed", "", VALIDITY_SUBJECT, VALIDITY_UNCHECKED)})
+    zone = CheckDefinition("zone", "zone", ZONE_SUBJECT, "", {k: v for k, v in zone_outcomes.items() if k is None})
+    condition_defs = []
+    for name, c in conditions.items():
+        kind = "excluded" if c.exclusion else "condition"
+        code = f"{kind}:{name}"
+        when = clause.waive.get(name, "")
+        condition_defs.append(CheckDefinition(code, kind, c.label, c.cites, _outcomes(code, c.label, c.cites, assumed="未作答", waived=when),
+                                              name=name, waiver=waive.get(name), waiver_text=when))
+    rule_defs = [
+        CheckDefinition(code, code.partition(":")[0], rule.reason, rule.cites,
+                        _outcomes(code, rule.reason, rule.cites, assumed="门槛事实未填"), rule=rule, test=node)
+        for rule, node, code in zip(clause.requires, requires, clause.rule_codes)
+    ]
     return CompiledClause(
         clause=clause,
         policy=policy,
@@ -116,41 +173,23 @@ def compiled(clause_id: str) -> CompiledClause:
         defaults={n: s.default for n, s in clause.inputs.items() if s.default is not None},
         amount_node=amount_node,
         amount=expr.compile_expr(amount_node) if amount_node is not None else None,
-        requires=[
-            (
-                rule,
-                expr.compile_expr(node, record=False),
-                f"假定满足 Assumed: {rule.reason} 〔{rule.cites}〕",
-                f"不符合 Not met: {rule.reason} 〔{rule.cites}〕",
-            )
-            for rule, node in zip(clause.requires, requires)
-        ],
+        definitions=[validity, zone, *condition_defs, *rule_defs],
+        requires=[(d, expr.compile_expr(d.test, record=False)) for d in rule_defs],
         checks=[(check, expr.compile_expr(n, record=False)) for check, n in zip(clause.checks, checks)],
-        waive={
-            k: (expr.compile_expr(n, record=False), f"豁免 Waived: {conditions[k].label} (when {clause.waive[k]})")
-            for k, n in waive.items()
-        },
-        condition_texts={
-            name: (f"假定满足 Assumed: {c.label} 〔{c.cites}〕", f"条件不满足 Not met: {c.label} 〔{c.cites}〕")
-            for name, c in conditions.items()
-        },
+        conditions_checked=[(d, expr.compile_expr(d.waiver, record=False) if d.waiver is not None else None)
+                            for d in condition_defs],
+        zone_outcomes=zone_outcomes,
         annual_caps=tuple(_annual_cap(cap, cap.cap) for cap in _caps_of(policy, clause)),
-        all_assumed=tuple(f"假定满足 Assumed: {c.label} 〔{c.cites}〕" for c in conditions.values()),
-        zone_note=f"假定所在区域符合 Zone assumed to be one of: {', '.join(zones)}",
         allowed_zones=zones,
         cite=cite,
-        head=f"{clause.id} {clause.title}{cite}",
-        formula=f"计算 Formula: {amount_node.text} = " if amount_node is not None else "",
-        binding_lines={name: _binding_line(name, p, cite) for name, p in clause.parameters.items()},
-        amount_kind="最高 ceiling (不超过: the office may grant less)" if clause.ceiling else "定额 the amount itself",
         notes=tuple(str(n) for n in clause.notes),
         schedule=schedule,
-        stage_due=[
-            expr.compile_expr(expr.parse(s.due_when), record=False) if s.due_when else None
-            for s in schedule.stages
-        ],
         dated=tuple(name for name, p in clause.parameters.items() if p.values is not None),
     )
+
+
+def _annual_cap(cap: AnnualCap, value: Decimal) -> tuple[Decimal, str]:
+    return (value, f"单项金额超过年度上限 Above an annual cap: {cap.label} 〔{cap.cites}〕 — applied across the enterprise's claims (portfolio, review)")
 
 
 def _caps_of(policy: Policy, clause: Clause) -> list[AnnualCap]:
@@ -180,7 +219,7 @@ def compiled_for(clause_id: str, on: object = None, reform: Reform | dict | None
 @lru_cache(maxsize=4096)
 def _resolved(clause_id: str, first: date | None, last: date | None, reform: Reform | None) -> CompiledClause:
     cc = compiled(clause_id)
-    clause, policy, cite = cc.clause, cc.policy, cc.cite
+    clause, policy = cc.clause, cc.policy
     values: dict[str, InForce] = {}
     for name, parameter in clause.parameters.items():
         override = reform.get(f"{clause.id}.{name}") if reform is not None else None
@@ -191,10 +230,11 @@ def _resolved(clause_id: str, first: date | None, last: date | None, reform: Ref
             for cap in _caps_of(policy, clause)}
     day = "the latest value (no date given)" if last is None else (
         f"in force on {last}" if first == last else f"in force on 31 December {last.year} (the year given)")
-    lines, notes = [], []
+    steps, notes = [], []
     for name, value in values.items():
         parameter = clause.parameters[name]
-        lines.append(f"参数 Parameter: {name} = {value_text(value, parameter.unit)}, {day}{cite}")
+        steps.append(Step("parameter", f"{name} = {value_text(value, parameter.unit)}, {day}", value.value,
+                          clause.article, name, source=origin(value)))
         notes.extend(_value_notes(name, parameter, value, last))
     concerned: dict[str, DatedValues] = {}  # the reform's entries for this clause's parameters and caps
     if reform is not None:
@@ -218,12 +258,10 @@ def _resolved(clause_id: str, first: date | None, last: date | None, reform: Ref
         parameters=parameters,
         amount_node=node,
         amount=expr.compile_expr(node) if node is not None and values else cc.amount,
-        formula=f"计算 Formula: {node.text} = " if node is not None else "",
-        binding_lines={**cc.binding_lines, **{
-            name: _binding_line(name, clause.parameters[name], cite, v) for name, v in values.items()}},
         annual_caps=tuple(_annual_cap(cap, caps[cap.id].value) for cap in _caps_of(policy, clause)),
         notes=(*cc.notes, *notes),
-        parameter_lines=tuple(lines),
+        parameter_steps=tuple(steps),
+        origins=tuple((name, origin(v)) for name, v in values.items()),
         reform=reform.as_dict(set(concerned)) if reform is not None else None,
     )
 
@@ -288,17 +326,36 @@ def _as_date(on: object) -> tuple[date, date]:
     raise ValueError(f"must be a date (YYYY-MM-DD) or a four-digit year, got {describe(on)} / 须为日期或年份")
 
 
-def validity(policy: Policy, on: object) -> tuple[str | None, list[str]]:
-    """(reason it is outside the window or None, notes on bounds the text leaves unknown)."""
+def validity_years(policy: Policy) -> tuple[int | None, int | None]:
+    """The first and last year the policy is in force (None: the text gives no bound)."""
+    window = policy.validity
+    start = window.start.year if window.start else window.start_year
+    return start, (window.end.year if window.end else None)
+
+
+def validity_check(policy: Policy, on: object) -> tuple[Check, tuple[str, ...]]:
+    """The ``validity`` check on ``on`` (a date, a year, or their text) and the window's notes on bounds
+    the text leaves unknown; ValueError when ``on`` is not a date."""
+    try:
+        return _validity_check(policy.id, type(on), on)
+    except TypeError:  # unhashable: not a date anyway
+        return _validity_check.__wrapped__(policy.id, type(on), on)
+
+
+@lru_cache(maxsize=1024)
+def _validity_check(policy_id: str, _kind: type, on: object) -> tuple[Check, tuple[str, ...]]:
+    policy = policies()[policy_id]
     first, last = _as_date(on)
     window = policy.validity
-    notes = [str(n) for n in window.notes]
+    notes = tuple(str(n) for n in window.notes)
     start = window.start or (date(window.start_year, 1, 1) if window.start_year else None)
     if start and last < start:
-        return f"政策尚未施行 Policy not yet in force on {on} (from {window.start or window.start_year})", notes
-    if window.end and first > window.end:
-        return f"政策已到期 Policy expired on {window.end}, before {on}", notes
-    return None, notes
+        message = Label(zh="政策尚未施行", en=f"Policy not yet in force on {on} (from {window.start or window.start_year})")
+    elif window.end and first > window.end:
+        message = Label(zh="政策已到期", en=f"Policy expired on {window.end}, before {on}")
+    else:
+        return Check("validity", "passed", "", VALIDITY_SUBJECT, Label(zh=f"政策于{on}在有效期内", en=f"The policy is in force on {on}")), notes
+    return Check("validity", "failed", "", VALIDITY_SUBJECT, message), notes
 
 
 # --- evaluate -----------------------------------------------------------------------------------
@@ -310,7 +367,7 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
     ``on``: the claim's date or year (validity window, dated parameters); ``reform``: parameters
     overridden for a what-if (``policies.parameters``)."""
     cc = compiled_for(clause_id.strip() if isinstance(clause_id, str) else clause_id, on, reform)
-    clause, policy, cite = cc.clause, cc.policy, cc.cite
+    clause, policy = cc.clause, cc.policy
     if cc.amount is None:
         raise InputError(clause.id, "clause", "is a non-monetary article: it grants no amount / 非资金支持条款")
     for name in inputs:
@@ -320,8 +377,7 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
     given = coerce_inputs(clause.id, cc.coercers, inputs)
     values = {**cc.defaults, **given}
     ctx = expr.Context({**cc.parameters, **values})
-    notes = list(cc.notes)
-    reasons: list[str] = []
+    readings = list(cc.notes)
 
     for check, fn in cc.checks:
         try:
@@ -340,55 +396,35 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
     if raw < 0:
         raise InputError(clause.id, "amount", f"the expression gave a negative amount {fmt(raw)}")
 
-    if on is not None:
+    checks = [_validity(cc, on, readings), cc.zone_outcomes[values.get("zone")]]  # type: ignore[index]
+    checks.extend(condition_checks(cc, values, ctx))
+    for definition, fn in cc.requires:
         try:
-            outside, window_notes = validity(policy, on)
-        except ValueError as exc:
-            raise InputError(clause.id, "on", str(exc)) from None
-        if outside:
-            reasons.append(outside)
-        notes.extend(window_notes)
-
-    zone = values.get("zone")
-    if zone is None:
-        notes.append(cc.zone_note)
-    elif zone not in cc.allowed_zones:
-        reasons.append(f"区域不符 Zone {zone} is not one of {', '.join(cc.allowed_zones)}")
-
-    if cc.waive or values.keys() & cc.condition_texts.keys():
-        _answered_conditions(cc, values, ctx, notes, reasons)
-    else:
-        notes.extend(cc.all_assumed)  # no condition answered: every one assumed
-
-    for rule, fn, assumed, not_met in cc.requires:
-        try:
-            ok = fn(ctx)
+            status = "passed" if fn(ctx) else "failed"
         except expr.MissingName as missing:
             spec = clause.inputs.get(missing.name)
             if spec is None or not spec.fact:
                 raise InputError(clause.id, missing.name, "required for this claim, and empty / 必填") from None
-            notes.append(assumed)
-            continue
+            status = "assumed"
         except (DecimalException, ZeroDivisionError) as exc:
             raise InputError(clause.id, "inputs", f"cannot be computed ({type(exc).__name__})") from None
-        if not ok:
-            reasons.append(not_met)
+        checks.append(definition.outcomes[status])
 
-    eligible = not reasons
+    eligible = all(c.status != "failed" for c in checks)
     amount = round_yuan(raw) if eligible else Decimal("0.00")
-    notes.extend(note for cap, note in cc.annual_caps if amount > cap)
-    binding = expr.deciding_name(cc.amount_node, ctx.chosen, cc.parameters.__contains__)
-
-    shown = "; ".join(f"{k} = {fmt(v)}" for k, v in values.items())
-    trace = [cc.head, f"输入 Inputs: {shown or '—'}{cite}", *cc.parameter_lines]
-    trace.extend(step + cite for step in ctx.steps)
-    trace.append(cc.formula + fmt(raw) + cite)
-    if binding is not None:
-        trace.append(cc.binding_lines[binding])
-    if eligible:
-        trace.append(f"金额 Amount: {fmt(amount)} 元 yuan, {cc.amount_kind}{cite}")
-    else:
-        trace.append(f"不符合条件 Not eligible: {'; '.join(reasons)} → 0 元{cite}")
+    readings.extend(note for cap, note in cc.annual_caps if amount > cap)
+    node = cc.amount_node
+    binding, bindings, bounds = _limits(cc, ctx)
+    cites = clause.article
+    steps = [*cc.parameter_steps] + [
+        Step(n.value, n.text, values_[index], cites, bound, tuple((arg.text, v) for arg, v in zip(n.args, values_)))
+        for (n, values_, index), bound in zip(ctx.steps, bounds)
+    ]
+    steps.append(Step("formula", node.text, raw, cites, binding))
+    if binding is not None:  # the limit that bound: its value in this evaluation and the words it cites
+        steps.append(Step("binding", binding, ctx.env[binding], clause.parameters[binding].cites, binding,
+                          source=dict(cc.origins).get(binding, "")))
+    steps.append(Step("amount", "", amount, cites, binding if eligible else None))
 
     return Award(
         clause=clause.id,
@@ -397,32 +433,61 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
         title=clause.title,
         amount=amount,
         eligible=eligible,
-        reasons=tuple(reasons),
         binding=binding,
         binding_kind=clause.parameters[binding].kind if binding else None,
         ceiling=clause.ceiling,
-        trace=tuple(trace),
-        payments=_payments(cc, amount, values) if eligible else (),
-        notes=tuple(notes),
+        payments=split(amount, cc.schedule, values) if eligible else (),
         inputs=values,
+        checks=tuple(checks),
+        steps=tuple(steps),
+        bindings=bindings,
+        readings=tuple(readings),
         reform=cc.reform,
     )
 
 
-def _answered_conditions(
-    cc: CompiledClause, values: dict[str, object], ctx: expr.Context, notes: list[str], reasons: list[str]
-) -> None:
-    """Each condition: waived, assumed (no answer), or not met (answered no)."""
-    for name, (assumed, not_met) in cc.condition_texts.items():
-        waiver = cc.waive.get(name)
-        if waiver is not None and _true(waiver[0], ctx):
-            notes.append(waiver[1])
+_LIMITS: dict[tuple, tuple[str | None, tuple[str, ...], tuple[str | None, ...]]] = {}
+
+
+def _limits(cc: CompiledClause, ctx: expr.Context) -> tuple[str | None, tuple[str, ...], tuple[str | None, ...]]:
+    """The binding limit, every limit, and the one each min/max chose: they depend only on the choices
+    the evaluation made (a few per clause), so each pattern is worked out once."""
+    key = (cc.id, tuple(ctx.chosen.items()), tuple(id(n) for n, _, _ in ctx.steps))
+    found = _LIMITS.get(key)
+    if found is None:
+        node, chosen, is_parameter = cc.amount_node, ctx.chosen, cc.parameters.__contains__
+        found = _LIMITS[key] = (
+            expr.deciding_name(node, chosen, is_parameter),
+            tuple(expr.bound_names(node, chosen, is_parameter)),
+            tuple(expr.deciding_name(n.args[index], chosen, is_parameter) for n, _, index in ctx.steps),
+        )
+    return found
+
+
+def _validity(cc: CompiledClause, on: object, readings: list[str]) -> Check:
+    if on is None:
+        return cc.definitions[0].outcomes["assumed"]
+    try:
+        check, notes = validity_check(cc.policy, on)
+    except ValueError as exc:
+        raise InputError(cc.id, "on", str(exc)) from None
+    readings.extend(notes)
+    return check
+
+
+def condition_checks(cc: CompiledClause, values: dict[str, object], ctx: expr.Context | None = None) -> list[Check]:
+    """Each condition's check on the inputs: waived (the clause lifts it), assumed (not answered), failed
+    (answered no) or passed. Reviewers call it too, on a declaration whose amount cannot be computed."""
+    if ctx is None:
+        ctx = expr.Context({**cc.parameters, **cc.defaults, **values})
+    out = []
+    for definition, waiver in cc.conditions_checked:
+        if waiver is not None and _true(waiver, ctx):
+            out.append(definition.outcomes["waived"])
             continue
-        answer = values.get(name)
-        if answer is None:
-            notes.append(assumed)
-        elif not answer:
-            reasons.append(not_met)
+        answer = values.get(definition.name)
+        out.append(definition.outcomes["assumed" if answer is None else "passed" if answer else "failed"])
+    return out
 
 
 def _true(fn: expr.Compiled, ctx: expr.Context) -> bool:
@@ -430,17 +495,3 @@ def _true(fn: expr.Compiled, ctx: expr.Context) -> bool:
         return bool(fn(ctx))
     except expr.MissingName:
         return False
-
-
-def _payments(cc: CompiledClause, amount: Decimal, values: dict[str, object]) -> tuple[Payment, ...]:
-    if len(cc.stage_due) == 1 and cc.stage_due[0] is None:
-        return (Payment(stage=cc.schedule.stages[0].label, share=Decimal(1), amount=amount, status="due"),)
-    ctx = expr.Context(values)
-    stages = cc.schedule.stages
-    out, paid = [], Decimal(0)
-    for index, (stage, due) in enumerate(zip(stages, cc.stage_due)):
-        share_amount = amount - paid if index == len(stages) - 1 else round_yuan(amount * stage.share)
-        paid += share_amount
-        status = "due" if due is None or _true(due, ctx) else "pending"
-        out.append(Payment(stage=stage.label, share=stage.share, amount=share_amount, status=status))
-    return tuple(out)

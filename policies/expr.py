@@ -165,14 +165,15 @@ class MissingName(Exception):
 
 
 class Context:
-    """What one evaluation reads (``env``) and records (choices of min/max/if, trace lines)."""
+    """What one evaluation reads (``env``) and records: the choice of each min/max/if, and each
+    min/max evaluated as ``(node, its arguments' values, the index chosen)``."""
 
     __slots__ = ("env", "chosen", "steps")
 
     def __init__(self, env: dict[str, object]):
         self.env = env
         self.chosen: dict[int, int] = {}
-        self.steps: list[str] = []
+        self.steps: list[tuple[Node, list, int]] = []
 
 
 Compiled = Callable[[Context], object]
@@ -243,7 +244,7 @@ def compile_expr(node: Node, record: bool = True) -> Compiled:
         f, g = subs
         return lambda ctx: f(ctx) >= g(ctx)
     pick = min if node.value == "min" else max
-    key, texts, label = id(node), [arg.text for arg in node.args], node.value
+    key = id(node)
 
     def extreme(ctx: Context):
         values = [f(ctx) for f in subs]
@@ -251,8 +252,7 @@ def compile_expr(node: Node, record: bool = True) -> Compiled:
         index = values.index(result)
         ctx.chosen[key] = index
         if record:
-            parts = "; ".join(f"{t} = {fmt(v)}" for t, v in zip(texts, values))
-            ctx.steps.append(f"{label}({parts}) → {fmt(result)}")
+            ctx.steps.append((node, values, index))
         return result
 
     return extreme
@@ -274,6 +274,37 @@ def deciding_name(node: Node, chosen: dict[int, int], is_parameter: Callable[[st
         if found:
             return found
     return None
+
+
+def bound_names(node: Node, chosen: dict[int, int], is_parameter: Callable[[str], bool]) -> list[str]:
+    """Every limit on the path the evaluation took: each parameter it reached (min/max/if: through the
+    argument chosen; a test is not on the path) and, where a min/max chose an argument that holds no
+    parameter, the inputs in that argument (then an input bound)."""
+    out: list[str] = []
+
+    def visit(n: Node, inputs: bool) -> None:
+        k = n.kind
+        if k == "name":
+            if is_parameter(n.value) or inputs:
+                out.append(n.value)
+        elif k == "if" or (k == "call" and n.value in ("min", "max")):
+            at = chosen.get(id(n))
+            if at is None:
+                return
+            arm = n.args[at]
+            if k == "if":
+                visit(arm, inputs)
+                return
+            before = len(out)
+            visit(arm, False)
+            if len(out) == before:
+                visit(arm, True)
+        elif k in ("bin", "neg", "call"):
+            for arg in n.args:
+                visit(arg, inputs)
+
+    visit(node, False)
+    return list(dict.fromkeys(out))
 
 
 # --- Excel --------------------------------------------------------------------------------------

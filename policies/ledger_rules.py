@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Iterable, Protocol, Sequence
 
+from .award import Check, Note
 from .numbers import round_yuan
 from .parameters import InForce, Reform
 from .registry import policies
@@ -125,6 +126,15 @@ class Grant:
         where = f" ({self.cite})" if self.cite else ""
         return f"{self.clause} in {self.year}{where}: {yuan(self.granted)} 元"
 
+    @property
+    def reference(self) -> str:
+        """How a note refers to it (``Note.refers_to``): its cite, else the claim itself."""
+        return self.cite or f"{self.enterprise} / {self.project} / {self.clause} / {self.year}"
+
+
+def refers(grants: Iterable[Grant]) -> tuple[str, ...]:
+    return tuple(g.reference for g in grants)
+
 
 class Record:
     """The grants on record, indexed for the rules. ``complete``: a ledger's, which holds every grant
@@ -179,7 +189,7 @@ class Claim(Protocol):
     amount: Decimal | None
     granted: Decimal | None
     status: str
-    notes: list[str]
+    notes: list[Note]
     stacks: bool
     capped: bool
     inputs: dict | None
@@ -191,13 +201,13 @@ def apply(
     *,
     cite: Callable[[Claim], str],
     within_year: Callable[[list[Claim]], None],
-    evaluate: Callable[[Claim, dict], tuple[Decimal, bool, tuple[str, ...]]],
+    evaluate: Callable[[Claim, dict], tuple[Decimal, bool, tuple[Check, ...]]],
     reform: Reform | None = None,
 ) -> None:
     """Apply every rule to ``claims`` (each evaluated: status granted, ineligible or invalid), year by year.
 
     ``within_year`` applies the rules inside one year (best clause, conflicts); ``evaluate(claim,
-    inputs)`` evaluates a claim's clause again with changed inputs -> (amount, eligible, reasons);
+    inputs)`` evaluates a claim's clause again with changed inputs -> (amount, eligible, failed checks);
     ``reform``: the caps it sets (a policy's annual caps, a clause's cap per event) replace the policies'.
     """
     by_identity: dict[tuple, list[Grant]] = {}
@@ -224,9 +234,10 @@ def apply(
     for claim in claims if by_identity else ():
         gone = by_identity.get((claim.ekey, claim.project, claim.clause, claim.year))
         if gone and claim.status != "invalid":
-            claim.notes.append(
+            claim.notes.append(Note(
+                "replaces",
                 "取代 Replaces the claim on record " + ", ".join(g.shown() for g in gone)
-                + " (same enterprise, project, clause and year) / 更正后重新申报，取代原记录")
+                + " (same enterprise, project, clause and year) / 更正后重新申报，取代原记录", refers_to=refers(gone)))
 
 
 def grant_of(claim: Claim, cite: str) -> Grant:
@@ -234,13 +245,13 @@ def grant_of(claim: Claim, cite: str) -> Grant:
     return Grant(claim.ekey, claim.project, claim.clause, claim.year, claim.granted, event=str(event or ""), cite=cite)
 
 
-def _zero(claim: Claim, status: str, note: str) -> None:
+def _zero(claim: Claim, status: str, note: Note) -> None:
     claim.status, claim.granted = status, ZERO
     claim.notes = [note]
 
 
 def against_record(
-    claims: Sequence[Claim], record: Record, evaluate: Callable[[Claim, dict], tuple[Decimal, bool, tuple[str, ...]]]
+    claims: Sequence[Claim], record: Record, evaluate: Callable[[Claim, dict], tuple[Decimal, bool, tuple[Check, ...]]]
 ) -> None:
     """Rules 2-4 for the granted claims of one year."""
     for claim in claims:
@@ -263,9 +274,11 @@ def _duplicate(claim: Claim, earlier: list[Grant]) -> bool:
     if claim.clause in FROM_RECORD and claim.clause not in REPEATS:
         return False  # paid again less what was paid (``_from_record``)
     if claim.clause not in REPEATS:
-        _zero(claim, "duplicate",
-              f"重复 Duplicate: project {claim.project} was already granted under {claim.clause}: "
-              f"{'; '.join(g.shown() for g in same)}; a one-off clause pays a project once 〔{article}; {ONE_OFF_CITE}〕")
+        _zero(claim, "duplicate", Note(
+            "duplicate",
+            f"重复 Duplicate: project {claim.project} was already granted under {claim.clause}: "
+            f"{'; '.join(g.shown() for g in same)}; a one-off clause pays a project once 〔{article}; {ONE_OFF_CITE}〕",
+            cites=f"{article}; {ONE_OFF_CITE}", refers_to=refers(same)))
         return True
     years = REPEATS[claim.clause]
     if years is None:
@@ -274,9 +287,11 @@ def _duplicate(claim: Claim, earlier: list[Grant]) -> bool:
     if last - first >= years:
         cites = FROM_RECORD[claim.clause].cites if claim.clause in FROM_RECORD else article
         claim.status, claim.granted, claim.amount = "ineligible", ZERO, ZERO
-        claim.notes = [
+        claim.notes = [Note(
+            "outside_years",
             f"不符合 Not met: {claim.clause} pays a project within {years} years of its first grant "
-            f"({'; '.join(g.shown() for g in same)}); {claim.year} is outside them / 超出{years}年支持期 〔{cites}〕"]
+            f"({'; '.join(g.shown() for g in same)}); {claim.year} is outside them / 超出{years}年支持期 〔{cites}〕",
+            cites=cites, refers_to=refers(same))]
         return True
     return False
 
@@ -285,18 +300,23 @@ def _best_and_conflict(claim: Claim, earlier: list[Grant]) -> bool:
     if claim.policy not in MUNICIPAL:
         other = [g for g in earlier if g.policy != claim.policy and g.policy not in MUNICIPAL]
         if other:
-            _zero(claim, "conflict",
-                  f"冲突 Conflict: project {claim.project} was granted under another district policy: "
-                  f"{'; '.join(g.shown() for g in other)}; the earlier grant stands 〔{CONFLICT_CITE}〕")
+            _zero(claim, "conflict", Note(
+                "conflict",
+                f"冲突 Conflict: project {claim.project} was granted under another district policy: "
+                f"{'; '.join(g.shown() for g in other)}; the earlier grant stands 〔{CONFLICT_CITE}〕",
+                cites=CONFLICT_CITE, refers_to=refers(other)))
             return True
     if claim.stacks:
         return False
     stacking = _stacking_clauses()
     rivals = [g for g in earlier if g.policy == claim.policy and g.clause != claim.clause and g.clause not in stacking]
     if rivals:
-        _zero(claim, "superseded",
-              f"从优 Superseded: project {claim.project} was granted under {'; '.join(g.shown() for g in rivals)}; "
-              f"one project gets one clause of a policy and the earlier grant stands 〔{BEST_OF_CITES.get(claim.policy, '')}〕")
+        cites = BEST_OF_CITES.get(claim.policy, "")
+        _zero(claim, "superseded", Note(
+            "superseded",
+            f"从优 Superseded: project {claim.project} was granted under {'; '.join(g.shown() for g in rivals)}; "
+            f"one project gets one clause of a policy and the earlier grant stands 〔{cites}〕",
+            cites=cites, about=rivals[0].clause, refers_to=refers(rivals)))
         return True
     return False
 
@@ -321,14 +341,16 @@ def _from_record(claim: Claim, record: Record, evaluate) -> None:
     shown = "; ".join(g.shown() for g in before) or "none / 无"
     stated = inputs.get(rule.input, rule.nothing)
     if amount == 0 and before:
-        _zero(claim, "duplicate",
-              f"重复 Duplicate: project {claim.project} was already granted under {claim.clause}: {shown}; nothing "
-              f"is left of its {yuan(full)} 元 〔{rule.cites}〕")
+        _zero(claim, "duplicate", Note(
+            "duplicate",
+            f"重复 Duplicate: project {claim.project} was already granted under {claim.clause}: {shown}; nothing "
+            f"is left of its {yuan(full)} 元 〔{rule.cites}〕", cites=rule.cites, refers_to=refers(before)))
         return
-    claim.notes.append(
+    claim.notes.append(Note(
+        "on_record",
         f"记录 On record: {yuan(recorded)} 元 granted before for project {claim.project} under {claim.clause} ({shown}); "
         f"the claim's {rule.input} = {stated} counts {yuan(deducted)} 元; {yuan(full)} − {yuan(used)} = {yuan(amount)} 元 "
-        f"〔{rule.cites}〕")
+        f"〔{rule.cites}〕", cites=rule.cites, refers_to=refers(before)))
     claim.amount = claim.granted = amount
 
 
@@ -402,9 +424,11 @@ def _share(members: list[Claim], cap: Decimal, recorded: list[Grant], *, key, la
     for claim in members:
         share = shares[key(claim)]
         if share < claim.granted:
-            claim.notes.append(
+            claim.notes.append(Note(
+                "capped",
                 f"封顶 Capped: {label} ({yuan(cap)} 元){on_record}; {len(members)} claim(s) of {yuan(total)} 元 "
-                f"share it in proportion: {yuan(claim.granted)} → {yuan(share)} 〔{cites}〕")
+                f"share it in proportion: {yuan(claim.granted)} → {yuan(share)} 〔{cites}〕",
+                cites=cites, about=label, refers_to=refers(recorded)))
             claim.granted = share
             claim.capped = True
 
@@ -474,5 +498,5 @@ def room_left(record: Record, enterprise: str, year: int) -> list[tuple[str, Ann
 
 __all__ = [
     "BEST_OF_CITES", "CONFLICT_CITE", "EVENT_CAPS", "Earlier", "FROM_RECORD", "Grant", "MUNICIPAL", "NEEDS_INPUTS", "REPEATS",
-    "Record", "apply", "caps_of", "event_key", "parameter", "room_left", "split_cap",
+    "Record", "apply", "caps_of", "event_key", "parameter", "refers", "room_left", "split_cap",
 ]

@@ -82,10 +82,13 @@ class InputSpec(Strict):
 
 
 class Condition(Strict):
-    """A yes/no fact the clause requires that the engine cannot compute; yes means the claim meets it."""
+    """A yes/no fact the clause requires that the engine cannot compute; yes means the claim meets it.
+
+    ``exclusion``: the policy states it as an exclusion (不予支持的项目): its check is ``excluded:<name>``."""
 
     label: Label
     cites: str
+    exclusion: bool = False
 
 
 class Parameter(Strict):
@@ -168,11 +171,16 @@ def _day(value: object) -> date:
 
 
 class Rule(Strict):
-    """An eligibility rule computed from inputs: false makes the claim ineligible with ``reason``."""
+    """An eligibility rule computed from inputs: false makes the claim ineligible with ``reason``.
+
+    Its check code (``Clause.rule_codes``) is ``threshold:<name>`` when it reads a threshold parameter,
+    else ``rule:<name>``; ``<name>`` is ``id`` when given, else the first input compared with a
+    threshold, else the first input the rule reads."""
 
     when: str
     reason: Label
     cites: str
+    id: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")
 
 
 class Check(Strict):
@@ -237,6 +245,7 @@ class Clause(Strict):
     _requires: list[expr.Node] = PrivateAttr(default_factory=list)
     _checks: list[expr.Node] = PrivateAttr(default_factory=list)
     _waive: dict[str, expr.Node] = PrivateAttr(default_factory=dict)
+    _rule_codes: list[str] = PrivateAttr(default_factory=list)
 
     @property
     def monetary(self) -> bool:
@@ -270,6 +279,10 @@ class Clause(Strict):
         elif self.parameters or self.inputs:
             raise ValueError("a clause without an amount has no inputs or parameters")
         self._requires = [parsed(r.when, f"requires[{i}]") for i, r in enumerate(self.requires)]
+        self._rule_codes = [self._rule_code(rule, node) for rule, node in zip(self.requires, self._requires)]
+        doubled = sorted({c for c in self._rule_codes if self._rule_codes.count(c) > 1})
+        if doubled:
+            raise ValueError(f"two rules have the check code {doubled[0]!r}: give one an `id`")
         self._checks = [parsed(c.rule, f"checks[{i}]") for i, c in enumerate(self.checks)]
         self._waive = {k: parsed(v, f"waive.{k}") for k, v in self.waive.items()}
         for check in self.checks:
@@ -285,6 +298,25 @@ class Clause(Strict):
         if self.base_input is not None and self.base_input not in self.inputs:
             raise ValueError(f"base_input {self.base_input!r} is not an input")
         return self
+
+
+    @property
+    def rule_codes(self) -> list[str]:
+        """The check code of each rule of ``requires``, in order (see ``Rule``)."""
+        return self._rule_codes
+
+    def _rule_code(self, rule: Rule, node: expr.Node) -> str:
+        def thresholds(n: expr.Node) -> bool:
+            return any(p in self.parameters and self.parameters[p].kind == "threshold" for p in expr.names(n))
+
+        if rule.id is None and thresholds(node):
+            for n in expr.walk(node):  # the first input compared with a threshold
+                if n.kind == "cmp" and n.value in ("<", "<=", ">", ">=") or (n.kind == "call" and n.value == "at_least"):
+                    for side, other in (n.args, n.args[::-1]):
+                        if side.kind == "name" and side.value in self.inputs and thresholds(other):
+                            return f"threshold:{side.value}"
+        read = [n for n in expr.names(node) if n in self.inputs]
+        return f"{'threshold' if thresholds(node) else 'rule'}:{rule.id or (read[0] if read else 'rule')}"
 
 
 class Validity(Strict):

@@ -38,15 +38,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from .engine import compiled, compiled_for, evaluate, find_clause
+from .award import Check, Note
+from .engine import compiled, evaluate, find_clause
 from .errors import GreenAwardError
 from .inputs import is_blank
 from .ledger_rules import BEST_OF_CITES, CONFLICT_CITE, MUNICIPAL, NEEDS_INPUTS, Grant, Record
 from .ledger_rules import split_cap  # noqa: F401  (callers import it from here)
 from .ledger_rules import apply as apply_rules
-from .numbers import round_yuan
 from .parameters import Reform, parse_reform
+from .payments import amounts
 from .registry import policies
+from .render import binding_line, check_line
 from .uscc import validate_uscc
 from .years import parse_year
 
@@ -161,7 +163,8 @@ def yuan(value: Decimal) -> str:
 # --- evaluation -----------------------------------------------------------------------------------
 
 # One evaluation's outcome, small enough to come back from a worker process:
-# (amount or None when invalid, eligible, error, reasons, basis text, ((share, status), ...), assumed count)
+# (amount or None when invalid, eligible, error, the failed checks' notes, the basis note,
+#  ((share, status), ...), the number of checks assumed)
 Outcome = tuple
 
 
@@ -169,12 +172,12 @@ def _outcome(clause_id: str, year: int, inputs: dict, reform: Reform | None = No
     try:
         award = evaluate(clause_id, on=year, reform=reform, **inputs)
     except GreenAwardError as exc:
-        return (None, False, str(exc), (), "", (), 0)
-    cc = compiled_for(clause_id, year, reform)  # the values in force that year (the clause itself, mostly)
-    basis = cc.binding_lines[award.binding] if award.binding else f"〔{cc.clause.article}〕"
-    assumed = sum(1 for n in award.notes if n.startswith("假定"))
+        return (None, False, str(exc), (), None, (), 0)
+    failed = tuple(Note("ineligible", check_line(c), cites=c.cites, about=c.code) for c in award.failed)
+    basis = Note("basis", binding_line(award) or f"〔{award.article}〕", cites=award.article, about=award.binding or "")
+    assumed = sum(1 for c in award.checks if c.status == "assumed")
     stages = tuple((p.share, p.status) for p in award.payments)
-    return (award.amount, award.eligible, None, award.reasons, basis, stages, assumed)
+    return (award.amount, award.eligible, None, failed, basis, stages, assumed)
 
 
 def _evaluate_chunk(keys: Sequence[tuple], reform: Reform | None = None) -> list[Outcome]:
@@ -277,6 +280,7 @@ class Portfolio:
     @cached_property
     def by_payment_year(self) -> pd.DataFrame:
         return _by_payment_year(self.payment_rows)
+    notes: list[tuple[Note, ...]] = field(default_factory=list)  # each row's notes as data (the "note" column renders them)
 
     @cached_property
     def claims(self) -> pd.DataFrame:
@@ -328,18 +332,19 @@ class _Row:
     amount: Decimal | None = None
     granted: Decimal | None = None
     status: str = ""
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     stages: tuple = ()
     stacks: bool = False
     order: int = 0  # the clause's place in the catalog: breaks ties between equal amounts
     capped: bool = False
     inputs: dict | None = None  # the row's inputs, kept for the clauses whose rules read them (ledger_rules)
+    ref: str = ""  # how a note refers to this row (``Note.refers_to``): the caller's cite, else "row N"
 
-    def fail(self, reason: str) -> None:
+    def fail(self, reason: str, code: str = "invalid", refers_to: tuple[str, ...] = ()) -> None:
         """Invalid with the reason: no amount (the year stays, for the summaries)."""
         self.status = "invalid"
         self.amount = self.granted = None
-        self.notes = [reason]
+        self.notes = [Note(code, reason, refers_to=refers_to)]
 
 
 def column_name(header: object) -> str:
@@ -448,7 +453,7 @@ def _stack_rows(
         rows = [list(r[:width]) + [""] * (width - len(r)) for r in rows]
     at = {name: i for i, name in enumerate(header)}
 
-    claims = [_Row(i) for i in range(len(rows))]
+    claims = [_Row(i, ref=cites[i] if cites is not None else f"row {i + 2}") for i in range(len(rows))]
     _identify(claims, rows, at)
     _duplicates(claims)
 
@@ -513,7 +518,7 @@ def _decide(
         claim.status, claim.granted, claim.stages = "granted", amount, stages
         claim.notes = [basis]
         if assumed:
-            claim.notes.append(f"{assumed} 项条件按假定满足 condition(s) assumed (green-award calc shows them)")
+            claim.notes.append(Note("assumed", f"{assumed} 项条件按假定满足 condition(s) assumed (green-award calc shows them)"))
         if claim.clause in NEEDS_INPUTS:
             names, cells = getters[claim.clause]
             claim.inputs = {n: v for n, v in zip(names, cells(rows[claim.index])) if not (v == "" or is_blank(v))}
@@ -522,10 +527,10 @@ def _decide(
                 cite=cite, reform=reform)
 
 
-def _evaluate_again(claim: _Row, inputs: dict, reform: Reform | None = None) -> tuple[Decimal, bool, tuple[str, ...]]:
-    """The claim's clause evaluated with changed inputs (what the record replaces)."""
+def _evaluate_again(claim: _Row, inputs: dict, reform: Reform | None = None) -> tuple[Decimal, bool, tuple[Check, ...]]:
+    """The claim's clause evaluated with changed inputs (what the record replaces): amount, eligible, failed checks."""
     award = evaluate(claim.clause, on=claim.year, reform=reform, **inputs)
-    return award.amount, award.eligible, award.reasons
+    return award.amount, award.eligible, award.failed
 
 
 def _cells_getter(indexes: list[int]) -> Callable[[list], tuple]:
@@ -629,7 +634,8 @@ def _duplicates(rows: list[_Row]) -> None:
         for row in group:
             row.fail(
                 f"无效 Invalid: duplicate claim: project {row.project} under {row.clause} in {row.year} "
-                f"appears on rows {where} (header = row 1); keep one / 同一项目同一条款重复申报"
+                f"appears on rows {where} (header = row 1); keep one / 同一项目同一条款重复申报",
+                "duplicate", tuple(r.ref for r in group if r is not row),
             )
 
 
@@ -643,10 +649,12 @@ def _conflicts_and_best(rows: list[_Row]) -> None:
                     continue
                 others = ", ".join(sorted(r.clause for r in group if r.policy != row.policy and r.policy not in MUNICIPAL))
                 row.status, row.granted = "conflict", Decimal("0.00")
-                row.notes = [
+                row.notes = [Note(
+                    "conflict",
                     f"冲突 Conflict: project {row.project} is also claimed under {others}; "
-                    f"choose one district policy ({' or '.join(district)}) and remove the other rows 〔{CONFLICT_CITE}〕"
-                ]
+                    f"choose one district policy ({' or '.join(district)}) and remove the other rows 〔{CONFLICT_CITE}〕",
+                    cites=CONFLICT_CITE,
+                    refers_to=tuple(r.ref for r in group if r.policy != row.policy and r.policy not in MUNICIPAL))]
         by_policy: dict[str, list[_Row]] = {}
         for row in group:
             if row.status == "granted" and not row.stacks:
@@ -656,14 +664,17 @@ def _conflicts_and_best(rows: list[_Row]) -> None:
                 continue
             best = max(rivals, key=lambda r: (r.amount, -r.order))
             for row in rivals:
+                cites = BEST_OF_CITES.get(policy, "")
                 if row is best:
-                    row.notes.append(f"best of {len(rivals)} clauses for this project 〔{BEST_OF_CITES.get(policy, '')}〕")
+                    row.notes.append(Note("best_of", f"best of {len(rivals)} clauses for this project 〔{cites}〕", cites=cites,
+                                          refers_to=tuple(r.ref for r in rivals if r is not row)))
                     continue
                 row.status, row.granted = "superseded", Decimal("0.00")
-                row.notes = [
+                row.notes = [Note(
+                    "superseded",
                     f"从优 Superseded by {best.clause} ({yuan(best.amount)} 元) for project {row.project}: "
-                    f"one project gets its best clause only 〔{BEST_OF_CITES.get(policy, '')}〕"
-                ]
+                    f"one project gets its best clause only 〔{cites}〕", cites=cites, about=best.clause,
+                    refers_to=(best.ref,))]
 
 
 # --- payments and the output ----------------------------------------------------------------------
@@ -678,12 +689,10 @@ def _payments(row: _Row) -> list[tuple[int, Decimal, str]]:
     """
     if not row.stages or not row.granted:
         return []
-    out, paid, count = [], Decimal(0), len(row.stages)
-    for index, (share, status) in enumerate(row.stages):
-        last = index == count - 1
-        amount = row.granted - paid if last else round_yuan(row.granted * share)
-        paid += amount
-        when = row.completion if last else row.start
+    out, count = [], len(row.stages)
+    parts = amounts(row.granted, [share for share, _ in row.stages])
+    for index, ((_, status), amount) in enumerate(zip(row.stages, parts)):
+        when = row.completion if index == count - 1 else row.start
         year = max(row.year, when.year) if when else row.year
         out.append((year, amount, status))
     return out
@@ -699,7 +708,7 @@ def _result(
     empty = [None, None, ""] * stages
     for claim in claims:
         plan = _payments(claim) if claim.status in ("granted", "capped") else []
-        extra = [claim.policy, claim.amount, claim.granted, claim.status, "; ".join(claim.notes)]
+        extra = [claim.policy, claim.amount, claim.granted, claim.status, "; ".join(n.text for n in claim.notes)]
         for year, amount, status in plan:
             extra += (year, amount, status)
         extra += empty[3 * len(plan):]
@@ -709,9 +718,9 @@ def _result(
                                  claim.year, n, year, amount, status))
     if reformed is not None:
         for extra, claim, other in zip(added, claims, reformed):
-            extra += [other.status, other.granted, _difference(other.granted, claim.granted), "; ".join(other.notes)]
+            extra += [other.status, other.granted, _difference(other.granted, claim.granted), "; ".join(str(n) for n in other.notes)]
     return Portfolio(header=header, rows=rows, added=added, claim_rows=claims, payment_rows=payment_rows,
-                     warnings=warnings, reform=reform, reformed_rows=reformed)
+                     notes=[tuple(claim.notes) for claim in claims], warnings=warnings, reform=reform, reformed_rows=reformed)
 
 
 def _difference(reformed: Decimal | None, granted: Decimal | None) -> Decimal | None:

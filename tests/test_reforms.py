@@ -301,7 +301,7 @@ def test_no_dated_parameter_and_no_reform_is_the_cached_clause_itself() -> None:
     """The common case costs one test: no copy, no resolution, no new notes."""
     for clause in ("etown:27", "beijing:2.1", "tongzhou:3"):
         assert compiled_for(clause, 2026, None) is compiled(clause)
-        assert compiled(clause).dated == () and compiled(clause).parameter_lines == ()
+        assert compiled(clause).dated == () and compiled(clause).parameter_steps == ()
     assert not any(p.values for policy in registry.policies().values() for c in policy.clauses
                    for p in c.parameters.values())  # the shipped files have no dated figure (none in the texts)
 

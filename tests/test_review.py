@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -354,6 +355,7 @@ def test_a_one_off_clause_of_one_project_in_two_years_is_a_duplicate_in_the_batc
     a, b = review_paths(paths)
     assert a.ok and a.granted_yuan == Decimal("80000.00")
     assert not b.ok and b.granted_yuan == 0 and "2025" in only(b, "Duplicate")
+    assert [f.refers_to for f in b.findings if f.code == "duplicate"] == [(a.file,)]  # the earlier claim, by its file
 
 
 def test_other_enterprise_same_project_id_is_no_duplicate(tmp_path):
@@ -562,3 +564,58 @@ def test_the_demo_reviews_its_own_declarations(tmp_path):
     summary = openpyxl.load_workbook(tmp_path / "out" / "review.xlsx")["汇总 Summary"]
     rows = {row[0]: row[1] for row in summary.iter_rows(max_col=2, values_only=True)}
     assert rows["不通过 Failed"] == 0 and rows["提交 Submissions"] == len(list((tmp_path / "out" / "declarations").glob("*.xlsx")))
+
+
+# --- findings as data (issue 10 part 1) -----------------------------------------------------------------
+
+
+def findings(sub, code: str) -> list[dict]:
+    found = [f.to_dict() for f in sub.findings if f.code == code]
+    assert found, f"no finding {code!r}: {[f.code for f in sub.findings]}"
+    return found
+
+
+def test_findings_are_data_in_the_json_report(tmp_path):
+    """A 'no' to 七(二)5(1) and a declared 95,000 above the 80,000 the inputs allow (800 元/kW × 100 kW):
+    each finding has its code, severity, the article, the cells; the report keeps the rendered messages."""
+    bad = set_cell(pv(inputs={"not_three_simultaneous": False}), "etown:27", "award",
+                   edit=lambda c: re.sub(r"<v>.*?</v>", "<v>95000</v>", c))
+    sub = review_bytes(tmp_path, bad)
+    s, ref, _ = expected_content("etown:27").slots["not_three_simultaneous"]
+    title = expected_content("etown:27").sheets[s][0]
+    (condition,) = findings(sub, "eligibility")
+    assert condition["severity"] == "problem" and condition["cites"] == "七(二)5(1)"
+    assert condition["cells"] == [f"{title}!{ref}"] and condition["refers_to"] == []
+    assert condition["message"]["en"].startswith("Eligibility: ") and condition["message"]["zh"] == "资格：不符合申报条件"
+    (amount,) = findings(sub, "declared_amount")
+    s, ref = expected_content("etown:27").award
+    assert amount["cites"] == "五(十一)27" and amount["cells"] == [f"{expected_content('etown:27').sheets[s][0]}!{ref}"]
+    assert "95,000.00 元 is above what the inputs allow, 0.00 元" in amount["message"]["en"]
+
+    write_json([sub], tmp_path / "r.json")
+    (entry,) = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert entry["problems"] == [str(p) for p in sub.problems] and entry["codes"] == ["eligibility", "declared_amount"]
+    assert [f["code"] for f in entry["findings"]] == entry["codes"]
+    assert all(f["severity"] == "problem" for f in entry["findings"])
+    assert entry["sha256"] == hashlib.sha256((tmp_path / "d.xlsx").read_bytes()).hexdigest()
+
+
+def test_sha256_of_each_file_even_refused(tmp_path):
+    ok, junk = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    ok.write_bytes(pv())
+    junk.write_bytes(b"PK not a zip")
+    a, b = review_paths([ok, junk])
+    assert a.sha256 == hashlib.sha256(ok.read_bytes()).hexdigest() and a.ok
+    assert b.sha256 == hashlib.sha256(junk.read_bytes()).hexdigest() and b.refused == "damaged"
+
+
+def test_batch_findings_refer_to_the_other_submissions(tmp_path):
+    paths = write_all(tmp_path, {"a.xlsx": pv(), "b.xlsx": pv(project_name="另一个名称")})
+    a, b = review_paths(paths)
+    (dup,) = findings(a, "duplicate")
+    assert dup["refers_to"] == [str(tmp_path / "b.xlsx")]
+    (tmp_path / "caps").mkdir()
+    paths = write_all(tmp_path / "caps", {"p1.xlsx": tz3(5_000_000, "P-101"), "p2.xlsx": tz3(5_000_000, "P-102")})
+    for sub in review_paths(paths):
+        (cap,) = findings(sub, "annual_cap")
+        assert cap["severity"] == "warning" and cap["cites"] == "第十条" and sub.ok

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from policies import Award, catalog, clause_info, evaluate
+from policies import Award, catalog, clause_info, evaluate, render
 from policies.energy import to_tce
 from policies.inputs import is_blank, to_bool
 from policies.numbers import describe, to_decimal
@@ -203,20 +203,16 @@ def _number(value: object) -> Any:
 
 def explain_rows(award: Award) -> Table:
     """The trace one step per row, then notes and payments, ending with the amount and the binding limit."""
-    trace = list(award.trace)
-    amount_line = trace.pop()
-    binding_line = trace.pop() if award.binding is not None and trace and trace[-1].startswith("决定金额") else None
     cite = f"〔{award.article}〕"
-    if cite not in amount_line:
-        amount_line += f" {cite}"
-    rows = [*trace]
+    rows = render.head_lines(award) + [render.step_line(step) for step in award.steps
+                                       if step.kind not in ("binding", "amount")]
     rows += [f"注 Note: {note}" for note in award.notes]
     rows += [
         f"支付 Payment: {payment.stage}: {payment.amount:,} 元 ({'due 可兑现' if payment.status == 'due' else 'pending 待定'})"
         for payment in award.payments
     ]
-    rows.append(amount_line)
-    rows.append(binding_line or f"决定金额 Binding: — 无上限或费率约束 no rate, cap or floor decides the amount {cite}")
+    rows.append(render.amount_line(award))
+    rows.append(render.binding_line(award) or f"决定金额 Binding: — 无上限或费率约束 no rate, cap or floor decides the amount {cite}")
     return [[row] for row in rows]
 
 

@@ -28,6 +28,7 @@ from policies import evaluate
 from policies.errors import GreenAwardError
 from policies.ledger_rules import EVENT_CAPS, FROM_RECORD, REPEATS, Grant, Record, event_key, parameter, room_left
 from policies.numbers import round_yuan, to_decimal
+from policies.payments import amounts
 from policies.uscc import validate_uscc
 
 from . import LEDGER_MARK  # findings of the rules against the record: shown again when the same file comes again
@@ -73,6 +74,8 @@ class Outcome:
     problems: list[str] = field(default_factory=list)  # from the rules against the record
     warnings: list[str] = field(default_factory=list)
     replaced: list[int] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)  # each problem's rule (duplicate, superseded, conflict...)
+    refers_to: list[str] = field(default_factory=list)  # the grants on record the rules name
 
 
 def sha256_of(data: bytes) -> str:
@@ -201,16 +204,17 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
                 if (s.enterprise.uscc, s.project.code, s.clause, s.year) in identities and standing(s).state != "void"]
     grants = _as_record(on_record, without={s.id for s in replaced})
 
-    results: dict[str, tuple[Decimal, list[str], list[str]]] = {}
+    results: dict[str, Ruled] = {}
     if rules:
         results = _apply_rules([i for i in fresh if i.passed], grants)
     enterprises, projects = _enterprises_and_projects(session, fresh)
     by_sha: dict[str, Submission] = {}
-    new_notes: dict[str, tuple[list[str], list[str], list[Submission]]] = {}
+    new_notes: dict[str, tuple[Ruled, list[str], list[Submission]]] = {}
     with session.no_autoflush:
         for item in fresh:
             project = projects[(item.uscc, item.project)]
-            granted, problems, warnings = results.get(item.sha256, (item.granted or ZERO, [], []))
+            ruled = results.get(item.sha256, Ruled(item.granted or ZERO))
+            granted, problems, warnings = ruled.granted, ruled.problems, ruled.warnings
             passed = item.passed and not problems
             event = str(item.inputs.get(EVENT_CAPS[item.clause][0], "") or "") if item.clause in EVENT_CAPS else ""
             sub = Submission(
@@ -235,7 +239,7 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
                 _add_payments(sub, granted, None)
             session.add(sub)
             by_sha[item.sha256] = sub
-            new_notes[item.sha256] = (problems, warnings, gone)
+            new_notes[item.sha256] = (ruled, warnings, gone)
     session.flush()
     for sha, (_, _, gone) in new_notes.items():
         for s in gone:
@@ -252,11 +256,11 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
     for item in items:
         if item.sha256 in new_notes and item.sha256 in by_sha:
             sub = by_sha[item.sha256]
-            problems, warnings, gone = new_notes[item.sha256]
+            ruled, warnings, gone = new_notes[item.sha256]
             new = sub.sha256 in seen
             seen.discard(sub.sha256)  # a file twice in one batch: the second is not new
-            outcomes.append(Outcome(sub.id, new, sub.passed, sub.reviewed_yuan or ZERO, problems, warnings,
-                                    [s.id for s in gone]))
+            outcomes.append(Outcome(sub.id, new, sub.passed, sub.reviewed_yuan or ZERO, ruled.problems, warnings,
+                                    [s.id for s in gone], ruled.codes, ruled.refers_to + [_cite(s) for s in gone]))
         else:
             sub = known[item.sha256]
             stand = standing(sub)
@@ -309,9 +313,22 @@ def _table(rows: Sequence[tuple[str, str, str, str, int, dict]]) -> tuple[list[s
 
 
 RULE_PROBLEMS = ("duplicate", "superseded", "conflict", "ineligible", "invalid")
+#: The notes the rules across claims add to a granted claim (after the clause's own basis).
+RULE_NOTES = ("capped", "replaces", "on_record")
 
 
-def _apply_rules(items: Sequence[Item], record: Record) -> dict[str, tuple[Decimal, list[str], list[str]]]:
+@dataclass
+class Ruled:
+    """What the rules with the record make of one item: its grant, problems, warnings, and the grants they name."""
+
+    granted: Decimal
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)  # each problem's rule
+    refers_to: list[str] = field(default_factory=list)
+
+
+def _apply_rules(items: Sequence[Item], record: Record) -> dict[str, Ruled]:
     """Each item's granted amount after the rules with the record, and the problems or warnings they give."""
     from policies.stacking import stack_rows
 
@@ -320,21 +337,20 @@ def _apply_rules(items: Sequence[Item], record: Record) -> dict[str, tuple[Decim
     header, rows = _table([(i.uscc, i.enterprise, i.project, i.clause, i.year, i.inputs) for i in items])
     result = stack_rows(header, rows, record=record, cites=[f"this batch: {i.file}" for i in items], parallel=False)
     out = {}
-    for item, status, granted, note in zip(items, result.column("status"), result.column("granted_yuan"),
-                                          result.column("note")):
+    for item, status, granted, notes in zip(items, result.column("status"), result.column("granted_yuan"), result.notes):
         amount = granted if granted is not None else ZERO
         if item.declared is not None:
             amount = min(amount, item.declared)
-        problems, warnings = [], []
+        ruled = Ruled(amount, refers_to=[r for n in notes for r in n.refers_to])
         if status in RULE_PROBLEMS:
-            problems.append(note or status)
-            amount = ZERO
-        else:  # the note's first part is the clause's basis; what the rules added follows
-            text = note or ""
-            found = [text.find(mark) for mark in ("封顶 Capped", "取代 Replaces", "记录 On record") if mark in text]
-            if found:
-                warnings.append(text[min(found):])
-        out[item.sha256] = (amount, problems, warnings)
+            ruled.problems.append("; ".join(n.text for n in notes) or status)
+            ruled.codes.append(notes[0].code if notes else status)
+            ruled.granted = ZERO
+        else:  # the clause's basis first; what the rules added follows
+            first = next((k for k, n in enumerate(notes) if n.code in RULE_NOTES), None)
+            if first is not None:
+                ruled.warnings.append("; ".join(n.text for n in notes[first:]))
+        out[item.sha256] = ruled
     return out
 
 
@@ -347,10 +363,7 @@ def _add_payments(sub: Submission, amount: Decimal, decision: Decision | None) -
             stages = [(p.share, p.status) for p in award.payments]
     except GreenAwardError:
         pass  # an imported row without its inputs: one payment
-    paid = Decimal(0)
-    for n, (share, status) in enumerate(stages, 1):
-        part = amount - paid if n == len(stages) else round_yuan(amount * share)
-        paid += part
+    for n, ((_, status), part) in enumerate(zip(stages, amounts(amount, [share for share, _ in stages])), 1):
         sub.payments.append(Payment(decision_id=decision.id if decision else None, stage=n, due_year=sub.year,
                                     amount=part, status=status))
 
@@ -365,8 +378,8 @@ def allowed(session: Session, sub: Submission) -> tuple[Decimal, list[str]]:
     record = _as_record(on_record, without={sub.id})
     item = Item(sub.file, sub.sha256, sub.enterprise.uscc, sub.enterprise.name, sub.project.code, sub.clause,
                 sub.year, dict(sub.inputs), sub.declared_yuan, sub.recomputed_yuan, True)
-    amount, problems, warnings = _apply_rules([item], record)[sub.sha256]
-    return amount, problems + warnings
+    ruled = _apply_rules([item], record)[sub.sha256]
+    return ruled.granted, ruled.problems + ruled.warnings
 
 
 def decide(ledger: Ledger, submission: int, action: str, *, reviewer: str, reason: str,

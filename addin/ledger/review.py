@@ -39,8 +39,8 @@ def record_review(ledger, subs: Sequence, *, recorded_by: str | None = None) -> 
     for sub in subs:
         item = _item(sub)
         if item is None:
-            sub.warnings.append(LEDGER_MARK + "not recorded: it needs a readable file with a valid credit code, project, "
-                                "clause and year / 未记录：缺少有效的信用代码、项目、条款或年度")
+            sub.warning("ledger_not_recorded", LEDGER_MARK + "not recorded: it needs a readable file with a valid credit code, "
+                                               "project, clause and year / 未记录：缺少有效的信用代码、项目、条款或年度")
             continue
         items.append(item)
         recorded.append(sub)
@@ -49,11 +49,14 @@ def record_review(ledger, subs: Sequence, *, recorded_by: str | None = None) -> 
     outcomes = record(ledger, items, recorded_by=recorded_by if recorded_by is not None else os.environ.get("USER", ""))
     for sub, outcome in zip(recorded, outcomes):
         sub.ledger_id = outcome.submission
-        sub.problems.extend(LEDGER_MARK + p for p in outcome.problems)
-        sub.warnings.extend(LEDGER_MARK + w for w in outcome.warnings)
+        codes = outcome.codes if len(outcome.codes) == len(outcome.problems) else ["ledger"] * len(outcome.problems)
+        for code, text in zip(codes, outcome.problems):
+            sub.problem(code, LEDGER_MARK + text, refers_to=outcome.refers_to)
+        for text in outcome.warnings:
+            sub.warning("ledger", LEDGER_MARK + text, refers_to=outcome.refers_to)
         if not outcome.new:
-            sub.warnings.append(f"{LEDGER_MARK}the same file is on record as #{outcome.submission}; nothing new recorded "
-                                "/ 同一文件已记录")
+            sub.warning("ledger_on_record", f"{LEDGER_MARK}the same file is on record as #{outcome.submission}; nothing new "
+                                            "recorded / 同一文件已记录")
         sub.ok = sub.ok and outcome.passed
         sub.granted_yuan = outcome.granted if sub.ok else (Decimal("0.00") if sub.clause else sub.granted_yuan)
 
@@ -65,10 +68,10 @@ def _item(sub):
         return None
     try:
         uscc = validate_uscc(sub.uscc)
-        data = Path(sub.file).read_bytes()
+        sha256 = sub.sha256 or sha256_of(Path(sub.file).read_bytes())  # the review's, of the bytes it read
     except (ValueError, OSError):
         return None
-    return Item(file=sub.file, sha256=sha256_of(data), uscc=uscc, enterprise=sub.enterprise or "", project=sub.project,
+    return Item(file=sub.file, sha256=sha256, uscc=uscc, enterprise=sub.enterprise or "", project=sub.project,
                 clause=sub.clause, year=sub.year, inputs=dict(sub.inputs), declared=sub.declared_yuan,
                 recomputed=sub.recomputed_yuan, passed=sub.ok, granted=sub.granted_yuan,
                 problems=list(sub.problems), warnings=list(sub.warnings))
