@@ -52,7 +52,8 @@ from openpyxl.worksheet.protection import SheetProtection
 from policies import expr
 from policies.engine import CompiledClause, compiled
 from policies.numbers import fmt
-from policies.schema import ZONES, InputSpec, Parameter
+from policies.registry import common, fields
+from policies.schema import InputSpec, Parameter
 
 from . import rmb
 
@@ -115,6 +116,12 @@ MIN_HEIGHT = 18.0  # points: a row never lower than this, so a form has room to 
 SPACER = 9.0  # points: an empty row between sections
 PAGE_HEIGHT = 728.0  # points of rows on an A4 page between the top and bottom margins (at 100%)
 SHRINK_TO_ONE_PAGE = 1.3  # up to this much longer than a page: shrunk onto one page rather than run on
+
+
+#: The kind of a declaration's cell for each kind of claim field (common.yaml), and its number format.
+SLOT_KINDS = {"text": "text", "choice": "choice", "year": "number", "date": "date", "money": "number"}
+_FORMATS = {"year": COUNT_FORMAT, "date": DATE_FORMAT, "money": MONEY_FORMAT}
+_EXPECT = {"enterprise": "国" * 30, "address": "国" * 40, "project_name": "国" * 50}  # the longest text a row makes room for
 
 
 def template_name(clause_id: str) -> str:
@@ -587,22 +594,16 @@ class _Builder:
         cc, s = self.cc, 1
         self.text(s, "A1", "申报单位信息 Enterprise", font=_SUBTITLE, box=False, span=3)
         r = 3
-        for label, key, name, kind, expect in (
-            ("企业名称 Enterprise name", "enterprise", "ENTERPRISE_NAME", "text", "国" * 30),
-            ("统一社会信用代码 Unified social credit code", "uscc", "USCC", "text", "0"),
-            ("注册地址 Address", "address", "ADDRESS", "text", "国" * 40),
-            ("所在区域 Zone", "zone", "in_zone", "choice", None),
-            ("联系人 Contact", "contact", "CONTACT", "text", "0"),
-            ("联系电话 Phone", "phone", "PHONE", "text", "0"),
-        ):
-            self.text(s, f"A{r}", label, font=_BOLD)
+        for key in common().form["applicant"]:  # common.yaml: the fields, their labels and cell names
+            field = fields()[key]
+            self.text(s, f"A{r}", f"{field.label.zh} {field.label.en}", font=_BOLD)
             if key == "zone":
                 spec = cc.specs["zone"]
                 longest = max((lab.zh for lab in spec.values.values()), key=len)
-                self.slot(s, f"B{r}", key, kind, name=name, expect=longest)
+                self.slot(s, f"B{r}", key, "choice", name=field.cell, expect=longest)
                 self.input_validation(s, f"B{r}", "zone", spec, label_ref=f"C{r}")
             else:
-                self.slot(s, f"B{r}", key, kind, name=name, span=2, expect=expect)
+                self.slot(s, f"B{r}", key, SLOT_KINDS[field.kind], name=field.cell, span=2, expect=_EXPECT.get(key, "0"))
             if key == "uscc":
                 dv = DataValidation(type="textLength", operator="equal", formula1="18", allow_blank=True)
                 dv.error, dv.showErrorMessage = "统一社会信用代码须为18位 / 18 characters", True
@@ -611,23 +612,16 @@ class _Builder:
         r += 1
         self.text(s, f"A{r}", "项目信息 Project", font=_SUBTITLE, box=False, span=3)
         r += 1
-        rows = [
-            ("项目编号 Project id", "project", "PROJECT_ID", "text", None, "0"),
-            ("项目名称 Project name", "project_name", "PROJECT_NAME", "text", None, "国" * 50),
-            ("申报年度 Claim year", "year", "CLAIM_YEAR", "number", COUNT_FORMAT, "0"),
-            ("开工日期 Start date", "start_date", "START_DATE", "date", DATE_FORMAT, "0"),
-            ("完工日期 Completion date", "completion_date", "COMPLETION_DATE", "date", DATE_FORMAT, "0"),
-        ]
-        for name in ("total_incl_tax_yuan", "paid_incl_tax_yuan"):
-            spec = cc.schedule.inputs.get(name)
-            label = spec.label if spec else None
-            zh = label.zh if label else {"total_incl_tax_yuan": "含税项目总投资", "paid_incl_tax_yuan": "含税实际支付金额"}[name]
-            en = label.en if label else {"total_incl_tax_yuan": "Tax-inclusive total investment",
-                                         "paid_incl_tax_yuan": "Tax-inclusive amount paid"}[name]
-            rows.append((f"{zh}（元） {en} (yuan)", name, f"in_{name}" if spec else name.upper(), "number", MONEY_FORMAT, "0"))
-        for label, key, name, kind, number_format, expect in rows:
+        for key in common().form["project"]:
+            field = fields()[key]
+            kind, number_format = SLOT_KINDS[field.kind], _FORMATS.get(field.kind)
+            label, name = f"{field.label.zh} {field.label.en}", field.cell
+            if field.kind == "money":  # a payment input of the clause's schedule has its own label and name
+                spec = cc.schedule.inputs.get(key)
+                zh, en = (spec.label.zh, spec.label.en) if spec else (field.label.zh, field.label.en)
+                label, name = f"{zh}（元） {en} (yuan)", f"in_{key}" if spec else field.cell
             self.text(s, f"A{r}", label, font=_BOLD)
-            self.slot(s, f"B{r}", key, kind, number_format, name=name, span=2, expect=expect)
+            self.slot(s, f"B{r}", key, kind, number_format, name=name, span=2, expect=_EXPECT.get(key, "0"))
             if kind == "date":
                 dv = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
                 dv.error, dv.showErrorMessage = "须为日期 / must be a date", True
@@ -730,9 +724,10 @@ class _Builder:
         self.text(s, f"D{r}", "结果 Met", font=_HEADING, fill=_HEAD, align=_CENTER)
         r += 1
         checks: list[str] = []
-        zones = ",".join(f'in_zone="{ZONES[z]["zh"]}"' for z in cc.allowed_zones)
+        labels = cc.specs["zone"].values
+        zones = ",".join(f'in_zone="{labels[z].zh}"' for z in cc.allowed_zones)
         self.text(s, f"A{r}", "所在区域 Zone")
-        self.text(s, f"B{r}", f"{'；'.join(ZONES[z]['zh'] for z in cc.allowed_zones)}（空白按假定 blank assumed）",
+        self.text(s, f"B{r}", f"{'；'.join(labels[z].zh for z in cc.allowed_zones)}（空白按假定 blank assumed）",
                   span=2, font=_SMALL)
         self.formula(s, f"D{r}", "check_zone", yes_no(f"OR(ISBLANK(in_zone),{zones})"), align=_CENTER)
         checks.append(f"D{r}")

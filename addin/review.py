@@ -46,6 +46,7 @@ from policies import GreenAwardError, evaluate
 from policies.engine import compiled
 from policies.expr import Context, MissingName
 from policies.inputs import is_blank
+from policies.registry import fields
 from policies.uscc import validate_uscc
 from policies.years import parse_year
 
@@ -61,24 +62,10 @@ MAX_NUMBER = 1e15  # any number input: beyond any amount, count or capacity a cl
 TOLERANCE = Decimal("0.005")  # half a cent: cached values are doubles
 _EPOCH = date(1899, 12, 30)
 
-#: The enterprise and project fields a submission must fill (the clause's own inputs are the core's).
-REQUIRED = {
-    "enterprise": "企业名称 Enterprise name",
-    "uscc": "统一社会信用代码 Unified social credit code",
-    "address": "注册地址 Address",
-    "contact": "联系人 Contact",
-    "phone": "联系电话 Phone",
-    "project": "项目编号 Project id",
-    "project_name": "项目名称 Project name",
-    "year": "申报年度 Claim year",
-    "zone": "所在区域 Zone",
-}
+#: The enterprise and project fields a submission must fill (common.yaml; the clause's own inputs are the core's).
+REQUIRED = {k: f"{f.label.zh} {f.label.en}" for k, f in fields().items() if "review" in f.required}
 FIELD_LABELS = {
-    **REQUIRED,
-    "start_date": "开工日期 Start date",
-    "completion_date": "完工日期 Completion date",
-    "total_incl_tax_yuan": "含税项目总投资 Tax-inclusive total investment",
-    "paid_incl_tax_yuan": "含税实际支付金额 Tax-inclusive amount paid",
+    **{k: f"{f.label.zh} {f.label.en}" for k, f in fields().items()},
     "granted_note": "组合测算核定 Granted in the portfolio",
 }
 _PHONE_EXT = re.compile(r"(?:转|ext\.?|x|#)\s*\d{1,6}$", re.IGNORECASE)

@@ -15,15 +15,9 @@ from .award import Award, Payment
 from .errors import InputError, UnknownClauseError
 from .inputs import closest, coerce_inputs, coercer, input_model
 from .numbers import describe, fmt, round_yuan
-from .registry import policies
-from .schema import ZONES, Check, Clause, Condition, InputSpec, Label, Policy, Rule, Schedule
+from .registry import policies, zone_spec
+from .schema import Check, Clause, Condition, InputSpec, Policy, Rule, Schedule
 from .years import parse_year
-
-ZONE_SPEC = InputSpec(
-    type="choice",
-    label=Label(zh="所在区域", en="Zone"),
-    values={k: Label(**v) for k, v in ZONES.items()},
-)
 
 
 def _condition_spec(condition: Condition) -> InputSpec:
@@ -84,7 +78,7 @@ def compiled(clause_id: str) -> CompiledClause:
             expr.annotate(node, show)
     schedule = policy.schedules[clause.payment]
     conditions = {**clause.conditions, **policy.general_conditions}
-    specs: dict[str, InputSpec] = {**clause.inputs, "zone": ZONE_SPEC}
+    specs: dict[str, InputSpec] = {**clause.inputs, "zone": zone_spec()}
     specs.update({name: _condition_spec(c) for name, c in conditions.items()})
     specs.update(schedule.inputs)
     cite = f" 〔{clause.article}〕"

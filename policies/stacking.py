@@ -45,18 +45,15 @@ from .ledger_rules import BEST_OF_CITES, CONFLICT_CITE, MUNICIPAL, NEEDS_INPUTS,
 from .ledger_rules import split_cap  # noqa: F401  (callers import it from here)
 from .ledger_rules import apply as apply_rules
 from .numbers import round_yuan
-from .registry import policies
+from .registry import fields, policies
 from .uscc import validate_uscc
 from .years import parse_year
 
 # --- the table ------------------------------------------------------------------------------------
 
-REQUIRED = ("enterprise", "project", "clause", "year")
-DETAILS = (
-    "uscc", "address", "contact", "phone", "project_name", "start_date", "completion_date",
-    "total_incl_tax_yuan", "paid_incl_tax_yuan",
-)
-IDENTIFIERS = ("enterprise", "uscc", "project", "clause", "phone")
+#: The claim's fields (common.yaml): the columns a table must have, and the others it may have.
+REQUIRED = tuple(name for name, f in fields().items() if "portfolio" in f.required)
+DETAILS = tuple(name for name in fields() if name not in REQUIRED and name != "zone")
 STATUSES = ("granted", "capped", "superseded", "conflict", "duplicate", "ineligible", "invalid")
 
 Progress = Callable[[int, int], None]

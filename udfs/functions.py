@@ -18,6 +18,7 @@ from policies import Award, catalog, clause_info, evaluate
 from policies.energy import to_tce
 from policies.inputs import is_blank, to_bool
 from policies.numbers import describe
+from policies.registry import policies, policy_names
 
 from ._sheet import WorksheetError, bad, worksheet_function
 
@@ -208,20 +209,15 @@ def AWARD_PAYMENTS(clause, *inputs):
     return rows
 
 
-POLICY_NAMES = {
-    "beijing": "beijing", "北京": "beijing", "北京市": "beijing", "市级": "beijing", "municipal": "beijing",
-    "tongzhou": "tongzhou", "通州": "tongzhou", "副中心": "tongzhou", "城市副中心": "tongzhou",
-    "etown": "etown", "e-town": "etown", "经开区": "etown", "亦庄": "etown",
-}
-
-
 def _policy(function: str, policy: object) -> str | None:
+    """A policy by its id or one of its aliases (the policy files' ``aliases``), case aside."""
     if is_blank(policy):
         return None
     key = str(policy).strip().casefold()
-    if key not in POLICY_NAMES:
-        raise bad(function, "policy", f"must be beijing, tongzhou or etown (北京/通州/经开区), got {describe(policy)}")
-    return POLICY_NAMES[key]
+    if key not in policy_names():
+        known = ", ".join(f"{p.id} ({p.label.zh})" for p in policies().values())
+        raise bad(function, "policy", f"must be one of {known}, got {describe(policy)}")
+    return policy_names()[key]
 
 
 @worksheet_function(policy="政策：beijing、tongzhou 或 etown，留空为全部 / Policy: beijing, tongzhou or etown; empty for all")
