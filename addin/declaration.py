@@ -36,7 +36,7 @@ from policies.inputs import coerce_inputs, is_blank
 from policies.numbers import round_yuan, to_decimal
 from policies.registry import common, fields
 from policies.uscc import validate_uscc
-from policies.years import parse_year
+from policies.years import parse_year, to_serial
 
 from . import rmb
 from .declaration_template import DUE, GENERATED_XML, NO, PENDING, TEMPLATES, YES, Layout, layout, template_name
@@ -47,7 +47,6 @@ REQUIRED_DETAILS = {k: f"{f.label.zh} {f.label.en} ({k})" for k, f in fields().i
 TEXT_DETAILS = tuple(k for block in common().form.values() for k in block if fields()[k].kind == "text")
 DATE_DETAILS = tuple(k for k, f in fields().items() if f.kind == "date")
 PAYMENT_DETAILS = tuple(k for k, f in fields().items() if f.kind == "money")
-_EPOCH = date(1899, 12, 30)
 
 
 class DeclarationError(GreenAwardError):
@@ -90,7 +89,7 @@ def _date(name: str, value: object) -> int | None:
     if is_blank(value):
         return None
     try:
-        return (parse_date(value) - _EPOCH).days
+        return to_serial(parse_date(value))
     except ValueError as exc:
         raise DeclarationError(f"{name}: {exc}") from None
 

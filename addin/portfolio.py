@@ -63,7 +63,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "ineligible": ("不符合", "Ineligible"),
     "invalid": ("无效", "Invalid"),
     "payment_year": ("支付年度", "Payment year"),
-    "claim_year": ("申报年度", "Claim year"),
+    "claim_year": (fields()["year"].column.zh, fields()["year"].column.en),
     "stage": ("期次", "Stage"),
     "due": ("应付", "Due"),
     "pending": ("待条件", "Pending"),
@@ -387,7 +387,7 @@ def _summary_sheet(workbook, portfolio: Portfolio) -> None:
     for row in portfolio.by_policy.itertuples(index=False):
         pivot.setdefault(int(row.year), {})[row.policy] = row.granted_yuan
     sheet.append([cell(ws, "按年度和政策的核定金额（元） Granted by year and policy (yuan)", font=BOLD)])
-    head = [("申报年度", "Claim year"), *(column_label(p) for p in names), ("合计", "Total")]
+    head = [column_label("claim_year"), *(column_label(p) for p in names), ("合计", "Total")]
     top = sheet.append([cell(ws, f"{zh}\n{en}", font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN)
                         for zh, en in head], lines_height(2))
     for year in sorted(pivot):

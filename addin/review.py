@@ -34,7 +34,7 @@ import os
 import re
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -48,7 +48,7 @@ from policies.expr import Context, MissingName
 from policies.inputs import is_blank
 from policies.registry import fields
 from policies.uscc import validate_uscc
-from policies.years import parse_year
+from policies.years import LAST_SERIAL, from_serial, parse_year
 
 from .review_formula import expand_sqref, normalise
 from .safe_xlsx import DEFAULT_LIMITS, Book, Cell, CellError, Limits, UnsafeWorkbook, read_book
@@ -60,7 +60,6 @@ META_SHEET = "meta"
 MAX_PROBLEMS = 50  # per file (and as many warnings); the rest are counted in one last line
 MAX_NUMBER = 1e15  # any number input: beyond any amount, count or capacity a clause has (the core bounds each type)
 TOLERANCE = Decimal("0.005")  # half a cent: cached values are doubles
-_EPOCH = date(1899, 12, 30)
 
 #: The enterprise and project fields a submission must fill (common.yaml; the clause's own inputs are the core's).
 REQUIRED = {k: f"{f.label.zh} {f.label.en}" for k, f in fields().items() if "review" in f.required}
@@ -300,9 +299,9 @@ def _as_date(value: object) -> date:
     from policies.stacking import parse_date
 
     if isinstance(value, float):
-        if not value.is_integer() or not 1 <= value < 2958466:
+        if not value.is_integer() or not 1 <= value <= LAST_SERIAL:
             raise ValueError(f"must be a date (YYYY-MM-DD), got {_show(value)} / 须为日期")
-        return _EPOCH + timedelta(days=int(value))
+        return from_serial(int(value))
     return parse_date(value)
 
 

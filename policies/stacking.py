@@ -47,7 +47,7 @@ from .ledger_rules import apply as apply_rules
 from .numbers import round_yuan
 from .registry import fields, policies
 from .uscc import validate_uscc
-from .years import parse_year
+from .years import LAST_SERIAL, from_serial, parse_year
 
 # --- the table ------------------------------------------------------------------------------------
 
@@ -110,9 +110,6 @@ def ident(value: object) -> str:
 _FLOAT_DIGITS = re.compile(r"\d+\.0+")
 
 
-_EXCEL_EPOCH = date(1899, 12, 30)
-
-
 def parse_date(value: object) -> date:
     """A date from a cell: a date or datetime, ISO text (with or without time, - / or 年月日), or an Excel serial."""
     if isinstance(value, datetime):
@@ -123,8 +120,8 @@ def parse_date(value: object) -> date:
         number = float(value)
         if number.is_integer() and 1900 <= number <= 2100:
             raise ValueError(f"must be a date (YYYY-MM-DD), not a bare year {int(number)} / 须为日期")
-        if number.is_integer() and 1 <= number < 2958466:
-            return date.fromordinal(_EXCEL_EPOCH.toordinal() + int(number))
+        if number.is_integer() and 1 <= number <= LAST_SERIAL:
+            return from_serial(int(number))
         raise ValueError(f"must be a date (YYYY-MM-DD), got {value!r} / 须为日期")
     text = str(value).strip()
     match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", text)

@@ -9,7 +9,6 @@ A bad input raises ``WorksheetError`` (one line: clause, field, rule); an inelig
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -19,6 +18,7 @@ from policies.energy import to_tce
 from policies.inputs import is_blank, to_bool
 from policies.numbers import describe
 from policies.registry import policies, policy_names
+from policies.years import LAST_SERIAL, from_serial
 
 from ._sheet import WorksheetError, bad, worksheet_function
 
@@ -27,8 +27,6 @@ Table = list[list[Any]]
 # --- reshaping ----------------------------------------------------------------------------------
 
 ON_NAMES = {"on", "date", "year", "日期", "年度"}  # a pair with one of these names is the claim's date or year
-EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug included)
-MAX_SERIAL = 2_958_465  # 9999-12-31, Excel's last date
 
 
 def _clause_id(function: str, clause: object) -> str:
@@ -59,8 +57,8 @@ def _on(value: object) -> object:
     if whole and not isinstance(value, bool):
         if 1900 <= value <= 2200:
             return int(value)  # a year typed as a number
-        if 2200 < value <= MAX_SERIAL:
-            return (EXCEL_EPOCH + timedelta(days=int(value))).date()
+        if 2200 < value <= LAST_SERIAL:
+            return from_serial(int(value))
     return value
 
 
