@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, field_validator, model_validator
 
 from . import expr
+from .bounds import upper_bound
 
 InputType = Literal["money", "number", "integer", "ratio", "bool", "choice", "text"]
 ParameterKind = Literal["rate", "unit_price", "cap", "floor", "fixed", "ratio", "share", "threshold"]
@@ -151,7 +152,10 @@ class Clause(Strict):
     zones: list[str] | None = None
     payment: str = "once"
     base_input: str | None = Field(None, description="the input the amount grows with (investment, capacity, kWh…)")
-    max_amount: Decimal | None = Field(None, description="the most one claim can get; None where the text sets no cap")
+    max_amount: Decimal | None = Field(
+        None, description="the most one claim can get, derived from the amount (policies/bounds.py); None where nothing "
+                          "caps it. Stated only where it cannot be derived, with max_amount_reason saying why")
+    max_amount_reason: Label | None = None
     stacks: bool = Field(False, description="paid on top of the project's best clause of the same policy")
     waive: dict[str, str] = Field({}, description="general condition -> expression that waives it when true")
     notes: list[Label] = []
@@ -207,6 +211,15 @@ class Clause(Strict):
             raise ValueError(f"input(s) {', '.join(unused)} used by nothing")
         if self.base_input is not None and self.base_input not in self.inputs:
             raise ValueError(f"base_input {self.base_input!r} is not an input")
+        derived = None if self._amount is None else upper_bound(
+            self._amount, self.inputs, {name: p.value for name, p in self.parameters.items()})
+        stated = "max_amount" in self.model_fields_set  # (a derived one is set below, not stated)
+        if stated and derived is not None:
+            raise ValueError(f"max_amount is derived from the amount ({derived}): remove it")
+        if stated and self.max_amount_reason is None:
+            raise ValueError("a stated max_amount needs max_amount_reason: why the amount cannot give it")
+        if not stated:
+            object.__setattr__(self, "max_amount", derived)  # frozen: set while validating
         return self
 
 

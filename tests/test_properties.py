@@ -23,6 +23,8 @@ def value_strategy(spec: InputSpec) -> st.SearchStrategy:
         return st.booleans()
     if spec.type == "choice":
         return st.sampled_from(sorted(spec.values))
+    if spec.type == "text":  # an identifier (tongzhou:9's event): computes nothing
+        return st.sampled_from(["活动 A", "event-2"])
     low = spec.lower or Decimal(0)
     if spec.type == "integer":
         high = int(spec.upper) if spec.upper is not None else int(low) + 500
