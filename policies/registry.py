@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import yaml
 from pydantic import ValidationError
@@ -207,7 +207,8 @@ def zone_spec() -> InputSpec:
     return InputSpec(type="choice", label=fields()["zone"].label, values=zones())
 
 
-def reload() -> None:
-    """Forget what was loaded (after ``GREEN_AWARD_POLICY_DIRS`` changed); compiled clauses are the engine's."""
-    for cached in (policies, common, zones, policy_names, zone_spec):
+def reload(*also: Any) -> None:
+    """Forget what was loaded (after ``GREEN_AWARD_POLICY_DIRS`` changed), and the ``also`` caches made
+    from it (``policies.engine.compiled``: the registry does not import the engine)."""
+    for cached in (policies, common, zones, policy_names, zone_spec, *also):
         cached.cache_clear()
