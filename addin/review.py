@@ -67,6 +67,16 @@ FIELD_LABELS = {
     **{k: f"{f.label.zh} {f.label.en}" for k, f in fields().items()},
     "granted_note": "组合测算核定 Granted in the portfolio",
 }
+#: A declaration made under an earlier policy data version: what an earlier figure explains is a warning
+#: with this mark (a label, a formula or validation differing from today's only in numbers, the declared
+#: amount); what could run or hide content stays a problem, and so does eligibility under today's rules.
+EARLIER = "版本不同 Earlier version:"
+_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:E[+-]?\d+)?", re.IGNORECASE)
+
+
+def numbers_only(got: str, want: str) -> bool:
+    """Whether two formulas differ in their numbers and nothing else (an earlier figure, not another function)."""
+    return _NUMBER.sub("#", got) == _NUMBER.sub("#", want)
 _PHONE_EXT = re.compile(r"(?:转|ext\.?|x|#)\s*\d{1,6}$", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11}|[48]00\d{7})")
 
@@ -416,14 +426,26 @@ def _review_book(book: Book, sub: Submission, limits: Limits = DEFAULT_LIMITS) -
         _identify(book, expected, sub, limits, cc)
         return
     policy_version = meta.get("policy_encoding_version", "")
-    if policy_version != expected.policy_version:
+    earlier = (policy_version != expected.policy_version and policy_version.isdigit()
+               and expected.policy_version.isdigit() and int(policy_version) < int(expected.policy_version))
+    if earlier:
+        sub.warnings.append(
+            f"模板 Template: made under version {policy_version} of {cc.policy.id}'s policy data, reviewed under the current "
+            f"rules (version {expected.policy_version}): where they changed the form, its differences are warnings, and "
+            "eligibility and the amount are the current rules' / 按现行政策版本审核")
+    elif policy_version != expected.policy_version:
         sub.problems.append(
-            f"模板 Template: policy data version {_quote(policy_version, 20) if policy_version else '(none)'} of {cc.policy.id} is outdated or unknown; "
+            f"模板 Template: policy data version {_quote(policy_version, 20) if policy_version else '(none)'} of {cc.policy.id} is unknown; "
             f"current is {expected.policy_version}: regenerate the declaration / 政策版本不符")
-    _compare(book, expected, sub, limits)
+    _compare(book, expected, sub, limits, earlier=earlier)
     values = _identify(book, expected, sub, limits, cc)
     _fields(values, expected, cc, sub)
+    before = len(sub.problems)
     _amount(book, expected, cc, values, sub)
+    if earlier:  # the declared amount is the earlier rules': the current rules' amount is the one granted
+        found = sub.problems[before:]
+        sub.problems[before:] = [p for p in found if code_of(p) != "declared_amount"]
+        sub.warnings.extend(f"{EARLIER} {p}" for p in found if code_of(p) == "declared_amount")
 
 
 def _where(expected: Expected, s: int, ref: str) -> str:
@@ -446,8 +468,10 @@ def _cut(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Generator-owned content: sheets, labels, formulas, names, validation; and nothing more that computes."""
+def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS, *,
+             earlier: bool = False) -> None:
+    """Generator-owned content: sheets, labels, formulas, names, validation; and nothing more that computes.
+    ``earlier``: the declaration was made under an earlier policy data version (see ``EARLIER``)."""
     problems, warnings = sub.problems, sub.warnings
     got_sheets = []
     for s, (title, state) in enumerate(expected.sheets):
@@ -484,16 +508,16 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
             else:
                 got = normalise(cell.formula)
                 if got != want:
-                    problems.append(f"篡改 Tampered: {where}: the formula was edited: ={_cut(cell.formula)} "
-                                    f"(the template computes ={want}) / 公式被修改")
+                    text = f"篡改 Tampered: {where}: the formula was edited: ={_cut(cell.formula)} (the template computes ={want}) / 公式被修改"
+                    (warnings.append(f"{EARLIER} {text}") if earlier and numbers_only(got, want) else problems.append(text))
         else:
             got = None if cell is None else cell.value
             if cell is not None and cell.formula is not None:
                 problems.append(f"篡改 Tampered: {where}: the label {_show(want)} was replaced by the formula ={_cut(cell.formula)} "
                                 "/ 标签被修改")
             elif not _same(want, got):
-                problems.append(f"篡改 Tampered: {where}: the label was edited: {_show(got) if got is not None else '(blank)'} "
-                                f"instead of {_show(want)} / 标签被修改")
+                text = f"篡改 Tampered: {where}: the label was edited: {_show(got) if got is not None else '(blank)'} instead of {_show(want)} / 标签被修改"
+                (warnings.append(f"{EARLIER} {text}") if earlier else problems.append(text))
     for s, sheet in enumerate(got_sheets):
         if sheet is None:
             continue
@@ -568,6 +592,11 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
                 got[ref] = key
         else:
             differ = [ref for ref in sorted(set(want) | set(got)) if want.get(ref) != got.get(ref)]
+            if earlier:  # bounds of an earlier version: the same validation but for its numbers
+                near = [r for r in differ if want.get(r) and got.get(r) and numbers_only(repr(got[r]), repr(want[r]))]
+                warnings.extend(f"{EARLIER} 篡改 Tampered: {_where(expected, s, r)}: the data validation differs in its "
+                                "numbers / 数据验证被修改" for r in near[:_VALIDATION_PROBLEMS])
+                differ = [r for r in differ if r not in near]
             for ref in differ[:_VALIDATION_PROBLEMS]:
                 w, g = want.get(ref), got.get(ref)
                 what = "removed" if g is None else ("added" if w is None else

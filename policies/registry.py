@@ -8,6 +8,8 @@ named by its file, and may define zones of its own (``zone_labels``). A new dist
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -205,6 +207,31 @@ def policy_names() -> dict[str, str]:
 def zone_spec() -> InputSpec:
     """The zone input every clause accepts: a choice of every zone."""
     return InputSpec(type="choice", label=fields()["zone"].label, values=zones())
+
+
+#: Keys of prose (titles, labels, notes, citations): no amount changes with them, so no version does.
+PROSE = frozenset({"title", "label", "notes", "help", "cites", "source", "reason", "message", "issuer", "number",
+                   "source_file", "encoding_version", "article", "aliases", "replaces", "max_amount_reason"})
+
+
+def content_hash(policy: Policy, zone_labels: dict[str, Label] | None = None) -> str:
+    """A fingerprint of what the policy computes: its clauses' inputs (choice labels included: cells hold
+    them), conditions, parameters, amounts, rules, zones (with the labels cells hold), validity, schedules
+    and caps; prose left out. ``tests/policy_hashes.json`` keeps it beside ``encoding_version``."""
+
+    def computable(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: computable(v) for k, v in value.items() if k not in PROSE}
+        if isinstance(value, list):
+            return [computable(v) for v in value]
+        return value
+
+    data = computable(policy.model_dump(mode="json"))
+    labels = zone_labels if zone_labels is not None else zones()
+    data["zone_labels"] = {z: labels[z].model_dump() for z in sorted({*policy.zones, *(
+        z for c in policy.clauses for z in c.zones or [])})}
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def reload(*also: Any) -> None:
