@@ -2,7 +2,8 @@
 
 ``build(clause_id)`` makes the workbook with openpyxl and returns it with its ``Layout``: where each
 value a declaration fills goes (``slots``) and which formula cells carry a cached value
-(``formulas``). ``template_bytes`` saves it deterministically (fixed zip times, fixed document
+(``formulas``), each cell named in the workbook, so that ``layout`` reads it back from a committed
+template's defined names. ``template_bytes`` saves it deterministically (fixed zip times, fixed document
 properties); the committed ``workbook_templates/declaration_<clause>.xlsx`` files are exactly that,
 and a test holds them equal to what this module makes. Regenerate them all with
 ``python -m addin.declaration_template`` (``write_templates()``).
@@ -31,12 +32,11 @@ what it has).
 from __future__ import annotations
 
 import io
-import json
 import math
 import re
 import unicodedata
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -57,7 +57,7 @@ from policies.schema import InputSpec, Parameter
 
 from . import rmb
 
-TEMPLATE_VERSION = "2"
+TEMPLATE_VERSION = "3"  # 3: every cell a declaration fills has a defined name (the layout)
 GENERATOR = "green-award"
 TEMPLATES = Path(__file__).resolve().parent.parent / "workbook_templates"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -122,6 +122,11 @@ SHRINK_TO_ONE_PAGE = 1.3  # up to this much longer than a page: shrunk onto one 
 SLOT_KINDS = {"text": "text", "choice": "choice", "year": "number", "date": "date", "money": "number"}
 _FORMATS = {"year": COUNT_FORMAT, "date": DATE_FORMAT, "money": MONEY_FORMAT}
 _EXPECT = {"enterprise": "国" * 30, "address": "国" * 40, "project_name": "国" * 50}  # the longest text a row makes room for
+
+
+def slot_kind(spec: InputSpec) -> str:
+    """The kind of a declaration's cell for a clause's input, condition or payment input."""
+    return {"bool": "yesno", "choice": "choice", "text": "text"}.get(spec.type, "number")
 
 
 def template_name(clause_id: str) -> str:
@@ -396,13 +401,13 @@ class _Builder:
         """A value the generator fills that the applicant does not edit (the granted amount note)."""
         self.put(s, ref, None, **kw)
         self.layout.slots[key] = (s, ref, kind)
+        self.name(key, s, ref)
 
     def formula(self, s: int, ref: str, key: str, body: str, number_format: str | None = None, name: str | None = None,
                 expect: str = "0", **kw):
         self.put(s, ref, "=" + body, fmt_=number_format, expect=expect, **kw)
         self.layout.formulas[key] = (s, ref)
-        if name:
-            self.name(name, s, ref)
+        self.name(name or key, s, ref)  # every formula cell a declaration fills is named: the layout (see layout())
 
     def name(self, name: str, s: int, ref: str) -> None:
         col, row = re.match(r"([A-Z]+)(\d+)", ref).groups()
@@ -684,7 +689,7 @@ class _Builder:
                   align=_CENTER)
         number_format = {"money": MONEY_FORMAT, "integer": COUNT_FORMAT, "number": NUMBER_FORMAT,
                          "ratio": NUMBER_FORMAT}.get(spec.type)
-        kind = {"bool": "yesno", "choice": "choice", "text": "text"}.get(spec.type, "number")
+        kind = slot_kind(spec)
         expect = (max((lab.zh for lab in spec.values.values()), key=len) if spec.type == "choice"
                   else "活动名称" * 5 if spec.type == "text" else "0")
         self.slot(s, f"C{r}", name, kind, number_format, name=f"in_{name}", expect=expect)
@@ -936,41 +941,62 @@ def build(clause_id: str) -> tuple[Workbook, Layout]:
     return _Builder(cc.clause.id).build()
 
 
-LAYOUTS = TEMPLATES / "declaration_layouts.json"
+#: Defined names of a template that are no place a declaration fills.
+NOT_LAYOUT = ("CLAUSE_ID",)
+LOCKED_SLOTS = {"granted_note": "text"}  # slots the generator fills that have no input behind them
 
 
-def layout_dict(lay: Layout) -> dict:
-    return asdict(lay)
+def defined_names(xlsx: bytes) -> dict[str, tuple[int, str]]:
+    """A template's workbook-level defined names: name -> (sheet index, cell), print areas left out."""
+    from defusedxml.ElementTree import fromstring
+
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
+        root = fromstring(archive.read("xl/workbook.xml"))
+    out = {}
+    for element in root.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}definedName"):
+        name, text = element.get("name", ""), element.text or ""
+        if name.startswith("_xlnm.") or element.get("localSheetId") is not None:
+            continue
+        sheet, ref = text.rsplit("!", 1)
+        out[name] = (SHEETS.index(sheet.strip("'").replace("''", "'")), ref.replace("$", ""))
+    return out
 
 
-def layout_from_dict(data: dict) -> Layout:
-    return Layout(
-        clause_id=data["clause_id"],
-        slots={k: tuple(v) for k, v in data["slots"].items()},
-        formulas={k: tuple(v) for k, v in data["formulas"].items()},
-        choice_labels=dict(data["choice_labels"]),
-        rule_keys=list(data["rule_keys"]),
-        stage_keys=[tuple(v) for v in data["stage_keys"]],
-    )
-
-
-@lru_cache(maxsize=1)
-def _committed_layouts() -> dict[str, Layout]:
-    """The layouts saved beside the committed templates (building a workbook to learn one costs 40 ms)."""
-    try:
-        data = json.loads(LAYOUTS.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if data.get("template_version") != TEMPLATE_VERSION:
-        return {}
-    return {k: layout_from_dict(v) for k, v in data["layouts"].items()}
+def layout_from_names(clause_id: str, names: dict[str, tuple[int, str]]) -> Layout:
+    """The layout a template's defined names say: a claim field's cell name (common.yaml), ``in_<input>``,
+    a locked slot, or else a formula cell named by its key (``ELIGIBLE``, ``AWARD`` upper-case)."""
+    cc = compiled(clause_id)
+    by_cell = {f.cell: key for key, f in fields().items() if f.cell}
+    lay = Layout(cc.id)
+    for name, (s, ref) in names.items():
+        if name in NOT_LAYOUT:
+            continue
+        if name in by_cell:
+            key = by_cell[name]
+            lay.slots[key] = (s, ref, SLOT_KINDS[fields()[key].kind])
+        elif name.startswith("in_"):
+            lay.slots[name[3:]] = (s, ref, slot_kind(cc.specs[name[3:]]))
+        elif name in LOCKED_SLOTS:
+            lay.slots[name] = (s, ref, LOCKED_SLOTS[name])
+        else:
+            lay.formulas[name.lower()] = (s, ref)
+    lay.choice_labels = {k: k.removeprefix("label_") for k in lay.formulas if k.startswith("label_")}
+    rules = sorted((int(m[1]), k) for k in lay.formulas if (m := re.fullmatch(r"rule_(\d+)", k)))
+    lay.rule_keys = [k for _, k in rules]
+    stages = sorted(int(m[1]) for k in lay.formulas if (m := re.fullmatch(r"stage_(\d+)_amount", k)))
+    lay.stage_keys = [(f"stage_{i}_amount", f"stage_{i}_status") for i in stages]
+    return lay
 
 
 @lru_cache(maxsize=None)
 def layout(clause_id: str) -> Layout:
-    """Where a declaration of the clause puts its values (from the committed layouts, else built)."""
+    """Where a declaration of the clause puts its values: what the committed template's defined names say
+    (a fraction of a millisecond; building the workbook to learn it costs 40 ms), else the generator's."""
     cid = compiled(clause_id).clause.id
-    return _committed_layouts().get(cid) or build_cached(cid)[1]
+    path = TEMPLATES / template_name(cid)
+    if not path.exists():  # a policy added from GREEN_AWARD_POLICY_DIRS: no template is committed for it
+        return build_cached(cid)[1]
+    return layout_from_names(cid, defined_names(path.read_bytes()))
 
 
 def deterministic(xlsx: bytes, title: str) -> bytes:
@@ -1010,10 +1036,6 @@ def write_templates(folder: Path = TEMPLATES, clause_ids: list[str] | None = Non
         path.write_bytes(template_bytes(clause_id))
         written.append(path)
     if clause_ids is None:
-        layouts = {cid: layout_dict(build_cached(cid)[1]) for cid in ids}
-        text = json.dumps({"template_version": TEMPLATE_VERSION, "layouts": layouts}, ensure_ascii=False, indent=1)
-        LAYOUTS.write_text(text + "\n", encoding="utf-8")
-        written.append(LAYOUTS)
         keep = {p.name for p in written}
         for old in folder.glob("declaration_*.xlsx"):
             if old.name not in keep:
