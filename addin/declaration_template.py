@@ -124,6 +124,11 @@ _FORMATS = {"year": COUNT_FORMAT, "date": DATE_FORMAT, "money": MONEY_FORMAT}
 _EXPECT = {"enterprise": "国" * 30, "address": "国" * 40, "project_name": "国" * 50}  # the longest text a row makes room for
 
 
+def field_cell(field: str) -> str:
+    """The defined name of a claim field's cell (common.yaml), as formulas refer to it."""
+    return fields()[field].cell or ""
+
+
 def slot_kind(spec: InputSpec) -> str:
     """The kind of a declaration's cell for a clause's input, condition or payment input."""
     return {"bool": "yesno", "choice": "choice", "text": "text"}.get(spec.type, "number")
@@ -558,9 +563,9 @@ class _Builder:
                 self.name("CLAUSE_ID", s, f"B{r}")
             r += 1
         for label, key, body, num, expect in (
-            ("申报单位 Applicant", "cover_enterprise", "ENTERPRISE_NAME&\"\"", None, "国" * 30),
-            ("项目名称 Project", "cover_project", "PROJECT_NAME&\"\"", None, "国" * 50),
-            ("申报年度 Claim year", "cover_year", "IF(ISBLANK(CLAIM_YEAR),\"\",CLAIM_YEAR)", COUNT_FORMAT, "0"),
+            ("申报单位 Applicant", "cover_enterprise", f'{field_cell("enterprise")}&""', None, "国" * 30),
+            ("项目名称 Project", "cover_project", f'{field_cell("project_name")}&""', None, "国" * 50),
+            ("申报年度 Claim year", "cover_year", f'IF(ISBLANK({field_cell("year")}),"",{field_cell("year")})', COUNT_FORMAT, "0"),
             ("申报金额（元） Amount (yuan)", "cover_award", "AWARD", MONEY_FORMAT, "0"),
             ("人民币（大写） In Chinese capitals", "cover_award_words", rmb.formula("AWARD"), None, "国" * 24),
         ):
@@ -738,11 +743,12 @@ class _Builder:
         checks.append(f"D{r}")
         r += 1
         first, last = validity_years(cc)
-        bounds = [f"CLAIM_YEAR>={first}"] if first else []
-        bounds += [f"CLAIM_YEAR<={last}"] if last else []
+        year = field_cell("year")
+        bounds = [f"{year}>={first}"] if first else []
+        bounds += [f"{year}<={last}"] if last else []
         self.text(s, f"A{r}", "政策有效期 Validity")
         self.text(s, f"B{r}", f"{first or '—'} – {last or '—'}（按申报年度 by claim year）", span=2, font=_SMALL)
-        test = f"OR(ISBLANK(CLAIM_YEAR),AND({','.join(bounds)}))" if bounds else "TRUE"
+        test = f"OR(ISBLANK({year}),AND({','.join(bounds)}))" if bounds else "TRUE"
         self.formula(s, f"D{r}", "check_year", yes_no(test), align=_CENTER)
         checks.append(f"D{r}")
         r += 1
@@ -830,7 +836,7 @@ class _Builder:
         self.text(s, f"A{r}", "承诺书 Commitment", font=_SUBTITLE, box=False, span=3, align=_CENTER)
         r += 1
         self.text(s, f"A{r}", "申报单位 Applicant", font=_BOLD, span=2, box=False)
-        self.formula(s, f"C{r}", "commit_enterprise", 'ENTERPRISE_NAME&""', box=False, expect="国" * 30)
+        self.formula(s, f"C{r}", "commit_enterprise", f'{field_cell("enterprise")}&""', box=False, expect="国" * 30)
         r += 1
         for zh, en in COMMITMENT:
             self.text(s, f"B{r}", zh, box=False)
