@@ -671,7 +671,7 @@ def _write_template(path: Path) -> None:
             dv = DataValidation(type="list", formula1=list_ranges["clause"], allow_blank=True)
         elif name == "year":
             dv = DataValidation(type="whole", operator="between", formula1="2020", formula2="2100", allow_blank=True)
-        elif name in ("start_date", "completion_date"):
+        elif name in fields() and fields()[name].kind == "date":
             dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True)
         elif spec is not None and spec.type == "choice":
             key = f"choice:{name}"

@@ -717,7 +717,7 @@ def _fields(values: dict[str, object], expected: Expected, cc, sub: Submission) 
     if "year" in values and sub.year is None:
         problems.append(f"无效 Invalid: {_field(expected, 'year')}: must be a year such as 2025, got {_show(values['year'])} / 年度须为四位年份")
     days: dict[str, date] = {}
-    for key in ("start_date", "completion_date"):
+    for key in (k for k, f in fields().items() if f.kind == "date"):
         if key in values and not isinstance(values[key], CellError):
             try:
                 day = _as_date(values[key])
