@@ -565,7 +565,7 @@ class _Builder:
         for label, key, body, num, expect in (
             ("申报单位 Applicant", "cover_enterprise", f'{field_cell("enterprise")}&""', None, "国" * 30),
             ("项目名称 Project", "cover_project", f'{field_cell("project_name")}&""', None, "国" * 50),
-            ("申报年度 Claim year", "cover_year", f'IF(ISBLANK({field_cell("year")}),"",{field_cell("year")})', COUNT_FORMAT, "0"),
+            ("申报年度 Claim year", "cover_year", 'IF(ISBLANK({0}),"",{0})'.format(field_cell("year")), COUNT_FORMAT, "0"),
             ("申报金额（元） Amount (yuan)", "cover_award", "AWARD", MONEY_FORMAT, "0"),
             ("人民币（大写） In Chinese capitals", "cover_award_words", rmb.formula("AWARD"), None, "国" * 24),
         ):

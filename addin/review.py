@@ -435,7 +435,8 @@ def _review_book(book: Book, sub: Submission, limits: Limits = DEFAULT_LIMITS) -
             "eligibility and the amount are the current rules' / 按现行政策版本审核")
     elif policy_version != expected.policy_version:
         sub.problems.append(
-            f"模板 Template: policy data version {_quote(policy_version, 20) if policy_version else '(none)'} of {cc.policy.id} is unknown; "
+            f"模板 Template: policy data version {_quote(policy_version, 20) if policy_version else '(none)'} of {cc.policy.id} "
+            "is unknown; "
             f"current is {expected.policy_version}: regenerate the declaration / 政策版本不符")
     _compare(book, expected, sub, limits, earlier=earlier)
     values = _identify(book, expected, sub, limits, cc)
@@ -508,7 +509,8 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
             else:
                 got = normalise(cell.formula)
                 if got != want:
-                    text = f"篡改 Tampered: {where}: the formula was edited: ={_cut(cell.formula)} (the template computes ={want}) / 公式被修改"
+                    text = (f"篡改 Tampered: {where}: the formula was edited: ={_cut(cell.formula)} "
+                            f"(the template computes ={want}) / 公式被修改")
                     (warnings.append(f"{EARLIER} {text}") if earlier and numbers_only(got, want) else problems.append(text))
         else:
             got = None if cell is None else cell.value
@@ -516,7 +518,8 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
                 problems.append(f"篡改 Tampered: {where}: the label {_show(want)} was replaced by the formula ={_cut(cell.formula)} "
                                 "/ 标签被修改")
             elif not _same(want, got):
-                text = f"篡改 Tampered: {where}: the label was edited: {_show(got) if got is not None else '(blank)'} instead of {_show(want)} / 标签被修改"
+                text = (f"篡改 Tampered: {where}: the label was edited: {_show(got) if got is not None else '(blank)'} "
+                        f"instead of {_show(want)} / 标签被修改")
                 (warnings.append(f"{EARLIER} {text}") if earlier else problems.append(text))
     for s, sheet in enumerate(got_sheets):
         if sheet is None:

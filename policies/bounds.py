@@ -87,7 +87,9 @@ def interval(node: Node, inputs: Mapping[str, Bounded], parameters: Mapping[str,
             return max(p[0] for p in parts), max(p[1] for p in parts)
         if node.value == "round":
             low, high = of(args[0])
-            places = Decimal(1).scaleb(-int(args[1].value))  # type: ignore[arg-type]
+            digits = args[1].value
+            assert isinstance(digits, Decimal)  # the parser allows only a number here
+            places = Decimal(1).scaleb(-int(digits))
             rounded = [x if x.is_infinite() else x.quantize(places, rounding=ROUND_HALF_UP) for x in (low, high)]
             return rounded[0], rounded[1]
         return Decimal(0), Decimal(1)  # at_least: a test

@@ -206,7 +206,7 @@ def policy_names() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def zone_spec() -> InputSpec:
     """The zone input every clause accepts: a choice of every zone."""
-    return InputSpec(type="choice", label=fields()["zone"].label, values=zones())
+    return InputSpec.model_validate({"type": "choice", "label": fields()["zone"].label, "values": zones()})
 
 
 #: Keys of prose (titles, labels, notes, citations): no amount changes with them, so no version does.
