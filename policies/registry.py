@@ -226,7 +226,7 @@ def content_hash(policy: Policy, zone_labels: dict[str, Label] | None = None) ->
             return [computable(v) for v in value]
         return value
 
-    data = computable(policy.model_dump(mode="json"))
+    data = computable(policy.model_dump(mode="json", exclude_defaults=True))  # a new optional field changes nothing
     labels = zone_labels if zone_labels is not None else zones()
     data["zone_labels"] = {z: labels[z].model_dump() for z in sorted({*policy.zones, *(
         z for c in policy.clauses for z in c.zones or [])})}
