@@ -45,7 +45,7 @@ def guarded(call: Callable[[], T], also: tuple[type[Exception], ...] = ()) -> T:
 @app.command()
 def clauses(
     clause: Optional[str] = typer.Argument(None, help="one clause to show in full, e.g. etown:10"),
-    policy: Optional[str] = typer.Option(None, "--policy", "-p", help="beijing, tongzhou or etown"),
+    policy: Optional[str] = typer.Option(None, "--policy", "-p", help="a policy's id or name, e.g. etown or 经开区"),
 ) -> None:
     """List the clauses, or show one in full / 列出政策条款或查看单项条款."""
     from .clause_view import print_clause, print_clauses

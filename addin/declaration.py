@@ -34,25 +34,19 @@ from policies.engine import compiled
 from policies.inputs import coerce_inputs, is_blank
 from policies.numbers import to_decimal
 from policies.payments import split
+from policies.registry import common, fields
 from policies.uscc import validate_uscc
-from policies.years import parse_year
+from policies.years import parse_year, to_serial
 
 from . import rmb
 from .declaration_template import DUE, GENERATED_XML, NO, PENDING, TEMPLATES, YES, Layout, layout, template_name
 from .files import OutputExistsError, ensure_folder, ensure_writable_folder, fit_bytes, sweep_temps, write_atomically
 
-REQUIRED_DETAILS = {
-    "enterprise": "企业名称 enterprise name",
-    "uscc": "统一社会信用代码 credit code",
-    "address": "地址 address",
-    "contact": "联系人 contact",
-    "phone": "联系电话 phone",
-    "project_name": "项目名称 project name",
-}
-TEXT_DETAILS = ("enterprise", "uscc", "address", "contact", "phone", "project", "project_name")
-DATE_DETAILS = ("start_date", "completion_date")
-PAYMENT_DETAILS = ("total_incl_tax_yuan", "paid_incl_tax_yuan")
-_EPOCH = date(1899, 12, 30)
+#: The claim fields (common.yaml) a declaration is not written without, and how each is written.
+REQUIRED_DETAILS = {k: f"{f.label.zh} {f.label.en} ({k})" for k, f in fields().items() if "declaration" in f.required}
+TEXT_DETAILS = tuple(k for block in common().form.values() for k in block if fields()[k].kind == "text")
+DATE_DETAILS = tuple(k for k, f in fields().items() if f.kind == "date")
+PAYMENT_DETAILS = tuple(k for k, f in fields().items() if f.kind == "money")
 
 
 class DeclarationError(GreenAwardError):
@@ -95,7 +89,7 @@ def _date(name: str, value: object) -> int | None:
     if is_blank(value):
         return None
     try:
-        return (parse_date(value) - _EPOCH).days
+        return to_serial(parse_date(value))
     except ValueError as exc:
         raise DeclarationError(f"{name}: {exc}") from None
 

@@ -2,7 +2,8 @@
 
 ``build(clause_id)`` makes the workbook with openpyxl and returns it with its ``Layout``: where each
 value a declaration fills goes (``slots``) and which formula cells carry a cached value
-(``formulas``). ``template_bytes`` saves it deterministically (fixed zip times, fixed document
+(``formulas``), each cell named in the workbook, so that ``layout`` reads it back from a committed
+template's defined names. ``template_bytes`` saves it deterministically (fixed zip times, fixed document
 properties); the committed ``workbook_templates/declaration_<clause>.xlsx`` files are exactly that,
 and a test holds them equal to what this module makes. Regenerate them all with
 ``python -m addin.declaration_template`` (``write_templates()``).
@@ -31,12 +32,11 @@ what it has).
 from __future__ import annotations
 
 import io
-import json
 import math
 import re
 import unicodedata
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -52,11 +52,12 @@ from openpyxl.worksheet.protection import SheetProtection
 from policies import expr
 from policies.engine import CompiledClause, compiled, validity_years
 from policies.numbers import fmt
-from policies.schema import ZONES, InputSpec, Parameter
+from policies.registry import common, fields
+from policies.schema import InputSpec, Parameter
 
 from . import rmb
 
-TEMPLATE_VERSION = "2"
+TEMPLATE_VERSION = "3"  # 3: every cell a declaration fills has a defined name (the layout)
 GENERATOR = "green-award"
 TEMPLATES = Path(__file__).resolve().parent.parent / "workbook_templates"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -115,6 +116,22 @@ MIN_HEIGHT = 18.0  # points: a row never lower than this, so a form has room to 
 SPACER = 9.0  # points: an empty row between sections
 PAGE_HEIGHT = 728.0  # points of rows on an A4 page between the top and bottom margins (at 100%)
 SHRINK_TO_ONE_PAGE = 1.3  # up to this much longer than a page: shrunk onto one page rather than run on
+
+
+#: The kind of a declaration's cell for each kind of claim field (common.yaml), and its number format.
+SLOT_KINDS = {"text": "text", "choice": "choice", "year": "number", "date": "date", "money": "number"}
+_FORMATS = {"year": COUNT_FORMAT, "date": DATE_FORMAT, "money": MONEY_FORMAT}
+_EXPECT = {"enterprise": "国" * 30, "address": "国" * 40, "project_name": "国" * 50}  # the longest text a row makes room for
+
+
+def field_cell(field: str) -> str:
+    """The defined name of a claim field's cell (common.yaml), as formulas refer to it."""
+    return fields()[field].cell or ""
+
+
+def slot_kind(spec: InputSpec) -> str:
+    """The kind of a declaration's cell for a clause's input, condition or payment input."""
+    return {"bool": "yesno", "choice": "choice", "text": "text"}.get(spec.type, "number")
 
 
 def template_name(clause_id: str) -> str:
@@ -383,13 +400,13 @@ class _Builder:
         """A value the generator fills that the applicant does not edit (the granted amount note)."""
         self.put(s, ref, None, **kw)
         self.layout.slots[key] = (s, ref, kind)
+        self.name(key, s, ref)
 
     def formula(self, s: int, ref: str, key: str, body: str, number_format: str | None = None, name: str | None = None,
                 expect: str = "0", **kw):
         self.put(s, ref, "=" + body, fmt_=number_format, expect=expect, **kw)
         self.layout.formulas[key] = (s, ref)
-        if name:
-            self.name(name, s, ref)
+        self.name(name or key, s, ref)  # every formula cell a declaration fills is named: the layout (see layout())
 
     def name(self, name: str, s: int, ref: str) -> None:
         col, row = re.match(r"([A-Z]+)(\d+)", ref).groups()
@@ -540,9 +557,9 @@ class _Builder:
                 self.name("CLAUSE_ID", s, f"B{r}")
             r += 1
         for label, key, body, num, expect in (
-            ("申报单位 Applicant", "cover_enterprise", "ENTERPRISE_NAME&\"\"", None, "国" * 30),
-            ("项目名称 Project", "cover_project", "PROJECT_NAME&\"\"", None, "国" * 50),
-            ("申报年度 Claim year", "cover_year", "IF(ISBLANK(CLAIM_YEAR),\"\",CLAIM_YEAR)", COUNT_FORMAT, "0"),
+            ("申报单位 Applicant", "cover_enterprise", f'{field_cell("enterprise")}&""', None, "国" * 30),
+            ("项目名称 Project", "cover_project", f'{field_cell("project_name")}&""', None, "国" * 50),
+            ("申报年度 Claim year", "cover_year", 'IF(ISBLANK({0}),"",{0})'.format(field_cell("year")), COUNT_FORMAT, "0"),
             ("申报金额（元） Amount (yuan)", "cover_award", "AWARD", MONEY_FORMAT, "0"),
             ("人民币（大写） In Chinese capitals", "cover_award_words", rmb.formula("AWARD"), None, "国" * 24),
         ):
@@ -581,22 +598,16 @@ class _Builder:
         cc, s = self.cc, 1
         self.text(s, "A1", "申报单位信息 Enterprise", font=_SUBTITLE, box=False, span=3)
         r = 3
-        for label, key, name, kind, expect in (
-            ("企业名称 Enterprise name", "enterprise", "ENTERPRISE_NAME", "text", "国" * 30),
-            ("统一社会信用代码 Unified social credit code", "uscc", "USCC", "text", "0"),
-            ("注册地址 Address", "address", "ADDRESS", "text", "国" * 40),
-            ("所在区域 Zone", "zone", "in_zone", "choice", None),
-            ("联系人 Contact", "contact", "CONTACT", "text", "0"),
-            ("联系电话 Phone", "phone", "PHONE", "text", "0"),
-        ):
-            self.text(s, f"A{r}", label, font=_BOLD)
+        for key in common().form["applicant"]:  # common.yaml: the fields, their labels and cell names
+            field = fields()[key]
+            self.text(s, f"A{r}", f"{field.label.zh} {field.label.en}", font=_BOLD)
             if key == "zone":
                 spec = cc.specs["zone"]
                 longest = max((lab.zh for lab in spec.values.values()), key=len)
-                self.slot(s, f"B{r}", key, kind, name=name, expect=longest)
+                self.slot(s, f"B{r}", key, "choice", name=field.cell, expect=longest)
                 self.input_validation(s, f"B{r}", "zone", spec, label_ref=f"C{r}")
             else:
-                self.slot(s, f"B{r}", key, kind, name=name, span=2, expect=expect)
+                self.slot(s, f"B{r}", key, SLOT_KINDS[field.kind], name=field.cell, span=2, expect=_EXPECT.get(key, "0"))
             if key == "uscc":
                 dv = DataValidation(type="textLength", operator="equal", formula1="18", allow_blank=True)
                 dv.error, dv.showErrorMessage = "统一社会信用代码须为18位 / 18 characters", True
@@ -605,23 +616,16 @@ class _Builder:
         r += 1
         self.text(s, f"A{r}", "项目信息 Project", font=_SUBTITLE, box=False, span=3)
         r += 1
-        rows = [
-            ("项目编号 Project id", "project", "PROJECT_ID", "text", None, "0"),
-            ("项目名称 Project name", "project_name", "PROJECT_NAME", "text", None, "国" * 50),
-            ("申报年度 Claim year", "year", "CLAIM_YEAR", "number", COUNT_FORMAT, "0"),
-            ("开工日期 Start date", "start_date", "START_DATE", "date", DATE_FORMAT, "0"),
-            ("完工日期 Completion date", "completion_date", "COMPLETION_DATE", "date", DATE_FORMAT, "0"),
-        ]
-        for name in ("total_incl_tax_yuan", "paid_incl_tax_yuan"):
-            spec = cc.schedule.inputs.get(name)
-            label = spec.label if spec else None
-            zh = label.zh if label else {"total_incl_tax_yuan": "含税项目总投资", "paid_incl_tax_yuan": "含税实际支付金额"}[name]
-            en = label.en if label else {"total_incl_tax_yuan": "Tax-inclusive total investment",
-                                         "paid_incl_tax_yuan": "Tax-inclusive amount paid"}[name]
-            rows.append((f"{zh}（元） {en} (yuan)", name, f"in_{name}" if spec else name.upper(), "number", MONEY_FORMAT, "0"))
-        for label, key, name, kind, number_format, expect in rows:
+        for key in common().form["project"]:
+            field = fields()[key]
+            kind, number_format = SLOT_KINDS[field.kind], _FORMATS.get(field.kind)
+            label, name = f"{field.label.zh} {field.label.en}", field.cell
+            if field.kind == "money":  # a payment input of the clause's schedule has its own label and name
+                spec = cc.schedule.inputs.get(key)
+                zh, en = (spec.label.zh, spec.label.en) if spec else (field.label.zh, field.label.en)
+                label, name = f"{zh}（元） {en} (yuan)", f"in_{key}" if spec else field.cell
             self.text(s, f"A{r}", label, font=_BOLD)
-            self.slot(s, f"B{r}", key, kind, number_format, name=name, span=2, expect=expect)
+            self.slot(s, f"B{r}", key, kind, number_format, name=name, span=2, expect=_EXPECT.get(key, "0"))
             if kind == "date":
                 dv = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True)
                 dv.error, dv.showErrorMessage = "须为日期 / must be a date", True
@@ -687,7 +691,7 @@ class _Builder:
                   align=_CENTER)
         number_format = {"money": MONEY_FORMAT, "integer": COUNT_FORMAT, "number": NUMBER_FORMAT,
                          "ratio": NUMBER_FORMAT}.get(spec.type)
-        kind = {"bool": "yesno", "choice": "choice", "text": "text"}.get(spec.type, "number")
+        kind = slot_kind(spec)
         expect = (max((lab.zh for lab in spec.values.values()), key=len) if spec.type == "choice"
                   else "活动名称" * 5 if spec.type == "text" else "0")
         self.slot(s, f"C{r}", name, kind, number_format, name=f"in_{name}", expect=expect)
@@ -728,19 +732,21 @@ class _Builder:
         r += 1
         checks: list[str] = []  # the core's checks (``cc.definitions``) as formulas: zone, validity, conditions, rules
         zone = cc.definition("zone")
-        zones = ",".join(f'in_zone="{ZONES[z]["zh"]}"' for z in cc.allowed_zones)
+        labels = cc.specs["zone"].values
+        zones = ",".join(f'in_zone="{labels[z].zh}"' for z in cc.allowed_zones)
         self.text(s, f"A{r}", f"{zone.subject.zh} {zone.subject.en}")
-        self.text(s, f"B{r}", f"{'；'.join(ZONES[z]['zh'] for z in cc.allowed_zones)}（空白按假定 blank assumed）",
+        self.text(s, f"B{r}", f"{'；'.join(labels[z].zh for z in cc.allowed_zones)}（空白按假定 blank assumed）",
                   span=2, font=_SMALL)
         self.formula(s, f"D{r}", "check_zone", yes_no(f"OR(ISBLANK(in_zone),{zones})"), align=_CENTER)
         checks.append(f"D{r}")
         r += 1
         first, last = validity_years(cc.policy)
-        bounds = [f"CLAIM_YEAR>={first}"] if first else []
-        bounds += [f"CLAIM_YEAR<={last}"] if last else []
+        year = field_cell("year")
+        bounds = [f"{year}>={first}"] if first else []
+        bounds += [f"{year}<={last}"] if last else []
         self.text(s, f"A{r}", "政策有效期 Validity")
         self.text(s, f"B{r}", f"{first or '—'} – {last or '—'}（按申报年度 by claim year）", span=2, font=_SMALL)
-        test = f"OR(ISBLANK(CLAIM_YEAR),AND({','.join(bounds)}))" if bounds else "TRUE"
+        test = f"OR(ISBLANK({year}),AND({','.join(bounds)}))" if bounds else "TRUE"
         self.formula(s, f"D{r}", "check_year", yes_no(test), align=_CENTER)
         checks.append(f"D{r}")
         r += 1
@@ -828,7 +834,7 @@ class _Builder:
         self.text(s, f"A{r}", "承诺书 Commitment", font=_SUBTITLE, box=False, span=3, align=_CENTER)
         r += 1
         self.text(s, f"A{r}", "申报单位 Applicant", font=_BOLD, span=2, box=False)
-        self.formula(s, f"C{r}", "commit_enterprise", 'ENTERPRISE_NAME&""', box=False, expect="国" * 30)
+        self.formula(s, f"C{r}", "commit_enterprise", f'{field_cell("enterprise")}&""', box=False, expect="国" * 30)
         r += 1
         for zh, en in COMMITMENT:
             self.text(s, f"B{r}", zh, box=False)
@@ -939,41 +945,62 @@ def build(clause_id: str) -> tuple[Workbook, Layout]:
     return _Builder(cc.clause.id).build()
 
 
-LAYOUTS = TEMPLATES / "declaration_layouts.json"
+#: Defined names of a template that are no place a declaration fills.
+NOT_LAYOUT = ("CLAUSE_ID",)
+LOCKED_SLOTS = {"granted_note": "text"}  # slots the generator fills that have no input behind them
 
 
-def layout_dict(lay: Layout) -> dict:
-    return asdict(lay)
+def defined_names(xlsx: bytes) -> dict[str, tuple[int, str]]:
+    """A template's workbook-level defined names: name -> (sheet index, cell), print areas left out."""
+    from defusedxml.ElementTree import fromstring
+
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as archive:
+        root = fromstring(archive.read("xl/workbook.xml"))
+    out = {}
+    for element in root.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}definedName"):
+        name, text = element.get("name", ""), element.text or ""
+        if name.startswith("_xlnm.") or element.get("localSheetId") is not None:
+            continue
+        sheet, ref = text.rsplit("!", 1)
+        out[name] = (SHEETS.index(sheet.strip("'").replace("''", "'")), ref.replace("$", ""))
+    return out
 
 
-def layout_from_dict(data: dict) -> Layout:
-    return Layout(
-        clause_id=data["clause_id"],
-        slots={k: tuple(v) for k, v in data["slots"].items()},
-        formulas={k: tuple(v) for k, v in data["formulas"].items()},
-        choice_labels=dict(data["choice_labels"]),
-        rule_keys=list(data["rule_keys"]),
-        stage_keys=[tuple(v) for v in data["stage_keys"]],
-    )
-
-
-@lru_cache(maxsize=1)
-def _committed_layouts() -> dict[str, Layout]:
-    """The layouts saved beside the committed templates (building a workbook to learn one costs 40 ms)."""
-    try:
-        data = json.loads(LAYOUTS.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if data.get("template_version") != TEMPLATE_VERSION:
-        return {}
-    return {k: layout_from_dict(v) for k, v in data["layouts"].items()}
+def layout_from_names(clause_id: str, names: dict[str, tuple[int, str]]) -> Layout:
+    """The layout a template's defined names say: a claim field's cell name (common.yaml), ``in_<input>``,
+    a locked slot, or else a formula cell named by its key (``ELIGIBLE``, ``AWARD`` upper-case)."""
+    cc = compiled(clause_id)
+    by_cell = {f.cell: key for key, f in fields().items() if f.cell}
+    lay = Layout(cc.id)
+    for name, (s, ref) in names.items():
+        if name in NOT_LAYOUT:
+            continue
+        if name in by_cell:
+            key = by_cell[name]
+            lay.slots[key] = (s, ref, SLOT_KINDS[fields()[key].kind])
+        elif name.startswith("in_"):
+            lay.slots[name[3:]] = (s, ref, slot_kind(cc.specs[name[3:]]))
+        elif name in LOCKED_SLOTS:
+            lay.slots[name] = (s, ref, LOCKED_SLOTS[name])
+        else:
+            lay.formulas[name.lower()] = (s, ref)
+    lay.choice_labels = {k: k.removeprefix("label_") for k in lay.formulas if k.startswith("label_")}
+    rules = sorted((int(m[1]), k) for k in lay.formulas if (m := re.fullmatch(r"rule_(\d+)", k)))
+    lay.rule_keys = [k for _, k in rules]
+    stages = sorted(int(m[1]) for k in lay.formulas if (m := re.fullmatch(r"stage_(\d+)_amount", k)))
+    lay.stage_keys = [(f"stage_{i}_amount", f"stage_{i}_status") for i in stages]
+    return lay
 
 
 @lru_cache(maxsize=None)
 def layout(clause_id: str) -> Layout:
-    """Where a declaration of the clause puts its values (from the committed layouts, else built)."""
+    """Where a declaration of the clause puts its values: what the committed template's defined names say
+    (a fraction of a millisecond; building the workbook to learn it costs 40 ms), else the generator's."""
     cid = compiled(clause_id).clause.id
-    return _committed_layouts().get(cid) or build_cached(cid)[1]
+    path = TEMPLATES / template_name(cid)
+    if not path.exists():  # a policy added from GREEN_AWARD_POLICY_DIRS: no template is committed for it
+        return build_cached(cid)[1]
+    return layout_from_names(cid, defined_names(path.read_bytes()))
 
 
 def deterministic(xlsx: bytes, title: str) -> bytes:
@@ -1013,10 +1040,6 @@ def write_templates(folder: Path = TEMPLATES, clause_ids: list[str] | None = Non
         path.write_bytes(template_bytes(clause_id))
         written.append(path)
     if clause_ids is None:
-        layouts = {cid: layout_dict(build_cached(cid)[1]) for cid in ids}
-        text = json.dumps({"template_version": TEMPLATE_VERSION, "layouts": layouts}, ensure_ascii=False, indent=1)
-        LAYOUTS.write_text(text + "\n", encoding="utf-8")
-        written.append(LAYOUTS)
         keep = {p.name for p in written}
         for old in folder.glob("declaration_*.xlsx"):
             if old.name not in keep:

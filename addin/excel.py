@@ -40,6 +40,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 import udfs
 from policies import catalog, clause_info
+from policies.registry import fields
 
 from .declaration import cache_formula_values
 from .files import write_atomically
@@ -890,7 +891,8 @@ def build_best(book: Book, ws: Worksheet, lay: Layout) -> dict[str, tuple[str, f
     widths = {"A": 28, "B": 12, "C": 9, "D": 15, "E": 15, "F": 12, "G": 72, "H": 30, "I": 3}
     inputs = best_columns()
     header = ["enterprise", "project", "clause", "year", *inputs]
-    labels = ["企业", "项目", "条款", "申报年度"] + [input_label(name) for name in inputs]
+    claim_fields = fields()
+    labels = [claim_fields[n].column.zh for n in header[:4]] + [input_label(name) for name in inputs]
     for k, name in enumerate(header):
         widths[get_column_letter(BEST_TABLE + k)] = 28 if k in (0, 1) else max(12, min(18, text_width(name) + 2))
     for column, size in widths.items():
@@ -978,7 +980,8 @@ def input_label(name: str) -> str:
         for spec in clause_info(info["id"])["inputs"]:
             if spec["name"] == name:
                 return spec["label_zh"]
-    return {"zone": "所在区域"}.get(name, name)
+    claim_field = fields().get(name)
+    return claim_field.label.zh if claim_field is not None else name
 
 
 def build_explain(book: Book, ws: Worksheet, lay: Layout) -> None:

@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from policies import GreenAwardError
 from policies.engine import compiled
-from policies.registry import policies
+from policies.registry import fields, policies
 from policies.schema import InputSpec
 from policies.parameters import Reform
 from policies.stacking import (REFORM_COLUMNS, REQUIRED, STATUSES, Portfolio, added_columns, column_name,
@@ -45,20 +45,11 @@ PORTFOLIO_LIMITS = replace(DEFAULT_LIMITS, max_file_bytes=200 * 2**20, max_entry
                            max_total_bytes=1536 * 2**20)
 
 #: The 中文 and English names of the columns the result and the template show that are no clause's
-#: input (an input column takes its spec's label, ``input_labels``), and of the values ``status``,
-#: the payment status and ``policy`` take. The one table of these names: sheets, help and console.
+#: input (an input column takes its spec's label, ``input_labels``; a claim field its heading in
+#: common.yaml), and of the values ``status`` and the payment status take (``policy``'s values are
+#: the policies' labels). The one table of these names: sheets, help and console.
 COLUMN_LABELS: dict[str, tuple[str, str]] = {
-    "enterprise": ("企业名称", "Enterprise"),
-    "uscc": ("统一社会信用代码", "Credit code"),
-    "project": ("项目编号", "Project"),
-    "project_name": ("项目名称", "Project name"),
-    "clause": ("条款", "Clause"),
-    "year": ("申报年度", "Claim year"),
-    "address": ("地址", "Address"),
-    "contact": ("联系人", "Contact"),
-    "phone": ("联系电话", "Phone"),
-    "start_date": ("开工日期", "Start date"),
-    "completion_date": ("完工日期", "Completion date"),
+    **{name: (f.column.zh, f.column.en) for name, f in fields().items()},
     "policy": ("政策", "Policy"),
     "amount_yuan": ("测算金额（元）", "Amount (yuan)"),
     "granted_yuan": ("核定金额（元）", "Granted (yuan)"),
@@ -78,31 +69,20 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "ineligible": ("不符合", "Ineligible"),
     "invalid": ("无效", "Invalid"),
     "payment_year": ("支付年度", "Payment year"),
-    "claim_year": ("申报年度", "Claim year"),
+    "claim_year": (fields()["year"].column.zh, fields()["year"].column.en),
     "stage": ("期次", "Stage"),
     "due": ("应付", "Due"),
     "pending": ("待条件", "Pending"),
     "due_yuan": ("应付（元）", "Due (yuan)"),
     "pending_yuan": ("待条件（元）", "Pending (yuan)"),
     "total_yuan": ("合计（元）", "Total (yuan)"),
-    "beijing": ("北京市", "Beijing"),
-    "tongzhou": ("通州区", "Tongzhou"),
-    "etown": ("经开区", "E-Town"),
 }
 #: How to fill the columns that are no clause's input (the template's help sheet and comments).
-DETAIL_HELP = {
-    "enterprise": "Enterprise name (identifies it when there is no credit code)",
-    "uscc": "Unified social credit code, 18 characters (identifies the enterprise)",
-    "project": "Project identifier, unique within the enterprise",
-    "clause": "Clause id, e.g. etown:10 (green-award clauses lists them)",
-    "year": "Claim year (checked against the policy's validity; caps are per enterprise-year)",
-    "start_date": "Start date (year of a first instalment)",
-    "completion_date": "Completion date (year of a final or one-off payment)",
-}
-ENTERPRISE_COLUMNS = ["enterprise", "uscc", "address", "contact", "phone"]
-PROJECT_COLUMNS = ["enterprise", "project", "project_name", "zone", "start_date", "completion_date",
-                   "total_incl_tax_yuan", "paid_incl_tax_yuan"]
-TEXT_COLUMNS = {"enterprise", "uscc", "project", "clause", "phone", "project_name", "address", "contact"}
+DETAIL_HELP = {name: f.help for name, f in fields().items() if f.help}
+#: The enterprises sheet (keyed by enterprise) and the projects sheet (keyed by enterprise and project).
+ENTERPRISE_COLUMNS = [name for name, f in fields().items() if f.of == "enterprise"]
+PROJECT_COLUMNS = ["enterprise", "project", *(n for n, f in fields().items() if f.of == "project" and n != "project")]
+TEXT_COLUMNS = {name for name, f in fields().items() if f.kind == "text"}
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -289,6 +269,8 @@ def column_label(name: str) -> tuple[str, str]:
     """(中文, English) of a column of the table or of the result; the name itself when unknown."""
     if name in COLUMN_LABELS:
         return COLUMN_LABELS[name]
+    if name in policies():
+        return policies()[name].label.zh, policies()[name].label.en
     if name in input_labels():
         return input_labels()[name]
     stage = _PAYMENT.fullmatch(name)
@@ -301,8 +283,8 @@ def column_label(name: str) -> tuple[str, str]:
 
 def value_label(value: object) -> object:
     """A status, payment status or policy id as people read it (``核定 granted``); other values as they are."""
-    if isinstance(value, str) and value in COLUMN_LABELS:
-        return f"{COLUMN_LABELS[value][0]} {value}"
+    if isinstance(value, str) and (value in COLUMN_LABELS or value in policies()):
+        return f"{column_label(value)[0]} {value}"
     return value
 
 
@@ -421,7 +403,7 @@ def _summary_sheet(workbook, portfolio: Portfolio) -> None:
     for row in portfolio.by_policy.itertuples(index=False):
         pivot.setdefault(int(row.year), {})[row.policy] = row.granted_yuan
     sheet.append([cell(ws, "按年度和政策的核定金额（元） Granted by year and policy (yuan)", font=BOLD)])
-    head = [("申报年度", "Claim year"), *(column_label(p) for p in names), ("合计", "Total")]
+    head = [column_label("claim_year"), *(column_label(p) for p in names), ("合计", "Total")]
     top = sheet.append([cell(ws, f"{zh}\n{en}", font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN)
                         for zh, en in head], lines_height(2))
     for year in sorted(pivot):
@@ -615,9 +597,10 @@ def _signed(value: Decimal) -> str:
 def template_columns() -> list[tuple[str, InputSpec | None, list[str]]]:
     """(column, its spec or None, the clauses reading it) in the template's order."""
     seen: dict[str, tuple[InputSpec | None, list[str]]] = {}
-    for name in ("enterprise", "uscc", "project", "project_name", "clause", "year", "zone",
-                 "start_date", "completion_date"):
-        seen[name] = (None, [])
+    details = ENTERPRISE_COLUMNS[2:]  # the enterprise's address and contact: after the clauses' inputs
+    for name, field in fields().items():  # the claim's fields first (common.yaml), payments among the inputs
+        if name not in details and field.kind != "money":
+            seen[name] = (None, [])
     inputs, conditions = {}, {}
     for clause_id in monetary_clauses():
         cc = compiled(clause_id)
@@ -630,7 +613,7 @@ def template_columns() -> list[tuple[str, InputSpec | None, list[str]]]:
             entry[1].append(clause_id)
     for name, entry in {**inputs, **conditions}.items():
         seen[name] = entry
-    for name in ("address", "contact", "phone"):
+    for name in details:
         seen[name] = (None, [])
     return [(name, spec, clauses) for name, (spec, clauses) in seen.items()]
 
@@ -731,7 +714,7 @@ def _write_template(path: Path) -> None:
             dv = DataValidation(type="list", formula1=list_ranges["clause"], allow_blank=True)
         elif name == "year":
             dv = DataValidation(type="whole", operator="between", formula1="2020", formula2="2100", allow_blank=True)
-        elif name in ("start_date", "completion_date"):
+        elif name in fields() and fields()[name].kind == "date":
             dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True)
         elif spec is not None and spec.type == "choice":
             key = f"choice:{name}"

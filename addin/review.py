@@ -47,8 +47,9 @@ from policies.engine import compiled, condition_checks
 from policies.inputs import is_blank
 from policies.render import check_line
 from policies.schema import Label
+from policies.registry import fields
 from policies.uscc import validate_uscc
-from policies.years import parse_year
+from policies.years import LAST_SERIAL, from_serial, parse_year
 
 from .review_formula import expand_sqref, normalise
 from .safe_xlsx import DEFAULT_LIMITS, Book, Cell, CellError, Limits, UnsafeWorkbook, read_book
@@ -60,28 +61,23 @@ META_SHEET = "meta"
 MAX_PROBLEMS = 50  # per file (and as many warnings); the rest are counted in one last line
 MAX_NUMBER = 1e15  # any number input: beyond any amount, count or capacity a clause has (the core bounds each type)
 TOLERANCE = Decimal("0.005")  # half a cent: cached values are doubles
-_EPOCH = date(1899, 12, 30)
 
-#: The enterprise and project fields a submission must fill (the clause's own inputs are the core's).
-REQUIRED = {
-    "enterprise": "企业名称 Enterprise name",
-    "uscc": "统一社会信用代码 Unified social credit code",
-    "address": "注册地址 Address",
-    "contact": "联系人 Contact",
-    "phone": "联系电话 Phone",
-    "project": "项目编号 Project id",
-    "project_name": "项目名称 Project name",
-    "year": "申报年度 Claim year",
-    "zone": "所在区域 Zone",
-}
+#: The enterprise and project fields a submission must fill (common.yaml; the clause's own inputs are the core's).
+REQUIRED = {k: f"{f.label.zh} {f.label.en}" for k, f in fields().items() if "review" in f.required}
 FIELD_LABELS = {
-    **REQUIRED,
-    "start_date": "开工日期 Start date",
-    "completion_date": "完工日期 Completion date",
-    "total_incl_tax_yuan": "含税项目总投资 Tax-inclusive total investment",
-    "paid_incl_tax_yuan": "含税实际支付金额 Tax-inclusive amount paid",
+    **{k: f"{f.label.zh} {f.label.en}" for k, f in fields().items()},
     "granted_note": "组合测算核定 Granted in the portfolio",
 }
+#: A declaration made under an earlier policy data version: what an earlier figure explains is a warning
+#: with this mark (a label, a formula or validation differing from today's only in numbers, the declared
+#: amount); what could run or hide content stays a problem, and so does eligibility under today's rules.
+EARLIER = "版本不同 Earlier version:"
+_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:E[+-]?\d+)?", re.IGNORECASE)
+
+
+def numbers_only(got: str, want: str) -> bool:
+    """Whether two formulas differ in their numbers and nothing else (an earlier figure, not another function)."""
+    return _NUMBER.sub("#", got) == _NUMBER.sub("#", want)
 _PHONE_EXT = re.compile(r"(?:转|ext\.?|x|#)\s*\d{1,6}$", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11}|[48]00\d{7})")
 
@@ -388,9 +384,9 @@ def _as_date(value: object) -> date:
     from policies.stacking import parse_date
 
     if isinstance(value, float):
-        if not value.is_integer() or not 1 <= value < 2958466:
+        if not value.is_integer() or not 1 <= value <= LAST_SERIAL:
             raise ValueError(f"must be a date (YYYY-MM-DD), got {_show(value)} / 须为日期")
-        return _EPOCH + timedelta(days=int(value))
+        return from_serial(int(value))
     return parse_date(value)
 
 
@@ -511,16 +507,30 @@ def _review_book(book: Book, sub: Submission, limits: Limits = DEFAULT_LIMITS) -
         _identify(book, expected, sub, limits, cc)
         return
     policy_version = meta.get("policy_encoding_version", "")
-    if policy_version != expected.policy_version:
+    earlier = (policy_version != expected.policy_version and policy_version.isdigit()
+               and expected.policy_version.isdigit() and int(policy_version) < int(expected.policy_version))
+    version_cell = [f"{META_SHEET}!B{_meta_row(meta_sheet, 'policy_encoding_version')}"]
+    if earlier:
+        sub.warning(
+            "template",
+            f"模板 Template: made under version {policy_version} of {cc.policy.id}'s policy data, reviewed under the current "
+            f"rules (version {expected.policy_version}): where they changed the form, its differences are warnings, and "
+            "eligibility and the amount are the current rules' / 按现行政策版本审核", cells=version_cell)
+    elif policy_version != expected.policy_version:
         sub.problem(
             "template",
-            f"模板 Template: policy data version {_quote(policy_version, 20) if policy_version else '(none)'} of {cc.policy.id} is outdated or unknown; "
-            f"current is {expected.policy_version}: regenerate the declaration / 政策版本不符",
-            cells=[f"{META_SHEET}!B{_meta_row(meta_sheet, 'policy_encoding_version')}"])
-    _compare(book, expected, sub, limits)
+            f"模板 Template: policy data version {_quote(policy_version, 20) if policy_version else '(none)'} of {cc.policy.id} "
+            f"is unknown; current is {expected.policy_version}: regenerate the declaration / 政策版本不符",
+            cells=version_cell)
+    _compare(book, expected, sub, limits, earlier=earlier)
     values = _identify(book, expected, sub, limits, cc)
     _fields(values, expected, cc, sub)
+    before = len(sub.findings)
     _amount(book, expected, cc, values, sub)
+    if earlier:  # the declared amount is the earlier rules': the current rules' amount is the one granted
+        sub.findings[before:] = [
+            replace(f, severity="warning", text=f"{EARLIER} {f.text}") if f.code == "declared_amount" and f.severity == "problem"
+            else f for f in sub.findings[before:]]
 
 
 def _meta_row(sheet, key: str) -> str:
@@ -555,8 +565,10 @@ def _cut(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS) -> None:
-    """Generator-owned content: sheets, labels, formulas, names, validation; and nothing more that computes."""
+def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS, *,
+             earlier: bool = False) -> None:
+    """Generator-owned content: sheets, labels, formulas, names, validation; and nothing more that computes.
+    ``earlier``: the declaration was made under an earlier policy data version (see ``EARLIER``)."""
     got_sheets = []
     for s, (title, state) in enumerate(expected.sheets):
         sheet = book.sheet(title)
@@ -593,17 +605,24 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
             else:
                 got = normalise(cell.formula)
                 if got != want:
-                    sub.problem("tampered", f"篡改 Tampered: {where}: the formula was edited: ={_cut(cell.formula)} "
-                                            f"(the template computes ={want}) / 公式被修改", cells=at)
+                    text = (f"篡改 Tampered: {where}: the formula was edited: ={_cut(cell.formula)} "
+                            f"(the template computes ={want}) / 公式被修改")
+                    if earlier and numbers_only(got, want):
+                        sub.warning("tampered", f"{EARLIER} {text}", cells=at)
+                    else:
+                        sub.problem("tampered", text, cells=at)
         else:
             got = None if cell is None else cell.value
             if cell is not None and cell.formula is not None:
                 sub.problem("tampered", f"篡改 Tampered: {where}: the label {_show(want)} was replaced by the formula "
                                         f"={_cut(cell.formula)} / 标签被修改", cells=at)
             elif not _same(want, got):
-                sub.problem("tampered", f"篡改 Tampered: {where}: the label was edited: "
-                                        f"{_show(got) if got is not None else '(blank)'} instead of {_show(want)} / 标签被修改",
-                            cells=at)
+                text = (f"篡改 Tampered: {where}: the label was edited: {_show(got) if got is not None else '(blank)'} "
+                        f"instead of {_show(want)} / 标签被修改")
+                if earlier:
+                    sub.warning("tampered", f"{EARLIER} {text}", cells=at)
+                else:
+                    sub.problem("tampered", text, cells=at)
     for s, sheet in enumerate(got_sheets):
         if sheet is None:
             continue
@@ -680,6 +699,12 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
                 got[ref] = key
         else:
             differ = [ref for ref in sorted(set(want) | set(got)) if want.get(ref) != got.get(ref)]
+            if earlier:  # bounds of an earlier version: the same validation but for its numbers
+                near = [r for r in differ if want.get(r) and got.get(r) and numbers_only(repr(got[r]), repr(want[r]))]
+                for r in near[:_VALIDATION_PROBLEMS]:
+                    sub.warning("tampered", f"{EARLIER} 篡改 Tampered: {_where(expected, s, r)}: the data validation "
+                                "differs in its numbers / 数据验证被修改", cells=[_cell(expected, s, r)])
+                differ = [r for r in differ if r not in near]
             for ref in differ[:_VALIDATION_PROBLEMS]:
                 w, g = want.get(ref), got.get(ref)
                 what = "removed" if g is None else ("added" if w is None else
@@ -813,7 +838,7 @@ def _fields(values: dict[str, object], expected: Expected, cc, sub: Submission) 
         sub.problem("invalid", f"无效 Invalid: {_field(expected, 'year')}: must be a year such as 2025, got {_show(values['year'])} "
                                "/ 年度须为四位年份", cells=_slot(expected, "year"))
     days: dict[str, date] = {}
-    for key in ("start_date", "completion_date"):
+    for key in (k for k, f in fields().items() if f.kind == "date"):
         if key in values and not isinstance(values[key], CellError):
             try:
                 day = _as_date(values[key])

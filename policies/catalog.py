@@ -5,7 +5,7 @@ from __future__ import annotations
 from .engine import compiled, find_clause
 from .errors import UnknownClauseError
 from .numbers import fmt
-from .registry import policies
+from .registry import policies, policy_names
 from .schema import InputSpec, Parameter
 
 
@@ -75,8 +75,10 @@ def parameter_info(name: str, parameter: Parameter) -> dict:
 
 
 def catalog(policy: str | None = None) -> list[dict]:
-    """Every clause (of one policy when given), in the order of the policy files."""
+    """Every clause (of one policy, by its id or an alias, when given), in the order of the policy files."""
     known = policies()
+    if policy is not None:
+        policy = policy_names().get(policy.strip().casefold(), policy)
     if policy is not None and policy not in known:
         raise UnknownClauseError(policy, None)
     return [clause_info(c.id) for p in known.values() if policy in (None, p.id) for c in p.clauses]

@@ -17,16 +17,10 @@ from .inputs import closest, coerce_inputs, coercer, input_model
 from .numbers import describe, fmt, round_yuan
 from .payments import split
 from .parameters import DatedValues, InForce, Reform, in_force, origin, parse_reform, value_text
-from .registry import policies
-from .schema import ZONES, AnnualCap, Clause, Condition, InputSpec, Label, Parameter, Policy, Rule, Schedule
+from .registry import fields, policies, zone_spec, zones
+from .schema import AnnualCap, Clause, Condition, InputSpec, Label, Parameter, Policy, Rule, Schedule
 from .schema import Check as InputCheck
 from .years import parse_year
-
-ZONE_SPEC = InputSpec(
-    type="choice",
-    label=Label(zh="所在区域", en="Zone"),
-    values={k: Label(**v) for k, v in ZONES.items()},
-)
 
 
 def _condition_spec(condition: Condition) -> InputSpec:
@@ -98,7 +92,6 @@ def _show_name(parameters: dict[str, Decimal]) -> Callable[[str], str]:
     return show
 
 
-ZONE_SUBJECT = Label(zh="所在区域", en="Zone")
 VALIDITY_SUBJECT = Label(zh="政策有效期", en="The policy's validity")
 VALIDITY_UNCHECKED = Label(zh="未给出申报日期，未核对政策有效期", en="No date given (on): the policy's validity is not checked")
 
@@ -118,16 +111,17 @@ def _outcomes(code: str, subject: Label, cites: str, *, assumed: str, waived: st
 ASSUMED_EN = {"未作答": "not answered", "门槛事实未填": "the fact is not given"}
 
 
-def _zone_outcomes(zones: tuple[str, ...]) -> dict[str | None, Check]:
-    shown = ", ".join(zones)
+def _zone_outcomes(allowed: tuple[str, ...]) -> dict[str | None, Check]:
+    subject = fields()["zone"].label
+    shown = ", ".join(allowed)
     out: dict[str | None, Check] = {
-        None: Check("zone", "assumed", "", ZONE_SUBJECT, Label(zh="假定所在区域符合", en=f"Zone assumed to be one of: {shown}"))
+        None: Check("zone", "assumed", "", subject, Label(zh="假定所在区域符合", en=f"Zone assumed to be one of: {shown}"))
     }
-    for zone in ZONES:
-        if zone in zones:
-            out[zone] = Check("zone", "passed", "", ZONE_SUBJECT, Label(zh="所在区域符合", en=f"Zone {zone} is one of {shown}"))
+    for zone in zones():  # every zone the policies know (common.yaml and a policy's own)
+        if zone in allowed:
+            out[zone] = Check("zone", "passed", "", subject, Label(zh="所在区域符合", en=f"Zone {zone} is one of {shown}"))
         else:
-            out[zone] = Check("zone", "failed", "", ZONE_SUBJECT, Label(zh="区域不符", en=f"Zone {zone} is not one of {shown}"))
+            out[zone] = Check("zone", "failed", "", subject, Label(zh="区域不符", en=f"Zone {zone} is not one of {shown}"))
     return out
 
 
@@ -141,7 +135,7 @@ def compiled(clause_id: str) -> CompiledClause:
             expr.annotate(node, show)
     schedule = policy.schedules[clause.payment]
     conditions = {**clause.conditions, **policy.general_conditions}
-    specs: dict[str, InputSpec] = {**clause.inputs, "zone": ZONE_SPEC}
+    specs: dict[str, InputSpec] = {**clause.inputs, "zone": zone_spec()}
     specs.update({name: _condition_spec(c) for name, c in conditions.items()})
     specs.update(schedule.inputs)
     cite = f" 〔{clause.article}〕"
@@ -149,7 +143,7 @@ def compiled(clause_id: str) -> CompiledClause:
     zone_outcomes = _zone_outcomes(zones)
     validity = CheckDefinition("validity", "validity", VALIDITY_SUBJECT, "", {
         "assumed": Check("validity", "assumed", "", VALIDITY_SUBJECT, VALIDITY_UNCHECKED)})
-    zone = CheckDefinition("zone", "zone", ZONE_SUBJECT, "", {k: v for k, v in zone_outcomes.items() if k is None})
+    zone = CheckDefinition("zone", "zone", fields()["zone"].label, "", {k: v for k, v in zone_outcomes.items() if k is None})
     condition_defs = []
     for name, c in conditions.items():
         kind = "excluded" if c.exclusion else "condition"

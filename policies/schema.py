@@ -14,16 +14,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, field_validator, model_validator
 
 from . import expr
+from .bounds import upper_bound
 
-ZONES: dict[str, dict[str, str]] = {
-    "tongzhou": {"zh": "城市副中心（通州）", "en": "City sub-centre (Tongzhou)"},
-    "etown_core": {"zh": "经开区60平方公里范围（含新扩区域赋权管理单位）", "en": "E-Town core (60 km² and delegated areas)"},
-    "yizhuang_new_town": {"zh": "亦庄新城225平方公里范围", "en": "Yizhuang New Town (225 km²)"},
-    "other_beijing": {"zh": "北京市其他区域", "en": "Elsewhere in Beijing"},
-}
-Zone = Literal["tongzhou", "etown_core", "yizhuang_new_town", "other_beijing"]
 InputType = Literal["money", "number", "integer", "ratio", "bool", "choice", "text"]
 ParameterKind = Literal["rate", "unit_price", "cap", "floor", "fixed", "ratio", "share", "threshold"]
+FieldKind = Literal["text", "choice", "year", "date", "money"]
 
 
 class Strict(BaseModel):
@@ -233,10 +228,13 @@ class Clause(Strict):
     parameters: dict[str, Parameter] = {}
     requires: list[Rule] = []
     checks: list[Check] = []
-    zones: list[Zone] | None = None
+    zones: list[str] | None = None
     payment: str = "once"
     base_input: str | None = Field(None, description="the input the amount grows with (investment, capacity, kWh…)")
-    max_amount: Decimal | None = Field(None, description="the most one claim can get; None where the text sets no cap")
+    max_amount: Decimal | None = Field(
+        None, description="the most one claim can get, derived from the amount (policies/bounds.py); None where nothing "
+                          "caps it. Stated only where it cannot be derived, with max_amount_reason saying why")
+    max_amount_reason: Label | None = None
     stacks: bool = Field(False, description="paid on top of the project's best clause of the same policy")
     waive: dict[str, str] = Field({}, description="general condition -> expression that waives it when true")
     notes: list[Label] = []
@@ -297,6 +295,15 @@ class Clause(Strict):
             raise ValueError(f"input(s) {', '.join(unused)} used by nothing")
         if self.base_input is not None and self.base_input not in self.inputs:
             raise ValueError(f"base_input {self.base_input!r} is not an input")
+        derived = None if self._amount is None else upper_bound(
+            self._amount, self.inputs, {name: p.value for name, p in self.parameters.items()})
+        stated = "max_amount" in self.model_fields_set  # (a derived one is set below, not stated)
+        if stated and derived is not None:
+            raise ValueError(f"max_amount is derived from the amount ({derived}): remove it")
+        if stated and self.max_amount_reason is None:
+            raise ValueError("a stated max_amount needs max_amount_reason: why the amount cannot give it")
+        if not stated:
+            object.__setattr__(self, "max_amount", derived)  # frozen: set while validating
         return self
 
 
@@ -337,7 +344,10 @@ class Policy(Strict):
     source_file: str
     validity: Validity
     replaces: str | None = None
-    zones: list[Zone]
+    label: Label = Field(description="the policy's short name (北京市 Beijing), where a table names the policy")
+    aliases: list[str] = Field([], description="other names a user may give for the policy (北京, 经开区, e-town)")
+    zones: list[str]
+    zone_labels: dict[str, Label] = Field({}, description="zones this policy defines (common.yaml has the shared ones)")
     general_conditions: dict[str, Condition] = {}
     schedules: dict[str, Schedule]
     annual_caps: list[AnnualCap] = []
@@ -382,3 +392,40 @@ class Policy(Strict):
         for schedule in self.schedules.values():
             names |= set(schedule.inputs)
         return names
+
+
+class ClaimField(Strict):
+    """An applicant or project field of every claim (common.yaml ``fields``), not a clause's input."""
+
+    label: Label
+    heading: Label | None = Field(None, description="a table's column heading, where shorter than the label")
+    kind: FieldKind
+    of: Literal["enterprise", "project", "claim"] = Field(description="what it describes")
+    cell: str | None = Field(None, description="the defined name of its cell in a declaration")
+    required: list[Literal["portfolio", "declaration", "review"]] = []
+    help: str | None = None
+
+    @property
+    def column(self) -> Label:
+        return self.heading or self.label
+
+
+class Common(Strict):
+    """``policies/data/common.yaml``: the bundled policies' order, the shared zones, the claim fields."""
+
+    policies: list[str]
+    zones: dict[str, Label]
+    fields: dict[str, ClaimField]
+    form: dict[Literal["applicant", "project"], list[str]] = Field(description="the declaration's blocks of fields")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Common":
+        if "zone" not in self.fields or self.fields["zone"].kind != "choice":
+            raise ValueError("fields: `zone` (a choice of the zones) is required")
+        placed = [name for names in self.form.values() for name in names]
+        for name in placed:
+            if name not in self.fields:
+                raise ValueError(f"form: {name!r} is not one of the fields")
+            if placed.count(name) > 1 or self.fields[name].cell is None:
+                raise ValueError(f"form: {name!r} must appear once and have a `cell`")
+        return self

@@ -47,22 +47,19 @@ from .ledger_rules import split_cap  # noqa: F401  (callers import it from here)
 from .ledger_rules import apply as apply_rules
 from .parameters import Reform, parse_reform
 from .payments import amounts
-from .registry import policies
+from .registry import fields, policies
 from .render import binding_line, check_line
 from .uscc import validate_uscc
-from .years import parse_year
+from .years import LAST_SERIAL, from_serial, parse_year
 
 if TYPE_CHECKING:
     import pandas as pd
 
 # --- the table ------------------------------------------------------------------------------------
 
-REQUIRED = ("enterprise", "project", "clause", "year")
-DETAILS = (
-    "uscc", "address", "contact", "phone", "project_name", "start_date", "completion_date",
-    "total_incl_tax_yuan", "paid_incl_tax_yuan",
-)
-IDENTIFIERS = ("enterprise", "uscc", "project", "clause", "phone")
+#: The claim's fields (common.yaml): the columns a table must have, and the others it may have.
+REQUIRED = tuple(name for name, f in fields().items() if "portfolio" in f.required)
+DETAILS = tuple(name for name in fields() if name not in REQUIRED and name != "zone")
 STATUSES = ("granted", "capped", "superseded", "conflict", "duplicate", "ineligible", "invalid")
 #: The columns a portfolio computed with a reform adds after ``added_columns()``: each claim under the reform.
 REFORM_COLUMNS = ["reform_status", "reform_granted_yuan", "reform_difference_yuan", "reform_note"]
@@ -121,9 +118,6 @@ def ident(value: object) -> str:
 _FLOAT_DIGITS = re.compile(r"\d+\.0+")
 
 
-_EXCEL_EPOCH = date(1899, 12, 30)
-
-
 def parse_date(value: object) -> date:
     """A date from a cell: a date or datetime, ISO text (with or without time, - / or 年月日), or an Excel serial."""
     if isinstance(value, datetime):
@@ -134,8 +128,8 @@ def parse_date(value: object) -> date:
         number = float(value)
         if number.is_integer() and 1900 <= number <= 2100:
             raise ValueError(f"must be a date (YYYY-MM-DD), not a bare year {int(number)} / 须为日期")
-        if number.is_integer() and 1 <= number < 2958466:
-            return date.fromordinal(_EXCEL_EPOCH.toordinal() + int(number))
+        if number.is_integer() and 1 <= number <= LAST_SERIAL:
+            return from_serial(int(number))
         raise ValueError(f"must be a date (YYYY-MM-DD), got {value!r} / 须为日期")
     text = str(value).strip()
     match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", text)

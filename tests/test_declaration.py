@@ -56,13 +56,19 @@ def test_committed_template_equals_what_the_generator_makes(clause_id):
         f"{committed.name} is stale: run python -m addin.declaration_template")
 
 
-def test_committed_layouts_equal_what_the_generator_makes():
-    import json
-
-    data = json.loads(dt.LAYOUTS.read_text(encoding="utf-8"))
-    assert data["template_version"] == dt.TEMPLATE_VERSION
-    generated = {c: dt.layout_dict(dt.build_cached(c)[1]) for c in dt.monetary_clause_ids()}
-    assert json.loads(json.dumps(generated)) == data["layouts"]
+def test_layouts_read_from_the_templates_names_equal_what_the_generator_makes(monkeypatch):
+    """No layout file is committed beside the templates: their defined names are the layout (issue 10)."""
+    assert not list(dt.TEMPLATES.glob("*.json"))
+    generated = {c: dt.build_cached(c)[1] for c in dt.monetary_clause_ids()}
+    dt.layout.cache_clear()
+    monkeypatch.setattr(dt, "build_cached", lambda c: pytest.fail(f"{c}: a workbook was built to learn a layout"))
+    try:
+        assert {c: dt.layout(c) for c in generated} == generated
+    finally:
+        dt.layout.cache_clear()
+    names = dt.defined_names((dt.TEMPLATES / dt.template_name("etown:10")).read_bytes())
+    assert names["ENTERPRISE_NAME"] == (1, "B3") and names["in_boiler_grade"][0] == 2 and "AWARD" in names
+    assert {"cover_award", "check_zone", "rule_0", "stage_0_amount", "granted_note"} <= set(names)
 
 
 def test_no_stray_templates():

@@ -34,7 +34,7 @@ from addin.cli import app
 from addin.declaration import make_declaration
 from addin.review import review_file
 from policies.engine import compiled
-from policies.schema import ZONES
+from policies.registry import zones
 
 DETAILS = {
     "enterprise": "北京绿色制造有限公司", "uscc": "91350100M000100Y43", "address": "北京市经济技术开发区科创十三街1号",
@@ -67,7 +67,7 @@ def human_words(clause_id: str) -> set[str]:
     ordinary word there (``other``, ``site``) may show as that word."""
     cc = compiled(clause_id)
     texts = [cc.policy.title.zh, cc.policy.title.en, str(cc.policy.issuer or ""), cc.clause.source,
-             cc.clause.title.en, *(v["en"] for v in ZONES.values())]
+             cc.clause.title.en, *(v.en for v in zones().values())]
     for spec in cc.specs.values():
         texts += [spec.label.en, str(spec.help or "")]
         texts += [label.en for label in (spec.values or {}).values()]
@@ -218,7 +218,7 @@ def test_a_choice_cell_holds_its_label_the_core_and_the_review_read_it(tmp_path)
     cell = lambda key: wb.worksheets[lay.slots[key][0]][lay.slots[key][1]].value  # noqa: E731
     shown = lambda key: wb.worksheets[lay.formulas[key][0]][lay.formulas[key][1]].value  # noqa: E731
     assert cell("ownership") == "第三方投资" and shown("label_ownership") == "Third-party investment"
-    assert cell("applicant") == "项目投资方" and cell("zone") == ZONES["etown_core"]["zh"]
+    assert cell("applicant") == "项目投资方" and cell("zone") == zones()["etown_core"].zh
     assert shown("cover_award_words") == "肆万元整"
     path = tmp_path / "d.xlsx"
     path.write_bytes(data)

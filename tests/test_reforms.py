@@ -205,9 +205,8 @@ DATED_PV = "      per_kw: {values: {2025-05-17: 800, 2027-01-01: 900}, kind: uni
 
 def _use_policies(monkeypatch: pytest.MonkeyPatch, directory: Path) -> None:
     real = registry.load_all
-    monkeypatch.setattr(registry, "load_all", lambda: real(directory))
-    for cached in (registry.policies, compiled, _resolved):
-        cached.cache_clear()
+    monkeypatch.setattr(registry, "load_all", lambda *_args, **_kw: real(directory))
+    registry.reload(compiled, _resolved)
 
 
 @pytest.fixture()
@@ -223,8 +222,7 @@ def dated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     _use_policies(monkeypatch, tmp_path)
     yield tmp_path
     monkeypatch.undo()
-    for cached in (registry.policies, compiled, _resolved):
-        cached.cache_clear()
+    registry.reload(compiled, _resolved)
 
 
 @pytest.mark.parametrize("on, amount, since", [

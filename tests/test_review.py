@@ -289,10 +289,41 @@ def test_template_version(tmp_path, version, words):
     assert f"version '{version}'" in problem and f"version {TEMPLATE_VERSION}" in problem
 
 
-def test_outdated_policy_version(tmp_path):
-    data = replace_part(pv(), "xl/worksheets/sheet7.xml",
-                        lambda t: re.sub(r'(<c r="B6"[^>]*><is><t[^>]*>)[^<]+(</t>)', r"\g<1>0\2", t))
-    only(review_bytes(tmp_path, data), "policy data version '0'")
+def policy_version(data: bytes, version: str) -> bytes:
+    return replace_part(data, "xl/worksheets/sheet7.xml",
+                        lambda t: re.sub(r'(<c r="B6"[^>]*><is><t[^>]*>)[^<]+(</t>)', rf"\g<1>{version}\2", t))
+
+
+def test_unknown_policy_version(tmp_path):
+    for version in ("99", "2b"):  # etown is at version 2: a later or non-numeric version is no earlier one
+        only(review_bytes(tmp_path, policy_version(pv(), version)), f"policy data version '{version}'")
+
+
+def test_a_declaration_made_under_an_earlier_policy_version_is_reviewed_under_the_current_rules(tmp_path):
+    """etown:27 made when (say) its rate was 700 元/kW: the form's figure and formula and its declared 70,000
+    differ from today's form; they are warnings, and the amount is today's (issue 10 part 4)."""
+    earlier = replace_part(policy_version(pv(), "1"), "xl/worksheets/sheet4.xml", lambda t: t.replace(
+        "800 × 【装机容量】", "700 × 【装机容量】").replace("ROUND(((800*in_capacity_kw)", "ROUND(((700*in_capacity_kw)")
+        .replace("<v>80000.00</v>", "<v>70000.00</v>"))
+    sub = review_bytes(tmp_path, earlier)
+    assert sub.problems == [] and sub.recomputed_yuan == Decimal("80000.00"), sub.problems
+    assert "made under version 1 of etown's policy data, reviewed under the current rules (version 2)" in sub.warnings[0]
+    moved = [w for w in sub.warnings if w.startswith("版本不同 Earlier version: ")]
+    assert any("700 × 【装机容量】" in w and "label was edited" in w for w in moved), sub.warnings
+    assert any("formula was edited" in w for w in moved) and any("Declared amount: 70,000.00" in w for w in sub.warnings)
+    # what could run or hide content stays a problem, and so does eligibility under the current rules
+    hostile = replace_part(earlier, "xl/worksheets/sheet4.xml", lambda t: t.replace(
+        '<c r="D9" s="17" t="str"><f>', '<c r="D9" s="17" t="str"><f>WEBSERVICE("http://x")&amp;'))
+    assert "WEBSERVICE" in only(review_bytes(tmp_path, hostile), "the formula was edited")
+    above = replace_part(policy_version(pv(), "1"), "xl/worksheets/sheet4.xml", lambda t: t.replace(
+        "<v>80000.00</v>", "<v>90000.00</v>"))
+    assert any(w.startswith("版本不同 Earlier version: 申报金额 Declared amount: 90,000.00")
+               for w in review_bytes(tmp_path, above).warnings)
+    outside = review_bytes(tmp_path, policy_version(pv(inputs={"zone": "tongzhou"}), "1"))
+    assert "etown_core" in only(outside, "Zone tongzhou is not one of")
+    extra = replace_part(policy_version(pv(), "1"), "xl/worksheets/sheet4.xml", lambda t: t.replace(
+        "</sheetData>", '<row r="90"><c r="A90"><f>WEBSERVICE("http://x")</f></c></row></sheetData>'))
+    only(review_bytes(tmp_path, extra), "is not part of the template")
 
 
 def test_a_workbook_that_is_not_a_declaration(tmp_path):

@@ -178,3 +178,69 @@ def test_the_docs_reference_every_function_and_argument_as_the_wizard_shows_them
         assert function.__doc__ in text, function.__name__
         for name, doc in function.arg_docs.items():
             assert f"- `{name}`: {doc}" in text, (function.__name__, name)
+
+
+# --- help texts rendered from the parameters (issue 10 part 4) ------------------------------------
+
+def test_help_texts_write_figures_as_placeholders_never_by_hand() -> None:
+    """A figure of a clause a function names (800, 1,200, 25%, 3000万…) is never typed into its help."""
+    import re
+
+    from policies.engine import find_clause
+    from udfs._sheet import FIGURE_FORMATS
+
+    for function in public_functions():
+        for what, template in function.help_templates.items():
+            clauses = set(re.findall(r"[a-z]+:\d+(?:\.\d+)?", template))
+            bare = re.sub(r"\{[^{}]*\}", "", template)
+            rendered = function.__doc__ if what == "(function)" else function.arg_docs[what]
+            assert "{" not in rendered, (function.__name__, what, rendered)
+            for clause_id in clauses:
+                for name, parameter in find_clause(clause_id)[1].parameters.items():
+                    for form, show in FIGURE_FORMATS.items():
+                        text = show(parameter.value) + ("万" if form == "万" else "")
+                        if len(text) < 2:
+                            continue
+                        found = re.search(rf"(?<![\d.,]){re.escape(text)}(?![\d,])", bare)
+                        assert found is None, f"{function.__name__} {what}: {text} is {clause_id}.{name}, written by hand"
+
+
+CHANGED_FIGURES = textwrap.dedent(
+    r'''
+    import pathlib, shutil, sys
+    import policies.registry as registry
+
+    data = pathlib.Path(sys.argv[1])
+    shutil.copytree(registry.DATA_DIR, data)
+    etown = data / "etown.yaml"
+    text = etown.read_text(encoding="utf-8")
+    assert 'per_kw: {value: 800,' in text
+    etown.write_text(text.replace('per_kw: {value: 800,', 'per_kw: {value: 950,'), encoding="utf-8")
+    registry.DATA_DIR = data
+    import udfs
+    print(udfs.PV_SUBSIDY.__doc__)
+    print(udfs.PV_SUBSIDY(100.0))
+    '''
+)
+
+
+def test_a_changed_figure_changes_the_help(tmp_path: Path) -> None:
+    """E-Town's PV rate edited in the YAML: the function's help says the new figure, and computes with it."""
+    done = subprocess.run([sys.executable, "-c", CHANGED_FIGURES, str(tmp_path / "data")], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    doc, amount = done.stdout.strip().splitlines()
+    assert "950元/kW" in doc and "950 yuan per kW" in doc and "800" not in doc
+    assert float(amount) == 95_000.0
+    assert "800元/kW" in udfs.PV_SUBSIDY.__doc__ and udfs.PV_SUBSIDY.help_templates["(function)"].count("{etown:27.per_kw") == 2
+
+
+def test_a_placeholder_naming_no_parameter_fails_at_import() -> None:
+    import pytest
+
+    from udfs._sheet import figures
+
+    assert figures("{tongzhou:6.cap|万}万, {tongzhou:6.rate|%}, {beijing:2.1.unit_price}") == "200万, 30%, 1,200"
+    assert figures("{policies|en} / {policies|zh}") == "beijing, tongzhou or etown / beijing、tongzhou 或 etown"
+    with pytest.raises(ValueError, match=r"\{etown:27.price\}.*no parameter of etown:27"):
+        figures("{etown:27.price}")

@@ -12,11 +12,14 @@ import functools
 import inspect
 import logging
 import re
+from decimal import Decimal
 from typing import Any, Callable
 
 from xlwings import arg, func
 
 from policies import GreenAwardError
+from policies.engine import find_clause
+from policies.registry import policies
 
 try:  # every runtime of xlwings ships it; Server shows a raised XlwingsError's message in production
     from xlwings import XlwingsError as _XlwingsBase
@@ -132,6 +135,37 @@ def refuse_cell_errors(function: str, names: list[str], args: tuple) -> None:
                 raise bad(function, where, f"the cell holds the error {code}; correct it first / 单元格为错误值{code}")
 
 
+#: How a figure is written in help text: ``{clause.parameter}`` 1,200; ``|n`` 1200; ``|%`` 25%; ``|万`` 3000 (of 万).
+FIGURE_FORMATS: dict[str, Callable[[Decimal], str]] = {
+    "": lambda v: format(v.normalize(), ",f"),
+    "n": lambda v: format(v.normalize(), "f"),
+    "%": lambda v: format((v * 100).normalize(), "f") + "%",
+    "万": lambda v: format((v / 10000).normalize(), "f"),
+}
+_FIGURE = re.compile(r"\{([a-z_]+:[0-9.]+)\.([a-z_][a-z0-9_]*)(?:\|([n%万]))?\}|\{policies\|(zh|en)\}")
+
+
+def figures(text: str) -> str:
+    """Help text with its figures taken from the policy data, so that a changed figure changes the help.
+
+    ``{etown:27.per_kw}`` is the clause's parameter (formats: ``FIGURE_FORMATS``); ``{policies|zh}``
+    and ``{policies|en}`` list the policy ids. A placeholder naming no parameter fails at import.
+    """
+
+    def fill(match: re.Match[str]) -> str:
+        clause_id, name, form, language = match.groups()
+        if language:
+            ids = list(policies())
+            word = "或" if language == "zh" else "or"
+            return f"{('、' if language == 'zh' else ', ').join(ids[:-1])} {word} {ids[-1]}" if len(ids) > 1 else ids[0]
+        parameter = find_clause(clause_id)[1].parameters.get(name)
+        if parameter is None:
+            raise ValueError(f"help text names {match[0]}, which is no parameter of {clause_id}")
+        return FIGURE_FORMATS[form or ""](parameter.value)
+
+    return _FIGURE.sub(fill, text)
+
+
 def _has_cjk(text: str) -> bool:
     return re.search(r"[\u4e00-\u9fff]", text) is not None
 
@@ -140,6 +174,9 @@ def worksheet_function(
     on_error: Callable[[WorksheetError], Any] | None = None, **arg_docs: str
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a worksheet function: its docstring and one bilingual doc per argument.
+
+    Figures in the texts are written as placeholders (``{etown:27.per_kw}``, see ``figures``) and
+    filled from the policy data here, at import, before xlwings records the help.
 
     The function is wrapped so that an Excel error value among its arguments is refused and any
     exception leaves as a ``WorksheetError`` (one short line), or, with ``on_error``, becomes the
@@ -154,6 +191,9 @@ def worksheet_function(
         named = [n for n, p in parameters.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
         if sorted(names) != sorted(arg_docs):
             raise TypeError(f"{f.__name__}: argument docs {sorted(arg_docs)} do not match the arguments {names}")
+        templates = {"(function)": f.__doc__ or "", **arg_docs}
+        f.__doc__ = figures(f.__doc__ or "")  # before xlwings reads it (its arg and func decorators)
+        docs = {name: figures(text) for name, text in arg_docs.items()}
 
         @functools.wraps(f)
         def guarded(*args: Any) -> Any:
@@ -168,9 +208,10 @@ def worksheet_function(
 
         declared: Callable[..., Any] = guarded
         for name in reversed(names):  # err_to_str: an error cell arrives as its text (#N/A), not as empty
-            declared = arg(name, doc=arg_docs[name], err_to_str=True)(declared)
+            declared = arg(name, doc=docs[name], err_to_str=True)(declared)
         declared = func(category=CATEGORY)(declared)
-        declared.arg_docs = {name: arg_docs[name] for name in names}  # type: ignore[attr-defined]
+        declared.arg_docs = {name: docs[name] for name in names}  # type: ignore[attr-defined]
+        declared.help_templates = templates  # type: ignore[attr-defined]  # as written, figures unfilled
         declared.is_worksheet_function = True  # type: ignore[attr-defined]
         return declared
 

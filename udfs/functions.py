@@ -9,7 +9,7 @@ A bad input raises ``WorksheetError`` (one line: clause, field, rule); an inelig
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -19,6 +19,8 @@ from policies.energy import to_tce
 from policies.inputs import is_blank, to_bool
 from policies.numbers import describe, to_decimal
 from policies.parameters import reform_names
+from policies.registry import policies, policy_names
+from policies.years import LAST_SERIAL, from_serial
 
 from ._sheet import WorksheetError, bad, worksheet_function
 
@@ -27,8 +29,6 @@ Table = list[list[Any]]
 # --- reshaping ----------------------------------------------------------------------------------
 
 ON_NAMES = {"on", "date", "year", "日期", "年度"}  # a pair with one of these names is the claim's date or year
-EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's 1900 leap-year bug included)
-MAX_SERIAL = 2_958_465  # 9999-12-31, Excel's last date
 
 
 def _clause_id(function: str, clause: object) -> str:
@@ -59,8 +59,8 @@ def _on(value: object) -> object:
     if whole and not isinstance(value, bool):
         if 1900 <= value <= 2200:
             return int(value)  # a year typed as a number
-        if 2200 < value <= MAX_SERIAL:
-            return (EXCEL_EPOCH + timedelta(days=int(value))).date()
+        if 2200 < value <= LAST_SERIAL:
+            return from_serial(int(value))
     return value
 
 
@@ -176,7 +176,7 @@ def _since(value: object) -> object:
     """A from-date cell: a datetime (classic), a serial (Lite; its time of day ignored), a year or ISO text."""
     if isinstance(value, datetime):
         return value.date()
-    if isinstance(value, float) and not value.is_integer() and 2200 < value <= MAX_SERIAL:
+    if isinstance(value, float) and not value.is_integer() and 2200 < value <= LAST_SERIAL:
         value = int(value)
     return _on(value)
 
@@ -275,23 +275,18 @@ def AWARD_PAYMENTS(clause, *inputs):
     return rows
 
 
-POLICY_NAMES = {
-    "beijing": "beijing", "北京": "beijing", "北京市": "beijing", "市级": "beijing", "municipal": "beijing",
-    "tongzhou": "tongzhou", "通州": "tongzhou", "副中心": "tongzhou", "城市副中心": "tongzhou",
-    "etown": "etown", "e-town": "etown", "经开区": "etown", "亦庄": "etown",
-}
-
-
 def _policy(function: str, policy: object) -> str | None:
+    """A policy by its id or one of its aliases (the policy files' ``aliases``), case aside."""
     if is_blank(policy):
         return None
     key = str(policy).strip().casefold()
-    if key not in POLICY_NAMES:
-        raise bad(function, "policy", f"must be beijing, tongzhou or etown (北京/通州/经开区), got {describe(policy)}")
-    return POLICY_NAMES[key]
+    if key not in policy_names():
+        known = ", ".join(f"{p.id} ({p.label.zh})" for p in policies().values())
+        raise bad(function, "policy", f"must be one of {known}, got {describe(policy)}")
+    return policy_names()[key]
 
 
-@worksheet_function(policy="政策：beijing、tongzhou 或 etown，留空为全部 / Policy: beijing, tongzhou or etown; empty for all")
+@worksheet_function(policy="政策：{policies|zh}，留空为全部 / Policy: {policies|en}; empty for all")
 def AWARD_CLAUSES(policy=None):
     """条款目录（溢出）：编号、条款、中英文标题、输入、上限（元）。/ The catalog as a table (spills): id, article, title in Chinese and English, inputs, cap in yuan, and whether it grants money."""
     rows: Table = [["id 编号", "article 条款", "title 标题", "title (en)", "inputs 输入", "cap 上限 (元)", "monetary 资金"]]
@@ -332,7 +327,8 @@ def TCE(quantity, kind, coefficient=None):
 
 # --- named shortcuts ----------------------------------------------------------------------------
 
-_LEADER = "可选：领跑/绿色制造名单等（三(三)），是则比例升至30% / Optional: on a leader or green list (三(三)), TRUE raises the rate to 30%"
+_LEADER = ("可选：领跑/绿色制造名单等（三(三)），是则比例升至{beijing:2.1.leader_rate|%} / Optional: on a leader or green list (三(三)), "
+           "TRUE raises the rate to {beijing:2.1.leader_rate|%}")
 
 
 @worksheet_function(
@@ -341,7 +337,7 @@ _LEADER = "可选：领跑/绿色制造名单等（三(三)），是则比例升
     applicant="可选：investor 投资方 或 owner 业主；默认投资方 / Optional applicant: investor (default) or owner",
 )
 def PV_SUBSIDY(kw, ownership=None, applicant=None):
-    """经开区分布式光伏一次性奖励（元），800元/kW×份额〔五(十一)27〕。/ E-Town distributed PV, one-off: 800 yuan per kW times the applicant's share (etown:27)."""
+    """经开区分布式光伏一次性奖励（元），{etown:27.per_kw|n}元/kW×份额〔五(十一)27〕。/ E-Town distributed PV, one-off: {etown:27.per_kw} yuan per kW times the applicant's share (etown:27)."""
     return _amount("etown:27", capacity_kw=kw, ownership=ownership, applicant=applicant)
 
 
@@ -351,7 +347,7 @@ def PV_SUBSIDY(kw, ownership=None, applicant=None):
     leader=_LEADER,
 )
 def ENERGY_SAVING_AWARD(tce, investment, leader=None):
-    """北京市节能改造奖励（元）：min(1200元/吨标煤, 25%或30%投资, 3000万)〔二(一)〕。/ Beijing energy-saving retrofit: min(1,200 per tce, 25% (30% for leaders) of investment, 30,000,000) (beijing:2.1)."""
+    """北京市节能改造奖励（元）：min({beijing:2.1.unit_price|n}元/吨标煤, {beijing:2.1.rate|%}或{beijing:2.1.leader_rate|%}投资, {beijing:2.1.cap|万}万)〔二(一)〕。/ Beijing energy-saving retrofit: min({beijing:2.1.unit_price} per tce, {beijing:2.1.rate|%} ({beijing:2.1.leader_rate|%} for leaders) of investment, {beijing:2.1.cap}) (beijing:2.1)."""
     return _amount("beijing:2.1", project_type="energy_saving", energy_saved_tce=tce, investment_yuan=investment, leader=leader)
 
 
@@ -361,7 +357,7 @@ def ENERGY_SAVING_AWARD(tce, investment, leader=None):
     leader=_LEADER,
 )
 def DATA_CENTRE_AWARD(tce, investment, leader=None):
-    """北京市数据中心节能改造奖励（元）〔二(三)〕，算法同节能改造。/ Beijing data-centre energy-saving retrofit: min(1,200 per tce, 25% or 30% of investment, 30,000,000) (beijing:2.3)."""
+    """北京市数据中心节能改造奖励（元）〔二(三)〕，算法同节能改造。/ Beijing data-centre energy-saving retrofit: min({beijing:2.3.unit_price} per tce, {beijing:2.3.rate|%} or {beijing:2.3.leader_rate|%} of investment, {beijing:2.3.cap}) (beijing:2.3)."""
     return _amount("beijing:2.3", energy_saved_tce=tce, investment_yuan=investment, leader=leader)
 
 
@@ -371,10 +367,10 @@ RETROFIT_POLICIES = {"beijing": "beijing:2.1", "beijing:2.1": "beijing:2.1", "to
 @worksheet_function(
     investment="改造投资（元）：北京为纳入奖励范围投资，通州为核定投资 / Retrofit investment, yuan",
     policy="政策：beijing（北京 二(一) 其他改造）或 tongzhou（通州 第三条）/ Policy: beijing or tongzhou",
-    leader="可选，仅北京：领跑/绿色名单则30% / Optional, beijing only: TRUE raises the rate to 30%",
+    leader="可选，仅北京：领跑/绿色名单则{beijing:2.1.leader_rate|%} / Optional, beijing only: TRUE raises the rate to {beijing:2.1.leader_rate|%}",
 )
 def RETROFIT_AWARD(investment, policy, leader=None):
-    """绿色低碳改造奖励（元）：北京二(一)其他类 min(25%/30%投资, 3000万)；通州第三条 min(30%, 200万)。/ Green retrofit award: beijing:2.1 route other, or tongzhou:3 (30%, at most 2,000,000)."""
+    """绿色低碳改造奖励（元）：北京二(一)其他类 min({beijing:2.1.rate|%}/{beijing:2.1.leader_rate|%}投资, {beijing:2.1.cap|万}万)；通州第三条 min({tongzhou:3.rate|%}, {tongzhou:3.cap|万}万)。/ Green retrofit award: beijing:2.1 route other, or tongzhou:3 ({tongzhou:3.rate|%}, at most {tongzhou:3.cap})."""
     key = _policy("RETROFIT_AWARD", policy) if not (isinstance(policy, str) and ":" in policy) else policy.strip()
     clause_id = RETROFIT_POLICIES.get(key or "")
     if clause_id is None:
@@ -388,7 +384,7 @@ def RETROFIT_AWARD(investment, policy, leader=None):
 
 @worksheet_function(kwh="通过北京绿电交易购买的绿电（kWh）/ Green power bought through Beijing's trading, kWh")
 def GREEN_POWER_AWARD(kwh):
-    """经开区绿电消费奖励（元）：0.01元/kWh〔etown:29〕。/ E-Town green-power purchase: 0.01 yuan per kWh (etown:29)."""
+    """经开区绿电消费奖励（元）：{etown:29.per_kwh|n}元/kWh〔etown:29〕。/ E-Town green-power purchase: {etown:29.per_kwh} yuan per kWh (etown:29)."""
     return _amount("etown:29", green_kwh=kwh)
 
 
@@ -396,10 +392,10 @@ def GREEN_POWER_AWARD(kwh):
     principal="绿色贷款本金（平均余额，元）/ Green-loan principal (average balance), yuan",
     rate="贷款年利率，小数，如 0.035 / Annual loan rate as a fraction, e.g. 0.035",
     months="可选：计息月数 1–12，默认12 / Optional months of interest, 1–12, default 12",
-    fixed_asset_investment="可选：当年固定资产投资（元），须>500万；留空则假定满足 / Optional fixed-asset investment of the year",
+    fixed_asset_investment="可选：当年固定资产投资（元），须>{beijing:8.min_fixed_asset_investment|万}万；留空则假定满足 / Optional fixed-asset investment of the year",
 )
 def LOAN_INTEREST_SUBSIDY(principal, rate, months=None, fixed_asset_investment=None):
-    """北京市绿色贷款贴息（元）：本金×min(2%,利率)×月数/12，最高1000万〔八〕。/ Beijing green-loan interest subsidy: principal × min(2%, rate) × months/12, at most 10,000,000 (beijing:8)."""
+    """北京市绿色贷款贴息（元）：本金×min({beijing:8.rate|%},利率)×月数/12，最高{beijing:8.cap|万}万〔八〕。/ Beijing green-loan interest subsidy: principal × min({beijing:8.rate|%}, rate) × months/12, at most {beijing:8.cap} (beijing:8)."""
     return _amount(
         "beijing:8", loan_principal_yuan=principal, loan_rate=rate, months=months,
         fixed_asset_investment_yuan=fixed_asset_investment,
@@ -413,19 +409,19 @@ def LOAN_INTEREST_SUBSIDY(principal, rate, months=None, fixed_asset_investment=N
     vehicles="可选：车辆数，默认1 / Optional number of vehicles, default 1",
 )
 def VEHICLE_AWARD(route, price, subsidy=None, vehicles=None):
-    """经开区自有货车/客车新能源替代奖励（元），按路径30%或50%售价，国四为差额〔etown:18〕。/ E-Town own trucks and buses to new energy, per vehicle times vehicles (etown:18)."""
+    """经开区自有货车/客车新能源替代奖励（元），按路径{etown:18.rate|%}或{etown:18.special_rate|%}售价，国四为差额〔etown:18〕。/ E-Town own trucks and buses to new energy, per vehicle times vehicles (etown:18)."""
     return _amount("etown:18", vehicle_route=route, nev_price_yuan=price, municipal_subsidy_yuan=subsidy, vehicles=vehicles)
 
 
 @worksheet_function(
     grade="锅炉环保绩效等级 A 或 B / Boiler performance grade A or B",
     investment="锅炉改造部分投资（不含税，元）/ Boiler-retrofit investment, tax-exclusive, yuan",
-    budget_unit="可选：全额预算拨款单位则100% / Optional: TRUE for a fully budget-funded unit (100%)",
+    budget_unit="可选：全额预算拨款单位则{etown:10.budget_unit_rate|%} / Optional: TRUE for a fully budget-funded unit ({etown:10.budget_unit_rate|%})",
     metering_only="可选：仅计量即达B级 / Optional: TRUE when metering alone reaches grade B",
     meter_sets="可选：计量设备套数（计量路径）/ Optional metering sets (metering route)",
 )
 def BOILER_AWARD(grade, investment, budget_unit=None, metering_only=None, meter_sets=None):
-    """经开区燃气锅炉争A保B支持（元）：A级50%、B级30%、预算单位100%、计量5万元/套〔etown:10〕。/ E-Town gas-boiler rating A/B: 50%, 30%, 100% for budget units, or 50,000 per metering set (etown:10)."""
+    """经开区燃气锅炉争A保B支持（元）：A级{etown:10.grade_a_rate|%}、B级{etown:10.grade_b_rate|%}、预算单位{etown:10.budget_unit_rate|%}、计量{etown:10.per_meter_set|万}万元/套〔etown:10〕。/ E-Town gas-boiler rating A/B: {etown:10.grade_a_rate|%}, {etown:10.grade_b_rate|%}, {etown:10.budget_unit_rate|%} for budget units, or {etown:10.per_meter_set} per metering set (etown:10)."""
     return _amount(
         "etown:10", boiler_grade=grade, investment_yuan=investment, budget_unit=budget_unit,
         metering_only=metering_only, meter_sets=meter_sets,
@@ -433,11 +429,11 @@ def BOILER_AWARD(grade, investment, budget_unit=None, metering_only=None, meter_
 
 
 @worksheet_function(
-    fleet_size="自有货运车辆总数（≥10辆）/ Own freight vehicles in the fleet (at least 10)",
+    fleet_size="自有货运车辆总数（≥{etown:19.min_fleet}辆）/ Own freight vehicles in the fleet (at least {etown:19.min_fleet})",
     nev_count="其中新能源车辆数 / Of which new-energy vehicles",
 )
 def FLEET_AWARD(fleet_size, nev_count):
-    """经开区零排放货运车队奖励（元）：新能源比例100%/90%/80%对应50/30/20万元〔etown:19〕。/ E-Town zero-emission freight fleet: 500,000, 300,000 or 200,000 by NEV share (etown:19)."""
+    """经开区零排放货运车队奖励（元）：新能源比例{etown:19.full_share|%}/{etown:19.high_share|%}/{etown:19.low_share|%}对应{etown:19.full_award|万}/{etown:19.high_award|万}/{etown:19.low_award|万}万元〔etown:19〕。/ E-Town zero-emission freight fleet: {etown:19.full_award}, {etown:19.high_award} or {etown:19.low_award} by NEV share (etown:19)."""
     return _amount("etown:19", fleet_size=fleet_size, nev_count=nev_count)
 
 
@@ -447,13 +443,13 @@ def FLEET_AWARD(fleet_size, nev_count):
     machines="可选：台数，默认1 / Optional number of machines, default 1",
 )
 def MACHINERY_AWARD(price, higher_subsidy=None, machines=None):
-    """经开区老旧柴油机械新能源替代（元）：30%售价减上级补贴，乘台数〔etown:21〕。/ E-Town diesel machinery to new energy: 30% of price less the higher subsidy, per machine (etown:21)."""
+    """经开区老旧柴油机械新能源替代（元）：{etown:21.rate|%}售价减上级补贴，乘台数〔etown:21〕。/ E-Town diesel machinery to new energy: {etown:21.rate|%} of price less the higher subsidy, per machine (etown:21)."""
     return _amount("etown:21", machine_price_yuan=price, higher_subsidy_yuan=higher_subsidy, machines=machines)
 
 
 @worksheet_function(investment="可再生能源项目投资（元）/ Renewable-energy project investment, yuan")
 def RENEWABLE_ENERGY_AWARD(investment):
-    """通州可再生能源项目（光伏、热泵、生物质、储能）支持（元）：min(30%投资, 200万)〔第六条〕。/ Tongzhou renewable-energy project: min(30% of investment, 2,000,000) (tongzhou:6)."""
+    """通州可再生能源项目（光伏、热泵、生物质、储能）支持（元）：min({tongzhou:6.rate|%}投资, {tongzhou:6.cap|万}万)〔第六条〕。/ Tongzhou renewable-energy project: min({tongzhou:6.rate|%} of investment, {tongzhou:6.cap}) (tongzhou:6)."""
     return _amount("tongzhou:6", investment_yuan=investment)
 
 

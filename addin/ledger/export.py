@@ -6,15 +6,23 @@ import json
 from pathlib import Path
 
 from policies.errors import GreenAwardError
+from policies.registry import fields
 
 from ..files import write_atomically
 
 MONEY_FORMAT = "#,##0.00"
 
+
+def _field(name: str) -> tuple[str, str, str]:
+    """A claim field's column (common.yaml's heading)."""
+    heading = fields()[name].column
+    return name, heading.zh, heading.en
+
+
 SUBMISSION_COLUMNS = [
-    ("id", "编号", "Id"), ("file", "文件", "File"), ("sha256", "文件哈希", "SHA-256"), ("uscc", "统一社会信用代码", "Credit code"),
-    ("enterprise", "企业", "Enterprise"), ("project", "项目编号", "Project"), ("clause", "条款", "Clause"),
-    ("year", "年度", "Year"), ("event", "活动", "Event"), ("declared_yuan", "申报金额", "Declared"),
+    ("id", "编号", "Id"), ("file", "文件", "File"), ("sha256", "文件哈希", "SHA-256"), _field("uscc"),
+    _field("enterprise"), _field("project"), _field("clause"), _field("year"), ("event", "活动", "Event"),
+    ("declared_yuan", "申报金额", "Declared"),
     ("recomputed_yuan", "复核金额", "Recomputed"), ("reviewed_yuan", "审核核定", "Reviewed"),
     ("granted_yuan", "现批准金额", "Granted (standing)"), ("state", "状态", "State"), ("source", "来源", "Source"),
     ("recorded_at", "记录时间", "Recorded at"), ("replaces", "取代编号", "Replaces"), ("findings", "发现", "Findings"),

@@ -1,0 +1,106 @@
+"""The most an amount expression can give, from its inputs' bounds and its parameters' values.
+
+Interval arithmetic over the expression's nodes: a number input lies between its lower bound and
+its upper bound (or has none), a yes/no is 0 or 1 where arithmetic meets it, a parameter is its
+value; + − × ÷, min, max, round and ``a if test else b`` (either branch) combine the intervals. The
+bound is sound (no inputs give more) and, for a clause whose amount is capped by a parameter or made
+of fixed amounts, it is the cap the text states (``tongzhou:5.2``: ``min(…, cap)`` gives ``cap``;
+``etown:15``: ``grade_a_award + three_years_a_award``). A clause's ``max_amount`` is this bound; an
+amount growing with an unbounded input has none.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Mapping, Protocol
+
+from .expr import Node
+
+
+class Bounded(Protocol):
+    """What the bound needs of an input (``schema.InputSpec``)."""
+
+    type: str
+
+    @property
+    def lower(self) -> Decimal | None: ...
+
+    @property
+    def upper(self) -> Decimal | None: ...
+
+
+INF = Decimal("Infinity")
+Interval = tuple[Decimal, Decimal]
+
+
+def _mul(a: Decimal, b: Decimal) -> Decimal:
+    return Decimal(0) if a == 0 or b == 0 else a * b  # 0 × ∞ is 0 here: a zero factor gives nothing
+
+
+def _hull(*intervals: Interval) -> Interval:
+    return min(i[0] for i in intervals), max(i[1] for i in intervals)
+
+
+def interval(node: Node, inputs: Mapping[str, Bounded], parameters: Mapping[str, Decimal]) -> Interval:
+    """The values ``node`` can take (``-Infinity``/``Infinity`` where unbounded)."""
+    kind, args = node.kind, node.args
+
+    def of(n: Node) -> Interval:
+        return interval(n, inputs, parameters)
+
+    if kind == "num":
+        value = Decimal(node.value)  # type: ignore[arg-type]
+        return value, value
+    if kind in ("bool", "cmp", "and", "or", "not", "str"):
+        return Decimal(0), Decimal(1)
+    if kind == "name":
+        name = str(node.value)
+        if name in parameters:
+            return parameters[name], parameters[name]
+        spec = inputs[name]
+        if spec.type in ("bool", "choice", "text"):
+            return Decimal(0), Decimal(1)
+        low, high = spec.lower, spec.upper
+        return (-INF if low is None else low), (INF if high is None else high)
+    if kind == "neg":
+        low, high = of(args[0])
+        return -high, -low
+    if kind == "bin":
+        (a, b), (c, d) = of(args[0]), of(args[1])
+        if node.value == "+":
+            return a + c, b + d
+        if node.value == "-":
+            return a - d, b - c
+        if node.value == "*":
+            products = [_mul(x, y) for x in (a, b) for y in (c, d)]
+            return min(products), max(products)
+        if c <= 0 <= d:  # a divisor that may be 0 (or tends to it): no bound
+            return -INF, INF
+        quotients = [x / y for x in (a, b) for y in (c, d) if not (x.is_infinite() and y.is_infinite())]
+        return (min(quotients), max(quotients)) if len(quotients) == 4 else (-INF, INF)
+    if kind == "call":
+        if node.value == "min":
+            parts = [of(a) for a in args]
+            return min(p[0] for p in parts), min(p[1] for p in parts)
+        if node.value == "max":
+            parts = [of(a) for a in args]
+            return max(p[0] for p in parts), max(p[1] for p in parts)
+        if node.value == "round":
+            low, high = of(args[0])
+            digits = args[1].value
+            assert isinstance(digits, Decimal)  # the parser allows only a number here
+            places = Decimal(1).scaleb(-int(digits))
+            rounded = [x if x.is_infinite() else x.quantize(places, rounding=ROUND_HALF_UP) for x in (low, high)]
+            return rounded[0], rounded[1]
+        return Decimal(0), Decimal(1)  # at_least: a test
+    if kind == "if":
+        return _hull(of(args[1]), of(args[2]))
+    raise ValueError(f"unknown node {kind}")
+
+
+def upper_bound(node: Node, inputs: Mapping[str, Bounded], parameters: Mapping[str, Decimal]) -> Decimal | None:
+    """The most ``node`` can give, in yuan as an award is rounded; None when nothing bounds it."""
+    high = interval(node, inputs, parameters)[1]
+    if high.is_infinite():
+        return None
+    return high if high.as_tuple().exponent >= -2 else high.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)  # type: ignore[operator]
