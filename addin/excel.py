@@ -40,6 +40,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 import udfs
 from policies import catalog, clause_info
+from policies.parameters import reform_names
 from policies.registry import fields
 
 from .declaration import cache_formula_values
@@ -107,8 +108,9 @@ Lookup = Callable[[str | None, str], Any]  # (sheet or None for the formula's ow
 
 
 def _cell_value(value: Any) -> Any:
-    """What classic xlwings hands a function for a cell: numbers as floats, empty as None."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    """What classic xlwings hands a function for a cell: numbers as floats, a date as a datetime,
+    empty as None."""
+    if isinstance(value, (bool, datetime)) or value is None or isinstance(value, str):
         return None if value == "" else value
     if isinstance(value, (int, float)):
         return float(value)
@@ -289,6 +291,9 @@ class Project:
 PROJECTS = [
     Project("屋顶光伏 Rooftop PV", "光伏 PV", 400_000, 2025, 2025, 40_000, "etown:27",
             (("capacity_kw", 100), ("ownership", "自有"))),
+    # completed, so claimed, in 2027: the what-if block's reform (1,000 元/kW from 2027) applies to it
+    Project("二期屋顶光伏 Rooftop PV, phase 2", "光伏 PV", 400_000, 2026, 2027, 40_000, "etown:27",
+            (("capacity_kw", 100), ("ownership", "自有"))),
     Project("燃气锅炉A级 Gas boiler to grade A", "锅炉 Boiler", 1_000_000, 2025, 2026, 120_000, "etown:10",
             (("boiler_grade", "A"), ("investment_yuan", INVESTMENT)), ("etown:9",)),
     Project("电机系统节能 Motor-system energy saving", "节能改造 Energy saving", 10_000_000, 2025, 2026, 1_500_000,
@@ -463,6 +468,7 @@ class Layout:
     payments: int = 0
     by_year: int = 0
     cash: int = 0
+    whatif: int = 0  # the reform table's first row
 
     @property
     def last(self) -> int:
@@ -504,7 +510,12 @@ def build_lists(book: Book, ws: Worksheet) -> dict[str, str]:
     for k, name in enumerate(ordered, start=3):
         book.put(ws, f"H{k}", name)
         book.put(ws, f"I{k}", names[name])
-    for column, width in {"A": 46, "B": 60, "C": 14, "D": 10, "E": 3, "F": 26, "G": 3, "H": 32, "I": 40}.items():
+    _header(book, ws, 2, ["假设参数 What-if parameter"], first=11)
+    reforms = reform_names()
+    for k, name in enumerate(reforms, start=3):
+        book.put(ws, f"K{k}", name)
+    for column, width in {"A": 46, "B": 60, "C": 14, "D": 10, "E": 3, "F": 26, "G": 3, "H": 32, "I": 40, "J": 3,
+                          "K": 40}.items():
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "A3"
     print_setup(ws, title_rows=2, title="green-award")
@@ -515,6 +526,7 @@ def build_lists(book: Book, ws: Worksheet) -> dict[str, str]:
         "ids": f"{sheet}!$C$3:$C${last}",
         "kinds": f"{sheet}!$F$3:$F${2 + len(PROJECT_KINDS)}",
         "names": f"{sheet}!$H$3:$H${2 + len(ordered)}",
+        "reforms": f"{sheet}!$K$3:$K${2 + len(reforms)}",
     }
 
 
@@ -814,6 +826,9 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
     for row in (cl + 1, cl + 2, cl + 3):
         ws.row_dimensions[row].height = lines_height(1)
 
+    # 6. what-if: the awards under a reform
+    whatif_last = build_whatif(book, ws, lists, lay, cl + 6)
+
     # names, print set-up
     names = {
         "GA_Awards": f"{quote_sheetname(MODEL)}!$H${start}:$H${lay.inputs_last}",
@@ -822,14 +837,83 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
         "GA_ByYear": f"{quote_sheetname(MODEL)}!$A${yt - 1}:$E${yl}",
         "GA_CashFlow": f"{quote_sheetname(MODEL)}!$A${ct - 1}:$H${cl}",
         "GA_DiscountRate": f"{quote_sheetname(MODEL)}!$H$3",
+        "GA_Reform": f"{quote_sheetname(MODEL)}!$A${lay.whatif}:$C${lay.whatif + REFORM_ROWS - 1}",
+        "GA_WhatIfTotal": f"{quote_sheetname(MODEL)}!$E${whatif_last}",
     }
     for name, ref in names.items():
         ws.parent.defined_names[name] = DefinedName(name, attr_text=ref)
     ws.freeze_panes = "B4"
     print_setup(ws, title_rows=None, title="green-award", grid=False)
-    ws.print_area = f"A1:K{cl + 3}"
-    for row in (lay.payments - 3, lay.by_year - 3):
+    ws.print_area = f"A1:K{whatif_last + 1}"
+    for row in (lay.payments - 3, lay.by_year - 3, cl + 3):
         ws.row_breaks.append(Break(id=row))
+
+
+#: The sample what-if: E-Town raises distributed PV to 1,000 元/kW for claims from 2027 (issue 10's
+#: example); the other rows of the reform table are left empty for the user.
+REFORM = [("etown:27.per_kw", 1000, datetime(2027, 1, 1))]
+REFORM_ROWS = 4
+DATE = "yyyy-mm-dd"
+
+
+def build_whatif(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout, top: int) -> int:
+    """A reform table (parameter | value | from) and, per project, the award as the policy stands
+    (GREEN_AWARD) and under the reform (AWARD_WHATIF), both on the claim day, with the difference
+    and guarded totals. The claim year is the completion year (a year means its 31 December, as
+    everywhere), so a reform from 2027 changes a project completed in 2027 and not one of 2025.
+    Returns the totals' row."""
+    lay.whatif = top
+    rl = top + REFORM_ROWS - 1
+    _section(book, ws, top - 2, "6 假设情景 What-if: the awards under a reform (AWARD_WHATIF)")
+    _header(book, ws, top - 1, ["参数 Parameter\n<条款>.<参数>", "取值 Value", "起始日期 From\n（空=每天 empty: every day）"])
+    for i in range(REFORM_ROWS):
+        r = top + i
+        name, value, since = REFORM[i] if i < len(REFORM) else (None, None, None)
+        book.put(ws, f"A{r}", name, fill=INPUT_FILL, box=True)
+        book.put(ws, f"B{r}", value, fmt="#,##0.####", fill=INPUT_FILL, box=True)
+        book.put(ws, f"C{r}", since, fmt=DATE, fill=INPUT_FILL, box=True)
+    _validation(ws, f"A{top}:A{rl}", "list", "假设参数 What-if parameter",
+                "从列表选择 <条款>.<参数>，如 etown:27.per_kw（参数见 green-award clauses）/ Choose <clause>.<parameter>, e.g. etown:27.per_kw",
+                "请从列表选择参数 / choose a parameter from the list", formula1=lists["reforms"])
+    _validation(ws, f"B{top}:B{rl}", "decimal", "取值 Value", "参数的新取值，≥0，单位同政策（如 元/千瓦）/ The parameter's new value, 0 or more, in the policy's unit (e.g. yuan per kW)",
+                "须为≥0的数字 / a number, 0 or more", operator="greaterThanOrEqual", formula1="0")
+    _validation(ws, f"C{top}:C{rl}", "date", "起始日期 From", "新取值自此日起适用，此前仍为政策原值；留空则每天适用 / The value applies from this day, the policy's own before it; empty: every day",
+                "须为2020-01-01至2040-12-31的日期 / a date from 2020-01-01 to 2040-12-31",
+                operator="between", formula1="DATE(2020,1,1)", formula2="DATE(2040,12,31)")
+    book.put(ws, f"D{top}", "示例：经开区分布式光伏奖励由 800 元/千瓦提高到 1,000 元/千瓦，自2027年1月1日起。每行一个参数；空行不计。"
+                            "下表按申报年度（=完工年，即该年12月31日）计算现行政策与假设情景下的奖励。"
+                            " The example: E-Town raises distributed PV from 800 to 1,000 yuan/kW from 1 January 2027. One"
+                            " parameter per row; empty rows count for nothing. Below, each project's award as the policy stands"
+                            " and under the what-if, on its claim day (the completion year's 31 December).",
+             font=NOTE_FONT, align=WRAP_TOP)
+    ws.merge_cells(f"D{top}:K{rl}")
+
+    first = rl + 3
+    _header(book, ws, first - 1, ["项目\nProject", "条款编号\nClause id", "申报年度\nClaim year",
+                                  "现行政策（元）\nPolicy as it stands\nGREEN_AWARD", "假设情景（元）\nWhat-if (yuan)\nAWARD_WHATIF",
+                                  "差额（元）\nDifference (yuan)\n= 假设 What-if − 现行 Policy"])
+    reform = f"$A${top}:$C${rl}"
+    for k, p in enumerate(PROJECTS):
+        r, pr, ir = first + k, lay.first + k, lay.inputs + k
+        book.formula(ws, f"A{r}", f"=$A${pr}", p.name, box=True, align=WRAP_TOP)
+        book.formula(ws, f"B{r}", f"=$I${pr}", p.clause, box=True)
+        book.formula(ws, f"C{r}", f"=$E${pr}", p.completion, fmt=YEAR, box=True)
+        pairs = ",".join(f"${get_column_letter(c)}${ir}" for c in range(2, 2 + 2 * PAIRS))
+        baseline = book.custom(ws, f"D{r}", f'=GREEN_AWARD($I${pr},{pairs},"on",C{r})', fmt=MONEY_FORMAT, box=True)
+        whatif = book.custom(ws, f"E{r}", f'=AWARD_WHATIF({reform},$I${pr},{pairs},"on",C{r})', fmt=MONEY_FORMAT,
+                             box=True, font=BOLD)
+        book.formula(ws, f"F{r}", f"=E{r}-D{r}", round(whatif - baseline, 2), fmt=MONEY_FORMAT, box=True)
+        _fit_row(book, ws, r, range(1, 2))
+    last = first + len(PROJECTS) - 1
+    total = last + 1
+    book.put(ws, f"A{total}", "合计 Total（任一金额非数字则为 #N/A）", font=BOLD, box=True)
+    ws.merge_cells(f"A{total}:C{total}")
+    for column in "DEF":
+        cells = f"{column}{first}:{column}{last}"
+        value = round(sum(book.cached[MODEL][f"{column}{r}"] for r in range(first, last + 1)), 2)
+        book.formula(ws, f"{column}{total}", f"=IF(COUNT({cells})=ROWS({cells}),SUM({cells}),NA())", value,
+                     fmt=MONEY_FORMAT, font=BOLD, box=True)
+    return total
 
 
 def max_stages() -> int:

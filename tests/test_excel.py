@@ -11,6 +11,7 @@ import html
 import re
 import subprocess
 import zipfile
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from addin.excel import (
     MODEL,
     PROJECTS,
     QUICKSTART,
+    REFORM_ROWS,
     SPREADSHEET_FUNCTIONS,
     TEMPLATE,
     Layout,
@@ -250,6 +252,75 @@ def test_best_clause_from_the_portfolio_rules(values) -> None:
     assert rows[("燃气锅炉A级 Gas boiler to grade A", "etown:9")] == (300_000, 0)  # 30%, superseded by the better clause
 
 
+def whatif_rows(ws) -> tuple[int, int]:
+    """The what-if block's reform table row and its projects' first row (found by the section's title)."""
+    title = next(r for r in range(1, ws.max_row) if str(ws[f"A{r}"].value or "").startswith("6 假设情景"))
+    return title + 2, title + 2 + REFORM_ROWS + 2
+
+
+def test_the_what_if_block_under_1000_yuan_per_kw_from_2027(written: Path, values) -> None:
+    ws = values[MODEL]
+    reform, first = whatif_rows(ws)
+    assert [ws[f"{c}{reform}"].value for c in "ABC"] == ["etown:27.per_kw", 1000, datetime(2027, 1, 1)]
+    assert all(ws[f"{c}{r}"].value is None for c in "ABC" for r in range(reform + 1, reform + REFORM_ROWS))
+    # etown:27: 每千瓦800元, 100 kW self-owned: 80,000.00; under 1,000 元/kW from 2027-01-01: 100,000.00
+    # for a claim in 2027 (its 31 December), the policy's 80,000.00 for a claim before 2027
+    per_kw, reformed, kw = Decimal(800), Decimal(1000), Decimal(100)
+    expected = {"屋顶光伏 Rooftop PV": (2025, kw * per_kw, kw * per_kw),
+                "二期屋顶光伏 Rooftop PV, phase 2": (2027, kw * per_kw, kw * reformed)}
+    rows = {ws[f"A{first + k}"].value: first + k for k in range(len(PROJECTS))}
+    assert list(rows) == [p.name for p in PROJECTS]
+    for name, r in rows.items():
+        year, baseline, whatif = (ws[f"{c}{r}"].value for c in "CDE")
+        award = ws[f"H{LAY.inputs + [p.name for p in PROJECTS].index(name)}"].value
+        if name in expected:
+            assert (year, Decimal(str(baseline)), Decimal(str(whatif))) == expected[name], name
+        else:  # the reform sets a parameter of etown:27 only
+            assert whatif == baseline == award, name
+        assert Decimal(str(ws[f"F{r}"].value)) == Decimal(str(whatif)) - Decimal(str(baseline)), name
+    total = first + len(PROJECTS)
+    assert ws[f"D{total}"].value == ws[f"H{LAY.inputs_last + 1}"].value == 6_060_000
+    assert ws[f"E{total}"].value == 6_080_000 and ws[f"F{total}"].value == 20_000
+
+
+def test_the_what_if_depends_on_the_claim_day_and_the_table(written: Path, values) -> None:
+    """The phase-2 PV's AWARD_WHATIF cell, recomputed with another claim year or reform table."""
+    formulas = load_workbook(written, keep_vba=True)[MODEL]
+    ws = values[MODEL]
+    reform, first = whatif_rows(ws)
+    r = first + [p.name for p in PROJECTS].index("二期屋顶光伏 Rooftop PV, phase 2")
+    formula = formulas[f"E{r}"].value
+    assert formula.startswith(f"=AWARD_WHATIF($A${reform}:$C${reform + REFORM_ROWS - 1},") and f'"on",C{r})' in formula
+
+    def award(changed: dict[str, object]) -> float:
+        def lookup(sheet, ref):
+            if sheet in (None, MODEL) and ref in changed:
+                return changed[ref]
+            return values[sheet or MODEL][ref].value
+        return evaluate_formula(formula, lookup)
+
+    assert award({}) == 100_000
+    assert award({f"C{r}": 2026}) == 80_000  # 31 December 2026: before the reform
+    assert award({f"C{reform}": datetime(2028, 1, 1)}) == 80_000  # the reform not yet in force in 2027
+    assert award({f"C{reform}": None}) == 100_000  # no date: every day
+    assert award({f"A{reform}": None, f"B{reform}": None, f"C{reform}": None}) == 80_000  # an empty table: the policy
+
+
+def test_the_what_if_inputs_are_validated_and_its_totals_guarded(written: Path) -> None:
+    ws = load_workbook(written, keep_vba=True)[MODEL]
+    reform, first = whatif_rows(ws)
+    kinds = {}
+    for dv in ws.data_validations.dataValidation:
+        for column in "ABC":
+            if f"{column}{reform}:{column}{reform + REFORM_ROWS - 1}" in str(dv.sqref):
+                kinds[column] = dv.type
+    assert kinds == {"A": "list", "B": "decimal", "C": "date"}
+    last = first + len(PROJECTS) - 1
+    for column in "DEF":
+        cells = f"{column}{first}:{column}{last}"
+        assert ws[f"{column}{last + 1}"].value == f"=IF(COUNT({cells})=ROWS({cells}),SUM({cells}),NA())"
+
+
 # --- the formulas we write and WPS ---------------------------------------------------------------
 
 def _formulas(path: Path) -> list[tuple[str, str]]:
@@ -364,10 +435,15 @@ def test_libreoffice_computes_every_plain_formula_to_its_cached_value(written: P
 def test_libreoffice_an_award_that_is_text_blocks_the_totals(written: Path, tmp_path: Path) -> None:
     libreoffice = _libreoffice()
     frozen = tmp_path / "bad.xlsm"
-    # classic xlwings writes a raised error into the cell as text
-    _frozen(written, frozen, {(0, f"H{LAY.inputs}"): "etown:27: capacity_kw: must be ≥ 0, got -5 / 须≥0"})
-    result = libreoffice.recalculate([str(frozen)], ["GA_Total", "GA_TotalCheck"])[str(frozen)]
+    # classic xlwings writes a raised error into the cell as text (here in an award and in a what-if award)
+    reform, first = whatif_rows(load_workbook(written, keep_vba=True, data_only=True)[MODEL])
+    message = "etown:27: capacity_kw: must be ≥ 0, got -5 / 须≥0"
+    _frozen(written, frozen, {(0, f"H{LAY.inputs}"): message, (0, f"E{first}"): message})
+    result = libreoffice.recalculate([str(frozen)], ["GA_Total", "GA_TotalCheck", "GA_WhatIfTotal"])[str(frozen)]
     assert result["names"]["GA_Total"] == {"error": 32767} or "error" in result["names"]["GA_Total"]
+    assert "error" in result["names"]["GA_WhatIfTotal"]
+    assert "error" in result["formulas"][f"0!F{first + len(PROJECTS)}"]  # the difference's total too
+    assert result["formulas"][f"0!D{first + len(PROJECTS)}"] == 6_060_000  # the baseline's cells are all numbers
     assert result["names"]["GA_TotalCheck"].startswith("⚠ 1 ")
     wb = load_workbook(written, keep_vba=True)
     ws = wb[MODEL]
@@ -390,8 +466,12 @@ def test_without_python_libreoffice_prints_the_cached_awards_cash_flow_and_chart
                            text=True).stdout
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "#NAME" not in text and "#REF" not in text and "#VALUE" not in text
-    for figure in ("80,000.00", "1,200,000.00", "5,980,000.00", "2,273,804.15", "9.77%"):
+    for figure in ("80,000.00", "1,200,000.00", "6,060,000.00", "2,166,377.36", "9.52%"):
         assert figure in first, figure
+    whatif = text[text.index("6 假设情景 What-if"):]
+    assert "etown:27.per_kw" in whatif and "2027-01-01" in whatif
+    assert re.search(r"Rooftop PV, phase 2\s+etown:27\s+2027\s+80,000.00\s+100,000.00\s+20,000.00", whatif)
+    assert re.search(r"合计 Total.*6,060,000.00\s+6,080,000.00\s+20,000.00", whatif)
     assert "Payment year" in first and "E-Town" in first  # the chart's axis title and legend
 
 
@@ -418,7 +498,7 @@ def test_the_command(tmp_path: Path) -> None:
     path = tmp_path / "out" / "model.xlsm"
     done = runner.invoke(app, ["excel", "-o", str(path)])
     assert done.exit_code == 0, done.output
-    assert load_workbook(path, keep_vba=True, data_only=True)[MODEL][f"H{LAY.inputs_last + 1}"].value == 5_980_000
+    assert load_workbook(path, keep_vba=True, data_only=True)[MODEL][f"H{LAY.inputs_last + 1}"].value == 6_060_000
     again = runner.invoke(app, ["excel", "-o", str(path)])
     assert again.exit_code != 0 and "exists" in again.output
     forced = runner.invoke(app, ["excel", "-o", str(path), "--overwrite"])
