@@ -105,6 +105,7 @@ def coercer(spec: InputSpec) -> Callable[[object], object]:
     if spec.type == "text":
         return to_text
     if spec.type == "choice":
+        assert spec.values is not None  # a choice has values (InputSpec checks it)
         lookup: dict[str, str] = {}
         for value, label in spec.values.items():
             for key in (value, label.zh, label.en):
