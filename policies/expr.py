@@ -19,7 +19,6 @@ Excel's AND/OR evaluate every argument, so a guard against division by zero must
 from __future__ import annotations
 
 import ast
-import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Decimal
@@ -327,17 +326,6 @@ class Context:
 # here: a value is a Decimal, a str or a bool, and the closures pass it on as ``Any``.
 Compiled = Callable[[Context], Any]
 
-_ARITHMETIC: dict[BinOperator, Callable[[Any, Any], Any]] = {
-    "+": EXACT.add,
-    "-": EXACT.subtract,
-    "*": EXACT.multiply,
-    "/": operator.truediv,  # in the current context: 28 significant digits
-}
-_COMPARE: dict[CmpOperator, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge
-}
-
-
 def compile_expr(node: Node, record: bool = True) -> Compiled:
     """A closure that evaluates ``node`` over ``ctx.env``; min/max/if record their choice in ``ctx``."""
     subs = [compile_expr(arg, record) for arg in node.args]
@@ -360,14 +348,27 @@ def compile_expr(node: Node, record: bool = True) -> Compiled:
         case Not():
             (f,) = subs
             return lambda ctx: not f(ctx)
-        case BinOp(op):
+        case BinOp(op):  # one closure per operator: the hot path makes no extra call
             f, g = subs
-            arithmetic = _ARITHMETIC[op]
-            return lambda ctx: arithmetic(f(ctx), g(ctx))
+            add, subtract, multiply = EXACT.add, EXACT.subtract, EXACT.multiply
+            arithmetic: dict[BinOperator, Compiled] = {
+                "+": lambda ctx: add(f(ctx), g(ctx)),
+                "-": lambda ctx: subtract(f(ctx), g(ctx)),
+                "*": lambda ctx: multiply(f(ctx), g(ctx)),
+                "/": lambda ctx: f(ctx) / g(ctx),  # in the current context: 28 significant digits
+            }
+            return arithmetic[op]
         case Compare(op):
             f, g = subs
-            compare = _COMPARE[op]
-            return lambda ctx: compare(f(ctx), g(ctx))
+            compare: dict[CmpOperator, Compiled] = {
+                "==": lambda ctx: f(ctx) == g(ctx),
+                "!=": lambda ctx: f(ctx) != g(ctx),
+                "<": lambda ctx: f(ctx) < g(ctx),
+                "<=": lambda ctx: f(ctx) <= g(ctx),
+                ">": lambda ctx: f(ctx) > g(ctx),
+                ">=": lambda ctx: f(ctx) >= g(ctx),
+            }
+            return compare[op]
         case BoolOp("and"):
             return lambda ctx: all(f(ctx) for f in subs)
         case BoolOp("or"):

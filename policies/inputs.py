@@ -7,8 +7,9 @@ Each clause gets one pydantic model of its inputs (``input_model``), built from 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 
