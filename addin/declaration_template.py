@@ -221,14 +221,14 @@ def referrer(cc: CompiledClause):
 def labelled(node: expr.Node, specs: dict[str, InputSpec]) -> expr.Node:
     """The same tree with each choice compared with its Chinese label instead of its code (what the cell holds)."""
     args = tuple(labelled(a, specs) for a in node.args)
-    if node.kind == "cmp":
+    if isinstance(node, expr.Compare):
         a, b = args
         for name, literal in ((a, b), (b, a)):
-            spec = specs.get(name.value) if name.kind == "name" else None
-            if spec is not None and spec.type == "choice" and literal.kind == "str" and literal.value in spec.values:
-                label = expr.Node("str", spec.values[literal.value].zh)
+            spec = specs.get(name.name) if isinstance(name, expr.Name) else None
+            if spec is not None and spec.type == "choice" and isinstance(literal, expr.String) and literal.value in spec.values:
+                label = expr.String(spec.values[literal.value].zh)
                 args = (name, label) if name is a else (label, name)
-    return expr.Node(node.kind, node.value, args)
+    return expr.with_args(node, args)
 
 
 def excel(cc: CompiledClause, node: expr.Node) -> str:
@@ -270,53 +270,53 @@ def describe(cc: CompiledClause, node: expr.Node) -> str:
     specs, params = cc.specs, cc.clause.parameters
 
     def test(n: expr.Node) -> str:  # a yes/no input used as a test reads "…为“是”"
-        if n.kind == "name" and n.value in specs and specs[n.value].type == "bool":
-            return f"【{specs[n.value].label.zh}】为“{YES}”"
+        if isinstance(n, expr.Name) and n.name in specs and specs[n.name].type == "bool":
+            return f"【{specs[n.name].label.zh}】为“{YES}”"
         return show(n)
 
     def show(n: expr.Node) -> str:
-        k, a = n.kind, n.args
-        if k == "num":
+        a = n.args
+        if isinstance(n, expr.Number):
             return fmt(n.value)
-        if k == "str":
+        if isinstance(n, expr.String):
             return f"“{n.value}”"
-        if k == "bool":
+        if isinstance(n, expr.Bool):
             return "成立" if n.value else "不成立"
-        if k == "name":
-            if n.value in params:
-                return show_parameter(params[n.value])
-            return f"【{specs[n.value].label.zh}】"
-        if k == "neg":
+        if isinstance(n, expr.Name):
+            if n.name in params:
+                return show_parameter(params[n.name])
+            return f"【{specs[n.name].label.zh}】"
+        if isinstance(n, expr.Neg):
             return f"－{show(a[0])}"
-        if k == "not":
+        if isinstance(n, expr.Not):
             return f"并非（{test(a[0])}）"
-        if k == "bin":
-            left, right = show(a[0]), show(a[1])
-            if a[0].kind == "bin" and _PRECEDENCE[a[0].value] < _PRECEDENCE[n.value]:
+        if isinstance(n, expr.BinOp):
+            left, right = show(n.left), show(n.right)
+            if isinstance(n.left, expr.BinOp) and _PRECEDENCE[n.left.op] < _PRECEDENCE[n.op]:
                 left = f"（{left}）"
-            if a[1].kind == "bin" and (_PRECEDENCE[a[1].value] < _PRECEDENCE[n.value]
-                                       or (_PRECEDENCE[a[1].value] == _PRECEDENCE[n.value] and n.value in "-/")):
+            if isinstance(n.right, expr.BinOp) and (_PRECEDENCE[n.right.op] < _PRECEDENCE[n.op]
+                                                    or (_PRECEDENCE[n.right.op] == _PRECEDENCE[n.op] and n.op in "-/")):
                 right = f"（{right}）"
-            return f"{left} {_SYMBOL[n.value]} {right}"
-        if k == "cmp":
+            return f"{left} {_SYMBOL[n.op]} {right}"
+        if isinstance(n, expr.Compare):
             for name, literal in ((a[0], a[1]), (a[1], a[0])):
-                spec = specs.get(name.value) if name.kind == "name" else None
-                if spec is not None and spec.type == "choice" and literal.kind == "str":
-                    word = "为" if n.value == "==" else "不为"
+                spec = specs.get(name.name) if isinstance(name, expr.Name) else None
+                if spec is not None and spec.type == "choice" and isinstance(literal, expr.String):
+                    word = "为" if n.op == "==" else "不为"
                     return f"【{spec.label.zh}】{word}“{spec.values[literal.value].zh}”"
-            return f"{show(a[0])} {_SYMBOL[n.value]} {show(a[1])}"
-        if k in ("and", "or"):
-            joined = ("且" if k == "and" else "或").join(
-                f"（{test(x)}）" if x.kind in ("and", "or") else test(x) for x in a)
+            return f"{show(a[0])} {_SYMBOL[n.op]} {show(a[1])}"
+        if isinstance(n, expr.BoolOp):
+            joined = ("且" if n.op == "and" else "或").join(
+                f"（{test(x)}）" if isinstance(x, expr.BoolOp) else test(x) for x in a)
             return joined
-        if k == "call":
-            if n.value == "round":
+        if isinstance(n, expr.Call):
+            if n.function == "round":
                 return show(a[0])
-            word = "取小值" if n.value == "min" else "取大值"
+            if n.function == "at_least":  # a ≥ b (it was shown as 取大值, the larger of a and b)
+                return f"{show(a[0])} {_SYMBOL['>=']} {show(a[1])}"
+            word = "取小值" if n.function == "min" else "取大值"
             return f"{word}（{'，'.join(show(x) for x in a)}）"
-        if k == "if":
-            return f"（若{test(a[0])}：{show(a[1])}；否则：{show(a[2])}）"
-        raise ValueError(f"unknown node {k}")
+        return f"（若{test(a[0])}：{show(a[1])}；否则：{show(a[2])}）"  # IfElse
 
     text = test(node)
     return text[1:-1] if text.startswith("（若") and text.endswith("）") else text

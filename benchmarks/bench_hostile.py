@@ -38,9 +38,9 @@ print(json.dumps({"seconds": seconds, "peak": peak, "before": before, "status": 
 
 
 def main() -> None:
-    import hostile_corpus as hc
-
     from addin.review import display_name
+
+    import hostile_corpus as hc
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=12, help="print the N most costly files (0: all)")

@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import udfs  # noqa: E402
 from policies import evaluate  # noqa: E402
+
 from ratio import interleaved_ratios, timed  # noqa: E402  (benchmarks/ratio.py)
 
 CASES = [

@@ -7,7 +7,7 @@ rounds is the figure the benchmarks print.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def timed(call: Callable[[], object], calls: int) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Mapping, Protocol
 
-from .expr import Node
+from .expr import Bool, BinOp, BoolOp, Call, Compare, IfElse, Name, Neg, Node, Not, Number, String
 
 
 class Bounded(Protocol):
@@ -43,59 +43,53 @@ def _hull(*intervals: Interval) -> Interval:
 
 def interval(node: Node, inputs: Mapping[str, Bounded], parameters: Mapping[str, Decimal]) -> Interval:
     """The values ``node`` can take (``-Infinity``/``Infinity`` where unbounded)."""
-    kind, args = node.kind, node.args
 
     def of(n: Node) -> Interval:
         return interval(n, inputs, parameters)
 
-    if kind == "num":
-        value = Decimal(node.value)  # type: ignore[arg-type]
-        return value, value
-    if kind in ("bool", "cmp", "and", "or", "not", "str"):
-        return Decimal(0), Decimal(1)
-    if kind == "name":
-        name = str(node.value)
-        if name in parameters:
-            return parameters[name], parameters[name]
-        spec = inputs[name]
-        if spec.type in ("bool", "choice", "text"):
-            return Decimal(0), Decimal(1)
-        low, high = spec.lower, spec.upper
-        return (-INF if low is None else low), (INF if high is None else high)
-    if kind == "neg":
-        low, high = of(args[0])
-        return -high, -low
-    if kind == "bin":
-        (a, b), (c, d) = of(args[0]), of(args[1])
-        if node.value == "+":
-            return a + c, b + d
-        if node.value == "-":
-            return a - d, b - c
-        if node.value == "*":
-            products = [_mul(x, y) for x in (a, b) for y in (c, d)]
-            return min(products), max(products)
-        if c <= 0 <= d:  # a divisor that may be 0 (or tends to it): no bound
-            return -INF, INF
-        quotients = [x / y for x in (a, b) for y in (c, d) if not (x.is_infinite() and y.is_infinite())]
-        return (min(quotients), max(quotients)) if len(quotients) == 4 else (-INF, INF)
-    if kind == "call":
-        if node.value == "min":
+    match node:
+        case Number(value):
+            return value, value
+        case Bool() | Compare() | BoolOp() | Not() | String() | Call("at_least"):
+            return Decimal(0), Decimal(1)  # a test, or a yes/no where arithmetic meets it
+        case Name(name):
+            if name in parameters:
+                return parameters[name], parameters[name]
+            spec = inputs[name]
+            if spec.type in ("bool", "choice", "text"):
+                return Decimal(0), Decimal(1)
+            low, high = spec.lower, spec.upper
+            return (-INF if low is None else low), (INF if high is None else high)
+        case Neg(operand):
+            low, high = of(operand)
+            return -high, -low
+        case BinOp(op, left, right):
+            (a, b), (c, d) = of(left), of(right)
+            if op == "+":
+                return a + c, b + d
+            if op == "-":
+                return a - d, b - c
+            if op == "*":
+                products = [_mul(x, y) for x in (a, b) for y in (c, d)]
+                return min(products), max(products)
+            if c <= 0 <= d:  # a divisor that may be 0 (or tends to it): no bound
+                return -INF, INF
+            quotients = [x / y for x in (a, b) for y in (c, d) if not (x.is_infinite() and y.is_infinite())]
+            return (min(quotients), max(quotients)) if len(quotients) == 4 else (-INF, INF)
+        case Call("min", args):
             parts = [of(a) for a in args]
             return min(p[0] for p in parts), min(p[1] for p in parts)
-        if node.value == "max":
+        case Call("max", args):
             parts = [of(a) for a in args]
             return max(p[0] for p in parts), max(p[1] for p in parts)
-        if node.value == "round":
-            low, high = of(args[0])
-            digits = args[1].value
-            assert isinstance(digits, Decimal)  # the parser allows only a number here
+        case Call("round", (first, Number(digits))):
+            low, high = of(first)
             places = Decimal(1).scaleb(-int(digits))
             rounded = [x if x.is_infinite() else x.quantize(places, rounding=ROUND_HALF_UP) for x in (low, high)]
             return rounded[0], rounded[1]
-        return Decimal(0), Decimal(1)  # at_least: a test
-    if kind == "if":
-        return _hull(of(args[1]), of(args[2]))
-    raise ValueError(f"unknown node {kind}")
+        case IfElse(_, body, orelse):
+            return _hull(of(body), of(orelse))
+    raise ValueError(f"unknown node {node!r}")
 
 
 def upper_bound(node: Node, inputs: Mapping[str, Bounded], parameters: Mapping[str, Decimal]) -> Decimal | None:

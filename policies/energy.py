@@ -108,7 +108,7 @@ def to_tce(quantity: object, kind: object, coefficient: object = None) -> Conver
                 WHERE, "coefficient",
                 f"must be > 0 and below {fmt(MAX_COEFFICIENT)} kgce/{spec.unit}, got {fmt(used)} / 须>0且小于{fmt(MAX_COEFFICIENT)}",
             )
-        if spec.low is not None and not spec.low <= used <= spec.high:
+        if spec.low is not None and spec.high is not None and not spec.low <= used <= spec.high:
             raise InputError(
                 WHERE, "coefficient",
                 f"for {spec.kind} must be within {fmt(spec.low)}–{fmt(spec.high)} kgce/{spec.unit}, got {fmt(used)} / 超出标准范围",

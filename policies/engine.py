@@ -411,7 +411,7 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
     binding, bindings, bounds = _limits(cc, ctx)
     cites = clause.article
     steps = [*cc.parameter_steps] + [
-        Step(n.value, n.text, values_[index], cites, bound, tuple((arg.text, v) for arg, v in zip(n.args, values_)))
+        Step(n.function, n.text, values_[index], cites, bound, tuple((arg.text, v) for arg, v in zip(n.args, values_)))
         for (n, values_, index), bound in zip(ctx.steps, bounds)
     ]
     steps.append(Step("formula", node.text, raw, cites, binding))

@@ -21,7 +21,7 @@ class UnknownClauseError(GreenAwardError, KeyError):
         super().__init__(f"unknown clause {clause_id!r} / 未知条款{hint}")
 
     def __str__(self) -> str:  # KeyError would quote the whole message
-        return self.args[0]
+        return str(self.args[0])
 
 
 class InputError(GreenAwardError, ValueError):

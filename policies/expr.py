@@ -19,17 +19,24 @@ Excel's AND/OR evaluate every argument, so a guard against division by zero must
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
-from typing import Callable
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Decimal
+from decimal import Context as DecimalContext
+from typing import Any, Literal, TypeAlias, get_args
 
 from .numbers import fmt
 
-FUNCTIONS = ("min", "max", "round", "at_least")
-EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)  # + - × never round (inputs are bounded)
+BinOperator = Literal["+", "-", "*", "/"]
+CmpOperator = Literal["==", "!=", "<", "<=", ">", ">="]
+Function = Literal["min", "max", "round", "at_least"]
+FUNCTIONS: tuple[Function, ...] = get_args(Function)
+EXACT = DecimalContext(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)  # + - × never round (inputs are bounded)
 TOLERANCE = "0.000000001"  # at_least in Excel: the relative noise of doubles it forgives, and no more
-_BIN = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
-_CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_BIN: dict[type[ast.operator], BinOperator] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_CMP: dict[type[ast.cmpop], CmpOperator] = {
+    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="
+}
 _SHOW = {"*": "×", "/": "÷", "-": "−", "+": "+", "==": "=", "!=": "≠", "<=": "≤", ">=": "≥", "<": "<", ">": ">"}
 
 
@@ -37,12 +44,146 @@ class ExpressionError(ValueError):
     """Text that is not in the amount language."""
 
 
+# --- the nodes ----------------------------------------------------------------------------------
+# One dataclass per kind. ``args`` is every node's sub-nodes in order (``walk``, ``deciding_name``
+# and ``Context.chosen`` index into it). ``text`` is the one mutable part: how the trace shows the
+# node, filled in place by ``annotate`` (the engine annotates a clause's tree once, when compiled).
+# Identity matters (``Context.chosen`` is keyed by ``id(node)``), so nodes compare by identity.
+
+
 @dataclass(eq=False)
-class Node:
-    kind: str  # num str bool name neg not bin cmp and or call if
-    value: object = None  # literal value, name, operator or function name
-    args: tuple["Node", ...] = ()
-    text: str = field(default="", repr=False)  # how the trace shows this node
+class _Node:
+    text: str = field(default="", repr=False, kw_only=True)
+
+
+@dataclass(eq=False)
+class Number(_Node):
+    value: Decimal
+
+    @property
+    def args(self) -> tuple[Node, ...]:
+        return ()
+
+
+@dataclass(eq=False)
+class String(_Node):
+    value: str
+
+    @property
+    def args(self) -> tuple[Node, ...]:
+        return ()
+
+
+@dataclass(eq=False)
+class Bool(_Node):
+    value: bool
+
+    @property
+    def args(self) -> tuple[Node, ...]:
+        return ()
+
+
+@dataclass(eq=False)
+class Name(_Node):
+    name: str
+
+    @property
+    def args(self) -> tuple[Node, ...]:
+        return ()
+
+
+@dataclass(eq=False)
+class Neg(_Node):
+    operand: Node
+
+    @property
+    def args(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+
+@dataclass(eq=False)
+class Not(_Node):
+    operand: Node
+
+    @property
+    def args(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+
+@dataclass(eq=False)
+class BinOp(_Node):
+    op: BinOperator
+    left: Node
+    right: Node
+
+    @property
+    def args(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(eq=False)
+class Compare(_Node):
+    op: CmpOperator
+    left: Node
+    right: Node
+
+    @property
+    def args(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(eq=False)
+class BoolOp(_Node):
+    op: Literal["and", "or"]
+    values: tuple[Node, ...]
+
+    @property
+    def args(self) -> tuple[Node, ...]:
+        return self.values
+
+
+@dataclass(eq=False)
+class Call(_Node):
+    function: Function
+    args: tuple[Node, ...]
+
+
+@dataclass(eq=False)
+class IfElse(_Node):
+    test: Node
+    body: Node
+    orelse: Node
+
+    @property
+    def args(self) -> tuple[Node, ...]:
+        return (self.test, self.body, self.orelse)
+
+
+Node: TypeAlias = Number | String | Bool | Name | Neg | Not | BinOp | Compare | BoolOp | Call | IfElse
+
+
+def with_args(node: Node, args: tuple[Node, ...]) -> Node:
+    """A node of the same kind with other sub-nodes (``args`` in the order ``node.args`` has them)."""
+    match node:
+        case Number() | String() | Bool() | Name():
+            return node
+        case Neg():
+            return Neg(*args)
+        case Not():
+            return Not(*args)
+        case BinOp(op):
+            return BinOp(op, *args)
+        case Compare(op):
+            return Compare(op, *args)
+        case BoolOp(op):
+            return BoolOp(op, args)
+        case Call(function):
+            return Call(function, args)
+        case IfElse():
+            return IfElse(*args)
+
+
+# --- parsing ------------------------------------------------------------------------------------
 
 
 def parse(source: str) -> Node:
@@ -56,43 +197,50 @@ def parse(source: str) -> Node:
 def _convert(n: ast.AST) -> Node:
     if isinstance(n, ast.Constant):
         if isinstance(n.value, bool):
-            return Node("bool", n.value)
+            return Bool(n.value)
         if isinstance(n.value, (int, float)):
-            return Node("num", Decimal(repr(n.value)) if isinstance(n.value, float) else Decimal(n.value))
+            return Number(Decimal(repr(n.value)) if isinstance(n.value, float) else Decimal(n.value))
         if isinstance(n.value, str):
-            return Node("str", n.value)
+            return String(n.value)
         raise ExpressionError(f"constant {n.value!r} is not allowed")
     if isinstance(n, ast.Name):
-        return Node("name", n.id)
+        return Name(n.id)
     if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
-        return Node("neg", args=(_convert(n.operand),))
+        return Neg(_convert(n.operand))
     if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.Not):
-        return Node("not", args=(_convert(n.operand),))
+        return Not(_convert(n.operand))
     if isinstance(n, ast.BinOp) and type(n.op) in _BIN:
-        return Node("bin", _BIN[type(n.op)], (_convert(n.left), _convert(n.right)))
+        return BinOp(_BIN[type(n.op)], _convert(n.left), _convert(n.right))
     if isinstance(n, ast.Compare):
         if len(n.ops) != 1 or type(n.ops[0]) not in _CMP:
             raise ExpressionError("only single comparisons (==, !=, <, <=, >, >=) are allowed")
-        return Node("cmp", _CMP[type(n.ops[0])], (_convert(n.left), _convert(n.comparators[0])))
+        return Compare(_CMP[type(n.ops[0])], _convert(n.left), _convert(n.comparators[0]))
     if isinstance(n, ast.BoolOp):
-        return Node("and" if isinstance(n.op, ast.And) else "or", args=tuple(_convert(v) for v in n.values))
+        return BoolOp("and" if isinstance(n.op, ast.And) else "or", tuple(_convert(v) for v in n.values))
     if isinstance(n, ast.IfExp):
-        return Node("if", args=(_convert(n.test), _convert(n.body), _convert(n.orelse)))
+        return IfElse(_convert(n.test), _convert(n.body), _convert(n.orelse))
     if isinstance(n, ast.Call):
-        if not isinstance(n.func, ast.Name) or n.func.id not in FUNCTIONS or n.keywords:
-            raise ExpressionError(f"only the functions {', '.join(FUNCTIONS)} are allowed")
+        function = _function(n)
         args = tuple(_convert(a) for a in n.args)
-        if n.func.id == "round" and (len(args) != 2 or args[1].kind != "num"):
+        if function == "round" and (len(args) != 2 or not isinstance(args[1], Number)):
             raise ExpressionError("round takes a value and a number of decimal places")
-        if n.func.id in ("min", "max") and len(args) < 2:
-            raise ExpressionError(f"{n.func.id} needs at least two values")
-        if n.func.id == "at_least" and len(args) != 2:
+        if function in ("min", "max") and len(args) < 2:
+            raise ExpressionError(f"{function} needs at least two values")
+        if function == "at_least" and len(args) != 2:
             raise ExpressionError("at_least takes a value and the threshold it must reach")
-        return Node("call", n.func.id, args)
+        return Call(function, args)
     raise ExpressionError(f"{type(n).__name__} is not allowed in an amount expression")
 
 
-def walk(node: Node):
+def _function(n: ast.Call) -> Function:
+    if isinstance(n.func, ast.Name) and not n.keywords:
+        for function in FUNCTIONS:
+            if n.func.id == function:
+                return function
+    raise ExpressionError(f"only the functions {', '.join(FUNCTIONS)} are allowed")
+
+
+def walk(node: Node) -> Iterator[Node]:
     yield node
     for arg in node.args:
         yield from walk(arg)
@@ -102,8 +250,8 @@ def names(node: Node) -> list[str]:
     """Names in the order they first appear."""
     seen: dict[str, None] = {}
     for n in walk(node):
-        if n.kind == "name":
-            seen.setdefault(n.value)
+        if isinstance(n, Name):
+            seen.setdefault(n.name)
     return list(seen)
 
 
@@ -111,12 +259,9 @@ def string_comparisons(node: Node) -> list[tuple[str, str]]:
     """(name, literal) pairs of every ``name == "literal"`` style comparison, to check choice values."""
     pairs = []
     for n in walk(node):
-        if n.kind == "cmp":
-            a, b = n.args
-            if a.kind == "name" and b.kind == "str":
-                pairs.append((a.value, b.value))
-            elif b.kind == "name" and a.kind == "str":
-                pairs.append((b.value, a.value))
+        match n:
+            case Compare(_, Name(name), String(literal)) | Compare(_, String(literal), Name(name)):
+                pairs.append((name, literal))
     return pairs
 
 
@@ -128,29 +273,31 @@ def annotate(node: Node, show_name: Callable[[str], str]) -> None:
     for arg in node.args:
         annotate(arg, show_name)
     a = [arg.text for arg in node.args]
-    k = node.kind
-    if k == "num":
-        node.text = fmt(node.value)
-    elif k == "str":
-        node.text = repr(node.value)
-    elif k == "bool":
-        node.text = "true" if node.value else "false"
-    elif k == "name":
-        node.text = show_name(node.value)
-    elif k == "neg":
-        node.text = f"−{a[0]}"
-    elif k == "not":
-        node.text = f"not {a[0]}"
-    elif k in ("bin", "cmp"):
-        node.text = f"({a[0]} {_SHOW[node.value]} {a[1]})" if k == "bin" else f"{a[0]} {_SHOW[node.value]} {a[1]}"
-    elif k in ("and", "or"):
-        node.text = f" {k} ".join(a)
-    elif k == "call" and node.value == "at_least":
-        node.text = f"{a[0]} ≥ {a[1]}"
-    elif k == "call":
-        node.text = f"{node.value}({', '.join(a)})"
-    elif k == "if":
-        node.text = f"({a[1]} if {a[0]} else {a[2]})"
+    match node:
+        case Number(value):
+            node.text = fmt(value)
+        case String(value):
+            node.text = repr(value)
+        case Bool(value):
+            node.text = "true" if value else "false"
+        case Name(name):
+            node.text = show_name(name)
+        case Neg():
+            node.text = f"−{a[0]}"
+        case Not():
+            node.text = f"not {a[0]}"
+        case BinOp(op):
+            node.text = f"({a[0]} {_SHOW[op]} {a[1]})"
+        case Compare(op):
+            node.text = f"{a[0]} {_SHOW[op]} {a[1]}"
+        case BoolOp(op):
+            node.text = f" {op} ".join(a)
+        case Call("at_least"):
+            node.text = f"{a[0]} ≥ {a[1]}"
+        case Call(function):
+            node.text = f"{function}({', '.join(a)})"
+        case IfElse():
+            node.text = f"({a[1]} if {a[0]} else {a[2]})"
 
 
 # --- evaluation ---------------------------------------------------------------------------------
@@ -176,77 +323,85 @@ class Context:
         self.steps: list[tuple[Node, list, int]] = []
 
 
-Compiled = Callable[[Context], object]
-
+# The language is typed by the clause's schema (its inputs are coerced before evaluation), not
+# here: a value is a Decimal, a str or a bool, and the closures pass it on as ``Any``.
+Compiled = Callable[[Context], Any]
 
 def compile_expr(node: Node, record: bool = True) -> Compiled:
     """A closure that evaluates ``node`` over ``ctx.env``; min/max/if record their choice in ``ctx``."""
-    k = node.kind
-    if k in ("num", "str", "bool"):
-        value = node.value
-        return lambda ctx: value
-    if k == "name":
-        key = node.value
-
-        def name(ctx: Context):
-            try:
-                return ctx.env[key]
-            except KeyError:
-                raise MissingName(key) from None
-
-        return name
     subs = [compile_expr(arg, record) for arg in node.args]
-    if k == "neg":
-        (f,) = subs
-        return lambda ctx: -f(ctx)
-    if k == "not":
-        (f,) = subs
-        return lambda ctx: not f(ctx)
-    if k == "bin":
-        f, g = subs
-        add, subtract, multiply = EXACT.add, EXACT.subtract, EXACT.multiply
-        return {
-            "+": lambda ctx: add(f(ctx), g(ctx)),
-            "-": lambda ctx: subtract(f(ctx), g(ctx)),
-            "*": lambda ctx: multiply(f(ctx), g(ctx)),
-            "/": lambda ctx: f(ctx) / g(ctx),
-        }[node.value]
-    if k == "cmp":
-        f, g = subs
-        return {
-            "==": lambda ctx: f(ctx) == g(ctx),
-            "!=": lambda ctx: f(ctx) != g(ctx),
-            "<": lambda ctx: f(ctx) < g(ctx),
-            "<=": lambda ctx: f(ctx) <= g(ctx),
-            ">": lambda ctx: f(ctx) > g(ctx),
-            ">=": lambda ctx: f(ctx) >= g(ctx),
-        }[node.value]
-    if k == "and":
-        return lambda ctx: all(f(ctx) for f in subs)
-    if k == "or":
-        return lambda ctx: any(f(ctx) for f in subs)
-    if k == "if":
-        test, body, orelse = subs
-        key = id(node)
+    match node:
+        case Number(value) | String(value) | Bool(value):
+            constant: Decimal | str | bool = value
+            return lambda ctx: constant
+        case Name(variable):
 
-        def choose(ctx: Context):
-            if test(ctx):
-                ctx.chosen[key] = 1
-                return body(ctx)
-            ctx.chosen[key] = 2
-            return orelse(ctx)
+            def name(ctx: Context) -> Any:
+                try:
+                    return ctx.env[variable]
+                except KeyError:
+                    raise MissingName(variable) from None
 
-        return choose
-    if node.value == "round":
-        f, places = subs[0], Decimal(1).scaleb(-int(node.args[1].value))
-        return lambda ctx: f(ctx).quantize(places, rounding=ROUND_HALF_UP)
-    if node.value == "at_least":
-        f, g = subs
-        return lambda ctx: f(ctx) >= g(ctx)
-    pick = min if node.value == "min" else max
+            return name
+        case Neg():
+            (f,) = subs
+            return lambda ctx: -f(ctx)
+        case Not():
+            (f,) = subs
+            return lambda ctx: not f(ctx)
+        case BinOp(op):  # one closure per operator: the hot path makes no extra call
+            f, g = subs
+            add, subtract, multiply = EXACT.add, EXACT.subtract, EXACT.multiply
+            arithmetic: dict[BinOperator, Compiled] = {
+                "+": lambda ctx: add(f(ctx), g(ctx)),
+                "-": lambda ctx: subtract(f(ctx), g(ctx)),
+                "*": lambda ctx: multiply(f(ctx), g(ctx)),
+                "/": lambda ctx: f(ctx) / g(ctx),  # in the current context: 28 significant digits
+            }
+            return arithmetic[op]
+        case Compare(op):
+            f, g = subs
+            compare: dict[CmpOperator, Compiled] = {
+                "==": lambda ctx: f(ctx) == g(ctx),
+                "!=": lambda ctx: f(ctx) != g(ctx),
+                "<": lambda ctx: f(ctx) < g(ctx),
+                "<=": lambda ctx: f(ctx) <= g(ctx),
+                ">": lambda ctx: f(ctx) > g(ctx),
+                ">=": lambda ctx: f(ctx) >= g(ctx),
+            }
+            return compare[op]
+        case BoolOp("and"):
+            return lambda ctx: all(f(ctx) for f in subs)
+        case BoolOp("or"):
+            return lambda ctx: any(f(ctx) for f in subs)
+        case IfElse():
+            test, body, orelse = subs
+            key = id(node)
+
+            def choose(ctx: Context) -> Any:
+                if test(ctx):
+                    ctx.chosen[key] = 1
+                    return body(ctx)
+                ctx.chosen[key] = 2
+                return orelse(ctx)
+
+            return choose
+        case Call("round", (_, Number(digits))):
+            f, places = subs[0], Decimal(1).scaleb(-int(digits))
+            return lambda ctx: f(ctx).quantize(places, rounding=ROUND_HALF_UP)
+        case Call("at_least"):
+            f, g = subs
+            return lambda ctx: f(ctx) >= g(ctx)
+        case Call("min" | "max" as label):
+            return _extreme(node, label, subs, record)
+    raise ExpressionError(f"cannot evaluate {node!r}")  # a tree ``parse`` did not make
+
+
+def _extreme(node: Node, label: str, subs: list[Compiled], record: bool) -> Compiled:
+    pick = min if label == "min" else max
     key = id(node)
 
-    def extreme(ctx: Context):
+    def extreme(ctx: Context) -> Any:
         values = [f(ctx) for f in subs]
         result = pick(values)
         index = values.index(result)
@@ -260,16 +415,14 @@ def compile_expr(node: Node, record: bool = True) -> Compiled:
 
 def deciding_name(node: Node, chosen: dict[int, int], is_parameter: Callable[[str], bool]) -> str | None:
     """The parameter that decided the value: follow the arguments min/max/if chose, then the first parameter."""
-    k = node.kind
-    if k == "name":
-        return node.value if is_parameter(node.value) else None
-    if k == "call" and node.value in ("min", "max") and id(node) in chosen:
-        return deciding_name(node.args[chosen[id(node)]], chosen, is_parameter)
-    if k == "if" and id(node) in chosen:
-        return deciding_name(node.args[chosen[id(node)]], chosen, is_parameter)
+    match node:
+        case Name(name):
+            return name if is_parameter(name) else None
+        case Call("min" | "max") | IfElse() if id(node) in chosen:
+            return deciding_name(node.args[chosen[id(node)]], chosen, is_parameter)
+        case IfElse():  # not evaluated: its test is no limit
+            return None
     for arg in node.args:
-        if k == "if":
-            break
         found = deciding_name(arg, chosen, is_parameter)
         if found:
             return found
@@ -283,25 +436,26 @@ def bound_names(node: Node, chosen: dict[int, int], is_parameter: Callable[[str]
     out: list[str] = []
 
     def visit(n: Node, inputs: bool) -> None:
-        k = n.kind
-        if k == "name":
-            if is_parameter(n.value) or inputs:
-                out.append(n.value)
-        elif k == "if" or (k == "call" and n.value in ("min", "max")):
-            at = chosen.get(id(n))
-            if at is None:
-                return
-            arm = n.args[at]
-            if k == "if":
-                visit(arm, inputs)
-                return
-            before = len(out)
-            visit(arm, False)
-            if len(out) == before:
-                visit(arm, True)
-        elif k in ("bin", "neg", "call"):
-            for arg in n.args:
-                visit(arg, inputs)
+        match n:
+            case Name(name):
+                if is_parameter(name) or inputs:
+                    out.append(name)
+            case IfElse():
+                at = chosen.get(id(n))
+                if at is not None:
+                    visit(n.args[at], inputs)
+            case Call("min" | "max"):
+                at = chosen.get(id(n))
+                if at is None:
+                    return
+                arm = n.args[at]
+                before = len(out)
+                visit(arm, False)
+                if len(out) == before:
+                    visit(arm, True)
+            case BinOp() | Neg() | Call():
+                for arg in n.args:
+                    visit(arg, inputs)
 
     visit(node, False)
     return list(dict.fromkeys(out))
@@ -314,28 +468,30 @@ _XL_CMP = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 def to_excel(node: Node, ref: Callable[[str], str]) -> str:
     """The node as an Excel formula body (no leading ``=``); ``ref`` renders a name (a cell, or a value)."""
-    k, a = node.kind, node.args
-    if k == "num":
-        return format(node.value.normalize(), "f")
-    if k == "str":
-        return '"' + node.value.replace('"', '""') + '"'
-    if k == "bool":
-        return "TRUE" if node.value else "FALSE"
-    if k == "name":
-        return ref(node.value)
-    if k == "neg":
-        return f"-({to_excel(a[0], ref)})"
-    if k == "not":
-        return f"NOT({to_excel(a[0], ref)})"
-    if k == "bin":
-        return f"({to_excel(a[0], ref)}{node.value}{to_excel(a[1], ref)})"
-    if k == "cmp":
-        return f"({to_excel(a[0], ref)}{_XL_CMP[node.value]}{to_excel(a[1], ref)})"
-    if k in ("and", "or"):
-        return f"{k.upper()}({','.join(to_excel(x, ref) for x in a)})"
-    if k == "if":
-        return f"IF({to_excel(a[0], ref)},{to_excel(a[1], ref)},{to_excel(a[2], ref)})"
-    if node.value == "at_least":
-        value, threshold = to_excel(a[0], ref), to_excel(a[1], ref)
-        return f"({value}>={threshold}-ABS({threshold})*{TOLERANCE})"
-    return f"{node.value.upper()}({','.join(to_excel(x, ref) for x in a)})"
+    a = [to_excel(arg, ref) for arg in node.args]
+    match node:
+        case Number(value):
+            return format(value.normalize(), "f")
+        case String(value):
+            return '"' + value.replace('"', '""') + '"'
+        case Bool(value):
+            return "TRUE" if value else "FALSE"
+        case Name(name):
+            return ref(name)
+        case Neg():
+            return f"-({a[0]})"
+        case Not():
+            return f"NOT({a[0]})"
+        case BinOp(op):
+            return f"({a[0]}{op}{a[1]})"
+        case Compare(op):
+            return f"({a[0]}{_XL_CMP[op]}{a[1]})"
+        case BoolOp(op):
+            return f"{op.upper()}({','.join(a)})"
+        case IfElse():
+            return f"IF({a[0]},{a[1]},{a[2]})"
+        case Call("at_least"):
+            value, threshold = a
+            return f"({value}>={threshold}-ABS({threshold})*{TOLERANCE})"
+        case Call(function):
+            return f"{function.upper()}({','.join(a)})"

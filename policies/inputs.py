@@ -7,8 +7,9 @@ Each clause gets one pydantic model of its inputs (``input_model``), built from 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 
@@ -105,6 +106,7 @@ def coercer(spec: InputSpec) -> Callable[[object], object]:
     if spec.type == "text":
         return to_text
     if spec.type == "choice":
+        assert spec.values is not None  # a choice has values (InputSpec checks it)
         lookup: dict[str, str] = {}
         for value, label in spec.values.items():
             for key in (value, label.zh, label.en):

@@ -318,10 +318,12 @@ class Clause(Strict):
 
         if rule.id is None and thresholds(node):
             for n in expr.walk(node):  # the first input compared with a threshold
-                if n.kind == "cmp" and n.value in ("<", "<=", ">", ">=") or (n.kind == "call" and n.value == "at_least"):
+                compared = (isinstance(n, expr.Compare) and n.op in ("<", "<=", ">", ">=")
+                            or isinstance(n, expr.Call) and n.function == "at_least")
+                if compared:
                     for side, other in (n.args, n.args[::-1]):
-                        if side.kind == "name" and side.value in self.inputs and thresholds(other):
-                            return f"threshold:{side.value}"
+                        if isinstance(side, expr.Name) and side.name in self.inputs and thresholds(other):
+                            return f"threshold:{side.name}"
         read = [n for n in expr.names(node) if n in self.inputs]
         return f"{'threshold' if thresholds(node) else 'rule'}:{rule.id or (read[0] if read else 'rule')}"
 

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from addin.cli import app
@@ -54,6 +55,7 @@ def test_calc_input_without_equals_sign() -> None:
     assert result.exit_code == 2 and "name=value" in result.output
 
 
+@pytest.mark.slow
 def test_demo_writes_results_and_refuses_to_overwrite(tmp_path: Path) -> None:
     cwd = os.getcwd()
     os.chdir(tmp_path)  # the demo works from any directory
@@ -102,20 +104,19 @@ def test_every_command_names_an_output_it_cannot_write_in_one_line(tmp_path, rea
             "review report": (["review", str(declaration), "--report", str(where / "rep.xlsx")], where / "rep.xlsx"),
             "review json": (["review", str(declaration), "--json", str(where / "rep.json")], where / "rep.json"),
         }
-        for name, (args, path) in commands.items():
+        for _name, (args, path) in commands.items():
             _one_line_error(runner.invoke(app, args), path, why)
     result = runner.invoke(app, ["portfolio", str(table), "-o", str(tmp_path / "afile")])  # an existing file
     assert result.exit_code == 2 and "--overwrite" in result.output and len(result.output.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "claims.csv", "d.xlsx", "ro"]
 
 
+@pytest.mark.slow
 def test_printing_onto_a_full_disk_is_one_line(tmp_path):
     import subprocess
     import sys
 
     if not Path("/dev/full").exists():
-        import pytest
-
         pytest.skip("no /dev/full to stand for a full disk")
     code = "from addin.cli import main; main()"
     for args in (["calc", "etown:27", "capacity_kw=100"], ["calc", "etown:27", "capacity_kw=100", "--json"], ["clauses"]):

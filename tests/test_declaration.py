@@ -15,7 +15,15 @@ import pytest
 
 from addin import declaration_template as dt
 from addin.declaration import (
-    DeclarationError, DeclarationsExist, Job, declare_frame, file_names, make_declaration, safe_part, write_job, write_jobs,
+    DeclarationError,
+    DeclarationsExist,
+    Job,
+    declare_frame,
+    file_names,
+    make_declaration,
+    safe_part,
+    write_job,
+    write_jobs,
 )
 from policies import evaluate
 from policies.engine import compiled
@@ -48,6 +56,7 @@ def content(wb: openpyxl.Workbook) -> dict:
     return {"sheets": sheets, "names": names}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clause_id", dt.monetary_clause_ids())
 def test_committed_template_equals_what_the_generator_makes(clause_id):
     committed = dt.TEMPLATES / dt.template_name(clause_id)
@@ -56,6 +65,7 @@ def test_committed_template_equals_what_the_generator_makes(clause_id):
         f"{committed.name} is stale: run python -m addin.declaration_template")
 
 
+@pytest.mark.slow
 def test_layouts_read_from_the_templates_names_equal_what_the_generator_makes(monkeypatch):
     """No layout file is committed beside the templates: their defined names are the layout (issue 10)."""
     assert not list(dt.TEMPLATES.glob("*.json"))
@@ -96,7 +106,7 @@ def test_names_protection_and_metadata(clause_id):
         sheet, ref = next(names[name].destinations)
         assert wb[sheet][ref.replace("$", "")] is not None
     lay = dt.layout(clause_id)
-    for key, (s, ref, kind) in lay.slots.items():
+    for key, (s, ref, _kind) in lay.slots.items():
         locked = wb.worksheets[s][ref].protection.locked
         assert locked == (key == "granted_note"), key  # inputs unlocked; the generator's note locked
     for s, ref in lay.formulas.values():
@@ -146,6 +156,7 @@ def test_a_long_list_comes_from_the_hidden_sheet(monkeypatch):
     assert values == [label.zh for label in compiled("etown:28").clause.inputs["heating_technology"].values.values()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clause_id", dt.monetary_clause_ids())
 def test_the_untouched_file_carries_the_cores_amount(clause_id):
     """openpyxl does not recalculate: it reads the cached values the generator wrote."""
@@ -288,6 +299,7 @@ def test_declare_a_portfolio(tmp_path):
     assert [r for r, _, _ in batch.invalid] == [5] and "nope:1" in batch.invalid[0][2]
 
 
+@pytest.mark.slow
 def test_the_demo_declares_every_monetary_clause(tmp_path):
     from rich.console import Console
 

@@ -25,6 +25,8 @@ from policies.engine import compiled
 
 import libreoffice
 
+pytestmark = pytest.mark.slow  # one LibreOffice start recalculates every case
+
 CASES_DIR = Path(__file__).parent / "cases"
 DETAILS = {
     "enterprise": "北京绿色制造有限公司", "uscc": "91350100M000100Y43", "address": "北京市经济技术开发区科创十三街1号",

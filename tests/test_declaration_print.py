@@ -126,6 +126,7 @@ def sample_inputs(clause_id: str) -> dict:
 # --- the template and a filled declaration, read by openpyxl ----------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clause_id", CLAUSES)
 def test_every_printed_sheet_is_set_up_for_a4_and_rows_fit_their_text(clause_id):
     wb = book((dt.TEMPLATES / dt.template_name(clause_id)).read_bytes())  # what ships
@@ -168,6 +169,7 @@ def test_line_count_wraps_as_a_spreadsheet_does():
     assert dt.row_height(2, 10) > dt.row_height(1, 10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clause_id", CLAUSES)
 def test_no_code_path_or_command_in_any_cell_hidden_sheets_included(clause_id):
     inputs, details = sample_inputs(clause_id)
@@ -186,6 +188,7 @@ def test_no_code_path_or_command_in_any_cell_hidden_sheets_included(clause_id):
                          "policy_number"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clause_id", CLAUSES)
 def test_choices_are_chinese_labels_in_cells_lists_and_formulas(clause_id):
     cc = compiled(clause_id)
@@ -233,6 +236,7 @@ def test_the_formula_is_described_in_words_without_names():
     assert not words_found(text, codes("etown:27"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clause_id", CLAUSES)
 def test_number_formats_have_no_trailing_point(clause_id):
     cc = compiled(clause_id)
@@ -287,6 +291,7 @@ def test_declare_pdf_says_so_in_one_line_without_libreoffice(tmp_path, monkeypat
 # --- LibreOffice: the formula recalculated, the pages printed -------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_capitals_formula_agrees_with_the_rules_in_libreoffice(tmp_path):
     require_libreoffice()
     rng = random.Random(13)
@@ -320,6 +325,7 @@ def demo_batch(tmp_path_factory):
     return folder, batch
 
 
+@pytest.mark.slow
 def test_filled_text_fits_its_row(demo_batch):
     """What a declaration fills in (names, notes, looked-up labels) fits the row height the template set."""
     folder, batch = demo_batch
@@ -355,6 +361,7 @@ def printed(demo_batch):
     return folder, converted, by_clause
 
 
+@pytest.mark.slow
 def test_a_file_libreoffice_cannot_load_is_a_problem_not_a_pdf(printed):
     folder, converted, by_clause = printed
     assert [p.name for p, _ in converted.problems] == ["zz_broken.xlsx"]
@@ -367,6 +374,7 @@ def pages(path: Path) -> list[str]:
     return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clause_id", CLAUSES)
 def test_every_declaration_prints_as_a_clean_form(printed, clause_id):
     folder, converted, by_clause = printed
@@ -389,6 +397,7 @@ def test_every_declaration_prints_as_a_clean_form(printed, clause_id):
             assert title in whole, (path.name, title)
 
 
+@pytest.mark.slow
 def test_declare_pdf_writes_each_declaration_as_pdf(tmp_path):
     require_libreoffice()
     import pandas as pd

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from test_review import only, pv
 
-import hostile_corpus as hc
 from addin import review
 from addin.review import code_of, find_files, review_file, review_paths, write_json, write_xlsx
 from addin.safe_xlsx import UnsafeWorkbook, read_book
-from test_review import only, pv
+
+import hostile_corpus as hc
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -140,6 +141,7 @@ def test_a_row_of_20000_cells_without_r_is_named_not_raised():
     assert err.value.kind == "xml"
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_costs_only_its_file(tmp_path, monkeypatch):
     """A process-pool worker killed while reviewing one file: the others of its chunk are reviewed again, each
     in a process of its own, and the file that kills is failed with a named problem."""
@@ -244,6 +246,7 @@ def mixed(tmp_path_factory, corpus) -> tuple[Path, dict[str, hc.Case], set[str]]
     return folder, cases, genuine
 
 
+@pytest.mark.slow
 def test_mixed_batch_from_the_command_line(mixed, tmp_path):
     """`green-award review DIR --json r.json --report r.xlsx`: exit 1, no traceback; every hostile file fails with
     its code, every genuine one passes, the lock file is skipped; the JSON is UTF-8 whatever the names."""
@@ -273,6 +276,7 @@ def test_mixed_batch_from_the_command_line(mixed, tmp_path):
     assert summary["跳过 Skipped (lock and hidden files)"] == 1
 
 
+@pytest.mark.slow
 def test_mixed_batch_through_a_process_pool_keeps_the_codes(mixed):
     folder, cases, genuine = mixed
     subs = {os.path.basename(s.file): s for s in review_paths(find_files([folder]), workers=2)}

@@ -24,9 +24,11 @@ from sqlalchemy import func, select
 from addin.ledger.db import init_ledger, open_ledger
 from addin.ledger.models import Submission
 from addin.ledger.repository import _submissions, decide, export, standing
+
 from ledger_db import BACKENDS, fresh_database
 
 D = Decimal
+pytestmark = pytest.mark.slow  # processes racing on one ledger, some killed: seconds each
 WORKER = Path(__file__).resolve().parent / "ledger_worker.py"
 CAP = D("2000000.00")
 
@@ -73,9 +75,9 @@ def test_two_batches_at_once_both_land_and_the_cap_holds(target, tmp_path):
 
 
 def test_two_grants_at_once_hold_the_cap(target, tmp_path):
-    from ledger_worker import items
-
     from addin.ledger.repository import record
+
+    from ledger_worker import items
 
     ledger = open_ledger(target)
     try:

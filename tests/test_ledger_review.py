@@ -19,8 +19,9 @@ from addin.cli import app
 from addin.declaration import make_declaration
 from addin.ledger.db import init_ledger, open_ledger
 from addin.ledger.repository import export
-from ledger_db import BACKENDS, fresh_database
 from policies.engine import compiled
+
+from ledger_db import BACKENDS, fresh_database
 
 D = Decimal
 runner = CliRunner()
@@ -106,6 +107,7 @@ def test_a_missing_ledger_stops_the_review_before_it_starts(tmp_path):
     assert result.exit_code == 2 and "no such file" in said(result) and not (tmp_path / "typo.db").exists()
 
 
+@pytest.mark.slow
 def test_two_review_runs_at_once_lose_nothing(target, tmp_path):
     for k in range(3):
         declaration(tmp_path / "A", f"a{k}.xlsx", "tongzhou:3", {"investment_yuan": 2_000_000}, project=f"A-{k}")

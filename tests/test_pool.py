@@ -4,7 +4,6 @@ and a killed ``green-award declare`` leaves no worker writing and no temporary f
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -87,6 +86,7 @@ def _declare(*args: str, **kw) -> subprocess.Popen:
                             text=True, env=env, **kw)
 
 
+@pytest.mark.slow
 def test_a_killed_declare_stops_writing_and_the_next_run_cleans_up(tmp_path):
     base = {k: v for k, v in DETAILS.items() if k != "year"}
     rows = [{**base, "project": f"P{i:04d}", "clause": "etown:27", "year": "2025", "capacity_kw": "100"}

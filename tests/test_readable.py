@@ -24,13 +24,14 @@ from openpyxl.utils import get_column_letter
 from rich.console import Console
 from typer.testing import CliRunner
 
-import libreoffice
 from addin import cli
 from addin.demo import SAMPLE, run_demo
 from addin.portfolio import EXAMPLE, FULL_SHEET, SHEETS, read_rows, run_portfolio
 from addin.sheet_style import MONEY_FORMAT, Column, fit_widths, shown, text_width, wrapped_lines
 from policies import catalog
 from policies.stacking import column_name
+
+import libreoffice
 
 runner = CliRunner()
 TABLE_SHEETS = SHEETS[1:]
@@ -70,6 +71,7 @@ def _head(ws) -> list[str]:
     return [c.value for c in ws[1]]
 
 
+@pytest.mark.slow
 def test_results_sheets_summary_first_full_table_hidden_last(demo):
     book = openpyxl.load_workbook(demo[0] / "results.xlsx")
     assert book.sheetnames == [*SHEETS, FULL_SHEET]
@@ -77,6 +79,7 @@ def test_results_sheets_summary_first_full_table_hidden_last(demo):
     assert all(book[name].sheet_state == "visible" for name in SHEETS)
 
 
+@pytest.mark.slow
 def test_results_tables_have_bilingual_headers_filters_frozen_rows_and_fitted_widths(demo):
     book = openpyxl.load_workbook(demo[0] / "results.xlsx")
     cjk = re.compile(r"[\u4e00-\u9fff]")
@@ -100,6 +103,7 @@ def test_results_tables_have_bilingual_headers_filters_frozen_rows_and_fitted_wi
                 assert text_width(shown(c.value, kind)) + 1 <= width, (name, c.coordinate, c.value, width)
 
 
+@pytest.mark.slow
 def test_results_claims_view_amounts_status_and_wrapped_notes(demo, portfolio):
     ws = openpyxl.load_workbook(demo[0] / "results.xlsx")[SHEETS[1]]
     assert [column_name(h) for h in _head(ws)] == ["Enterprise", "Project", "Clause", "Claim year", "Amount (yuan)",
@@ -121,6 +125,7 @@ def test_results_claims_view_amounts_status_and_wrapped_notes(demo, portfolio):
         assert lines == 1 or height >= lines * 15, (note.coordinate, lines, height)
 
 
+@pytest.mark.slow
 def test_results_print_setup_claims_view_one_a4_landscape_page_wide(demo):
     book = openpyxl.load_workbook(demo[0] / "results.xlsx")
     for name in TABLE_SHEETS:
@@ -132,6 +137,7 @@ def test_results_print_setup_claims_view_one_a4_landscape_page_wide(demo):
         assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
 
 
+@pytest.mark.slow
 def test_results_summary_figures_and_chart(demo, portfolio):
     ws = openpyxl.load_workbook(demo[0] / "results.xlsx")[SHEETS[0]]
     figures = {row[0]: row[1] for row in ws.iter_rows(max_col=2, values_only=True) if row[0]}
@@ -161,6 +167,7 @@ def test_results_full_table_reads_back_as_the_claims(tmp_path, portfolio):
 # --- review.xlsx --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_review_report_rows_as_tall_as_their_wrapped_text_and_paths_relative(demo):
     book = openpyxl.load_workbook(demo[0] / "review.xlsx")
     assert book.sheetnames == ["汇总 Summary", "审核 Review"]
@@ -235,6 +242,7 @@ def _lines_fit(text: str, width: int = 80) -> None:
         assert text_width(line) <= width, line
 
 
+@pytest.mark.slow
 def test_demo_console_fits_80_columns_with_every_amount_whole(demo, portfolio):
     _, text = demo
     _lines_fit(text)
@@ -295,6 +303,7 @@ def test_version():
     assert result.exit_code == 0 and f"green-award {version('green-award')}" in result.output
 
 
+@pytest.mark.slow
 def test_review_console_at_80_columns_keeps_figures_and_tells_each_problem(demo):
     _, text = demo
     capped = re.findall(r"^ ?(\d+)\s+\S.*pass\*\s+(\S+)\s+([\d,]+\.\d\d)\s+([\d,]+\.\d\d)\s*$", text, re.M)

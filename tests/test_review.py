@@ -117,6 +117,7 @@ def sample_folder(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_untouched_sample_declarations_pass(sample_folder):
     files = sorted(sample_folder.glob("*.xlsx"))
     subs = review_paths(files, executor=ThreadPoolExecutor(2))
@@ -333,6 +334,7 @@ def test_a_workbook_that_is_not_a_declaration(tmp_path):
     only(review_file(tmp_path / "other.xlsx"), "no metadata sheet")
 
 
+@pytest.mark.slow
 def test_libreoffice_resaved_declaration_passes(tmp_path):
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
@@ -488,6 +490,7 @@ EXPECTED_MIXED = {
 }
 
 
+@pytest.mark.slow
 def test_mixed_folder_sorted_right_in_one_command(mixed_folder, tmp_path):
     """`green-award review DIR --json report.json --report report.xlsx` (issue 6, done when)."""
     from typer.testing import CliRunner
@@ -583,6 +586,7 @@ def test_a_failure_of_the_batch_checks_is_a_problem_not_a_crash(tmp_path, monkey
     assert not sub.ok and "boom" in only(sub, "checks across submissions")
 
 
+@pytest.mark.slow
 def test_the_demo_reviews_its_own_declarations(tmp_path):
     from rich.console import Console
 

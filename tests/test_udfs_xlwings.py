@@ -15,6 +15,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 import udfs
 from udfs._sheet import EXCEL_TEXT_LIMIT, doc_problems
 
@@ -130,6 +132,7 @@ def run_classic() -> dict:
     return json.loads(done.stdout)
 
 
+@pytest.mark.slow
 def test_classic_xlwings_registers_every_function_with_its_help() -> None:
     result = run_classic()
     functions = result["functions"]
@@ -149,6 +152,7 @@ def test_classic_xlwings_registers_every_function_with_its_help() -> None:
             assert options == {"err_to_str": True}, (function.__name__, name, options)
 
 
+@pytest.mark.slow
 def test_classic_xlwings_vba_wrapper() -> None:
     vba = run_classic()["vba"]
     assert "Function GREEN_AWARD(clause, ParamArray inputs())" in vba
@@ -159,6 +163,7 @@ def test_classic_xlwings_vba_wrapper() -> None:
     assert "PV_SUBSIDY = Err.Description" in vba
 
 
+@pytest.mark.slow
 def test_on_windows_the_error_is_a_com_exception_carrying_only_the_message() -> None:
     error = run_classic()["error"]
     assert error["com"] is True, "pywin32 would otherwise put 'Unexpected Python Error: Traceback…' in the cell"
