@@ -304,9 +304,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     bearer = HTTPBearer(auto_error=False, description="the token of POST /api/login")
 
-    def page(request: Request, name: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
+    def page(request: Request, template: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
         auth = getattr(request.state, "auth", None)
-        return templates.TemplateResponse(request, name, {"auth": auth, "csrf": auth.csrf if auth else "", **context},
+        return templates.TemplateResponse(request, template, {"auth": auth, "csrf": auth.csrf if auth else "", **context},
                                           status_code=status, headers=headers)
 
     # --- errors: a page for people, JSON for scripts ---------------------------------------------------
@@ -339,7 +339,7 @@ def create_app(settings: Settings) -> FastAPI:
                    headers: dict | None = None) -> HTMLResponse:
         token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
         response = page(request, "login.html", status, headers=headers, login_csrf=token, message=message,
-                        next=safe_next(next_), name=name)
+                        next=safe_next(next_), username=name)
         response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=https(request), path="/")
         return response
 
@@ -516,6 +516,7 @@ def create_app(settings: Settings) -> FastAPI:
     def decide(auth: Auth, submission_id: int, action: str, amount: Decimal | None, reason: str):
         from ..ledger.repository import decide as record_decision
 
+        views.require_submission(ledger, submission_id)
         return record_decision(ledger, submission_id, action, reviewer=auth.name, reason=reason, amount=amount)
 
     @app.post("/submissions/{submission_id}/decision", include_in_schema=False)

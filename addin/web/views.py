@@ -172,6 +172,12 @@ def entry_for(ledger: Ledger, submission_id: int, sha256: str) -> tuple[int, dic
     return None, None
 
 
+def require_submission(ledger: Ledger, submission_id: int) -> None:
+    with ledger.read() as session:
+        if session.get(Submission, submission_id) is None:
+            raise NotFound(f"no submission #{submission_id} in the ledger / 账本中无此申报")
+
+
 def submission(ledger: Ledger, submission_id: int) -> dict:
     with ledger.read() as session:
         sub = session.get(Submission, submission_id, options=[
