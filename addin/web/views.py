@@ -33,7 +33,7 @@ from .auth import utc
 
 #: What a submission stands at, as reviewers read it: state -> (中文, English).
 STATES = {
-    "passed": ("待决定", "passed review: awaiting a decision"),
+    "passed": ("待决定", "passed review, to decide"),
     "failed": ("未通过", "failed review"),
     "granted": ("已批准", "granted"),
     "reduced": ("已核减", "reduced"),

@@ -8,7 +8,8 @@
     var chosen = zone.querySelector("[data-chosen]");
     function show() {
       var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
-      chosen.textContent = names.length ? names.length + " 个文件 file(s): " + names.join(", ") : "";
+      var shown = names.slice(0, 3).join(", ") + (names.length > 3 ? " … (+" + (names.length - 3) + ")" : "");
+      chosen.textContent = names.length ? names.length + " 个文件 file(s): " + shown : "";
     }
     input.addEventListener("change", show);
     ["dragenter", "dragover"].forEach(function (type) {
