@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
+from ledger_db import BACKENDS, fresh_database
 from web_support import (ADMIN, PASSWORD, REVIEWER, api_token, csrf_in, demo_declarations, login_form, make_app,
                          make_ledger, tamper_award, wait_for)
 
@@ -31,9 +32,11 @@ def demo(tmp_path_factory) -> list[Path]:
     return demo_declarations(tmp_path_factory.mktemp("demo") / "declarations")
 
 
-@pytest.fixture
-def target(tmp_path) -> str:
-    return make_ledger(tmp_path)
+@pytest.fixture(params=BACKENDS)
+def target(request, tmp_path):
+    """A ledger with two reviewers: SQLite, and PostgreSQL when GREEN_AWARD_TEST_DATABASE_URL offers one."""
+    with fresh_database(request.param, tmp_path) as name:
+        yield make_ledger(name)
 
 
 @pytest.fixture
@@ -371,6 +374,7 @@ def test_api_findings_equal_green_award_review_on_a_fresh_ledger(client, demo, t
     files["tampered.xlsx"] = tamper_award(by_name(demo, "tongzhou-3"))
     files["again.xlsx"] = demo[0].read_bytes()  # the same file twice: a duplicate in the batch
     files["macro.xlsm"] = demo[1].read_bytes()
+    files["~$lock.xlsx"] = b"an Office lock file"
     files.update(hostile_files(tmp_path))
     web = upload(client, files, api_token(client))["submissions"]
 

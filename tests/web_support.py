@@ -22,9 +22,9 @@ PASSWORD = "correct-horse-battery"
 ADMIN, REVIEWER = "王审核", "li.reviewer"
 
 
-def make_ledger(folder: Path) -> str:
-    """A new ledger with an administrator and a reviewer (both with ``PASSWORD``)."""
-    target = str(folder / "ledger.db")
+def make_ledger(target: str) -> str:
+    """A new ledger at ``target`` (a SQLite path or an empty PostgreSQL database) with an administrator and a
+    reviewer (both with ``PASSWORD``)."""
     init_ledger(target).close()
     ledger = open_ledger(target)
     try:

@@ -311,12 +311,16 @@ def create_app(settings: Settings) -> FastAPI:
 
     # --- errors: a page for people, JSON for scripts ---------------------------------------------------
 
+    plain = {404: "找不到 Not found", 405: "不支持此操作 Method not allowed", 401: "请先登录 Login required"}
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail
+        if exc.status_code in plain and detail in ("Not Found", "Method Not Allowed", "Unauthorized"):
+            detail = plain[exc.status_code]  # Starlette's own words, in both languages
         if is_api(request.url.path):
-            return JSONResponse({"detail": exc.detail}, exc.status_code, headers=getattr(exc, "headers", None))
-        return page(request, "error.html", exc.status_code, headers=getattr(exc, "headers", None),
-                    message=str(exc.detail))
+            return JSONResponse({"detail": detail}, exc.status_code, headers=getattr(exc, "headers", None))
+        return page(request, "error.html", exc.status_code, headers=getattr(exc, "headers", None), message=str(detail))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):

@@ -48,6 +48,7 @@ class Jobs:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="green-award-review")
         self._pool: Executor | None = None
         self._progress: dict[int, tuple[int, int]] = {}
+        self._waiting: dict[int, Staging] = {}  # queued, not started: their folders go when the server stops
         self._lock = threading.Lock()
 
     def interrupted(self) -> None:
@@ -65,6 +66,7 @@ class Jobs:
             batch_id = batch.id
         with self._lock:
             self._progress[batch_id] = (0, sum(1 for i in staging.items if i.path is not None))
+            self._waiting[batch_id] = staging
         self._thread.submit(self._run, batch_id, staging, user)
         return batch_id
 
@@ -92,6 +94,8 @@ class Jobs:
         from ..ledger.review import record_review
         from ..review import review_paths
 
+        with self._lock:
+            self._waiting.pop(batch_id, None)
         try:
             self._set(batch_id, status="running")
             items = staging.items
@@ -119,6 +123,11 @@ class Jobs:
                 self._progress.pop(batch_id, None)
 
     def shutdown(self) -> None:
+        """Finish the batch under review; those still queued are dropped (marked failed at the next start)."""
         self._thread.shutdown(wait=True, cancel_futures=True)
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+        with self._lock:
+            for staging in self._waiting.values():
+                staging.cleanup()
+            self._waiting.clear()
