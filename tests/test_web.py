@@ -566,3 +566,68 @@ def test_a_batch_left_running_by_a_stopped_server_is_marked_failed(target):
     with TestClient(make_app(target)) as c:
         batch = c.get("/api/batches/1", headers=api_token(c)).json()
     assert batch["status"] == "failed" and batch["error"] == INTERRUPTED
+
+
+def test_structured_findings_are_shown_when_the_review_gives_them(client, reviewed):
+    """The review's entries may carry `findings` (code, severity, cites, cells, refers_to, zh/en): the submission and
+    batch pages show each in full; without them, `problems` with their `codes` and `warnings` (as today)."""
+    from addin.ledger.db import open_ledger
+    from addin.ledger.models import Batch
+
+    entry = reviewed["submissions"][2]
+    sid = entry["ledger_id"]
+    findings = [
+        {"code": "tampered", "severity": "problem", "cites": ["第六条"], "cells": ["奖励测算!D15"], "refers_to": [],
+         "zh": "奖励金额公式被替换为常数", "en": "the award formula was replaced by a constant"},
+        {"code": "annual_cap", "severity": "warning", "cites": "第十条", "cells": [], "refers_to": ["ledger #1 p1.xlsx"],
+         "message": {"zh": "年度上限", "en": "the annual cap"}},
+    ]
+    ledger = open_ledger(client.app.state.settings.ledger)
+    try:
+        with ledger.write() as session:
+            batch = session.get(Batch, reviewed["id"])
+            report = [dict(e) for e in batch.report]
+            report[2]["findings"] = findings
+            batch.report = report
+    finally:
+        ledger.close()
+    page = client.get(f"/submissions/{sid}").text
+    for text in ("奖励金额公式被替换为常数", "the award formula was replaced by a constant", "第六条", "奖励测算!D15",
+                 "年度上限", "the annual cap", "第十条", "ledger #1 p1.xlsx", 'href="/submissions/1"'):
+        assert text in page, text
+    assert "审核发现 <span class=\"en\">Findings</span> (2)" in page
+    batch_page = client.get(f"/batches/{reviewed['id']}").text
+    assert "奖励金额公式被替换为常数 / the award formula was replaced by a constant" in batch_page
+    other = client.get(f"/submissions/{reviewed['submissions'][3]['ledger_id']}").text
+    assert "奖励金额公式被替换为常数" not in other
+
+
+def test_progress_while_a_batch_is_reviewed(client, demo, monkeypatch):
+    """While the review runs, the batch page polls and the API says how far it is; then the results."""
+    import threading
+
+    import addin.review
+
+    gate, started = threading.Event(), threading.Event()
+    real = addin.review.review_paths
+
+    def held(paths, **kw):
+        progress = kw["progress"]
+        progress(1, len(paths))
+        started.set()
+        assert gate.wait(60)
+        return real(paths, **kw)
+
+    monkeypatch.setattr(addin.review, "review_paths", held)
+    headers = api_token(client)
+    response = client.post("/api/batches", files=[("files", (p.name, p.read_bytes())) for p in demo[:3]], headers=headers)
+    bid = response.json()["id"]
+    assert started.wait(60)
+    running = client.get(f"/api/batches/{bid}", headers=headers).json()
+    assert (running["status"], running["done"], running["total"]) == ("running", 1, 3) and "submissions" not in running
+    page = client.get(f"/batches/{bid}").text
+    assert f'data-poll="/api/batches/{bid}"' in page and "1 / 3" in page and 'http-equiv="refresh"' in page
+    gate.set()
+    done = wait_for(client, bid, headers)
+    assert done["status"] == "done" and len(done["submissions"]) == 3 and (done["done"], done["total"]) == (3, 3)
+    assert "data-poll" not in client.get(f"/batches/{bid}").text

@@ -283,7 +283,7 @@ def create_app(settings: Settings) -> FastAPI:
     env = templates.env
     env.filters["yuan"] = lambda v: "—" if v is None or v == "" else f"{Decimal(str(v)):,.2f}"
     env.filters["when"] = lambda v: "—" if not v else utc(v).astimezone().strftime("%Y-%m-%d %H:%M")
-    env.globals.update(STATES=views.STATES, ACTIONS=views.ACTIONS, POLICY_NAMES=views.POLICY_NAMES,
+    env.globals.update(STATES=views.STATES, ACTIONS=views.ACTIONS, POLICY_NAMES=views.POLICY_NAMES, said=views.said,
                        version=package_version("green-award"))
 
     @asynccontextmanager

@@ -161,6 +161,16 @@ def findings_of(entry: dict | None, rows: Iterable[Finding]) -> list[dict]:
     return [finding({"severity": r.kind, "text": r.text}) for r in rows]
 
 
+def said(entry: dict) -> list[str]:
+    """What a batch report entry found, as lines: its findings when it has them, else its problems and warnings."""
+    if isinstance(entry.get("findings"), list):
+        out = []
+        for f in map(finding, entry["findings"]):
+            out.append(" / ".join(x for x in (f["zh"], f["en"]) if x) or f["text"])
+        return out
+    return [*(entry.get("problems") or []), *(entry.get("warnings") or [])]
+
+
 def entry_for(ledger: Ledger, submission_id: int, sha256: str) -> tuple[int, dict] | tuple[None, None]:
     """The latest batch report entry of this submission (by its ledger id and its file's hash)."""
     with ledger.read() as session:
