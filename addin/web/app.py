@@ -33,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -102,6 +102,9 @@ class Guard:
 
     async def __call__(self, scope, receive, send):  # noqa: ANN001
         if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if scope["path"].startswith("/static/") and scope["method"] in ("GET", "HEAD"):
+            scope.setdefault("state", {})["auth"] = None  # public files: no need to know who asks
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
         token, via = "", "cookie"
