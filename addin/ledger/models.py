@@ -20,8 +20,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData, String, Text,
-    UniqueConstraint,
+    JSON, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
+    Text, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -196,7 +196,8 @@ class AuthToken(Base):
 
 
 class Batch(Base):
-    """A batch uploaded in the web app: its files' review report (the entries of ``review --json``)."""
+    """A batch uploaded in the web app: its files' review report (the entries of ``review --json``, and the
+    workbook ``review.write_xlsx`` wrote for people)."""
 
     __tablename__ = "batches"
     __table_args__ = (CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),)
@@ -209,3 +210,4 @@ class Batch(Base):
     files: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
     report: Mapped[list] = mapped_column(JSON, default=list)
+    report_xlsx: Mapped[bytes | None] = mapped_column(LargeBinary)

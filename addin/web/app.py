@@ -482,14 +482,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/batches/{batch_id}/report.xlsx", include_in_schema=False)
     def batch_xlsx(request: Request, batch_id: int):
-        from ..review import write_xlsx
-
         who(request)
-        data = views.batch(ledger, batch_id)
-        if data["status"] != "done":
+        data = views.batch_workbook(ledger, batch_id)
+        if data is None:
             raise HTTPException(409, "the batch is not reviewed yet / 批次尚未审核完")
-        return temporary_download(lambda path: write_xlsx(subs_of(data["report"], batch_id), path),
-                                  f"review-batch-{batch_id}.xlsx", XLSX)
+        return Response(data, media_type=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="review-batch-{batch_id}.xlsx"'})
 
     @app.post("/api/batches", tags=["batches"], status_code=202, dependencies=[Depends(bearer)],
               summary="Upload declarations (.xlsx) or a .zip of them: a batch to review in the background")
@@ -646,28 +644,6 @@ def temporary_download(write, filename: str, media_type: str) -> FileResponse:  
         raise
     return FileResponse(path, media_type=media_type, filename=filename,
                         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
-
-
-def subs_of(entries: list[dict], batch_id: int) -> list:
-    """The report's entries as ``review.Submission`` again, for ``review.write_xlsx`` (the one report writer).
-
-    Files show under ``/批次 Batch #N/`` (the report names the folder its files share)."""
-    from ..review import REFUSED, Submission
-
-    def money(value) -> Decimal | None:  # noqa: ANN001
-        return None if value is None else Decimal(str(value))
-
-    out = []
-    for e in entries:
-        sub = Submission(file=f"/批次 Batch #{batch_id}/{e.get('file', '')}", ok=bool(e.get("ok")),
-                         problems=list(e.get("problems") or []), warnings=list(e.get("warnings") or []),
-                         declared_yuan=money(e.get("declared_yuan")), recomputed_yuan=money(e.get("recomputed_yuan")),
-                         granted_yuan=money(e.get("granted_yuan")), clause=e.get("clause"), enterprise=e.get("enterprise"),
-                         skipped=e.get("skipped"), ledger_id=e.get("ledger_id"))
-        codes = list(e.get("codes") or []) + [f.get("code") for f in e.get("findings") or [] if isinstance(f, dict)]
-        sub.refused = next((c for c in codes if c in REFUSED), None)
-        out.append(sub)
-    return out
 
 
 def json_safe(value):  # noqa: ANN001, ANN201

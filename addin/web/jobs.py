@@ -33,13 +33,32 @@ INTERRUPTED = "interrupted: the server stopped before the review finished; uploa
 
 
 def entries_of(subs, items) -> list[dict]:
-    """The JSON report's entries, each with its file's sha256 (``review --json`` will carry its own: kept as is)."""
+    """The JSON report's entries, each with its file's sha256 (the review's own where it gives one)."""
     out = []
     for sub, item in zip(subs, items):
         entry = sub.report()
-        entry.setdefault("sha256", item.sha256)
+        if not entry.get("sha256"):
+            entry["sha256"] = item.sha256
         out.append(entry)
     return out
+
+
+def report_workbook(subs, batch_id: int) -> bytes:
+    """The review's workbook for people (``review.write_xlsx``), its files under ``/批次 Batch #N/`` (the folder
+    the report names: an upload has no folder on the server worth showing)."""
+    import dataclasses
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from ..review import write_xlsx
+
+    shown = [dataclasses.replace(s, file=f"/批次 Batch #{batch_id}/{s.file}") for s in subs]
+    folder = Path(tempfile.mkdtemp(prefix="green-award-report-"))
+    try:
+        return write_xlsx(shown, folder / "report.xlsx").read_bytes()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class Jobs:
@@ -109,7 +128,8 @@ class Jobs:
                                          workers=1, progress=progress) if todo else [])
             subs = [item.done if item.done is not None else next(reviewed) for item in items]
             record_review(self.ledger, subs, recorded_by=user, files=[i.path or "" for i in items])
-            self._set(batch_id, status="done", report=entries_of(subs, items), finished_at=datetime.now(timezone.utc))
+            self._set(batch_id, status="done", report=entries_of(subs, items), report_xlsx=report_workbook(subs, batch_id),
+                      finished_at=datetime.now(timezone.utc))
         except Exception as exc:  # noqa: BLE001 - the batch fails with the reason; the server goes on
             log.exception("batch %s failed", batch_id)
             try:

@@ -55,7 +55,11 @@ def refused(name: str, kind: str, message: str) -> Submission:
     """An item that is not reviewed because it must not be read: a failed submission with one problem."""
     sub = Submission(file=name)
     sub.refused = kind
-    sub.problems.append(problem(kind, message))
+    add = getattr(sub, "problem", None)
+    if callable(add):  # the review's own way to add a problem, where findings are data
+        add(kind, message)
+    else:
+        sub.problems.append(problem(kind, message))
     sub.cap()
     return sub
 

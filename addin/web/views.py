@@ -82,8 +82,8 @@ def inbox(ledger: Ledger, *, state: str = "", policy: str = "", q: str = "", yea
         text = q.strip()
         if text:
             like = f"%{text.replace('%', '').replace('_', '')}%"
-            query = query.where(or_(Enterprise.name.like(like), Enterprise.uscc.like(like.upper()),
-                                    Submission.file.like(like), Submission.clause.like(like)))
+            query = query.where(or_(Enterprise.name.ilike(like), Enterprise.uscc.ilike(like),
+                                    Submission.file.ilike(like), Submission.clause.ilike(like)))
         subs = list(session.scalars(query))
         counts: dict[int, dict[str, int]] = defaultdict(dict)
         if subs:
@@ -309,6 +309,15 @@ def batch(ledger: Ledger, batch_id: int) -> dict:
         return {"id": b.id, "created_by": b.created_by, "created_at": utc(b.created_at),
                 "finished_at": utc(b.finished_at) if b.finished_at else None, "status": b.status, "files": b.files,
                 "error": b.error, "report": list(b.report or []), "summary": batch_summary(b.report)}
+
+
+def batch_workbook(ledger: Ledger, batch_id: int) -> bytes | None:
+    """The batch's review workbook (written when its review was done); None while it is not."""
+    with ledger.read() as session:
+        b = session.get(Batch, batch_id)
+        if b is None:
+            raise NotFound(f"no batch #{batch_id} / 无此批次")
+        return b.report_xlsx if b.status == "done" else None
 
 
 # --- the policy catalog ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('files', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('report', sa.JSON(), nullable=False),
+    sa.Column('report_xlsx', sa.LargeBinary(), nullable=True),
     sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name=op.f('ck_batches_status')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_batches'))
     )
