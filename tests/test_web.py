@@ -544,8 +544,11 @@ def test_users_page_is_for_administrators(client):
     client.cookies.clear()
     login_form(client, ADMIN)
     page = client.get("/users")
-    added = client.post("/users", data={"csrf": csrf_in(page.text), "name": "张三", "password": "another-password"})
-    assert added.status_code == 200 and "已添加" in added.text and "张三" in added.text
+    added = client.post("/users", data={"csrf": csrf_in(page.text), "name": "张三", "password": "another-password"},
+                        follow_redirects=False)
+    assert added.status_code == 303  # a reload of the page that follows does not post again
+    shown = client.get(added.headers["location"]).text
+    assert "已添加 Added 张三" in shown and "<td>张三</td>" in shown
     short = client.post("/users", data={"csrf": csrf_in(page.text), "name": "李四", "password": "short"})
     assert short.status_code == 400 and "at least 10" in short.text
     client.cookies.clear()
@@ -631,3 +634,12 @@ def test_progress_while_a_batch_is_reviewed(client, demo, monkeypatch):
     done = wait_for(client, bid, headers)
     assert done["status"] == "done" and len(done["submissions"]) == 3 and (done["done"], done["total"]) == (3, 3)
     assert "data-poll" not in client.get(f"/batches/{bid}").text
+
+
+def test_a_batch_reviewed_by_a_process_pool(target, demo):
+    """`serve --workers 2`: the files of a batch reviewed by spawned processes, with the same results."""
+    files = {p.name: p.read_bytes() for p in demo[:4]}
+    with TestClient(make_app(target, workers=2)) as c:
+        batch = upload(c, files, api_token(c))
+    assert batch["status"] == "done" and [e["file"] for e in batch["submissions"]] == list(files)
+    assert all(e["status"] == "pass" and e["ledger_id"] for e in batch["submissions"])

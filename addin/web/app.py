@@ -606,11 +606,12 @@ def create_app(settings: Settings) -> FastAPI:
         return auth
 
     @app.get("/users", response_class=HTMLResponse, include_in_schema=False)
-    def user_list(request: Request):
+    def user_list(request: Request, added: str = Query("", max_length=100)):
         from .auth import users
 
         admin(request)
-        return page(request, "users.html", users=users(ledger), message="", error="", active="users")
+        return page(request, "users.html", users=users(ledger), message=f"已添加 Added {added}" if added else "", error="",
+                    active="users")
 
     @app.post("/users", include_in_schema=False)
     def user_add(request: Request, name: str = Form(""), password: str = Form(""), is_admin: str = Form(""),
@@ -622,8 +623,7 @@ def create_app(settings: Settings) -> FastAPI:
             add_user(ledger, name, password, admin=bool(is_admin))
         except GreenAwardError as exc:
             return page(request, "users.html", 400, users=users(ledger), message="", error=str(exc), active="users")
-        return page(request, "users.html", users=users(ledger), message=f"已添加 Added {name.strip()}", error="",
-                    active="users")
+        return RedirectResponse("/users?" + urlencode({"added": name.strip()}), 303)
 
     return app
 
