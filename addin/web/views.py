@@ -237,7 +237,8 @@ def submission(ledger: Ledger, submission_id: int) -> dict:
     data["entry"] = entry
     data["findings"] = findings_of(entry, data.pop("ledger_findings"))
     for f in data["findings"]:
-        f["ledger"] = f["text"].startswith(LEDGER_MARK) or f["zh"].startswith(LEDGER_MARK)
+        f["ledger"] = f["code"].startswith("ledger") or any(s.startswith((LEDGER_MARK, "账本", "Ledger"))
+                                                            for s in (f["text"], f["zh"], f["en"]))
         f["links"] = sorted({int(n) for part in (f["text"], f["en"], *f["refers_to"]) for n in _CITED.findall(part)})
     data["clause_info"] = clause_summary(data["clause"])
     return data
