@@ -640,6 +640,13 @@ def test_a_batch_reviewed_by_a_process_pool(target, demo):
     """`serve --workers 2`: the files of a batch reviewed by spawned processes, with the same results."""
     files = {p.name: p.read_bytes() for p in demo[:4]}
     with TestClient(make_app(target, workers=2)) as c:
-        batch = upload(c, files, api_token(c))
-    assert batch["status"] == "done" and [e["file"] for e in batch["submissions"]] == list(files)
-    assert all(e["status"] == "pass" and e["ledger_id"] for e in batch["submissions"])
+        headers = api_token(c)
+        batch = upload(c, files, headers)
+        assert batch["status"] == "done" and [e["file"] for e in batch["submissions"]] == list(files)
+        assert all(e["status"] == "pass" and e["ledger_id"] for e in batch["submissions"])
+        # workers that die (killed, out of memory) after a batch do not break the next one: each batch has its pool
+        jobs = c.app.state.jobs
+        for process in list(getattr(jobs._pool, "_processes", None) or {}).copy() if jobs._pool else []:
+            jobs._pool._processes[process].kill()
+        again = upload(c, {p.name: p.read_bytes() for p in demo[4:6]}, headers)
+        assert again["status"] == "done" and all(e["status"] == "pass" for e in again["submissions"]), again["error"]

@@ -7,9 +7,10 @@ of ``review --json``, with the file's ``sha256``) is kept in the ledger's ``batc
 
 Batches run one at a time, in one long-lived thread (a second upload waits its turn; the ledger
 serialises the recording anyway). With ``workers`` above 1 the files of a batch are reviewed by a
-process pool of that size, made in that thread with the ``spawn`` start method (this process has
-other threads: ``fork`` could copy a lock another thread holds) and ``policies.pool.bind_to_parent``
-(its workers die with the server). Progress is kept in memory for the page to poll; a batch that was
+process pool of that size, made for the batch in that thread with the ``spawn`` start method (this
+process has other threads: ``fork`` could copy a lock another thread holds) and
+``policies.pool.bind_to_parent`` (its workers die with the server); a worker that dies costs its
+files a review on their own (``review_paths``), never the next batch. Progress is kept in memory for the page to poll; a batch that was
 queued or running when the server stopped is marked failed when the next one starts.
 """
 
@@ -94,13 +95,13 @@ class Jobs:
             return self._progress.get(batch_id)
 
     def _executor(self) -> Executor | None:
+        """A process pool for one batch (a pool whose worker died is never reused for the next one)."""
         if self.workers <= 1:
             return None
-        if self._pool is None:
-            from policies.pool import bind_to_parent
+        from policies.pool import bind_to_parent
 
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=bind_to_parent, initargs=(os.getpid(),))
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=bind_to_parent, initargs=(os.getpid(),))
         return self._pool
 
     def _set(self, batch_id: int, **values) -> None:
@@ -138,6 +139,9 @@ class Jobs:
             except Exception:  # noqa: BLE001
                 log.exception("batch %s: its failure could not be recorded", batch_id)
         finally:
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+                self._pool = None
             staging.cleanup()
             with self._lock:
                 self._progress.pop(batch_id, None)
