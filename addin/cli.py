@@ -252,6 +252,11 @@ from .ledger.cli import app as ledger_app  # noqa: E402 - the sub-app imports SQ
 
 app.add_typer(ledger_app, name="ledger")
 
+from .web.cli import serve, users_app  # noqa: E402 - FastAPI is imported only when serve runs
+
+app.command("serve")(serve)
+app.add_typer(users_app, name="users")
+
 
 def main() -> None:
     try:

@@ -1019,8 +1019,12 @@ def review_paths(
     workers: int | None = None,
     limits: Limits = DEFAULT_LIMITS,
     progress: Progress | None = None,
+    names: Sequence[str] | None = None,
 ) -> list[Submission]:
-    """Review every file (over ``executor``, a process pool by default), then the checks across the batch."""
+    """Review every file (over ``executor``, a process pool by default), then the checks across the batch.
+
+    ``names``: what each file is called in the results (``Submission.file``) instead of its path: an
+    upload's own name, where the file on disk has a generated one (``addin.web``)."""
     files = [str(p) for p in paths]
     total = len(files)
     out: list[Submission] = []
@@ -1047,6 +1051,8 @@ def review_paths(
     finally:
         if own is not None:
             own.shutdown()
+    for sub, name in zip(out, names or ()):
+        sub.file = name
     cross_check(out)
     return out
 

@@ -7,7 +7,9 @@
 - ``decisions``: append-only. ``granted`` / ``reduced`` / ``rejected`` with who, when and why; a
   ``void`` names the decision it voids (``voids``), or, without one, voids the whole submission
   (a corrected resubmission replaced it). Nothing is updated in place or deleted;
-- ``payments``: the stages of a grant (stage, due year, amount, due/pending, paid).
+- ``payments``: the stages of a grant (stage, due year, amount, due/pending, paid);
+- ``users``, ``auth_tokens``, ``batches``: the web app's reviewers (argon2 hashes), their sessions and
+  API tokens (only a token's sha256 is kept), and the review batches uploaded (``addin.web``).
 
 Amounts are stored as whole cents (``Money``): exact on SQLite and PostgreSQL alike.
 """
@@ -18,8 +20,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, MetaData, String, Text,
-    UniqueConstraint,
+    JSON, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
+    Text, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -159,3 +161,53 @@ class Payment(Base):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     submission: Mapped[Submission] = relationship(back_populates="payments")
+
+
+# --- the web app (addin.web): reviewers, their sessions and API tokens, uploaded batches -----------------
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # recorded as the reviewer of decisions
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, with its parameters and salt
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class AuthToken(Base):
+    """A browser session (``session``, with its CSRF token) or a script's API token (``api``)."""
+
+    __tablename__ = "auth_tokens"
+    __table_args__ = (CheckConstraint("kind IN ('session', 'api')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)  # the token itself is never stored
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class Batch(Base):
+    """A batch uploaded in the web app: its files' review report (the entries of ``review --json``, and the
+    workbook ``review.write_xlsx`` wrote for people)."""
+
+    __tablename__ = "batches"
+    __table_args__ = (CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    files: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    report: Mapped[list] = mapped_column(JSON, default=list)
+    report_xlsx: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -31,13 +31,15 @@ def open_for_review(target: str | None):
     return open_ledger(target)
 
 
-def record_review(ledger, subs: Sequence, *, recorded_by: str | None = None) -> None:
-    """Record ``subs`` (``addin.review.Submission``) and apply the ledger's outcome to each, in place."""
+def record_review(ledger, subs: Sequence, *, recorded_by: str | None = None, files: Sequence | None = None) -> None:
+    """Record ``subs`` (``addin.review.Submission``) and apply the ledger's outcome to each, in place.
+
+    ``files``: each submission's file on disk, where ``sub.file`` is a name shown instead (an upload)."""
     from .repository import record
 
     items, recorded = [], []
-    for sub in subs:
-        item = _item(sub)
+    for sub, path in zip(subs, files if files is not None else [s.file for s in subs]):
+        item = _item(sub, path)
         if item is None:
             sub.warning("ledger_not_recorded", LEDGER_MARK + "not recorded: it needs a readable file with a valid credit code, "
                                                "project, clause and year / 未记录：缺少有效的信用代码、项目、条款或年度")
@@ -61,14 +63,14 @@ def record_review(ledger, subs: Sequence, *, recorded_by: str | None = None) -> 
         sub.granted_yuan = outcome.granted if sub.ok else (Decimal("0.00") if sub.clause else sub.granted_yuan)
 
 
-def _item(sub):
+def _item(sub, path):
     from .repository import Item, sha256_of
 
     if sub.refused or not (sub.clause and sub.project and sub.year and sub.uscc):
         return None
     try:
         uscc = validate_uscc(sub.uscc)
-        sha256 = sub.sha256 or sha256_of(Path(sub.file).read_bytes())  # the review's, of the bytes it read
+        sha256 = sub.sha256 or sha256_of(Path(path).read_bytes())  # the review's, of the bytes it read
     except (ValueError, OSError):
         return None
     return Item(file=sub.file, sha256=sha256, uscc=uscc, enterprise=sub.enterprise or "", project=sub.project,
