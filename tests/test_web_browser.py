@@ -107,7 +107,7 @@ def test_a_reviewer_reviews_the_demo_in_a_browser(server, browser, tmp_path):
 
 
 def review_in_the_browser(server, browser, tmp_path) -> None:
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ready
@@ -121,7 +121,11 @@ def review_in_the_browser(server, browser, tmp_path) -> None:
         browser.save_screenshot(str(shots / f"{name}.png"))
 
     def text() -> str:
-        return browser.find_element(By.TAG_NAME, "body").text
+        """The page's text, read in one call (no element handle that a reload in between could make stale)."""
+        try:
+            return browser.execute_script("return document.body ? document.body.innerText : ''") or ""
+        except WebDriverException:  # the page is being replaced (the batch page reloads itself when done)
+            return ""
 
     # the declarations: the demo's, plus one of them tampered with (its award replaced by a larger constant)
     folder = tmp_path / "declarations"
@@ -152,7 +156,7 @@ def review_in_the_browser(server, browser, tmp_path) -> None:
     assert f"{len(files)} 个文件" in browser.find_element(By.CSS_SELECTOR, "[data-chosen]").text
     shot("02-upload")
     browser.find_element(By.CSS_SELECTOR, "form[action='/batches'] button[type=submit]").click()
-    wait.until(lambda d: "审核结果 Review results" in d.find_element(By.TAG_NAME, "body").text)
+    wait.until(lambda d: "审核结果 Review results" in text())
     shot("03-batch")
     rows = browser.find_elements(By.CSS_SELECTOR, "table tbody tr")
     assert len(rows) == len(files)
@@ -205,13 +209,13 @@ def review_in_the_browser(server, browser, tmp_path) -> None:
     focused = browser.switch_to.active_element
     assert focused.tag_name == "button" and "记录决定" in focused.text
     focused.send_keys(Keys.ENTER)
-    wait.until(lambda d: "已记录决定" in d.find_element(By.TAG_NAME, "body").text)
+    wait.until(lambda d: "已记录决定" in text())
     shot("08-decided")
     assert "300,000.00" in text() and "已核减" in text() and allowed != "300,000.00"
 
     # the decision on the enterprise's page
     browser.find_element(By.CSS_SELECTOR, "dl.facts dd a[href^='/enterprises/']").click()
-    wait.until(lambda d: "按年度待支付" in d.find_element(By.TAG_NAME, "body").text)
+    wait.until(lambda d: "按年度待支付" in text())
     shot("09-enterprise")
     page = text()
     assert f"#{number}" in page and "核减 reduced 300,000.00" in page and "发票金额不符" in page and NAME in page
@@ -219,7 +223,7 @@ def review_in_the_browser(server, browser, tmp_path) -> None:
     # the catalog, with a clause's source sentence
     browser.find_element(By.LINK_TEXT, "政策条款 Policies").click()
     browser.find_element(By.LINK_TEXT, "tongzhou:3").click()
-    wait.until(lambda d: "原文" in d.find_element(By.TAG_NAME, "body").text)
+    wait.until(lambda d: "原文" in text())
     shot("10-clause")
     assert re.search(r"30%", text())
 
