@@ -30,9 +30,11 @@ _PR_SET_PDEATHSIG = 1
 POLL = 0.25
 
 
-def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """A process pool of ``workers`` (default: all cores) whose workers die with this process."""
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+def process_pool(workers: int | None = None, method: str | None = None) -> ProcessPoolExecutor:
+    """A process pool of ``workers`` (default: all cores) whose workers die with this process; ``method``:
+    how workers start (default fork where there is one; a threaded server asks for spawn)."""
+    if method is None:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     return ProcessPoolExecutor(
         max_workers=workers or os.cpu_count() or 1,
         mp_context=multiprocessing.get_context(method),

@@ -17,10 +17,8 @@ queued or running when the server stopped is marked failed when the next one sta
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 import threading
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -98,10 +96,9 @@ class Jobs:
         """A process pool for one batch (a pool whose worker died is never reused for the next one)."""
         if self.workers <= 1:
             return None
-        from policies.pool import bind_to_parent
+        from policies.pool import process_pool
 
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=bind_to_parent, initargs=(os.getpid(),))
+        self._pool = process_pool(self.workers, method="spawn")  # a fresh interpreter: the server's threads are not forked
         return self._pool
 
     def _set(self, batch_id: int, **values) -> None:

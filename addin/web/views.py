@@ -42,8 +42,8 @@ STATES = {
 }
 ACTIONS = {"granted": ("批准", "granted"), "reduced": ("核减", "reduced"), "rejected": ("驳回", "rejected"),
            "void": ("作废", "void")}
-POLICY_NAMES = {"beijing": ("北京市", "Beijing municipal"), "tongzhou": ("通州区（副中心）", "Tongzhou (sub-centre)"),
-                "etown": ("经开区", "E-Town")}
+#: Each policy's short name in both languages, from its policy file (a new district's needs no code).
+POLICY_NAMES = {p.id: (p.label.zh, p.label.en) for p in policies().values()}
 SORTS = ("id", "recorded_at", "enterprise", "clause", "year", "declared", "recomputed", "granted", "state")
 _CITED = re.compile(r"ledger #(\d+)")
 ZERO = Decimal("0.00")
