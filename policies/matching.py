@@ -558,3 +558,65 @@ def match(profile: Profile | dict) -> Match:
     profile = load_profile(profile)
     results = match_results(profile)
     return Match(profile, tuple(results), best(profile, results))
+
+
+# --- a profile laid out on a sheet (the profile workbook, AWARD_MATCH's range) ----------------------
+
+#: The enterprise block's fields, as the first cell of a row names them (中文 over the name, or the name).
+ENTERPRISE_FIELDS = ("name", "credit_code", "zone", "kinds", "scale")
+#: The project table's fixed columns; the others are input and condition names.
+PROJECT_FIELDS = ("project", "name", "kind", "year", "zone", "start_date", "completion_date")
+DATE_FIELDS = ("start_date", "completion_date")
+
+
+def _blank_cells(row: Iterable[object]) -> bool:
+    return all(is_blank(v) for v in row)
+
+
+def profile_from_rows(rows: list[list[object]]) -> dict:
+    """A profile from a sheet's rows (cell values as openpyxl or xlwings give them).
+
+    The enterprise block first: one row per field, the field's name in the first cell (a two-line
+    header cell ``中文\\nname`` is read by its last line) and its value in the next (``kinds``: one
+    kind per cell, or several in one cell separated by commas); a row naming a catalog input or
+    condition is a fact of the enterprise; a row with a first cell and no value is a title and is
+    skipped. Then the project table: its header row starts with ``project``, each row below it is a
+    project (or a title held), a column per field or input name. Empty rows are skipped.
+    """
+    from .stacking import column_name, parse_date
+
+    enterprise: dict[str, object] = {}
+    facts: dict[str, object] = {}
+    projects: list[dict] = []
+    header: list[str] | None = None
+    for number, row in enumerate(rows, 1):
+        cells = list(row) if isinstance(row, (list, tuple)) else [row]
+        if _blank_cells(cells):
+            continue
+        if header is None:
+            key = column_name(cells[0]) if not is_blank(cells[0]) else ""
+            values = [v for v in cells[1:] if not is_blank(v)]
+            if key.casefold() in ("project", "id"):
+                header = [column_name(c) if not is_blank(c) else "" for c in cells]
+                header[0] = "project"
+            elif not values:
+                continue  # a title row
+            elif key in ENTERPRISE_FIELDS:
+                enterprise[key] = values if key == "kinds" else values[0]
+            elif key:
+                facts[key] = values[0]
+            continue
+        project: dict[str, object] = {}
+        for name, value in zip(header, cells):
+            if not name or is_blank(value):
+                continue
+            if name in DATE_FIELDS:
+                try:
+                    value = parse_date(value)
+                except ValueError as exc:
+                    raise MatchError(f"profile: row {number}: {name}: {exc}") from None
+            project["id" if name == "project" else name] = value
+        projects.append(project)
+    if facts:
+        enterprise["facts"] = facts
+    return {"enterprise": enterprise, "projects": projects}
