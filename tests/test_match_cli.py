@@ -117,3 +117,37 @@ def test_the_example_profile_in_every_format_matches_alike(tmp_path: Path) -> No
     as_json = tmp_path / "p.json"
     as_json.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
     assert match(read_profile(EXAMPLE)).best.total == match(read_profile(as_json)).best.total == 3060000
+
+
+def test_the_demo_prints_the_sample_enterprise_s_opportunities(tmp_path: Path) -> None:
+    done = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--no-pdf"], env={"COLUMNS": "120"})
+    assert done.exit_code == 0, done.output
+    text = done.output[done.output.index("政策匹配"):]
+    assert "亦庄示例智能制造有限公司" in text and "etown:27" in text and "3,060,000.00" in text
+
+
+def test_an_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    for args, path in ((["match", str(EXAMPLE), "-o", str(tmp_path / "afile" / "r.xlsx")], tmp_path / "afile" / "r.xlsx"),
+                       (["match", str(EXAMPLE), "--json", str(tmp_path / "afile" / "r.json")], tmp_path / "afile" / "r.json"),
+                       (["template", "profile", "-o", str(tmp_path / "afile" / "t.xlsx")], tmp_path / "afile" / "t.xlsx")):
+        done = CliRunner().invoke(app, args)
+        lines = done.output.strip().splitlines()
+        assert done.exit_code == 2 and len(lines) == 1 and f"cannot write {path}" in lines[0], done.output
+
+
+def test_award_match_spills_the_matched_clauses_with_the_granted_amounts() -> None:
+    import udfs
+
+    # the contractor's profile as Excel sends a range: numbers as floats, empty cells as None
+    rows = [["企业名称\nname", "亦城建设工程总承包有限公司", None], ["zone", "etown_core", None],
+            ["kinds", "construction_contractor", None], [None, None, None],
+            ["project", "kind", "year"], ["S2", "site_electrification", 2025.0], ["S5", "air_membrane", 2025.0]]
+    out = udfs.AWARD_MATCH(rows)
+    assert out[0] == ["project", "clause", "status", "amount_yuan", "granted_yuan", "missing", "failed"]
+    assert out[1:] == [["S2", "etown:22", "claimable", 100000.0, 100000.0, "", ""],
+                       ["S5", "etown:11", "possible", "", "", "investment_yuan", ""]]
+    import pytest
+
+    with pytest.raises(udfs.WorksheetError, match="profile_range"):
+        udfs.AWARD_MATCH(5.0)
