@@ -98,16 +98,23 @@ def print_match(result: Match, console: Console, *, everything: bool = False) ->
     tables.name(table, "条款\nClause")
     tables.name(table, "状态\nStatus")
     tables.figure(table, "金额（元）\nAmount")
-    tables.text(table, "待确认或补充（不适用：原因）\nTo confirm (not applicable: why)", min_width=14)
-    shown = [r for r in result.results if r.status != "not_applicable" or (everything and r.failed != ("kind",))]
-    for r in sorted(shown, key=lambda r: (STATUSES_ORDER[r.status], r.project)):
-        why = ", ".join(r.missing) if r.status != "not_applicable" else "; ".join(r.reasons)
-        table.add_row(r.project, r.clause, "\n".join(SHORT_STATUS[r.status]), tables.yuan(r.amount), escape(why))
+    tables.figure(table, "待确认\nConfirm")
+    shown = sorted((r for r in result.results if r.status != "not_applicable" or (everything and r.failed != ("kind",))),
+                   key=lambda r: (STATUSES_ORDER[r.status], r.project))
+    for r in shown:
+        table.add_row(r.project, r.clause, "\n".join(SHORT_STATUS[r.status]), tables.yuan(r.amount),
+                      str(len(r.missing)) if r.missing else "")
     console.print(table)
+    # what to confirm, and why not, below the table: names whole (a line wraps between names, never inside one)
+    for r in shown:
+        if r.missing:
+            console.print(f"待确认或补充 To confirm or give — {r.project} {r.clause}: " + ", ".join(r.missing), highlight=False)
+    for r in shown:
+        if r.status == "not_applicable":
+            console.print(f"不适用 Not applicable — {r.project} {r.clause}: " + escape("; ".join(r.reasons)), highlight=False)
     counts = {s: sum(1 for r in result.results if r.status == s) for s in STATUS_LABELS}
-    console.print("结果 Results: " + ", ".join(f"{status_label(s)} {n}" for s, n in counts.items())
-                  + "; 金额为上限，待确认项按确认后计 amounts are ceilings; a possible one's once confirmed",
-                  highlight=False, soft_wrap=True)
+    console.print("结果 Results: " + ", ".join(f"{status_label(s)} {n}" for s, n in counts.items()), highlight=False)
+    console.print("金额为上限；待确认项为确认后的金额 Amounts are ceilings; a possible one's once confirmed", highlight=False)
     best = result.best
     table = tables.table("最优组合 Best combination")
     tables.name(table, "项目\nProject")
@@ -119,10 +126,9 @@ def print_match(result: Match, console: Console, *, everything: bool = False) ->
         paid = "\n".join(f"{y}: {a:,.2f}" for y, a, _ in c.payments)
         table.add_row(c.project, c.clause, str(c.year), tables.yuan(c.granted), paid)
     console.print(table)
-    by_year = "; ".join(f"{y}: {a:,.2f}" for y, a in best.by_year.items()) or "—"
-    paid = "; ".join(f"{y}: {a:,.2f}" for y, a in best.payments_by_year.items()) or "—"
-    console.print(f"合计 Total: {best.total:,.2f} 元 (按申报年度 by claim year: {by_year}; 按支付年度 by payment year: {paid})",
-                  highlight=False, soft_wrap=True)
+    console.print(f"合计 Total: {best.total:,.2f} 元", highlight=False)
+    for label, years in (("按申报年度 By claim year", best.by_year), ("按支付年度 By payment year", best.payments_by_year)):
+        console.print(f"{label}: " + ("; ".join(f"{y}: {a:,.2f}" for y, a in years.items()) or "—"), highlight=False)
 
 
 STATUSES_ORDER = {"claimable": 0, "possible": 1, "not_applicable": 2}

@@ -39,7 +39,9 @@ from .kinds import kinds
 from .ledger_rules import MUNICIPAL
 from .registry import policies
 from .render import check_line
+from .engine import ZONE_SPEC
 from .schema import InputSpec, Zone
+from .stacking import column_name, monetary_clauses, parse_date, stack_rows
 from .uscc import validate_uscc
 from .years import parse_year
 
@@ -96,8 +98,6 @@ def _vocabulary_word(value: object, vocabulary: dict, what: str) -> str:
 
 
 def _zone_value(value: object) -> str:
-    from .engine import ZONE_SPEC
-
     return str(coercer(ZONE_SPEC)(value))
 
 
@@ -404,11 +404,6 @@ def match_clause(clause_id: str, enterprise: Enterprise, project: Project) -> Re
                   inputs=values, award=award)
 
 
-def monetary_clauses() -> list[str]:
-    """Every monetary clause of every loaded policy, in the order of the policy files."""
-    return [c.id for p in policies().values() for c in p.clauses if c.monetary]
-
-
 def match_results(profile: Profile | dict) -> list[Result]:
     """Every project (and title) under every monetary clause, in the profile's and the catalog's order."""
     profile = load_profile(profile)
@@ -510,8 +505,6 @@ def _one_district(results: list[Result]) -> tuple[list[Result], list[tuple[str, 
 def best(profile: Profile | dict, results: Iterable[Result] | None = None) -> Best:
     """The claimable results through the portfolio rules (``policies.stacking.stack_rows``): best
     clause per project and policy, municipal on top of district, caps shared, payments by year."""
-    from .stacking import stack_rows
-
     profile = load_profile(profile)
     results = list(results) if results is not None else match_results(profile)
     chosen = [r for r in results if r.status == "claimable" and r.amount]
@@ -583,8 +576,6 @@ def profile_from_rows(rows: list[list[object]]) -> dict:
     skipped. Then the project table: its header row starts with ``project``, each row below it is a
     project (or a title held), a column per field or input name. Empty rows are skipped.
     """
-    from .stacking import column_name, parse_date
-
     enterprise: dict[str, object] = {}
     facts: dict[str, object] = {}
     projects: list[dict] = []

@@ -151,3 +151,23 @@ def test_award_match_spills_the_matched_clauses_with_the_granted_amounts() -> No
 
     with pytest.raises(udfs.WorksheetError, match="profile_range"):
         udfs.AWARD_MATCH(5.0)
+
+
+def test_the_console_fits_80_columns_with_every_amount_and_name_whole() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from addin.sheet_style import text_width
+
+    env = {**os.environ, "COLUMNS": "80", "TERM": "dumb"}
+    done = subprocess.run([sys.executable, "-c", "from addin.cli import main; main()", "match", str(EXAMPLE)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    for line in done.stdout.splitlines():
+        assert text_width(line) <= 80, line
+    words = set(done.stdout.replace(",\n", ", ").split())
+    for figure in ("500,000.00", "960,000.00", "1,000,000.00", "360,000.00", "3,060,000.00"):
+        assert figure in words, figure
+    for name in ("etown:21", "etown:23", "machine_owner", "municipal_award_yuan", "energy_target_evaluation"):
+        assert name in done.stdout, name
