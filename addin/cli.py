@@ -46,11 +46,16 @@ def guarded(call: Callable[[], T], also: tuple[type[Exception], ...] = ()) -> T:
 def clauses(
     clause: Optional[str] = typer.Argument(None, help="one clause to show in full, e.g. etown:10"),
     policy: Optional[str] = typer.Option(None, "--policy", "-p", help="a policy's id or name, e.g. etown or 经开区"),
+    kinds: bool = typer.Option(False, "--kinds", help="list the enterprise and project kinds a profile uses (green-award match)"),
 ) -> None:
     """List the clauses, or show one in full / 列出政策条款或查看单项条款."""
     from .clause_view import print_clause, print_clauses
 
-    if clause is not None:
+    if kinds:
+        from .match import print_kinds
+
+        guarded(lambda: print_kinds(console))
+    elif clause is not None:
         guarded(lambda: print_clause(clause, console))
     else:
         guarded(lambda: print_clauses(policy, console))
@@ -213,6 +218,24 @@ def portfolio(
     raise typer.Exit(1 if result.invalid else 0)
 
 
+@app.command("match")
+def match_command(
+    profile: Path = typer.Argument(..., help="the enterprise profile (.yaml, .json or .xlsx: green-award template profile)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the opportunities and the best combination (.xlsx)"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the results as JSON"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace existing output files"),
+    everything: bool = typer.Option(False, "--all", help="also list the clauses that do not apply (other than by kind)"),
+) -> None:
+    """Which awards can the enterprise get? Every clause for its projects, and the best combination / 政策匹配."""
+    from .match import run_match
+
+    for path in (out, json_out):
+        if path is not None:
+            guarded(lambda: ensure_writable(path))
+    guarded(lambda: run_match(profile, out=out, json_out=json_out, overwrite=overwrite, everything=everything,
+                              console=console))
+
+
 template_app = typer.Typer(help="Write an empty table to fill in / 生成空白模板", no_args_is_help=True)
 app.add_typer(template_app, name="template")
 
@@ -224,6 +247,18 @@ def template_portfolio(
 ) -> None:
     """The empty portfolio table with dropdowns and help / 空白项目组合表（含下拉选项和说明）."""
     from .portfolio import write_template
+
+    path = guarded(lambda: write_template(out, overwrite=overwrite))
+    console.print(f"已生成 Wrote {path}", highlight=False)
+
+
+@template_app.command("profile")
+def template_profile(
+    out: Path = typer.Option(Path("profile_template.xlsx"), "--out", "-o", help="the workbook to write (.xlsx)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing file"),
+) -> None:
+    """The empty enterprise profile with Chinese labels and dropdowns (green-award match) / 空白企业画像表."""
+    from .match import write_template
 
     path = guarded(lambda: write_template(out, overwrite=overwrite))
     console.print(f"已生成 Wrote {path}", highlight=False)

@@ -14,6 +14,7 @@ from . import console_tables as tables
 from .portfolio import heading, print_summary, read_table, write_result
 
 SAMPLE = Path(__file__).resolve().parent.parent / "workbook_templates" / "sample_portfolio.csv"
+PROFILE_SAMPLE = Path(__file__).resolve().parent.parent / "workbook_templates" / "profile_example.yaml"
 
 
 def read_sample() -> pd.DataFrame:
@@ -68,4 +69,8 @@ def run_demo(out: Path, *, overwrite: bool = False, console: Console | None = No
     from .review import review_demo
 
     passed = review_demo(folder, console, overwrite=overwrite)  # the reviewer's view of the same files
+    from .match import match_file, print_match
+
+    console.rule("政策匹配 Which awards can the sample enterprise get? (green-award match)")
+    print_match(match_file(PROFILE_SAMPLE), console)  # the enterprise's view: from its profile to the clauses
     return 1 if batch.problems or not passed or (converted is not None and converted.problems) else 0

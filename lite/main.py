@@ -25,4 +25,5 @@ from udfs import (  # noqa: F401
     MACHINERY_AWARD,
     RENEWABLE_ENERGY_AWARD,
     PORTFOLIO_AWARDS,
+    AWARD_MATCH,
 )

@@ -23,6 +23,7 @@ from .schema import ClaimField, Clause, Common, InputSpec, Label, Policy
 
 DATA_DIR = Path(__file__).parent / "data"
 COMMON = "common.yaml"
+KINDS = "kinds.yaml"  # matching's vocabulary (policies/kinds.py), not a policy
 POLICY_DIRS = "GREEN_AWARD_POLICY_DIRS"
 
 
@@ -114,7 +115,7 @@ def policy_dirs() -> list[Path]:
 def policy_files(directory: Path = DATA_DIR, extra: Sequence[Path] = ()) -> list[Path]:
     """The bundled policies in common.yaml's order (then any other file there), then each extra directory's."""
     listed = [directory / f"{policy_id}.yaml" for policy_id in load_common(directory).policies]
-    others = sorted(p for p in directory.glob("*.yaml") if p.name != COMMON and p not in listed)
+    others = sorted(p for p in directory.glob("*.yaml") if p.name not in (COMMON, KINDS) and p not in listed)
     paths = listed + others
     for folder in extra:
         if not folder.is_dir():

@@ -237,6 +237,7 @@ class Clause(Strict):
     max_amount_reason: Label | None = None
     stacks: bool = Field(False, description="paid on top of the project's best clause of the same policy")
     waive: dict[str, str] = Field({}, description="general condition -> expression that waives it when true")
+    kinds: list[str] = Field([], description="the project kinds (policies/data/kinds.yaml) the clause can apply to: matching")
     notes: list[Label] = []
 
     _amount: expr.Node | None = PrivateAttr(None)
@@ -431,3 +432,35 @@ class Common(Strict):
             if placed.count(name) > 1 or self.fields[name].cell is None:
                 raise ValueError(f"form: {name!r} must appear once and have a `cell`")
         return self
+
+
+# --- matching: the vocabulary of enterprise and project kinds (policies/data/kinds.yaml) ----------
+
+
+class EnterpriseKind(Strict):
+    """A kind of enterprise and the clause conditions an enterprise of that kind meets."""
+
+    label: Label
+    meets: list[str] = []
+
+
+class Derived(Strict):
+    """An input worked out from another input's value: ``values`` maps the one to the other."""
+
+    from_: str = Field(alias="from")
+    values: dict[str, str]
+
+
+class ProjectKind(Strict):
+    """A kind of project: the conditions it meets by being of that kind, the inputs it implies."""
+
+    label: Label
+    meets: list[str] = []
+    inputs: dict[str, StrictBool | Decimal | str] = {}
+    derive: dict[str, Derived] = {}
+
+
+class Kinds(Strict):
+    enterprise_kinds: dict[str, EnterpriseKind]
+    project_kinds: dict[str, ProjectKind]
+    notes: list[Label] = []

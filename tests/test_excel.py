@@ -227,7 +227,7 @@ def test_the_reference_sheet_lists_every_function_as_the_code_has_it(written: Pa
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2, max_col=4)]
     assert rows == reference_rows()
     names = [r[0] for r in rows]
-    assert {"PORTFOLIO_AWARDS", "AWARD_WHATIF"} <= set(names) and len(names) == len(CUSTOM) == 19
+    assert {"PORTFOLIO_AWARDS", "AWARD_WHATIF", "AWARD_MATCH"} <= set(names) and len(names) == len(CUSTOM) == 20
     assert set(names) == {n for n in udfs.__all__ if n.isupper() and n != "WORKSHEET_FUNCTIONS"}
 
 

@@ -429,6 +429,9 @@ CALLS = [  # every worksheet function with arguments that work
 ]
 if hasattr(udfs, "PORTFOLIO_AWARDS"):
     CALLS.append((udfs.PORTFOLIO_AWARDS, (TABLE,)))
+PROFILE_RANGE = [["name", "甲"], ["zone", "etown_core"], ["project", "kind", "year", "capacity_kw"],
+                 ["P1", "distributed_pv", 2025.0, 100.0]]
+CALLS.append((udfs.AWARD_MATCH, (PROFILE_RANGE,)))
 ODD = [
     datetime(2025, 1, 1), date(2025, 1, 1), time(12, 0), [1.0, 2.0], [[1.0, 2.0], [3.0, 4.0]], 1e308, -1e308,
     math.nan, math.inf, -math.inf, 10**40, 1e25, "1e99999999", "-1e99999999", "x" * 10_000, "1e-400", True, 45658,

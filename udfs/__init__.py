@@ -40,3 +40,8 @@ if _find_spec(__name__ + ".portfolio") is not None:
     from .portfolio import PORTFOLIO_AWARDS  # noqa: F401
 
     __all__.append("PORTFOLIO_AWARDS")
+
+if _find_spec(__name__ + ".match") is not None:  # issue 15's AWARD_MATCH
+    from .match import AWARD_MATCH  # noqa: F401
+
+    __all__.append("AWARD_MATCH")
