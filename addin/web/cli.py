@@ -11,21 +11,10 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from ..ledger.cli import LEDGER_HELP, _guard, _open  # one way to open a ledger for every command
+
 users_app = typer.Typer(help="Reviewer accounts of the web app, kept in the ledger / 审核人账户", no_args_is_help=True)
 console = Console()
-LEDGER_HELP = "the ledger: a SQLite file or postgresql+psycopg://… (default: $GREEN_AWARD_LEDGER)"
-
-
-def _guard(call):
-    from ..cli import guarded
-
-    return guarded(call)
-
-
-def _open(ledger: Optional[str]):
-    from ..ledger.db import open_ledger
-
-    return _guard(lambda: open_ledger(ledger))
 
 
 def _password(from_stdin: bool) -> str:
