@@ -54,8 +54,10 @@ def print_clause(clause_id: str, console: Console) -> None:
     def say(label: str, text: str) -> None:
         console.print(f"[bold]{label}:[/bold] {escape(text)}", highlight=False)
 
-    console.print(f"[bold]{escape(f'{clause.id}  {clause.article}  {clause.title.zh}')}[/bold]\n{escape(clause.title.en)}",
-                  highlight=False)
+    console.print(
+        f"[bold]{escape(f'{clause.id}  {clause.article}  {clause.title.zh}')}[/bold]\n{escape(clause.title.en)}",
+        highlight=False,
+    )
     say("政策 Policy", f"{policy.id}: {policy.title.zh}" + (f" {policy.number}" if policy.number else ""))
     say("原文 Source", clause.source)
     if not clause.monetary:
@@ -63,7 +65,10 @@ def print_clause(clause_id: str, console: Console) -> None:
     else:
         cc = compiled(clause.id)
         say("金额 Amount", f"{clause.amount} — {amount_kind(clause.ceiling)}")
-        say("单项上限 Cap", f"{fmt(clause.max_amount)} 元" if clause.max_amount is not None else "— (原文未设上限 no cap)")
+        say(
+            "单项上限 Cap",
+            f"{fmt(clause.max_amount)} 元" if clause.max_amount is not None else "— (原文未设上限 no cap)",
+        )
         schedule = cc.schedule
         stages = "; ".join(f"{fmt(s.share * 100)}% {s.label.zh} / {s.label.en}" for s in schedule.stages)
         say("支付 Payment", f"{schedule.label.zh} / {schedule.label.en} 〔{schedule.cites}〕: {stages}")

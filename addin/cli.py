@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional, TypeVar
+from typing import TypeVar
 
 import typer
 from rich.console import Console
@@ -44,9 +45,11 @@ def guarded(call: Callable[[], T], also: tuple[type[Exception], ...] = ()) -> T:
 
 @app.command()
 def clauses(
-    clause: Optional[str] = typer.Argument(None, help="one clause to show in full, e.g. etown:10"),
-    policy: Optional[str] = typer.Option(None, "--policy", "-p", help="a policy's id or name, e.g. etown or 经开区"),
-    kinds: bool = typer.Option(False, "--kinds", help="list the enterprise and project kinds a profile uses (green-award match)"),
+    clause: str | None = typer.Argument(None, help="one clause to show in full, e.g. etown:10"),
+    policy: str | None = typer.Option(None, "--policy", "-p", help="a policy's id or name, e.g. etown or 经开区"),
+    kinds: bool = typer.Option(
+        False, "--kinds", help="list the enterprise and project kinds a profile uses (green-award match)"
+    ),
 ) -> None:
     """List the clauses, or show one in full / 列出政策条款或查看单项条款."""
     from .clause_view import print_clause, print_clauses
@@ -62,11 +65,13 @@ def clauses(
 
 
 REFORM_HELP = "a what-if: a YAML file of parameter values (docs/portfolio.md, Reforms)"
-SET_HELP = ("a what-if value: clause.parameter=VALUE or =VALUE@DATE (from that date), e.g. etown:27.per_kw=1000; "
-            "repeatable; after --reform's")
+SET_HELP = (
+    "a what-if value: clause.parameter=VALUE or =VALUE@DATE (from that date), e.g. etown:27.per_kw=1000; "
+    "repeatable; after --reform's"
+)
 
 
-def reform_of(path: Optional[Path], sets: Optional[list[str]]) -> Reform | None:
+def reform_of(path: Path | None, sets: list[str] | None) -> Reform | None:
     """The reform of ``--reform FILE`` and ``--set NAME=VALUE[@DATE]`` (a --set replaces the file's entry)."""
     if path is None and not sets:
         return None
@@ -80,7 +85,9 @@ def reform_of(path: Optional[Path], sets: Optional[list[str]]) -> Reform | None:
         given.setdefault(name.strip(), {})[day.strip() if at else ""] = figure.strip()
     for name, values in given.items():
         if "" in values and len(values) > 1:
-            raise GreenAwardError(f"--set {name}: give one value, or values by date (@DATE), not both / 单值与按日期取值不能并用")
+            raise GreenAwardError(
+                f"--set {name}: give one value, or values by date (@DATE), not both / 单值与按日期取值不能并用"
+            )
         entries[name] = values[""] if "" in values else values
     return parse_reform(entries)
 
@@ -89,10 +96,10 @@ def reform_of(path: Optional[Path], sets: Optional[list[str]]) -> Reform | None:
 def calc(
     clause: str = typer.Argument(..., help="clause id, e.g. etown:27"),
     inputs: list[str] = typer.Argument(None, help="inputs as name=value, e.g. capacity_kw=100"),
-    on: Optional[str] = typer.Option(None, "--on", help="the claim's date or year: the policy's validity, dated values"),
+    on: str | None = typer.Option(None, "--on", help="the claim's date or year: the policy's validity, dated values"),
     as_json: bool = typer.Option(False, "--json", help="print the award as JSON"),
-    sets: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
-    reform_file: Optional[Path] = typer.Option(None, "--reform", help=REFORM_HELP),
+    sets: list[str] | None = typer.Option(None, "--set", help=SET_HELP),
+    reform_file: Path | None = typer.Option(None, "--reform", help=REFORM_HELP),
 ) -> None:
     """Compute one clause's award with its trace / 计算单项条款奖励."""
     values: dict[str, str] = {}
@@ -129,12 +136,20 @@ def demo(
 
 @app.command()
 def excel(
-    out: Optional[Path] = typer.Option(None, "--out", "-o",
-                                       help="where to write: the model (.xlsm, default green_award_model.xlsm), "
-                                            "the add-in (.xlam, default green_award.xlam) or the Lite kit's folder (default lite)"),
-    addin: bool = typer.Option(False, "--addin", help="write the Excel add-in (.xlam) that brings the functions to any workbook"),
-    lite: bool = typer.Option(False, "--lite", help="write the xlwings Lite kit: main.py, requirements.txt and the wheel"),
-    wheel_url: Optional[str] = typer.Option(None, "--wheel-url", help="with --lite: the URL where you host the wheel"),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="where to write: the model (.xlsm, default green_award_model.xlsm), "
+        "the add-in (.xlam, default green_award.xlam) or the Lite kit's folder (default lite)",
+    ),
+    addin: bool = typer.Option(
+        False, "--addin", help="write the Excel add-in (.xlam) that brings the functions to any workbook"
+    ),
+    lite: bool = typer.Option(
+        False, "--lite", help="write the xlwings Lite kit: main.py, requirements.txt and the wheel"
+    ),
+    wheel_url: str | None = typer.Option(None, "--wheel-url", help="with --lite: the URL where you host the wheel"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing files"),
 ) -> None:
     """Write the finance-model workbook, the add-in or the xlwings Lite kit / 生成Excel财务模型、加载项或 Lite 套件."""
@@ -155,19 +170,23 @@ def excel(
     else:
         from .excel import write_model_workbook
 
-        path = guarded(lambda: write_model_workbook(out or Path("green_award_model.xlsm"), overwrite=overwrite),
-                       also=(ValueError,))
+        path = guarded(
+            lambda: write_model_workbook(out or Path("green_award_model.xlsm"), overwrite=overwrite), also=(ValueError,)
+        )
         console.print(f"已生成 Wrote {path}", highlight=False)
 
 
 @app.command()
 def review(
     paths: list[Path] = typer.Argument(None, help="declaration workbooks, or folders of them"),
-    report: Optional[Path] = typer.Option(None, "--report", help="write a report workbook (.xlsx) for people"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write the report as JSON"),
+    report: Path | None = typer.Option(None, "--report", help="write a report workbook (.xlsx) for people"),
+    json_out: Path | None = typer.Option(None, "--json", help="write the report as JSON"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing report files"),
-    ledger: Optional[str] = typer.Option(None, "--ledger", help="record the submissions in this ledger and check them "
-                                         "against its grants (default $GREEN_AWARD_LEDGER)"),
+    ledger: str | None = typer.Option(
+        None,
+        "--ledger",
+        help="record the submissions in this ledger and check them against its grants (default $GREEN_AWARD_LEDGER)",
+    ),
 ) -> None:
     """Review submitted declarations: recompute, catch tampering and hostile files / 审核申报表."""
     from .review import run_review
@@ -175,8 +194,13 @@ def review(
     for path in (report, json_out):
         if path is not None:
             guarded(lambda: ensure_writable(path))  # before the review, not after it
-    raise typer.Exit(guarded(lambda: run_review(paths or [], report=report, json_out=json_out, overwrite=overwrite,
-                                                console=console, ledger=ledger)))
+    raise typer.Exit(
+        guarded(
+            lambda: run_review(
+                paths or [], report=report, json_out=json_out, overwrite=overwrite, console=console, ledger=ledger
+            )
+        )
+    )
 
 
 @app.command()
@@ -184,26 +208,31 @@ def declare(
     portfolio: Path = typer.Argument(..., help="the portfolio table (.csv or .xlsx)"),
     out: Path = typer.Option(..., "--out", "-o", help="folder for the declaration workbooks"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing declarations"),
-    workers: Optional[int] = typer.Option(None, "--workers", help="processes (default: all cores; 1: none)"),
+    workers: int | None = typer.Option(None, "--workers", help="processes (default: all cores; 1: none)"),
     pdf: bool = typer.Option(False, "--pdf", help="also print each declaration to PDF (in <out>_pdf) with LibreOffice"),
 ) -> None:
     """Write a declaration workbook (申报表) per granted claim / 批量生成申报表."""
     from .declaration import run_declare
 
-    raise typer.Exit(guarded(lambda: run_declare(portfolio, out, overwrite=overwrite, workers=workers, console=console,
-                                                 pdf=pdf)))
+    raise typer.Exit(
+        guarded(lambda: run_declare(portfolio, out, overwrite=overwrite, workers=workers, console=console, pdf=pdf))
+    )
 
 
 @app.command()
 def portfolio(
     source: Path = typer.Argument(..., help="the portfolio table (.csv, or .xlsx with a claims sheet)"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="the result: .csv (claims) or .xlsx (claims, summaries, chart)"),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="the result: .csv (claims) or .xlsx (claims, summaries, chart)"
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing result"),
-    ledger: Optional[str] = typer.Option(None, "--ledger", help="deduct and cite the grants of this ledger (read only; "
-                                         "default $GREEN_AWARD_LEDGER)"),
-    reform_file: Optional[Path] = typer.Option(None, "--reform", help=REFORM_HELP + ": computed beside the "
-                                               "policies as they stand, side by side"),
-    sets: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
+    ledger: str | None = typer.Option(
+        None, "--ledger", help="deduct and cite the grants of this ledger (read only; default $GREEN_AWARD_LEDGER)"
+    ),
+    reform_file: Path | None = typer.Option(
+        None, "--reform", help=REFORM_HELP + ": computed beside the policies as they stand, side by side"
+    ),
+    sets: list[str] | None = typer.Option(None, "--set", help=SET_HELP),
 ) -> None:
     """Awards of a portfolio: best clause per project, stacking, caps, payments by year / 项目组合奖励测算."""
     from .ledger import grants_on_record
@@ -213,18 +242,25 @@ def portfolio(
         guarded(lambda: ensure_writable(out))  # before the computation, not after it
     reform = guarded(lambda: reform_of(reform_file, sets))
     record = guarded(lambda: grants_on_record(ledger))
-    result = guarded(lambda: run_portfolio(source, out, overwrite=overwrite, console=console, record=record,
-                                           reform=reform))
+    result = guarded(
+        lambda: run_portfolio(source, out, overwrite=overwrite, console=console, record=record, reform=reform)
+    )
     raise typer.Exit(1 if result.invalid else 0)
 
 
 @app.command("match")
 def match_command(
-    profile: Path = typer.Argument(..., help="the enterprise profile (.yaml, .json or .xlsx: green-award template profile)"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the opportunities and the best combination (.xlsx)"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write the results as JSON"),
+    profile: Path = typer.Argument(
+        ..., help="the enterprise profile (.yaml, .json or .xlsx: green-award template profile)"
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="write the opportunities and the best combination (.xlsx)"
+    ),
+    json_out: Path | None = typer.Option(None, "--json", help="write the results as JSON"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing output files"),
-    everything: bool = typer.Option(False, "--all", help="also list the clauses that do not apply (other than by kind)"),
+    everything: bool = typer.Option(
+        False, "--all", help="also list the clauses that do not apply (other than by kind)"
+    ),
 ) -> None:
     """Which awards can the enterprise get? Every clause for its projects, and the best combination / 政策匹配."""
     from .match import run_match
@@ -232,8 +268,11 @@ def match_command(
     for path in (out, json_out):
         if path is not None:
             guarded(lambda: ensure_writable(path))
-    guarded(lambda: run_match(profile, out=out, json_out=json_out, overwrite=overwrite, everything=everything,
-                              console=console))
+    guarded(
+        lambda: run_match(
+            profile, out=out, json_out=json_out, overwrite=overwrite, everything=everything, console=console
+        )
+    )
 
 
 template_app = typer.Typer(help="Write an empty table to fill in / 生成空白模板", no_args_is_help=True)
@@ -277,8 +316,9 @@ def show_version(value: bool) -> None:
 
 @app.callback()
 def options(
-    version: bool = typer.Option(False, "--version", callback=show_version, is_eager=True,
-                                 help="print the version and exit / 显示版本"),
+    version: bool = typer.Option(
+        False, "--version", callback=show_version, is_eager=True, help="print the version and exit / 显示版本"
+    ),
 ) -> None:
     """green-award: subsidies of three Beijing green and low-carbon policies / 北京绿色低碳政策奖励计算"""
 
@@ -298,7 +338,10 @@ def main() -> None:
         app()
     except OSError as exc:  # what no guard named: the printed output itself (``> file`` on a full disk)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second failure at exit
-        message = (f"{exc.filename}: {exc.strerror or exc}" if exc.filename
-                   else f"cannot write the standard output 标准输出: {exc.strerror or exc} / 无法写入输出")
+        message = (
+            f"{exc.filename}: {exc.strerror or exc}"
+            if exc.filename
+            else f"cannot write the standard output 标准输出: {exc.strerror or exc} / 无法写入输出"
+        )
         errors.print(f"[red]error 错误:[/red] {message}", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None

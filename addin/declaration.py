@@ -20,13 +20,13 @@ import struct
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 from policies import GreenAwardError, InputError, evaluate
 from policies.award import Award
@@ -143,8 +143,13 @@ def compute(clause_id: str, cells: dict[str, object]) -> tuple[Award, dict[str, 
     rules = [d for d in cc.definitions if d.rule is not None]
     checks.update((key, met[d.code]) for key, d in zip(lay.rule_keys, rules))
     cached: dict[str, object] = {k: YES if v else NO for k, v in checks.items()}
-    cached.update(eligible=YES if award.eligible else NO, computed=award.computed, award=award.amount,
-                  cover_award=award.amount, cover_award_words=rmb.upper(award.amount))
+    cached.update(
+        eligible=YES if award.eligible else NO,
+        computed=award.computed,
+        award=award.amount,
+        cover_award=award.amount,
+        cover_award_words=rmb.upper(award.amount),
+    )
     cached["cover_enterprise"] = cached["commit_enterprise"] = cells.get("enterprise", "")
     cached["cover_project"] = cells.get("project_name", "")
     cached["cover_year"] = year if year is not None else ""
@@ -195,7 +200,7 @@ class Prepared:
     order: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_bytes(cls, clause_id: str, data: bytes, lay: Layout) -> "Prepared":
+    def from_bytes(cls, clause_id: str, data: bytes, lay: Layout) -> Prepared:
         prepared = cls(clause_id, lay)
         wanted: dict[int, list[tuple[str, str, str]]] = {}
         for key, (s, ref, kind) in lay.slots.items():
@@ -208,7 +213,9 @@ class Prepared:
                 prepared.order.append(info.filename)
                 match = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
                 if match and int(match[1]) - 1 in wanted:
-                    prepared.sheets[info.filename] = _split(info.filename, body.decode("utf-8"), wanted[int(match[1]) - 1])
+                    prepared.sheets[info.filename] = _split(
+                        info.filename, body.decode("utf-8"), wanted[int(match[1]) - 1]
+                    )
                 else:
                     prepared.static.append((info.filename, body, _deflate(body), zlib.crc32(body)))
         if len(prepared.sheets) != len(wanted):
@@ -300,18 +307,40 @@ def _zip(entries: list[tuple[str, tuple[bytes, bytes, int]]]) -> bytes:
     out, central, offset = [], [], 0
     for name, (raw, packed, crc) in entries:
         encoded = name.encode("utf-8")
-        header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x800, 8, _DOS_TIME, _DOS_DATE, crc, len(packed),
-                             len(raw), len(encoded), 0)
+        header = struct.pack(
+            "<IHHHHHIIIHH", 0x04034B50, 20, 0x800, 8, _DOS_TIME, _DOS_DATE, crc, len(packed), len(raw), len(encoded), 0
+        )
         out += [header, encoded, packed]
-        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x800, 8, _DOS_TIME, _DOS_DATE, crc,
-                                   len(packed), len(raw), len(encoded), 0, 0, 0, 0, 0o644 << 16, offset) + encoded)
+        central.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0x800,
+                8,
+                _DOS_TIME,
+                _DOS_DATE,
+                crc,
+                len(packed),
+                len(raw),
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0o644 << 16,
+                offset,
+            )
+            + encoded
+        )
         offset += len(header) + len(encoded) + len(packed)
     directory = b"".join(central)
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory), offset, 0)
     return b"".join(out) + directory + end
 
 
-@lru_cache(maxsize=None)
+@cache
 def prepared(clause_id: str) -> Prepared:
     """The clause's committed template, prepared once per process (generated in memory if absent)."""
     from .declaration_template import template_bytes
@@ -323,8 +352,13 @@ def prepared(clause_id: str) -> Prepared:
 
 
 def make_declaration(
-    clause_id: str, inputs: dict[str, object], details: dict[str, object], *, granted_note: str = "",
-    require_details: bool = True, generated: date | None = None,
+    clause_id: str,
+    inputs: dict[str, object],
+    details: dict[str, object],
+    *,
+    granted_note: str = "",
+    require_details: bool = True,
+    generated: date | None = None,
 ) -> tuple[bytes, Award]:
     """One filled declaration (xlsx bytes) and the core's award on what it holds; the footer shows the
     ``generated`` date (default: today; the same claim on the same day gives the same bytes)."""
@@ -447,7 +481,9 @@ class Batch:
     invalid: list[tuple[int, str, str]] = field(default_factory=list)  # (row, what, the portfolio's note)
 
 
-def jobs_from_portfolio(portfolio, clause_column: str = "clause") -> tuple[list[Job], list[tuple[int, str, str]], dict[str, int]]:
+def jobs_from_portfolio(
+    portfolio, clause_column: str = "clause"
+) -> tuple[list[Job], list[tuple[int, str, str]], dict[str, int]]:
     """The claims of a stacked portfolio with a positive granted amount as jobs; the others counted
     by status (read the invalid ones' reasons with ``invalid_rows``)."""
     jobs, problems, skipped = [], [], {}
@@ -475,7 +511,9 @@ def jobs_from_portfolio(portfolio, clause_column: str = "clause") -> tuple[list[
         except (GreenAwardError, ValueError, ArithmeticError) as exc:
             problems.append((index, what, str(exc)))
             continue
-        jobs.append(Job(index, clause, inputs, details, note.strip("; "), granted=Decimal(granted), year=cells.get("year")))
+        jobs.append(
+            Job(index, clause, inputs, details, note.strip("; "), granted=Decimal(granted), year=cells.get("year"))
+        )
     return jobs, problems, skipped
 
 
@@ -492,9 +530,16 @@ def invalid_rows(portfolio, clause_column: str = "clause") -> list[tuple[int, st
 
 
 def assign_names(jobs: list[Job]) -> None:
-    keys = [(_text(job.details.get("enterprise")), _text(job.details.get("uscc")),
-             _text(job.details.get("project")) or _text(job.details.get("project_name")), job.clause, job.year)
-            for job in jobs]
+    keys = [
+        (
+            _text(job.details.get("enterprise")),
+            _text(job.details.get("uscc")),
+            _text(job.details.get("project")) or _text(job.details.get("project_name")),
+            job.clause,
+            job.year,
+        )
+        for job in jobs
+    ]
     for job, name in zip(jobs, file_names(keys)):
         job.name = name
 
@@ -505,7 +550,8 @@ class DeclarationsExist(FileExistsError):
     def __init__(self, folder: Path, names: list[str], total: int):
         super().__init__(
             f"{len(names):,} of the {total:,} declarations exist in {folder} (e.g. {names[0]}); nothing written: "
-            "pass --overwrite to replace them, or write to another folder / 申报表已存在，未生成")
+            "pass --overwrite to replace them, or write to another folder / 申报表已存在，未生成"
+        )
         self.folder, self.names = folder, names
 
 
@@ -527,8 +573,13 @@ def default_executor(workers: int | None) -> Executor:
 
 
 def write_jobs(
-    jobs: list[Job], folder: Path, *, overwrite: bool = False, executor: Executor | None = None,
-    workers: int | None = None, progress: Callable[[int, int], None] | None = None,
+    jobs: list[Job],
+    folder: Path,
+    *,
+    overwrite: bool = False,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Outcome]:
     """Write the jobs in chunks over ``executor`` (a process pool unless ``workers`` is 1)."""
     ensure_folder(folder)
@@ -550,7 +601,9 @@ def write_jobs(
             return out
         n = workers or os.cpu_count() or 1
         size = max(1, min(50, -(-total // (4 * n))))
-        futures = [executor.submit(write_chunk, jobs[i:i + size], str(folder), overwrite) for i in range(0, total, size)]
+        futures = [
+            executor.submit(write_chunk, jobs[i : i + size], str(folder), overwrite) for i in range(0, total, size)
+        ]
         from concurrent.futures import as_completed
 
         for future in as_completed(futures):
@@ -565,29 +618,53 @@ def write_jobs(
             own.shutdown()
 
 
-def declare_portfolio(portfolio, folder: Path, *, overwrite: bool = False, executor: Executor | None = None,
-                      workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> Batch:
+def declare_portfolio(
+    portfolio,
+    folder: Path,
+    *,
+    overwrite: bool = False,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Batch:
     """Write the declarations of a stacked portfolio (``policies.stacking.stack_rows``' result)."""
     jobs, problems, skipped = jobs_from_portfolio(portfolio)
     assign_names(jobs)
     if not overwrite:
         refuse_existing(jobs, Path(folder))
-    outcomes = write_jobs(jobs, Path(folder), overwrite=overwrite, executor=executor, workers=workers, progress=progress)
+    outcomes = write_jobs(
+        jobs, Path(folder), overwrite=overwrite, executor=executor, workers=workers, progress=progress
+    )
     by_row = {job.row: job for job in jobs}
     written = []
     for outcome in outcomes:
         if outcome.error:
             job = by_row[outcome.row]
-            problems.append((outcome.row, f"{job.details.get('enterprise')} / {job.details.get('project')} / {job.clause}", outcome.error))
+            problems.append(
+                (
+                    outcome.row,
+                    f"{job.details.get('enterprise')} / {job.details.get('project')} / {job.clause}",
+                    outcome.error,
+                )
+            )
         else:
             written.append(outcome)
     problems.sort()
     granted = {job.row: job.granted for job in jobs}
-    return Batch(written, problems, skipped, sum((granted[o.row] for o in written), Decimal(0)), invalid_rows(portfolio))
+    return Batch(
+        written, problems, skipped, sum((granted[o.row] for o in written), Decimal(0)), invalid_rows(portfolio)
+    )
 
 
-def declare_frame(table, folder: Path, *, overwrite: bool = False, executor: Executor | None = None,
-                  workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> Batch:
+def declare_frame(
+    table,
+    folder: Path,
+    *,
+    overwrite: bool = False,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Batch:
     """Stack a portfolio table (a DataFrame, or a header and rows) and write its declarations."""
     from policies.stacking import stack_rows
 
@@ -596,11 +673,21 @@ def declare_frame(table, folder: Path, *, overwrite: bool = False, executor: Exe
     else:
         header, rows = list(table.columns), table.astype(object).where(table.notna(), None).values.tolist()
     portfolio = stack_rows(header, rows, executor=executor)
-    return declare_portfolio(portfolio, folder, overwrite=overwrite, executor=executor, workers=workers, progress=progress)
+    return declare_portfolio(
+        portfolio, folder, overwrite=overwrite, executor=executor, workers=workers, progress=progress
+    )
 
 
-def run_declare(path: Path, out: Path, *, overwrite: bool = False, workers: int | None = None,
-                executor: Executor | None = None, console=None, pdf: bool = False) -> int:
+def run_declare(
+    path: Path,
+    out: Path,
+    *,
+    overwrite: bool = False,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    console=None,
+    pdf: bool = False,
+) -> int:
     """``green-award declare``: read, stack, write with a progress bar, print a summary; 1 if a row
     is invalid or could not be declared. Raises (for one line and exit 2) when ``out`` cannot be a
     folder of declarations, or holds some of them already and ``overwrite`` is not given.
@@ -614,8 +701,17 @@ def run_declare(path: Path, out: Path, *, overwrite: bool = False, workers: int 
     source = read_source(path)  # first: a bad input leaves no output folder behind
     ensure_writable_folder(out)  # before the work: a file given, a read-only place
     console.print(source.read_line(path), highlight=False, soft_wrap=True)
-    batch = with_progress(console, lambda progress: declare_frame(
-        (source.header, source.rows), out, overwrite=overwrite, executor=executor, workers=workers, progress=progress))
+    batch = with_progress(
+        console,
+        lambda progress: declare_frame(
+            (source.header, source.rows),
+            out,
+            overwrite=overwrite,
+            executor=executor,
+            workers=workers,
+            progress=progress,
+        ),
+    )
     print_batch(batch, out, console)
     converted = None
     if pdf:
@@ -629,8 +725,15 @@ def with_progress(console, work: Callable[[Callable[[int, int], None]], Batch]) 
     """Run ``work(progress)`` under a rich progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("申报表 Declarations"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console, transient=True, auto_refresh=False) as bar:  # no thread: the pool forks
+    with Progress(
+        TextColumn("申报表 Declarations"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        auto_refresh=False,
+    ) as bar:  # no thread: the pool forks
         task = bar.add_task("declare", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -652,12 +755,18 @@ def print_batch(batch: Batch, out: Path, console) -> None:
     table.add_row("problems 未生成（见下）", str(len(batch.problems)))
     console.print(table)
     declared = sum((o.amount for o in batch.written), Decimal(0))
-    console.print(f"申报金额 Declared (the clauses' amounts): {declared:,.2f} 元; 核定 granted after caps: "
-                  f"{batch.granted:,.2f} 元; in {out}", highlight=False)
+    console.print(
+        f"申报金额 Declared (the clauses' amounts): {declared:,.2f} 元; 核定 granted after caps: "
+        f"{batch.granted:,.2f} 元; in {out}",
+        highlight=False,
+    )
     exists = [p for p in batch.problems if EXISTS in p[2]]  # a parallel run got there first: one line
     for row, what, reason in sorted(batch.invalid + [p for p in batch.problems if EXISTS not in p[2]]):
         console.print(f"[yellow]row {row + 2}[/yellow] {what}: {reason}", highlight=False)
     if exists:
-        console.print(f"[yellow]{len(exists):,} declaration(s)[/yellow] appeared in {out} while writing, not "
-                      f"overwritten (rows {', '.join(str(r + 2) for r, _, _ in exists[:10])}"
-                      f"{', …' if len(exists) > 10 else ''}) / 文件已存在", highlight=False)
+        console.print(
+            f"[yellow]{len(exists):,} declaration(s)[/yellow] appeared in {out} while writing, not "
+            f"overwritten (rows {', '.join(str(r + 2) for r, _, _ in exists[:10])}"
+            f"{', …' if len(exists) > 10 else ''}) / 文件已存在",
+            highlight=False,
+        )

@@ -32,13 +32,12 @@ what it has).
 from __future__ import annotations
 
 import io
-import math
 import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -80,7 +79,15 @@ DATE_FORMAT = "yyyy-mm-dd"
 GENERATED_MARK = "生成日期 Generated &D"
 GENERATED_XML = GENERATED_MARK.replace("&", "&amp;")  # how the sheet XML holds it
 
-SHEETS = ("封面 Cover", "申报单位与项目 Applicant", "申报内容 Inputs", "奖励测算 Award", "附件与承诺 Attachments", "lists", "meta")
+SHEETS = (
+    "封面 Cover",
+    "申报单位与项目 Applicant",
+    "申报内容 Inputs",
+    "奖励测算 Award",
+    "附件与承诺 Attachments",
+    "lists",
+    "meta",
+)
 PRINTED = 5  # the first five sheets are printed; lists and meta are hidden
 
 # Column widths (in widths of the digit 0 of the body font) of the printed sheets. 80 fill 93% of the
@@ -121,7 +128,11 @@ SHRINK_TO_ONE_PAGE = 1.3  # up to this much longer than a page: shrunk onto one 
 #: The kind of a declaration's cell for each kind of claim field (common.yaml), and its number format.
 SLOT_KINDS = {"text": "text", "choice": "choice", "year": "number", "date": "date", "money": "number"}
 _FORMATS = {"year": COUNT_FORMAT, "date": DATE_FORMAT, "money": MONEY_FORMAT}
-_EXPECT = {"enterprise": "国" * 30, "address": "国" * 40, "project_name": "国" * 50}  # the longest text a row makes room for
+_EXPECT = {
+    "enterprise": "国" * 30,
+    "address": "国" * 40,
+    "project_name": "国" * 50,
+}  # the longest text a row makes room for
 
 
 def field_cell(field: str) -> str:
@@ -225,7 +236,12 @@ def labelled(node: expr.Node, specs: dict[str, InputSpec]) -> expr.Node:
         a, b = args
         for name, literal in ((a, b), (b, a)):
             spec = specs.get(name.name) if isinstance(name, expr.Name) else None
-            if spec is not None and spec.type == "choice" and isinstance(literal, expr.String) and literal.value in spec.values:
+            if (
+                spec is not None
+                and spec.type == "choice"
+                and isinstance(literal, expr.String)
+                and literal.value in spec.values
+            ):
                 label = expr.String(spec.values[literal.value].zh)
                 args = (name, label) if name is a else (label, name)
     return expr.with_args(node, args)
@@ -253,8 +269,16 @@ def yes_no(test: str) -> str:
 # --- the expression in words (no internal names on paper) -----------------------------------------------
 
 _PERCENT_KINDS = ("rate", "ratio", "share")
-KIND_WORDS = {"rate": "比例 rate", "unit_price": "单价 unit price", "cap": "上限 cap", "floor": "下限 floor",
-              "fixed": "定额 fixed amount", "ratio": "比例 ratio", "share": "份额 share", "threshold": "门槛 threshold"}
+KIND_WORDS = {
+    "rate": "比例 rate",
+    "unit_price": "单价 unit price",
+    "cap": "上限 cap",
+    "floor": "下限 floor",
+    "fixed": "定额 fixed amount",
+    "ratio": "比例 ratio",
+    "share": "份额 share",
+    "threshold": "门槛 threshold",
+}
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 _SYMBOL = {"+": "＋", "-": "－", "*": "×", "/": "÷", "==": "＝", "!=": "≠", "<": "＜", "<=": "≤", ">": "＞", ">=": "≥"}
 
@@ -294,8 +318,10 @@ def describe(cc: CompiledClause, node: expr.Node) -> str:
             left, right = show(n.left), show(n.right)
             if isinstance(n.left, expr.BinOp) and _PRECEDENCE[n.left.op] < _PRECEDENCE[n.op]:
                 left = f"（{left}）"
-            if isinstance(n.right, expr.BinOp) and (_PRECEDENCE[n.right.op] < _PRECEDENCE[n.op]
-                                                    or (_PRECEDENCE[n.right.op] == _PRECEDENCE[n.op] and n.op in "-/")):
+            if isinstance(n.right, expr.BinOp) and (
+                _PRECEDENCE[n.right.op] < _PRECEDENCE[n.op]
+                or (_PRECEDENCE[n.right.op] == _PRECEDENCE[n.op] and n.op in "-/")
+            ):
                 right = f"（{right}）"
             return f"{left} {_SYMBOL[n.op]} {right}"
         if isinstance(n, expr.Compare):
@@ -307,7 +333,8 @@ def describe(cc: CompiledClause, node: expr.Node) -> str:
             return f"{show(a[0])} {_SYMBOL[n.op]} {show(a[1])}"
         if isinstance(n, expr.BoolOp):
             joined = ("且" if n.op == "and" else "或").join(
-                f"（{test(x)}）" if isinstance(x, expr.BoolOp) else test(x) for x in a)
+                f"（{test(x)}）" if isinstance(x, expr.BoolOp) else test(x) for x in a
+            )
             return joined
         if isinstance(n, expr.Call):
             if n.function == "round":
@@ -348,8 +375,20 @@ class _Builder:
         self.sections: dict[int, list[int]] = {}  # sheet -> rows where a new page may start
 
     # cells
-    def put(self, s: int, ref: str, value, *, font: Font = _BODY, fmt_: str | None = None, box: bool = True,
-            fill: PatternFill | None = None, span: int = 1, align: Alignment = _LEFT, expect: str | None = None):
+    def put(
+        self,
+        s: int,
+        ref: str,
+        value,
+        *,
+        font: Font = _BODY,
+        fmt_: str | None = None,
+        box: bool = True,
+        fill: PatternFill | None = None,
+        span: int = 1,
+        align: Alignment = _LEFT,
+        expect: str | None = None,
+    ):
         """A cell (merged over ``span`` columns); its row grows to fit ``value`` or the ``expect``ed text."""
         ws = self.sheets[s]
         cell = ws[ref]
@@ -361,17 +400,20 @@ class _Builder:
         if fill is not None:
             cell.fill = fill
         if span > 1:
-            ws.merge_cells(start_row=cell.row, start_column=cell.column, end_row=cell.row,
-                           end_column=cell.column + span - 1)
+            ws.merge_cells(
+                start_row=cell.row, start_column=cell.column, end_row=cell.row, end_column=cell.column + span - 1
+            )
         if box:
             for c in range(cell.column, cell.column + span):
                 ws.cell(cell.row, c).border = _BOX
-        shown = expect if expect is not None else (value if isinstance(value, str) and not value.startswith("=") else None)
+        shown = (
+            expect if expect is not None else (value if isinstance(value, str) and not value.startswith("=") else None)
+        )
         if shown is None and isinstance(value, (int, float)):
             shown = fmt(Decimal(str(value)))
         if shown:
             widths = WIDTHS[s]
-            width = sum(widths[cell.column - 1:cell.column - 1 + span]) * SIZE / font.size
+            width = sum(widths[cell.column - 1 : cell.column - 1 + span]) * SIZE / font.size
             if font.b or font.name == HEAD_FONT:
                 width /= 1.08
             need = row_height(line_count(shown, width), font.size)
@@ -386,10 +428,26 @@ class _Builder:
             cell.data_type = "s"
         return cell
 
-    def slot(self, s: int, ref: str, key: str, kind: str, number_format: str | None = None, name: str | None = None,
-             span: int = 1, expect: str = "0"):
-        cell = self.put(s, ref, None, fill=_INPUT, fmt_=number_format or ("@" if kind in ("text",) else None),
-                        span=span, expect=expect)
+    def slot(
+        self,
+        s: int,
+        ref: str,
+        key: str,
+        kind: str,
+        number_format: str | None = None,
+        name: str | None = None,
+        span: int = 1,
+        expect: str = "0",
+    ):
+        cell = self.put(
+            s,
+            ref,
+            None,
+            fill=_INPUT,
+            fmt_=number_format or ("@" if kind in ("text",) else None),
+            span=span,
+            expect=expect,
+        )
         cell.protection = _OPEN
         self.layout.slots[key] = (s, ref, kind)
         if name:
@@ -402,8 +460,17 @@ class _Builder:
         self.layout.slots[key] = (s, ref, kind)
         self.name(key, s, ref)
 
-    def formula(self, s: int, ref: str, key: str, body: str, number_format: str | None = None, name: str | None = None,
-                expect: str = "0", **kw):
+    def formula(
+        self,
+        s: int,
+        ref: str,
+        key: str,
+        body: str,
+        number_format: str | None = None,
+        name: str | None = None,
+        expect: str = "0",
+        **kw,
+    ):
         self.put(s, ref, "=" + body, fmt_=number_format, expect=expect, **kw)
         self.layout.formulas[key] = (s, ref)
         self.name(name or key, s, ref)  # every formula cell a declaration fills is named: the layout (see layout())
@@ -452,8 +519,9 @@ class _Builder:
                 dv = DataValidation(type="list", formula1=values_range, allow_blank=True)
             dv.error = "请从列表中选择 / choose a value from the list"
             longest = max((lab.en for lab in spec.values.values()), key=len)
-            self.formula(s, label_ref, f"label_{name}", f'IFERROR(VLOOKUP({ref}&"",{pairs},2,FALSE),"")',
-                         expect=longest)
+            self.formula(
+                s, label_ref, f"label_{name}", f'IFERROR(VLOOKUP({ref}&"",{pairs},2,FALSE),"")', expect=longest
+            )
             self.layout.choice_labels[f"label_{name}"] = name
         else:
             kind = "whole" if spec.type == "integer" else "decimal"
@@ -530,11 +598,13 @@ class _Builder:
         ws.page_margins.top, ws.page_margins.bottom = 0.79, 0.79
         ws.page_margins.header, ws.page_margins.footer = 0.35, 0.35
         policy, clause = self.policy, self.clause
-        for part, text in ((ws.oddHeader.left, policy.title.zh.replace("&", "&&")),
-                           (ws.oddHeader.right, f"申报表 {clause.id} {clause.article}".replace("&", "&&")),
-                           (ws.oddFooter.left, f"{clause.title.zh}".replace("&", "&&")),
-                           (ws.oddFooter.center, "第&P页 共&N页"),
-                           (ws.oddFooter.right, GENERATED_MARK)):
+        for part, text in (
+            (ws.oddHeader.left, policy.title.zh.replace("&", "&&")),
+            (ws.oddHeader.right, f"申报表 {clause.id} {clause.article}".replace("&", "&&")),
+            (ws.oddFooter.left, f"{clause.title.zh}".replace("&", "&&")),
+            (ws.oddFooter.center, "第&P页 共&N页"),
+            (ws.oddFooter.right, GENERATED_MARK),
+        ):
             part.text, part.font, part.size = text, f"{BODY_FONT},Regular", 9
 
     def cover(self) -> None:
@@ -559,7 +629,13 @@ class _Builder:
         for label, key, body, num, expect in (
             ("申报单位 Applicant", "cover_enterprise", f'{field_cell("enterprise")}&""', None, "国" * 30),
             ("项目名称 Project", "cover_project", f'{field_cell("project_name")}&""', None, "国" * 50),
-            ("申报年度 Claim year", "cover_year", 'IF(ISBLANK({0}),"",{0})'.format(field_cell("year")), COUNT_FORMAT, "0"),
+            (
+                "申报年度 Claim year",
+                "cover_year",
+                'IF(ISBLANK({0}),"",{0})'.format(field_cell("year")),
+                COUNT_FORMAT,
+                "0",
+            ),
             ("申报金额（元） Amount (yuan)", "cover_award", "AWARD", MONEY_FORMAT, "0"),
             ("人民币（大写） In Chinese capitals", "cover_award_words", rmb.formula("AWARD"), None, "国" * 24),
         ):
@@ -568,8 +644,14 @@ class _Builder:
             self.formula(s, f"B{r}", key, body, num, span=3, expect=expect, font=font)
             r += 1
         self.text(s, f"A{r}", "金额性质 Kind of amount", font=_BOLD)
-        self.text(s, f"B{r}", "最高限额（不超过：主管部门可核减） A ceiling (the office may grant less)" if clause.ceiling
-                  else "定额 The amount itself", span=3)
+        self.text(
+            s,
+            f"B{r}",
+            "最高限额（不超过：主管部门可核减） A ceiling (the office may grant less)"
+            if clause.ceiling
+            else "定额 The amount itself",
+            span=3,
+        )
         r += 1
         self.text(s, f"A{r}", "组合测算核定 Granted in the portfolio", font=_BOLD)
         self.locked_slot(s, f"B{r}", "granted_note", "text", span=3, expect="国" * 200, font=_SMALL)
@@ -607,7 +689,9 @@ class _Builder:
                 self.slot(s, f"B{r}", key, "choice", name=field.cell, expect=longest)
                 self.input_validation(s, f"B{r}", "zone", spec, label_ref=f"C{r}")
             else:
-                self.slot(s, f"B{r}", key, SLOT_KINDS[field.kind], name=field.cell, span=2, expect=_EXPECT.get(key, "0"))
+                self.slot(
+                    s, f"B{r}", key, SLOT_KINDS[field.kind], name=field.cell, span=2, expect=_EXPECT.get(key, "0")
+                )
             if key == "uscc":
                 dv = DataValidation(type="textLength", operator="equal", formula1="18", allow_blank=True)
                 dv.error, dv.showErrorMessage = "统一社会信用代码须为18位 / 18 characters", True
@@ -631,7 +715,9 @@ class _Builder:
                 dv.error, dv.showErrorMessage = "须为日期 / must be a date", True
                 self.validate(s, f"B{r}", dv)
             elif key == "year":
-                dv = DataValidation(type="whole", operator="between", formula1="2000", formula2="2100", allow_blank=True)
+                dv = DataValidation(
+                    type="whole", operator="between", formula1="2000", formula2="2100", allow_blank=True
+                )
                 dv.error, dv.showErrorMessage = "须为年份 / must be a year", True
                 self.validate(s, f"B{r}", dv)
             elif key in cc.specs:
@@ -641,14 +727,22 @@ class _Builder:
             investment = self.clause.inputs["investment_yuan"].label.zh
             self.text(s, f"A{r}", "不含税实际支付金额（元） Tax-exclusive amount paid (yuan)", font=_BOLD)
             self.formula(s, f"B{r}", "paid_excl_tax", "in_investment_yuan", MONEY_FORMAT)
-            self.text(s, f"C{r}", f"即“申报内容”中的{investment}（七(二)4） the investment on the Inputs sheet", font=_SMALL)
+            self.text(
+                s, f"C{r}", f"即“申报内容”中的{investment}（七(二)4） the investment on the Inputs sheet", font=_SMALL
+            )
 
     def inputs(self) -> None:
         cc, clause, s = self.cc, self.clause, 2
         self.text(s, "A1", f"申报内容 {clause.title.zh}", font=_SUBTITLE, box=False, span=4)
-        self.text(s, "A2", f"Inputs: {clause.title.en}. 黄色单元格由申报单位填写，其余为条款定义生成的内容。"
-                           "Yellow cells are the applicant's; the others come from the clause's definition.",
-                  box=False, span=4, font=_SMALL)
+        self.text(
+            s,
+            "A2",
+            f"Inputs: {clause.title.en}. 黄色单元格由申报单位填写，其余为条款定义生成的内容。"
+            "Yellow cells are the applicant's; the others come from the clause's definition.",
+            box=False,
+            span=4,
+            font=_SMALL,
+        )
         r = 4
         for col, head in zip("ABCD", ("项目 Item", "单位 Unit", "填报值 Value", "说明 Meaning / allowed")):
             self.text(s, f"{col}{r}", head, font=_HEADING, fill=_HEAD, align=_CENTER)
@@ -660,9 +754,16 @@ class _Builder:
         self.sections.setdefault(s, []).append(r)
         self.text(s, f"A{r}", "申报条件 Conditions", font=_SECTION, box=False, span=4)
         r += 1
-        self.text(s, f"A{r}", "请逐项回答“是”或“否”：答“否”则不符合申报条件；空白按假定满足处理，审核时须答“是”。"
-                              "Answer each 是 (yes) or 否 (no): no makes the claim ineligible; blank is assumed, "
-                              "a reviewer requires yes.", box=False, span=4, font=_SMALL)
+        self.text(
+            s,
+            f"A{r}",
+            "请逐项回答“是”或“否”：答“否”则不符合申报条件；空白按假定满足处理，审核时须答“是”。"
+            "Answer each 是 (yes) or 否 (no): no makes the claim ineligible; blank is assumed, "
+            "a reviewer requires yes.",
+            box=False,
+            span=4,
+            font=_SMALL,
+        )
         r += 1
         for col, head in zip("ABCD", ("条件", "依据 Cites", "回答 Answer", "Condition")):
             self.text(s, f"{col}{r}", head, font=_HEADING, fill=_HEAD, align=_CENTER)
@@ -687,13 +788,26 @@ class _Builder:
 
     def input_row(self, s: int, r: int, name: str, spec: InputSpec) -> None:
         self.text(s, f"A{r}", f"{spec.label.zh}\n{spec.label.en}")
-        self.text(s, f"B{r}", spec.unit or {"ratio": "比例 fraction", "bool": "是/否", "choice": "选择 choice"}.get(spec.type, ""),
-                  align=_CENTER)
-        number_format = {"money": MONEY_FORMAT, "integer": COUNT_FORMAT, "number": NUMBER_FORMAT,
-                         "ratio": NUMBER_FORMAT}.get(spec.type)
+        self.text(
+            s,
+            f"B{r}",
+            spec.unit or {"ratio": "比例 fraction", "bool": "是/否", "choice": "选择 choice"}.get(spec.type, ""),
+            align=_CENTER,
+        )
+        number_format = {
+            "money": MONEY_FORMAT,
+            "integer": COUNT_FORMAT,
+            "number": NUMBER_FORMAT,
+            "ratio": NUMBER_FORMAT,
+        }.get(spec.type)
         kind = slot_kind(spec)
-        expect = (max((lab.zh for lab in spec.values.values()), key=len) if spec.type == "choice"
-                  else "活动名称" * 5 if spec.type == "text" else "0")
+        expect = (
+            max((lab.zh for lab in spec.values.values()), key=len)
+            if spec.type == "choice"
+            else "活动名称" * 5
+            if spec.type == "text"
+            else "0"
+        )
         self.slot(s, f"C{r}", name, kind, number_format, name=f"in_{name}", expect=expect)
         if spec.type == "bool":
             self.cells_center(s, f"C{r}")
@@ -720,9 +834,15 @@ class _Builder:
             self.text(s, f"B{r}", KIND_WORDS[p.kind], align=_CENTER)
             self.text(s, f"C{r}", p.unit or "", align=_CENTER)
             percent = show_parameter(p).endswith("%")
-            number_format = ("0%" if p.value * 100 == int(p.value * 100) else "0.0##%") if percent else (
-                MONEY_FORMAT if p.kind in ("cap", "floor", "fixed", "unit_price") and p.unit in (None, "元") else
-                ("#,##0" if p.value == p.value.to_integral_value() else NUMBER_FORMAT))
+            number_format = (
+                ("0%" if p.value * 100 == int(p.value * 100) else "0.0##%")
+                if percent
+                else (
+                    MONEY_FORMAT
+                    if p.kind in ("cap", "floor", "fixed", "unit_price") and p.unit in (None, "元")
+                    else ("#,##0" if p.value == p.value.to_integral_value() else NUMBER_FORMAT)
+                )
+            )
             self.put(s, f"D{r}", float(p.value), fmt_=number_format, align=_RIGHT)
             r += 1
         r += 1
@@ -735,8 +855,13 @@ class _Builder:
         labels = cc.specs["zone"].values
         zones = ",".join(f'in_zone="{labels[z].zh}"' for z in cc.allowed_zones)
         self.text(s, f"A{r}", f"{zone.subject.zh} {zone.subject.en}")
-        self.text(s, f"B{r}", f"{'；'.join(labels[z].zh for z in cc.allowed_zones)}（空白按假定 blank assumed）",
-                  span=2, font=_SMALL)
+        self.text(
+            s,
+            f"B{r}",
+            f"{'；'.join(labels[z].zh for z in cc.allowed_zones)}（空白按假定 blank assumed）",
+            span=2,
+            font=_SMALL,
+        )
         self.formula(s, f"D{r}", "check_zone", yes_no(f"OR(ISBLANK(in_zone),{zones})"), align=_CENTER)
         checks.append(f"D{r}")
         r += 1
@@ -758,8 +883,9 @@ class _Builder:
             parts.append(part)
         self.text(s, f"A{r}", "申报条件 Conditions")
         self.text(s, f"B{r}", "无“否”回答 no condition answered 否 (no)", span=2, font=_SMALL)
-        self.formula(s, f"D{r}", "check_conditions", yes_no(f"AND({','.join(parts)})") if parts else f'"{YES}"',
-                     align=_CENTER)
+        self.formula(
+            s, f"D{r}", "check_conditions", yes_no(f"AND({','.join(parts)})") if parts else f'"{YES}"', align=_CENTER
+        )
         checks.append(f"D{r}")
         r += 1
         for i, rule in enumerate(d for d in cc.definitions if d.rule is not None):
@@ -771,8 +897,15 @@ class _Builder:
             r += 1
         self.text(s, f"A{r}", "符合申报条件 Eligible", font=_BOLD)
         self.text(s, f"B{r}", "以上均为“是” all of the above", span=2, font=_SMALL)
-        self.formula(s, f"D{r}", "eligible", yes_no(f"AND({','.join(c + '=' + chr(34) + YES + chr(34) for c in checks)})"),
-                     name="ELIGIBLE", align=_CENTER, font=_BOLD)
+        self.formula(
+            s,
+            f"D{r}",
+            "eligible",
+            yes_no(f"AND({','.join(c + '=' + chr(34) + YES + chr(34) for c in checks)})"),
+            name="ELIGIBLE",
+            align=_CENTER,
+            font=_BOLD,
+        )
         eligible = f"D{r}"
         r += 2
         self.text(s, f"A{r}", "计算公式 Formula", font=_BOLD)
@@ -780,19 +913,40 @@ class _Builder:
         r += 1
         self.text(s, f"A{r}", "测算金额（元） Computed (yuan)", font=_BOLD)
         self.text(s, f"B{r}", "按条款公式，四舍五入到分 by the clause's formula, to the cent", span=2, font=_SMALL)
-        self.formula(s, f"D{r}", "computed", f"ROUND({excel(cc, clause._amount)},2)", MONEY_FORMAT, name="COMPUTED",
-                     align=_RIGHT)
+        self.formula(
+            s, f"D{r}", "computed", f"ROUND({excel(cc, clause._amount)},2)", MONEY_FORMAT, name="COMPUTED", align=_RIGHT
+        )
         computed = f"D{r}"
         r += 1
         self.text(s, f"A{r}", "奖励金额（元） Award (yuan)", font=_BOLD)
-        self.text(s, f"B{r}", "不符合条件为0 0 when not eligible; " + ("最高限额 a ceiling" if clause.ceiling else "定额 the amount itself"),
-                  span=2, font=_SMALL)
-        self.formula(s, f"D{r}", "award", f'IF({eligible}="{YES}",{computed},0)', MONEY_FORMAT, name="AWARD",
-                     align=_RIGHT, font=_BOLD)
+        self.text(
+            s,
+            f"B{r}",
+            "不符合条件为0 0 when not eligible; "
+            + ("最高限额 a ceiling" if clause.ceiling else "定额 the amount itself"),
+            span=2,
+            font=_SMALL,
+        )
+        self.formula(
+            s,
+            f"D{r}",
+            "award",
+            f'IF({eligible}="{YES}",{computed},0)',
+            MONEY_FORMAT,
+            name="AWARD",
+            align=_RIGHT,
+            font=_BOLD,
+        )
         r += 2
         schedule = cc.schedule
-        self.text(s, f"A{r}", f"拨付安排 Payment: {schedule.label.zh} / {schedule.label.en} 〔{schedule.cites}〕",
-                  font=_SECTION, box=False, span=4)
+        self.text(
+            s,
+            f"A{r}",
+            f"拨付安排 Payment: {schedule.label.zh} / {schedule.label.en} 〔{schedule.cites}〕",
+            font=_SECTION,
+            box=False,
+            span=4,
+        )
         r += 1
         for col, head in zip("ABCD", ("阶段 Stage", "比例 Share", "金额（元） Amount", "状态 Status")):
             self.text(s, f"{col}{r}", head, font=_HEADING, fill=_HEAD, align=_CENTER)
@@ -802,7 +956,11 @@ class _Builder:
             self.text(s, f"A{r}", str(stage.label))
             self.put(s, f"B{r}", float(stage.share), fmt_="0%", align=_CENTER)
             last = i == len(schedule.stages) - 1
-            body = f"AWARD-{'-'.join(amounts)}" if last and amounts else ("AWARD" if last else f"ROUND(AWARD*{format(stage.share.normalize(), 'f')},2)")
+            body = (
+                f"AWARD-{'-'.join(amounts)}"
+                if last and amounts
+                else ("AWARD" if last else f"ROUND(AWARD*{format(stage.share.normalize(), 'f')},2)")
+            )
             self.formula(s, f"C{r}", f"stage_{i}_amount", body, MONEY_FORMAT, align=_RIGHT)
             amounts.append(f"C{r}")
             if stage.due_when:
@@ -818,8 +976,14 @@ class _Builder:
     def attachments(self) -> None:
         s = 4
         self.text(s, "A1", "附件清单（参考） Attachments (indicative)", font=_SUBTITLE, box=False, span=3)
-        self.text(s, "A2", "以主管部门发布的办事指南为准。The office's guide (办事指南) prevails over this list.",
-                  box=False, span=3, font=_SMALL)
+        self.text(
+            s,
+            "A2",
+            "以主管部门发布的办事指南为准。The office's guide (办事指南) prevails over this list.",
+            box=False,
+            span=3,
+            font=_SMALL,
+        )
         r = 3
         for col, head in zip("ABC", ("序号 No.", "材料", "Document")):
             self.text(s, f"{col}{r}", head, font=_HEADING, fill=_HEAD, align=_CENTER)
@@ -841,9 +1005,11 @@ class _Builder:
             self.text(s, f"C{r}", en, box=False, font=_SMALL)
             r += 1
         r += 1
-        for zh, en, points in (("法定代表人（签字）：", "Legal representative (signature):", 40.0),
-                               ("单位（盖章）：", "Seal of the enterprise:", 118.0),
-                               ("日期：        年      月      日", "Date:", 26.0)):
+        for zh, en, points in (
+            ("法定代表人（签字）：", "Legal representative (signature):", 40.0),
+            ("单位（盖章）：", "Seal of the enterprise:", 118.0),
+            ("日期：        年      月      日", "Date:", 26.0),
+        ):
             self.text(s, f"B{r}", zh, box=False, font=_BOLD)
             self.text(s, f"C{r}", en, box=False)
             self.fixed[(s, r)] = points
@@ -871,14 +1037,22 @@ _BOOL = InputSpec(type="bool", label={"zh": "是/否", "en": "yes/no"})
 DUE, PENDING = "可兑现 due", "待条件 pending"
 
 COMMITMENT = (
-    ("本单位郑重承诺：所提交的申报材料真实、准确、完整、有效，不存在虚报、冒领、重复申报等情况。",
-     "We solemnly declare that the materials submitted are true, accurate, complete and valid, with nothing falsely reported, wrongly claimed or claimed twice."),
-    ("同一项目未重复享受同类政策支持（政策另有规定的除外），并遵守政策关于“从优不重复”的规定。",
-     "The same project has not received support of the same kind twice (unless the policy allows it), and the policy's best-one-only rules are observed."),
-    ("本单位符合申报条件中所列各项要求；如情况发生变化，将及时告知主管部门。",
-     "We meet every condition listed in this declaration and will inform the office of any change."),
-    ("如有不实，本单位愿承担相应法律责任，并退回已获得的资金。",
-     "Should any of this be untrue, we accept the legal consequences and will return the funds received."),
+    (
+        "本单位郑重承诺：所提交的申报材料真实、准确、完整、有效，不存在虚报、冒领、重复申报等情况。",
+        "We solemnly declare that the materials submitted are true, accurate, complete and valid, with nothing falsely reported, wrongly claimed or claimed twice.",
+    ),
+    (
+        "同一项目未重复享受同类政策支持（政策另有规定的除外），并遵守政策关于“从优不重复”的规定。",
+        "The same project has not received support of the same kind twice (unless the policy allows it), and the policy's best-one-only rules are observed.",
+    ),
+    (
+        "本单位符合申报条件中所列各项要求；如情况发生变化，将及时告知主管部门。",
+        "We meet every condition listed in this declaration and will inform the office of any change.",
+    ),
+    (
+        "如有不实，本单位愿承担相应法律责任，并退回已获得的资金。",
+        "Should any of this be untrue, we accept the legal consequences and will return the funds received.",
+    ),
 )
 
 
@@ -906,33 +1080,56 @@ def attachment_list(cc: CompiledClause) -> list[tuple[str, str]]:
     """An indicative list by the kind of clause: its inputs, conditions and payment schedule say which."""
     names = set(cc.clause.inputs)
     text = " ".join([cc.clause.source, *(str(c.label) for c in cc.clause.conditions.values())])
-    out = [("营业执照（副本）复印件", "Copy of the business licence"),
-           ("本申报表（签字盖章）及承诺书", "This declaration, signed and sealed, with the commitment")]
+    out = [
+        ("营业执照（副本）复印件", "Copy of the business licence"),
+        ("本申报表（签字盖章）及承诺书", "This declaration, signed and sealed, with the commitment"),
+    ]
     if names & {"investment_yuan", "rd_investment_yuan", "operating_cost_yuan", "funding_yuan"}:
-        out.append(("项目投资明细、合同及发票、付款凭证", "Investment breakdown, contracts, invoices and payment vouchers"))
+        out.append(
+            ("项目投资明细、合同及发票、付款凭证", "Investment breakdown, contracts, invoices and payment vouchers")
+        )
     if cc.schedule.inputs:
-        out.append(("开工证明；完工验收材料及含税支付凭证（第二批兑现）",
-                    "Proof of start; completion acceptance and tax-inclusive payment records (second instalment)"))
-    if names & {"municipal_award_yuan", "higher_award_yuan", "municipal_subsidy_yuan", "higher_subsidy_yuan"} or "市级" in text:
-        out.append(("市级（或国家级）奖励、补助资金下达通知或拨付凭证", "The municipal (or national) award notice or proof of the funds"))
+        out.append(
+            (
+                "开工证明；完工验收材料及含税支付凭证（第二批兑现）",
+                "Proof of start; completion acceptance and tax-inclusive payment records (second instalment)",
+            )
+        )
+    if (
+        names & {"municipal_award_yuan", "higher_award_yuan", "municipal_subsidy_yuan", "higher_subsidy_yuan"}
+        or "市级" in text
+    ):
+        out.append(
+            (
+                "市级（或国家级）奖励、补助资金下达通知或拨付凭证",
+                "The municipal (or national) award notice or proof of the funds",
+            )
+        )
     if names & {"energy_saved_tce"}:
         out.append(("节能量审核报告", "Energy-saving verification report"))
     if names & {"loan_principal_yuan", "loan_rate"}:
         out.append(("贷款合同、放款凭证及付息凭证", "Loan contract, drawdown and interest-payment records"))
     if names & {"nev_price_yuan", "vehicles", "machine_price_yuan", "machines", "fleet_size", "nev_count"}:
-        out.append(("车辆或机械购置发票、登记证明及淘汰（报废）证明",
-                    "Purchase invoices, registration and scrapping certificates of the vehicles or machines"))
+        out.append(
+            (
+                "车辆或机械购置发票、登记证明及淘汰（报废）证明",
+                "Purchase invoices, registration and scrapping certificates of the vehicles or machines",
+            )
+        )
     if names & {"capacity_kw", "green_kwh", "self_generation_kwh", "grid_purchase_kwh", "consumption_kwh"}:
-        out.append(("并网验收或电量结算、绿电交易凭证", "Grid-connection acceptance, metering or green-power trading records"))
+        out.append(
+            ("并网验收或电量结算、绿电交易凭证", "Grid-connection acceptance, metering or green-power trading records")
+        )
     choices = [n for n, sp in cc.clause.inputs.items() if sp.type == "choice"]
     if not names - {"vehicles", "titles", "machines"} or any(
-            k in " ".join(choices) for k in ("honour", "title", "rating", "level", "grade", "award", "upgraded")):
+        k in " ".join(choices) for k in ("honour", "title", "rating", "level", "grade", "award", "upgraded")
+    ):
         out.append(("获评称号、认定或认证证书（文件）", "The title, rating or certificate (document) awarded"))
     out.append(("信用中国查询记录等其他材料", "Credit-record printout and other materials the guide asks for"))
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def build_cached(clause_id: str) -> tuple[Workbook, Layout]:
     return _Builder(clause_id).build()
 
@@ -992,7 +1189,7 @@ def layout_from_names(clause_id: str, names: dict[str, tuple[int, str]]) -> Layo
     return lay
 
 
-@lru_cache(maxsize=None)
+@cache
 def layout(clause_id: str) -> Layout:
     """Where a declaration of the clause puts its values: what the committed template's defined names say
     (a fraction of a millisecond; building the workbook to learn it costs 40 ms), else the generator's."""

@@ -9,8 +9,8 @@ from rich.console import Console
 
 from policies.engine import compiled
 
-from .files import OutputExistsError
 from . import console_tables as tables
+from .files import OutputExistsError
 from .portfolio import heading, print_summary, read_table, write_result
 
 SAMPLE = Path(__file__).resolve().parent.parent / "workbook_templates" / "sample_portfolio.csv"
@@ -50,8 +50,14 @@ def run_demo(out: Path, *, overwrite: bool = False, console: Console | None = No
     columns = result.columns
     for record in result.records():
         row = dict(zip(columns, record))
-        table.add_row(tables.line(str(row["enterprise"])), str(row["project"]), str(row["clause"]),  # names: results.xlsx
-                      tables.yuan(row["amount_yuan"]), tables.yuan(row["granted_yuan"]), row["status"])
+        table.add_row(
+            tables.line(str(row["enterprise"])),
+            str(row["project"]),
+            str(row["clause"]),  # names: results.xlsx
+            tables.yuan(row["amount_yuan"]),
+            tables.yuan(row["granted_yuan"]),
+            row["status"],
+        )
     console.print(table)
     print_summary(result, console)
     path = write_result(result, target, overwrite=overwrite)
@@ -59,7 +65,9 @@ def run_demo(out: Path, *, overwrite: bool = False, console: Console | None = No
     from .declaration import declare_portfolio, print_batch, with_progress
 
     folder = out / "declarations"  # one declaration workbook per granted or capped claim
-    batch = with_progress(console, lambda progress: declare_portfolio(result, folder, overwrite=overwrite, progress=progress))
+    batch = with_progress(
+        console, lambda progress: declare_portfolio(result, folder, overwrite=overwrite, progress=progress)
+    )
     print_batch(batch, folder, console)
     converted = None
     if pdf:

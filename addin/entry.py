@@ -17,8 +17,11 @@ def main() -> None:
         from .cli import main as cli_main
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.split(".")[0] in CLI_LIBRARIES:
-            print(f"error 错误: the command line needs {exc.name}: pip install 'green-award[cli]' "
-                  f"/ 命令行需安装 cli 扩展", file=sys.stderr)
+            print(
+                f"error 错误: the command line needs {exc.name}: pip install 'green-award[cli]' "
+                f"/ 命令行需安装 cli 扩展",
+                file=sys.stderr,
+            )
             raise SystemExit(2) from None
         raise
     cli_main()

@@ -21,10 +21,11 @@ from __future__ import annotations
 import inspect
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import xlwings
 from openpyxl import load_workbook
@@ -89,12 +90,53 @@ YEAR = "0"
 #: Excel's own functions the workbooks we write may use: the ones WPS Office (which does not run
 #: xlwings) computes too, so that the declarations and the model's plain formulas work there.
 #: Every formula we write is checked against this list (tests/test_excel.py).
-SPREADSHEET_FUNCTIONS = frozenset({
-    "ABS", "AND", "CHAR", "COUNT", "COUNTA", "COUNTIF", "COUNTIFS", "DATE", "FALSE", "FIND", "HLOOKUP", "IF",
-    "IFERROR", "INDEX", "IRR", "ISBLANK", "ISERROR", "ISNA", "ISNUMBER", "ISTEXT", "LEFT", "LEN", "MATCH", "MAX", "MID",
-    "MIN", "NA", "NOT", "NPV", "OR", "ROUND", "ROUNDDOWN", "ROUNDUP", "ROWS", "SUM", "SUMIF", "SUMIFS",
-    "SUMPRODUCT", "TEXT", "TRUE", "VALUE", "VLOOKUP", "YEAR",
-})
+SPREADSHEET_FUNCTIONS = frozenset(
+    {
+        "ABS",
+        "AND",
+        "CHAR",
+        "COUNT",
+        "COUNTA",
+        "COUNTIF",
+        "COUNTIFS",
+        "DATE",
+        "FALSE",
+        "FIND",
+        "HLOOKUP",
+        "IF",
+        "IFERROR",
+        "INDEX",
+        "IRR",
+        "ISBLANK",
+        "ISERROR",
+        "ISNA",
+        "ISNUMBER",
+        "ISTEXT",
+        "LEFT",
+        "LEN",
+        "MATCH",
+        "MAX",
+        "MID",
+        "MIN",
+        "NA",
+        "NOT",
+        "NPV",
+        "OR",
+        "ROUND",
+        "ROUNDDOWN",
+        "ROUNDUP",
+        "ROWS",
+        "SUM",
+        "SUMIF",
+        "SUMIFS",
+        "SUMPRODUCT",
+        "TEXT",
+        "TRUE",
+        "VALUE",
+        "VLOOKUP",
+        "YEAR",
+    }
+)
 
 
 # --- the worksheet functions called as classic xlwings calls them ------------------------------
@@ -136,7 +178,8 @@ def _range_value(lookup: Lookup, sheet: str | None, ref: str) -> Any:
 _TOKEN = re.compile(
     r"\s*(?:(?P<str>\"(?:[^\"]|\"\")*\")"
     r"|(?P<ref>(?:'(?:[^']|'')+'!|[A-Za-z_][A-Za-z0-9_.]*!)?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)(?![A-Z_(])"
-    r"|(?P<num>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|(?P<name>[A-Z_][A-Z0-9_]*)(?=\()|(?P<op>[(),]))")
+    r"|(?P<num>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|(?P<name>[A-Z_][A-Z0-9_]*)(?=\()|(?P<op>[(),]))"
+)
 
 
 def worksheet_functions() -> list[Callable[..., Any]]:
@@ -264,8 +307,10 @@ _STRINGS = re.compile(r"\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*'")
 
 def function_names(formula: str) -> set[str]:
     """The functions a formula calls (text in quotes and quoted sheet names left out)."""
-    return {name.upper().removeprefix("_XLFN.") for name in re.findall(r"([A-Za-z_][A-Za-z0-9_.]*)\s*\(",
-                                                                       _STRINGS.sub("", formula))}
+    return {
+        name.upper().removeprefix("_XLFN.")
+        for name in re.findall(r"([A-Za-z_][A-Za-z0-9_.]*)\s*\(", _STRINGS.sub("", formula))
+    }
 
 
 # --- the sample portfolio ----------------------------------------------------------------------
@@ -289,29 +334,105 @@ class Project:
 #: Inputs as the case tables (tests/cases) have them, so that a test holds the cached awards equal
 #: to those tables' figures.
 PROJECTS = [
-    Project("屋顶光伏 Rooftop PV", "光伏 PV", 400_000, 2025, 2025, 40_000, "etown:27",
-            (("capacity_kw", 100), ("ownership", "自有"))),
+    Project(
+        "屋顶光伏 Rooftop PV",
+        "光伏 PV",
+        400_000,
+        2025,
+        2025,
+        40_000,
+        "etown:27",
+        (("capacity_kw", 100), ("ownership", "自有")),
+    ),
     # completed, so claimed, in 2027: the what-if block's reform (1,000 元/kW from 2027) applies to it
-    Project("二期屋顶光伏 Rooftop PV, phase 2", "光伏 PV", 400_000, 2026, 2027, 40_000, "etown:27",
-            (("capacity_kw", 100), ("ownership", "自有"))),
-    Project("燃气锅炉A级 Gas boiler to grade A", "锅炉 Boiler", 1_000_000, 2025, 2026, 120_000, "etown:10",
-            (("boiler_grade", "A"), ("investment_yuan", INVESTMENT)), ("etown:9",)),
-    Project("电机系统节能 Motor-system energy saving", "节能改造 Energy saving", 10_000_000, 2025, 2026, 1_500_000,
-            "beijing:2.1", (("project_type", "节能改造项目"), ("energy_saved_tce", 1000), ("investment_yuan", INVESTMENT)),
-            ("beijing:2.5",)),
-    Project("产线改造 Production-line retrofit", "产线改造 Retrofit", 5_000_000, 2026, 2026, 600_000, "tongzhou:3",
-            (("investment_yuan", INVESTMENT),)),
-    Project("绿电采购 Green-power purchase", "绿电 Green power", 0, 2025, 2025, 0, "etown:29",
-            (("green_kwh", 10_000_000),)),
-    Project("绿色贷款贴息 Green-loan interest", "绿色金融 Green finance", 0, 2025, 2025, 0, "beijing:8",
-            (("loan_principal_yuan", 100_000_000), ("loan_rate", 0.035), ("fixed_asset_investment_yuan", 5_000_001))),
-    Project("国五货车换新能源 Trucks to new energy", "车辆 Vehicles", 1_000_000, 2025, 2025, 150_000, "etown:18",
-            (("vehicle_route", "guo5_replaced"), ("nev_price_yuan", 500_000), ("vehicles", 2))),
-    Project("废气深度治理 Waste-gas treatment", "污染治理 Pollution control", 1_000_000, 2026, 2027, 50_000, "etown:9",
-            (("investment_yuan", INVESTMENT),)),
+    Project(
+        "二期屋顶光伏 Rooftop PV, phase 2",
+        "光伏 PV",
+        400_000,
+        2026,
+        2027,
+        40_000,
+        "etown:27",
+        (("capacity_kw", 100), ("ownership", "自有")),
+    ),
+    Project(
+        "燃气锅炉A级 Gas boiler to grade A",
+        "锅炉 Boiler",
+        1_000_000,
+        2025,
+        2026,
+        120_000,
+        "etown:10",
+        (("boiler_grade", "A"), ("investment_yuan", INVESTMENT)),
+        ("etown:9",),
+    ),
+    Project(
+        "电机系统节能 Motor-system energy saving",
+        "节能改造 Energy saving",
+        10_000_000,
+        2025,
+        2026,
+        1_500_000,
+        "beijing:2.1",
+        (("project_type", "节能改造项目"), ("energy_saved_tce", 1000), ("investment_yuan", INVESTMENT)),
+        ("beijing:2.5",),
+    ),
+    Project(
+        "产线改造 Production-line retrofit",
+        "产线改造 Retrofit",
+        5_000_000,
+        2026,
+        2026,
+        600_000,
+        "tongzhou:3",
+        (("investment_yuan", INVESTMENT),),
+    ),
+    Project(
+        "绿电采购 Green-power purchase", "绿电 Green power", 0, 2025, 2025, 0, "etown:29", (("green_kwh", 10_000_000),)
+    ),
+    Project(
+        "绿色贷款贴息 Green-loan interest",
+        "绿色金融 Green finance",
+        0,
+        2025,
+        2025,
+        0,
+        "beijing:8",
+        (("loan_principal_yuan", 100_000_000), ("loan_rate", 0.035), ("fixed_asset_investment_yuan", 5_000_001)),
+    ),
+    Project(
+        "国五货车换新能源 Trucks to new energy",
+        "车辆 Vehicles",
+        1_000_000,
+        2025,
+        2025,
+        150_000,
+        "etown:18",
+        (("vehicle_route", "guo5_replaced"), ("nev_price_yuan", 500_000), ("vehicles", 2)),
+    ),
+    Project(
+        "废气深度治理 Waste-gas treatment",
+        "污染治理 Pollution control",
+        1_000_000,
+        2026,
+        2027,
+        50_000,
+        "etown:9",
+        (("investment_yuan", INVESTMENT),),
+    ),
 ]
-PROJECT_KINDS = ["光伏 PV", "锅炉 Boiler", "节能改造 Energy saving", "产线改造 Retrofit", "绿电 Green power",
-                 "绿色金融 Green finance", "车辆 Vehicles", "污染治理 Pollution control", "建筑 Buildings", "其他 Other"]
+PROJECT_KINDS = [
+    "光伏 PV",
+    "锅炉 Boiler",
+    "节能改造 Energy saving",
+    "产线改造 Retrofit",
+    "绿电 Green power",
+    "绿色金融 Green finance",
+    "车辆 Vehicles",
+    "污染治理 Pollution control",
+    "建筑 Buildings",
+    "其他 Other",
+]
 PAIRS = 3
 ENTERPRISE = "示例绿色制造有限公司 Sample Green Manufacturing Co."
 DISCOUNT_RATE = 0.06
@@ -350,8 +471,18 @@ class Book:
             raise FormulaError(f"{sheet}!{ref} is a formula without a computed value")
         return value
 
-    def put(self, ws: Worksheet, ref: str, value: Any, *, fmt: str | None = None, font: Font | None = None,
-            fill: PatternFill | None = None, align: Alignment | None = None, box: bool = False) -> None:
+    def put(
+        self,
+        ws: Worksheet,
+        ref: str,
+        value: Any,
+        *,
+        fmt: str | None = None,
+        font: Font | None = None,
+        fill: PatternFill | None = None,
+        align: Alignment | None = None,
+        box: bool = False,
+    ) -> None:
         """A constant (text is always data, never a formula)."""
         cell = ws[ref]
         cell.value = value
@@ -359,9 +490,19 @@ class Book:
             cell.data_type = "s"
         self._style(cell, fmt, font, fill, align, box)
 
-    def formula(self, ws: Worksheet, ref: str, formula: str, value: Any, *, fmt: str | None = None,
-                font: Font | None = None, fill: PatternFill | None = None, align: Alignment | None = None,
-                box: bool = False) -> Any:
+    def formula(
+        self,
+        ws: Worksheet,
+        ref: str,
+        formula: str,
+        value: Any,
+        *,
+        fmt: str | None = None,
+        font: Font | None = None,
+        fill: PatternFill | None = None,
+        align: Alignment | None = None,
+        box: bool = False,
+    ) -> Any:
         """A plain Excel formula with the value it computes (worked out by the caller)."""
         if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
             value = int(value)
@@ -375,9 +516,21 @@ class Book:
         value = evaluate_formula(formula, lambda sheet, r: self.value(sheet or ws.title, r), self.memo)
         return self.formula(ws, ref, formula, value, **style)
 
-    def table(self, ws: Worksheet, top_left: str, call: str, rows: int, columns: int, *, first: int = 2,
-              required: int = 1, fmts: dict[int, str] | None = None, box: bool = False,
-              align: Alignment | None = None, at: list[str] | None = None) -> list[list]:
+    def table(
+        self,
+        ws: Worksheet,
+        top_left: str,
+        call: str,
+        rows: int,
+        columns: int,
+        *,
+        first: int = 2,
+        required: int = 1,
+        fmts: dict[int, str] | None = None,
+        box: bool = False,
+        align: Alignment | None = None,
+        at: list[str] | None = None,
+    ) -> list[list]:
         """A table function's result cell by cell, each a normal formula ``=INDEX(call, i, j)`` with
         its cached value: LibreOffice 7.4 recalculates every array formula when it opens a file (it
         ignores an array's cached values, a normal formula's it keeps), so a legacy array of a
@@ -396,8 +549,11 @@ class Book:
                 if isinstance(value, ExcelError):
                     raise FormulaError(f"{ws.title}!{top_left}: {formula} gives {value}")
                 column = at[j] if at else get_column_letter(col + j)
-                line.append(self.formula(ws, f"{column}{row + i}", formula, value,
-                                         fmt=(fmts or {}).get(j), align=align, box=box))
+                line.append(
+                    self.formula(
+                        ws, f"{column}{row + i}", formula, value, fmt=(fmts or {}).get(j), align=align, box=box
+                    )
+                )
             shown.append(line)
         return shown
 
@@ -446,8 +602,17 @@ def _fit_row(book: Book, ws: Worksheet, row: int, columns: range | None = None) 
 
 
 def _validation(ws: Worksheet, cells: str, kind: str | None, title: str, prompt: str, error: str, **rule: Any) -> None:
-    dv = DataValidation(type=kind, allow_blank=True, showInputMessage=True, showErrorMessage=kind is not None,
-                        promptTitle=title, prompt=prompt, errorTitle="输入有误 Invalid input", error=error, **rule)
+    dv = DataValidation(
+        type=kind,
+        allow_blank=True,
+        showInputMessage=True,
+        showErrorMessage=kind is not None,
+        promptTitle=title,
+        prompt=prompt,
+        errorTitle="输入有误 Invalid input",
+        error=error,
+        **rule,
+    )
     for part in cells.split():
         dv.add(part)
     ws.add_data_validation(dv)
@@ -459,6 +624,7 @@ def _section(book: Book, ws: Worksheet, row: int, text: str) -> None:
 
 
 # --- the sheets ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Layout:
@@ -514,8 +680,19 @@ def build_lists(book: Book, ws: Worksheet) -> dict[str, str]:
     reforms = reform_names()
     for k, name in enumerate(reforms, start=3):
         book.put(ws, f"K{k}", name)
-    for column, width in {"A": 46, "B": 60, "C": 14, "D": 10, "E": 3, "F": 26, "G": 3, "H": 32, "I": 40, "J": 3,
-                          "K": 40}.items():
+    for column, width in {
+        "A": 46,
+        "B": 60,
+        "C": 14,
+        "D": 10,
+        "E": 3,
+        "F": 26,
+        "G": 3,
+        "H": 32,
+        "I": 40,
+        "J": 3,
+        "K": 40,
+    }.items():
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "A3"
     print_setup(ws, title_rows=2, title="green-award")
@@ -534,16 +711,23 @@ MODEL_WIDTHS = {"A": 28, "B": 22, "C": 15, "D": 22, "E": 15, "F": 27, "G": 26, "
 STAGE_WIDTH = sum(MODEL_WIDTHS[c] for c in "GHIJK")
 
 
-def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
-                best_result: dict[str, tuple[str, float]]) -> None:
+def build_model(
+    book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout, best_result: dict[str, tuple[str, float]]
+) -> None:
     """The main sheet: projects, inputs and awards, payments, subsidy by year with a chart, cash flow."""
     ws.title = MODEL
     for column, width in MODEL_WIDTHS.items():
         ws.column_dimensions[column].width = width
     book.put(ws, "A1", "绿色低碳奖励财务模型 Green-award finance model", font=TITLE_FONT)
-    book.put(ws, "A2", "黄色单元格为输入；奖励由 green-award 的工作表函数计算（需 xlwings），文件中已存有写入时算得的值。"
-                       " Yellow cells are inputs. Awards come from green-award's worksheet functions (xlwings);"
-                       " the file holds the values computed when it was written.", font=NOTE_FONT, align=WRAP_TOP)
+    book.put(
+        ws,
+        "A2",
+        "黄色单元格为输入；奖励由 green-award 的工作表函数计算（需 xlwings），文件中已存有写入时算得的值。"
+        " Yellow cells are inputs. Awards come from green-award's worksheet functions (xlwings);"
+        " the file holds the values computed when it was written.",
+        font=NOTE_FONT,
+        align=WRAP_TOP,
+    )
     ws.merge_cells("A2:K2")
     ws.row_dimensions[2].height = lines_height(2)
     book.put(ws, "A3", "企业 Enterprise", font=BOLD)
@@ -551,16 +735,46 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
     ws.merge_cells("B3:F3")
     book.put(ws, "G3", "折现率 Discount rate", font=BOLD, align=Alignment(horizontal="right"))
     book.put(ws, "H3", DISCOUNT_RATE, fmt=PERCENT, fill=INPUT_FILL)
-    _validation(ws, "H3", "decimal", "折现率 Discount rate", "现金流折现率，如 6% / The cash flow's discount rate, e.g. 6%",
-                "须为0到1之间的小数 / a fraction between 0 and 1", operator="between", formula1="0", formula2="1")
-    _validation(ws, "B3", "textLength", "企业 Enterprise", "企业名称（用于项目组合比选）/ The enterprise's name (for the portfolio)",
-                "最多100字 / at most 100 characters", operator="lessThanOrEqual", formula1="100")
+    _validation(
+        ws,
+        "H3",
+        "decimal",
+        "折现率 Discount rate",
+        "现金流折现率，如 6% / The cash flow's discount rate, e.g. 6%",
+        "须为0到1之间的小数 / a fraction between 0 and 1",
+        operator="between",
+        formula1="0",
+        formula2="1",
+    )
+    _validation(
+        ws,
+        "B3",
+        "textLength",
+        "企业 Enterprise",
+        "企业名称（用于项目组合比选）/ The enterprise's name (for the portfolio)",
+        "最多100字 / at most 100 characters",
+        operator="lessThanOrEqual",
+        formula1="100",
+    )
 
     # 1. projects
     _section(book, ws, lay.first - 2, "1 项目 Projects")
-    _header(book, ws, lay.first - 1, ["项目\nProject", "类型\nType", "投资（元）\nInvestment (yuan)", "开工年\nStart year",
-                                      "完工年\nCompletion year", "年收益（元/年）\nAnnual benefit (yuan)", "条款（选择）\nClause (choose)",
-                                      "Clause (English)", "条款编号\nClause id"])
+    _header(
+        book,
+        ws,
+        lay.first - 1,
+        [
+            "项目\nProject",
+            "类型\nType",
+            "投资（元）\nInvestment (yuan)",
+            "开工年\nStart year",
+            "完工年\nCompletion year",
+            "年收益（元/年）\nAnnual benefit (yuan)",
+            "条款（选择）\nClause (choose)",
+            "Clause (English)",
+            "条款编号\nClause id",
+        ],
+    )
     labels = {info["id"]: clause_label(info) for info in monetary_clauses()}
     english = {info["id"]: info["title_en"] for info in monetary_clauses()}
     for k, p in enumerate(PROJECTS):
@@ -572,26 +786,93 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
         book.put(ws, f"E{r}", p.completion, fmt=YEAR, fill=INPUT_FILL, box=True)
         book.put(ws, f"F{r}", p.benefit, fmt=MONEY_FORMAT, fill=INPUT_FILL, box=True)
         book.put(ws, f"G{r}", labels[p.clause], fill=INPUT_FILL, box=True, align=WRAP_TOP)
-        book.formula(ws, f"H{r}", f"=INDEX({lists['english']},MATCH(G{r},{lists['labels']},0))", english[p.clause],
-                     box=True, align=WRAP_TOP)
-        book.formula(ws, f"I{r}", f"=INDEX({lists['ids']},MATCH(G{r},{lists['labels']},0))", p.clause, box=True,
-                     align=Alignment(vertical="top"))
+        book.formula(
+            ws,
+            f"H{r}",
+            f"=INDEX({lists['english']},MATCH(G{r},{lists['labels']},0))",
+            english[p.clause],
+            box=True,
+            align=WRAP_TOP,
+        )
+        book.formula(
+            ws,
+            f"I{r}",
+            f"=INDEX({lists['ids']},MATCH(G{r},{lists['labels']},0))",
+            p.clause,
+            box=True,
+            align=Alignment(vertical="top"),
+        )
         _fit_row(book, ws, r)
     first, last = lay.first, lay.last
-    _validation(ws, f"A{first}:A{last}", "textLength", "项目 Project", "项目名称，组合内唯一 / The project's name, unique in the portfolio",
-                "1到60个字 / 1 to 60 characters", operator="between", formula1="1", formula2="60")
-    _validation(ws, f"B{first}:B{last}", "list", "类型 Type", "从列表选择项目类型 / Choose the project's type",
-                "请从列表选择 / choose from the list", formula1=lists["kinds"])
-    _validation(ws, f"C{first}:C{last}", "decimal", "投资 Investment", "项目总投资（元），≥0 / Total investment in yuan, 0 or more",
-                "须为≥0的数字 / a number, 0 or more", operator="greaterThanOrEqual", formula1="0")
-    _validation(ws, f"D{first}:D{last}", "whole", "开工年 Start year", "开工年度，如2025；首期兑现在此年 / Start year, e.g. 2025; a first instalment falls in it",
-                "须为2020–2040的年份 / a year from 2020 to 2040", operator="between", formula1="2020", formula2="2040")
-    _validation(ws, f"E{first}:E{last}", "custom", "完工年 Completion year", "完工年度，不早于开工年；末期或一次性兑现在此年 / Completion year, not before the start; a last or one-off payment falls in it",
-                "须为不早于开工年的年份（至2040）/ a year not before the start, up to 2040", formula1=f"AND(ISNUMBER(E{first}),E{first}>=D{first},E{first}<=2040)")
-    _validation(ws, f"F{first}:F{last}", "decimal", "年收益 Annual benefit", "完工后每年的节省或收益（元），用于现金流 / Yearly saving or revenue after completion, for the cash flow",
-                "须为≥0的数字 / a number, 0 or more", operator="greaterThanOrEqual", formula1="0")
-    _validation(ws, f"G{first}:G{last}", "list", "条款 Clause", "从下拉列表选择条款（中文）；右侧显示英文和编号 / Choose the clause; English and id beside",
-                "请从下拉列表选择 / choose from the list", formula1=lists["labels"])
+    _validation(
+        ws,
+        f"A{first}:A{last}",
+        "textLength",
+        "项目 Project",
+        "项目名称，组合内唯一 / The project's name, unique in the portfolio",
+        "1到60个字 / 1 to 60 characters",
+        operator="between",
+        formula1="1",
+        formula2="60",
+    )
+    _validation(
+        ws,
+        f"B{first}:B{last}",
+        "list",
+        "类型 Type",
+        "从列表选择项目类型 / Choose the project's type",
+        "请从列表选择 / choose from the list",
+        formula1=lists["kinds"],
+    )
+    _validation(
+        ws,
+        f"C{first}:C{last}",
+        "decimal",
+        "投资 Investment",
+        "项目总投资（元），≥0 / Total investment in yuan, 0 or more",
+        "须为≥0的数字 / a number, 0 or more",
+        operator="greaterThanOrEqual",
+        formula1="0",
+    )
+    _validation(
+        ws,
+        f"D{first}:D{last}",
+        "whole",
+        "开工年 Start year",
+        "开工年度，如2025；首期兑现在此年 / Start year, e.g. 2025; a first instalment falls in it",
+        "须为2020–2040的年份 / a year from 2020 to 2040",
+        operator="between",
+        formula1="2020",
+        formula2="2040",
+    )
+    _validation(
+        ws,
+        f"E{first}:E{last}",
+        "custom",
+        "完工年 Completion year",
+        "完工年度，不早于开工年；末期或一次性兑现在此年 / Completion year, not before the start; a last or one-off payment falls in it",
+        "须为不早于开工年的年份（至2040）/ a year not before the start, up to 2040",
+        formula1=f"AND(ISNUMBER(E{first}),E{first}>=D{first},E{first}<=2040)",
+    )
+    _validation(
+        ws,
+        f"F{first}:F{last}",
+        "decimal",
+        "年收益 Annual benefit",
+        "完工后每年的节省或收益（元），用于现金流 / Yearly saving or revenue after completion, for the cash flow",
+        "须为≥0的数字 / a number, 0 or more",
+        operator="greaterThanOrEqual",
+        formula1="0",
+    )
+    _validation(
+        ws,
+        f"G{first}:G{last}",
+        "list",
+        "条款 Clause",
+        "从下拉列表选择条款（中文）；右侧显示英文和编号 / Choose the clause; English and id beside",
+        "请从下拉列表选择 / choose from the list",
+        formula1=lists["labels"],
+    )
 
     # 2. inputs and awards
     start = lay.inputs
@@ -599,8 +880,12 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
     head = ["项目\nProject"]
     for n in range(1, PAIRS + 1):
         head += [f"输入{n}名称\nInput {n} name", f"输入{n}取值\nInput {n} value"]
-    head += ["奖励（元）GREEN_AWARD\nAward (yuan)", "净投资（元）\nNet investment (yuan)", "建议条款\nBest clause",
-             "组合核定（元）\nGranted in portfolio"]
+    head += [
+        "奖励（元）GREEN_AWARD\nAward (yuan)",
+        "净投资（元）\nNet investment (yuan)",
+        "建议条款\nBest clause",
+        "组合核定（元）\nGranted in portfolio",
+    ]
     _header(book, ws, start - 1, head)
     best_last = BEST_FIRST + len(best_rows()) - 1
     best = quote_sheetname(BEST)
@@ -616,8 +901,14 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
                 if value is INVESTMENT:
                     book.formula(ws, value_ref, f"=C{pr}", p.investment, fmt=MONEY_FORMAT, box=True)
                 else:
-                    book.put(ws, value_ref, value, fill=INPUT_FILL, box=True,
-                             fmt="#,##0.####" if isinstance(value, (int, float)) else None)
+                    book.put(
+                        ws,
+                        value_ref,
+                        value,
+                        fill=INPUT_FILL,
+                        box=True,
+                        fmt="#,##0.####" if isinstance(value, (int, float)) else None,
+                    )
             else:
                 book.put(ws, name_ref, None, fill=INPUT_FILL, box=True)
                 book.put(ws, value_ref, None, fill=INPUT_FILL, box=True)
@@ -625,42 +916,99 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
         award = book.custom(ws, f"H{r}", f"=GREEN_AWARD($I{pr},{pairs})", fmt=MONEY_FORMAT, box=True, font=BOLD)
         book.formula(ws, f"I{r}", f"=C{pr}-H{r}", p.investment - award, fmt=MONEY_FORMAT, box=True)
         suggestion, granted = best_result[p.name]
-        book.formula(ws, f"J{r}", f'=IFERROR(INDEX({best}!${BEST_CLAUSE}${BEST_FIRST}:${BEST_CLAUSE}${best_last},MATCH(A{r}&"|best",'
-                                  f'{best}!${key_column}${BEST_FIRST}:${key_column}${best_last},0)),"—")', suggestion, box=True)
-        book.formula(ws, f"K{r}", f"=SUMIFS({best}!${granted_column}${BEST_FIRST}:${granted_column}${best_last},"
-                     f"{best}!${BEST_PROJECT}${BEST_FIRST}:${BEST_PROJECT}${best_last},A{r})",
-                     granted, fmt=MONEY_FORMAT, box=True)
+        book.formula(
+            ws,
+            f"J{r}",
+            f'=IFERROR(INDEX({best}!${BEST_CLAUSE}${BEST_FIRST}:${BEST_CLAUSE}${best_last},MATCH(A{r}&"|best",'
+            f'{best}!${key_column}${BEST_FIRST}:${key_column}${best_last},0)),"—")',
+            suggestion,
+            box=True,
+        )
+        book.formula(
+            ws,
+            f"K{r}",
+            f"=SUMIFS({best}!${granted_column}${BEST_FIRST}:${granted_column}${best_last},"
+            f"{best}!${BEST_PROJECT}${BEST_FIRST}:${BEST_PROJECT}${best_last},A{r})",
+            granted,
+            fmt=MONEY_FORMAT,
+            box=True,
+        )
         _fit_row(book, ws, r, range(1, 2))
-    names_range = " ".join(f"{get_column_letter(2 + 2 * n)}{start}:{get_column_letter(2 + 2 * n)}{lay.inputs_last}"
-                           for n in range(PAIRS))
-    _validation(ws, names_range, "list", "输入名称 Input name",
-                "条款的输入名称，见“输入 Inputs”表（AWARD_INPUTS）/ The clause's input name: see the Inputs sheet (AWARD_INPUTS)",
-                "请从列表选择输入名称 / choose an input name from the list", formula1=lists["names"])
-    values_range = " ".join(f"{get_column_letter(3 + 2 * n)}{start}:{get_column_letter(3 + 2 * n)}{lay.inputs_last}"
-                            for n in range(PAIRS))
-    _validation(ws, values_range, None, "输入取值 Input value",
-                "数字、是/否、或可选值（中文或英文）；=C列引用投资 / A number, 是/否, or a choice (中文 or English)", "")
+    names_range = " ".join(
+        f"{get_column_letter(2 + 2 * n)}{start}:{get_column_letter(2 + 2 * n)}{lay.inputs_last}" for n in range(PAIRS)
+    )
+    _validation(
+        ws,
+        names_range,
+        "list",
+        "输入名称 Input name",
+        "条款的输入名称，见“输入 Inputs”表（AWARD_INPUTS）/ The clause's input name: see the Inputs sheet (AWARD_INPUTS)",
+        "请从列表选择输入名称 / choose an input name from the list",
+        formula1=lists["names"],
+    )
+    values_range = " ".join(
+        f"{get_column_letter(3 + 2 * n)}{start}:{get_column_letter(3 + 2 * n)}{lay.inputs_last}" for n in range(PAIRS)
+    )
+    _validation(
+        ws,
+        values_range,
+        None,
+        "输入取值 Input value",
+        "数字、是/否、或可选值（中文或英文）；=C列引用投资 / A number, 是/否, or a choice (中文 or English)",
+        "",
+    )
 
     # totals that refuse to add up while any award is not a number
     total = lay.inputs_last + 1
     awards = f"H{start}:H{lay.inputs_last}"
     amounts = [book.cached[MODEL][f"H{start + k}"] for k in range(len(PROJECTS))]
     book.put(ws, f"A{total}", "合计 Total（任一奖励非数字则为 #N/A）", font=BOLD, box=True)
-    book.formula(ws, f"H{total}", f"=IF(COUNT({awards})=ROWS({awards}),SUM({awards}),NA())", sum(amounts),
-                 fmt=MONEY_FORMAT, font=BOLD, box=True)
+    book.formula(
+        ws,
+        f"H{total}",
+        f"=IF(COUNT({awards})=ROWS({awards}),SUM({awards}),NA())",
+        sum(amounts),
+        fmt=MONEY_FORMAT,
+        font=BOLD,
+        box=True,
+    )
     nets = f"I{start}:I{lay.inputs_last}"
-    book.formula(ws, f"I{total}", f"=IF(COUNT({nets})=ROWS({nets}),SUM({nets}),NA())",
-                 sum(p.investment for p in PROJECTS) - sum(amounts), fmt=MONEY_FORMAT, font=BOLD, box=True)
+    book.formula(
+        ws,
+        f"I{total}",
+        f"=IF(COUNT({nets})=ROWS({nets}),SUM({nets}),NA())",
+        sum(p.investment for p in PROJECTS) - sum(amounts),
+        fmt=MONEY_FORMAT,
+        font=BOLD,
+        box=True,
+    )
     grants = f"K{start}:K{lay.inputs_last}"
-    book.formula(ws, f"K{total}", f"=IF(ISNUMBER({best}!${granted_column}${best_last + 1}),SUM({grants}),NA())",
-                 round(sum(g for _, g in best_result.values()), 2), fmt=MONEY_FORMAT, font=BOLD, box=True)
+    book.formula(
+        ws,
+        f"K{total}",
+        f"=IF(ISNUMBER({best}!${granted_column}${best_last + 1}),SUM({grants}),NA())",
+        round(sum(g for _, g in best_result.values()), 2),
+        fmt=MONEY_FORMAT,
+        font=BOLD,
+        box=True,
+    )
     bad = f"(SUMPRODUCT(--ISERROR({awards}))+SUMPRODUCT(--ISTEXT({awards})))"
-    book.formula(ws, f"A{total + 1}", f'=IF({bad}=0,"OK 奖励全部为数字 every award is a number",'
-                                      f'"⚠ "&{bad}&" 个奖励为错误或文字 awards are errors or text")',
-                 "OK 奖励全部为数字 every award is a number", font=BOLD)
-    book.put(ws, f"D{total + 1}", "经典 xlwings 把报错写成文字，SUM 会跳过它；故合计用 COUNT=ROWS 把关。"
-                                  " Classic xlwings shows an error as text, which SUM skips: hence COUNT = ROWS.",
-             font=NOTE_FONT, align=WRAP_TOP)
+    book.formula(
+        ws,
+        f"A{total + 1}",
+        f'=IF({bad}=0,"OK 奖励全部为数字 every award is a number",'
+        f'"⚠ "&{bad}&" 个奖励为错误或文字 awards are errors or text")',
+        "OK 奖励全部为数字 every award is a number",
+        font=BOLD,
+    )
+    book.put(
+        ws,
+        f"D{total + 1}",
+        "经典 xlwings 把报错写成文字，SUM 会跳过它；故合计用 COUNT=ROWS 把关。"
+        " Classic xlwings shows an error as text, which SUM skips: hence COUNT = ROWS.",
+        font=NOTE_FONT,
+        align=WRAP_TOP,
+    )
     ws.merge_cells(f"D{total + 1}:K{total + 1}")
     ws.row_dimensions[total + 1].height = lines_height(2)
     ok = f"COUNT($H${start}:$H${lay.inputs_last})=ROWS($H${start}:$H${lay.inputs_last})"
@@ -670,15 +1018,36 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
     lay.payments = total + 4
     top = lay.payments
     _section(book, ws, top - 2, "3 兑现安排 Payment schedule (AWARD_PAYMENTS)")
-    _header(book, ws, top - 1, ["项目\nProject", "政策\nPolicy", "兑现年度\nPayment year", "比例\nShare",
-                                "金额（元）\nAmount (yuan)", "状态\nStatus", "阶段（以上各列为 AWARD_PAYMENTS）\nStage (these columns are AWARD_PAYMENTS)"])
+    _header(
+        book,
+        ws,
+        top - 1,
+        [
+            "项目\nProject",
+            "政策\nPolicy",
+            "兑现年度\nPayment year",
+            "比例\nShare",
+            "金额（元）\nAmount (yuan)",
+            "状态\nStatus",
+            "阶段（以上各列为 AWARD_PAYMENTS）\nStage (these columns are AWARD_PAYMENTS)",
+        ],
+    )
     ws.merge_cells(f"G{top - 1}:K{top - 1}")
     pay_rows: list[tuple[str, int | str, float]] = []
     for k, p in enumerate(PROJECTS):
         r0, pr, ir = top + k * stages, lay.first + k, lay.inputs + k
         pairs = ",".join(f"${get_column_letter(c)}${ir}" for c in range(2, 2 + 2 * PAIRS))
-        shown = book.table(ws, f"G{r0}", f"AWARD_PAYMENTS($I${pr},{pairs})", stages, 4, at=["G", "D", "E", "F"],
-                           fmts={1: "0%", 2: MONEY_FORMAT}, box=True, align=WRAP_TOP)
+        shown = book.table(
+            ws,
+            f"G{r0}",
+            f"AWARD_PAYMENTS($I${pr},{pairs})",
+            stages,
+            4,
+            at=["G", "D", "E", "F"],
+            fmts={1: "0%", 2: MONEY_FORMAT},
+            box=True,
+            align=WRAP_TOP,
+        )
         policy = p.clause.split(":")[0]
         for i in range(stages):
             r = r0 + i
@@ -712,35 +1081,76 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
     yt = lay.by_year
     first_year = min(p.start for p in PROJECTS)
     _section(book, ws, yt - 2, "4 分年度补贴 Subsidy by year and policy（#N/A：有奖励非数字 an award is not a number）")
-    _header(book, ws, yt - 1, ["兑现年度\nPayment year"] + [f"{POLICY_NAMES[p].split()[0]}\n{POLICY_NAMES[p].split()[1]}"
-                                                          for p in POLICY_NAMES] + ["合计\nTotal"])
+    _header(
+        book,
+        ws,
+        yt - 1,
+        ["兑现年度\nPayment year"]
+        + [f"{POLICY_NAMES[p].split()[0]}\n{POLICY_NAMES[p].split()[1]}" for p in POLICY_NAMES]
+        + ["合计\nTotal"],
+    )
     for k in range(CHART_YEARS):
         r = yt + k
         year = first_year + k
         if k == 0:
             book.put(ws, f"A{r}", year, fmt=YEAR, fill=INPUT_FILL, box=True)
-            _validation(ws, f"A{r}", "whole", "首个年度 First year", "本表与现金流的首个年度，如2025 / The first year of this table and of the cash flow, e.g. 2025",
-                        "须为2020–2040的年份 / a year from 2020 to 2040", operator="between", formula1="2020", formula2="2040")
+            _validation(
+                ws,
+                f"A{r}",
+                "whole",
+                "首个年度 First year",
+                "本表与现金流的首个年度，如2025 / The first year of this table and of the cash flow, e.g. 2025",
+                "须为2020–2040的年份 / a year from 2020 to 2040",
+                operator="between",
+                formula1="2020",
+                formula2="2040",
+            )
         else:
             book.formula(ws, f"A{r}", f"=A{r - 1}+1", year, fmt=YEAR, box=True)
         for j, policy in enumerate(POLICY_NAMES):
             column = get_column_letter(2 + j)
             value = sum(a for pol, y, a in pay_rows if pol == policy and y == year)
-            book.formula(ws, f"{column}{r}", f'=IF({ok},SUMIFS({pay["E"]},{pay["C"]},$A{r},{pay["B"]},"{policy}"),NA())',
-                         round(value, 2), fmt=MONEY_FORMAT, box=True)
-        book.formula(ws, f"E{r}", f"=SUM(B{r}:D{r})", round(sum(a for _, y, a in pay_rows if y == year), 2),
-                     fmt=MONEY_FORMAT, box=True, font=BOLD)
+            book.formula(
+                ws,
+                f"{column}{r}",
+                f'=IF({ok},SUMIFS({pay["E"]},{pay["C"]},$A{r},{pay["B"]},"{policy}"),NA())',
+                round(value, 2),
+                fmt=MONEY_FORMAT,
+                box=True,
+            )
+        book.formula(
+            ws,
+            f"E{r}",
+            f"=SUM(B{r}:D{r})",
+            round(sum(a for _, y, a in pay_rows if y == year), 2),
+            fmt=MONEY_FORMAT,
+            box=True,
+            font=BOLD,
+        )
     yl = yt + CHART_YEARS - 1
     book.put(ws, f"A{yl + 1}", "合计 Total", font=BOLD, box=True)
     for column in "BCDE":
         value = sum(book.cached[MODEL][f"{column}{r}"] for r in range(yt, yl + 1))
-        book.formula(ws, f"{column}{yl + 1}", f"=SUM({column}{yt}:{column}{yl})", round(value, 2), fmt=MONEY_FORMAT,
-                     box=True, font=BOLD)
+        book.formula(
+            ws,
+            f"{column}{yl + 1}",
+            f"=SUM({column}{yt}:{column}{yl})",
+            round(value, 2),
+            fmt=MONEY_FORMAT,
+            box=True,
+            font=BOLD,
+        )
     in_table = round(sum(book.cached[MODEL][f"E{r}"] for r in range(yt, yl + 1)), 2)
-    book.formula(ws, f"A{yl + 2}", f'=IF(ABS(E{yl + 1}-H{total})<0.005,"OK 各年合计等于奖励合计 the years add up to the total award",'
-                                   f'"⚠ 有兑现年度不在表内 some payments fall outside these years")',
-                 "OK 各年合计等于奖励合计 the years add up to the total award" if abs(in_table - sum(amounts)) < 0.005
-                 else "⚠ 有兑现年度不在表内 some payments fall outside these years", font=NOTE_FONT)
+    book.formula(
+        ws,
+        f"A{yl + 2}",
+        f'=IF(ABS(E{yl + 1}-H{total})<0.005,"OK 各年合计等于奖励合计 the years add up to the total award",'
+        f'"⚠ 有兑现年度不在表内 some payments fall outside these years")',
+        "OK 各年合计等于奖励合计 the years add up to the total award"
+        if abs(in_table - sum(amounts)) < 0.005
+        else "⚠ 有兑现年度不在表内 some payments fall outside these years",
+        font=NOTE_FONT,
+    )
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
     chart.y_axis.title = "元 yuan"
@@ -757,13 +1167,35 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
     # 5. cash flow with and without the subsidy
     lay.cash = max(yl + 5, yt + 20)
     ct = lay.cash
-    _section(book, ws, ct - 2, f"5 现金流 Cash flow, {YEARS} 年 years（投资在开工年，收益自完工次年起 investment in the start year, benefits from the year after completion）")
-    _header(book, ws, ct - 1, ["年度\nYear", "投资（元）\nInvestment", "收益（元）\nBenefits", "补贴（元）\nSubsidy",
-                               "净现金流 不含补贴\nNet, without subsidy", "净现金流 含补贴\nNet, with subsidy",
-                               "累计 不含补贴\nCumulative, without", "累计 含补贴\nCumulative, with",
-                               "回收（辅助）\nPayback (helper)", "回收 含补贴（辅助）\nPayback with (helper)"])
-    starts, ends, investments, benefits = (f"$D${first}:$D${last}", f"$E${first}:$E${last}", f"$C${first}:$C${last}",
-                                           f"$F${first}:$F${last}")
+    _section(
+        book,
+        ws,
+        ct - 2,
+        f"5 现金流 Cash flow, {YEARS} 年 years（投资在开工年，收益自完工次年起 investment in the start year, benefits from the year after completion）",
+    )
+    _header(
+        book,
+        ws,
+        ct - 1,
+        [
+            "年度\nYear",
+            "投资（元）\nInvestment",
+            "收益（元）\nBenefits",
+            "补贴（元）\nSubsidy",
+            "净现金流 不含补贴\nNet, without subsidy",
+            "净现金流 含补贴\nNet, with subsidy",
+            "累计 不含补贴\nCumulative, without",
+            "累计 含补贴\nCumulative, with",
+            "回收（辅助）\nPayback (helper)",
+            "回收 含补贴（辅助）\nPayback with (helper)",
+        ],
+    )
+    starts, ends, investments, benefits = (
+        f"$D${first}:$D${last}",
+        f"$E${first}:$E${last}",
+        f"$C${first}:$C${last}",
+        f"$F${first}:$F${last}",
+    )
     flows: dict[str, list[float]] = {"E": [], "F": []}
     cumulative = {"G": 0.0, "H": 0.0}
     paybacks: dict[str, list[float]] = {"I": [], "J": []}
@@ -779,7 +1211,9 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
         subsidy = round(sum(a for _, y, a in pay_rows if y == year), 2)
         book.formula(ws, f"B{r}", f"=-SUMIF({starts},A{r},{investments})", invest, fmt=MONEY_FORMAT, box=True)
         book.formula(ws, f"C{r}", f'=SUMIF({ends},"<"&A{r},{benefits})', benefit, fmt=MONEY_FORMAT, box=True)
-        book.formula(ws, f"D{r}", f"=IF({ok},SUMIFS({pay['E']},{pay['C']},A{r}),NA())", subsidy, fmt=MONEY_FORMAT, box=True)
+        book.formula(
+            ws, f"D{r}", f"=IF({ok},SUMIFS({pay['E']},{pay['C']},A{r}),NA())", subsidy, fmt=MONEY_FORMAT, box=True
+        )
         without, with_ = invest + benefit, round(invest + benefit + subsidy, 2)
         book.formula(ws, f"E{r}", f"=B{r}+C{r}", without, fmt=MONEY_FORMAT, box=True)
         book.formula(ws, f"F{r}", f"=E{r}+D{r}", with_, fmt=MONEY_FORMAT, box=True)
@@ -788,8 +1222,14 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
         for cum, flow, helper in (("G", "E", "I"), ("H", "F", "J")):
             previous = cumulative[cum]
             cumulative[cum] = round(previous + flows[flow][-1], 2)
-            book.formula(ws, f"{cum}{r}", f"={flow}{r}" if k == 0 else f"={cum}{r - 1}+{flow}{r}", cumulative[cum],
-                         fmt=MONEY_FORMAT, box=True)
+            book.formula(
+                ws,
+                f"{cum}{r}",
+                f"={flow}{r}" if k == 0 else f"={cum}{r - 1}+{flow}{r}",
+                cumulative[cum],
+                fmt=MONEY_FORMAT,
+                box=True,
+            )
             if k == 0:
                 book.put(ws, f"{helper}{r}", None, box=True)
                 continue
@@ -797,21 +1237,38 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
             value = (year - first_year - 1) + (-previous) / flows[flow][-1] if crossed else ""
             if crossed:
                 paybacks[helper].append(value)
-            book.formula(ws, f"{helper}{r}", f'=IF(AND({cum}{r - 1}<0,{cum}{r}>=0),A{r}-$A${ct}-1+(-{cum}{r - 1})/{flow}{r},"")',
-                         value, fmt="0.00", box=True)
+            book.formula(
+                ws,
+                f"{helper}{r}",
+                f'=IF(AND({cum}{r - 1}<0,{cum}{r}>=0),A{r}-$A${ct}-1+(-{cum}{r - 1})/{flow}{r},"")',
+                value,
+                fmt="0.00",
+                box=True,
+            )
     cl = ct + YEARS - 1
     rate = "$H$3"
-    for label, row in (("净现值 NPV（首年不折现 the first year undiscounted）", cl + 1), ("内部收益率 IRR", cl + 2),
-                       ("静态回收期（年）Payback (years from the start of the first year)", cl + 3)):
+    for label, row in (
+        ("净现值 NPV（首年不折现 the first year undiscounted）", cl + 1),
+        ("内部收益率 IRR", cl + 2),
+        ("静态回收期（年）Payback (years from the start of the first year)", cl + 3),
+    ):
         book.put(ws, f"A{row}", label, font=BOLD, box=True, align=WRAP_TOP)
         ws.merge_cells(f"A{row}:D{row}")
     for column, helper in (("E", "I"), ("F", "J")):
         values = flows[column]
         npv = values[0] + sum(v / (1 + DISCOUNT_RATE) ** t for t, v in enumerate(values[1:], start=1))
-        book.formula(ws, f"{column}{cl + 1}", f"={column}{ct}+NPV({rate},{column}{ct + 1}:{column}{cl})", round(npv, 6),
-                     fmt=MONEY_FORMAT, box=True, font=BOLD)
-        book.formula(ws, f"{column}{cl + 2}", f"=IRR({column}{ct}:{column}{cl})", irr(values), fmt=PERCENT, box=True,
-                     font=BOLD)
+        book.formula(
+            ws,
+            f"{column}{cl + 1}",
+            f"={column}{ct}+NPV({rate},{column}{ct + 1}:{column}{cl})",
+            round(npv, 6),
+            fmt=MONEY_FORMAT,
+            box=True,
+            font=BOLD,
+        )
+        book.formula(
+            ws, f"{column}{cl + 2}", f"=IRR({column}{ct}:{column}{cl})", irr(values), fmt=PERCENT, box=True, font=BOLD
+        )
         cum = "G" if column == "E" else "H"
         found = paybacks[helper]
         if found:
@@ -820,9 +1277,15 @@ def build_model(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout,
             payback = 0
         else:
             payback = f"未回收 not within {YEARS} years"
-        book.formula(ws, f"{column}{cl + 3}",
-                     f'=IF(COUNT({helper}{ct}:{helper}{cl})>0,MIN({helper}{ct}:{helper}{cl}),IF({cum}{ct}>=0,0,"未回收 not within {YEARS} years"))',
-                     payback, fmt="0.00", box=True, font=BOLD)
+        book.formula(
+            ws,
+            f"{column}{cl + 3}",
+            f'=IF(COUNT({helper}{ct}:{helper}{cl})>0,MIN({helper}{ct}:{helper}{cl}),IF({cum}{ct}>=0,0,"未回收 not within {YEARS} years"))',
+            payback,
+            fmt="0.00",
+            box=True,
+            font=BOLD,
+        )
     for row in (cl + 1, cl + 2, cl + 3):
         ws.row_dimensions[row].height = lines_height(1)
 
@@ -865,33 +1328,75 @@ def build_whatif(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout, 
     lay.whatif = top
     rl = top + REFORM_ROWS - 1
     _section(book, ws, top - 2, "6 假设情景 What-if: the awards under a reform (AWARD_WHATIF)")
-    _header(book, ws, top - 1, ["参数 Parameter\n<条款>.<参数>", "取值 Value", "起始日期 From\n（空=每天 empty: every day）"])
+    _header(
+        book,
+        ws,
+        top - 1,
+        ["参数 Parameter\n<条款>.<参数>", "取值 Value", "起始日期 From\n（空=每天 empty: every day）"],
+    )
     for i in range(REFORM_ROWS):
         r = top + i
         name, value, since = REFORM[i] if i < len(REFORM) else (None, None, None)
         book.put(ws, f"A{r}", name, fill=INPUT_FILL, box=True)
         book.put(ws, f"B{r}", value, fmt="#,##0.####", fill=INPUT_FILL, box=True)
         book.put(ws, f"C{r}", since, fmt=DATE, fill=INPUT_FILL, box=True)
-    _validation(ws, f"A{top}:A{rl}", "list", "假设参数 What-if parameter",
-                "从列表选择 <条款>.<参数>，如 etown:27.per_kw（参数见 green-award clauses）/ Choose <clause>.<parameter>, e.g. etown:27.per_kw",
-                "请从列表选择参数 / choose a parameter from the list", formula1=lists["reforms"])
-    _validation(ws, f"B{top}:B{rl}", "decimal", "取值 Value", "参数的新取值，≥0，单位同政策（如 元/千瓦）/ The parameter's new value, 0 or more, in the policy's unit (e.g. yuan per kW)",
-                "须为≥0的数字 / a number, 0 or more", operator="greaterThanOrEqual", formula1="0")
-    _validation(ws, f"C{top}:C{rl}", "date", "起始日期 From", "新取值自此日起适用，此前仍为政策原值；留空则每天适用 / The value applies from this day, the policy's own before it; empty: every day",
-                "须为2020-01-01至2040-12-31的日期 / a date from 2020-01-01 to 2040-12-31",
-                operator="between", formula1="DATE(2020,1,1)", formula2="DATE(2040,12,31)")
-    book.put(ws, f"D{top}", "示例：经开区分布式光伏奖励由 800 元/千瓦提高到 1,000 元/千瓦，自2027年1月1日起。每行一个参数；空行不计。"
-                            "下表按申报年度（=完工年，即该年12月31日）计算现行政策与假设情景下的奖励。"
-                            " The example: E-Town raises distributed PV from 800 to 1,000 yuan/kW from 1 January 2027. One"
-                            " parameter per row; empty rows count for nothing. Below, each project's award as the policy stands"
-                            " and under the what-if, on its claim day (the completion year's 31 December).",
-             font=NOTE_FONT, align=WRAP_TOP)
+    _validation(
+        ws,
+        f"A{top}:A{rl}",
+        "list",
+        "假设参数 What-if parameter",
+        "从列表选择 <条款>.<参数>，如 etown:27.per_kw（参数见 green-award clauses）/ Choose <clause>.<parameter>, e.g. etown:27.per_kw",
+        "请从列表选择参数 / choose a parameter from the list",
+        formula1=lists["reforms"],
+    )
+    _validation(
+        ws,
+        f"B{top}:B{rl}",
+        "decimal",
+        "取值 Value",
+        "参数的新取值，≥0，单位同政策（如 元/千瓦）/ The parameter's new value, 0 or more, in the policy's unit (e.g. yuan per kW)",
+        "须为≥0的数字 / a number, 0 or more",
+        operator="greaterThanOrEqual",
+        formula1="0",
+    )
+    _validation(
+        ws,
+        f"C{top}:C{rl}",
+        "date",
+        "起始日期 From",
+        "新取值自此日起适用，此前仍为政策原值；留空则每天适用 / The value applies from this day, the policy's own before it; empty: every day",
+        "须为2020-01-01至2040-12-31的日期 / a date from 2020-01-01 to 2040-12-31",
+        operator="between",
+        formula1="DATE(2020,1,1)",
+        formula2="DATE(2040,12,31)",
+    )
+    book.put(
+        ws,
+        f"D{top}",
+        "示例：经开区分布式光伏奖励由 800 元/千瓦提高到 1,000 元/千瓦，自2027年1月1日起。每行一个参数；空行不计。"
+        "下表按申报年度（=完工年，即该年12月31日）计算现行政策与假设情景下的奖励。"
+        " The example: E-Town raises distributed PV from 800 to 1,000 yuan/kW from 1 January 2027. One"
+        " parameter per row; empty rows count for nothing. Below, each project's award as the policy stands"
+        " and under the what-if, on its claim day (the completion year's 31 December).",
+        font=NOTE_FONT,
+        align=WRAP_TOP,
+    )
     ws.merge_cells(f"D{top}:K{rl}")
 
     first = rl + 3
-    _header(book, ws, first - 1, ["项目\nProject", "条款编号\nClause id", "申报年度\nClaim year",
-                                  "现行政策（元）\nPolicy as it stands\nGREEN_AWARD", "假设情景（元）\nWhat-if (yuan)\nAWARD_WHATIF",
-                                  "差额（元）\nDifference (yuan)\n= 假设 What-if − 现行 Policy"])
+    _header(
+        book,
+        ws,
+        first - 1,
+        [
+            "项目\nProject",
+            "条款编号\nClause id",
+            "申报年度\nClaim year",
+            "现行政策（元）\nPolicy as it stands\nGREEN_AWARD",
+            "假设情景（元）\nWhat-if (yuan)\nAWARD_WHATIF",
+            "差额（元）\nDifference (yuan)\n= 假设 What-if − 现行 Policy",
+        ],
+    )
     reform = f"$A${top}:$C${rl}"
     for k, p in enumerate(PROJECTS):
         r, pr, ir = first + k, lay.first + k, lay.inputs + k
@@ -900,8 +1405,9 @@ def build_whatif(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout, 
         book.formula(ws, f"C{r}", f"=$E${pr}", p.completion, fmt=YEAR, box=True)
         pairs = ",".join(f"${get_column_letter(c)}${ir}" for c in range(2, 2 + 2 * PAIRS))
         baseline = book.custom(ws, f"D{r}", f'=GREEN_AWARD($I${pr},{pairs},"on",C{r})', fmt=MONEY_FORMAT, box=True)
-        whatif = book.custom(ws, f"E{r}", f'=AWARD_WHATIF({reform},$I${pr},{pairs},"on",C{r})', fmt=MONEY_FORMAT,
-                             box=True, font=BOLD)
+        whatif = book.custom(
+            ws, f"E{r}", f'=AWARD_WHATIF({reform},$I${pr},{pairs},"on",C{r})', fmt=MONEY_FORMAT, box=True, font=BOLD
+        )
         book.formula(ws, f"F{r}", f"=E{r}-D{r}", round(whatif - baseline, 2), fmt=MONEY_FORMAT, box=True)
         _fit_row(book, ws, r, range(1, 2))
     last = first + len(PROJECTS) - 1
@@ -911,8 +1417,15 @@ def build_whatif(book: Book, ws: Worksheet, lists: dict[str, str], lay: Layout, 
     for column in "DEF":
         cells = f"{column}{first}:{column}{last}"
         value = round(sum(book.cached[MODEL][f"{column}{r}"] for r in range(first, last + 1)), 2)
-        book.formula(ws, f"{column}{total}", f"=IF(COUNT({cells})=ROWS({cells}),SUM({cells}),NA())", value,
-                     fmt=MONEY_FORMAT, font=BOLD, box=True)
+        book.formula(
+            ws,
+            f"{column}{total}",
+            f"=IF(COUNT({cells})=ROWS({cells}),SUM({cells}),NA())",
+            value,
+            fmt=MONEY_FORMAT,
+            font=BOLD,
+            box=True,
+        )
     return total
 
 
@@ -925,6 +1438,7 @@ def max_stages() -> int:
 def irr(flows: list[float]) -> float | str:
     """The rate at which the flows' present value is 0 (bisection; Excel's IRR finds the same root
     for flows that change sign once), or #NUM! as Excel gives when there is none."""
+
     def npv(rate: float) -> float:
         return sum(v / (1 + rate) ** t for t, v in enumerate(flows))
 
@@ -982,12 +1496,17 @@ def build_best(book: Book, ws: Worksheet, lay: Layout) -> dict[str, tuple[str, f
     for column, size in widths.items():
         ws.column_dimensions[column].width = size
     book.put(ws, "A1", "比选：每个项目的最优条款 Best clause per project (PORTFOLIO_AWARDS)", font=TITLE_FONT)
-    book.put(ws, "A2", "每个项目一行所选条款（来自“组合 Portfolio”表）并列出可比条款（黄色，可改）；PORTFOLIO_AWARDS 按政策规则"
-                       "（同一项目同一政策从优、区级政策择一、年度上限）给出核定金额。它读取右侧 J 列起的申报表，其输入取自组合表的名称/值。"
-                       " One row per project's chosen clause and rows for alternatives (yellow, editable); PORTFOLIO_AWARDS applies"
-                       " the policies' rules (best of per project and policy, one district policy, annual caps) to the claims table"
-                       " from column J, whose inputs come from the Portfolio sheet's name/value pairs.",
-             font=NOTE_FONT, align=WRAP_TOP)
+    book.put(
+        ws,
+        "A2",
+        "每个项目一行所选条款（来自“组合 Portfolio”表）并列出可比条款（黄色，可改）；PORTFOLIO_AWARDS 按政策规则"
+        "（同一项目同一政策从优、区级政策择一、年度上限）给出核定金额。它读取右侧 J 列起的申报表，其输入取自组合表的名称/值。"
+        " One row per project's chosen clause and rows for alternatives (yellow, editable); PORTFOLIO_AWARDS applies"
+        " the policies' rules (best of per project and policy, one district policy, annual caps) to the claims table"
+        " from column J, whose inputs come from the Portfolio sheet's name/value pairs.",
+        font=NOTE_FONT,
+        align=WRAP_TOP,
+    )
     ws.merge_cells("A2:H2")
     ws.row_dimensions[2].height = lines_height(wrapped_lines(ws["A2"].value, sum(widths[c] for c in "ABCDEFGH")))
     # the claims table: its header row (row 5) holds the names PORTFOLIO_AWARDS reads, 中文 above them
@@ -1019,29 +1538,56 @@ def build_best(book: Book, ws: Worksheet, lay: Layout) -> dict[str, tuple[str, f
             value = given.get(name, "")
             if value is INVESTMENT:
                 value = p.investment
-            book.formula(ws, f"{column}{r}", f"={pick}", value, box=True,
-                         fmt="#,##0.####" if isinstance(value, (int, float)) else None)
+            book.formula(
+                ws,
+                f"{column}{r}",
+                f"={pick}",
+                value,
+                box=True,
+                fmt="#,##0.####" if isinstance(value, (int, float)) else None,
+            )
     table = f"{enterprise_c}5:{get_column_letter(BEST_TABLE + len(header) - 1)}{last}"
 
     # the result, readable: project, clause, then PORTFOLIO_AWARDS' policy, amount, granted, status, note
-    heads = [("项目", "Project"), ("条款", "Clause"), ("政策", "Policy"), ("条款金额（元）", "Clause amount"),
-             ("核定金额（元）", "Granted"), ("状态", "Status"), ("说明 PORTFOLIO_AWARDS", "Note"),
-             ("查找键（辅助）", "Key (helper)")]
+    heads = [
+        ("项目", "Project"),
+        ("条款", "Clause"),
+        ("政策", "Policy"),
+        ("条款金额（元）", "Clause amount"),
+        ("核定金额（元）", "Granted"),
+        ("状态", "Status"),
+        ("说明 PORTFOLIO_AWARDS", "Note"),
+        ("查找键（辅助）", "Key (helper)"),
+    ]
     _header(book, ws, 5, [f"{zh}\n{en}" for zh, en in heads])
     for i, (k, alternative) in enumerate(rows):
         r = BEST_FIRST + i
         book.formula(ws, f"A{r}", f"={project_c}{r}", PROJECTS[k].name, box=True, align=WRAP_TOP)
         book.formula(ws, f"B{r}", f"={clause_c}{r}", alternative or PROJECTS[k].clause, box=True)
-    shown = book.table(ws, f"C{BEST_FIRST}", f"PORTFOLIO_AWARDS({table})", len(rows), 5, required=len(rows),
-                       fmts={1: MONEY_FORMAT, 2: MONEY_FORMAT}, box=True, align=WRAP_TOP)
+    shown = book.table(
+        ws,
+        f"C{BEST_FIRST}",
+        f"PORTFOLIO_AWARDS({table})",
+        len(rows),
+        5,
+        required=len(rows),
+        fmts={1: MONEY_FORMAT, 2: MONEY_FORMAT},
+        box=True,
+        align=WRAP_TOP,
+    )
     result: dict[str, tuple[str, float]] = {}
     for i, (k, alternative) in enumerate(rows):
         r = BEST_FIRST + i
         granted = shown[i][2]
         is_best = isinstance(granted, (int, float)) and not isinstance(granted, bool) and granted > 0
         name = PROJECTS[k].name
-        book.formula(ws, f"{BEST_KEY}{r}", f'=A{r}&"|"&IF(AND(ISNUMBER(E{r}),E{r}>0),"best","")',
-                     f"{name}|{'best' if is_best else ''}", box=True)
+        book.formula(
+            ws,
+            f"{BEST_KEY}{r}",
+            f'=A{r}&"|"&IF(AND(ISNUMBER(E{r}),E{r}>0),"best","")',
+            f"{name}|{'best' if is_best else ''}",
+            box=True,
+        )
         clause = alternative or PROJECTS[k].clause
         before = result.get(name, ("—", 0.0))
         best = before[0] if before[0] != "—" or not is_best else clause
@@ -1050,8 +1596,15 @@ def build_best(book: Book, ws: Worksheet, lay: Layout) -> dict[str, tuple[str, f
     book.put(ws, f"A{last + 1}", "核定合计 Granted total（任一行无效则为 #N/A）", font=BOLD, box=True)
     ws.merge_cells(f"A{last + 1}:D{last + 1}")
     grants = f"E{BEST_FIRST}:E{last}"
-    book.formula(ws, f"E{last + 1}", f"=IF(COUNT({grants})=ROWS({grants}),SUM({grants}),NA())",
-                 round(sum(g for _, g in result.values()), 2), fmt=MONEY_FORMAT, font=BOLD, box=True)
+    book.formula(
+        ws,
+        f"E{last + 1}",
+        f"=IF(COUNT({grants})=ROWS({grants}),SUM({grants}),NA())",
+        round(sum(g for _, g in result.values()), 2),
+        fmt=MONEY_FORMAT,
+        font=BOLD,
+        box=True,
+    )
     ws.freeze_panes = f"B{BEST_FIRST}"
     print_setup(ws, title_rows=5, title="green-award", grid=False)
     ws.print_area = f"A1:G{last + 1}"
@@ -1072,15 +1625,20 @@ def build_explain(book: Book, ws: Worksheet, lay: Layout) -> None:
     """AWARD_EXPLAIN of every project: the computation step by step, citing the article."""
     model = quote_sheetname(MODEL)
     book.put(ws, "A1", "计算过程 How each award is computed (AWARD_EXPLAIN)", font=TITLE_FONT)
-    book.put(ws, "A2", "每行为 =INDEX(AWARD_EXPLAIN(…),行,1)；多余行留空。 Each line is =INDEX(AWARD_EXPLAIN(…), line, 1); lines past the result stay empty.",
-             font=NOTE_FONT)
+    book.put(
+        ws,
+        "A2",
+        "每行为 =INDEX(AWARD_EXPLAIN(…),行,1)；多余行留空。 Each line is =INDEX(AWARD_EXPLAIN(…), line, 1); lines past the result stay empty.",
+        font=NOTE_FONT,
+    )
     ws.column_dimensions["A"].width = 100
     row = 4
     spare = 3
     for k, p in enumerate(PROJECTS):
         pr, ir = lay.first + k, lay.inputs + k
-        book.formula(ws, f"A{row}", f'={model}!$A${pr}&"  ("&{model}!$I${pr}&")"', f"{p.name}  ({p.clause})",
-                     font=SECTION_FONT)
+        book.formula(
+            ws, f"A{row}", f'={model}!$A${pr}&"  ("&{model}!$I${pr}&")"', f"{p.name}  ({p.clause})", font=SECTION_FONT
+        )
         pairs = ",".join(f"{model}!${get_column_letter(c)}${ir}" for c in range(2, 2 + 2 * PAIRS))
         call = f"AWARD_EXPLAIN({model}!$I${pr},{pairs})"
         needed = len(evaluate_formula(f"={call}", lambda sheet, r: book.value(sheet or ws.title, r), book.memo))
@@ -1093,16 +1651,26 @@ def build_explain(book: Book, ws: Worksheet, lay: Layout) -> None:
 
 def build_clauses(book: Book, ws: Worksheet) -> None:
     rows = udfs.AWARD_CLAUSES()
-    book.put(ws, "A1", "条款目录 The catalog: =AWARD_CLAUSES() as it was when this file was written (typed into a cell, it spills live)",
-             font=BOLD)
+    book.put(
+        ws,
+        "A1",
+        "条款目录 The catalog: =AWARD_CLAUSES() as it was when this file was written (typed into a cell, it spills live)",
+        font=BOLD,
+    )
     for i, line in enumerate(rows):
         for j, value in enumerate(line):
             ref = f"{get_column_letter(1 + j)}{2 + i}"
             if i == 0:
                 book.put(ws, ref, value, font=HEADER_FONT, fill=HEADER_FILL, align=HEADER_ALIGN, box=True)
             else:
-                book.put(ws, ref, "是 yes" if value is True else "否 no" if value is False else value,
-                         fmt=MONEY_FORMAT if j == 5 else None, align=WRAP_TOP, box=True)
+                book.put(
+                    ws,
+                    ref,
+                    "是 yes" if value is True else "否 no" if value is False else value,
+                    fmt=MONEY_FORMAT if j == 5 else None,
+                    align=WRAP_TOP,
+                    box=True,
+                )
     for column, width in {"A": 13, "B": 12, "C": 34, "D": 44, "E": 44, "F": 16, "G": 10}.items():
         ws.column_dimensions[column].width = width
     for r in range(3, 2 + len(rows)):
@@ -1117,9 +1685,21 @@ def build_inputs(book: Book, ws: Worksheet) -> None:
     book.put(ws, "A2", "条款编号 Clause id", font=BOLD)
     book.put(ws, "B2", "etown:27", fill=INPUT_FILL, box=True, font=BOLD)
     ws.merge_cells("B2:C2")
-    _validation(ws, "B2", None, "条款编号 Clause id", "输入条款编号，如 etown:10；下方列出其输入名称 / A clause id, e.g. etown:10; its input names show below", "")
-    book.put(ws, "D2", "名称（name）即“组合 Portfolio”表输入名称列所填；“为空时”说明留空的含义。 The names are what the"
-                       " Portfolio sheet's input-name cells take; 'when empty' says what an empty value means.", font=NOTE_FONT)
+    _validation(
+        ws,
+        "B2",
+        None,
+        "条款编号 Clause id",
+        "输入条款编号，如 etown:10；下方列出其输入名称 / A clause id, e.g. etown:10; its input names show below",
+        "",
+    )
+    book.put(
+        ws,
+        "D2",
+        "名称（name）即“组合 Portfolio”表输入名称列所填；“为空时”说明留空的含义。 The names are what the"
+        " Portfolio sheet's input-name cells take; 'when empty' says what an empty value means.",
+        font=NOTE_FONT,
+    )
     widths = {"A": 24, "B": 11, "C": 9, "D": 30, "E": 34, "F": 8, "G": 60, "H": 10, "I": 12, "J": 14, "K": 34}
     for column, width in widths.items():
         ws.column_dimensions[column].width = width
@@ -1280,8 +1860,11 @@ def _deterministic_copy(source: Path, target: Path, sheets: dict[str, int], cach
             elif entry.filename in paths:
                 title = paths[entry.filename]
                 xml = data.decode("utf-8")
-                formulas = {ref: value for ref, value in cached[title].items()
-                            if re.search(rf'<c r="{ref}"[^>]*>(?:<f[ >])', xml)}
+                formulas = {
+                    ref: value
+                    for ref, value in cached[title].items()
+                    if re.search(rf'<c r="{ref}"[^>]*>(?:<f[ >])', xml)
+                }
                 data = cache_formula_values(entry.filename, xml, formulas).encode("utf-8")
             info = zipfile.ZipInfo(entry.filename, date_time=ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -1319,8 +1902,11 @@ def formula_cells(path: Path) -> list[FormulaCell]:
             for cell in row:
                 value = cell.value
                 if isinstance(value, ArrayFormula):
-                    out.append(FormulaCell(ws.title, cell.coordinate, value.text, values[ws.title][cell.coordinate].value,
-                                           value.ref))
+                    out.append(
+                        FormulaCell(
+                            ws.title, cell.coordinate, value.text, values[ws.title][cell.coordinate].value, value.ref
+                        )
+                    )
                 elif isinstance(value, str) and cell.data_type == "f":
                     out.append(FormulaCell(ws.title, cell.coordinate, value, values[ws.title][cell.coordinate].value))
     return out
@@ -1343,4 +1929,3 @@ def workbook_content(path: Path) -> dict[str, Any]:
         sheets[ws.title] = cells
     names = {name: dn.attr_text for name, dn in wb.defined_names.items()}
     return {"sheets": list(wb.sheetnames), "cells": sheets, "names": names}
-

@@ -35,20 +35,34 @@ CONF_SHEET = "xlwings.conf"
 
 #: The guide in the ribbon: (label, description) of each step.
 GUIDE = [
-    ("1 安装 Install Python + green-award",
-     "Python 3.11+，然后 pip install 'green-award[cli]'（含 xlwings 与 pywin32）。 / Python 3.11+, then pip install 'green-award[cli]'."),
-    ("2 信任 Trust the VBA project",
-     "文件→选项→信任中心→宏设置：勾选“信任对 VBA 工程对象模型的访问”。 / File → Options → Trust Center → Macro Settings: trust access to the VBA project object model."),
-    ("3 解释器 Interpreter",
-     "在右侧“解释器”框填 python.exe 的完整路径（虚拟环境或 conda）；留空则用 PATH 上的 python。 / Put the full path of your venv's python.exe in the Interpreter box; empty uses python on PATH."),
-    ("4 导入函数 Import Functions",
-     "把工作簿另存为 .xlsm，点“导入函数”：GREEN_AWARD 等出现在函数向导的 green-award 类别。 / Save the workbook as .xlsm and click Import Functions."),
-    ("5 引用 Reference (VBA)",
-     "函数包装调用本加载项：VBA 编辑器(Alt+F11)→工具→引用，勾选 xlwings（本加载项的文件）。 / The imported functions call this add-in: VBA editor → Tools → References, tick xlwings (this add-in's file)."),
-    ("6 重算 Recalculate",
-     "按 Ctrl+Alt+F9 全部重算；升级 green-award 后再点一次“导入函数”。 / Ctrl+Alt+F9 recalculates everything; after an upgrade, Import Functions again."),
-    ("7 说明 Guide: docs/excel.md",
-     "完整说明见 green-award 的 docs/excel.md（Windows 经典 xlwings；macOS 与网页版用 xlwings Lite）。 / The full guide is docs/excel.md."),
+    (
+        "1 安装 Install Python + green-award",
+        "Python 3.11+，然后 pip install 'green-award[cli]'（含 xlwings 与 pywin32）。 / Python 3.11+, then pip install 'green-award[cli]'.",
+    ),
+    (
+        "2 信任 Trust the VBA project",
+        "文件→选项→信任中心→宏设置：勾选“信任对 VBA 工程对象模型的访问”。 / File → Options → Trust Center → Macro Settings: trust access to the VBA project object model.",
+    ),
+    (
+        "3 解释器 Interpreter",
+        "在右侧“解释器”框填 python.exe 的完整路径（虚拟环境或 conda）；留空则用 PATH 上的 python。 / Put the full path of your venv's python.exe in the Interpreter box; empty uses python on PATH.",
+    ),
+    (
+        "4 导入函数 Import Functions",
+        "把工作簿另存为 .xlsm，点“导入函数”：GREEN_AWARD 等出现在函数向导的 green-award 类别。 / Save the workbook as .xlsm and click Import Functions.",
+    ),
+    (
+        "5 引用 Reference (VBA)",
+        "函数包装调用本加载项：VBA 编辑器(Alt+F11)→工具→引用，勾选 xlwings（本加载项的文件）。 / The imported functions call this add-in: VBA editor → Tools → References, tick xlwings (this add-in's file).",
+    ),
+    (
+        "6 重算 Recalculate",
+        "按 Ctrl+Alt+F9 全部重算；升级 green-award 后再点一次“导入函数”。 / Ctrl+Alt+F9 recalculates everything; after an upgrade, Import Functions again.",
+    ),
+    (
+        "7 说明 Guide: docs/excel.md",
+        "完整说明见 green-award 的 docs/excel.md（Windows 经典 xlwings；macOS 与网页版用 xlwings Lite）。 / The full guide is docs/excel.md.",
+    ),
 ]
 
 
@@ -95,7 +109,9 @@ def _settings_sheet(original: str) -> str:
         f'<c r="B{r}" t="inlineStr"><is><t>{escape(v)}</t></is></c></row>'
         for r, (k, v) in enumerate(SETTINGS.items(), start=1)
     )
-    sheet, count = re.subn(r"<sheetData\s*/>|<sheetData>.*?</sheetData>", f"<sheetData>{rows}</sheetData>", original, flags=re.S)
+    sheet, count = re.subn(
+        r"<sheetData\s*/>|<sheetData>.*?</sheetData>", f"<sheetData>{rows}</sheetData>", original, flags=re.S
+    )
     if count != 1:  # pragma: no cover - a future xlwings add-in laid out otherwise
         raise RuntimeError("xlwings' add-in has no sheet data to hold the settings")
     return re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:B{len(SETTINGS)}" />', sheet)
@@ -113,7 +129,9 @@ def build_addin(path: Path) -> None:
             elif name == sheet_path:
                 data = _settings_sheet(data.decode("utf-8")).encode("utf-8")
             elif name == "xl/workbook.xml":
-                data, count = re.subn(rb'(<sheet name=")[^"]*(")', rb"\g<1>" + CONF_SHEET.encode() + rb"\g<2>", data, count=1)
+                data, count = re.subn(
+                    rb'(<sheet name=")[^"]*(")', rb"\g<1>" + CONF_SHEET.encode() + rb"\g<2>", data, count=1
+                )
                 if count != 1:  # pragma: no cover
                     raise RuntimeError("xlwings' add-in has no sheet")
             info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
@@ -128,8 +146,9 @@ def _first_sheet(archive: zipfile.ZipFile) -> str:
     workbook = archive.read("xl/workbook.xml").decode("utf-8")
     rid = re.search(r'<sheet [^>]*r:id="([^"]+)"', workbook)[1]
     rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-    target = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*Target="([^"]+)"', rels) or \
-        re.search(rf'<Relationship [^>]*Target="([^"]+)"[^>]*Id="{rid}"', rels)
+    target = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*Target="([^"]+)"', rels) or re.search(
+        rf'<Relationship [^>]*Target="([^"]+)"[^>]*Id="{rid}"', rels
+    )
     return "xl/" + target[1].lstrip("/").removeprefix("xl/")
 
 

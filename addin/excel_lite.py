@@ -38,6 +38,7 @@ def requires() -> list[str]:
     """The project's own dependencies without extras (pyproject.toml's, read from the installed metadata)."""
     return [r for r in requirements("green-award") or [] if "extra ==" not in r]
 
+
 PLACEHOLDER_URL = "https://example.invalid/green-award/"  # where the user hosts the wheel: --wheel-url
 
 
@@ -61,7 +62,11 @@ from udfs import (  # noqa: F401
 
 
 def requirements_txt(wheel_url: str | None = None) -> str:
-    url = wheel_url if wheel_url and wheel_url.endswith(".whl") else (wheel_url or PLACEHOLDER_URL).rstrip("/") + "/" + wheel_name()
+    url = (
+        wheel_url
+        if wheel_url and wheel_url.endswith(".whl")
+        else (wheel_url or PLACEHOLDER_URL).rstrip("/") + "/" + wheel_name()
+    )
     return (
         "# xlwings Lite: the editor's requirements.txt. xlwings is Lite's own; pydantic and PyYAML come with Pyodide.\n"
         "# The last line is the URL where you host green-award's wheel (green-award excel --lite --wheel-url URL).\n"
@@ -90,14 +95,16 @@ def build_wheel(path: Path) -> None:
     """The wheel of the core and the worksheet functions (a valid wheel: METADATA, WHEEL, RECORD)."""
     release = version("green-award")
     info = f"green_award-{release}.dist-info"
-    metadata = "".join([
-        "Metadata-Version: 2.1\n",
-        "Name: green-award\n",
-        f"Version: {release}\n",
-        "Summary: Subsidies of three Beijing green and low-carbon policies: policy core and worksheet functions\n",
-        "Requires-Python: >=3.11\n",
-        *(f"Requires-Dist: {r}\n" for r in requires()),
-    ]).encode()
+    metadata = "".join(
+        [
+            "Metadata-Version: 2.1\n",
+            "Name: green-award\n",
+            f"Version: {release}\n",
+            "Summary: Subsidies of three Beijing green and low-carbon policies: policy core and worksheet functions\n",
+            "Requires-Python: >=3.11\n",
+            *(f"Requires-Dist: {r}\n" for r in requires()),
+        ]
+    ).encode()
     wheel = b"Wheel-Version: 1.0\nGenerator: green-award\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     top = "".join(f"{p.__name__}\n" for p in PACKAGES).encode()
     entries = wheel_files() + [(f"{info}/METADATA", metadata), (f"{info}/WHEEL", wheel), (f"{info}/top_level.txt", top)]
@@ -119,7 +126,9 @@ def write_lite(folder: Path, *, wheel_url: str | None = None, overwrite: bool = 
         for name in (*texts, wheel_name()):
             if (folder / name).exists():
                 raise OutputExistsError(folder / name)
-    written = [write_atomically(folder / name, lambda p, t=text: p.write_text(t, encoding="utf-8"), overwrite=overwrite)
-               for name, text in texts.items()]
+    written = [
+        write_atomically(folder / name, lambda p, t=text: p.write_text(t, encoding="utf-8"), overwrite=overwrite)
+        for name, text in texts.items()
+    ]
     written.append(write_atomically(folder / wheel_name(), build_wheel, overwrite=overwrite))
     return written

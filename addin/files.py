@@ -15,8 +15,8 @@ import os
 import re
 import secrets
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 #: The longest file name most file systems take (ext4, APFS, NTFS: 255 bytes or UTF-16 units).
 NAME_MAX = 255
@@ -53,8 +53,11 @@ def _why(exc: OSError, path: Path) -> str:
     if exc.errno in (errno.ENOTDIR, errno.EEXIST):
         for parent in (path, *path.parents):
             if parent.is_file():
-                return ("it is a file; give a folder / 这是文件，应为文件夹" if parent == path
-                        else f"{parent} is a file, not a folder / 上级路径是文件")
+                return (
+                    "it is a file; give a folder / 这是文件，应为文件夹"
+                    if parent == path
+                    else f"{parent} is a file, not a folder / 上级路径是文件"
+                )
         return "a part of the path is not a folder / 路径中有非文件夹"
     if exc.errno == errno.EISDIR:
         return "it is a folder; give a file name / 这是文件夹，应为文件名"
@@ -112,8 +115,9 @@ def process_start(pid: int) -> float | None:
     """When process ``pid`` started (seconds since the epoch, to about a second), where /proc says."""
     try:
         ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
-        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
+        boot = next(
+            float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime ")
+        )
         return boot + ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, StopIteration, IndexError, ValueError):
         return None

@@ -17,21 +17,45 @@ from rich.markup import escape
 
 from policies import GreenAwardError
 from policies.engine import find_clause
-from policies.registry import fields, zone_spec
 from policies.kinds import kinds
 from policies.matching import (
-    DATE_FIELDS, ENTERPRISE_FIELDS, SCALES, Match, MatchError, Result, match, profile_from_rows, profile_names,
+    DATE_FIELDS,
+    ENTERPRISE_FIELDS,
+    SCALES,
+    Match,
+    MatchError,
+    Result,
+    match,
+    profile_from_rows,
+    profile_names,
 )
+from policies.registry import fields, zone_spec
 from policies.schema import InputSpec
 
 from . import console_tables as tables
 from .files import write_atomically
 from .portfolio import check_workbook, column_label
-from .sheet_style import Column, HEADER_FILL, HEADER_FONT, HEADER_ALIGN, TITLE_FONT, print_setup, text_width, write_table
+from .sheet_style import (
+    HEADER_ALIGN,
+    HEADER_FILL,
+    HEADER_FONT,
+    TITLE_FONT,
+    Column,
+    print_setup,
+    text_width,
+    write_table,
+)
 
-STATUS_LABELS = {"claimable": ("可申报", "claimable"), "possible": ("待确认", "possible"),
-                 "not_applicable": ("不适用", "not applicable")}
-SHORT_STATUS = {"claimable": ("可申报", "claimable"), "possible": ("待确认", "possible"), "not_applicable": ("不适用", "n/a")}
+STATUS_LABELS = {
+    "claimable": ("可申报", "claimable"),
+    "possible": ("待确认", "possible"),
+    "not_applicable": ("不适用", "not applicable"),
+}
+SHORT_STATUS = {
+    "claimable": ("可申报", "claimable"),
+    "possible": ("待确认", "possible"),
+    "not_applicable": ("不适用", "n/a"),
+}
 STATUS_FILLS = {"claimable": "C6EFCE", "possible": "FFE699"}
 PROFILE_SHEET = "profile"
 
@@ -50,9 +74,13 @@ def read_profile(path: Path | str) -> dict:
             text = path.read_text(encoding="utf-8-sig")
             data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
         except (ValueError, yaml.YAMLError) as exc:
-            raise GreenAwardError(f"{path}: not a readable {suffix[1:]} file ({' '.join(str(exc).split())[:200]}) / 无法读取") from None
+            raise GreenAwardError(
+                f"{path}: not a readable {suffix[1:]} file ({' '.join(str(exc).split())[:200]}) / 无法读取"
+            ) from None
         if not isinstance(data, dict):
-            raise GreenAwardError(f"{path}: a profile is a mapping with enterprise and projects / 须为含enterprise与projects的映射")
+            raise GreenAwardError(
+                f"{path}: a profile is a mapping with enterprise and projects / 须为含enterprise与projects的映射"
+            )
         return data
     if suffix not in (".xlsx", ".xlsm"):
         raise GreenAwardError(f"{path}: expected a .yaml, .json or .xlsx profile / 须为yaml、json或xlsx")
@@ -92,30 +120,46 @@ def print_match(result: Match, console: Console, *, everything: bool = False) ->
     """The opportunities (claimable, possible; with ``everything`` the not-applicable ones whose kind
     matched as well, with the failed checks), then the best combination and its totals by year."""
     enterprise = result.profile.enterprise
-    console.print(f"企业 Enterprise: {escape(enterprise.name)}" + (f" ({enterprise.credit_code})" if enterprise.credit_code else ""),
-                  highlight=False)
+    console.print(
+        f"企业 Enterprise: {escape(enterprise.name)}"
+        + (f" ({enterprise.credit_code})" if enterprise.credit_code else ""),
+        highlight=False,
+    )
     table = tables.table("申报机会 Opportunities")
     tables.name(table, "项目\nProject")
     tables.name(table, "条款\nClause")
     tables.name(table, "状态\nStatus")
     tables.figure(table, "金额（元）\nAmount")
     tables.figure(table, "待确认\nConfirm")
-    shown = sorted((r for r in result.results if r.status != "not_applicable" or (everything and r.failed != ("kind",))),
-                   key=lambda r: (STATUSES_ORDER[r.status], r.project))
+    shown = sorted(
+        (r for r in result.results if r.status != "not_applicable" or (everything and r.failed != ("kind",))),
+        key=lambda r: (STATUSES_ORDER[r.status], r.project),
+    )
     for r in shown:
-        table.add_row(r.project, r.clause, "\n".join(SHORT_STATUS[r.status]), tables.yuan(r.amount),
-                      str(len(r.missing)) if r.missing else "")
+        table.add_row(
+            r.project,
+            r.clause,
+            "\n".join(SHORT_STATUS[r.status]),
+            tables.yuan(r.amount),
+            str(len(r.missing)) if r.missing else "",
+        )
     console.print(table)
     # what to confirm, and why not, below the table: names whole (a line wraps between names, never inside one)
     for r in shown:
         if r.missing:
-            console.print(f"待确认或补充 To confirm or give — {r.project} {r.clause}: " + ", ".join(r.missing), highlight=False)
+            console.print(
+                f"待确认或补充 To confirm or give — {r.project} {r.clause}: " + ", ".join(r.missing), highlight=False
+            )
     for r in shown:
         if r.status == "not_applicable":
-            console.print(f"不适用 Not applicable — {r.project} {r.clause}: " + escape("; ".join(r.reasons)), highlight=False)
+            console.print(
+                f"不适用 Not applicable — {r.project} {r.clause}: " + escape("; ".join(r.reasons)), highlight=False
+            )
     counts = {s: sum(1 for r in result.results if r.status == s) for s in STATUS_LABELS}
     console.print("结果 Results: " + ", ".join(f"{status_label(s)} {n}" for s, n in counts.items()), highlight=False)
-    console.print("金额为上限；待确认项为确认后的金额 Amounts are ceilings; a possible one's once confirmed", highlight=False)
+    console.print(
+        "金额为上限；待确认项为确认后的金额 Amounts are ceilings; a possible one's once confirmed", highlight=False
+    )
     best = result.best
     table = tables.table("最优组合 Best combination")
     tables.name(table, "项目\nProject")
@@ -128,7 +172,10 @@ def print_match(result: Match, console: Console, *, everything: bool = False) ->
         table.add_row(c.project, c.clause, str(c.year), tables.yuan(c.granted), paid)
     console.print(table)
     console.print(f"合计 Total: {best.total:,.2f} 元", highlight=False)
-    for label, years in (("按申报年度 By claim year", best.by_year), ("按支付年度 By payment year", best.payments_by_year)):
+    for label, years in (
+        ("按申报年度 By claim year", best.by_year),
+        ("按支付年度 By payment year", best.payments_by_year),
+    ):
         console.print(f"{label}: " + ("; ".join(f"{y}: {a:,.2f}" for y, a in years.items()) or "—"), highlight=False)
 
 
@@ -153,24 +200,53 @@ def _field(name: str) -> tuple[str, str]:
     return label.zh, label.en
 
 
-
-RESULT_COLUMNS = [Column("项目", "Project"), Column(*_field("project_name"), "wrap", 24), Column("条款", "Clause"),
-                  Column("条款名称", "Clause title", "wrap", 30), Column("年度", "Year", "year"),
-                  Column("状态", "Status"), Column("金额（元）", "Amount (yuan)", "money"),
-                  Column("待确认/补充", "To confirm or give", "wrap", 40), Column("未通过的检查", "Failed checks", "wrap", 30),
-                  Column("说明", "Why", "wrap", 60)]
-BEST_COLUMNS = [Column("项目", "Project"), Column("条款", "Clause"), Column("条款名称", "Clause title", "wrap", 30),
-                Column("年度", "Year", "year"), Column("金额（元）", "Amount (yuan)", "money"),
-                Column("核定（元）", "Granted (yuan)", "money"), Column("状态", "Status"),
-                Column("支付", "Payments", "wrap", 40), Column("说明", "Notes", "wrap", 60)]
-YEAR_COLUMNS = [Column("年度", "Year", "year"), Column("按申报年度核定（元）", "Granted by claim year", "money"),
-                Column("按支付年度支付（元）", "Paid by payment year", "money")]
+RESULT_COLUMNS = [
+    Column("项目", "Project"),
+    Column(*_field("project_name"), "wrap", 24),
+    Column("条款", "Clause"),
+    Column("条款名称", "Clause title", "wrap", 30),
+    Column("年度", "Year", "year"),
+    Column("状态", "Status"),
+    Column("金额（元）", "Amount (yuan)", "money"),
+    Column("待确认/补充", "To confirm or give", "wrap", 40),
+    Column("未通过的检查", "Failed checks", "wrap", 30),
+    Column("说明", "Why", "wrap", 60),
+]
+BEST_COLUMNS = [
+    Column("项目", "Project"),
+    Column("条款", "Clause"),
+    Column("条款名称", "Clause title", "wrap", 30),
+    Column("年度", "Year", "year"),
+    Column("金额（元）", "Amount (yuan)", "money"),
+    Column("核定（元）", "Granted (yuan)", "money"),
+    Column("状态", "Status"),
+    Column("支付", "Payments", "wrap", 40),
+    Column("说明", "Notes", "wrap", 60),
+]
+YEAR_COLUMNS = [
+    Column("年度", "Year", "year"),
+    Column("按申报年度核定（元）", "Granted by claim year", "money"),
+    Column("按支付年度支付（元）", "Paid by payment year", "money"),
+]
 
 
 def _result_rows(result: Match, rows: list[Result]) -> list[list]:
     names = {item.id: item.name for item in result.profile.items}
-    return [[r.project, names.get(r.project, ""), r.clause, _title(r.clause), r.year, status_label(r.status), r.amount,
-             ", ".join(r.missing), ", ".join(r.failed), "; ".join(r.reasons)] for r in rows]
+    return [
+        [
+            r.project,
+            names.get(r.project, ""),
+            r.clause,
+            _title(r.clause),
+            r.year,
+            status_label(r.status),
+            r.amount,
+            ", ".join(r.missing),
+            ", ".join(r.failed),
+            "; ".join(r.reasons),
+        ]
+        for r in rows
+    ]
 
 
 def write_xlsx(result: Match, path: Path) -> None:
@@ -179,24 +255,43 @@ def write_xlsx(result: Match, path: Path) -> None:
 
     book = Workbook(write_only=True)
     fills = {s: PatternFill("solid", fgColor=c) for s, c in STATUS_FILLS.items()}
-    shown = sorted((r for r in result.results if r.failed != ("kind",)),
-                   key=lambda r: (STATUSES_ORDER[r.status], r.project))
+    shown = sorted(
+        (r for r in result.results if r.failed != ("kind",)), key=lambda r: (STATUSES_ORDER[r.status], r.project)
+    )
     sheets = [("机会 Opportunities", shown), ("全部 All", list(result.results))]
     for title, rows in sheets:
         ws = book.create_sheet(title)
         print_setup(ws, title=f"{result.profile.enterprise.name} 申报机会 Opportunities")
-        write_table(ws, RESULT_COLUMNS, _result_rows(result, rows), fills=[fills.get(r.status) for r in rows], fill_at=5)
+        write_table(
+            ws, RESULT_COLUMNS, _result_rows(result, rows), fills=[fills.get(r.status) for r in rows], fill_at=5
+        )
     ws = book.create_sheet("最优组合 Best")
     print_setup(ws, title=f"{result.profile.enterprise.name} 最优组合 Best combination")
     best = result.best
-    rows = [[c.project, c.clause, _title(c.clause), c.year, c.amount, c.granted, c.status,
-             "; ".join(f"{y}: {a:,.2f} ({s})" for y, a, s in c.payments), "; ".join(c.notes)] for c in best.claims]
+    rows = [
+        [
+            c.project,
+            c.clause,
+            _title(c.clause),
+            c.year,
+            c.amount,
+            c.granted,
+            c.status,
+            "; ".join(f"{y}: {a:,.2f} ({s})" for y, a, s in c.payments),
+            "; ".join(c.notes),
+        ]
+        for c in best.claims
+    ]
     rows.append(["合计 Total", "", "", None, None, best.total, "", "", ""])
     write_table(ws, BEST_COLUMNS, rows)
     ws = book.create_sheet("按年 By year")
     print_setup(ws, title="按年度 By year")
     years = sorted({*best.by_year, *best.payments_by_year})
-    write_table(ws, YEAR_COLUMNS, [[y, best.by_year.get(y, Decimal(0)), best.payments_by_year.get(y, Decimal(0))] for y in years])
+    write_table(
+        ws,
+        YEAR_COLUMNS,
+        [[y, best.by_year.get(y, Decimal(0)), best.payments_by_year.get(y, Decimal(0))] for y in years],
+    )
     book.save(path)
 
 
@@ -207,8 +302,15 @@ def write_result(result: Match, path: Path | str, *, overwrite: bool = False) ->
     return write_atomically(path, lambda tmp: write_xlsx(result, tmp), overwrite=overwrite)
 
 
-def run_match(source: Path, *, out: Path | None = None, json_out: Path | None = None, overwrite: bool = False,
-              everything: bool = False, console: Console | None = None) -> Match:
+def run_match(
+    source: Path,
+    *,
+    out: Path | None = None,
+    json_out: Path | None = None,
+    overwrite: bool = False,
+    everything: bool = False,
+    console: Console | None = None,
+) -> Match:
     console = console or Console()
     result = match_file(source)
     print_match(result, console, everything=everything)
@@ -232,8 +334,14 @@ def kind_rows() -> list[tuple[str, str, str, str, str]]:
             for kind in clause.kinds:
                 clauses.setdefault(kind, []).append(clause.id)
     vocabulary = kinds()
-    rows = [("enterprise", k, e.label.zh, e.label.en, "meets: " + ", ".join(e.meets)) for k, e in vocabulary.enterprise_kinds.items()]
-    rows += [("project", k, p.label.zh, p.label.en, ", ".join(clauses.get(k, []))) for k, p in vocabulary.project_kinds.items()]
+    rows = [
+        ("enterprise", k, e.label.zh, e.label.en, "meets: " + ", ".join(e.meets))
+        for k, e in vocabulary.enterprise_kinds.items()
+    ]
+    rows += [
+        ("project", k, p.label.zh, p.label.en, ", ".join(clauses.get(k, [])))
+        for k, p in vocabulary.project_kinds.items()
+    ]
     return rows
 
 
@@ -251,16 +359,34 @@ def print_kinds(console: Console) -> None:
 # --- the empty profile workbook -------------------------------------------------------------------
 
 #: Facts the template offers in the enterprise block (any catalog name may be added as a row).
-TEMPLATE_FACTS = ("leader", "key_energy_unit", "heavy_pollution_key_industry", "key_industry", "no_major_penalty",
-                  "not_seriously_dishonest", "no_major_safety_accident", "no_environmental_incident")
+TEMPLATE_FACTS = (
+    "leader",
+    "key_energy_unit",
+    "heavy_pollution_key_industry",
+    "key_industry",
+    "no_major_penalty",
+    "not_seriously_dishonest",
+    "no_major_safety_accident",
+    "no_environmental_incident",
+)
 
 #: The profile workbook's rows and columns: the claim fields' labels where a field is the same thing.
-ENTERPRISE_LABELS = {"name": _field("enterprise"), "credit_code": _field("uscc"), "zone": _field("zone"),
-                     "kinds": ("企业类型（每格一个）", "Enterprise kinds (one per cell)"), "scale": ("企业规模", "Scale")}
-PROJECT_LABELS = {"project": _field("project"), "name": _field("project_name"),
-                  "kind": ("项目类型", "Project kind"), "year": _field("year"),
-                  "zone": ("项目所在区域（默认同企业）", "Zone (empty: the enterprise's)"),
-                  "start_date": _field("start_date"), "completion_date": _field("completion_date")}
+ENTERPRISE_LABELS = {
+    "name": _field("enterprise"),
+    "credit_code": _field("uscc"),
+    "zone": _field("zone"),
+    "kinds": ("企业类型（每格一个）", "Enterprise kinds (one per cell)"),
+    "scale": ("企业规模", "Scale"),
+}
+PROJECT_LABELS = {
+    "project": _field("project"),
+    "name": _field("project_name"),
+    "kind": ("项目类型", "Project kind"),
+    "year": _field("year"),
+    "zone": ("项目所在区域（默认同企业）", "Zone (empty: the enterprise's)"),
+    "start_date": _field("start_date"),
+    "completion_date": _field("completion_date"),
+}
 TEMPLATE_ROWS = 200
 
 
@@ -268,7 +394,9 @@ def template_inputs() -> list[tuple[str, InputSpec]]:
     """The input columns of the project table: the clauses' inputs, then their conditions."""
     names = profile_names()
     conditions = {n for n, s in names.items() if s.type == "bool" and s.default is None and not s.fact}
-    return [(n, s) for n, s in names.items() if n not in conditions] + [(n, s) for n, s in names.items() if n in conditions]
+    return [(n, s) for n, s in names.items() if n not in conditions] + [
+        (n, s) for n, s in names.items() if n in conditions
+    ]
 
 
 def write_template(path: Path | str, *, overwrite: bool = False) -> Path:
@@ -322,8 +450,12 @@ def _write_template(path: Path) -> None:
         if name == "zone":
             dropdown(f"B{row}", "zone", zones, "所在区域 Zone")
         elif name == "kinds":
-            dropdown(f"B{row}:D{row}", "enterprise_kinds", [k.label.zh for k in vocabulary.enterprise_kinds.values()],
-                     "企业类型，每格一个 One enterprise kind per cell")
+            dropdown(
+                f"B{row}:D{row}",
+                "enterprise_kinds",
+                [k.label.zh for k in vocabulary.enterprise_kinds.values()],
+                "企业类型，每格一个 One enterprise kind per cell",
+            )
         elif name == "scale":
             dropdown(f"B{row}", "scale", list(SCALES), "large / medium / small / micro")
         elif name == "credit_code":
@@ -335,10 +467,15 @@ def _write_template(path: Path) -> None:
         dropdown(f"B{row}", "yes_no", ["是", "否"], f"{spec.label.zh} / {spec.label.en}")
         row += 1
     row += 1
-    ws.cell(row=row, column=1, value="项目与所获称号 Projects and titles held（每行一项 one per row; 只填用到的列 fill the columns you use）").font = TITLE_FONT
+    ws.cell(
+        row=row,
+        column=1,
+        value="项目与所获称号 Projects and titles held（每行一项 one per row; 只填用到的列 fill the columns you use）",
+    ).font = TITLE_FONT
     header_row = row + 1
-    columns: list[tuple[str, str, InputSpec | None]] = [(n, PROJECT_LABELS[n][0], None) for n in
-                                                         ("project", "name", "kind", "year", "zone", *DATE_FIELDS)]
+    columns: list[tuple[str, str, InputSpec | None]] = [
+        (n, PROJECT_LABELS[n][0], None) for n in ("project", "name", "kind", "year", "zone", *DATE_FIELDS)
+    ]
     columns += [(n, column_label(n)[0], s) for n, s in template_inputs()]
     first, last = header_row + 1, header_row + TEMPLATE_ROWS
     for c, (name, zh, spec) in enumerate(columns, 1):
@@ -347,12 +484,18 @@ def _write_template(path: Path) -> None:
         ws.column_dimensions[letter].width = max(14, min(30, text_width(zh) + 2, text_width(name) + 4))
         area = f"{letter}{first}:{letter}{last}"
         if name == "kind":
-            dropdown(area, "project_kinds", [k.label.zh for k in vocabulary.project_kinds.values()], "项目类型 Project kind")
+            dropdown(
+                area, "project_kinds", [k.label.zh for k in vocabulary.project_kinds.values()], "项目类型 Project kind"
+            )
         elif name == "zone":
             dropdown(area, "zone", zones, "项目所在区域，空则同企业 Zone (empty: the enterprise's)")
         elif spec is not None and spec.type == "choice":
-            dropdown(area, f"choice:{name}", [label.zh for label in (spec.values or {}).values()],
-                     f"{spec.label.zh} / {spec.label.en}")
+            dropdown(
+                area,
+                f"choice:{name}",
+                [label.zh for label in (spec.values or {}).values()],
+                f"{spec.label.zh} / {spec.label.en}",
+            )
         elif spec is not None and spec.type == "bool":
             dropdown(area, "yes_no", ["是", "否"], f"{spec.label.zh} / {spec.label.en}")
         elif name in ("project", "name"):
@@ -364,8 +507,16 @@ def _write_template(path: Path) -> None:
     print_setup(ws, title="企业画像 Enterprise profile", title_rows=None)
     help_sheet = book.create_sheet("kinds")
     print_setup(help_sheet, title="类型 Kinds")
-    write_table(help_sheet, [Column("类别", "Group"), Column("类型", "Kind"), Column("中文", "Chinese", "wrap", 30),
-                             Column("英文", "English", "wrap", 34), Column("适用条款或满足条件", "Clauses / meets", "wrap", 50)],
-                [list(r) for r in kind_rows()])
+    write_table(
+        help_sheet,
+        [
+            Column("类别", "Group"),
+            Column("类型", "Kind"),
+            Column("中文", "Chinese", "wrap", 30),
+            Column("英文", "English", "wrap", 34),
+            Column("适用条款或满足条件", "Clauses / meets", "wrap", 50),
+        ],
+        [list(r) for r in kind_rows()],
+    )
     book.move_sheet("lists", offset=1)
     book.save(path)

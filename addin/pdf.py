@@ -35,8 +35,15 @@ class Converted:
     problems: list[tuple[Path, str]] = field(default_factory=list)  # (workbook, reason)
 
 
-def to_pdf(paths: list[Path], folder: Path, *, overwrite: bool = False, timeout: float = 600,
-           program: str | None = None, processes: int | None = None) -> Converted:
+def to_pdf(
+    paths: list[Path],
+    folder: Path,
+    *,
+    overwrite: bool = False,
+    timeout: float = 600,
+    program: str | None = None,
+    processes: int | None = None,
+) -> Converted:
     """Convert workbooks to ``folder/<name>.pdf``; a file that fails is a problem, the others go on.
 
     The files are split among ``processes`` soffice instances (default: one per core, at most 4).
@@ -68,11 +75,14 @@ def to_pdf(paths: list[Path], folder: Path, *, overwrite: bool = False, timeout:
         order = {path: i for i, path in enumerate(todo)}
         for path, made, error in sorted((item for group in converted for item in group), key=lambda x: order[x[0]]):
             if made is None:
-                result.problems.append((path, f"LibreOffice did not convert it / 未能转换为PDF{': ' + error if error else ''}"))
+                result.problems.append(
+                    (path, f"LibreOffice did not convert it / 未能转换为PDF{': ' + error if error else ''}")
+                )
                 continue
             try:
-                target = write_atomically(folder / made.name, lambda tmp_file: shutil.copyfile(made, tmp_file),
-                                          overwrite=overwrite)
+                target = write_atomically(
+                    folder / made.name, lambda tmp_file: shutil.copyfile(made, tmp_file), overwrite=overwrite
+                )
             except OutputExistsError as exc:
                 result.problems.append((path, f"{exc.path.name}: exists, not overwritten / 文件已存在"))
                 continue
@@ -86,10 +96,20 @@ def _convert(program: str, paths: list[Path], work: Path, timeout: float) -> lis
     out.mkdir(parents=True)
     done = []
     for start in range(0, len(paths), CHUNK):
-        chunk = paths[start:start + CHUNK]
-        command = [program, "--headless", "--norestore", "--nologo", "--nolockcheck",
-                   f"-env:UserInstallation={(work / 'profile').as_uri()}", "--convert-to", "pdf", "--outdir", str(out),
-                   *(str(p.resolve()) for p in chunk)]
+        chunk = paths[start : start + CHUNK]
+        command = [
+            program,
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--nolockcheck",
+            f"-env:UserInstallation={(work / 'profile').as_uri()}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            *(str(p.resolve()) for p in chunk),
+        ]
         try:
             run = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
             lines = [line for line in run.stderr.splitlines() if line.strip() and "javaldx" not in line]

@@ -23,17 +23,40 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from policies import GreenAwardError
 from policies.engine import compiled
+from policies.parameters import Reform
 from policies.registry import fields, policies
 from policies.schema import InputSpec
-from policies.parameters import Reform
-from policies.stacking import (REFORM_COLUMNS, REQUIRED, STATUSES, Portfolio, added_columns, column_name,
-                               monetary_clauses, stack_rows)
+from policies.stacking import (
+    REFORM_COLUMNS,
+    REQUIRED,
+    STATUSES,
+    Portfolio,
+    added_columns,
+    column_name,
+    monetary_clauses,
+    stack_rows,
+)
 
 from . import console_tables as tables
 from .files import write_atomically
 from .safe_xlsx import DEFAULT_LIMITS, SafeZip, UnsafeWorkbook, parse_xml
-from .sheet_style import (BOLD, HEADER_ALIGN, HEADER_FILL, HEADER_FONT, PADDING, TITLE_FONT, Column, Sheet, cell,
-                          fit_widths, lines_height, print_setup, put_header, text_width, write_table)
+from .sheet_style import (
+    BOLD,
+    HEADER_ALIGN,
+    HEADER_FILL,
+    HEADER_FONT,
+    PADDING,
+    TITLE_FONT,
+    Column,
+    Sheet,
+    cell,
+    fit_widths,
+    lines_height,
+    print_setup,
+    put_header,
+    text_width,
+    write_table,
+)
 from .tables import read_csv, unneutralise
 from .tables import write_csv as write_csv_rows
 
@@ -41,8 +64,9 @@ from .tables import write_csv as write_csv_rows
 PROGRESS_MIN = 2000
 
 # A portfolio workbook may hold 100,000s of claims: larger limits than a declaration's, same guard.
-PORTFOLIO_LIMITS = replace(DEFAULT_LIMITS, max_file_bytes=200 * 2**20, max_entry_bytes=1024 * 2**20,
-                           max_total_bytes=1536 * 2**20)
+PORTFOLIO_LIMITS = replace(
+    DEFAULT_LIMITS, max_file_bytes=200 * 2**20, max_entry_bytes=1024 * 2**20, max_total_bytes=1536 * 2**20
+)
 
 #: The 中文 and English names of the columns the result and the template show that are no clause's
 #: input (an input column takes its spec's label, ``input_labels``; a claim field its heading in
@@ -175,7 +199,9 @@ def read_source(path: Path | str) -> Source:
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
     except Exception as exc:  # noqa: BLE001 - whatever a damaged or hostile file raises is that file's problem
-        raise GreenAwardError(f"{path}: not a readable xlsx ({type(exc).__name__}: {str(exc)[:200]}) / 无法读取") from None
+        raise GreenAwardError(
+            f"{path}: not a readable xlsx ({type(exc).__name__}: {str(exc)[:200]}) / 无法读取"
+        ) from None
     names = {name.strip().lower(): name for name in sheets}
     if "claims" in names:
         claims = sheets[names["claims"]]
@@ -242,8 +268,14 @@ def _plain(value: object) -> object:
 #: The sheets of the xlsx result, in order: the summary first; ``claims`` (every input column and
 #: every added one, as ``read_rows`` reads it back) last and hidden, so that printing the workbook
 #: prints the readable sheets only (LibreOffice and Excel print hidden sheets never; unhide it to filter).
-SHEETS = ("汇总 Summary", "申报 Claims", "按企业年度 By enterprise-year", "按政策 By policy",
-          "按支付年度 By payment year", "支付 Payments")
+SHEETS = (
+    "汇总 Summary",
+    "申报 Claims",
+    "按企业年度 By enterprise-year",
+    "按政策 By policy",
+    "按支付年度 By payment year",
+    "支付 Payments",
+)
 FULL_SHEET = "claims"
 #: The printed claims view: what a reader needs of each claim, one A4 landscape page wide.
 VIEW_COLUMNS = ["enterprise", "project", "clause", "year", "amount_yuan", "granted_yuan", "status", "note"]
@@ -276,8 +308,11 @@ def column_label(name: str) -> tuple[str, str]:
     stage = _PAYMENT.fullmatch(name)
     if stage:
         n, part = stage.groups()
-        return {"year": (f"第{n}期支付年度", f"Payment {n} year"), "yuan": (f"第{n}期支付（元）", f"Payment {n} (yuan)"),
-                "status": (f"第{n}期支付状态", f"Payment {n} status")}[part]
+        return {
+            "year": (f"第{n}期支付年度", f"Payment {n} year"),
+            "yuan": (f"第{n}期支付（元）", f"Payment {n} (yuan)"),
+            "status": (f"第{n}期支付状态", f"Payment {n} status"),
+        }[part]
     return name, name
 
 
@@ -344,10 +379,17 @@ def _view_sheet(workbook, portfolio: Portfolio) -> None:
     statuses = [r[6] for r in rows]
     for r in rows:
         r[6] = value_label(r[6])
-    columns = [report_column("enterprise", "wrap", 26), report_column("project", max_width=14),
-               report_column("clause", max_width=14), report_column("year"), report_column("amount_yuan"),
-               report_column("granted_yuan"), report_column("status", max_width=24),
-               *(report_column(n) for n in reformed), report_column("note", "wrap", 64 - 14 * len(reformed))]
+    columns = [
+        report_column("enterprise", "wrap", 26),
+        report_column("project", max_width=14),
+        report_column("clause", max_width=14),
+        report_column("year"),
+        report_column("amount_yuan"),
+        report_column("granted_yuan"),
+        report_column("status", max_width=24),
+        *(report_column(n) for n in reformed),
+        report_column("note", "wrap", 64 - 14 * len(reformed)),
+    ]
     print_setup(ws, title="申报明细 Claims")
     write_table(ws, columns, rows, fills=(fills.get(s) for s in statuses), fill_at=6, sample=rows[:5000])
 
@@ -355,8 +397,10 @@ def _view_sheet(workbook, portfolio: Portfolio) -> None:
 def _frame_sheet(workbook, title: str, frame: pd.DataFrame) -> None:
     ws = workbook.create_sheet(title)
     labelled = {"policy", "status"}
-    rows = [[value_label(_plain(v)) if name in labelled else _plain(v) for name, v in zip(frame.columns, row)]
-            for row in frame.itertuples(index=False, name=None)]
+    rows = [
+        [value_label(_plain(v)) if name in labelled else _plain(v) for name, v in zip(frame.columns, row)]
+        for row in frame.itertuples(index=False, name=None)
+    ]
     print_setup(ws, title=title)
     write_table(ws, [report_column(str(name)) for name in frame.columns], rows)
 
@@ -379,33 +423,62 @@ def _summary_sheet(workbook, portfolio: Portfolio) -> None:
     sheet.append([])
     counts = Counter(portfolio.column("status"))
     amount = sum((a for a in portfolio.column("amount_yuan") if a is not None), Decimal(0))
-    figures = [("申报 Claims", len(portfolio.rows), "count"),
-               *((" ".join(column_label(s)), counts.get(s, 0), "count") for s in STATUSES),
-               ("测算金额合计（元） Amount (yuan)", amount, "money"),
-               ("核定金额合计（元） Granted (yuan)", portfolio.granted_total, "money")]
+    figures = [
+        ("申报 Claims", len(portfolio.rows), "count"),
+        *((" ".join(column_label(s)), counts.get(s, 0), "count") for s in STATUSES),
+        ("测算金额合计（元） Amount (yuan)", amount, "money"),
+        ("核定金额合计（元） Granted (yuan)", portfolio.granted_total, "money"),
+    ]
     if portfolio.reform is not None:
-        figures += [("改革后核定金额合计（元） Granted under the reform (yuan)", portfolio.reform_granted_total, "money"),
-                    ("改革差额（元） Difference (yuan)", portfolio.reform_granted_total - portfolio.granted_total, "money")]
+        figures += [
+            ("改革后核定金额合计（元） Granted under the reform (yuan)", portfolio.reform_granted_total, "money"),
+            ("改革差额（元） Difference (yuan)", portfolio.reform_granted_total - portfolio.granted_total, "money"),
+        ]
     for label, value, kind in figures:
         sheet.append([cell(ws, label, font=BOLD), cell(ws, value, kind)])
     if portfolio.invalid:
         warn = PatternFill("solid", fgColor="F8CBAD")
-        sheet.append([cell(ws, f"有{portfolio.invalid}行无效，合计不含这些行；见“申报 Claims”的说明列 / "
-                               f"{portfolio.invalid} invalid row(s) left out of the totals: see their note",
-                           font=BOLD, fill=warn)])
+        sheet.append(
+            [
+                cell(
+                    ws,
+                    f"有{portfolio.invalid}行无效，合计不含这些行；见“申报 Claims”的说明列 / "
+                    f"{portfolio.invalid} invalid row(s) left out of the totals: see their note",
+                    font=BOLD,
+                    fill=warn,
+                )
+            ]
+        )
     if portfolio.reform is not None:
-        sheet.append([cell(ws, "改革（假设情景，非现行政策） Reform (what-if, not the policies as published): "
-                               + ("; ".join(portfolio.reform.lines()) or "none / 无"), font=BOLD)])
-    sheet.append([cell(ws, "完整输入（全部列）见隐藏工作表 claims，取消隐藏即可查看 / Every input column: the hidden "
-                           "sheet claims (unhide it)")])
+        sheet.append(
+            [
+                cell(
+                    ws,
+                    "改革（假设情景，非现行政策） Reform (what-if, not the policies as published): "
+                    + ("; ".join(portfolio.reform.lines()) or "none / 无"),
+                    font=BOLD,
+                )
+            ]
+        )
+    sheet.append(
+        [
+            cell(
+                ws,
+                "完整输入（全部列）见隐藏工作表 claims，取消隐藏即可查看 / Every input column: the hidden "
+                "sheet claims (unhide it)",
+            )
+        ]
+    )
     sheet.append([])
     pivot: dict[int, dict[str, Decimal]] = {}
     for row in portfolio.by_policy.itertuples(index=False):
         pivot.setdefault(int(row.year), {})[row.policy] = row.granted_yuan
     sheet.append([cell(ws, "按年度和政策的核定金额（元） Granted by year and policy (yuan)", font=BOLD)])
     head = [column_label("claim_year"), *(column_label(p) for p in names), ("合计", "Total")]
-    top = sheet.append([cell(ws, f"{zh}\n{en}", font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN)
-                        for zh, en in head], lines_height(2))
+    top = sheet.append(
+        [cell(ws, f"{zh}\n{en}", font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN) for zh, en in head],
+        lines_height(2),
+    )
     for year in sorted(pivot):
         values = [pivot[year].get(p, Decimal(0)) for p in names]
         sheet.append([cell(ws, year, "year"), *(cell(ws, v, "money") for v in values), cell(ws, sum(values), "money")])
@@ -429,15 +502,23 @@ def _summary_sheet(workbook, portfolio: Portfolio) -> None:
     ws.add_chart(chart, f"A{top + len(pivot) + 2}")
 
 
-MONEY_COLUMNS = {"amount_yuan", "granted_yuan", "due_yuan", "pending_yuan", "total_yuan",
-                 *(c for c in [*added_columns(), *REFORM_COLUMNS] if c.endswith("_yuan"))}
+MONEY_COLUMNS = {
+    "amount_yuan",
+    "granted_yuan",
+    "due_yuan",
+    "pending_yuan",
+    "total_yuan",
+    *(c for c in [*added_columns(), *REFORM_COLUMNS] if c.endswith("_yuan")),
+}
 
 
 def write_csv(portfolio: Portfolio, path: Path) -> None:
     """The claims with the added columns (``addin.tables.write_csv``: UTF-8 with BOM, commas, formula
     text neutralised); amounts as exact decimal text, an empty amount as nothing."""
     text = lambda v: "" if v is None else str(v)  # noqa: E731 - added cells as text: each row is all text
-    write_csv_rows(path, portfolio.columns, (row + [text(v) for v in extra] for row, extra in zip(portfolio.rows, portfolio.added)))
+    write_csv_rows(
+        path, portfolio.columns, (row + [text(v) for v in extra] for row, extra in zip(portfolio.rows, portfolio.added))
+    )
 
 
 def write_xlsx(portfolio: Portfolio, path: Path) -> None:
@@ -496,8 +577,13 @@ def run_portfolio(
             console.print(table.read_line(source), highlight=False, soft_wrap=True)
         if len(table.rows) >= PROGRESS_MIN and not quiet:
             with Progress(
-                TextColumn("计算 Evaluating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                console=console, transient=True, auto_refresh=False,
+                TextColumn("计算 Evaluating"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=True,
+                auto_refresh=False,
             ) as bar:  # no refresh thread: the evaluation may fork worker processes
                 task = bar.add_task("claims", total=None)  # the count of distinct claims is known later
 
@@ -505,8 +591,9 @@ def run_portfolio(
                     bar.update(task, completed=done, total=total)
                     bar.refresh()
 
-                result = stack_rows(table.header, table.rows, executor=executor, progress=advance, record=record,
-                                    reform=reform)
+                result = stack_rows(
+                    table.header, table.rows, executor=executor, progress=advance, record=record, reform=reform
+                )
         else:
             result = stack_rows(table.header, table.rows, executor=executor, record=record, reform=reform)
         if output is not None:
@@ -543,8 +630,12 @@ def print_summary(portfolio: Portfolio, console: Console) -> None:
         tables.figure(table, heading(column))
     for row in frame.head(40).itertuples(index=False):
         table.add_row(
-            row.enterprise or row.uscc or "—", "—" if pd.isna(row.year) else str(row.year),
-            f"{row.claims:,}", tables.yuan(row.amount_yuan), tables.yuan(row.granted_yuan), str(row.capped),
+            row.enterprise or row.uscc or "—",
+            "—" if pd.isna(row.year) else str(row.year),
+            f"{row.claims:,}",
+            tables.yuan(row.amount_yuan),
+            tables.yuan(row.granted_yuan),
+            str(row.capped),
             str(row.invalid),
         )
     if len(frame) > 40:
@@ -571,20 +662,32 @@ def print_summary(portfolio: Portfolio, console: Console) -> None:
 
 def print_reform(portfolio: Portfolio, console: Console) -> None:
     """Granted as the policies stand and under the reform, by policy and year, and in total."""
-    console.print("改革 Reform (what-if, not the policies as published): " + ("; ".join(portfolio.reform.lines()) or
-                  "none / 无"), highlight=False, soft_wrap=True)
+    console.print(
+        "改革 Reform (what-if, not the policies as published): " + ("; ".join(portfolio.reform.lines()) or "none / 无"),
+        highlight=False,
+        soft_wrap=True,
+    )
     table = tables.table("改革对比 Reform beside the policies, by policy and year")
     tables.name(table, heading("policy"))
     tables.name(table, heading("year"))
     for zh, en in (("核定（元）", "Granted"), ("改革后（元）", "Under reform"), ("差额（元）", "Difference")):
         tables.figure(table, f"{zh}\n{en}")
     for row in portfolio.by_policy.itertuples(index=False):
-        table.add_row(row.policy, str(row.year), tables.yuan(row.granted_yuan), tables.yuan(row.reform_granted_yuan),
-                      _signed(row.reform_difference_yuan))
+        table.add_row(
+            row.policy,
+            str(row.year),
+            tables.yuan(row.granted_yuan),
+            tables.yuan(row.reform_granted_yuan),
+            _signed(row.reform_difference_yuan),
+        )
     console.print(table)
     difference = portfolio.reform_granted_total - portfolio.granted_total
-    console.print(f"under the reform 改革后核定合计: {portfolio.reform_granted_total:,.2f} 元 "
-                  f"(difference 差额 {_signed(difference)} 元)", highlight=False, soft_wrap=True)
+    console.print(
+        f"under the reform 改革后核定合计: {portfolio.reform_granted_total:,.2f} 元 "
+        f"(difference 差额 {_signed(difference)} 元)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _signed(value: Decimal) -> str:
@@ -627,13 +730,24 @@ def _help_text(name: str, spec: InputSpec | None, clauses: list[str]) -> tuple[s
     """(中文, English, how to fill) of one column."""
     zh, en = column_label(name)
     if spec is None:
-        fill = {"year": "a year, e.g. 2025", "start_date": "YYYY-MM-DD", "completion_date": "YYYY-MM-DD",
-                "uscc": "18 characters (text)", "clause": "one of the listed clause ids"}.get(name, "text")
+        fill = {
+            "year": "a year, e.g. 2025",
+            "start_date": "YYYY-MM-DD",
+            "completion_date": "YYYY-MM-DD",
+            "uscc": "18 characters (text)",
+            "clause": "one of the listed clause ids",
+        }.get(name, "text")
         return zh, en, "; ".join(x for x in (DETAIL_HELP.get(name), fill) if x)
     labels = {value: f"{label.zh} ({value})" for value, label in (spec.values or {}).items()}
-    fill = {"money": "yuan 元", "number": spec.unit or "number", "integer": "whole number",
-            "ratio": "a fraction, e.g. 0.035", "bool": "是/否 (true/false)",
-            "choice": "one of 之一: " + ", ".join(labels.values()), "text": "text"}[spec.type]
+    fill = {
+        "money": "yuan 元",
+        "number": spec.unit or "number",
+        "integer": "whole number",
+        "ratio": "a fraction, e.g. 0.035",
+        "bool": "是/否 (true/false)",
+        "choice": "one of 之一: " + ", ".join(labels.values()),
+        "text": "text",
+    }[spec.type]
     if spec.default is not None:
         fill += f"; empty = {labels.get(spec.default, spec.default)}"
     elif spec.type == "bool":
@@ -646,8 +760,13 @@ def _help_text(name: str, spec: InputSpec | None, clauses: list[str]) -> tuple[s
 #: The template's example row (row 2 of claims): a Tongzhou 第三条 claim typed as a person would,
 #: with a zone label and 是 (green-award portfolio gives it 1,500,000.00 = 30% of 5,000,000).
 EXAMPLE = {
-    "enterprise": "示例企业 Example Co.", "project": "EX-001", "project_name": "示例：数据中心节能改造",
-    "clause": "tongzhou:3", "year": 2025, "zone": "城市副中心（通州）", "investment_yuan": 5000000,
+    "enterprise": "示例企业 Example Co.",
+    "project": "EX-001",
+    "project_name": "示例：数据中心节能改造",
+    "clause": "tongzhou:3",
+    "year": 2025,
+    "zone": "城市副中心（通州）",
+    "investment_yuan": 5000000,
     "manufacturer_or_data_centre": "是",
 }
 
@@ -728,7 +847,9 @@ def _write_template(path: Path) -> None:
             low = spec.lower if spec.lower is not None else Decimal(0)
             kind = "whole" if spec.type == "integer" else "decimal"
             if spec.upper is not None:
-                dv = DataValidation(type=kind, operator="between", formula1=str(low), formula2=str(spec.upper), allow_blank=True)
+                dv = DataValidation(
+                    type=kind, operator="between", formula1=str(low), formula2=str(spec.upper), allow_blank=True
+                )
             else:
                 dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1=str(low), allow_blank=True)
         if dv is None:
@@ -741,7 +862,11 @@ def _write_template(path: Path) -> None:
         ws.add_data_validation(dv)
         dv.add(area)
 
-    for ws, names in ((claims, [n for n, _, _ in columns]), (enterprises, ENTERPRISE_COLUMNS), (projects, PROJECT_COLUMNS)):
+    for ws, names in (
+        (claims, [n for n, _, _ in columns]),
+        (enterprises, ENTERPRISE_COLUMNS),
+        (projects, PROJECT_COLUMNS),
+    ):
         header(ws, names)
         for c, name in enumerate(names, 1):
             spec, used = specs.get(name, (None, []))
@@ -754,23 +879,50 @@ def _write_template(path: Path) -> None:
         claims.cell(row=2, column=names.index(name) + 1, value=value).data_type = "n" if isinstance(value, int) else "s"
     claims["A2"].comment = Comment("示例行：可覆盖或删除 / An example row: overwrite or delete it", "green-award")
 
-    help_columns = [Column("列名", "Column"), Column("中文", "Chinese", "wrap", 30), Column("英文", "English", "wrap", 34),
-                    Column("填写说明", "How to fill", "wrap", 60), Column("适用条款", "Used by", "wrap", 34)]
+    help_columns = [
+        Column("列名", "Column"),
+        Column("中文", "Chinese", "wrap", 30),
+        Column("英文", "English", "wrap", 34),
+        Column("填写说明", "How to fill", "wrap", 60),
+        Column("适用条款", "Used by", "wrap", 34),
+    ]
     help_rows = [
-        ["—", "每行一项申报：企业、项目、条款、年度；只填该条款用到的列，其余留空。第2行为示例。",
-         "One row per claim: enterprise, project, clause, year; fill only the columns the clause uses, leave the rest "
-         "empty. Row 2 is an example. Then run: green-award portfolio THIS.xlsx -o result.xlsx", "", ""],
-        ["—", "表头为中文名称和列名（两行）；列名即程序读取的名称。选项可填中文名称或代码。",
-         "A header is the Chinese name over the column name, which is what the program reads. A choice takes its "
-         "Chinese label or its code.", "", ""],
-        ["—", "enterprises、projects工作表按enterprise、project匹配，补充claims中留空的列。",
-         "The enterprises and projects sheets fill blank claim cells, matched by enterprise and project.", "", ""],
+        [
+            "—",
+            "每行一项申报：企业、项目、条款、年度；只填该条款用到的列，其余留空。第2行为示例。",
+            "One row per claim: enterprise, project, clause, year; fill only the columns the clause uses, leave the rest "
+            "empty. Row 2 is an example. Then run: green-award portfolio THIS.xlsx -o result.xlsx",
+            "",
+            "",
+        ],
+        [
+            "—",
+            "表头为中文名称和列名（两行）；列名即程序读取的名称。选项可填中文名称或代码。",
+            "A header is the Chinese name over the column name, which is what the program reads. A choice takes its "
+            "Chinese label or its code.",
+            "",
+            "",
+        ],
+        [
+            "—",
+            "enterprises、projects工作表按enterprise、project匹配，补充claims中留空的列。",
+            "The enterprises and projects sheets fill blank claim cells, matched by enterprise and project.",
+            "",
+            "",
+        ],
     ]
     for name, spec, used in columns:
         zh, en, fill = _help_text(name, spec, used)
         need = "required 必填" if name in REQUIRED else ""
-        help_rows.append([name, zh, en, "; ".join(x for x in (need, fill) if x),
-                          ", ".join(used) if len(used) < 12 else f"{len(used)} clauses"])
+        help_rows.append(
+            [
+                name,
+                zh,
+                en,
+                "; ".join(x for x in (need, fill) if x),
+                ", ".join(used) if len(used) < 12 else f"{len(used)} clauses",
+            ]
+        )
     print_setup(help_sheet, title="填写说明 How to fill")
     write_table(help_sheet, help_columns, help_rows)
     workbook.save(path)

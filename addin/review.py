@@ -32,22 +32,21 @@ import json
 import math
 import os
 import re
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
-from dataclasses import asdict, dataclass, field, replace
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from pydantic import ValidationError
 
 from policies import GreenAwardError, evaluate
 from policies.engine import compiled, condition_checks
-from policies.inputs import is_blank
+from policies.registry import fields
 from policies.render import check_line
 from policies.schema import Label
-from policies.registry import fields
 from policies.uscc import validate_uscc
 from policies.years import LAST_SERIAL, from_serial, parse_year
 
@@ -78,6 +77,8 @@ _NUMBER = re.compile(r"\d+(?:\.\d*)?(?:E[+-]?\d+)?", re.IGNORECASE)
 def numbers_only(got: str, want: str) -> bool:
     """Whether two formulas differ in their numbers and nothing else (an earlier figure, not another function)."""
     return _NUMBER.sub("#", got) == _NUMBER.sub("#", want)
+
+
 _PHONE_EXT = re.compile(r"(?:转|ext\.?|x|#)\s*\d{1,6}$", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0\d{9,11}|[48]00\d{7})")
 
@@ -111,7 +112,7 @@ def languages(text: str) -> Label:
     head and the summary after the last " / " (the English where there is none)."""
     head = _HEAD.match(text)
     zh_head, en_head = (head[1], head[2]) if head else ("", "")
-    body = text[head.end():] if head else text
+    body = text[head.end() :] if head else text
     en, sep, zh = body.rpartition(" / ")
     if not sep or not _CJK.search(zh) or "〔" in zh:
         en, zh = body, ""
@@ -144,17 +145,33 @@ class Finding:
 
     def to_dict(self) -> dict:
         message = self.message
-        return {"code": self.code, "severity": self.severity, "cites": self.cites, "cells": list(self.cells),
-                "refers_to": list(self.refers_to), "message": {"zh": message.zh, "en": message.en}}
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "cites": self.cites,
+            "cells": list(self.cells),
+            "refers_to": list(self.refers_to),
+            "message": {"zh": message.zh, "en": message.en},
+        }
 
 
 #: The code of a problem written without one, from its message's first words.
 _PREFIX_CODES = (
-    ("文件 File", "file"), ("模板 Template", "template"), ("篡改 Tampered", "tampered"), ("必填 Required", "required"),
-    ("无效 Invalid", "invalid"), ("资格 Eligibility", "eligibility"), ("申报金额 Declared amount", "declared_amount"),
-    ("重复 Duplicate", "duplicate"), ("冲突 Conflict", "conflict"), ("从优 One clause", "one_clause_per_project"),
-    ("批次 Batch", "batch"), ("审核 Review", "internal"), ("危险内容 Dangerous content", "dangerous"),
-    ("非申报内容 Unexpected content", "unexpected_part"), ("公式 Formula", "input_formula"),
+    ("文件 File", "file"),
+    ("模板 Template", "template"),
+    ("篡改 Tampered", "tampered"),
+    ("必填 Required", "required"),
+    ("无效 Invalid", "invalid"),
+    ("资格 Eligibility", "eligibility"),
+    ("申报金额 Declared amount", "declared_amount"),
+    ("重复 Duplicate", "duplicate"),
+    ("冲突 Conflict", "conflict"),
+    ("从优 One clause", "one_clause_per_project"),
+    ("批次 Batch", "batch"),
+    ("审核 Review", "internal"),
+    ("危险内容 Dangerous content", "dangerous"),
+    ("非申报内容 Unexpected content", "unexpected_part"),
+    ("公式 Formula", "input_formula"),
 )
 
 
@@ -173,13 +190,20 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 def printable(text: str) -> str:
     """Text safe in JSON (UTF-8), a terminal and an xlsx cell: control characters and lone surrogates escaped."""
-    return _ILLEGAL.sub(lambda m: f"\\x{ord(m[0]) - 0xDC00:02x}" if 0xDC80 <= ord(m[0]) <= 0xDCFF
-                        else m[0].encode("unicode_escape", "backslashreplace").decode("ascii"), text)
+    return _ILLEGAL.sub(
+        lambda m: (
+            f"\\x{ord(m[0]) - 0xDC00:02x}"
+            if 0xDC80 <= ord(m[0]) <= 0xDCFF
+            else m[0].encode("unicode_escape", "backslashreplace").decode("ascii")
+        ),
+        text,
+    )
 
 
 def display_name(path: str | os.PathLike) -> str:
     """A file name as people can read it: a UTF-8 name as it is; a name that is not UTF-8 (GBK from ``unzip``)
     with every byte above ASCII as a ``\\xd6`` escape, never an encoding guess; control characters escaped too."""
+
     def part(raw: bytes) -> str:
         try:
             return raw.decode("utf-8")
@@ -220,7 +244,9 @@ class Submission:
     refused: str | None = None  # the guard's kind when the file was not read (zip_bomb, xml_bomb, not_xlsx, ...)
     ledger_id: int | None = None  # its id in the ledger (review --ledger; addin.ledger.review)
     skipped: str | None = None  # why the file was not reviewed (an Office lock file): neither pass nor fail
-    rejected: set[str] = field(default_factory=set)  # input cells already reported (a formula, too long...): not "blank"
+    rejected: set[str] = field(
+        default_factory=set
+    )  # input cells already reported (a formula, too long...): not "blank"
 
     @property
     def status(self) -> str:
@@ -235,13 +261,15 @@ class Submission:
     def warnings(self) -> list[Problem]:
         return [f.rendered() for f in self.findings if f.severity == "warning"]
 
-    def problem(self, code: str | None, text: str, *, cites: str = "", cells: Iterable[str] = (),
-                refers_to: Iterable[str] = ()) -> None:
+    def problem(
+        self, code: str | None, text: str, *, cites: str = "", cells: Iterable[str] = (), refers_to: Iterable[str] = ()
+    ) -> None:
         """Add a problem (the submission fails); ``code`` None: from the message's first words (``code_of``)."""
         self.findings.append(Finding(code or code_of(text), "problem", text, cites, tuple(cells), tuple(refers_to)))
 
-    def warning(self, code: str, text: str, *, cites: str = "", cells: Iterable[str] = (),
-                refers_to: Iterable[str] = ()) -> None:
+    def warning(
+        self, code: str, text: str, *, cites: str = "", cells: Iterable[str] = (), refers_to: Iterable[str] = ()
+    ) -> None:
         self.findings.append(Finding(code, "warning", text, cites, tuple(cells), tuple(refers_to)))
 
     def cap(self) -> None:
@@ -251,8 +279,9 @@ class Submission:
             items = [f for f in self.findings if f.severity == severity]
             if len(items) > MAX_PROBLEMS:
                 more = len(items) - MAX_PROBLEMS + 1
-                items = items[:MAX_PROBLEMS - 1] + [
-                    Finding("more", severity, f"… {more:,} more {what} not listed / 另有{more:,}条未列出")]
+                items = items[: MAX_PROBLEMS - 1] + [
+                    Finding("more", severity, f"… {more:,} more {what} not listed / 另有{more:,}条未列出")
+                ]
             for f in items:
                 clean = printable(f.text if len(f.text) <= 2000 else f.text[:2000] + "…")
                 kept.append(f if clean == f.text else replace(f, text=clean))
@@ -260,6 +289,7 @@ class Submission:
 
     def report(self) -> dict:
         """The JSON report's object."""
+
         def money(v: Decimal | None) -> float | None:
             return None if v is None else float(v)
 
@@ -316,7 +346,7 @@ def _validation_key(kind: str | None, operator: str | None, f1: str | None, f2: 
     return (kind, operator, normalise(f1) if f1 else None, normalise(f2) if f2 else None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def expected_content(clause_id: str) -> Expected:
     """Regenerate the clause's template in memory and keep what a submission must not change."""
     from .declaration_template import TEMPLATE_VERSION, build_cached
@@ -344,7 +374,7 @@ def expected_content(clause_id: str) -> Expected:
                     cells[(s, ref)] = ("v", value)
                     if isinstance(value, str) and cell.column <= 2 and cell.row not in row_text:
                         row_text[cell.row] = value.split("\n")[0][:40]
-        for (s2, ref) in [*slot_cells, *cells]:
+        for s2, ref in [*slot_cells, *cells]:
             if s2 == s:
                 m = re.match(r"[A-Z]+(\d+)", ref)
                 if m and int(m[1]) in row_text:
@@ -355,11 +385,25 @@ def expected_content(clause_id: str) -> Expected:
             for ref in expand_sqref(str(dv.sqref), 10**6) or []:
                 per_cell[ref] = key
         validations[s] = per_cell
-        conditional[s] = {normalise(f) for cf in ws.conditional_formatting for rule in cf.rules for f in (rule.formula or [])}
+        conditional[s] = {
+            normalise(f) for cf in ws.conditional_formatting for rule in cf.rules for f in (rule.formula or [])
+        }
     names = {name: normalise(dn.attr_text) for name, dn in wb.defined_names.items()}
     award = layout.formulas["award"]
-    return Expected(cc.id, TEMPLATE_VERSION, cc.policy.encoding_version, sheets, cells, dict(layout.slots),
-                    slot_cells, names, validations, award, captions, conditional)
+    return Expected(
+        cc.id,
+        TEMPLATE_VERSION,
+        cc.policy.encoding_version,
+        sheets,
+        cells,
+        dict(layout.slots),
+        slot_cells,
+        names,
+        validations,
+        award,
+        captions,
+        conditional,
+    )
 
 
 # --- reading values -----------------------------------------------------------------------------------
@@ -367,7 +411,11 @@ def expected_content(clause_id: str) -> Expected:
 
 def _show(value: object) -> str:
     if isinstance(value, float):
-        return format(Decimal(repr(value)).normalize(), "f") if math.isfinite(value) and abs(value) < MAX_NUMBER else repr(value)
+        return (
+            format(Decimal(repr(value)).normalize(), "f")
+            if math.isfinite(value) and abs(value) < MAX_NUMBER
+            else repr(value)
+        )
     text = str(value)
     return repr(text[:80] + ("…" if len(text) > 80 else ""))
 
@@ -437,8 +485,10 @@ def review_file(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Sub
     try:
         _review_path(path, limits, sub)
     except Exception as exc:  # noqa: BLE001 - whatever one file does is that file's problem, never the batch's end
-        sub.problem("internal", f"审核 Review: the file could not be reviewed ({type(exc).__name__}: "
-                                f"{str(exc)[:300]}) / 文件无法审核")
+        sub.problem(
+            "internal",
+            f"审核 Review: the file could not be reviewed ({type(exc).__name__}: {str(exc)[:300]}) / 文件无法审核",
+        )
     sub.ok = not sub.problems
     sub.cap()
     return sub
@@ -459,11 +509,17 @@ def _review_path(path: str | os.PathLike, limits: Limits, sub: Submission) -> No
         book = None
     suffix = os.path.splitext(os.fsdecode(path))[1].lower()
     if suffix in MACRO_EXTENSIONS:
-        sub.problem("macro", f"危险内容 Dangerous content: a macro-enabled file type ({printable(suffix)}): "
-                             "a declaration is an .xlsx / 启用宏的文件类型，申报表须为 .xlsx")
+        sub.problem(
+            "macro",
+            f"危险内容 Dangerous content: a macro-enabled file type ({printable(suffix)}): "
+            "a declaration is an .xlsx / 启用宏的文件类型，申报表须为 .xlsx",
+        )
     elif suffix != ".xlsx":
-        sub.problem("file_type", f"文件 File: the file type {printable(suffix) or '(no extension)'} is not "
-                                 ".xlsx: a declaration is an .xlsx workbook / 文件类型不是 .xlsx")
+        sub.problem(
+            "file_type",
+            f"文件 File: the file type {printable(suffix) or '(no extension)'} is not "
+            ".xlsx: a declaration is an .xlsx workbook / 文件类型不是 .xlsx",
+        )
     if book is not None:
         for code, message in book.hazards:
             sub.problem(code, message)
@@ -473,8 +529,11 @@ def _review_path(path: str | os.PathLike, limits: Limits, sub: Submission) -> No
 def _review_book(book: Book, sub: Submission, limits: Limits = DEFAULT_LIMITS) -> None:
     meta_sheet = book.sheet(META_SHEET)
     if meta_sheet is None:
-        sub.problem("template", "模板 Template: not a green-award declaration: no metadata sheet 'meta' (template and policy "
-                                "versions) / 非本系统生成的申报表")
+        sub.problem(
+            "template",
+            "模板 Template: not a green-award declaration: no metadata sheet 'meta' (template and policy "
+            "versions) / 非本系统生成的申报表",
+        )
         return
     meta: dict[str, str] = {}
     for ref, cell in meta_sheet.cells.items():
@@ -487,13 +546,19 @@ def _review_book(book: Book, sub: Submission, limits: Limits = DEFAULT_LIMITS) -
     try:
         cc = compiled(clause_id)
     except GreenAwardError as exc:
-        sub.problem("template", f"模板 Template: meta!clause_id {_quote(clause_id, 60)}: {str(exc)[:300]}",
-                    cells=[f"{META_SHEET}!B{_meta_row(meta_sheet, 'clause_id')}"])
+        sub.problem(
+            "template",
+            f"模板 Template: meta!clause_id {_quote(clause_id, 60)}: {str(exc)[:300]}",
+            cells=[f"{META_SHEET}!B{_meta_row(meta_sheet, 'clause_id')}"],
+        )
         return
     sub.clause = cc.id
     if cc.amount is None:
-        sub.problem("template", f"模板 Template: {cc.id} is a non-monetary article; it has no declaration / 非资金支持条款",
-                    cites=cc.clause.article)
+        sub.problem(
+            "template",
+            f"模板 Template: {cc.id} is a non-monetary article; it has no declaration / 非资金支持条款",
+            cites=cc.clause.article,
+        )
         return
     expected = expected_content(cc.id)
     version = meta.get("template_version", "")
@@ -503,25 +568,33 @@ def _review_book(book: Book, sub: Submission, limits: Limits = DEFAULT_LIMITS) -
             "template",
             f"模板 Template: version {_quote(version, 20) if version else '(none)'} is {'outdated' if older else 'unknown'}; "
             f"this reviewer checks version {expected.version} of {cc.id}: regenerate the declaration / 模板版本{'过期' if older else '未知'}",
-            cells=[f"{META_SHEET}!B{_meta_row(meta_sheet, 'template_version')}"])
+            cells=[f"{META_SHEET}!B{_meta_row(meta_sheet, 'template_version')}"],
+        )
         _identify(book, expected, sub, limits, cc)
         return
     policy_version = meta.get("policy_encoding_version", "")
-    earlier = (policy_version != expected.policy_version and policy_version.isdigit()
-               and expected.policy_version.isdigit() and int(policy_version) < int(expected.policy_version))
+    earlier = (
+        policy_version != expected.policy_version
+        and policy_version.isdigit()
+        and expected.policy_version.isdigit()
+        and int(policy_version) < int(expected.policy_version)
+    )
     version_cell = [f"{META_SHEET}!B{_meta_row(meta_sheet, 'policy_encoding_version')}"]
     if earlier:
         sub.warning(
             "template",
             f"模板 Template: made under version {policy_version} of {cc.policy.id}'s policy data, reviewed under the current "
             f"rules (version {expected.policy_version}): where they changed the form, its differences are warnings, and "
-            "eligibility and the amount are the current rules' / 按现行政策版本审核", cells=version_cell)
+            "eligibility and the amount are the current rules' / 按现行政策版本审核",
+            cells=version_cell,
+        )
     elif policy_version != expected.policy_version:
         sub.problem(
             "template",
             f"模板 Template: policy data version {_quote(policy_version, 20) if policy_version else '(none)'} of {cc.policy.id} "
             f"is unknown; current is {expected.policy_version}: regenerate the declaration / 政策版本不符",
-            cells=version_cell)
+            cells=version_cell,
+        )
     _compare(book, expected, sub, limits, earlier=earlier)
     values = _identify(book, expected, sub, limits, cc)
     _fields(values, expected, cc, sub)
@@ -529,14 +602,23 @@ def _review_book(book: Book, sub: Submission, limits: Limits = DEFAULT_LIMITS) -
     _amount(book, expected, cc, values, sub)
     if earlier:  # the declared amount is the earlier rules': the current rules' amount is the one granted
         sub.findings[before:] = [
-            replace(f, severity="warning", text=f"{EARLIER} {f.text}") if f.code == "declared_amount" and f.severity == "problem"
-            else f for f in sub.findings[before:]]
+            replace(f, severity="warning", text=f"{EARLIER} {f.text}")
+            if f.code == "declared_amount" and f.severity == "problem"
+            else f
+            for f in sub.findings[before:]
+        ]
 
 
 def _meta_row(sheet, key: str) -> str:
     """The row of ``key`` in the meta sheet (column A), for a finding's cell; "?" when absent."""
-    return next((ref[1:] for ref, cell in sheet.cells.items() if ref[0] == "A" and ref[1:].isdigit()
-                 and isinstance(cell.value, str) and cell.value.strip() == key), "?")
+    return next(
+        (
+            ref[1:]
+            for ref, cell in sheet.cells.items()
+            if ref[0] == "A" and ref[1:].isdigit() and isinstance(cell.value, str) and cell.value.strip() == key
+        ),
+        "?",
+    )
 
 
 def _cell(expected: Expected, s: int, ref: str) -> str:
@@ -565,8 +647,9 @@ def _cut(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS, *,
-             earlier: bool = False) -> None:
+def _compare(
+    book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS, *, earlier: bool = False
+) -> None:
     """Generator-owned content: sheets, labels, formulas, names, validation; and nothing more that computes.
     ``earlier``: the declaration was made under an earlier policy data version (see ``EARLIER``)."""
     got_sheets = []
@@ -581,13 +664,18 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
     seen: set[str] = set()
     for sheet in book.sheets:
         if sheet.name.casefold() in seen:  # only the first of two is compared: the other could hide anything
-            sub.problem("extra_sheet", f"篡改 Tampered: sheet {_quote(sheet.name, 60)} appears twice (sheet names "
-                                       "ignore case) / 工作表重名")
+            sub.problem(
+                "extra_sheet",
+                f"篡改 Tampered: sheet {_quote(sheet.name, 60)} appears twice (sheet names ignore case) / 工作表重名",
+            )
         seen.add(sheet.name.casefold())
         if sheet.name not in titles:
             state = "" if sheet.state == "visible" else f" ({_quote(sheet.state, 20)})"
-            sub.problem("extra_sheet", f"篡改 Tampered: sheet {_quote(sheet.name, 60)}{state} is not part of the "
-                                       "template: a declaration has only the template's sheets / 含模板以外的工作表")
+            sub.problem(
+                "extra_sheet",
+                f"篡改 Tampered: sheet {_quote(sheet.name, 60)}{state} is not part of the "
+                "template: a declaration has only the template's sheets / 含模板以外的工作表",
+            )
     for (s, ref), (kind, want) in expected.cells.items():
         sheet = got_sheets[s]
         if sheet is None:
@@ -597,16 +685,25 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
         if kind == "f":
             if cell is None or cell.formula is None:
                 if cell is not None and cell.value is not None:
-                    sub.problem("tampered", f"篡改 Tampered: {where}: the formula was replaced by the constant "
-                                            f"{_show(cell.value)} (the template computes ={want}) / 公式被替换为常数", cells=at)
+                    sub.problem(
+                        "tampered",
+                        f"篡改 Tampered: {where}: the formula was replaced by the constant "
+                        f"{_show(cell.value)} (the template computes ={want}) / 公式被替换为常数",
+                        cells=at,
+                    )
                 else:
-                    sub.problem("tampered", f"篡改 Tampered: {where}: the formula was removed (the template computes ={want}) "
-                                            "/ 公式被删除", cells=at)
+                    sub.problem(
+                        "tampered",
+                        f"篡改 Tampered: {where}: the formula was removed (the template computes ={want}) / 公式被删除",
+                        cells=at,
+                    )
             else:
                 got = normalise(cell.formula)
                 if got != want:
-                    text = (f"篡改 Tampered: {where}: the formula was edited: ={_cut(cell.formula)} "
-                            f"(the template computes ={want}) / 公式被修改")
+                    text = (
+                        f"篡改 Tampered: {where}: the formula was edited: ={_cut(cell.formula)} "
+                        f"(the template computes ={want}) / 公式被修改"
+                    )
                     if earlier and numbers_only(got, want):
                         sub.warning("tampered", f"{EARLIER} {text}", cells=at)
                     else:
@@ -614,11 +711,17 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
         else:
             got = None if cell is None else cell.value
             if cell is not None and cell.formula is not None:
-                sub.problem("tampered", f"篡改 Tampered: {where}: the label {_show(want)} was replaced by the formula "
-                                        f"={_cut(cell.formula)} / 标签被修改", cells=at)
+                sub.problem(
+                    "tampered",
+                    f"篡改 Tampered: {where}: the label {_show(want)} was replaced by the formula "
+                    f"={_cut(cell.formula)} / 标签被修改",
+                    cells=at,
+                )
             elif not _same(want, got):
-                text = (f"篡改 Tampered: {where}: the label was edited: {_show(got) if got is not None else '(blank)'} "
-                        f"instead of {_show(want)} / 标签被修改")
+                text = (
+                    f"篡改 Tampered: {where}: the label was edited: {_show(got) if got is not None else '(blank)'} "
+                    f"instead of {_show(want)} / 标签被修改"
+                )
                 if earlier:
                     sub.warning("tampered", f"{EARLIER} {text}", cells=at)
                 else:
@@ -627,26 +730,44 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
         if sheet is None:
             continue
         title = expected.sheets[s][0]
-        extra = [ref for ref, cell in sheet.cells.items()
-                 if (s, ref) not in expected.cells and (s, ref) not in expected.slot_cells
-                 and (cell.formula is not None or (cell.value is not None and cell.value != ""))]
+        extra = [
+            ref
+            for ref, cell in sheet.cells.items()
+            if (s, ref) not in expected.cells
+            and (s, ref) not in expected.slot_cells
+            and (cell.formula is not None or (cell.value is not None and cell.value != ""))
+        ]
         formulas = [ref for ref in extra if sheet.cells[ref].formula is not None]
         for ref in formulas[:_VALIDATION_PROBLEMS]:
-            sub.problem("extra_formula", f"篡改 Tampered: {title}!{ref}: the formula ={_cut(sheet.cells[ref].formula)} is "
-                                         "not part of the template / 含模板以外的公式", cells=[f"{title}!{ref}"])
+            sub.problem(
+                "extra_formula",
+                f"篡改 Tampered: {title}!{ref}: the formula ={_cut(sheet.cells[ref].formula)} is "
+                "not part of the template / 含模板以外的公式",
+                cells=[f"{title}!{ref}"],
+            )
         if len(formulas) > _VALIDATION_PROBLEMS:
-            sub.problem("extra_formula", f"篡改 Tampered: {title}: {len(formulas) - _VALIDATION_PROBLEMS:,} more formulas "
-                                         "that are not part of the template / 含模板以外的公式")
+            sub.problem(
+                "extra_formula",
+                f"篡改 Tampered: {title}: {len(formulas) - _VALIDATION_PROBLEMS:,} more formulas "
+                "that are not part of the template / 含模板以外的公式",
+            )
         values = [ref for ref in extra if sheet.cells[ref].formula is None]
         if values:
             shown = ", ".join(sorted(values)[:5]) + (" …" if len(values) > 5 else "")
-            sub.warning("cells_outside_template", f"{title}: {len(values)} cell(s) outside the template filled ({shown}); "
-                                                  "ignored / 模板以外的单元格已忽略", cells=[f"{title}!{r}" for r in sorted(values)[:5]])
+            sub.warning(
+                "cells_outside_template",
+                f"{title}: {len(values)} cell(s) outside the template filled ({shown}); "
+                "ignored / 模板以外的单元格已忽略",
+                cells=[f"{title}!{r}" for r in sorted(values)[:5]],
+            )
         want_cf, got_cf = expected.conditional.get(s, set()), {normalise(f) for f in sheet.cf_formulas}
         for formula in sorted(got_cf - want_cf)[:_VALIDATION_PROBLEMS]:
-            sub.problem("extra_formula", f"篡改 Tampered: {title}: a conditional format computes ={_cut(formula)}, which "
-                                         "is not part of the template (it is evaluated when the sheet is shown) / "
-                                         "含模板以外的条件格式公式")
+            sub.problem(
+                "extra_formula",
+                f"篡改 Tampered: {title}: a conditional format computes ={_cut(formula)}, which "
+                "is not part of the template (it is evaluated when the sheet is shown) / "
+                "含模板以外的条件格式公式",
+            )
     # defined names: the template's must point where the generator put them, spelled as it does; none may
     # shadow them; any other must be a plain reference (a name holding a formula computes like a cell)
     template_names = {n.casefold(): n for n in expected.names}
@@ -654,30 +775,47 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
     for (name, local), text in book.names.items():
         folded = name.casefold()
         if folded in _AUTO_NAMES:
-            sub.problem("macro", f"危险内容 Dangerous content: the defined name {name} runs a macro when the "
-                                 "workbook opens or closes / 含自动运行的宏名称")
+            sub.problem(
+                "macro",
+                f"危险内容 Dangerous content: the defined name {name} runs a macro when the "
+                "workbook opens or closes / 含自动运行的宏名称",
+            )
         elif local is None and folded in template_names:
             got_names[folded] = (name, text)
         elif local is not None and folded in template_names:
-            sub.problem("tampered", f"篡改 Tampered: defined name {_cut(name, 60)} is redefined for one sheet (it would "
-                                    "shadow the template's) / 名称被覆盖")
+            sub.problem(
+                "tampered",
+                f"篡改 Tampered: defined name {_cut(name, 60)} is redefined for one sheet (it would "
+                "shadow the template's) / 名称被覆盖",
+            )
         elif not _PLAIN_REFERENCE.fullmatch(text):
-            sub.problem("extra_formula", f"篡改 Tampered: the defined name {_quote(name, 60)} holds the formula "
-                                         f"={_cut(text)}, which is not part of the template / 含模板以外的名称公式")
+            sub.problem(
+                "extra_formula",
+                f"篡改 Tampered: the defined name {_quote(name, 60)} holds the formula "
+                f"={_cut(text)}, which is not part of the template / 含模板以外的名称公式",
+            )
         elif not name.startswith("_xlnm."):  # a print area, a filter range: what programs add
-            sub.warning("extra_name", f"defined name {_quote(name, 60)} is not part of the template (ignored) / 模板以外的名称已忽略")
+            sub.warning(
+                "extra_name",
+                f"defined name {_quote(name, 60)} is not part of the template (ignored) / 模板以外的名称已忽略",
+            )
     for name, want in expected.names.items():
         found = got_names.get(name.casefold())
         if found is None:
             sub.problem("tampered", f"篡改 Tampered: defined name {name} is missing / 名称缺失")
             continue
         if found[0] != name:
-            sub.problem("name_case", f"篡改 Tampered: the defined name {name} is spelled {_quote(found[0], 60)}: "
-                                     "names must be the template's exactly (a name differing only by case is "
-                                     "another program's way to hide an edit) / 名称大小写被修改")
+            sub.problem(
+                "name_case",
+                f"篡改 Tampered: the defined name {name} is spelled {_quote(found[0], 60)}: "
+                "names must be the template's exactly (a name differing only by case is "
+                "another program's way to hide an edit) / 名称大小写被修改",
+            )
         if normalise(found[1]) != want:
-            sub.problem("tampered", f"篡改 Tampered: defined name {name} points to {_cut(found[1])} (the template: {want}) "
-                                    "/ 名称被修改")
+            sub.problem(
+                "tampered",
+                f"篡改 Tampered: defined name {name} points to {_cut(found[1])} (the template: {want}) / 名称被修改",
+            )
     # data validation of each cell, within a budget of cells per sheet
     for s, sheet in enumerate(got_sheets):
         if sheet is None:
@@ -689,9 +827,11 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
         for dv in sheet.validations:
             cells = expand_sqref(dv["sqref"], limits.max_validation_cells - covered)
             if cells is None:
-                sub.problem("too_many_validations",
-                            f"篡改 Tampered: {title}: the data validations cover more than {limits.max_validation_cells:,} "
-                            "cells (limit; the template's cover a few dozen): not compared / 数据验证范围过大")
+                sub.problem(
+                    "too_many_validations",
+                    f"篡改 Tampered: {title}: the data validations cover more than {limits.max_validation_cells:,} "
+                    "cells (limit; the template's cover a few dozen): not compared / 数据验证范围过大",
+                )
                 break
             covered += len(cells)
             key = _validation_key(dv["type"], dv["operator"], dv["formula1"], dv["formula2"])
@@ -702,18 +842,35 @@ def _compare(book: Book, expected: Expected, sub: Submission, limits: Limits = D
             if earlier:  # bounds of an earlier version: the same validation but for its numbers
                 near = [r for r in differ if want.get(r) and got.get(r) and numbers_only(repr(got[r]), repr(want[r]))]
                 for r in near[:_VALIDATION_PROBLEMS]:
-                    sub.warning("tampered", f"{EARLIER} 篡改 Tampered: {_where(expected, s, r)}: the data validation "
-                                "differs in its numbers / 数据验证被修改", cells=[_cell(expected, s, r)])
+                    sub.warning(
+                        "tampered",
+                        f"{EARLIER} 篡改 Tampered: {_where(expected, s, r)}: the data validation "
+                        "differs in its numbers / 数据验证被修改",
+                        cells=[_cell(expected, s, r)],
+                    )
                 differ = [r for r in differ if r not in near]
             for ref in differ[:_VALIDATION_PROBLEMS]:
                 w, g = want.get(ref), got.get(ref)
-                what = "removed" if g is None else ("added" if w is None else
-                                                    _cut(f"changed to {g[0]} {g[1] or ''} {g[2] or ''} {g[3] or ''}".rstrip()))
-                sub.problem("tampered", f"篡改 Tampered: {_where(expected, s, ref)}: the data validation was {what} "
-                                        "/ 数据验证被修改", cells=[_cell(expected, s, ref)])
+                what = (
+                    "removed"
+                    if g is None
+                    else (
+                        "added"
+                        if w is None
+                        else _cut(f"changed to {g[0]} {g[1] or ''} {g[2] or ''} {g[3] or ''}".rstrip())
+                    )
+                )
+                sub.problem(
+                    "tampered",
+                    f"篡改 Tampered: {_where(expected, s, ref)}: the data validation was {what} / 数据验证被修改",
+                    cells=[_cell(expected, s, ref)],
+                )
             if len(differ) > _VALIDATION_PROBLEMS:
-                sub.problem("tampered", f"篡改 Tampered: {title}: the data validation of {len(differ) - _VALIDATION_PROBLEMS:,} "
-                                        "more cells differs from the template / 数据验证被修改")
+                sub.problem(
+                    "tampered",
+                    f"篡改 Tampered: {title}: the data validation of {len(differ) - _VALIDATION_PROBLEMS:,} "
+                    "more cells differs from the template / 数据验证被修改",
+                )
 
 
 def _same(want: object, got: object) -> bool:
@@ -749,7 +906,9 @@ def _implausible(value: object) -> bool:
     return False
 
 
-def _identify(book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS, cc=None) -> dict[str, object]:
+def _identify(
+    book: Book, expected: Expected, sub: Submission, limits: Limits = DEFAULT_LIMITS, cc=None
+) -> dict[str, object]:
     """The values of the cells a declaration fills, by slot key; enterprise and project noted on ``sub``.
 
     An input cell must hold a value: a formula there (``WEBSERVICE``, a DDE ``cmd|...``, ``[1]Sheet1!A1``)
@@ -766,21 +925,33 @@ def _identify(book: Book, expected: Expected, sub: Submission, limits: Limits = 
         where = _field(expected, key, _label(cc, key) if cc is not None else None)
         at = [f"{title}!{ref}"]
         if cell.formula is not None:
-            sub.problem("input_formula", f"公式 Formula in an input cell: {where} holds the formula "
-                                         f"={_cut(cell.formula)}: an input cell holds a value, never a formula "
-                                         "(it could fetch, link or run something) / 填报单元格不得含公式", cells=at)
+            sub.problem(
+                "input_formula",
+                f"公式 Formula in an input cell: {where} holds the formula "
+                f"={_cut(cell.formula)}: an input cell holds a value, never a formula "
+                "(it could fetch, link or run something) / 填报单元格不得含公式",
+                cells=at,
+            )
             sub.rejected.add(key)
             continue
         # the portfolio's note (generated, ~370 characters for a capped claim with its reasons) may be longer
         longest = 4 * limits.max_text_chars if key == "granted_note" else limits.max_text_chars
         if isinstance(value, str) and len(value) > longest:
-            sub.problem("text_too_long", f"无效 Invalid: {where}: {len(value):,} characters, above the limit of "
-                                         f"{longest:,} for this field ({_quote(value, 60)}) / 文本过长", cells=at)
+            sub.problem(
+                "text_too_long",
+                f"无效 Invalid: {where}: {len(value):,} characters, above the limit of "
+                f"{longest:,} for this field ({_quote(value, 60)}) / 文本过长",
+                cells=at,
+            )
             sub.rejected.add(key)
             continue
         if kind == "number" and _implausible(value):
-            sub.problem("number_out_of_range", f"无效 Invalid: {where}: {_quote(value, 40)} is not a plausible "
-                                               f"number (below {MAX_NUMBER:.0e} in size, finite) / 数值超出合理范围", cells=at)
+            sub.problem(
+                "number_out_of_range",
+                f"无效 Invalid: {where}: {_quote(value, 40)} is not a plausible "
+                f"number (below {MAX_NUMBER:.0e} in size, finite) / 数值超出合理范围",
+                cells=at,
+            )
             sub.rejected.add(key)
             continue
         if isinstance(value, str) and not value.strip():
@@ -816,27 +987,43 @@ def _slot(expected: Expected, key: str) -> list[str]:
 def _fields(values: dict[str, object], expected: Expected, cc, sub: Submission) -> None:
     for key, label in REQUIRED.items():
         if key in expected.slots and key not in values and key not in sub.rejected:
-            sub.problem("required", f"必填 Required: {_field(expected, key)} is blank / 必填项为空", cells=_slot(expected, key))
+            sub.problem(
+                "required", f"必填 Required: {_field(expected, key)} is blank / 必填项为空", cells=_slot(expected, key)
+            )
     for key, value in values.items():
         if isinstance(value, CellError):
-            sub.problem("invalid", f"无效 Invalid: {_field(expected, key, _label(cc, key))} holds the error {value} / 单元格错误",
-                        cells=_slot(expected, key))
+            sub.problem(
+                "invalid",
+                f"无效 Invalid: {_field(expected, key, _label(cc, key))} holds the error {value} / 单元格错误",
+                cells=_slot(expected, key),
+            )
     if "uscc" in values and not isinstance(values["uscc"], CellError):
         try:
             sub.uscc = validate_uscc(_as_text(values["uscc"]))
         except ValueError as exc:
-            sub.problem("invalid", f"无效 Invalid: {_field(expected, 'uscc')}: {exc} 〔GB 32100-2015〕", cites="GB 32100-2015",
-                        cells=_slot(expected, "uscc"))
+            sub.problem(
+                "invalid",
+                f"无效 Invalid: {_field(expected, 'uscc')}: {exc} 〔GB 32100-2015〕",
+                cites="GB 32100-2015",
+                cells=_slot(expected, "uscc"),
+            )
     if "phone" in values:
         text = _as_text(values["phone"])
         digits = re.sub(r"[\s\-()（）]", "", _PHONE_EXT.sub("", text))
         if not _PHONE.fullmatch(digits):
-            sub.problem("invalid", f"无效 Invalid: {_field(expected, 'phone')}: {_quote(text, 40)} is not a mainland China phone "
-                                   "number (mobile 1xxxxxxxxxx or landline 0xx-xxxxxxxx) / 电话号码格式不正确",
-                        cells=_slot(expected, "phone"))
+            sub.problem(
+                "invalid",
+                f"无效 Invalid: {_field(expected, 'phone')}: {_quote(text, 40)} is not a mainland China phone "
+                "number (mobile 1xxxxxxxxxx or landline 0xx-xxxxxxxx) / 电话号码格式不正确",
+                cells=_slot(expected, "phone"),
+            )
     if "year" in values and sub.year is None:
-        sub.problem("invalid", f"无效 Invalid: {_field(expected, 'year')}: must be a year such as 2025, got {_show(values['year'])} "
-                               "/ 年度须为四位年份", cells=_slot(expected, "year"))
+        sub.problem(
+            "invalid",
+            f"无效 Invalid: {_field(expected, 'year')}: must be a year such as 2025, got {_show(values['year'])} "
+            "/ 年度须为四位年份",
+            cells=_slot(expected, "year"),
+        )
     days: dict[str, date] = {}
     for key in (k for k, f in fields().items() if f.kind == "date"):
         if key in values and not isinstance(values[key], CellError):
@@ -846,16 +1033,32 @@ def _fields(values: dict[str, object], expected: Expected, cc, sub: Submission) 
                 sub.problem("invalid", f"无效 Invalid: {_field(expected, key)}: {exc}", cells=_slot(expected, key))
                 continue
             if not 2000 <= day.year <= 2100:
-                sub.problem("invalid", f"无效 Invalid: {_field(expected, key)}: {day} is not a plausible date / 日期不合理",
-                            cells=_slot(expected, key))
+                sub.problem(
+                    "invalid",
+                    f"无效 Invalid: {_field(expected, key)}: {day} is not a plausible date / 日期不合理",
+                    cells=_slot(expected, key),
+                )
             days[key] = day
-    if "start_date" in expected.slots and cc.schedule.inputs and "start_date" not in values and "start_date" not in sub.rejected:
-        sub.problem("required", f"必填 Required: {_field(expected, 'start_date')} is blank (a two-instalment clause pays its first "
-                                "half on start) / 必填项为空", cites=cc.schedule.cites, cells=_slot(expected, "start_date"))
+    if (
+        "start_date" in expected.slots
+        and cc.schedule.inputs
+        and "start_date" not in values
+        and "start_date" not in sub.rejected
+    ):
+        sub.problem(
+            "required",
+            f"必填 Required: {_field(expected, 'start_date')} is blank (a two-instalment clause pays its first "
+            "half on start) / 必填项为空",
+            cites=cc.schedule.cites,
+            cells=_slot(expected, "start_date"),
+        )
     if len(days) == 2 and days["completion_date"] < days["start_date"]:
-        sub.problem("invalid", f"无效 Invalid: {_field(expected, 'completion_date')} {days['completion_date']} is before the start "
-                               f"date {days['start_date']} / 完工日期早于开工日期",
-                    cells=_slot(expected, "start_date") + _slot(expected, "completion_date"))
+        sub.problem(
+            "invalid",
+            f"无效 Invalid: {_field(expected, 'completion_date')} {days['completion_date']} is before the start "
+            f"date {days['start_date']} / 完工日期早于开工日期",
+            cells=_slot(expected, "start_date") + _slot(expected, "completion_date"),
+        )
 
 
 def _label(cc, name: str) -> str:
@@ -885,8 +1088,9 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
                 continue  # reported with its cell already
             message = error["msg"].removeprefix("Value error, ")
             where = _field(expected, name, _label(cc, name)) if name in expected.slots else name
-            sub.problem("invalid", f"无效 Invalid: {where}: {message} 〔{article}〕", cites=article,
-                        cells=_slot(expected, name))
+            sub.problem(
+                "invalid", f"无效 Invalid: {where}: {message} 〔{article}〕", cites=article, cells=_slot(expected, name)
+            )
     else:
         coerced = {k: v for k, v in validated.__dict__.items() if v is not None}
     # every condition answered 是 (yes), unless the clause waives it for these inputs
@@ -897,11 +1101,20 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
                 continue
             where = _field(expected, name, f"条件 Condition {check.subject.zh} / {check.subject.en} ({name})")
             if check.status == "assumed":
-                sub.problem("eligibility", f"资格 Eligibility: {where} is not answered; a reviewer requires 是 (yes) 〔{check.cites}〕 "
-                                           "/ 申报条件未作答", cites=check.cites, cells=_slot(expected, name))
+                sub.problem(
+                    "eligibility",
+                    f"资格 Eligibility: {where} is not answered; a reviewer requires 是 (yes) 〔{check.cites}〕 "
+                    "/ 申报条件未作答",
+                    cites=check.cites,
+                    cells=_slot(expected, name),
+                )
             else:
-                sub.problem("eligibility", f"资格 Eligibility: {where} is answered 否 (no): not eligible 〔{check.cites}〕 "
-                                           "/ 不符合申报条件", cites=check.cites, cells=_slot(expected, name))
+                sub.problem(
+                    "eligibility",
+                    f"资格 Eligibility: {where} is answered 否 (no): not eligible 〔{check.cites}〕 / 不符合申报条件",
+                    cites=check.cites,
+                    cells=_slot(expected, name),
+                )
     # the declared amount: the cached value of AWARD
     cell = _name_cell(book, expected, "AWARD")
     award_cell = [_cell(expected, *expected.award)]
@@ -911,13 +1124,24 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
         cell = sheet.cells.get(ref) if sheet else None
     declared = None
     if cell is None or cell.value is None or cell.value == "":
-        sub.problem("declared_amount", "申报金额 Declared amount: AWARD has no cached value: the file was never calculated "
-                                       "(open it in Excel or LibreOffice and save) / 申报金额无计算结果", cells=award_cell)
+        sub.problem(
+            "declared_amount",
+            "申报金额 Declared amount: AWARD has no cached value: the file was never calculated "
+            "(open it in Excel or LibreOffice and save) / 申报金额无计算结果",
+            cells=award_cell,
+        )
     elif isinstance(cell.value, bool) or not isinstance(cell.value, float):
-        sub.problem("declared_amount", f"申报金额 Declared amount: AWARD holds {_show(cell.value)}, not an amount / 申报金额不是数字",
-                    cells=award_cell)
+        sub.problem(
+            "declared_amount",
+            f"申报金额 Declared amount: AWARD holds {_show(cell.value)}, not an amount / 申报金额不是数字",
+            cells=award_cell,
+        )
     elif not math.isfinite(cell.value):
-        sub.problem("declared_amount", f"申报金额 Declared amount: AWARD holds {cell.value!r} / 申报金额不是数字", cells=award_cell)
+        sub.problem(
+            "declared_amount",
+            f"申报金额 Declared amount: AWARD holds {cell.value!r} / 申报金额不是数字",
+            cells=award_cell,
+        )
     else:
         declared = Decimal(repr(cell.value))
         sub.declared_yuan = declared.quantize(Decimal("0.01"))
@@ -932,8 +1156,12 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
         if name in sub.rejected:
             return  # reported with its cell already
         if rule and name in expected.slots:
-            sub.problem("invalid", f"无效 Invalid: {_field(expected, name, _label(cc, name))}: {rule} 〔{article}〕", cites=article,
-                        cells=_slot(expected, name))
+            sub.problem(
+                "invalid",
+                f"无效 Invalid: {_field(expected, name, _label(cc, name))}: {rule} 〔{article}〕",
+                cites=article,
+                cells=_slot(expected, name),
+            )
         elif rule and name:
             sub.problem("invalid", f"无效 Invalid: {_label(cc, name)}: {rule} 〔{article}〕", cites=article)
         else:
@@ -943,23 +1171,39 @@ def _amount(book: Book, expected: Expected, cc, values: dict[str, object], sub: 
     for check in award.checks:
         if check.kind in ("condition", "excluded"):
             continue  # reported above, with its cell
-        cells = _slot(expected, "zone") if check.kind == "zone" else _slot(expected, "year") if check.kind == "validity" else []
+        cells = (
+            _slot(expected, "zone")
+            if check.kind == "zone"
+            else _slot(expected, "year")
+            if check.kind == "validity"
+            else []
+        )
         if check.status == "failed":
-            sub.problem("eligibility", f"资格 Eligibility: not eligible: {check_line(check)} / 不符合条件",
-                        cites=check.cites or article, cells=cells)
+            sub.problem(
+                "eligibility",
+                f"资格 Eligibility: not eligible: {check_line(check)} / 不符合条件",
+                cites=check.cites or article,
+                cells=cells,
+            )
         elif check.status == "assumed" and check.kind in ("threshold", "rule"):
             sub.warning("threshold_assumed", f"{check_line(check)} (a threshold fact left blank)", cites=check.cites)
     if declared is not None:
         if declared - award.amount > TOLERANCE:
-            sub.problem("declared_amount",
-                        f"申报金额 Declared amount: {declared:,.2f} 元 is above what the inputs allow, {award.amount:,.2f} 元 "
-                        f"(recomputed by the core, {cc.id} 〔{article}〕) / 申报金额超过按填报数据核算的金额",
-                        cites=article, cells=award_cell)
+            sub.problem(
+                "declared_amount",
+                f"申报金额 Declared amount: {declared:,.2f} 元 is above what the inputs allow, {award.amount:,.2f} 元 "
+                f"(recomputed by the core, {cc.id} 〔{article}〕) / 申报金额超过按填报数据核算的金额",
+                cites=article,
+                cells=award_cell,
+            )
         elif award.amount - declared > TOLERANCE:
-            sub.warning("declared_below",
-                        f"申报金额 Declared amount: {declared:,.2f} 元 is below what the inputs allow, {award.amount:,.2f} 元 "
-                        f"(the cached value is stale or lowered; the lower amount is the one granted) / 申报金额低于核算金额",
-                        cites=article, cells=award_cell)
+            sub.warning(
+                "declared_below",
+                f"申报金额 Declared amount: {declared:,.2f} 元 is below what the inputs allow, {award.amount:,.2f} 元 "
+                f"(the cached value is stale or lowered; the lower amount is the one granted) / 申报金额低于核算金额",
+                cites=article,
+                cells=award_cell,
+            )
 
 
 # --- the batch ----------------------------------------------------------------------------------------
@@ -1040,12 +1284,12 @@ def review_paths(
                     progress(len(out), total)
         else:
             size = max(1, min(64, -(-total // (4 * n))))
-            futures = [(i, executor.submit(_review_chunk, files[i:i + size], limits)) for i in range(0, total, size)]
+            futures = [(i, executor.submit(_review_chunk, files[i : i + size], limits)) for i in range(0, total, size)]
             for i, future in futures:
                 try:
                     out.extend(future.result())
                 except Exception:  # noqa: BLE001 - a worker died (killed, out of memory): its files, each on its own
-                    out.extend(_review_alone(path, limits) for path in files[i:i + size])
+                    out.extend(_review_alone(path, limits) for path in files[i : i + size])
                 if progress:
                     progress(len(out), total)
     finally:
@@ -1064,8 +1308,10 @@ def _review_alone(path: str, limits: Limits) -> Submission:
             return pool.submit(_review_chunk, [path], limits).result()[0]
     except Exception as exc:  # noqa: BLE001
         sub = Submission(file=display_name(path))
-        sub.problem("internal", f"审核 Review: the process reviewing this file ended abnormally "
-                                f"({type(exc).__name__}) / 审核进程异常终止")
+        sub.problem(
+            "internal",
+            f"审核 Review: the process reviewing this file ended abnormally ({type(exc).__name__}) / 审核进程异常终止",
+        )
         return sub
 
 
@@ -1081,8 +1327,17 @@ def _stack_table(subs: list[Submission]) -> tuple[list[str], list[list]]:
                 seen.add(name)
                 names.append(name)
     header = ["enterprise", "uscc", "project", "clause", "year", *names]
-    rows = [[sub.enterprise or "", sub.uscc or "", sub.project or "", sub.clause or "", sub.year or "",
-             *(sub.inputs.get(n, "") for n in names)] for sub in subs]
+    rows = [
+        [
+            sub.enterprise or "",
+            sub.uscc or "",
+            sub.project or "",
+            sub.clause or "",
+            sub.year or "",
+            *(sub.inputs.get(n, "") for n in names),
+        ]
+        for sub in subs
+    ]
     return header, rows
 
 
@@ -1098,8 +1353,10 @@ def cross_check(subs: list[Submission]) -> None:
     except Exception as exc:  # noqa: BLE001 - a bug here must not lose the files' reviews
         for sub in subs:
             if sub.clause:
-                sub.problem("batch", f"批次 Batch: the checks across submissions could not run ({type(exc).__name__}: "
-                                     f"{str(exc)[:300]})")
+                sub.problem(
+                    "batch",
+                    f"批次 Batch: the checks across submissions could not run ({type(exc).__name__}: {str(exc)[:300]})",
+                )
                 sub.ok, sub.granted_yuan = False, Decimal("0.00")
     for sub in subs:
         sub.cap()
@@ -1129,34 +1386,55 @@ def _cross_check(subs: list[Submission]) -> None:
             cites = notes[i][0].cites if notes[i] else ""
             if status[i] == "invalid" and notes[i] and notes[i][0].code == "duplicate":
                 others = [candidates[j].file for j in group if candidates[j].clause == sub.clause]
-                sub.problem("duplicate", f"重复 Duplicate: project {sub.project} under {sub.clause} in {sub.year} is also submitted "
-                                         f"in {', '.join(others)} / 同一项目同一条款重复申报", refers_to=others)
+                sub.problem(
+                    "duplicate",
+                    f"重复 Duplicate: project {sub.project} under {sub.clause} in {sub.year} is also submitted "
+                    f"in {', '.join(others)} / 同一项目同一条款重复申报",
+                    refers_to=others,
+                )
             elif status[i] == "conflict":
                 others = [f"{candidates[j].clause} ({candidates[j].file})" for j in group if status[j] == "conflict"]
-                sub.problem("conflict", f"冲突 Conflict: project {sub.project} is also claimed under {', '.join(others)}: {said}",
-                            cites=cites, refers_to=[candidates[j].file for j in group if status[j] == "conflict"])
+                sub.problem(
+                    "conflict",
+                    f"冲突 Conflict: project {sub.project} is also claimed under {', '.join(others)}: {said}",
+                    cites=cites,
+                    refers_to=[candidates[j].file for j in group if status[j] == "conflict"],
+                )
             elif status[i] == "duplicate" or (status[i] == "ineligible" and not sub.problems):
                 # across years (policies.ledger_rules): a one-off repeated, tongzhou:8's 4th year
-                sub.problem(notes[i][0].code if notes[i] else status[i], said, cites=cites,
-                            refers_to=[r for n in notes[i] for r in n.refers_to])
+                sub.problem(
+                    notes[i][0].code if notes[i] else status[i],
+                    said,
+                    cites=cites,
+                    refers_to=[r for n in notes[i] for r in n.refers_to],
+                )
             elif status[i] == "superseded":
                 others = [candidates[j].file for j in group if candidates[j].clause != sub.clause]
-                sub.problem("superseded", f"{said} (submitted in {sub.file}); the other submission(s): {', '.join(others)}",
-                            cites=cites, refers_to=others)
+                sub.problem(
+                    "superseded",
+                    f"{said} (submitted in {sub.file}); the other submission(s): {', '.join(others)}",
+                    cites=cites,
+                    refers_to=others,
+                )
         # the submission a superseded one lost to is involved too
         for i, sub in enumerate(candidates):
             if status[i] not in ("granted", "capped"):
                 continue
             policy = compiled(sub.clause).policy.id
-            rivals = [j for j in by_project[(_ekey(sub), sub.year, sub.project)]
-                      if status[j] == "superseded" and compiled(candidates[j].clause).policy.id == policy]
+            rivals = [
+                j
+                for j in by_project[(_ekey(sub), sub.year, sub.project)]
+                if status[j] == "superseded" and compiled(candidates[j].clause).policy.id == policy
+            ]
             if rivals and not compiled(sub.clause).clause.stacks:
                 sub.problem(
                     "one_clause_per_project",
                     f"从优 One clause per project: project {sub.project} is also submitted under "
                     f"{', '.join(f'{candidates[j].clause} ({candidates[j].file})' for j in rivals)} in the same policy ({policy}); "
                     f"withdraw the other(s) / 同一项目同一政策只能申报一项",
-                    cites=BEST_OF_CITES.get(policy, ""), refers_to=[candidates[j].file for j in rivals])
+                    cites=BEST_OF_CITES.get(policy, ""),
+                    refers_to=[candidates[j].file for j in rivals],
+                )
     passing = [s for s in subs if not s.problems and s.clause and s.year]
     for sub in subs:
         sub.ok = not sub.problems
@@ -1166,17 +1444,24 @@ def _cross_check(subs: list[Submission]) -> None:
         return
     header, rows = _stack_table(passing)
     result = stack_rows(header, rows, cites=[s.file for s in passing])
-    for sub, state, granted, notes_ in zip(passing, result.column("status"), result.column("granted_yuan"), result.notes):
+    for sub, state, granted, notes_ in zip(
+        passing, result.column("status"), result.column("granted_yuan"), result.notes
+    ):
         amount = granted if granted is not None else sub.recomputed_yuan
         if sub.declared_yuan is not None and amount is not None:
             amount = min(amount, sub.declared_yuan)
         sub.granted_yuan = amount
         if state == "capped":
-            first = next((k for k, n in enumerate(notes_) if n.code == "capped"), 0)  # what the caps said, and any rule after
+            first = next(
+                (k for k, n in enumerate(notes_) if n.code == "capped"), 0
+            )  # what the caps said, and any rule after
             capped = [n for n in notes_ if n.code == "capped"]
-            sub.warning("annual_cap", f"封顶 Annual cap: granted {amount:,.2f} 元 after the cap (declared {sub.declared_yuan:,.2f} 元): "
-                                      + "; ".join(n.text for n in notes_[first:]),
-                        cites="; ".join(n.cites for n in capped))
+            sub.warning(
+                "annual_cap",
+                f"封顶 Annual cap: granted {amount:,.2f} 元 after the cap (declared {sub.declared_yuan:,.2f} 元): "
+                + "; ".join(n.text for n in notes_[first:]),
+                cites="; ".join(n.cites for n in capped),
+            )
 
 
 # --- reports ------------------------------------------------------------------------------------------
@@ -1207,7 +1492,9 @@ def summary(subs: list[Submission]) -> dict:
 def write_json(subs: list[Submission], path: Path, *, overwrite: bool = False) -> Path:
     from .files import write_atomically
 
-    data = (json.dumps([s.report() for s in subs], ensure_ascii=False, indent=2) + "\n").encode("utf-8", "backslashreplace")
+    data = (json.dumps([s.report() for s in subs], ensure_ascii=False, indent=2) + "\n").encode(
+        "utf-8", "backslashreplace"
+    )
     return write_atomically(Path(path), lambda tmp: tmp.write_bytes(data), overwrite=overwrite)
 
 
@@ -1220,8 +1507,19 @@ def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -
     from openpyxl.styles import PatternFill
 
     from .files import write_atomically
-    from .sheet_style import (BOLD, HEADER_ALIGN, HEADER_FILL, HEADER_FONT, TITLE_FONT, Column, Sheet, cell,
-                              lines_height, print_setup, write_table)
+    from .sheet_style import (
+        BOLD,
+        HEADER_ALIGN,
+        HEADER_FILL,
+        HEADER_FONT,
+        TITLE_FONT,
+        Column,
+        Sheet,
+        cell,
+        lines_height,
+        print_setup,
+        write_table,
+    )
 
     red = PatternFill("solid", fgColor="F8CBAD")
     amber = PatternFill("solid", fgColor="FFE699")
@@ -1264,27 +1562,52 @@ def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -
         sheet.append([cell(sm, label, font=BOLD), cell(sm, value, kind)])
     sheet.append([])
     heads = [("条款", "Clause"), ("提交", "Submissions"), ("通过", "Passed"), ("核定（元）", "Granted (yuan)")]
-    sheet.append([cell(sm, f"{zh}\n{en}", font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN) for zh, en in heads],
-                 lines_height(2))
+    sheet.append(
+        [cell(sm, f"{zh}\n{en}", font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN) for zh, en in heads],
+        lines_height(2),
+    )
     clauses: dict[str, list[Submission]] = {}
     for sub in subs:
         if not sub.skipped:
             clauses.setdefault(sub.clause or "(unread)", []).append(sub)
     for clause in sorted(clauses, key=lambda c: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", c)]):
         group = clauses[clause]
-        sheet.append([cell(sm, clause), cell(sm, len(group), "count"), cell(sm, sum(1 for s in group if s.ok), "count"),
-                      cell(sm, sum((s.granted_yuan or Decimal(0) for s in group), Decimal(0)), "money")])
+        sheet.append(
+            [
+                cell(sm, clause),
+                cell(sm, len(group), "count"),
+                cell(sm, sum(1 for s in group if s.ok), "count"),
+                cell(sm, sum((s.granted_yuan or Decimal(0) for s in group), Decimal(0)), "money"),
+            ]
+        )
 
     ws = wb.create_sheet("审核 Review")
     print_setup(ws, title="申报表审核 Review of declarations")
-    columns = [Column("文件", "File", "wrap", 34), Column("结果", "Result"), Column("条款", "Clause"),
-               Column("企业", "Enterprise", "wrap", 24), Column("申报（元）", "Declared (yuan)", "money"),
-               Column("核算（元）", "Recomputed (yuan)", "money"), Column("核定（元）", "Granted (yuan)", "money"),
-               Column("问题", "Problems", "wrap", 56), Column("提示", "Warnings", "wrap", 56)]
-    rows = [[printable(shown_path(s.file)), "跳过 skipped" if s.skipped else "通过 pass" if s.ok else "不通过 FAIL",
-             s.clause or "", printable(s.enterprise or ""), s.declared_yuan, s.recomputed_yuan, s.granted_yuan,
-             printable("\n".join(s.problems)), printable("\n".join(s.warnings + ([s.skipped] if s.skipped else [])))]
-            for s in subs]
+    columns = [
+        Column("文件", "File", "wrap", 34),
+        Column("结果", "Result"),
+        Column("条款", "Clause"),
+        Column("企业", "Enterprise", "wrap", 24),
+        Column("申报（元）", "Declared (yuan)", "money"),
+        Column("核算（元）", "Recomputed (yuan)", "money"),
+        Column("核定（元）", "Granted (yuan)", "money"),
+        Column("问题", "Problems", "wrap", 56),
+        Column("提示", "Warnings", "wrap", 56),
+    ]
+    rows = [
+        [
+            printable(shown_path(s.file)),
+            "跳过 skipped" if s.skipped else "通过 pass" if s.ok else "不通过 FAIL",
+            s.clause or "",
+            printable(s.enterprise or ""),
+            s.declared_yuan,
+            s.recomputed_yuan,
+            s.granted_yuan,
+            printable("\n".join(s.problems)),
+            printable("\n".join(s.warnings + ([s.skipped] if s.skipped else []))),
+        ]
+        for s in subs
+    ]
     fills = [grey if s.skipped else red if not s.ok else (amber if s.warnings else green) for s in subs]
     write_table(ws, columns, rows, fills=fills, fill_at=1)
     return write_atomically(Path(path), lambda tmp: wb.save(tmp), overwrite=overwrite)
@@ -1332,8 +1655,9 @@ def run_review(
         return usage(str(exc))
     if not files:
         return usage(f"no files found in {', '.join(map(display_name, paths))} / 未找到申报表")
-    from .ledger.review import open_for_review, record_review
     from policies import GreenAwardError
+
+    from .ledger.review import open_for_review, record_review
 
     try:
         book = open_for_review(ledger)  # before the review: a mistyped ledger stops it at once
@@ -1349,26 +1673,43 @@ def run_review(
     info = summary(subs)
     try:
         if json_out is not None:
-            console.print(f"JSON: {escape(display_name(write_json(subs, json_out, overwrite=overwrite)))}", highlight=False)
+            console.print(
+                f"JSON: {escape(display_name(write_json(subs, json_out, overwrite=overwrite)))}", highlight=False
+            )
         if report is not None:
-            console.print(f"报告 Report: {escape(display_name(write_xlsx(subs, report, overwrite=overwrite)))}", highlight=False)
+            console.print(
+                f"报告 Report: {escape(display_name(write_xlsx(subs, report, overwrite=overwrite)))}", highlight=False
+            )
     except OutputExistsError as exc:
         return usage(str(exc))
     except OSError as exc:
-        return usage(f"the report cannot be written: {display_name(exc.filename or '')} {exc.strerror or exc} / 报告无法写入")
+        return usage(
+            f"the report cannot be written: {display_name(exc.filename or '')} {exc.strerror or exc} / 报告无法写入"
+        )
     return 0 if info["failed"] == 0 else 1
 
 
-def review_with_progress(files: Sequence[Path], console, *, executor: Executor | None = None,
-                         workers: int | None = None) -> list[Submission]:
+def review_with_progress(
+    files: Sequence[Path], console, *, executor: Executor | None = None, workers: int | None = None
+) -> list[Submission]:
     """``review_paths`` with a rich progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("审核 Reviewing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("审核 Reviewing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("review", total=len(files))
-        return review_paths(files, executor=executor, workers=workers,
-                            progress=lambda done, total: bar.update(task, completed=done, total=total))
+        return review_paths(
+            files,
+            executor=executor,
+            workers=workers,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
 
 
 def print_review(subs: list[Submission], console, *, flagged_only: bool = False) -> None:
@@ -1397,8 +1738,14 @@ def print_review(subs: list[Submission], console, *, flagged_only: bool = False)
                 continue
             result = "[dim]skipped[/dim]"
         number = table.row_count + 1
-        table.add_row(str(number), escape(Path(sub.file).name), result, escape(sub.clause or "—"),
-                      tables.yuan(sub.declared_yuan), tables.yuan(sub.granted_yuan))
+        table.add_row(
+            str(number),
+            escape(Path(sub.file).name),
+            result,
+            escape(sub.clause or "—"),
+            tables.yuan(sub.declared_yuan),
+            tables.yuan(sub.granted_yuan),
+        )
         said = sub.problems or sub.warnings or ([sub.skipped] if sub.skipped else [])
         if said:
             more = f" (+{len(said) - 1} more 另有{len(said) - 1}条, see the report)" if len(said) > 1 else ""
@@ -1412,7 +1759,9 @@ def print_review(subs: list[Submission], console, *, flagged_only: bool = False)
     console.print(
         f"{info['submissions']} submissions: {info['passed']} pass, {info['failed']} fail, {info['with_warnings']} with warnings"
         f"{skipped} (* = pass with a warning, e.g. an annual cap); declared {info['declared_yuan']:,.2f} 元, granted {info['granted_yuan']:,.2f} 元 / "
-        f"共{info['submissions']}份，通过{info['passed']}份，不通过{info['failed']}份", highlight=False)
+        f"共{info['submissions']}份，通过{info['passed']}份，不通过{info['failed']}份",
+        highlight=False,
+    )
 
 
 def review_demo(folder: Path, console, *, overwrite: bool = False) -> bool:

@@ -82,7 +82,7 @@ def normalise(formula: str | None) -> str | None:
                         continue
                     break
                 j += 1
-            body = text[i + 1:j]
+            body = text[i + 1 : j]
             if ch == '"':
                 out.append('"' + body + '"')
             else:  # a quoted sheet name: case-insensitive, quotes optional
@@ -93,7 +93,7 @@ def normalise(formula: str | None) -> str | None:
             j = i
             while j < n and text[j].isspace():
                 j += 1
-            before = (plain[-1] if plain else (out[-1][-1:] if out else ""))
+            before = plain[-1] if plain else (out[-1][-1:] if out else "")
             after = text[j] if j < n else ""
             if before and after and _WORDISH.match(before) and _WORDISH.match(after) and after not in "),":
                 plain.append(" ")

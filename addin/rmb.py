@@ -44,7 +44,7 @@ def upper(amount: Decimal | int | float | str) -> str:
             if i > 0 and s[i - 1] == "0" and s[:i] != "0" * i:
                 out.append("零")
             out.append(DIGITS[int(d)] + UNITS[i % 4])
-        if i % 4 == 3 and (s[i - 3:i + 1] != "0000" if i < 11 else s[:12] != "0" * 12):
+        if i % 4 == 3 and (s[i - 3 : i + 1] != "0000" if i < 11 else s[:12] != "0" * 12):
             out.append(GROUPS[i // 4])
     jiao, fen = s[12], s[13]
     if jiao != "0":
@@ -83,5 +83,4 @@ def formula(ref: str) -> str:
     parts.append(f'IF({fen}<>"0",{digit(14)}&"分","")')
     parts.append(f'IF(AND({jiao}="0",{fen}="0"),"整","")')
     body = "&".join(parts)
-    return (f'IF(OR({ref}<0,{ref}>={LIMIT}),"{TOO_LARGE}",'
-            f'IF(ROUND({ref}*100,0)=0,"零元整",{body}))')
+    return f'IF(OR({ref}<0,{ref}>={LIMIT}),"{TOO_LARGE}",IF(ROUND({ref}*100,0)=0,"零元整",{body}))'

@@ -72,12 +72,16 @@ class Limits:
     max_ratio: float = 100.0  # uncompressed / compressed, per entry and for the whole archive
     ratio_floor: int = 1 * MiB  # entries (and archives) smaller than this uncompressed are not ratio-checked
     max_xml_bytes: int = 4 * MiB  # uncompressed, any XML part that is parsed (a declaration's largest is ~40 KB)
-    max_elements: int = 100_000  # XML elements of all the parsed parts together, counted while parsing (a declaration: ~3,000)
+    max_elements: int = (
+        100_000  # XML elements of all the parsed parts together, counted while parsing (a declaration: ~3,000)
+    )
     max_cells: int = 20_000  # cells of all sheets together (a declaration has ~300)
     max_validations: int = 1_000  # data validations and conditional formats of all sheets (a declaration: ~10)
     max_validation_cells: int = 100_000  # cells the data validations of one sheet cover together, expanded
     max_formula_chars: int = 8_192  # Excel's own limit, for a cell's, a name's, a validation's formula
-    max_formula_total: int = 50_000  # characters of all formulas together (a declaration: ~2,000): bounds their comparison
+    max_formula_total: int = (
+        50_000  # characters of all formulas together (a declaration: ~2,000): bounds their comparison
+    )
     max_text_chars: int = 500  # an input field's text, checked by the review (a long name is ~60)
 
 
@@ -121,7 +125,9 @@ def _read_regular_file(path: Path, limit: int) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeWorkbook("not_regular", "not a regular file (a folder, pipe, socket or device); not read")
         if info.st_size > limit:
-            raise UnsafeWorkbook("too_large", f"file is {_size(info.st_size)}, above the {_size(limit)} limit; not read")
+            raise UnsafeWorkbook(
+                "too_large", f"file is {_size(info.st_size)}, above the {_size(limit)} limit; not read"
+            )
         with os.fdopen(fd, "rb", closefd=False) as handle:
             return handle.read(limit + 1)
     finally:
@@ -148,8 +154,11 @@ class _CountingBuilder(TreeBuilder):
         budget = self._budget
         budget.used += 1
         if budget.used > budget.limit:
-            raise UnsafeWorkbook("too_large", f"more than {budget.limit:,} XML elements (limit; reached in {_quote(self._name)}): "
-                                              "stopped while parsing")
+            raise UnsafeWorkbook(
+                "too_large",
+                f"more than {budget.limit:,} XML elements (limit; reached in {_quote(self._name)}): "
+                "stopped while parsing",
+            )
         return super().start(tag, attrs)
 
 
@@ -166,7 +175,9 @@ class SafeZip:
         if isinstance(source, (bytes, bytearray)):
             size = len(source)
             if size > limits.max_file_bytes:
-                raise UnsafeWorkbook("too_large", f"file is {_size(size)}, above the {_size(limits.max_file_bytes)} limit")
+                raise UnsafeWorkbook(
+                    "too_large", f"file is {_size(size)}, above the {_size(limits.max_file_bytes)} limit"
+                )
             data = bytes(source)
         else:
             data = _read_regular_file(Path(source), limits.max_file_bytes)
@@ -205,21 +216,33 @@ class SafeZip:
             if info.flag_bits & 0x1:
                 raise UnsafeWorkbook("not_xlsx", f"zip entry {_quote(info.filename)} is encrypted")
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise UnsafeWorkbook("not_xlsx", f"zip entry {_quote(info.filename)} uses compression method {info.compress_type}, not one xlsx uses")
+                raise UnsafeWorkbook(
+                    "not_xlsx",
+                    f"zip entry {_quote(info.filename)} uses compression method {info.compress_type}, not one xlsx uses",
+                )
             if info.file_size > lim.max_entry_bytes:
                 raise UnsafeWorkbook(
-                    "zip_bomb", f"zip entry {_quote(info.filename)} inflates to {_size(info.file_size)}, above the {_size(lim.max_entry_bytes)} limit")
+                    "zip_bomb",
+                    f"zip entry {_quote(info.filename)} inflates to {_size(info.file_size)}, above the {_size(lim.max_entry_bytes)} limit",
+                )
             if info.file_size > lim.ratio_floor:
                 ratio = info.file_size / max(info.compress_size, 1)
                 if ratio > lim.max_ratio:
                     raise UnsafeWorkbook(
-                        "zip_bomb", f"zip entry {_quote(info.filename)} has compression ratio {ratio:,.0f}:1, above the {lim.max_ratio:,.0f}:1 limit")
+                        "zip_bomb",
+                        f"zip entry {_quote(info.filename)} has compression ratio {ratio:,.0f}:1, above the {lim.max_ratio:,.0f}:1 limit",
+                    )
             total += info.file_size
             packed += info.compress_size
             if total > lim.max_total_bytes:
-                raise UnsafeWorkbook("zip_bomb", f"zip inflates to more than {_size(lim.max_total_bytes)} in all (limit)")
+                raise UnsafeWorkbook(
+                    "zip_bomb", f"zip inflates to more than {_size(lim.max_total_bytes)} in all (limit)"
+                )
         if total > lim.ratio_floor and total / max(packed, 1) > lim.max_ratio:
-            raise UnsafeWorkbook("zip_bomb", f"zip has overall compression ratio {total / max(packed, 1):,.0f}:1, above the {lim.max_ratio:,.0f}:1 limit")
+            raise UnsafeWorkbook(
+                "zip_bomb",
+                f"zip has overall compression ratio {total / max(packed, 1):,.0f}:1, above the {lim.max_ratio:,.0f}:1 limit",
+            )
 
     def has(self, name: str) -> bool:
         return name in self.names
@@ -239,7 +262,9 @@ class SafeZip:
                         break
                     got += len(chunk)
                     if got > limit:
-                        raise UnsafeWorkbook("zip_bomb", f"zip entry {_quote(name)} inflates beyond its declared {_size(limit)}")
+                        raise UnsafeWorkbook(
+                            "zip_bomb", f"zip entry {_quote(name)} inflates beyond its declared {_size(limit)}"
+                        )
                     chunks.append(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
             raise UnsafeWorkbook("damaged", f"zip entry {_quote(name)} is damaged ({exc})") from None
@@ -251,8 +276,11 @@ class SafeZip:
             return self._parsed[name]
         info = self.names.get(name)
         if info is not None and info.file_size > self.limits.max_xml_bytes:
-            raise UnsafeWorkbook("too_large", f"the XML part {_quote(name)} inflates to {_size(info.file_size)}, above the "
-                                              f"{_size(self.limits.max_xml_bytes)} limit for a part that is parsed; not parsed")
+            raise UnsafeWorkbook(
+                "too_large",
+                f"the XML part {_quote(name)} inflates to {_size(info.file_size)}, above the "
+                f"{_size(self.limits.max_xml_bytes)} limit for a part that is parsed; not parsed",
+            )
         self._parsed[name] = parse_xml(self.read(name), name, self.budget)
         return self._parsed[name]
 
@@ -268,19 +296,24 @@ def parse_xml(data: bytes, name: str = "XML", budget: _Budget | None = None) -> 
     for marker in _DTD_MARKERS:
         if marker in data:
             raise UnsafeWorkbook(
-                "xml_bomb", f"{_quote(name)} declares a DTD or entities (<!DOCTYPE/<!ENTITY>), which no xlsx part has: "
-                            "refused unparsed (XML bomb or external entity)")
+                "xml_bomb",
+                f"{_quote(name)} declares a DTD or entities (<!DOCTYPE/<!ENTITY>), which no xlsx part has: "
+                "refused unparsed (XML bomb or external entity)",
+            )
     if _before_parse is not None:
         _before_parse(name)
     try:
         if budget is None:
             return _defused_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-        parser = DefusedXMLParser(target=_CountingBuilder(budget, name), forbid_dtd=True, forbid_entities=True,
-                                  forbid_external=True)
+        parser = DefusedXMLParser(
+            target=_CountingBuilder(budget, name), forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
         parser.feed(data)
         return parser.close()
     except DefusedXmlException as exc:
-        raise UnsafeWorkbook("xml_bomb", f"{_quote(name)}: refused by defusedxml ({type(exc).__name__}: {exc})") from None
+        raise UnsafeWorkbook(
+            "xml_bomb", f"{_quote(name)}: refused by defusedxml ({type(exc).__name__}: {exc})"
+        ) from None
     except (ParseError, ValueError, UnicodeDecodeError) as exc:
         raise UnsafeWorkbook("xml", f"{_quote(name)} is not well-formed XML ({str(exc)[:200]})") from None
 
@@ -308,27 +341,29 @@ DANGEROUS = {
 
 #: Content types a spreadsheet program writes when it saves a declaration (its own properties, shared
 #: strings, calculation chain, printer settings, comments...). Anything else is a hazard.
-HARMLESS_TYPES = frozenset({
-    "application/vnd.openxmlformats-package.relationships+xml",
-    "application/vnd.openxmlformats-package.core-properties+xml",
-    "application/xml",  # customXml items (a document library's properties); nothing runs them
-    _OD + "spreadsheetml.sheet.main+xml",
-    _OD + "spreadsheetml.worksheet+xml",
-    _OD + "spreadsheetml.styles+xml",
-    _OD + "spreadsheetml.sharedStrings+xml",
-    _OD + "spreadsheetml.calcChain+xml",
-    _OD + "spreadsheetml.sheetMetadata+xml",
-    _OD + "spreadsheetml.printerSettings",
-    _OD + "spreadsheetml.comments+xml",
-    _OD + "vmlDrawing",  # how comments are drawn
-    _OD + "theme+xml",
-    _OD + "extended-properties+xml",
-    _OD + "custom-properties+xml",
-    _OD + "customXmlProperties+xml",
-    "application/vnd.ms-excel.threadedcomments+xml",
-    "application/vnd.ms-excel.person+xml",
-    "application/vnd.ms-office.classificationlabels+xml",  # sensitivity labels
-})
+HARMLESS_TYPES = frozenset(
+    {
+        "application/vnd.openxmlformats-package.relationships+xml",
+        "application/vnd.openxmlformats-package.core-properties+xml",
+        "application/xml",  # customXml items (a document library's properties); nothing runs them
+        _OD + "spreadsheetml.sheet.main+xml",
+        _OD + "spreadsheetml.worksheet+xml",
+        _OD + "spreadsheetml.styles+xml",
+        _OD + "spreadsheetml.sharedStrings+xml",
+        _OD + "spreadsheetml.calcChain+xml",
+        _OD + "spreadsheetml.sheetMetadata+xml",
+        _OD + "spreadsheetml.printerSettings",
+        _OD + "spreadsheetml.comments+xml",
+        _OD + "vmlDrawing",  # how comments are drawn
+        _OD + "theme+xml",
+        _OD + "extended-properties+xml",
+        _OD + "custom-properties+xml",
+        _OD + "customXmlProperties+xml",
+        "application/vnd.ms-excel.threadedcomments+xml",
+        "application/vnd.ms-excel.person+xml",
+        "application/vnd.ms-office.classificationlabels+xml",  # sensitivity labels
+    }
+)
 THUMBNAIL_TYPES = frozenset({"image/jpeg", "image/png"})  # docProps/thumbnail.* only
 
 DANGEROUS_TYPES = {
@@ -355,16 +390,34 @@ DANGEROUS_TYPES = {
     "application/vnd.ms-office.webextensiontaskpanes+xml": "web_extension",
 }
 
-HARMLESS_RELS = frozenset({
-    *(_R06 + t for t in ("officeDocument", "worksheet", "styles", "sharedStrings", "theme", "calcChain", "sheetMetadata",
-                         "printerSettings", "extended-properties", "custom-properties", "comments", "vmlDrawing",
-                         "customXml", "customXmlProps")),
-    _PKG + "metadata/core-properties",
-    _PKG + "metadata/thumbnail",
-    "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment",
-    "http://schemas.microsoft.com/office/2017/10/relationships/person",
-    "http://schemas.microsoft.com/office/2020/02/relationships/classificationlabels",
-})
+HARMLESS_RELS = frozenset(
+    {
+        *(
+            _R06 + t
+            for t in (
+                "officeDocument",
+                "worksheet",
+                "styles",
+                "sharedStrings",
+                "theme",
+                "calcChain",
+                "sheetMetadata",
+                "printerSettings",
+                "extended-properties",
+                "custom-properties",
+                "comments",
+                "vmlDrawing",
+                "customXml",
+                "customXmlProps",
+            )
+        ),
+        _PKG + "metadata/core-properties",
+        _PKG + "metadata/thumbnail",
+        "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment",
+        "http://schemas.microsoft.com/office/2017/10/relationships/person",
+        "http://schemas.microsoft.com/office/2020/02/relationships/classificationlabels",
+    }
+)
 
 DANGEROUS_RELS = {
     _MS06 + "vbaProject": "macro",
@@ -391,8 +444,13 @@ DANGEROUS_RELS = {
 #: Part names (lower case) of a dangerous kind, whatever content type the package gives them: an
 #: orphan vbaProject.bin is a macro-enabled file all the same.
 _DANGEROUS_NAMES = (
-    (re.compile(r"(^|/)vba(project|projectsignature[a-z0-9]*|data)\.(bin|xml)$|(^|/)(macrosheets|dialogsheets)/|"
-                r"(^|/)attachedtoolbars\.bin$"), "macro"),
+    (
+        re.compile(
+            r"(^|/)vba(project|projectsignature[a-z0-9]*|data)\.(bin|xml)$|(^|/)(macrosheets|dialogsheets)/|"
+            r"(^|/)attachedtoolbars\.bin$"
+        ),
+        "macro",
+    ),
     (re.compile(r"(^|/)externallinks/"), "external_link"),
     (re.compile(r"(^|/)(activex|ctrlprops)/"), "activex"),
     (re.compile(r"(^|/)embeddings/|oleobject"), "embedded_object"),
@@ -420,19 +478,30 @@ def package_hazards(z: SafeZip) -> list[tuple[str, str]]:
     for info in z.zip.infolist():
         name = info.filename
         if _BAD_NAME.search(name):
-            add("zip_slip", f"危险内容 Dangerous content: zip entry name {_quote(name)} is absolute or climbs out of the "
-                            "archive (zip-slip) / 压缩包路径越界")
+            add(
+                "zip_slip",
+                f"危险内容 Dangerous content: zip entry name {_quote(name)} is absolute or climbs out of the "
+                "archive (zip-slip) / 压缩包路径越界",
+            )
         key = name.casefold()
         if key in seen:
-            add("duplicate_entry", f"危险内容 Dangerous content: zip entry {_quote(name)} appears twice "
-                                   f"({_quote(seen[key])}): programs may read different copies / 压缩包条目重复")
+            add(
+                "duplicate_entry",
+                f"危险内容 Dangerous content: zip entry {_quote(name)} appears twice "
+                f"({_quote(seen[key])}): programs may read different copies / 压缩包条目重复",
+            )
         seen[key] = name
     if not z.has("[Content_Types].xml"):
-        add("unexpected_part", "非申报内容 Unexpected content: the package has no [Content_Types].xml / 缺少内容类型清单")
+        add(
+            "unexpected_part",
+            "非申报内容 Unexpected content: the package has no [Content_Types].xml / 缺少内容类型清单",
+        )
         return list(found)
     types = z.xml("[Content_Types].xml")
     defaults = {d.get("Extension", "").lower(): d.get("ContentType", "") for d in types.iter(CT_NS + "Default")}
-    overrides = {o.get("PartName", "").lstrip("/").casefold(): o.get("ContentType", "") for o in types.iter(CT_NS + "Override")}
+    overrides = {
+        o.get("PartName", "").lstrip("/").casefold(): o.get("ContentType", "") for o in types.iter(CT_NS + "Override")
+    }
     for name in z.names:
         if name.endswith("/") or name == "[Content_Types].xml":
             continue  # a folder entry (re-zipped by hand), the list itself
@@ -446,10 +515,16 @@ def package_hazards(z: SafeZip) -> list[tuple[str, str]]:
         if ctype in DANGEROUS_TYPES:
             add(*_danger(DANGEROUS_TYPES[ctype], f"part {_quote(name)} of type {_quote(ctype)}"))
         elif ctype is None:
-            add("unexpected_part", f"非申报内容 Unexpected content: part {_quote(name)} has no content type / 含申报表以外的内容")
+            add(
+                "unexpected_part",
+                f"非申报内容 Unexpected content: part {_quote(name)} has no content type / 含申报表以外的内容",
+            )
         elif not (ctype in HARMLESS_TYPES or (ctype in THUMBNAIL_TYPES and lower.startswith("docprops/"))):
-            add("unexpected_part", f"非申报内容 Unexpected content: part {_quote(name)} of type {_quote(ctype)} is not one a "
-                                   "spreadsheet program adds when it saves a declaration / 含申报表以外的内容")
+            add(
+                "unexpected_part",
+                f"非申报内容 Unexpected content: part {_quote(name)} of type {_quote(ctype)} is not one a "
+                "spreadsheet program adds when it saves a declaration / 含申报表以外的内容",
+            )
     for name in z.names:
         if not name.endswith(".rels"):
             continue
@@ -457,17 +532,32 @@ def package_hazards(z: SafeZip) -> list[tuple[str, str]]:
             kind, target = rel.get("Type", ""), rel.get("Target", "")
             if rel.get("TargetMode") == "External":
                 code = "external_link" if DANGEROUS_RELS.get(kind) == "external_link" else "external_target"
-                add(*_danger(code, f"{_quote(kind.rsplit('/', 1)[-1], 40)} to {_quote(target, 100)} (in {_quote(name)})"))
+                add(
+                    *_danger(
+                        code, f"{_quote(kind.rsplit('/', 1)[-1], 40)} to {_quote(target, 100)} (in {_quote(name)})"
+                    )
+                )
             elif kind in DANGEROUS_RELS:
-                add(*_danger(DANGEROUS_RELS[kind], f"a relationship of type {_quote(kind.rsplit('/', 1)[-1], 40)} to {_quote(target, 100)}"))
+                add(
+                    *_danger(
+                        DANGEROUS_RELS[kind],
+                        f"a relationship of type {_quote(kind.rsplit('/', 1)[-1], 40)} to {_quote(target, 100)}",
+                    )
+                )
             elif kind not in HARMLESS_RELS:
-                add("unexpected_part", f"非申报内容 Unexpected content: a relationship of type {_quote(kind, 100)} (in {_quote(name)}) "
-                                       "is not one a spreadsheet program adds when it saves a declaration / 含申报表以外的内容")
+                add(
+                    "unexpected_part",
+                    f"非申报内容 Unexpected content: a relationship of type {_quote(kind, 100)} (in {_quote(name)}) "
+                    "is not one a spreadsheet program adds when it saves a declaration / 含申报表以外的内容",
+                )
             else:
                 base = posixpath.dirname(posixpath.dirname(name))  # xl/_rels/workbook.xml.rels -> xl
                 if _part(base + "/x" if base else "x", target).startswith("../"):
-                    add("zip_slip", f"危险内容 Dangerous content: relationship target {_quote(target, 100)} (in {_quote(name)}) "
-                                    "climbs out of the package / 关系目标越界")
+                    add(
+                        "zip_slip",
+                        f"危险内容 Dangerous content: relationship target {_quote(target, 100)} (in {_quote(name)}) "
+                        "climbs out of the package / 关系目标越界",
+                    )
     return list(found)
 
 
@@ -558,15 +648,19 @@ class _Counts:
     def cell(self, sheet: str) -> None:
         self.cells += 1
         if self.cells > self.limits.max_cells:
-            raise UnsafeWorkbook("too_large", f"more than {self.limits.max_cells:,} cells (limit; reached in sheet {_quote(sheet, 40)})")
+            raise UnsafeWorkbook(
+                "too_large", f"more than {self.limits.max_cells:,} cells (limit; reached in sheet {_quote(sheet, 40)})"
+            )
 
     def validation(self, sheet: str) -> None:
         """One more data validation or conditional format."""
         self.validations += 1
         if self.validations > self.limits.max_validations:
-            raise UnsafeWorkbook("too_large", f"more than {self.limits.max_validations:,} data validations and conditional "
-                                              f"formats (limit; reached in sheet {_quote(sheet, 40)})")
-
+            raise UnsafeWorkbook(
+                "too_large",
+                f"more than {self.limits.max_validations:,} data validations and conditional "
+                f"formats (limit; reached in sheet {_quote(sheet, 40)})",
+            )
 
     def formula(self, text: str | None, where: str) -> str | None:
         """A formula read, within Excel's length for one and the budget for all."""
@@ -574,12 +668,18 @@ class _Counts:
             return None
         limits = self.limits
         if len(text) > limits.max_formula_chars:
-            raise UnsafeWorkbook("too_large", f"{where} holds a formula of {len(text):,} characters, above Excel's own "
-                                              f"limit of {limits.max_formula_chars:,}")
+            raise UnsafeWorkbook(
+                "too_large",
+                f"{where} holds a formula of {len(text):,} characters, above Excel's own "
+                f"limit of {limits.max_formula_chars:,}",
+            )
         self.formula_chars += len(text)
         if self.formula_chars > limits.max_formula_total:
-            raise UnsafeWorkbook("too_large", f"the formulas hold more than {limits.max_formula_total:,} characters in all "
-                                              f"(limit; reached at {where})")
+            raise UnsafeWorkbook(
+                "too_large",
+                f"the formulas hold more than {limits.max_formula_total:,} characters in all "
+                f"(limit; reached at {where})",
+            )
         return text
 
 
@@ -604,10 +704,18 @@ def read_book(source: str | os.PathLike | bytes, limits: Limits = DEFAULT_LIMITS
     seen_names: set[tuple[str, int | None]] = set()
     for dn in wb.iter(_M + "definedName"):
         name, local = dn.get("name", ""), dn.get("localSheetId")
-        key = (name, None if local is None else int(local) if local.isdigit() and len(local) < 6 else -1)  # -1: unreadable
+        key = (
+            name,
+            None if local is None else int(local) if local.isdigit() and len(local) < 6 else -1,
+        )  # -1: unreadable
         if (name.casefold(), key[1]) in seen_names:
-            hazards.append(("defined_name", f"篡改 Tampered: the defined name {_quote(name, 60)} is defined twice (names ignore "
-                                            "case): programs may use either / 名称重复定义"))
+            hazards.append(
+                (
+                    "defined_name",
+                    f"篡改 Tampered: the defined name {_quote(name, 60)} is defined twice (names ignore "
+                    "case): programs may use either / 名称重复定义",
+                )
+            )
             continue
         seen_names.add((name.casefold(), key[1]))
         names[key] = counts.formula(dn.text or "", f"the defined name {_quote(name, 60)}")
@@ -648,12 +756,16 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
             if ref is not None:
                 m = _REF.fullmatch(ref)
                 if not m or column_index_from_string(m[1]) > MAX_COLUMN or int(m[2]) > MAX_ROW:
-                    raise UnsafeWorkbook("xml", f"sheet {title}: {_quote(ref, 20)} is not a cell reference (A1 to XFD1048576)")
+                    raise UnsafeWorkbook(
+                        "xml", f"sheet {title}: {_quote(ref, 20)} is not a cell reference (A1 to XFD1048576)"
+                    )
                 column = column_index_from_string(m[1])
             else:  # a writer may leave out r: the next column of the row
                 column += 1
                 if column > MAX_COLUMN or row_number > MAX_ROW:
-                    raise UnsafeWorkbook("xml", f"sheet {title}: row {row_number} has cells beyond column XFD ({MAX_COLUMN:,})")
+                    raise UnsafeWorkbook(
+                        "xml", f"sheet {title}: row {row_number} has cells beyond column XFD ({MAX_COLUMN:,})"
+                    )
                 ref = f"{get_column_letter(column)}{row_number}"
             if ref in cells:
                 raise UnsafeWorkbook("xml", f"sheet {title}: the cell {ref} appears twice (programs may show either)")
@@ -709,26 +821,33 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
     where = f"a data validation of sheet {title}"
     for dv in root.iter(_M + "dataValidation"):
         counts.validation(sheet.name)
-        sheet.validations.append({
-            "type": dv.get("type", "none"),
-            "operator": dv.get("operator"),
-            "formula1": counts.formula(dv.findtext(_M + "formula1"), where),
-            "formula2": counts.formula(dv.findtext(_M + "formula2"), where),
-            "sqref": dv.get("sqref", ""),
-        })
+        sheet.validations.append(
+            {
+                "type": dv.get("type", "none"),
+                "operator": dv.get("operator"),
+                "formula1": counts.formula(dv.findtext(_M + "formula1"), where),
+                "formula2": counts.formula(dv.findtext(_M + "formula2"), where),
+                "sqref": dv.get("sqref", ""),
+            }
+        )
     # Excel 2010 extension lists keep validations that refer to other sheets under x14
-    x14, xm = "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}", "{http://schemas.microsoft.com/office/excel/2006/main}"
+    x14, xm = (
+        "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}",
+        "{http://schemas.microsoft.com/office/excel/2006/main}",
+    )
     for dv in root.iter(x14 + "dataValidation"):
         counts.validation(sheet.name)
         f1 = dv.find(x14 + "formula1")
         f2 = dv.find(x14 + "formula2")
-        sheet.validations.append({
-            "type": dv.get("type", "none"),
-            "operator": dv.get("operator"),
-            "formula1": counts.formula(f1.findtext(xm + "f") if f1 is not None else None, where),
-            "formula2": counts.formula(f2.findtext(xm + "f") if f2 is not None else None, where),
-            "sqref": dv.findtext(xm + "sqref") or "",
-        })
+        sheet.validations.append(
+            {
+                "type": dv.get("type", "none"),
+                "operator": dv.get("operator"),
+                "formula1": counts.formula(f1.findtext(xm + "f") if f1 is not None else None, where),
+                "formula2": counts.formula(f2.findtext(xm + "f") if f2 is not None else None, where),
+                "sqref": dv.findtext(xm + "sqref") or "",
+            }
+        )
     # conditional formats: their formulas are evaluated as soon as the sheet is shown
     where = f"a conditional format of sheet {title}"
     for tag, formula_tag in ((_M + "cfRule", _M + "formula"), (x14 + "cfRule", xm + "f")):

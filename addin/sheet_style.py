@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import unicodedata
 import weakref
+from collections.abc import Iterable, Sequence
 from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Iterable, Sequence
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -153,8 +153,15 @@ def lines_height(lines: int) -> float:
     return round(lines * LINE_POINTS + ROW_PAD, 1)
 
 
-def cell(ws, value: object, kind: str = "text", *, font: Font | None = None,
-         fill: PatternFill | None = None, alignment: Alignment | None = None) -> object:
+def cell(
+    ws,
+    value: object,
+    kind: str = "text",
+    *,
+    font: Font | None = None,
+    fill: PatternFill | None = None,
+    alignment: Alignment | None = None,
+) -> object:
     """A cell to append: the bare value when it needs no style (fast for wide sheets), else a styled
     cell. Text is always data, never a formula (a name may start with '=')."""
     if value == "":
@@ -217,7 +224,9 @@ def header_row(sheet: Sheet, columns: Sequence[Column], widths: Sequence[float])
     return sheet.append(cells, header_height(columns, widths))
 
 
-def put_header(ws, columns: Sequence[Column], widths: Sequence[float], fills: Sequence[PatternFill] | None = None) -> None:
+def put_header(
+    ws, columns: Sequence[Column], widths: Sequence[float], fills: Sequence[PatternFill] | None = None
+) -> None:
     """The header row 1 of a normal worksheet with its column widths (``fills``: one per column)."""
     for c, (column, width) in enumerate(zip(columns, widths), 1):
         ws.column_dimensions[get_column_letter(c)].width = width
@@ -227,9 +236,17 @@ def put_header(ws, columns: Sequence[Column], widths: Sequence[float], fills: Se
     ws.row_dimensions[1].height = header_height(columns, widths)
 
 
-def write_table(ws, columns: Sequence[Column], rows: Iterable[Sequence], *, sample: Sequence[Sequence] | None = None,
-                fills: Iterable[PatternFill | None] | None = None, fill_at: int = 0, freeze: str = "A2",
-                widths: Sequence[float] | None = None) -> list[float]:
+def write_table(
+    ws,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence],
+    *,
+    sample: Sequence[Sequence] | None = None,
+    fills: Iterable[PatternFill | None] | None = None,
+    fill_at: int = 0,
+    freeze: str = "A2",
+    widths: Sequence[float] | None = None,
+) -> list[float]:
     """A table from row 1: the bilingual header, fitted widths, frozen header, autofilter.
 
     ``sample``: the rows the widths are measured on (default: all ``rows``, read into a list first);
@@ -253,8 +270,9 @@ def write_table(ws, columns: Sequence[Column], rows: Iterable[Sequence], *, samp
     fill_of = iter(fills) if fills is not None else None
     for row in rows:
         height = row_height((shown(row[k]), w) for k, w in wraps) if wraps else None
-        cells = [cell(ws, value, c.kind, alignment=align if c.kind != "wrap" else None)
-                 for c, value in zip(columns, row)]
+        cells = [
+            cell(ws, value, c.kind, alignment=align if c.kind != "wrap" else None) for c, value in zip(columns, row)
+        ]
         fill = next(fill_of, None) if fill_of is not None else None
         if fill is not None:
             cells[fill_at] = cell(ws, row[fill_at], columns[fill_at].kind, fill=fill, alignment=align)
@@ -263,8 +281,15 @@ def write_table(ws, columns: Sequence[Column], rows: Iterable[Sequence], *, samp
     return widths
 
 
-def print_setup(ws, *, landscape: bool = True, title_rows: int | None = 1, one_page: bool = False,
-                title: str = "", grid: bool = True) -> None:
+def print_setup(
+    ws,
+    *,
+    landscape: bool = True,
+    title_rows: int | None = 1,
+    one_page: bool = False,
+    title: str = "",
+    grid: bool = True,
+) -> None:
     """A4, one page wide (``one_page``: the whole sheet on one page), the header rows repeated on
     every page, the sheet's name and ``title`` in the page header, 第 N 页 共 M 页 in the footer,
     the grid printed (``grid``) as the table's lines.

@@ -64,13 +64,22 @@ def make_rows(count: int, seed: int = 7) -> list[dict]:
     for i in range(count):
         clause, inputs = pool[i % len(pool)] if i < len(pool) else rng.choice(pool)
         first17 = f"91110000MA{i:07d}"
-        rows.append({
-            "enterprise": f"北京绿色企业{i:04d}有限公司", "uscc": first17 + check_character(first17),
-            "address": f"北京市经济技术开发区科创街{i}号", "contact": "张三", "phone": "010-12345678",
-            "project": f"P{i:05d}", "project_name": f"绿色低碳项目{i}", "clause": clause, "year": "2025",
-            "start_date": "2025-03-01", "completion_date": "2025-11-30",
-            **{k: ("是" if v is True else "否" if v is False else str(v)) for k, v in inputs.items()},
-        })
+        rows.append(
+            {
+                "enterprise": f"北京绿色企业{i:04d}有限公司",
+                "uscc": first17 + check_character(first17),
+                "address": f"北京市经济技术开发区科创街{i}号",
+                "contact": "张三",
+                "phone": "010-12345678",
+                "project": f"P{i:05d}",
+                "project_name": f"绿色低碳项目{i}",
+                "clause": clause,
+                "year": "2025",
+                "start_date": "2025-03-01",
+                "completion_date": "2025-11-30",
+                **{k: ("是" if v is True else "否" if v is False else str(v)) for k, v in inputs.items()},
+            }
+        )
     return rows
 
 
@@ -116,7 +125,9 @@ def main() -> None:
     base_rate, pool_rate, one_rate = m / base, n / pooled, n / serial
     print(f"{n:,} declarations, {os.cpu_count()} cores")
     print(f"  baseline (openpyxl load/set/save, one at a time, {m:,} files): {base_rate:8.1f} files/s")
-    print(f"  declare, process pool:  {pool_rate:8.1f} files/s  ({pooled:.2f} s)  {pool_rate / base_rate:6.1f}x baseline")
+    print(
+        f"  declare, process pool:  {pool_rate:8.1f} files/s  ({pooled:.2f} s)  {pool_rate / base_rate:6.1f}x baseline"
+    )
     print(f"  declare, one process:   {one_rate:8.1f} files/s  ({serial:.2f} s)  {one_rate / base_rate:6.1f}x baseline")
     print("target: at least 3x the baseline's throughput")
 

@@ -37,7 +37,11 @@ def hand_beijing_2_1(project_type: str, energy_saved_tce: float, investment_yuan
 
 
 def hand_etown_27(capacity_kw: float, ownership: str, applicant: str) -> Decimal:
-    share = Decimal("0.5") if ownership == "third_party" else (Decimal(1) if ownership == "self" or applicant == "investor" else Decimal(0))
+    share = (
+        Decimal("0.5")
+        if ownership == "third_party"
+        else (Decimal(1) if ownership == "self" or applicant == "investor" else Decimal(0))
+    )
     return (Decimal(800) * Decimal(repr(capacity_kw)) * share).quantize(CENT, ROUND_HALF_UP)
 
 

@@ -53,8 +53,13 @@ def main() -> None:
         rows = []
         for name in [*cases, "genuine"]:
             path = genuine if name == "genuine" else folder / "corpus" / name
-            run = subprocess.run([sys.executable, "-c", CHILD, str(path), str(genuine)], capture_output=True, text=True,
-                                 cwd=ROOT, timeout=600)
+            run = subprocess.run(
+                [sys.executable, "-c", CHILD, str(path), str(genuine)],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=600,
+            )
             if run.returncode:
                 print(f"{name}: the review crashed ({run.returncode}): {run.stderr[-500:]}")
                 continue
@@ -62,15 +67,21 @@ def main() -> None:
             rows.append((out["seconds"], name, out, path.stat().st_size))
     rows.sort(key=lambda r: (r[1] != "genuine", -r[0]))
     shown = rows if not args.top else rows[: args.top + 1]
-    print(f"{'file':40} {'bytes':>10} {'seconds':>8} {'peak MiB':>9} {'+MiB':>6} {'status':>7} {'problems':>8} {'chars':>7}")
+    print(
+        f"{'file':40} {'bytes':>10} {'seconds':>8} {'peak MiB':>9} {'+MiB':>6} {'status':>7} {'problems':>8} {'chars':>7}"
+    )
     for seconds, name, out, size in shown:
-        print(f"{display_name(name)[:40]:40} {size:>10,} {seconds:>8.3f} "
-              f"{out['peak'] / 2**20:>9.0f} {(out['peak'] - out['before']) / 2**20:>6.0f} {out['status']:>7} "
-              f"{out['problems']:>8} {out['chars']:>7}")
+        print(
+            f"{display_name(name)[:40]:40} {size:>10,} {seconds:>8.3f} "
+            f"{out['peak'] / 2**20:>9.0f} {(out['peak'] - out['before']) / 2**20:>6.0f} {out['status']:>7} "
+            f"{out['problems']:>8} {out['chars']:>7}"
+        )
     worst = max(rows, key=lambda r: r[0])
-    print(f"{len(rows)} files; slowest {worst[1]} {worst[0]:.2f} s; highest peak "
-          f"{max(r[2]['peak'] for r in rows) / 2**20:.0f} MiB; all hostile fail: "
-          f"{all(r[2]['status'] == 'fail' for r in rows if r[1] in cases)}")
+    print(
+        f"{len(rows)} files; slowest {worst[1]} {worst[0]:.2f} s; highest peak "
+        f"{max(r[2]['peak'] for r in rows) / 2**20:.0f} MiB; all hostile fail: "
+        f"{all(r[2]['status'] == 'fail' for r in rows if r[1] in cases)}"
+    )
 
 
 if __name__ == "__main__":

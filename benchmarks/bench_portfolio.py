@@ -67,14 +67,16 @@ def make_rows(count: int, scales: int, unique: bool, seed: int = 7) -> list[dict
         elif unique and base is None:
             inputs.setdefault("zone", ZONE_OF[cc.policy.id])
         enterprise = rng.randrange(count // 20 + 1)
-        rows.append({
-            "enterprise": f"企业{enterprise:05d}",
-            "project": f"P{i:06d}",
-            "clause": clause,
-            "year": str(rng.choice((2025, 2026, 2027))),
-            "zone": inputs.pop("zone", ZONE_OF[cc.policy.id]),
-            **{k: ("true" if v is True else "false" if v is False else str(v)) for k, v in inputs.items()},
-        })
+        rows.append(
+            {
+                "enterprise": f"企业{enterprise:05d}",
+                "project": f"P{i:06d}",
+                "clause": clause,
+                "year": str(rng.choice((2025, 2026, 2027))),
+                "zone": inputs.pop("zone", ZONE_OF[cc.policy.id]),
+                **{k: ("true" if v is True else "false" if v is False else str(v)) for k, v in inputs.items()},
+            }
+        )
     return rows
 
 

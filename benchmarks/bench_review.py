@@ -31,12 +31,24 @@ from addin.demo import claim_inputs, read_sample
 from addin.review import review_paths
 from policies.uscc import ALPHABET, check_character
 
-DETAIL_KEYS = ("enterprise", "uscc", "address", "contact", "phone", "project", "project_name", "start_date",
-               "completion_date", "total_incl_tax_yuan", "paid_incl_tax_yuan", "year")
+DETAIL_KEYS = (
+    "enterprise",
+    "uscc",
+    "address",
+    "contact",
+    "phone",
+    "project",
+    "project_name",
+    "start_date",
+    "completion_date",
+    "total_incl_tax_yuan",
+    "paid_incl_tax_yuan",
+    "year",
+)
 
 
 def uscc(n: int) -> str:
-    body = "91110000" + "".join(ALPHABET[(n // 31 ** k) % 31] for k in range(9))
+    body = "91110000" + "".join(ALPHABET[(n // 31**k) % 31] for k in range(9))
     return body + check_character(body)
 
 
@@ -78,8 +90,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         paths = generate(Path(tmp), args.files)
-        print(f"generated {len(paths):,} declarations in {time.perf_counter() - start:.1f} s "
-              f"({sum(p.stat().st_size for p in paths) / len(paths) / 1024:.0f} KiB each)")
+        print(
+            f"generated {len(paths):,} declarations in {time.perf_counter() - start:.1f} s "
+            f"({sum(p.stat().st_size for p in paths) / len(paths) / 1024:.0f} KiB each)"
+        )
         ratios = []
         for _ in range(args.rounds):
             start = time.perf_counter()
@@ -91,10 +105,14 @@ def main() -> None:
             passed = sum(1 for s in subs if s.ok)
             ratio = (len(paths) / took) / (len(paths) / base)
             ratios.append(ratio)
-            print(f"baseline openpyxl.load_workbook + all values, 1 process: {len(paths) / base:,.0f} files/s ({base:.2f} s, {cells:,} cells)")
-            print(f"review (guard, one parse per sheet, template comparison, validation, recompute, batch checks), "
-                  f"{args.workers or os.cpu_count()} processes: {len(paths) / took:,.0f} files/s ({took:.2f} s; "
-                  f"{passed:,} pass, {len(subs) - passed:,} fail)")
+            print(
+                f"baseline openpyxl.load_workbook + all values, 1 process: {len(paths) / base:,.0f} files/s ({base:.2f} s, {cells:,} cells)"
+            )
+            print(
+                f"review (guard, one parse per sheet, template comparison, validation, recompute, batch checks), "
+                f"{args.workers or os.cpu_count()} processes: {len(paths) / took:,.0f} files/s ({took:.2f} s; "
+                f"{passed:,} pass, {len(subs) - passed:,} fail)"
+            )
             print(f"throughput ratio review/baseline: {ratio:.2f}x")
     print(f"median throughput ratio {statistics.median(ratios):.2f}x (target: at least 1x)")
 

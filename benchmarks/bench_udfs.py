@@ -35,14 +35,29 @@ CASES = [
     ),
     (
         "GREEN_AWARD range",
-        lambda: udfs.GREEN_AWARD("beijing:2.1", [["project_type", "energy_saving"], ["energy_saved_tce", 1000.0],
-                                                  ["investment_yuan", 10_000_000.0], [None, None]]),
-        lambda: evaluate("beijing:2.1", on=None, project_type="energy_saving", energy_saved_tce=1000.0, investment_yuan=10_000_000.0),
+        lambda: udfs.GREEN_AWARD(
+            "beijing:2.1",
+            [
+                ["project_type", "energy_saving"],
+                ["energy_saved_tce", 1000.0],
+                ["investment_yuan", 10_000_000.0],
+                [None, None],
+            ],
+        ),
+        lambda: evaluate(
+            "beijing:2.1", on=None, project_type="energy_saving", energy_saved_tce=1000.0, investment_yuan=10_000_000.0
+        ),
     ),
     (
         "LOAN_INTEREST_SUBSIDY",
         lambda: udfs.LOAN_INTEREST_SUBSIDY(100_000_000.0, 0.035, None, None),
-        lambda: evaluate("beijing:8", loan_principal_yuan=100_000_000.0, loan_rate=0.035, months=None, fixed_asset_investment_yuan=None),
+        lambda: evaluate(
+            "beijing:8",
+            loan_principal_yuan=100_000_000.0,
+            loan_rate=0.035,
+            months=None,
+            fixed_asset_investment_yuan=None,
+        ),
     ),
     (
         "AWARD_EXPLAIN",
@@ -65,8 +80,10 @@ def main() -> None:
         sheet(), core()  # warm the caches of both
         ratios = interleaved_ratios(sheet, core, args.rounds, args.calls)
         per_call = [timed(sheet, args.calls) / args.calls * 1e6 for _ in range(3)]
-        print(f"{name:<24}{statistics.median(ratios):>24.3f}{min(ratios):>8.3f}{max(ratios):>8.3f}"
-              f"{statistics.median(per_call):>14.1f}")
+        print(
+            f"{name:<24}{statistics.median(ratios):>24.3f}{min(ratios):>8.3f}{max(ratios):>8.3f}"
+            f"{statistics.median(per_call):>14.1f}"
+        )
     print("the layer reshapes arguments and converts the result; evaluate does the work (ratio near 1 is the aim)")
 
 

@@ -18,6 +18,8 @@ def timed(call: Callable[[], object], calls: int) -> float:
     return time.perf_counter() - start
 
 
-def interleaved_ratios(measured: Callable[[], object], baseline: Callable[[], object], rounds: int, calls: int) -> list[float]:
+def interleaved_ratios(
+    measured: Callable[[], object], baseline: Callable[[], object], rounds: int, calls: int
+) -> list[float]:
     """``measured``/``baseline`` time ratio of each round, the two timed back to back every round."""
     return [timed(measured, calls) / timed(baseline, calls) for _ in range(rounds)]

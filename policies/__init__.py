@@ -1,10 +1,10 @@
 """The policy core: the three Beijing policies as validated data, evaluated exactly.
 
-    >>> from policies import evaluate
-    >>> evaluate("etown:27", capacity_kw=100).amount
-    Decimal('80000.00')
-    >>> evaluate("etown:27", capacity_kw=100, on=2027, reform={"etown:27.per_kw": {"2027-01-01": 1000}}).amount
-    Decimal('100000.00')
+>>> from policies import evaluate
+>>> evaluate("etown:27", capacity_kw=100).amount
+Decimal('80000.00')
+>>> evaluate("etown:27", capacity_kw=100, on=2027, reform={"etown:27.per_kw": {"2027-01-01": 1000}}).amount
+Decimal('100000.00')
 """
 
 from .award import Award, Check, Note, Payment, Step

@@ -48,8 +48,13 @@ class Check:
         return self.code.partition(":")[2]
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "status": self.status, "cites": self.cites, "subject": _label(self.subject),
-                "message": _label(self.message)}
+        return {
+            "code": self.code,
+            "status": self.status,
+            "cites": self.cites,
+            "subject": _label(self.subject),
+            "message": _label(self.message),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +111,13 @@ class Note:
         return self.text
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "text": self.text, "cites": self.cites, "about": self.about,
-                "refers_to": list(self.refers_to)}
+        return {
+            "code": self.code,
+            "text": self.text,
+            "cites": self.cites,
+            "about": self.about,
+            "refers_to": list(self.refers_to),
+        }
 
 
 @dataclass(slots=True)
@@ -189,6 +199,10 @@ class Award:
             "payments": [p.to_dict() for p in self.payments],
             "notes": list(self.notes),
             "inputs": {k: v if isinstance(v, (bool, str)) else str(v) for k, v in self.inputs.items()},
-            "reform": None if self.reform is None else {
-                k: {str(d): str(x) for d, x in v.items()} if isinstance(v, dict) else str(v) for k, v in self.reform.items()},
+            "reform": None
+            if self.reform is None
+            else {
+                k: {str(d): str(x) for d, x in v.items()} if isinstance(v, dict) else str(v)
+                for k, v in self.reform.items()
+            },
         }

@@ -11,10 +11,11 @@ amount growing with an unbounded input has none.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Mapping, Protocol
+from typing import Protocol
 
-from .expr import Bool, BinOp, BoolOp, Call, Compare, IfElse, Name, Neg, Node, Not, Number, String
+from .expr import BinOp, Bool, BoolOp, Call, Compare, IfElse, Name, Neg, Node, Not, Number, String
 
 
 class Bounded(Protocol):

@@ -38,13 +38,22 @@ COEFFICIENTS: dict[str, Coefficient] = {
     c.kind: c
     for c in (
         Coefficient(
-            "electricity_kwh", "kWh", Decimal("0.1229"), "电力", "Electricity",
+            "electricity_kwh",
+            "kWh",
+            Decimal("0.1229"),
+            "电力",
+            "Electricity",
             "当量值 calorific equivalent; many verification rules use the yearly 等价值 of power generation (about 0.3) instead",
         ),
         Coefficient(
-            "natural_gas_m3", "m³", Decimal("1.2143"), "天然气", "Natural gas",
+            "natural_gas_m3",
+            "m³",
+            Decimal("1.2143"),
+            "天然气",
+            "Natural gas",
             "1.1000–1.3300 kgce/m³ by source; 1.2143 is the common default",
-            low=Decimal("1.1000"), high=Decimal("1.3300"),
+            low=Decimal("1.1000"),
+            high=Decimal("1.3300"),
         ),
         Coefficient("raw_coal_kg", "kg", Decimal("0.7143"), "原煤", "Raw coal", "reference coefficient"),
         Coefficient("diesel_kg", "kg", Decimal("1.4571"), "柴油", "Diesel", "reference coefficient"),
@@ -56,7 +65,13 @@ COEFFICIENTS: dict[str, Coefficient] = {
 # Names a person may type for a kind: the id, its Chinese and English label, the id without its unit.
 _ALIASES: dict[str, str] = {}
 for _c in COEFFICIENTS.values():
-    for _name in (_c.kind, _c.label_zh, _c.label_en, _c.kind.rsplit("_", 1)[0], _c.kind.rsplit("_", 1)[0].replace("_", " ")):
+    for _name in (
+        _c.kind,
+        _c.label_zh,
+        _c.label_en,
+        _c.kind.rsplit("_", 1)[0],
+        _c.kind.rsplit("_", 1)[0].replace("_", " "),
+    ):
         _ALIASES[_name.casefold()] = _c.kind
 KINDS_TEXT = ", ".join(f"{c.kind} ({c.label_zh})" for c in COEFFICIENTS.values())
 
@@ -76,7 +91,9 @@ def find_kind(kind: object) -> Coefficient:
     try:
         return COEFFICIENTS[_ALIASES[kind.strip().casefold()]]
     except KeyError:
-        raise InputError(WHERE, "kind", f"must be one of {KINDS_TEXT}; got {describe(kind)} / 须为所列能源品种之一") from None
+        raise InputError(
+            WHERE, "kind", f"must be one of {KINDS_TEXT}; got {describe(kind)} / 须为所列能源品种之一"
+        ) from None
 
 
 def to_tce(quantity: object, kind: object, coefficient: object = None) -> Conversion:
@@ -105,12 +122,14 @@ def to_tce(quantity: object, kind: object, coefficient: object = None) -> Conver
             raise InputError(WHERE, "coefficient", str(exc)) from None
         if not 0 < used < MAX_COEFFICIENT:
             raise InputError(
-                WHERE, "coefficient",
+                WHERE,
+                "coefficient",
                 f"must be > 0 and below {fmt(MAX_COEFFICIENT)} kgce/{spec.unit}, got {fmt(used)} / 须>0且小于{fmt(MAX_COEFFICIENT)}",
             )
         if spec.low is not None and spec.high is not None and not spec.low <= used <= spec.high:
             raise InputError(
-                WHERE, "coefficient",
+                WHERE,
+                "coefficient",
                 f"for {spec.kind} must be within {fmt(spec.low)}–{fmt(spec.high)} kgce/{spec.unit}, got {fmt(used)} / 超出标准范围",
             )
         source = "given"

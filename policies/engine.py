@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, DecimalException
-from functools import lru_cache
-from typing import Callable
+from functools import cache, lru_cache
 
 from pydantic import BaseModel
 
@@ -15,8 +15,8 @@ from .award import Award, Check, Step
 from .errors import InputError, UnknownClauseError
 from .inputs import closest, coerce_inputs, coercer, input_model
 from .numbers import describe, fmt, round_yuan
-from .payments import split
 from .parameters import DatedValues, InForce, Reform, in_force, origin, parse_reform, value_text
+from .payments import split
 from .registry import fields, policies, zone_spec, zones
 from .schema import AnnualCap, Clause, Condition, InputSpec, Label, Parameter, Policy, Rule, Schedule
 from .schema import Check as InputCheck
@@ -93,7 +93,9 @@ def _show_name(parameters: dict[str, Decimal]) -> Callable[[str], str]:
 
 
 VALIDITY_SUBJECT = Label(zh="政策有效期", en="The policy's validity")
-VALIDITY_UNCHECKED = Label(zh="未给出申报日期，未核对政策有效期", en="No date given (on): the policy's validity is not checked")
+VALIDITY_UNCHECKED = Label(
+    zh="未给出申报日期，未核对政策有效期", en="No date given (on): the policy's validity is not checked"
+)
 
 
 def _outcomes(code: str, subject: Label, cites: str, *, assumed: str, waived: str = "") -> dict[str, Check]:
@@ -115,17 +117,23 @@ def _zone_outcomes(allowed: tuple[str, ...]) -> dict[str | None, Check]:
     subject = fields()["zone"].label
     shown = ", ".join(allowed)
     out: dict[str | None, Check] = {
-        None: Check("zone", "assumed", "", subject, Label(zh="假定所在区域符合", en=f"Zone assumed to be one of: {shown}"))
+        None: Check(
+            "zone", "assumed", "", subject, Label(zh="假定所在区域符合", en=f"Zone assumed to be one of: {shown}")
+        )
     }
     for zone in zones():  # every zone the policies know (common.yaml and a policy's own)
         if zone in allowed:
-            out[zone] = Check("zone", "passed", "", subject, Label(zh="所在区域符合", en=f"Zone {zone} is one of {shown}"))
+            out[zone] = Check(
+                "zone", "passed", "", subject, Label(zh="所在区域符合", en=f"Zone {zone} is one of {shown}")
+            )
         else:
-            out[zone] = Check("zone", "failed", "", subject, Label(zh="区域不符", en=f"Zone {zone} is not one of {shown}"))
+            out[zone] = Check(
+                "zone", "failed", "", subject, Label(zh="区域不符", en=f"Zone {zone} is not one of {shown}")
+            )
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled(clause_id: str) -> CompiledClause:
     policy, clause = find_clause(clause_id)
     amount_node, requires, checks, waive = clause._amount, clause._requires, clause._checks, clause._waive
@@ -141,19 +149,43 @@ def compiled(clause_id: str) -> CompiledClause:
     cite = f" 〔{clause.article}〕"
     zones = tuple(clause.zones or policy.zones)
     zone_outcomes = _zone_outcomes(zones)
-    validity = CheckDefinition("validity", "validity", VALIDITY_SUBJECT, "", {
-        "assumed": Check("validity", "assumed", "", VALIDITY_SUBJECT, VALIDITY_UNCHECKED)})
-    zone = CheckDefinition("zone", "zone", fields()["zone"].label, "", {k: v for k, v in zone_outcomes.items() if k is None})
+    validity = CheckDefinition(
+        "validity",
+        "validity",
+        VALIDITY_SUBJECT,
+        "",
+        {"assumed": Check("validity", "assumed", "", VALIDITY_SUBJECT, VALIDITY_UNCHECKED)},
+    )
+    zone = CheckDefinition(
+        "zone", "zone", fields()["zone"].label, "", {k: v for k, v in zone_outcomes.items() if k is None}
+    )
     condition_defs = []
     for name, c in conditions.items():
         kind = "excluded" if c.exclusion else "condition"
         code = f"{kind}:{name}"
         when = clause.waive.get(name, "")
-        condition_defs.append(CheckDefinition(code, kind, c.label, c.cites, _outcomes(code, c.label, c.cites, assumed="未作答", waived=when),
-                                              name=name, waiver=waive.get(name), waiver_text=when))
+        condition_defs.append(
+            CheckDefinition(
+                code,
+                kind,
+                c.label,
+                c.cites,
+                _outcomes(code, c.label, c.cites, assumed="未作答", waived=when),
+                name=name,
+                waiver=waive.get(name),
+                waiver_text=when,
+            )
+        )
     rule_defs = [
-        CheckDefinition(code, code.partition(":")[0], rule.reason, rule.cites,
-                        _outcomes(code, rule.reason, rule.cites, assumed="门槛事实未填"), rule=rule, test=node)
+        CheckDefinition(
+            code,
+            code.partition(":")[0],
+            rule.reason,
+            rule.cites,
+            _outcomes(code, rule.reason, rule.cites, assumed="门槛事实未填"),
+            rule=rule,
+            test=node,
+        )
         for rule, node, code in zip(clause.requires, requires, clause.rule_codes)
     ]
     return CompiledClause(
@@ -170,8 +202,9 @@ def compiled(clause_id: str) -> CompiledClause:
         definitions=[validity, zone, *condition_defs, *rule_defs],
         requires=[(d, expr.compile_expr(d.test, record=False)) for d in rule_defs],
         checks=[(check, expr.compile_expr(n, record=False)) for check, n in zip(clause.checks, checks)],
-        conditions_checked=[(d, expr.compile_expr(d.waiver, record=False) if d.waiver is not None else None)
-                            for d in condition_defs],
+        conditions_checked=[
+            (d, expr.compile_expr(d.waiver, record=False) if d.waiver is not None else None) for d in condition_defs
+        ],
         zone_outcomes=zone_outcomes,
         annual_caps=tuple(_annual_cap(cap, cap.cap) for cap in _caps_of(policy, clause)),
         allowed_zones=zones,
@@ -183,7 +216,10 @@ def compiled(clause_id: str) -> CompiledClause:
 
 
 def _annual_cap(cap: AnnualCap, value: Decimal) -> tuple[Decimal, str]:
-    return (value, f"单项金额超过年度上限 Above an annual cap: {cap.label} 〔{cap.cites}〕 — applied across the enterprise's claims (portfolio, review)")
+    return (
+        value,
+        f"单项金额超过年度上限 Above an annual cap: {cap.label} 〔{cap.cites}〕 — applied across the enterprise's claims (portfolio, review)",
+    )
 
 
 def _caps_of(policy: Policy, clause: Clause) -> list[AnnualCap]:
@@ -219,29 +255,51 @@ def _resolved(clause_id: str, first: date | None, last: date | None, reform: Ref
         override = reform.get(f"{clause.id}.{name}") if reform is not None else None
         if override is not None or parameter.values is not None:
             values[name] = in_force(parameter.by_date, override, first, last)
-    caps = {cap.id: in_force(((None, cap.cap),), reform.get(f"{policy.id}.{cap.id}") if reform is not None else None,
-                           first, last)
-            for cap in _caps_of(policy, clause)}
-    day = "the latest value (no date given)" if last is None else (
-        f"in force on {last}" if first == last else f"in force on 31 December {last.year} (the year given)")
+    caps = {
+        cap.id: in_force(
+            ((None, cap.cap),), reform.get(f"{policy.id}.{cap.id}") if reform is not None else None, first, last
+        )
+        for cap in _caps_of(policy, clause)
+    }
+    day = (
+        "the latest value (no date given)"
+        if last is None
+        else (f"in force on {last}" if first == last else f"in force on 31 December {last.year} (the year given)")
+    )
     steps, notes = [], []
     for name, value in values.items():
         parameter = clause.parameters[name]
-        steps.append(Step("parameter", f"{name} = {value_text(value, parameter.unit)}, {day}", value.value,
-                          clause.article, name, source=origin(value)))
+        steps.append(
+            Step(
+                "parameter",
+                f"{name} = {value_text(value, parameter.unit)}, {day}",
+                value.value,
+                clause.article,
+                name,
+                source=origin(value),
+            )
+        )
         notes.extend(_value_notes(name, parameter, value, last))
     concerned: dict[str, DatedValues] = {}  # the reform's entries for this clause's parameters and caps
     if reform is not None:
-        named = {**{f"{clause.id}.{n}": v for n, v in values.items()}, **{f"{policy.id}.{k}": v for k, v in caps.items()}}
+        named = {
+            **{f"{clause.id}.{n}": v for n, v in values.items()},
+            **{f"{policy.id}.{k}": v for k, v in caps.items()},
+        }
         for name in sorted(named):
             override = reform.get(name)
             if override is not None:
                 concerned[name] = override
-        said = [f"{name} = {fmt(named[name].value)}" + (f" from {named[name].since}" if named[name].since else "")
-                if named[name].reform else f"{name} (from {override[0][0]}) not yet in force: the policy's value used"
-                for name, override in concerned.items()]
-        notes.append("改革 Reform (what-if, not the policy as published): "
-                     + ("; ".join(said) or "changes no parameter of this clause / 未涉及本条款参数"))
+        said = [
+            f"{name} = {fmt(named[name].value)}" + (f" from {named[name].since}" if named[name].since else "")
+            if named[name].reform
+            else f"{name} (from {override[0][0]}) not yet in force: the policy's value used"
+            for name, override in concerned.items()
+        ]
+        notes.append(
+            "改革 Reform (what-if, not the policy as published): "
+            + ("; ".join(said) or "changes no parameter of this clause / 未涉及本条款参数")
+        )
     parameters = {**cc.parameters, **{name: v.value for name, v in values.items()}}
     node = cc.amount_node
     if node is not None and values:  # a fresh tree: the cached clause's nodes show the policy's values
@@ -265,16 +323,23 @@ def _value_notes(name: str, parameter: Parameter, value: InForce, last: date | N
     a change within the year asked, a day before the first date."""
     notes = []
     if last is None and (parameter.values is not None or value.since is not None):
-        notes.append(f"参数 Parameter {name}: no date given, so its latest value {fmt(value.value)} is used"
-                     + (f" (from {value.since})" if value.since else "") + "; pass on= (a date or year) for another day / 未给日期，取最新值")
+        notes.append(
+            f"参数 Parameter {name}: no date given, so its latest value {fmt(value.value)} is used"
+            + (f" (from {value.since})" if value.since else "")
+            + "; pass on= (a date or year) for another day / 未给日期，取最新值"
+        )
     if value.changes:
         steps = ", ".join(f"{fmt(v)} from {d}" for d, v in value.changes[1:])
         steps = f"{fmt(value.changes[0][1])} on {value.changes[0][0]}, {steps}"
-        notes.append(f"参数 Parameter {name} changed during {last.year if last else ''}: {steps}; the value of 31 December, "
-                     f"{fmt(value.value)}, is used (give a date for another day) / 年内调整，按12月31日取值")
+        notes.append(
+            f"参数 Parameter {name} changed during {last.year if last else ''}: {steps}; the value of 31 December, "
+            f"{fmt(value.value)}, is used (give a date for another day) / 年内调整，按12月31日取值"
+        )
     if value.early:
-        notes.append(f"参数 Parameter {name}: {last} is before its first date {value.since}; that first value "
-                     f"{fmt(value.value)} is used / 早于首个生效日期，取首个值")
+        notes.append(
+            f"参数 Parameter {name}: {last} is before its first date {value.since}; that first value "
+            f"{fmt(value.value)} is used / 早于首个生效日期，取首个值"
+        )
     return notes
 
 
@@ -344,11 +409,19 @@ def _validity_check(policy_id: str, _kind: type, on: object) -> tuple[Check, tup
     notes = tuple(str(n) for n in window.notes)
     start = window.start or (date(window.start_year, 1, 1) if window.start_year else None)
     if start and last < start:
-        message = Label(zh="政策尚未施行", en=f"Policy not yet in force on {on} (from {window.start or window.start_year})")
+        message = Label(
+            zh="政策尚未施行", en=f"Policy not yet in force on {on} (from {window.start or window.start_year})"
+        )
     elif window.end and first > window.end:
         message = Label(zh="政策已到期", en=f"Policy expired on {window.end}, before {on}")
     else:
-        return Check("validity", "passed", "", VALIDITY_SUBJECT, Label(zh=f"政策于{on}在有效期内", en=f"The policy is in force on {on}")), notes
+        return Check(
+            "validity",
+            "passed",
+            "",
+            VALIDITY_SUBJECT,
+            Label(zh=f"政策于{on}在有效期内", en=f"The policy is in force on {on}"),
+        ), notes
     return Check("validity", "failed", "", VALIDITY_SUBJECT, message), notes
 
 
@@ -416,8 +489,16 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
     ]
     steps.append(Step("formula", node.text, raw, cites, binding))
     if binding is not None:  # the limit that bound: its value in this evaluation and the words it cites
-        steps.append(Step("binding", binding, ctx.env[binding], clause.parameters[binding].cites, binding,
-                          source=dict(cc.origins).get(binding, "")))
+        steps.append(
+            Step(
+                "binding",
+                binding,
+                ctx.env[binding],
+                clause.parameters[binding].cites,
+                binding,
+                source=dict(cc.origins).get(binding, ""),
+            )
+        )
     steps.append(Step("amount", "", amount, cites, binding if eligible else None))
 
     return Award(

@@ -35,7 +35,12 @@ EXACT = DecimalContext(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)  # + - × ne
 TOLERANCE = "0.000000001"  # at_least in Excel: the relative noise of doubles it forgives, and no more
 _BIN: dict[type[ast.operator], BinOperator] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _CMP: dict[type[ast.cmpop], CmpOperator] = {
-    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
 }
 _SHOW = {"*": "×", "/": "÷", "-": "−", "+": "+", "==": "=", "!=": "≠", "<=": "≤", ">=": "≥", "<": "<", ">": ">"}
 
@@ -326,6 +331,7 @@ class Context:
 # The language is typed by the clause's schema (its inputs are coerced before evaluation), not
 # here: a value is a Decimal, a str or a bool, and the closures pass it on as ``Any``.
 Compiled = Callable[[Context], Any]
+
 
 def compile_expr(node: Node, record: bool = True) -> Compiled:
     """A closure that evaluates ``node`` over ``ctx.env``; min/max/if record their choice in ``ctx``."""

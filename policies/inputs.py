@@ -62,7 +62,13 @@ def is_blank(value: object) -> bool:
 def to_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, (int, float)) and value in (0, 1) or isinstance(value, Decimal) and value.is_finite() and value in (0, 1):
+    if (
+        isinstance(value, (int, float))
+        and value in (0, 1)
+        or isinstance(value, Decimal)
+        and value.is_finite()
+        and value in (0, 1)
+    ):
         return bool(value)
     if isinstance(value, str):
         word = value.strip().lower()
@@ -125,7 +131,11 @@ def coercer(spec: InputSpec) -> Callable[[object], object]:
     low_open, high_open, whole = spec.min_exclusive, spec.max_exclusive, spec.type == "integer"
     bound, kind = limit(spec) or (None, None)
     unit = f" {spec.unit}" if spec.unit else ""
-    too_large = f"must be below {fmt(bound)}{unit}, the bound for {kind.en} / 须小于{fmt(bound)}{unit}（{kind.zh}上限）" if kind else ""
+    too_large = (
+        f"must be below {fmt(bound)}{unit}, the bound for {kind.en} / 须小于{fmt(bound)}{unit}（{kind.zh}上限）"
+        if kind
+        else ""
+    )
     money = spec.type == "money"
 
     def to_number(raw: object) -> Decimal:
@@ -176,7 +186,9 @@ def validate_inputs(clause_id: str, model: type[BaseModel], raw: dict[str, objec
     return {k: v for k, v in validated.__dict__.items() if v is not None}
 
 
-def coerce_inputs(clause_id: str, coercers: dict[str, Callable[[object], object]], raw: dict[str, object]) -> dict[str, object]:
+def coerce_inputs(
+    clause_id: str, coercers: dict[str, Callable[[object], object]], raw: dict[str, object]
+) -> dict[str, object]:
     """The fast path of ``validate_inputs``: the same coercers, without building a model instance."""
     values = {}
     for name, value in raw.items():

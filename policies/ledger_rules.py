@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Protocol
 
 from .award import Check, Note
 from .numbers import round_yuan
@@ -58,6 +59,7 @@ CONFLICT_CITE = "解读 reading: 一个项目只适用一个区级政策 one pro
 #: one claim with two payment stages).
 REPEATS: dict[str, int | None] = {"beijing:8": None, "etown:31": None, "tongzhou:8": 3}
 ONE_OFF_CITE = "解读 reading: 一次性条款同一项目只支持一次 a one-off clause pays a project once, whatever the year"
+
 
 @dataclass(frozen=True)
 class Earlier:
@@ -159,7 +161,7 @@ class Record:
         if grant.clause in EVENT_CAPS and event_key(grant.event):
             self._by_event.setdefault((grant.clause, event_key(grant.event)), []).append(grant)
 
-    def without(self, identities: set[tuple[str, str, str, int]]) -> tuple["Record", list[Grant]]:
+    def without(self, identities: set[tuple[str, str, str, int]]) -> tuple[Record, list[Grant]]:
         """This record less the grants a new claim replaces (same enterprise, project, clause, year)."""
         kept = [g for g in self.grants if g.identity not in identities]
         gone = [g for g in self.grants if g.identity in identities]
@@ -234,10 +236,15 @@ def apply(
     for claim in claims if by_identity else ():
         gone = by_identity.get((claim.ekey, claim.project, claim.clause, claim.year))
         if gone and claim.status != "invalid":
-            claim.notes.append(Note(
-                "replaces",
-                "取代 Replaces the claim on record " + ", ".join(g.shown() for g in gone)
-                + " (same enterprise, project, clause and year) / 更正后重新申报，取代原记录", refers_to=refers(gone)))
+            claim.notes.append(
+                Note(
+                    "replaces",
+                    "取代 Replaces the claim on record "
+                    + ", ".join(g.shown() for g in gone)
+                    + " (same enterprise, project, clause and year) / 更正后重新申报，取代原记录",
+                    refers_to=refers(gone),
+                )
+            )
 
 
 def grant_of(claim: Claim, cite: str) -> Grant:
@@ -274,11 +281,17 @@ def _duplicate(claim: Claim, earlier: list[Grant]) -> bool:
     if claim.clause in FROM_RECORD and claim.clause not in REPEATS:
         return False  # paid again less what was paid (``_from_record``)
     if claim.clause not in REPEATS:
-        _zero(claim, "duplicate", Note(
+        _zero(
+            claim,
             "duplicate",
-            f"重复 Duplicate: project {claim.project} was already granted under {claim.clause}: "
-            f"{'; '.join(g.shown() for g in same)}; a one-off clause pays a project once 〔{article}; {ONE_OFF_CITE}〕",
-            cites=f"{article}; {ONE_OFF_CITE}", refers_to=refers(same)))
+            Note(
+                "duplicate",
+                f"重复 Duplicate: project {claim.project} was already granted under {claim.clause}: "
+                f"{'; '.join(g.shown() for g in same)}; a one-off clause pays a project once 〔{article}; {ONE_OFF_CITE}〕",
+                cites=f"{article}; {ONE_OFF_CITE}",
+                refers_to=refers(same),
+            ),
+        )
         return True
     years = REPEATS[claim.clause]
     if years is None:
@@ -287,11 +300,15 @@ def _duplicate(claim: Claim, earlier: list[Grant]) -> bool:
     if last - first >= years:
         cites = FROM_RECORD[claim.clause].cites if claim.clause in FROM_RECORD else article
         claim.status, claim.granted, claim.amount = "ineligible", ZERO, ZERO
-        claim.notes = [Note(
-            "outside_years",
-            f"不符合 Not met: {claim.clause} pays a project within {years} years of its first grant "
-            f"({'; '.join(g.shown() for g in same)}); {claim.year} is outside them / 超出{years}年支持期 〔{cites}〕",
-            cites=cites, refers_to=refers(same))]
+        claim.notes = [
+            Note(
+                "outside_years",
+                f"不符合 Not met: {claim.clause} pays a project within {years} years of its first grant "
+                f"({'; '.join(g.shown() for g in same)}); {claim.year} is outside them / 超出{years}年支持期 〔{cites}〕",
+                cites=cites,
+                refers_to=refers(same),
+            )
+        ]
         return True
     return False
 
@@ -300,11 +317,17 @@ def _best_and_conflict(claim: Claim, earlier: list[Grant]) -> bool:
     if claim.policy not in MUNICIPAL:
         other = [g for g in earlier if g.policy != claim.policy and g.policy not in MUNICIPAL]
         if other:
-            _zero(claim, "conflict", Note(
+            _zero(
+                claim,
                 "conflict",
-                f"冲突 Conflict: project {claim.project} was granted under another district policy: "
-                f"{'; '.join(g.shown() for g in other)}; the earlier grant stands 〔{CONFLICT_CITE}〕",
-                cites=CONFLICT_CITE, refers_to=refers(other)))
+                Note(
+                    "conflict",
+                    f"冲突 Conflict: project {claim.project} was granted under another district policy: "
+                    f"{'; '.join(g.shown() for g in other)}; the earlier grant stands 〔{CONFLICT_CITE}〕",
+                    cites=CONFLICT_CITE,
+                    refers_to=refers(other),
+                ),
+            )
             return True
     if claim.stacks:
         return False
@@ -312,11 +335,18 @@ def _best_and_conflict(claim: Claim, earlier: list[Grant]) -> bool:
     rivals = [g for g in earlier if g.policy == claim.policy and g.clause != claim.clause and g.clause not in stacking]
     if rivals:
         cites = BEST_OF_CITES.get(claim.policy, "")
-        _zero(claim, "superseded", Note(
+        _zero(
+            claim,
             "superseded",
-            f"从优 Superseded: project {claim.project} was granted under {'; '.join(g.shown() for g in rivals)}; "
-            f"one project gets one clause of a policy and the earlier grant stands 〔{cites}〕",
-            cites=cites, about=rivals[0].clause, refers_to=refers(rivals)))
+            Note(
+                "superseded",
+                f"从优 Superseded: project {claim.project} was granted under {'; '.join(g.shown() for g in rivals)}; "
+                f"one project gets one clause of a policy and the earlier grant stands 〔{cites}〕",
+                cites=cites,
+                about=rivals[0].clause,
+                refers_to=refers(rivals),
+            ),
+        )
         return True
     return False
 
@@ -324,7 +354,9 @@ def _best_and_conflict(claim: Claim, earlier: list[Grant]) -> bool:
 def _from_record(claim: Claim, record: Record, evaluate) -> None:
     """The claim's full amount (nothing before) less what earlier grants of the project under the clause paid."""
     rule = FROM_RECORD[claim.clause]
-    before = [g for g in record.of_project(claim.ekey, claim.project) if g.clause == claim.clause and g.year < claim.year]
+    before = [
+        g for g in record.of_project(claim.ekey, claim.project) if g.clause == claim.clause and g.year < claim.year
+    ]
     replaces = record.complete and rule.replaces
     if not before and not replaces:
         return  # nothing on record to compare with: the claim's own statement stands
@@ -341,16 +373,28 @@ def _from_record(claim: Claim, record: Record, evaluate) -> None:
     shown = "; ".join(g.shown() for g in before) or "none / 无"
     stated = inputs.get(rule.input, rule.nothing)
     if amount == 0 and before:
-        _zero(claim, "duplicate", Note(
+        _zero(
+            claim,
             "duplicate",
-            f"重复 Duplicate: project {claim.project} was already granted under {claim.clause}: {shown}; nothing "
-            f"is left of its {yuan(full)} 元 〔{rule.cites}〕", cites=rule.cites, refers_to=refers(before)))
+            Note(
+                "duplicate",
+                f"重复 Duplicate: project {claim.project} was already granted under {claim.clause}: {shown}; nothing "
+                f"is left of its {yuan(full)} 元 〔{rule.cites}〕",
+                cites=rule.cites,
+                refers_to=refers(before),
+            ),
+        )
         return
-    claim.notes.append(Note(
-        "on_record",
-        f"记录 On record: {yuan(recorded)} 元 granted before for project {claim.project} under {claim.clause} ({shown}); "
-        f"the claim's {rule.input} = {stated} counts {yuan(deducted)} 元; {yuan(full)} − {yuan(used)} = {yuan(amount)} 元 "
-        f"〔{rule.cites}〕", cites=rule.cites, refers_to=refers(before)))
+    claim.notes.append(
+        Note(
+            "on_record",
+            f"记录 On record: {yuan(recorded)} 元 granted before for project {claim.project} under {claim.clause} ({shown}); "
+            f"the claim's {rule.input} = {stated} counts {yuan(deducted)} 元; {yuan(full)} − {yuan(used)} = {yuan(amount)} 元 "
+            f"〔{rule.cites}〕",
+            cites=rule.cites,
+            refers_to=refers(before),
+        )
+    )
     claim.amount = claim.granted = amount
 
 
@@ -370,10 +414,19 @@ def share_caps(claims: Sequence[Claim], record: Record, reform: Reform | None = 
     for (clause, name), group in events.items():
         cap = parameter(clause, EVENT_CAPS[clause][1])
         first = (group[0].inputs or {}).get(EVENT_CAPS[clause][0])
-        value, label = _reformed(cap.value, reform.parameter(clause, EVENT_CAPS[clause][1], group[0].year)
-                                 if reform is not None else None, f"单个活动 per event «{first}»")
-        _share(group, value, record.of_event(clause, name), key=lambda c: (c.ekey, c.project, c.clause),
-               label=label, cites=cap.cites)
+        value, label = _reformed(
+            cap.value,
+            reform.parameter(clause, EVENT_CAPS[clause][1], group[0].year) if reform is not None else None,
+            f"单个活动 per event «{first}»",
+        )
+        _share(
+            group,
+            value,
+            record.of_event(clause, name),
+            key=lambda c: (c.ekey, c.project, c.clause),
+            label=label,
+            cites=cap.cites,
+        )
     groups: dict[tuple, list[Claim]] = {}
     for claim in live:
         groups.setdefault((claim.ekey, claim.year, claim.policy), []).append(claim)
@@ -382,13 +435,20 @@ def share_caps(claims: Sequence[Claim], record: Record, reform: Reform | None = 
     for (ekey, year, policy_id), group in groups.items():
         recorded = record.of_year(ekey, year, policy_id)
         for cap in caps[policy_id]:
-            value, label = _reformed(cap.cap, reform.cap(policy_id, cap.id, year) if reform is not None else None,
-                                     f"{cap.label} in {year}")
+            value, label = _reformed(
+                cap.cap, reform.cap(policy_id, cap.id, year) if reform is not None else None, f"{cap.label} in {year}"
+            )
             members = [c for c in group if c.granted > 0 and _in_cap(cap, c.clause)]
             if len(members) < 2 and not recorded and (not members or members[0].granted <= value):
                 continue  # the common case, decided without the sums
-            _share(members, value, [g for g in recorded if _in_cap(cap, g.clause)],
-                   key=lambda c: (c.project, c.clause), label=label, cites=cap.cites)
+            _share(
+                members,
+                value,
+                [g for g in recorded if _in_cap(cap, g.clause)],
+                key=lambda c: (c.project, c.clause),
+                label=label,
+                cites=cap.cites,
+            )
     for claim in claims:
         if claim.status == "granted" and claim.capped:
             claim.status = "capped"
@@ -419,16 +479,24 @@ def _share(members: list[Claim], cap: Decimal, recorded: list[Grant], *, key, la
     if total <= room:
         return
     shares = split_cap(room, [(key(c), c.granted) for c in members])
-    on_record = (f"; {yuan(used)} 元 already on record ({'; '.join(g.shown() for g in recorded)}) leaves {yuan(room)} 元"
-                 if recorded else "")
+    on_record = (
+        f"; {yuan(used)} 元 already on record ({'; '.join(g.shown() for g in recorded)}) leaves {yuan(room)} 元"
+        if recorded
+        else ""
+    )
     for claim in members:
         share = shares[key(claim)]
         if share < claim.granted:
-            claim.notes.append(Note(
-                "capped",
-                f"封顶 Capped: {label} ({yuan(cap)} 元){on_record}; {len(members)} claim(s) of {yuan(total)} 元 "
-                f"share it in proportion: {yuan(claim.granted)} → {yuan(share)} 〔{cites}〕",
-                cites=cites, about=label, refers_to=refers(recorded)))
+            claim.notes.append(
+                Note(
+                    "capped",
+                    f"封顶 Capped: {label} ({yuan(cap)} 元){on_record}; {len(members)} claim(s) of {yuan(total)} 元 "
+                    f"share it in proportion: {yuan(claim.granted)} → {yuan(share)} 〔{cites}〕",
+                    cites=cites,
+                    about=label,
+                    refers_to=refers(recorded),
+                )
+            )
             claim.granted = share
             claim.capped = True
 
@@ -497,6 +565,21 @@ def room_left(record: Record, enterprise: str, year: int) -> list[tuple[str, Ann
 
 
 __all__ = [
-    "BEST_OF_CITES", "CONFLICT_CITE", "EVENT_CAPS", "Earlier", "FROM_RECORD", "Grant", "MUNICIPAL", "NEEDS_INPUTS", "REPEATS",
-    "Record", "apply", "caps_of", "event_key", "parameter", "refers", "room_left", "split_cap",
+    "BEST_OF_CITES",
+    "CONFLICT_CITE",
+    "EVENT_CAPS",
+    "Earlier",
+    "FROM_RECORD",
+    "Grant",
+    "MUNICIPAL",
+    "NEEDS_INPUTS",
+    "REPEATS",
+    "Record",
+    "apply",
+    "caps_of",
+    "event_key",
+    "parameter",
+    "refers",
+    "room_left",
+    "split_cap",
 ]

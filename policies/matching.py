@@ -22,11 +22,12 @@ Pure: no files, no pandas.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -75,8 +76,11 @@ def _coerce(where: str, name: str, value: object) -> object:
     spec = profile_names().get(name)
     if spec is None:
         hint = closest(name, list(profile_names()))
-        raise ValueError(f"{where}{name}: not an input or condition of any clause" + (f"; did you mean {hint!r}?" if hint else "")
-                         + " / 非条款输入项")
+        raise ValueError(
+            f"{where}{name}: not an input or condition of any clause"
+            + (f"; did you mean {hint!r}?" if hint else "")
+            + " / 非条款输入项"
+        )
     try:
         return coercer(spec)(value)
     except ValueError as exc:
@@ -92,8 +96,11 @@ def _vocabulary_word(value: object, vocabulary: dict, what: str) -> str:
         if text.casefold() in (entry.label.zh.casefold(), entry.label.en.casefold()):
             return key
     hint = closest(text, list(vocabulary))
-    raise ValueError(f"{text!r} is not a {what}" + (f"; did you mean {hint!r}?" if hint else "")
-                     + f" (green-award clauses --kinds) / 未知类型")
+    raise ValueError(
+        f"{text!r} is not a {what}"
+        + (f"; did you mean {hint!r}?" if hint else "")
+        + " (green-award clauses --kinds) / 未知类型"
+    )
 
 
 def _zone_value(value: object) -> str:
@@ -175,11 +182,18 @@ class Enterprise(_Model):
 
     name: str = Field(..., min_length=1, description="the enterprise's name")
     credit_code: str | None = Field(None, description="统一社会信用代码 (GB 32100-2015), checked")
-    zone: str | None = Field(None, description="where it is: a zone of policies/data/common.yaml (or a policy file), code or label")
-    kinds: list[str] = Field([], description="enterprise kinds (policies/data/kinds.yaml): they answer clause conditions")
+    zone: str | None = Field(
+        None, description="where it is: a zone of policies/data/common.yaml (or a policy file), code or label"
+    )
+    kinds: list[str] = Field(
+        [], description="enterprise kinds (policies/data/kinds.yaml): they answer clause conditions"
+    )
     scale: str | None = Field(None, description="large, medium, small or micro (for the reader; no clause reads it)")
-    facts: dict[str, Any] = Field({}, description="answers and figures true of every project (titles held, key "
-                                  "energy-using unit, leader, the general conditions…), under the catalog's names")
+    facts: dict[str, Any] = Field(
+        {},
+        description="answers and figures true of every project (titles held, key "
+        "energy-using unit, leader, the general conditions…), under the catalog's names",
+    )
 
     @field_validator("credit_code", mode="before")
     @classmethod
@@ -241,11 +255,13 @@ class Profile(_Model):
     titles: list[Project] = []
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> "Profile":
+    def _unique_ids(self) -> Profile:
         seen: set[str] = set()
         for item in self.items:
             if item.id in seen:
-                raise ValueError(f"project id {item.id!r} appears twice; give each project and title its own id / 项目编号重复")
+                raise ValueError(
+                    f"project id {item.id!r} appears twice; give each project and title its own id / 项目编号重复"
+                )
             seen.add(item.id)
         return self
 
@@ -284,7 +300,9 @@ class Result:
     policy: str
     year: int
     status: str
-    amount: Decimal | None  # claimable: the amount; possible: the amount if the facts are confirmed, None if an input is missing
+    amount: (
+        Decimal | None
+    )  # claimable: the amount; possible: the amount if the facts are confirmed, None if an input is missing
     missing: tuple[str, ...] = ()  # the inputs and facts to give or confirm
     failed: tuple[str, ...] = ()  # the codes of the failed checks
     assumed: tuple[str, ...] = ()  # the general conditions taken as met (noted)
@@ -294,9 +312,15 @@ class Result:
 
     def to_dict(self) -> dict:
         return {
-            "project": self.project, "clause": self.clause, "policy": self.policy, "year": self.year,
-            "status": self.status, "amount_yuan": None if self.amount is None else float(self.amount),
-            "missing": list(self.missing), "failed": list(self.failed), "assumed": list(self.assumed),
+            "project": self.project,
+            "clause": self.clause,
+            "policy": self.policy,
+            "year": self.year,
+            "status": self.status,
+            "amount_yuan": None if self.amount is None else float(self.amount),
+            "missing": list(self.missing),
+            "failed": list(self.failed),
+            "assumed": list(self.assumed),
             "reasons": list(self.reasons),
         }
 
@@ -362,8 +386,15 @@ def match_clause(clause_id: str, enterprise: Enterprise, project: Project) -> Re
     clause, policy = cc.clause, cc.policy
     base = dict(project=project.id, clause=clause.id, policy=policy.id, year=project.year)
     if clause.kinds and project.kind not in clause.kinds:
-        return Result(**base, status="not_applicable", amount=None, failed=(KIND_CODE,),
-                      reasons=(f"项目类型不适用 Kind: {project.kind} is not one of {', '.join(clause.kinds)} 〔{clause.article}〕",))
+        return Result(
+            **base,
+            status="not_applicable",
+            amount=None,
+            failed=(KIND_CODE,),
+            reasons=(
+                f"项目类型不适用 Kind: {project.kind} is not one of {', '.join(clause.kinds)} 〔{clause.article}〕",
+            ),
+        )
     values = inputs_for(clause.id, enterprise, project)
     stand_ins: dict[str, object] = {}
     award = None
@@ -377,13 +408,26 @@ def match_clause(clause_id: str, enterprise: Enterprise, project: Project) -> Re
                 continue
             if stand_ins:  # a rule across inputs that a stand-in may have broken: the inputs come first
                 break
-            return Result(**base, status="not_applicable", amount=None, failed=(f"{INPUT_CODE}:{exc.field}",),
-                          reasons=(str(exc),), inputs=values)
+            return Result(
+                **base,
+                status="not_applicable",
+                amount=None,
+                failed=(f"{INPUT_CODE}:{exc.field}",),
+                reasons=(str(exc),),
+                inputs=values,
+            )
     general = set(policy.general_conditions)
     failed = [c for c in award.failed if not (_reads(clause.id, c) & set(stand_ins))] if award else []
     if failed:
-        return Result(**base, status="not_applicable", amount=None, failed=tuple(c.code for c in failed),
-                      reasons=tuple(check_line(c) for c in failed), inputs=values, award=award)
+        return Result(
+            **base,
+            status="not_applicable",
+            amount=None,
+            failed=tuple(c.code for c in failed),
+            reasons=tuple(check_line(c) for c in failed),
+            inputs=values,
+            award=award,
+        )
     missing: list[str] = list(stand_ins)
     assumed: list[str] = []
     for check in award.checks if award else ():
@@ -397,10 +441,19 @@ def match_clause(clause_id: str, enterprise: Enterprise, project: Project) -> Re
             missing.extend(sorted(n for n in _reads(clause.id, check) if n not in values and n not in missing))
     missing = list(dict.fromkeys(missing))
     if stand_ins or award is None:
-        return Result(**base, status="possible", amount=None, missing=tuple(missing), assumed=tuple(assumed), inputs=values)
+        return Result(
+            **base, status="possible", amount=None, missing=tuple(missing), assumed=tuple(assumed), inputs=values
+        )
     status = "possible" if missing else "claimable"
-    return Result(**base, status=status, amount=award.amount, missing=tuple(missing), assumed=tuple(assumed),
-                  inputs=values, award=award)
+    return Result(
+        **base,
+        status=status,
+        amount=award.amount,
+        missing=tuple(missing),
+        assumed=tuple(assumed),
+        inputs=values,
+        award=award,
+    )
 
 
 def match_results(profile: Profile | dict) -> list[Result]:
@@ -428,10 +481,17 @@ class Claim:
     notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"project": self.project, "clause": self.clause, "policy": self.policy, "year": self.year,
-                "amount_yuan": float(self.amount), "granted_yuan": float(self.granted), "status": self.status,
-                "payments": [{"year": y, "amount_yuan": float(a), "status": s} for y, a, s in self.payments],
-                "notes": list(self.notes)}
+        return {
+            "project": self.project,
+            "clause": self.clause,
+            "policy": self.policy,
+            "year": self.year,
+            "amount_yuan": float(self.amount),
+            "granted_yuan": float(self.granted),
+            "status": self.status,
+            "payments": [{"year": y, "amount_yuan": float(a), "status": s} for y, a, s in self.payments],
+            "notes": list(self.notes),
+        }
 
 
 @dataclass(frozen=True)
@@ -496,8 +556,14 @@ def _one_district(results: list[Result]) -> tuple[list[Result], list[tuple[str, 
             if policy != keep:
                 for r in rows:
                     dropped.add((r.project, r.clause))
-                    left_out.append((r.project, r.clause, "conflict",
-                                     f"one district policy per project: {keep} gives more / 同一项目只适用一项区级政策"))
+                    left_out.append(
+                        (
+                            r.project,
+                            r.clause,
+                            "conflict",
+                            f"one district policy per project: {keep} gives more / 同一项目只适用一项区级政策",
+                        )
+                    )
     return [r for r in results if (r.project, r.clause) not in dropped], left_out
 
 
@@ -516,8 +582,18 @@ def best(profile: Profile | dict, results: Iterable[Result] | None = None) -> Be
     rows = []
     for r in chosen:
         item = items[r.project]
-        rows.append([profile.enterprise.name, profile.enterprise.credit_code or "", r.project, r.clause, r.year,
-                     item.start_date, item.completion_date, *(r.inputs.get(n) for n in names)])
+        rows.append(
+            [
+                profile.enterprise.name,
+                profile.enterprise.credit_code or "",
+                r.project,
+                r.clause,
+                r.year,
+                item.start_date,
+                item.completion_date,
+                *(r.inputs.get(n) for n in names),
+            ]
+        )
     portfolio = stack_rows(header, rows, parallel=False, cites=[f"{r.project} {r.clause}" for r in chosen])
     payments: dict[tuple[str, str], list[tuple[int, Decimal, str]]] = {}
     for p in portfolio.payment_rows:
@@ -525,8 +601,19 @@ def best(profile: Profile | dict, results: Iterable[Result] | None = None) -> Be
     claims = []
     for r, row, notes in zip(chosen, portfolio.claim_rows, portfolio.notes):
         if row.status in ("granted", "capped") and row.granted:
-            claims.append(Claim(r.project, r.clause, r.policy, r.year, row.amount, row.granted, row.status,
-                                tuple(payments.get((r.project, r.clause), ())), tuple(n.text for n in notes)))
+            claims.append(
+                Claim(
+                    r.project,
+                    r.clause,
+                    r.policy,
+                    r.year,
+                    row.amount,
+                    row.granted,
+                    row.status,
+                    tuple(payments.get((r.project, r.clause), ())),
+                    tuple(n.text for n in notes),
+                )
+            )
         else:
             left_out.append((r.project, r.clause, row.status, "; ".join(n.text for n in notes)))
     return Best(tuple(claims), tuple(left_out))
@@ -541,8 +628,11 @@ class Match:
     best: Best
 
     def to_dict(self) -> dict:
-        return {"enterprise": self.profile.enterprise.model_dump(mode="json"),
-                "results": [r.to_dict() for r in self.results], "best": self.best.to_dict()}
+        return {
+            "enterprise": self.profile.enterprise.model_dump(mode="json"),
+            "results": [r.to_dict() for r in self.results],
+            "best": self.best.to_dict(),
+        }
 
 
 def match(profile: Profile | dict) -> Match:

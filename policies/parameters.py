@@ -19,12 +19,12 @@ file, the one function of the core that opens a file (the edge gives it the path
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Mapping
 
 from .errors import InputError
 from .inputs import closest
@@ -46,7 +46,9 @@ class InForce:
     since: date | None  # the day this value applies from; None: undated
     reform: bool  # given by the reform, not the policy
     early: bool = False  # the day is before the first date: the first value is used
-    changes: tuple[tuple[date, Decimal], ...] = ()  # within the period asked (a year): its first value, then each change
+    changes: tuple[
+        tuple[date, Decimal], ...
+    ] = ()  # within the period asked (a year): its first value, then each change
 
 
 def in_force(base: DatedValues, override: DatedValues | None, first: date | None, last: date | None) -> InForce:
@@ -124,8 +126,10 @@ class Reform:
 
     def lines(self) -> list[str]:
         """Each entry for people: ``etown:27.per_kw = 1,000 from 2027-01-01``."""
-        return [f"{name} = " + "; ".join(fmt(value) + (f" from {day}" if day else "") for day, value in schedule)
-                for name, schedule in self.entries]
+        return [
+            f"{name} = " + "; ".join(fmt(value) + (f" from {day}" if day else "") for day, value in schedule)
+            for name, schedule in self.entries
+        ]
 
     def as_dict(self, names: set[str] | None = None) -> dict[str, object]:
         """The entries (of ``names`` when given) as given: a value, or ``{date: value}``."""
@@ -162,7 +166,9 @@ def parse_reform(reform: Mapping[str, object] | Reform) -> Reform:
     if isinstance(reform, Reform):
         return reform
     if not isinstance(reform, Mapping):
-        raise InputError(WHERE, "reform", f'must map names to values, e.g. {{"etown:27.per_kw": 1000}}, got {describe(reform)}')
+        raise InputError(
+            WHERE, "reform", f'must map names to values, e.g. {{"etown:27.per_kw": 1000}}, got {describe(reform)}'
+        )
     entries = []
     for raw, value in reform.items():
         name = _name(raw)
@@ -176,7 +182,9 @@ def parse_reform(reform: Mapping[str, object] | Reform) -> Reform:
 
 def _name(raw: object) -> str:
     if not isinstance(raw, str) or not raw.strip():
-        raise InputError(WHERE, describe(raw), 'a name is "<clause>.<parameter>" or "<policy>.<cap>", e.g. "etown:27.per_kw"')
+        raise InputError(
+            WHERE, describe(raw), 'a name is "<clause>.<parameter>" or "<policy>.<cap>", e.g. "etown:27.per_kw"'
+        )
     name = raw.strip()
     known = policies()
     if ":" in name:
@@ -195,8 +203,12 @@ def _name(raw: object) -> str:
             if not known_here:
                 raise InputError(WHERE, name, f"{clause.id} has no parameters (a non-monetary article) / 该条款无参数")
             hint = closest(name, known_here)
-            raise InputError(WHERE, name, f"{clause.id} has no parameter {parameter!r}" + (
-                _did_you_mean(hint) if hint else f"; its parameters: {', '.join(known_here)}"))
+            raise InputError(
+                WHERE,
+                name,
+                f"{clause.id} has no parameter {parameter!r}"
+                + (_did_you_mean(hint) if hint else f"; its parameters: {', '.join(known_here)}"),
+            )
         return name
     policy_id, dot, cap_id = name.partition(".")
     policy = known.get(policy_id)
@@ -208,7 +220,9 @@ def _name(raw: object) -> str:
     if name not in caps:
         rule = f"{policy.id} has no cap across claims {cap_id!r}"
         hint = closest(name, caps)
-        raise InputError(WHERE, name, rule + (_did_you_mean(hint) if hint else f"; its caps: {', '.join(caps) or 'none / 无'}"))
+        raise InputError(
+            WHERE, name, rule + (_did_you_mean(hint) if hint else f"; its caps: {', '.join(caps) or 'none / 无'}")
+        )
     return name
 
 
@@ -255,14 +269,18 @@ def _from(name: str, day: object) -> date:
             return date.fromisoformat(day.strip())
         except ValueError:
             pass
-    raise InputError(WHERE, name, f"a value's date must be a date (YYYY-MM-DD) or a year, got {describe(day)} / 日期须为YYYY-MM-DD或年份")
+    raise InputError(
+        WHERE,
+        name,
+        f"a value's date must be a date (YYYY-MM-DD) or a year, got {describe(day)} / 日期须为YYYY-MM-DD或年份",
+    )
 
 
 def load_reform(path: str | Path) -> Reform:
     """A reform from a YAML file: a mapping of names to a value or to ``{date: value}``, e.g.
 
-        etown:27.per_kw: {2027-01-01: 1000}
-        tongzhou.tongzhou_enterprise_year: 3000000
+    etown:27.per_kw: {2027-01-01: 1000}
+    tongzhou.tongzhou_enterprise_year: 3000000
     """
     import yaml
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 
 from . import expr
 from .award import Payment
@@ -27,7 +27,7 @@ def amounts(total: Decimal, shares: Sequence[Decimal]) -> list[Decimal]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _due(condition: str) -> expr.Compiled:
     return expr.compile_expr(expr.parse(condition), record=False)
 
@@ -47,7 +47,12 @@ def split(total: Decimal, schedule: Schedule, values: Mapping[str, object]) -> t
     if len(stages) == 1 and stages[0].due_when is None:  # paid once: the common case, without the arithmetic
         return (Payment(stage=stages[0].label, share=stages[0].share, amount=total, status="due"),)
     return tuple(
-        Payment(stage=stage.label, share=stage.share, amount=part, status="due" if _holds(stage.due_when, values) else "pending")
+        Payment(
+            stage=stage.label,
+            share=stage.share,
+            amount=part,
+            status="due" if _holds(stage.due_when, values) else "pending",
+        )
         for stage, part in zip(stages, amounts(total, [s.share for s in stages]))
     )
 

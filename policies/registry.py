@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -133,11 +134,16 @@ def check_zones(common: Common, policies: list[Policy]) -> dict[str, Label]:
                 raise PolicyDataError(f"{policy.id}.yaml: zone_labels: zone {zone!r} is already defined")
         zones.update(policy.zone_labels)
     for policy in policies:
-        for where, named in [("zones", policy.zones), *((f"clause {c.id}: zones", c.zones or []) for c in policy.clauses)]:
+        for where, named in [
+            ("zones", policy.zones),
+            *((f"clause {c.id}: zones", c.zones or []) for c in policy.clauses),
+        ]:
             unknown = [z for z in named if z not in zones]
             if unknown:
-                raise PolicyDataError(f"{policy.id}.yaml: {where}: unknown zone {unknown[0]!r} "
-                                      f"(zones: {', '.join(zones)}; a new one goes in zone_labels)")
+                raise PolicyDataError(
+                    f"{policy.id}.yaml: {where}: unknown zone {unknown[0]!r} "
+                    f"(zones: {', '.join(zones)}; a new one goes in zone_labels)"
+                )
     return zones
 
 
@@ -211,8 +217,26 @@ def zone_spec() -> InputSpec:
 
 
 #: Keys of prose (titles, labels, notes, citations): no amount changes with them, so no version does.
-PROSE = frozenset({"title", "label", "notes", "help", "cites", "source", "reason", "message", "issuer", "number",
-                   "source_file", "encoding_version", "article", "aliases", "replaces", "max_amount_reason"})
+PROSE = frozenset(
+    {
+        "title",
+        "label",
+        "notes",
+        "help",
+        "cites",
+        "source",
+        "reason",
+        "message",
+        "issuer",
+        "number",
+        "source_file",
+        "encoding_version",
+        "article",
+        "aliases",
+        "replaces",
+        "max_amount_reason",
+    }
+)
 
 
 def content_hash(policy: Policy, zone_labels: dict[str, Label] | None = None) -> str:
@@ -229,8 +253,9 @@ def content_hash(policy: Policy, zone_labels: dict[str, Label] | None = None) ->
 
     data = computable(policy.model_dump(mode="json", exclude_defaults=True))  # a new optional field changes nothing
     labels = zone_labels if zone_labels is not None else zones()
-    data["zone_labels"] = {z: labels[z].model_dump() for z in sorted({*policy.zones, *(
-        z for c in policy.clauses for z in c.zones or [])})}
+    data["zone_labels"] = {
+        z: labels[z].model_dump() for z in sorted({*policy.zones, *(z for c in policy.clauses for z in c.zones or [])})
+    }
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 

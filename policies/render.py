@@ -11,8 +11,12 @@ from .numbers import fmt
 
 #: The words before a condition's or a rule's subject, by status (and, when failed, by kind).
 _WORDS = {"passed": "满足 Met", "assumed": "假定满足 Assumed", "waived": "豁免 Waived"}
-_FAILED = {"condition": "条件不满足 Not met", "excluded": "条件不满足 Not met", "threshold": "不符合 Not met",
-           "rule": "不符合 Not met"}
+_FAILED = {
+    "condition": "条件不满足 Not met",
+    "excluded": "条件不满足 Not met",
+    "threshold": "不符合 Not met",
+    "rule": "不符合 Not met",
+}
 
 
 def check_line(check: Check) -> str:
@@ -32,8 +36,9 @@ def notes(award: Award) -> tuple[str, ...]:
     """The interpretations used, then each check taken as met (assumed) or lifted (waived). A validity
     not checked because no date was given is left out: the caller did not ask (its check says so), and a
     note on every dateless call would lengthen every explanation (AWARD_EXPLAIN spills by rows)."""
-    return award.readings + tuple(check_line(c) for c in award.checks
-                                  if c.status == "waived" or (c.status == "assumed" and c.kind != "validity"))
+    return award.readings + tuple(
+        check_line(c) for c in award.checks if c.status == "waived" or (c.status == "assumed" and c.kind != "validity")
+    )
 
 
 def step_line(step: Step) -> str:
@@ -60,9 +65,13 @@ def binding_line(award: Award) -> str | None:
     if step is None:
         return None
     if step.source:  # a dated or reformed value: where it comes from, then the words of the text
-        return (f"决定金额 Binding: {step.bound} = {fmt(step.value)} ({award.binding_kind}; {step.source}) — "
-                f"原文 text: {step.cites} 〔{award.article}〕")
-    return f"决定金额 Binding: {step.bound} = {fmt(step.value)} ({award.binding_kind}) — {step.cites} 〔{award.article}〕"
+        return (
+            f"决定金额 Binding: {step.bound} = {fmt(step.value)} ({award.binding_kind}; {step.source}) — "
+            f"原文 text: {step.cites} 〔{award.article}〕"
+        )
+    return (
+        f"决定金额 Binding: {step.bound} = {fmt(step.value)} ({award.binding_kind}) — {step.cites} 〔{award.article}〕"
+    )
 
 
 def amount_kind(ceiling: bool) -> str:

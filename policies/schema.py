@@ -49,7 +49,7 @@ class InputSpec(Strict):
     help: Label | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "InputSpec":
+    def _consistent(self) -> InputSpec:
         if (self.type == "choice") != (self.values is not None):
             raise ValueError("a choice input needs `values`, and only a choice input has them")
         if self.type == "choice" and self.default is not None and self.default not in self.values:
@@ -125,7 +125,7 @@ class Parameter(Strict):
         return {_day(day): _figure(value) for day, value in values.items()}
 
     @model_validator(mode="after")
-    def _one_value(self) -> "Parameter":
+    def _one_value(self) -> Parameter:
         if self.values is None:
             return self
         days = list(self.values)
@@ -134,7 +134,9 @@ class Parameter(Strict):
         if any(a >= b for a, b in zip(days, days[1:])):
             raise ValueError(f"the dates of `values` must be in ascending order, got {', '.join(map(str, days))}")
         if self.value != self.values[days[-1]]:
-            raise ValueError(f"`value` {self.value} is not the latest of `values` ({self.values[days[-1]]}); give one of them")
+            raise ValueError(
+                f"`value` {self.value} is not the latest of `values` ({self.values[days[-1]]}); give one of them"
+            )
         return self
 
     @property
@@ -232,12 +234,16 @@ class Clause(Strict):
     payment: str = "once"
     base_input: str | None = Field(None, description="the input the amount grows with (investment, capacity, kWh…)")
     max_amount: Decimal | None = Field(
-        None, description="the most one claim can get, derived from the amount (policies/bounds.py); None where nothing "
-                          "caps it. Stated only where it cannot be derived, with max_amount_reason saying why")
+        None,
+        description="the most one claim can get, derived from the amount (policies/bounds.py); None where nothing "
+        "caps it. Stated only where it cannot be derived, with max_amount_reason saying why",
+    )
     max_amount_reason: Label | None = None
     stacks: bool = Field(False, description="paid on top of the project's best clause of the same policy")
     waive: dict[str, str] = Field({}, description="general condition -> expression that waives it when true")
-    kinds: list[str] = Field([], description="the project kinds (policies/data/kinds.yaml) the clause can apply to: matching")
+    kinds: list[str] = Field(
+        [], description="the project kinds (policies/data/kinds.yaml) the clause can apply to: matching"
+    )
     notes: list[Label] = []
 
     _amount: expr.Node | None = PrivateAttr(None)
@@ -251,7 +257,7 @@ class Clause(Strict):
         return self.amount is not None
 
     @model_validator(mode="after")
-    def _expressions(self) -> "Clause":
+    def _expressions(self) -> Clause:
         known = set(self.inputs) | set(self.parameters)
         clash = set(self.inputs) & (set(self.parameters) | set(self.conditions))
         if clash:
@@ -296,8 +302,11 @@ class Clause(Strict):
             raise ValueError(f"input(s) {', '.join(unused)} used by nothing")
         if self.base_input is not None and self.base_input not in self.inputs:
             raise ValueError(f"base_input {self.base_input!r} is not an input")
-        derived = None if self._amount is None else upper_bound(
-            self._amount, self.inputs, {name: p.value for name, p in self.parameters.items()})
+        derived = (
+            None
+            if self._amount is None
+            else upper_bound(self._amount, self.inputs, {name: p.value for name, p in self.parameters.items()})
+        )
         stated = "max_amount" in self.model_fields_set  # (a derived one is set below, not stated)
         if stated and derived is not None:
             raise ValueError(f"max_amount is derived from the amount ({derived}): remove it")
@@ -306,7 +315,6 @@ class Clause(Strict):
         if not stated:
             object.__setattr__(self, "max_amount", derived)  # frozen: set while validating
         return self
-
 
     @property
     def rule_codes(self) -> list[str]:
@@ -319,8 +327,12 @@ class Clause(Strict):
 
         if rule.id is None and thresholds(node):
             for n in expr.walk(node):  # the first input compared with a threshold
-                compared = (isinstance(n, expr.Compare) and n.op in ("<", "<=", ">", ">=")
-                            or isinstance(n, expr.Call) and n.function == "at_least")
+                compared = (
+                    isinstance(n, expr.Compare)
+                    and n.op in ("<", "<=", ">", ">=")
+                    or isinstance(n, expr.Call)
+                    and n.function == "at_least"
+                )
                 if compared:
                     for side, other in (n.args, n.args[::-1]):
                         if isinstance(side, expr.Name) and side.name in self.inputs and thresholds(other):
@@ -358,7 +370,7 @@ class Policy(Strict):
     clauses: list[Clause]
 
     @model_validator(mode="after")
-    def _whole(self) -> "Policy":
+    def _whole(self) -> Policy:
         seen: set[str] = set()
         ids = {c.id for c in self.clauses}
         for clause in self.clauses:
@@ -422,7 +434,7 @@ class Common(Strict):
     form: dict[Literal["applicant", "project"], list[str]] = Field(description="the declaration's blocks of fields")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Common":
+    def _consistent(self) -> Common:
         if "zone" not in self.fields or self.fields["zone"].kind != "choice":
             raise ValueError("fields: `zone` (a choice of the zones) is required")
         placed = [name for names in self.form.values() for name in names]

@@ -31,19 +31,27 @@ import math
 import operator
 import os
 import re
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
-from functools import cached_property, partial
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from functools import cached_property, partial
+from typing import TYPE_CHECKING
 
 from .award import Check, Note
 from .engine import compiled, evaluate, find_clause
 from .errors import GreenAwardError
 from .inputs import is_blank
-from .ledger_rules import BEST_OF_CITES, CONFLICT_CITE, MUNICIPAL, NEEDS_INPUTS, Grant, Record
-from .ledger_rules import split_cap  # noqa: F401  (callers import it from here)
+from .ledger_rules import (
+    BEST_OF_CITES,
+    CONFLICT_CITE,
+    MUNICIPAL,
+    NEEDS_INPUTS,
+    Grant,
+    Record,
+    split_cap,  # noqa: F401  (callers import it from here)
+)
 from .ledger_rules import apply as apply_rules
 from .parameters import Reform, parse_reform
 from .payments import amounts
@@ -132,7 +140,9 @@ def parse_date(value: object) -> date:
             return from_serial(int(number))
         raise ValueError(f"must be a date (YYYY-MM-DD), got {value!r} / 须为日期")
     text = str(value).strip()
-    match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", text)
+    match = re.fullmatch(
+        r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", text
+    )
     if match:
         try:
             return date(int(match[1]), int(match[2]), int(match[3]))
@@ -188,7 +198,11 @@ PARALLEL_MIN = 4000
 
 
 def evaluate_keys(
-    keys: list[tuple], *, executor: Executor | None = None, progress: Progress | None = None, parallel: bool = True,
+    keys: list[tuple],
+    *,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    parallel: bool = True,
     reform: Reform | None = None,
 ) -> list[Outcome]:
     """Evaluate each (clause, year, names, cells) key (under ``reform`` when given); in chunks over
@@ -205,12 +219,12 @@ def evaluate_keys(
             out: list[Outcome] = []
             step = max(1, min(5000, total // 20 or 1))
             for start in range(0, total, step):
-                out.extend(_evaluate_chunk(keys[start:start + step], reform))
+                out.extend(_evaluate_chunk(keys[start : start + step], reform))
                 if progress:
                     progress(len(out), total)
             return out
         size = max(500, math.ceil(total / (8 * (os.cpu_count() or 1))))
-        chunks = [keys[i:i + size] for i in range(0, total, size)]
+        chunks = [keys[i : i + size] for i in range(0, total, size)]
         futures = [executor.submit(_evaluate_chunk, chunk, reform) for chunk in chunks]
         out = []
         for future in futures:
@@ -268,13 +282,18 @@ class Portfolio:
         if self.reformed_rows is not None:
             other = summarise(self.reformed_rows)
             frame["reform_granted_yuan"] = other["granted_yuan"]
-            frame["reform_difference_yuan"] = [_difference(r, g) for r, g in zip(other["granted_yuan"], frame["granted_yuan"])]
+            frame["reform_difference_yuan"] = [
+                _difference(r, g) for r, g in zip(other["granted_yuan"], frame["granted_yuan"])
+            ]
         return frame
 
     @cached_property
     def by_payment_year(self) -> pd.DataFrame:
         return _by_payment_year(self.payment_rows)
-    notes: list[tuple[Note, ...]] = field(default_factory=list)  # each row's notes as data (the "note" column renders them)
+
+    notes: list[tuple[Note, ...]] = field(
+        default_factory=list
+    )  # each row's notes as data (the "note" column renders them)
 
     @cached_property
     def claims(self) -> pd.DataFrame:
@@ -350,7 +369,9 @@ def column_name(header: object) -> str:
 
 def normalise_header(header: Iterable[object]) -> list[str]:
     """Headers stripped (``column_name``); a header that matches a known name but for case becomes that name."""
-    known = {n.casefold(): n for n in (*REQUIRED, *DETAILS, "zone", *accepted_names(), *added_columns(), *REFORM_COLUMNS)}
+    known = {
+        n.casefold(): n for n in (*REQUIRED, *DETAILS, "zone", *accepted_names(), *added_columns(), *REFORM_COLUMNS)
+    }
     out = []
     for column in header:
         text = column_name(column)
@@ -423,16 +444,31 @@ def stack_rows(
     enabled = gc.isenabled()
     gc.disable()  # 100,000s of small objects that live to the end: collecting them midway is waste
     try:
-        return _stack_rows(header, rows, executor=executor, progress=progress, parallel=parallel, record=record,
-                           cites=cites, reform=reform)
+        return _stack_rows(
+            header,
+            rows,
+            executor=executor,
+            progress=progress,
+            parallel=parallel,
+            record=record,
+            cites=cites,
+            reform=reform,
+        )
     finally:
         if enabled:
             gc.enable()
 
 
 def _stack_rows(
-    header: Sequence[object], rows: list[list], *, executor: Executor | None, progress: Progress | None, parallel: bool,
-    record: Record, cites: Sequence[str] | None, reform: Reform | None = None,
+    header: Sequence[object],
+    rows: list[list],
+    *,
+    executor: Executor | None,
+    progress: Progress | None,
+    parallel: bool,
+    record: Record,
+    cites: Sequence[str] | None,
+    reform: Reform | None = None,
 ) -> Portfolio:
     header = normalise_header(header)
     warnings = check_columns(header)
@@ -481,16 +517,26 @@ def _stack_rows(
     _decide(claims, outcomes, row_key, rows, getters, record, cite, None)
     touched = [k for k, key in enumerate(distinct) if key[0] in reform.clauses]
     outcomes = list(outcomes)
-    for k, outcome in zip(touched, evaluate_keys([distinct[k] for k in touched], executor=executor, progress=progress,
-                                                 parallel=parallel, reform=reform)):
+    for k, outcome in zip(
+        touched,
+        evaluate_keys(
+            [distinct[k] for k in touched], executor=executor, progress=progress, parallel=parallel, reform=reform
+        ),
+    ):
         outcomes[k] = outcome
     _decide(reformed, outcomes, row_key, rows, getters, again, cite, reform)
     return _result(header, rows, claims, warnings, reformed, reform)
 
 
 def _decide(
-    claims: list[_Row], outcomes: list[Outcome], row_key: list[int], rows: list[list], getters: dict, record: Record,
-    cite: Callable[[_Row], str], reform: Reform | None,
+    claims: list[_Row],
+    outcomes: list[Outcome],
+    row_key: list[int],
+    rows: list[list],
+    getters: dict,
+    record: Record,
+    cite: Callable[[_Row], str],
+    reform: Reform | None,
 ) -> None:
     """Each claim's evaluation, then the rules across claims (``policies.ledger_rules``)."""
     catalog_order = {cid: k for k, cid in enumerate(c.id for p in policies().values() for c in p.clauses)}
@@ -512,13 +558,21 @@ def _decide(
         claim.status, claim.granted, claim.stages = "granted", amount, stages
         claim.notes = [basis]
         if assumed:
-            claim.notes.append(Note("assumed", f"{assumed} 项条件按假定满足 condition(s) assumed (green-award calc shows them)"))
+            claim.notes.append(
+                Note("assumed", f"{assumed} 项条件按假定满足 condition(s) assumed (green-award calc shows them)")
+            )
         if claim.clause in NEEDS_INPUTS:
             names, cells = getters[claim.clause]
             claim.inputs = {n: v for n, v in zip(names, cells(rows[claim.index])) if not (v == "" or is_blank(v))}
 
-    apply_rules(claims, record, within_year=_conflicts_and_best, evaluate=partial(_evaluate_again, reform=reform),
-                cite=cite, reform=reform)
+    apply_rules(
+        claims,
+        record,
+        within_year=_conflicts_and_best,
+        evaluate=partial(_evaluate_again, reform=reform),
+        cite=cite,
+        reform=reform,
+    )
 
 
 def _evaluate_again(claim: _Row, inputs: dict, reform: Reform | None = None) -> tuple[Decimal, bool, tuple[Check, ...]]:
@@ -629,7 +683,8 @@ def _duplicates(rows: list[_Row]) -> None:
             row.fail(
                 f"无效 Invalid: duplicate claim: project {row.project} under {row.clause} in {row.year} "
                 f"appears on rows {where} (header = row 1); keep one / 同一项目同一条款重复申报",
-                "duplicate", tuple(r.ref for r in group if r is not row),
+                "duplicate",
+                tuple(r.ref for r in group if r is not row),
             )
 
 
@@ -641,14 +696,19 @@ def _conflicts_and_best(rows: list[_Row]) -> None:
             for row in group:
                 if row.policy in MUNICIPAL:
                     continue
-                others = ", ".join(sorted(r.clause for r in group if r.policy != row.policy and r.policy not in MUNICIPAL))
+                others = ", ".join(
+                    sorted(r.clause for r in group if r.policy != row.policy and r.policy not in MUNICIPAL)
+                )
                 row.status, row.granted = "conflict", Decimal("0.00")
-                row.notes = [Note(
-                    "conflict",
-                    f"冲突 Conflict: project {row.project} is also claimed under {others}; "
-                    f"choose one district policy ({' or '.join(district)}) and remove the other rows 〔{CONFLICT_CITE}〕",
-                    cites=CONFLICT_CITE,
-                    refers_to=tuple(r.ref for r in group if r.policy != row.policy and r.policy not in MUNICIPAL))]
+                row.notes = [
+                    Note(
+                        "conflict",
+                        f"冲突 Conflict: project {row.project} is also claimed under {others}; "
+                        f"choose one district policy ({' or '.join(district)}) and remove the other rows 〔{CONFLICT_CITE}〕",
+                        cites=CONFLICT_CITE,
+                        refers_to=tuple(r.ref for r in group if r.policy != row.policy and r.policy not in MUNICIPAL),
+                    )
+                ]
         by_policy: dict[str, list[_Row]] = {}
         for row in group:
             if row.status == "granted" and not row.stacks:
@@ -660,15 +720,26 @@ def _conflicts_and_best(rows: list[_Row]) -> None:
             for row in rivals:
                 cites = BEST_OF_CITES.get(policy, "")
                 if row is best:
-                    row.notes.append(Note("best_of", f"best of {len(rivals)} clauses for this project 〔{cites}〕", cites=cites,
-                                          refers_to=tuple(r.ref for r in rivals if r is not row)))
+                    row.notes.append(
+                        Note(
+                            "best_of",
+                            f"best of {len(rivals)} clauses for this project 〔{cites}〕",
+                            cites=cites,
+                            refers_to=tuple(r.ref for r in rivals if r is not row),
+                        )
+                    )
                     continue
                 row.status, row.granted = "superseded", Decimal("0.00")
-                row.notes = [Note(
-                    "superseded",
-                    f"从优 Superseded by {best.clause} ({yuan(best.amount)} 元) for project {row.project}: "
-                    f"one project gets its best clause only 〔{cites}〕", cites=cites, about=best.clause,
-                    refers_to=(best.ref,))]
+                row.notes = [
+                    Note(
+                        "superseded",
+                        f"从优 Superseded by {best.clause} ({yuan(best.amount)} 元) for project {row.project}: "
+                        f"one project gets its best clause only 〔{cites}〕",
+                        cites=cites,
+                        about=best.clause,
+                        refers_to=(best.ref,),
+                    )
+                ]
 
 
 # --- payments and the output ----------------------------------------------------------------------
@@ -693,8 +764,12 @@ def _payments(row: _Row) -> list[tuple[int, Decimal, str]]:
 
 
 def _result(
-    header: list[str], rows: list[list], claims: list[_Row], warnings: list[str],
-    reformed: list[_Row] | None = None, reform: Reform | None = None,
+    header: list[str],
+    rows: list[list],
+    claims: list[_Row],
+    warnings: list[str],
+    reformed: list[_Row] | None = None,
+    reform: Reform | None = None,
 ) -> Portfolio:
     stages = stage_count()
     added: list[list] = []
@@ -705,16 +780,42 @@ def _result(
         extra = [claim.policy, claim.amount, claim.granted, claim.status, "; ".join(n.text for n in claim.notes)]
         for year, amount, status in plan:
             extra += (year, amount, status)
-        extra += empty[3 * len(plan):]
+        extra += empty[3 * len(plan) :]
         added.append(extra)
         for n, (year, amount, status) in enumerate(plan, 1):
-            payment_rows.append((claim.enterprise, claim.uscc, claim.project, claim.clause, claim.policy,
-                                 claim.year, n, year, amount, status))
+            payment_rows.append(
+                (
+                    claim.enterprise,
+                    claim.uscc,
+                    claim.project,
+                    claim.clause,
+                    claim.policy,
+                    claim.year,
+                    n,
+                    year,
+                    amount,
+                    status,
+                )
+            )
     if reformed is not None:
         for extra, claim, other in zip(added, claims, reformed):
-            extra += [other.status, other.granted, _difference(other.granted, claim.granted), "; ".join(str(n) for n in other.notes)]
-    return Portfolio(header=header, rows=rows, added=added, claim_rows=claims, payment_rows=payment_rows,
-                     notes=[tuple(claim.notes) for claim in claims], warnings=warnings, reform=reform, reformed_rows=reformed)
+            extra += [
+                other.status,
+                other.granted,
+                _difference(other.granted, claim.granted),
+                "; ".join(str(n) for n in other.notes),
+            ]
+    return Portfolio(
+        header=header,
+        rows=rows,
+        added=added,
+        claim_rows=claims,
+        payment_rows=payment_rows,
+        notes=[tuple(claim.notes) for claim in claims],
+        warnings=warnings,
+        reform=reform,
+        reformed_rows=reformed,
+    )
 
 
 def _difference(reformed: Decimal | None, granted: Decimal | None) -> Decimal | None:
@@ -725,8 +826,18 @@ def _difference(reformed: Decimal | None, granted: Decimal | None) -> Decimal | 
 ENTERPRISE_YEAR_COLUMNS = ["enterprise", "uscc", "year", "claims", *STATUSES, "amount_yuan", "granted_yuan"]
 POLICY_COLUMNS = ["policy", "year", "claims", "granted_claims", "amount_yuan", "granted_yuan"]
 PAYMENT_YEAR_COLUMNS = ["payment_year", "policy", "due_yuan", "pending_yuan", "total_yuan"]
-PAYMENT_COLUMNS = ["enterprise", "uscc", "project", "clause", "policy", "claim_year", "stage", "payment_year",
-                   "amount_yuan", "status"]
+PAYMENT_COLUMNS = [
+    "enterprise",
+    "uscc",
+    "project",
+    "clause",
+    "policy",
+    "claim_year",
+    "stage",
+    "payment_year",
+    "amount_yuan",
+    "status",
+]
 
 
 def _by_enterprise_year(rows: list[_Row]) -> pd.DataFrame:
@@ -739,8 +850,15 @@ def _by_enterprise_year(rows: list[_Row]) -> pd.DataFrame:
         key = (row.ekey, row.year)
         g = groups.get(key)
         if g is None:
-            g = groups[key] = [set(), row.ekey if row.ekey == row.uscc else "", row.year, 0,
-                               *[0] * len(STATUSES), Decimal(0), Decimal(0)]
+            g = groups[key] = [
+                set(),
+                row.ekey if row.ekey == row.uscc else "",
+                row.year,
+                0,
+                *[0] * len(STATUSES),
+                Decimal(0),
+                Decimal(0),
+            ]
         if row.enterprise:
             g[0].add(row.enterprise)
         g[3] += 1

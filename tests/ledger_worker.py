@@ -35,9 +35,22 @@ def items(label: str, count: int, investment: int = 2_000_000) -> list[repositor
         inputs = {"zone": "tongzhou", "investment_yuan": investment}
         amount = evaluate("tongzhou:3", on=2025, **inputs).amount
         file = f"{label}-{k}.xlsx"
-        out.append(repository.Item(file=file, sha256=repository.sha256_of(file.encode()), uscc=USCC, enterprise="甲公司",
-                                   project=f"{label}-{k}", clause="tongzhou:3", year=2025, inputs=inputs,
-                                   declared=amount, recomputed=amount, passed=True, granted=amount))
+        out.append(
+            repository.Item(
+                file=file,
+                sha256=repository.sha256_of(file.encode()),
+                uscc=USCC,
+                enterprise="甲公司",
+                project=f"{label}-{k}",
+                clause="tongzhou:3",
+                year=2025,
+                inputs=inputs,
+                declared=amount,
+                recomputed=amount,
+                passed=True,
+                granted=amount,
+            )
+        )
     return out
 
 

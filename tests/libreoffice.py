@@ -38,8 +38,9 @@ def unavailable() -> str | None:
     return None
 
 
-def recalculate(paths: list[str], names: list[str] | None = None, timeout: float = 600,
-                processes: int | None = None) -> dict[str, dict]:
+def recalculate(
+    paths: list[str], names: list[str] | None = None, timeout: float = 600, processes: int | None = None
+) -> dict[str, dict]:
     """{path: {"names": {name: value}, "formulas": {"<sheet index>!A1": value}, "error": str|None}}.
 
     Values: float for numbers, str for text, {"error": code} for an error cell. The files are split
@@ -51,8 +52,13 @@ def recalculate(paths: list[str], names: list[str] | None = None, timeout: float
     runs = []
     for k in range(count):
         request = {"paths": paths[k::count], "names": names or [], "soffice": soffice}
-        run = subprocess.Popen([SYSTEM_PYTHON, os.path.abspath(__file__), "--uno"], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        run = subprocess.Popen(
+            [SYSTEM_PYTHON, os.path.abspath(__file__), "--uno"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         runs.append((run, json.dumps(request)))
     result: dict[str, dict] = {}
     for run, request in runs:
@@ -107,9 +113,19 @@ def _uno_main() -> None:
     profile = tempfile.mkdtemp(prefix="green-award-lo-")
     pipe = f"green_award_{os.getpid()}"
     soffice = subprocess.Popen(
-        [request["soffice"], "--headless", "--invisible", "--nologo", "--norestore", "--nodefault", "--nolockcheck",
-         f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            request["soffice"],
+            "--headless",
+            "--invisible",
+            "--nologo",
+            "--norestore",
+            "--nodefault",
+            "--nolockcheck",
+            f"-env:UserInstallation=file://{profile}",
+            f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         local = uno.getComponentContext()

@@ -112,12 +112,24 @@ def test_bad_zone_value() -> None:
 
 BOUNDS = [  # (clause, field, the smallest refused value, the bound's name in the error, other inputs)
     ("tongzhou:3", "investment_yuan", 10**12, "money", {}),
-    ("tongzhou:5.2", "carbon_price_yuan_per_t", 10**12, "money", {"emissions_prev_t": 1000, "output_prev_yuan": 1, "emissions_last_t": 0, "output_last_yuan": 1}),
+    (
+        "tongzhou:5.2",
+        "carbon_price_yuan_per_t",
+        10**12,
+        "money",
+        {"emissions_prev_t": 1000, "output_prev_yuan": 1, "emissions_last_t": 0, "output_last_yuan": 1},
+    ),
     ("etown:19", "fleet_size", 10**7, "counts", {"nev_count": 10}),
     ("etown:27", "capacity_kw", 10**9, "capacity", {}),
     ("etown:29", "green_kwh", 10**12, "energy in kWh", {}),
     ("beijing:2.3", "energy_saved_tce", 10**9, "energy in tce", {"investment_yuan": 1}),
-    ("tongzhou:5.2", "emissions_prev_t", 10**10, "tonnes", {"output_prev_yuan": 1, "emissions_last_t": 0, "output_last_yuan": 1, "carbon_price_yuan_per_t": 1}),
+    (
+        "tongzhou:5.2",
+        "emissions_prev_t",
+        10**10,
+        "tonnes",
+        {"output_prev_yuan": 1, "emissions_last_t": 0, "output_last_yuan": 1, "carbon_price_yuan_per_t": 1},
+    ),
     ("etown:24", "area_m2", 10**10, "area in m²", {"municipal_award_yuan": 1, "investment_yuan": 1}),
     ("etown:40", "area_ha", 10**7, "area in ha", {}),
 ]
@@ -147,7 +159,8 @@ def test_the_reported_crash_is_one_line_from_the_command() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["1e99999999", "-1e99999999", "1" * 10_000, "1e-99999", "0." + "0" * 5000 + "1", "1e9999", "1E-31", "9" * 40]
+    "text",
+    ["1e99999999", "-1e99999999", "1" * 10_000, "1e-99999", "0." + "0" * 5000 + "1", "1e9999", "1E-31", "9" * 40],
 )
 def test_absurd_texts_are_refused_before_decimal_work_with_a_short_message(text: str) -> None:
     error = raises_input_error("tongzhou:3", "investment_yuan", "must be", investment_yuan=text)
@@ -157,9 +170,19 @@ def test_absurd_texts_are_refused_before_decimal_work_with_a_short_message(text:
 def test_python_values_that_are_not_numbers_are_named_in_plain_words() -> None:
     from datetime import date, datetime
 
-    for value, words in ((datetime(2025, 1, 1), "a date"), (date(2025, 1, 1), "a date"), ([1, 2], "several values"), ({"a": 1}, "several values")):
+    for value, words in (
+        (datetime(2025, 1, 1), "a date"),
+        (date(2025, 1, 1), "a date"),
+        ([1, 2], "several values"),
+        ({"a": 1}, "several values"),
+    ):
         error = raises_input_error("tongzhou:3", "investment_yuan", "must be a number", investment_yuan=value)
-        assert words in error.rule and "datetime" not in error.rule and "list" not in error.rule and "dict" not in error.rule
+        assert (
+            words in error.rule
+            and "datetime" not in error.rule
+            and "list" not in error.rule
+            and "dict" not in error.rule
+        )
 
 
 @pytest.mark.parametrize("on", [1e300, 10**30, 99999, -2025, 2025.5, float("inf"), [2025]])
@@ -175,9 +198,17 @@ def test_a_date_that_is_not_one_is_an_input_error_not_an_overflow(on: object) ->
 @pytest.mark.parametrize(
     "text, yuan",
     [
-        ("100万", 1_000_000), ("1.2亿", 120_000_000), ("1,200万", 12_000_000), ("3000万元", 30_000_000),
-        ("5亿元", 500_000_000), ("１２０万", 1_200_000), ("120 万", 1_200_000), ("0.0001万", 1),
-        ("1.23456789亿", 123_456_789), ("120000元", 120_000), ("1.5万元", 15_000),
+        ("100万", 1_000_000),
+        ("1.2亿", 120_000_000),
+        ("1,200万", 12_000_000),
+        ("3000万元", 30_000_000),
+        ("5亿元", 500_000_000),
+        ("１２０万", 1_200_000),
+        ("120 万", 1_200_000),
+        ("0.0001万", 1),
+        ("1.23456789亿", 123_456_789),
+        ("120000元", 120_000),
+        ("1.5万元", 15_000),
     ],
 )
 def test_money_written_with_wan_or_yi_is_exact(text: str, yuan: int) -> None:

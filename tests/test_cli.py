@@ -38,7 +38,17 @@ def test_calc_prints_amount_and_trace() -> None:
 
 
 def test_calc_json() -> None:
-    result = runner.invoke(app, ["calc", "beijing:2.1", "project_type=节能改造项目", "energy_saved_tce=1000", "investment_yuan=10000000", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "calc",
+            "beijing:2.1",
+            "project_type=节能改造项目",
+            "energy_saved_tce=1000",
+            "investment_yuan=10000000",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["amount"] == "1200000.00" and data["binding"] == "unit_price"
@@ -88,7 +98,9 @@ def test_every_command_names_an_output_it_cannot_write_in_one_line(tmp_path, rea
 
     monkeypatch.setattr(cli.console, "is_interactive", True)  # progress bars on, as in a terminal
     table = tmp_path / "claims.csv"
-    table.write_text("enterprise,uscc,project,clause,year,capacity_kw\n甲公司,,P1,etown:27,2025,100\n", encoding="utf-8")
+    table.write_text(
+        "enterprise,uscc,project,clause,year,capacity_kw\n甲公司,,P1,etown:27,2025,100\n", encoding="utf-8"
+    )
     declaration = tmp_path / "d.xlsx"
     declaration.write_bytes(make_declaration("etown:27", {"capacity_kw": 100}, {}, require_details=False)[0])
     (tmp_path / "afile").write_text("x")
@@ -119,9 +131,14 @@ def test_printing_onto_a_full_disk_is_one_line(tmp_path):
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full to stand for a full disk")
     code = "from addin.cli import main; main()"
-    for args in (["calc", "etown:27", "capacity_kw=100"], ["calc", "etown:27", "capacity_kw=100", "--json"], ["clauses"]):
+    for args in (
+        ["calc", "etown:27", "capacity_kw=100"],
+        ["calc", "etown:27", "capacity_kw=100", "--json"],
+        ["clauses"],
+    ):
         with open("/dev/full", "w") as full:
             done = subprocess.run([sys.executable, "-c", code, *args], stdout=full, stderr=subprocess.PIPE, text=True)
         assert done.returncode == 2, done.stderr
         assert done.stderr.strip().splitlines() == [
-            "error 错误: cannot write the standard output 标准输出: No space left on device / 无法写入输出"]
+            "error 错误: cannot write the standard output 标准输出: No space left on device / 无法写入输出"
+        ]

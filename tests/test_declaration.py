@@ -29,9 +29,16 @@ from policies import evaluate
 from policies.engine import compiled
 
 DETAILS = {
-    "enterprise": "北京绿色制造有限公司", "uscc": "91350100M000100Y43", "address": "北京市经济技术开发区科创十三街1号",
-    "contact": "张三", "phone": "010-12345678", "project": "P-001", "project_name": "节能改造项目",
-    "start_date": "2025-06-01", "completion_date": "2025-12-20", "year": 2025,
+    "enterprise": "北京绿色制造有限公司",
+    "uscc": "91350100M000100Y43",
+    "address": "北京市经济技术开发区科创十三街1号",
+    "contact": "张三",
+    "phone": "010-12345678",
+    "project": "P-001",
+    "project_name": "节能改造项目",
+    "start_date": "2025-06-01",
+    "completion_date": "2025-12-20",
+    "year": 2025,
 }
 FIRST_INPUTS = {
     "etown:27": {"capacity_kw": 100, "ownership": "self"},
@@ -48,9 +55,15 @@ def content(wb: openpyxl.Workbook) -> dict:
     """What a template holds: cells (value, type, locked), validations, names, protection, visibility."""
     sheets = {}
     for ws in wb.worksheets:
-        cells = {c.coordinate: (c.value, c.data_type, c.protection.locked, c.number_format)
-                 for row in ws.iter_rows() for c in row if c.value is not None or not c.protection.locked}
-        validations = sorted((str(v.sqref), v.type, v.operator, v.formula1, v.formula2) for v in ws.data_validations.dataValidation)
+        cells = {
+            c.coordinate: (c.value, c.data_type, c.protection.locked, c.number_format)
+            for row in ws.iter_rows()
+            for c in row
+            if c.value is not None or not c.protection.locked
+        }
+        validations = sorted(
+            (str(v.sqref), v.type, v.operator, v.formula1, v.formula2) for v in ws.data_validations.dataValidation
+        )
         sheets[ws.title] = (ws.sheet_state, ws.protection.sheet, ws.protection.password, cells, validations)
     names = {name: dn.attr_text for name, dn in wb.defined_names.items()}
     return {"sheets": sheets, "names": names}
@@ -62,7 +75,8 @@ def test_committed_template_equals_what_the_generator_makes(clause_id):
     committed = dt.TEMPLATES / dt.template_name(clause_id)
     assert committed.exists(), f"{committed.name} missing: run python -m addin.declaration_template"
     assert content(book(committed.read_bytes())) == content(book(dt.template_bytes(clause_id))), (
-        f"{committed.name} is stale: run python -m addin.declaration_template")
+        f"{committed.name} is stale: run python -m addin.declaration_template"
+    )
 
 
 @pytest.mark.slow
@@ -161,8 +175,11 @@ def test_a_long_list_comes_from_the_hidden_sheet(monkeypatch):
 def test_the_untouched_file_carries_the_cores_amount(clause_id):
     """openpyxl does not recalculate: it reads the cached values the generator wrote."""
     cc = compiled(clause_id)
-    inputs = FIRST_INPUTS.get(clause_id) or {n: ({"ratio": 0.03, "bool": None, "choice": None}.get(s.type, 1))
-                                             for n, s in cc.clause.inputs.items() if s.default is None}
+    inputs = FIRST_INPUTS.get(clause_id) or {
+        n: ({"ratio": 0.03, "bool": None, "choice": None}.get(s.type, 1))
+        for n, s in cc.clause.inputs.items()
+        if s.default is None
+    }
     inputs = {k: v for k, v in inputs.items() if v is not None}
     for name, spec in cc.clause.inputs.items():
         if spec.type == "choice" and name not in inputs and spec.default is None:
@@ -181,8 +198,15 @@ def test_the_untouched_file_carries_the_cores_amount(clause_id):
 
 
 def test_formula_injection_text_stays_text():
-    hostile = {**DETAILS, "enterprise": "=HYPERLINK(\"http://x\",\"a\")", "project_name": "=1+1",
-               "address": "+86 @SUM(A1)", "contact": "-2+3", "phone": "@cmd|' /C calc'!A0", "project": "=P1"}
+    hostile = {
+        **DETAILS,
+        "enterprise": '=HYPERLINK("http://x","a")',
+        "project_name": "=1+1",
+        "address": "+86 @SUM(A1)",
+        "contact": "-2+3",
+        "phone": "@cmd|' /C calc'!A0",
+        "project": "=P1",
+    }
     data, _ = make_declaration("etown:27", FIRST_INPUTS["etown:27"], hostile)
     wb = book(data)
     lay = dt.layout("etown:27")
@@ -261,11 +285,34 @@ def portfolio_rows() -> list[dict]:
     return [
         {**base, "project": "P1", "clause": "etown:27", "year": "2025", "capacity_kw": "100"},
         {**base, "project": "P2", "clause": "etown:27", "year": "2025", "capacity_kw": "100", "address": ""},
-        {**base, "project": "P3", "clause": "etown:1", "year": "2025", "rd_investment_yuan": "100", "after_review": "否"},
-        {**base, "enterprise": "通州公司", "uscc": "91110112MA0000000X", "project": "T1", "clause": "tongzhou:3",
-         "year": "2025", "zone": "tongzhou", "investment_yuan": "10000000"},
-        {**base, "enterprise": "通州公司", "uscc": "91110112MA0000000X", "project": "T2", "clause": "tongzhou:3",
-         "year": "2025", "zone": "tongzhou", "investment_yuan": "10000000"},
+        {
+            **base,
+            "project": "P3",
+            "clause": "etown:1",
+            "year": "2025",
+            "rd_investment_yuan": "100",
+            "after_review": "否",
+        },
+        {
+            **base,
+            "enterprise": "通州公司",
+            "uscc": "91110112MA0000000X",
+            "project": "T1",
+            "clause": "tongzhou:3",
+            "year": "2025",
+            "zone": "tongzhou",
+            "investment_yuan": "10000000",
+        },
+        {
+            **base,
+            "enterprise": "通州公司",
+            "uscc": "91110112MA0000000X",
+            "project": "T2",
+            "clause": "tongzhou:3",
+            "year": "2025",
+            "zone": "tongzhou",
+            "investment_yuan": "10000000",
+        },
         {**base, "project": "P9", "clause": "nope:1", "year": "2025"},
     ]
 
@@ -331,7 +378,9 @@ def test_declare_command(tmp_path):
 
 # --- the command as users run it: long names, failures per row, one-line refusals, permissions --------
 
-LONG_ENTERPRISE = "北京经济技术开发区" + "绿色低碳智能制造与新能源科技发展" * 5 + "有限责任公司"  # 94 characters, 282 bytes
+LONG_ENTERPRISE = (
+    "北京经济技术开发区" + "绿色低碳智能制造与新能源科技发展" * 5 + "有限责任公司"
+)  # 94 characters, 282 bytes
 LONG_PROJECT = "年产十万套新能源汽车动力电池系统分布式光伏发电及储能一体化示范" * 3  # 90 characters
 
 
@@ -371,8 +420,10 @@ def claims_csv(path: Path, rows: list[dict]) -> Path:
 
 def etown_rows(n: int, **extra) -> list[dict]:
     base = {k: v for k, v in DETAILS.items() if k != "year"}
-    return [{**base, "project": f"P{i:04d}", "clause": "etown:27", "year": "2025", "capacity_kw": "100", **extra}
-            for i in range(n)]
+    return [
+        {**base, "project": f"P{i:04d}", "clause": "etown:27", "year": "2025", "capacity_kw": "100", **extra}
+        for i in range(n)
+    ]
 
 
 def test_declare_writes_long_chinese_names(tmp_path, monkeypatch):

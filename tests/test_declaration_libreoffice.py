@@ -29,17 +29,26 @@ pytestmark = pytest.mark.slow  # one LibreOffice start recalculates every case
 
 CASES_DIR = Path(__file__).parent / "cases"
 DETAILS = {
-    "enterprise": "北京绿色制造有限公司", "uscc": "91350100M000100Y43", "address": "北京市经济技术开发区科创十三街1号",
-    "contact": "张三", "phone": "010-12345678", "project": "P-001", "project_name": "节能改造项目",
-    "start_date": "2025-06-01", "completion_date": "2025-12-20",
+    "enterprise": "北京绿色制造有限公司",
+    "uscc": "91350100M000100Y43",
+    "address": "北京市经济技术开发区科创十三街1号",
+    "contact": "张三",
+    "phone": "010-12345678",
+    "project": "P-001",
+    "project_name": "节能改造项目",
+    "start_date": "2025-06-01",
+    "completion_date": "2025-12-20",
 }
 DEFAULT_YEAR = {"beijing": 2025, "tongzhou": 2025, "etown": 2025}
 # Beyond the case tables: the claim year outside the policy's window, and text that looks like a formula.
 EXTRA = [
     ("beijing:2.2", {"investment_yuan": 100000}, {"year": 2028}),
     ("etown:27", {"capacity_kw": 100}, {"year": 2024}),
-    ("etown:27", {"capacity_kw": 100.5, "ownership": "third_party", "applicant": "owner"},
-     {"enterprise": "=1+1", "project_name": "@SUM(A1)", "address": "+86 -1"}),
+    (
+        "etown:27",
+        {"capacity_kw": 100.5, "ownership": "third_party", "applicant": "owner"},
+        {"enterprise": "=1+1", "project_name": "@SUM(A1)", "address": "+86 -1"},
+    ),
     ("etown:40", {"area_ha": 0.8, "built": True}, {}),
     ("etown:32", {"neutral_category": "renewal_park"}, {}),  # threshold facts blank: assumed
     ("etown:19", {"fleet_size": 10, "nev_count": 8}, {}),  # exactly 80%
@@ -114,7 +123,7 @@ def test_libreoffice_award_equals_the_core(recalculated, key, clause, inputs, de
     book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()), data_only=True)
     layout = build_cached(compiled(clause).id)[1]
     assert book.worksheets[3][layout.formulas["award"][1]].value == float(award.amount)
-    for (sheet, ref) in layout.formulas.values():
+    for sheet, ref in layout.formulas.values():
         cached = book.worksheets[sheet][ref].value
         computed = result["formulas"][f"{sheet}!{ref}"]
         assert _same(cached, computed), f"{sheet}!{ref}: cached {cached!r}, LibreOffice {computed!r}"

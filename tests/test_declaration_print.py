@@ -27,7 +27,6 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-import libreoffice
 from addin import declaration_template as dt
 from addin import pdf, rmb
 from addin.cli import app
@@ -36,13 +35,22 @@ from addin.review import review_file
 from policies.engine import compiled
 from policies.registry import zones
 
+import libreoffice
+
 DETAILS = {
-    "enterprise": "北京绿色制造有限公司", "uscc": "91350100M000100Y43", "address": "北京市经济技术开发区科创十三街1号",
-    "contact": "张三", "phone": "010-12345678", "project": "P-001", "project_name": "节能改造项目",
-    "start_date": "2025-06-01", "completion_date": "2025-12-20", "year": 2025,
+    "enterprise": "北京绿色制造有限公司",
+    "uscc": "91350100M000100Y43",
+    "address": "北京市经济技术开发区科创十三街1号",
+    "contact": "张三",
+    "phone": "010-12345678",
+    "project": "P-001",
+    "project_name": "节能改造项目",
+    "start_date": "2025-06-01",
+    "completion_date": "2025-12-20",
+    "year": 2025,
 }
 CLAUSES = dt.monetary_clause_ids()
-PRINTED_SHEETS = dt.SHEETS[:dt.PRINTED]
+PRINTED_SHEETS = dt.SHEETS[: dt.PRINTED]
 
 
 def book(data: bytes, **kw) -> openpyxl.Workbook:
@@ -66,8 +74,14 @@ def human_words(clause_id: str) -> set[str]:
     """Words of the texts written for people (labels, source text, citations): a code that is also an
     ordinary word there (``other``, ``site``) may show as that word."""
     cc = compiled(clause_id)
-    texts = [cc.policy.title.zh, cc.policy.title.en, str(cc.policy.issuer or ""), cc.clause.source,
-             cc.clause.title.en, *(v.en for v in zones().values())]
+    texts = [
+        cc.policy.title.zh,
+        cc.policy.title.en,
+        str(cc.policy.issuer or ""),
+        cc.clause.source,
+        cc.clause.title.en,
+        *(v.en for v in zones().values()),
+    ]
     for spec in cc.specs.values():
         texts += [spec.label.en, str(spec.help or "")]
         texts += [label.en for label in (spec.values or {}).values()]
@@ -107,6 +121,7 @@ def words_found(text: str, words: set[str], clause_id: str = "") -> list[str]:
 def sample_inputs(clause_id: str) -> dict:
     """The first case of the clause's tables with a positive amount, every condition answered 是."""
     from test_declaration_libreoffice import CLAIMS
+
     from policies import evaluate
 
     cc = compiled(clause_id)
@@ -146,7 +161,7 @@ def test_every_printed_sheet_is_set_up_for_a4_and_rows_fit_their_text(clause_id)
         assert ws.page_margins.left > ws.page_margins.right  # room to bind
         assert cc.id in ws.oddHeader.right.text and cc.policy.title.zh in ws.oddHeader.left.text
         assert ws.oddFooter.center.text == "第&P页 共&N页" and ws.oddFooter.right.text == dt.GENERATED_MARK
-        assert sum(ws.column_dimensions[c].width for c in "ABCD"[:len(dt.WIDTHS[s])]) <= 82
+        assert sum(ws.column_dimensions[c].width for c in "ABCD"[: len(dt.WIDTHS[s])]) <= 82
         for row in ws.iter_rows():
             for cell in row:
                 if cell.value is None or isinstance(cell, openpyxl.cell.cell.MergedCell):
@@ -155,8 +170,9 @@ def test_every_printed_sheet_is_set_up_for_a4_and_rows_fit_their_text(clause_id)
                 assert cell.font.sz >= 9
                 if isinstance(cell.value, str) and not cell.value.startswith("="):
                     span = next((m for m in ws.merged_cells.ranges if cell.coordinate in m), None)
-                    width = sum(dt.WIDTHS[s][c - 1] for c in (range(span.min_col, span.max_col + 1) if span
-                                                               else [cell.column]))
+                    width = sum(
+                        dt.WIDTHS[s][c - 1] for c in (range(span.min_col, span.max_col + 1) if span else [cell.column])
+                    )
                     needed = dt.row_height(dt.line_count(cell.value, width * dt.SIZE / cell.font.sz), cell.font.sz)
                     assert ws.row_dimensions[cell.row].height >= needed - 0.1, (ws.title, cell.coordinate, cell.value)
 
@@ -184,8 +200,14 @@ def test_no_code_path_or_command_in_any_cell_hidden_sheets_included(clause_id):
                 assert not words_found(cell.value, hidden, clause_id), (ws.title, cell.coordinate, cell.value)
                 assert not FORBIDDEN.search(cell.value), (ws.title, cell.coordinate, cell.value)
     meta = {r[0]: r[1] for r in wb["meta"].iter_rows(min_row=2, values_only=True)}
-    assert set(meta) == {"template_version", "generator", "clause_id", "policy_title", "policy_encoding_version",
-                         "policy_number"}
+    assert set(meta) == {
+        "template_version",
+        "generator",
+        "clause_id",
+        "policy_title",
+        "policy_encoding_version",
+        "policy_number",
+    }
 
 
 @pytest.mark.slow
@@ -193,8 +215,13 @@ def test_no_code_path_or_command_in_any_cell_hidden_sheets_included(clause_id):
 def test_choices_are_chinese_labels_in_cells_lists_and_formulas(clause_id):
     cc = compiled(clause_id)
     wb, lay = dt.build(clause_id)
-    formulas = " ".join(c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row
-                        if isinstance(c.value, str) and c.data_type == "f")
+    formulas = " ".join(
+        c.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.data_type == "f"
+    )
     for name, spec in cc.specs.items():
         if spec.type != "choice" or name not in lay.slots:
             continue
@@ -212,8 +239,13 @@ def test_choices_are_chinese_labels_in_cells_lists_and_formulas(clause_id):
 
 
 def test_a_choice_cell_holds_its_label_the_core_and_the_review_read_it(tmp_path):
-    inputs = {"capacity_kw": 100, "ownership": "third_party", "applicant": "investor", "zone": "etown_core",
-              **{name: "是" for name in compiled("etown:27").conditions}}
+    inputs = {
+        "capacity_kw": 100,
+        "ownership": "third_party",
+        "applicant": "investor",
+        "zone": "etown_core",
+        **{name: "是" for name in compiled("etown:27").conditions},
+    }
     data, award = make_declaration("etown:27", inputs, DETAILS)
     assert award.amount == Decimal("40000.00")  # a third party's share: 50%
     wb = book(data, data_only=True)
@@ -244,7 +276,9 @@ def test_number_formats_have_no_trailing_point(clause_id):
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
-                assert not re.search(r"\.#+(%|$)", c.number_format) or re.search(r"0\.0", c.number_format), c.number_format
+                assert not re.search(r"\.#+(%|$)", c.number_format) or re.search(r"0\.0", c.number_format), (
+                    c.number_format
+                )
     for name, (s, ref, kind) in lay.slots.items():
         spec = cc.specs.get(name)
         if spec is not None and spec.type in ("money", "integer"):
@@ -252,13 +286,26 @@ def test_number_formats_have_no_trailing_point(clause_id):
             assert wb.worksheets[s][ref].number_format == want, name
 
 
-@pytest.mark.parametrize("amount, words", [
-    ("0", "零元整"), ("80000", "捌万元整"), ("1200000.5", "壹佰贰拾万元伍角"), ("10000000.07", "壹仟万元零柒分"),
-    ("300000000", "叁亿元整"), ("10", "壹拾元整"), ("1680.32", "壹仟陆佰捌拾元叁角贰分"),
-    ("107000.53", "壹拾万零柒仟元伍角叁分"), ("16409.02", "壹万陆仟肆佰零玖元零贰分"), ("325.04", "叁佰贰拾伍元零肆分"),
-    ("100010000", "壹亿零壹万元整"), ("0.05", "伍分"), ("1005", "壹仟零伍元整"), ("999999999999.99",
-     "玖仟玖佰玖拾玖亿玖仟玖佰玖拾玖万玖仟玖佰玖拾玖元玖角玖分"), ("1000000000000", "—"),
-])
+@pytest.mark.parametrize(
+    "amount, words",
+    [
+        ("0", "零元整"),
+        ("80000", "捌万元整"),
+        ("1200000.5", "壹佰贰拾万元伍角"),
+        ("10000000.07", "壹仟万元零柒分"),
+        ("300000000", "叁亿元整"),
+        ("10", "壹拾元整"),
+        ("1680.32", "壹仟陆佰捌拾元叁角贰分"),
+        ("107000.53", "壹拾万零柒仟元伍角叁分"),
+        ("16409.02", "壹万陆仟肆佰零玖元零贰分"),
+        ("325.04", "叁佰贰拾伍元零肆分"),
+        ("100010000", "壹亿零壹万元整"),
+        ("0.05", "伍分"),
+        ("1005", "壹仟零伍元整"),
+        ("999999999999.99", "玖仟玖佰玖拾玖亿玖仟玖佰玖拾玖万玖仟玖佰玖拾玖元玖角玖分"),
+        ("1000000000000", "—"),
+    ],
+)
 def test_amount_in_chinese_capitals(amount, words):
     assert rmb.upper(Decimal(amount)) == words
 
@@ -280,8 +327,9 @@ def test_declare_pdf_says_so_in_one_line_without_libreoffice(tmp_path, monkeypat
     monkeypatch.setattr(pdf, "soffice", lambda: None)
     row = {**DETAILS, "project": "P1", "clause": "etown:27", "capacity_kw": "100"}
     pd.DataFrame([row]).to_csv(tmp_path / "claims.csv", index=False)
-    result = CliRunner().invoke(app, ["declare", str(tmp_path / "claims.csv"), "-o", str(tmp_path / "out"),
-                                      "--workers", "1", "--pdf"])
+    result = CliRunner().invoke(
+        app, ["declare", str(tmp_path / "claims.csv"), "-o", str(tmp_path / "out"), "--workers", "1", "--pdf"]
+    )
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if "LibreOffice" in line]
     assert len(lines) == 1 and "not installed" in lines[0], result.output
@@ -295,8 +343,24 @@ def test_declare_pdf_says_so_in_one_line_without_libreoffice(tmp_path, monkeypat
 def test_the_capitals_formula_agrees_with_the_rules_in_libreoffice(tmp_path):
     require_libreoffice()
     rng = random.Random(13)
-    amounts = ["0", "80000", "1200000.5", "10000000.07", "300000000", "0.5", "0.05", "10", "100010000", "1005",
-               "16409.02", "100000500", "999999999999.99", "1000000000000", "0.004", "0.005"]
+    amounts = [
+        "0",
+        "80000",
+        "1200000.5",
+        "10000000.07",
+        "300000000",
+        "0.5",
+        "0.05",
+        "10",
+        "100010000",
+        "1005",
+        "16409.02",
+        "100000500",
+        "999999999999.99",
+        "1000000000000",
+        "0.004",
+        "0.005",
+    ]
     amounts += [f"{rng.randrange(0, 10 ** rng.randrange(1, 12))}.{rng.randrange(100):02d}" for _ in range(150)]
     amounts += [str(rng.randrange(1, 10) * 10 ** rng.randrange(0, 12)) for _ in range(30)]
     wb = openpyxl.Workbook()
@@ -342,7 +406,12 @@ def test_filled_text_fits_its_row(demo_batch):
             span = next((m for m in ws.merged_cells.ranges if ref in m), None)
             width = sum(dt.WIDTHS[s][c - 1] for c in (range(span.min_col, span.max_col + 1) if span else [cell.column]))
             needed = dt.row_height(dt.line_count(cell.value, width * dt.SIZE / cell.font.sz), cell.font.sz)
-            assert ws.row_dimensions[cell.row].height >= needed - 0.1, (Path(outcome.path).name, ws.title, ref, cell.value)
+            assert ws.row_dimensions[cell.row].height >= needed - 0.1, (
+                Path(outcome.path).name,
+                ws.title,
+                ref,
+                cell.value,
+            )
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,11 @@ from policies.engine import all_clauses
 
 WORKED_EXAMPLES = [  # POLICY_CATALOG.md, "Worked examples"
     ("etown:27", {"capacity_kw": 100, "ownership": "self"}, "80000"),
-    ("beijing:2.1", {"project_type": "energy_saving", "energy_saved_tce": 1000, "investment_yuan": 10_000_000}, "1200000"),
+    (
+        "beijing:2.1",
+        {"project_type": "energy_saving", "energy_saved_tce": 1000, "investment_yuan": 10_000_000},
+        "1200000",
+    ),
     ("tongzhou:3", {"investment_yuan": 10_000_000}, "2000000"),
     ("etown:19", {"fleet_size": 20, "nev_count": 19}, "300000"),
 ]
@@ -43,7 +47,17 @@ def test_choice_accepts_value_or_label_in_either_language(ownership: str) -> Non
     assert evaluate("etown:27", capacity_kw=100.0, ownership=ownership).amount == 80000
 
 
-@pytest.mark.parametrize("word, expected", [("是", "1000000"), ("TRUE", "1000000"), (True, "1000000"), ("否", "500000"), ("false", "500000"), (False, "500000")])
+@pytest.mark.parametrize(
+    "word, expected",
+    [
+        ("是", "1000000"),
+        ("TRUE", "1000000"),
+        (True, "1000000"),
+        ("否", "500000"),
+        ("false", "500000"),
+        (False, "500000"),
+    ],
+)
 def test_yes_no_words(word: object, expected: str) -> None:
     award = evaluate("etown:10", boiler_grade="A", investment_yuan=1_000_000.0, budget_unit=word)
     assert award.amount == Decimal(expected)
@@ -93,7 +107,9 @@ def test_general_condition_of_etown() -> None:
 
 
 def test_budget_unit_waives_the_government_funding_exclusion() -> None:
-    award = evaluate("etown:10", boiler_grade="B", investment_yuan=200000, budget_unit=True, no_government_funding=False)
+    award = evaluate(
+        "etown:10", boiler_grade="B", investment_yuan=200000, budget_unit=True, no_government_funding=False
+    )
     assert award.eligible and award.amount == 200000
     assert not evaluate("etown:10", boiler_grade="B", investment_yuan=200000, no_government_funding=False).eligible
 
@@ -155,7 +171,13 @@ def test_pydantic_input_model_reads_values_as_the_engine_does() -> None:
     from policies.inputs import coerce_inputs, validate_inputs
 
     cc = compiled("etown:27")
-    raw = {"capacity_kw": 12.5, "ownership": "第三方投资", "applicant": "Site owner", "zone": None, "no_major_penalty": "是"}
+    raw = {
+        "capacity_kw": 12.5,
+        "ownership": "第三方投资",
+        "applicant": "Site owner",
+        "zone": None,
+        "no_major_penalty": "是",
+    }
     assert validate_inputs(cc.id, cc.model, raw) == coerce_inputs(cc.id, cc.coercers, raw)
     with pytest.raises(Exception) as by_model:
         validate_inputs(cc.id, cc.model, {"capacity_kw": -1})
@@ -180,13 +202,59 @@ def test_money_default_of_zero() -> None:
 # --- a computed share against a threshold: exact in the core, floating-point noise only in Excel (issue 9 item 16) ---
 
 THRESHOLDS = [  # (clause, inputs, eligible): the three examples of the issue, and exact thresholds
-    ("etown:32", {"neutral_category": "renewal_park", "self_generation_kwh": 49_999.99, "grid_purchase_kwh": 1_000_000}, False),
-    ("etown:32", {"neutral_category": "renewal_park", "self_generation_kwh": 50_000, "grid_purchase_kwh": 1_000_000}, True),
-    ("etown:32", {"neutral_category": "renewal_park", "self_generation_kwh": 6172.835, "grid_purchase_kwh": 123456.7}, True),
-    ("etown:32", {"neutral_category": "renewal_park", "self_generation_kwh": 50.001, "grid_purchase_kwh": 1000.02}, True),  # 0.05 × 1000.02 > 50.001 in doubles
-    ("tongzhou:5.2", {"emissions_prev_t": 100_000, "output_prev_yuan": 1e8, "emissions_last_t": 95_000.04, "output_last_yuan": 1e8, "carbon_price_yuan_per_t": 80}, False),
-    ("tongzhou:5.2", {"emissions_prev_t": 100_000, "output_prev_yuan": 1e8, "emissions_last_t": 95_000, "output_last_yuan": 1e8, "carbon_price_yuan_per_t": 80}, True),
-    ("tongzhou:5.2", {"emissions_prev_t": 25_000, "output_prev_yuan": 2.5e8, "emissions_last_t": 19_000, "output_last_yuan": 2e8, "carbon_price_yuan_per_t": 80}, True),
+    (
+        "etown:32",
+        {"neutral_category": "renewal_park", "self_generation_kwh": 49_999.99, "grid_purchase_kwh": 1_000_000},
+        False,
+    ),
+    (
+        "etown:32",
+        {"neutral_category": "renewal_park", "self_generation_kwh": 50_000, "grid_purchase_kwh": 1_000_000},
+        True,
+    ),
+    (
+        "etown:32",
+        {"neutral_category": "renewal_park", "self_generation_kwh": 6172.835, "grid_purchase_kwh": 123456.7},
+        True,
+    ),
+    (
+        "etown:32",
+        {"neutral_category": "renewal_park", "self_generation_kwh": 50.001, "grid_purchase_kwh": 1000.02},
+        True,
+    ),  # 0.05 × 1000.02 > 50.001 in doubles
+    (
+        "tongzhou:5.2",
+        {
+            "emissions_prev_t": 100_000,
+            "output_prev_yuan": 1e8,
+            "emissions_last_t": 95_000.04,
+            "output_last_yuan": 1e8,
+            "carbon_price_yuan_per_t": 80,
+        },
+        False,
+    ),
+    (
+        "tongzhou:5.2",
+        {
+            "emissions_prev_t": 100_000,
+            "output_prev_yuan": 1e8,
+            "emissions_last_t": 95_000,
+            "output_last_yuan": 1e8,
+            "carbon_price_yuan_per_t": 80,
+        },
+        True,
+    ),
+    (
+        "tongzhou:5.2",
+        {
+            "emissions_prev_t": 25_000,
+            "output_prev_yuan": 2.5e8,
+            "emissions_last_t": 19_000,
+            "output_last_yuan": 2e8,
+            "carbon_price_yuan_per_t": 80,
+        },
+        True,
+    ),
     ("etown:19", {"fleet_size": 2_000_000, "nev_count": 1_799_999}, "low"),
     ("etown:19", {"fleet_size": 2_000_000, "nev_count": 1_800_000}, "high"),
 ]
@@ -225,7 +293,10 @@ def in_doubles(node, env: dict) -> object:
             return (all if op == "and" else any)(in_doubles(x, env) for x in a)
         case expr.Call("at_least"):
             x, y = in_doubles(a[0], env), in_doubles(a[1], env)
-            assert expr.to_excel(node, str) == f"({expr.to_excel(a[0], str)}>={expr.to_excel(a[1], str)}-ABS({expr.to_excel(a[1], str)})*0.000000001)"
+            assert (
+                expr.to_excel(node, str)
+                == f"({expr.to_excel(a[0], str)}>={expr.to_excel(a[1], str)}-ABS({expr.to_excel(a[1], str)})*0.000000001)"
+            )
             return x >= y - abs(y) * 1e-9
     raise AssertionError(f"not needed here: {node!r}")
 
@@ -270,7 +341,9 @@ def test_tongzhou_is_not_in_force_before_2024_from_the_command() -> None:
     assert before.exit_code == 0, before.output
     data = json.loads(before.output)
     assert data["eligible"] is False and data["amount"] == "0.00" and "政策尚未施行" in data["reasons"][0]
-    after = json.loads(runner.invoke(app, ["calc", "tongzhou:3", "investment_yuan=5000000", "--on", "2024", "--json"]).output)
+    after = json.loads(
+        runner.invoke(app, ["calc", "tongzhou:3", "investment_yuan=5000000", "--on", "2024", "--json"]).output
+    )
     assert after["eligible"] is True and after["amount"] == "1500000.00"
 
 

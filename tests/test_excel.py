@@ -166,7 +166,9 @@ def test_cached_awards_and_payments_equal_the_case_tables(values) -> None:
         assert Decimal(str(ws[f"H{ir}"].value)) == Decimal(str(case["amount"])), project.name
         if "payments" in case:
             stages = [ws[f"E{r}"].value for r in range(payments_top(values) + 2 * k, payments_top(values) + 2 * k + 2)]
-            assert [Decimal(str(v)) for v in stages if v not in ("", None)] == [Decimal(str(p)) for p in case["payments"]], project.name
+            assert [Decimal(str(v)) for v in stages if v not in ("", None)] == [
+                Decimal(str(p)) for p in case["payments"]
+            ], project.name
 
 
 def payments_top(values) -> int:
@@ -233,7 +235,9 @@ def test_the_reference_sheet_lists_every_function_as_the_code_has_it(written: Pa
 
 def test_the_docs_reference_is_the_code_s() -> None:
     text = (ROOT / "docs" / "excel.md").read_text(encoding="utf-8")
-    assert reference_markdown() in text, "regenerate docs/excel.md's function reference from addin.excel.reference_markdown()"
+    assert reference_markdown() in text, (
+        "regenerate docs/excel.md's function reference from addin.excel.reference_markdown()"
+    )
 
 
 def test_explain_and_inputs_sheets_show_the_core_s_lines(values) -> None:
@@ -247,9 +251,14 @@ def test_best_clause_from_the_portfolio_rules(values) -> None:
     model, best = values[MODEL], values[BEST]
     suggestions = {model[f"A{LAY.inputs + k}"].value: model[f"J{LAY.inputs + k}"].value for k in range(len(PROJECTS))}
     assert suggestions["燃气锅炉A级 Gas boiler to grade A"] == "etown:10"
-    rows = {(best[f"A{r}"].value, best[f"B{r}"].value): (best[f"D{r}"].value, best[f"E{r}"].value) for r in range(6, 16)}
+    rows = {
+        (best[f"A{r}"].value, best[f"B{r}"].value): (best[f"D{r}"].value, best[f"E{r}"].value) for r in range(6, 16)
+    }
     assert rows[("燃气锅炉A级 Gas boiler to grade A", "etown:10")] == (500_000, 500_000)
-    assert rows[("燃气锅炉A级 Gas boiler to grade A", "etown:9")] == (300_000, 0)  # 30%, superseded by the better clause
+    assert rows[("燃气锅炉A级 Gas boiler to grade A", "etown:9")] == (
+        300_000,
+        0,
+    )  # 30%, superseded by the better clause
 
 
 def whatif_rows(ws) -> tuple[int, int]:
@@ -266,8 +275,10 @@ def test_the_what_if_block_under_1000_yuan_per_kw_from_2027(written: Path, value
     # etown:27: 每千瓦800元, 100 kW self-owned: 80,000.00; under 1,000 元/kW from 2027-01-01: 100,000.00
     # for a claim in 2027 (its 31 December), the policy's 80,000.00 for a claim before 2027
     per_kw, reformed, kw = Decimal(800), Decimal(1000), Decimal(100)
-    expected = {"屋顶光伏 Rooftop PV": (2025, kw * per_kw, kw * per_kw),
-                "二期屋顶光伏 Rooftop PV, phase 2": (2027, kw * per_kw, kw * reformed)}
+    expected = {
+        "屋顶光伏 Rooftop PV": (2025, kw * per_kw, kw * per_kw),
+        "二期屋顶光伏 Rooftop PV, phase 2": (2027, kw * per_kw, kw * reformed),
+    }
     rows = {ws[f"A{first + k}"].value: first + k for k in range(len(PROJECTS))}
     assert list(rows) == [p.name for p in PROJECTS]
     for name, r in rows.items():
@@ -297,6 +308,7 @@ def test_the_what_if_depends_on_the_claim_day_and_the_table(written: Path, value
             if sheet in (None, MODEL) and ref in changed:
                 return changed[ref]
             return values[sheet or MODEL][ref].value
+
         return evaluate_formula(formula, lookup)
 
     assert award({}) == 100_000
@@ -322,6 +334,7 @@ def test_the_what_if_inputs_are_validated_and_its_totals_guarded(written: Path) 
 
 
 # --- the formulas we write and WPS ---------------------------------------------------------------
+
 
 def _formulas(path: Path) -> list[tuple[str, str]]:
     """Every formula of a workbook: cells, data validations, conditional formats (where, text)."""
@@ -359,10 +372,16 @@ def test_every_formula_we_write_uses_functions_wps_computes(written: Path, tmp_p
 
 
 def test_function_names_reads_calls_not_text() -> None:
-    assert function_names('=IF(A1="SUM(x)",INDEX(\'a (b)\'!A1:A2,1),_xlfn.IFERROR(NA(),0))') == {"IF", "INDEX", "IFERROR", "NA"}
+    assert function_names("=IF(A1=\"SUM(x)\",INDEX('a (b)'!A1:A2,1),_xlfn.IFERROR(NA(),0))") == {
+        "IF",
+        "INDEX",
+        "IFERROR",
+        "NA",
+    }
 
 
 # --- LibreOffice: the plain formulas' cached values, and what a spreadsheet without Python shows ---
+
 
 def _libreoffice():
     import libreoffice
@@ -426,8 +445,11 @@ def test_libreoffice_computes_every_plain_formula_to_its_cached_value(written: P
     order = load_workbook(written, keep_vba=True).sheetnames
     plain = [c for c in cells if not function_names(c.formula) & CUSTOM]
     assert len(plain) > 150
-    wrong = [(c.sheet, c.ref, c.formula, c.cached, result["formulas"].get(f"{order.index(c.sheet)}!{c.ref}"))
-             for c in plain if not _same(c.cached, result["formulas"].get(f"{order.index(c.sheet)}!{c.ref}"))]
+    wrong = [
+        (c.sheet, c.ref, c.formula, c.cached, result["formulas"].get(f"{order.index(c.sheet)}!{c.ref}"))
+        for c in plain
+        if not _same(c.cached, result["formulas"].get(f"{order.index(c.sheet)}!{c.ref}"))
+    ]
     assert not wrong, wrong[:5]
 
 
@@ -458,17 +480,31 @@ def test_libreoffice_an_award_that_is_text_blocks_the_totals(written: Path, tmp_
 def test_without_python_libreoffice_prints_the_cached_awards_cash_flow_and_chart(written: Path, tmp_path: Path) -> None:
     _libreoffice()
     profile = tmp_path / "profile"
-    done = subprocess.run(["soffice", "--headless", f"-env:UserInstallation={profile.as_uri()}", "--convert-to", "pdf",
-                           "--outdir", str(tmp_path), str(written)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(written),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     pdf = tmp_path / "model.pdf"
     assert pdf.exists(), done.stderr
-    first = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "3", str(pdf), "-"], capture_output=True,
-                           text=True).stdout
+    first = subprocess.run(
+        ["pdftotext", "-layout", "-f", "1", "-l", "3", str(pdf), "-"], capture_output=True, text=True
+    ).stdout
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "#NAME" not in text and "#REF" not in text and "#VALUE" not in text
     for figure in ("80,000.00", "1,200,000.00", "6,060,000.00", "2,166,377.36", "9.52%"):
         assert figure in first, figure
-    whatif = text[text.index("6 假设情景 What-if"):]
+    whatif = text[text.index("6 假设情景 What-if") :]
     assert "etown:27.per_kw" in whatif and "2027-01-01" in whatif
     assert re.search(r"Rooftop PV, phase 2\s+etown:27\s+2027\s+80,000.00\s+100,000.00\s+20,000.00", whatif)
     assert re.search(r"合计 Total.*6,060,000.00\s+6,080,000.00\s+20,000.00", whatif)
@@ -476,6 +512,7 @@ def test_without_python_libreoffice_prints_the_cached_awards_cash_flow_and_chart
 
 
 # --- the command ---------------------------------------------------------------------------------
+
 
 def test_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:
     path = tmp_path / "m.xlsm"

@@ -41,6 +41,7 @@ def addin(tmp_path_factory) -> Path:
 
 # --- the add-in ----------------------------------------------------------------------------------
 
+
 def test_the_add_in_is_xlwings_own_with_its_vba_project_byte_for_byte(addin: Path) -> None:
     changed = {"customUI/customUI.xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"}
     with zipfile.ZipFile(XLWINGS_ADDIN) as original, zipfile.ZipFile(addin) as ours:
@@ -68,7 +69,11 @@ def test_every_ribbon_callback_is_a_procedure_of_the_vba_project(addin: Path) ->
     assert 'Attribute VB_Name = "RibbonXlwings"' in source
     assert b"Module=RibbonXlwings" in vba  # the module is in the add-in's project (its PROJECT stream)
     callbacks = _callbacks(ui)
-    assert {"RibbonXlwings.ImportFunctions", "RibbonXlwings.SetInterpreter", "RibbonXlwings.GetInterpreter"} <= callbacks
+    assert {
+        "RibbonXlwings.ImportFunctions",
+        "RibbonXlwings.SetInterpreter",
+        "RibbonXlwings.GetInterpreter",
+    } <= callbacks
     for callback in callbacks:
         module, _, procedure = callback.partition(".")
         assert module == "RibbonXlwings", callback
@@ -122,9 +127,22 @@ def test_libreoffice_opens_the_add_in_and_reads_its_settings(addin: Path, tmp_pa
         pytest.skip("soffice is not installed")
     copy = tmp_path / "addin.xlam"
     copy.write_bytes(addin.read_bytes())
-    done = subprocess.run(["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-                           "--infilter=Calc MS Excel 2007 VBA XML", "--convert-to", "csv", "--outdir", str(tmp_path),
-                           str(copy)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--infilter=Calc MS Excel 2007 VBA XML",
+            "--convert-to",
+            "csv",
+            "--outdir",
+            str(tmp_path),
+            str(copy),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     csv = tmp_path / "addin.csv"
     assert csv.exists(), done.stderr
     assert csv.read_text(encoding="utf-8").strip() == "UDF Modules,udfs"
@@ -149,6 +167,7 @@ def test_the_add_in_command(tmp_path: Path) -> None:
 
 
 # --- the Lite kit --------------------------------------------------------------------------------
+
 
 def test_the_committed_lite_kit_is_what_the_command_writes() -> None:
     assert (ROOT / "lite" / "main.py").read_text(encoding="utf-8") == main_py()
@@ -248,11 +267,17 @@ def test_the_wheel_imports_only_pure_python_or_pyodide_packages(kit: Path) -> No
 LITE_CALLS = [
     ("GREEN_AWARD", ["etown:27", "capacity_kw", 100], 80000),
     ("GREEN_AWARD", ["etown:27", "capacity_kw", 100, "on", 2025], 80000),
-    ("GREEN_AWARD", ["beijing:2.1", [["project_type", "energy_saving"], ["energy_saved_tce", 1000],
-                                     ["investment_yuan", 10000000]]], 1200000),
+    (
+        "GREEN_AWARD",
+        ["beijing:2.1", [["project_type", "energy_saving"], ["energy_saved_tce", 1000], ["investment_yuan", 10000000]]],
+        1200000,
+    ),
     ("GREEN_AWARD", ["etown:27", [["capacity_kw", 100], [None, None], ["ownership", "自有"]]], 80000),
-    ("GREEN_AWARD", ["beijing:8", "loan_principal_yuan", 100000000, "loan_rate", 0.035,
-                     "fixed_asset_investment_yuan", 5000001], 2000000),
+    (
+        "GREEN_AWARD",
+        ["beijing:8", "loan_principal_yuan", 100000000, "loan_rate", 0.035, "fixed_asset_investment_yuan", 5000001],
+        2000000,
+    ),
     ("PV_SUBSIDY", [100], 80000),
     ("PV_SUBSIDY", [100, "third_party", None], 40000),
     ("ENERGY_SAVING_AWARD", [1000, 4000000, None], 1000000),
@@ -276,11 +301,18 @@ LITE_TABLES = [
     ("AWARD_EXPLAIN", ["etown:27", "capacity_kw", -5]),
     ("AWARD_CLAUSES", ["etown"]),
     ("AWARD_INPUTS", ["beijing:8"]),
-    ("PORTFOLIO_AWARDS", [[["enterprise", "project", "clause", "year", "capacity_kw", "investment_yuan"],
-                           ["A", "P1", "etown:27", 2025, 100, None],
-                           ["A", "P2", "etown:9", 2025, None, 1000000],
-                           ["A", "P2", "etown:7", 2025, None, 1000000],
-                           [None, None, None, None, None, None]]]),
+    (
+        "PORTFOLIO_AWARDS",
+        [
+            [
+                ["enterprise", "project", "clause", "year", "capacity_kw", "investment_yuan"],
+                ["A", "P1", "etown:27", 2025, 100, None],
+                ["A", "P2", "etown:9", 2025, None, 1000000],
+                ["A", "P2", "etown:7", 2025, None, 1000000],
+                [None, None, None, None, None, None],
+            ]
+        ],
+    ),
 ]
 
 
@@ -302,8 +334,13 @@ def test_the_lite_kit_in_a_fresh_venv_without_the_command_line(kit: Path, tmp_pa
     assert lines[-1].startswith("https://") and lines[-1].endswith(".whl")
     requirements.write_text("\n".join(lines[:-1] + [str(kit / wheel_name())]) + "\n", encoding="utf-8")
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
-    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--prefer-binary", "-r", str(requirements)],
-                             capture_output=True, text=True, timeout=600, env=env)
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--prefer-binary", "-r", str(requirements)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert install.returncode == 0, install.stderr[-3000:]
     script = f"""
 import importlib.util, json, sys
@@ -320,14 +357,15 @@ for name, args in calls:
 print(json.dumps({{"absent": absent, "results": out, "udfs": main.GREEN_AWARD.__module__}}, ensure_ascii=False))
 """
     calls = [[name, args] for name, args, _ in LITE_CALLS] + [[name, args] for name, args in LITE_TABLES]
-    run = subprocess.run([str(python), "-c", script], input=json.dumps(calls), capture_output=True, text=True,
-                         timeout=300, cwd=tmp_path)
+    run = subprocess.run(
+        [str(python), "-c", script], input=json.dumps(calls), capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout)
     assert report["absent"] == [], f"installed without being asked for: {report['absent']}"
     results = report["results"]
     for (name, args, expected), (status, value) in zip(LITE_CALLS, results):
         assert status == "ok" and value == expected, (name, args, value)
-    for (name, args), (status, value) in zip(LITE_TABLES, results[len(LITE_CALLS):]):
+    for (name, args), (status, value) in zip(LITE_TABLES, results[len(LITE_CALLS) :]):
         classic = getattr(udfs, name)(*_floats(args))
         assert status == "ok" and value == json.loads(json.dumps(classic, ensure_ascii=False)), (name, args)

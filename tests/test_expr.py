@@ -26,12 +26,15 @@ def test_each_kind_of_node_is_its_own_type() -> None:
     assert isinstance(number, expr.Number) and number.value == Decimal("1.5")
 
 
-@pytest.mark.parametrize("a, b, flag, kind, expected, chosen", [
-    (Decimal(1), Decimal(2), False, "x", Decimal("-1.50"), 1),  # the if's body: round(-2 + 0.5, 2)
-    (Decimal(1), Decimal(2), True, "x", Decimal(1), 2),  # the orelse: max(min(1, 1.5), 0)
-    (Decimal(5), Decimal(0), False, "y", Decimal("-10.00"), 1),  # at_least(5, 3) holds
-    (Decimal(2), Decimal(0), False, "y", Decimal("1.5"), 2),  # neither: max(min(2, 1.5), 0)
-])
+@pytest.mark.parametrize(
+    "a, b, flag, kind, expected, chosen",
+    [
+        (Decimal(1), Decimal(2), False, "x", Decimal("-1.50"), 1),  # the if's body: round(-2 + 0.5, 2)
+        (Decimal(1), Decimal(2), True, "x", Decimal(1), 2),  # the orelse: max(min(1, 1.5), 0)
+        (Decimal(5), Decimal(0), False, "y", Decimal("-10.00"), 1),  # at_least(5, 3) holds
+        (Decimal(2), Decimal(0), False, "y", Decimal("1.5"), 2),  # neither: max(min(2, 1.5), 0)
+    ],
+)
 def test_every_kind_evaluates_and_records_its_choice(a, b, flag, kind, expected, chosen) -> None:
     node = expr.parse(EVERY_KIND)
     expr.annotate(node, str)
@@ -44,11 +47,14 @@ def test_every_kind_evaluates_and_records_its_choice(a, b, flag, kind, expected,
 def test_the_trace_text_and_the_excel_formula_of_every_kind() -> None:
     node = expr.parse(EVERY_KIND)
     expr.annotate(node, lambda name: f"<{name}>")
-    assert node.text == ("(round(((−<a> × 2) + (<b> ÷ 4)), 2) if not <flag> and <kind> = 'x' or <a> ≥ 3 "
-                         "else max(min(<a>, 1.5), (true − 1)))")
+    assert node.text == (
+        "(round(((−<a> × 2) + (<b> ÷ 4)), 2) if not <flag> and <kind> = 'x' or <a> ≥ 3 "
+        "else max(min(<a>, 1.5), (true − 1)))"
+    )
     assert expr.to_excel(node, lambda name: f"in_{name}") == (
         'IF(AND(NOT(in_flag),OR((in_kind="x"),(in_a>=3-ABS(3)*0.000000001))),'
-        "ROUND(((-(in_a)*2)+(in_b/4)),2),MAX(MIN(in_a,1.5),(TRUE-1)))")
+        "ROUND(((-(in_a)*2)+(in_b/4)),2),MAX(MIN(in_a,1.5),(TRUE-1)))"
+    )
 
 
 def test_names_comparisons_and_the_deciding_parameter() -> None:
@@ -56,8 +62,14 @@ def test_names_comparisons_and_the_deciding_parameter() -> None:
     assert expr.names(node) == ["ownership", "rate", "x", "cap", "fixed"]  # the test first, as walk goes
     assert expr.string_comparisons(node) == [("ownership", "self")]
     is_parameter = {"rate", "cap", "fixed"}.__contains__
-    for x, ownership, decided in ((Decimal(10), "self", "rate"), (Decimal(10**6), "self", "cap"), (Decimal(1), "other", "fixed")):
-        ctx = expr.Context({"rate": Decimal("0.5"), "cap": Decimal(100), "fixed": Decimal(7), "x": x, "ownership": ownership})
+    for x, ownership, decided in (
+        (Decimal(10), "self", "rate"),
+        (Decimal(10**6), "self", "cap"),
+        (Decimal(1), "other", "fixed"),
+    ):
+        ctx = expr.Context(
+            {"rate": Decimal("0.5"), "cap": Decimal(100), "fixed": Decimal(7), "x": x, "ownership": ownership}
+        )
         expr.compile_expr(node, record=False)(ctx)
         assert expr.deciding_name(node, ctx.chosen, is_parameter) == decided
         assert ctx.steps == []  # record=False: no trace lines
@@ -80,16 +92,19 @@ def test_a_missing_name_is_named() -> None:
     assert caught.value.name == "b"
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("a +", "not a valid expression"),
-    ("a < b < c", "only single comparisons"),
-    ("abs(a)", "only the functions min, max, round, at_least"),
-    ("min(a, b=1)", "only the functions"),
-    ("round(a, b)", "round takes a value and a number of decimal places"),
-    ("max(a)", "max needs at least two values"),
-    ("a ** 2", "BinOp is not allowed"),
-    ("None", "constant None is not allowed"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("a +", "not a valid expression"),
+        ("a < b < c", "only single comparisons"),
+        ("abs(a)", "only the functions min, max, round, at_least"),
+        ("min(a, b=1)", "only the functions"),
+        ("round(a, b)", "round takes a value and a number of decimal places"),
+        ("max(a)", "max needs at least two values"),
+        ("a ** 2", "BinOp is not allowed"),
+        ("None", "constant None is not allowed"),
+    ],
+)
 def test_text_outside_the_language_is_refused(bad: str, message: str) -> None:
     with pytest.raises(expr.ExpressionError, match=message):
         expr.parse(bad)

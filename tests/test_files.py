@@ -14,7 +14,13 @@ import pytest
 
 from addin import files
 from addin.files import (
-    OutputError, OutputExistsError, ensure_writable, ensure_writable_folder, fit_bytes, sweep_temps, temp_path,
+    OutputError,
+    OutputExistsError,
+    ensure_writable,
+    ensure_writable_folder,
+    fit_bytes,
+    sweep_temps,
+    temp_path,
     write_atomically,
 )
 
@@ -53,9 +59,11 @@ def test_fit_bytes_never_cuts_a_character():
 
 def _temp_of_a_process(folder: Path, *, alive: bool) -> tuple[Path, subprocess.Popen | None]:
     """A temporary file made by another process of this machine, which has ended or still runs."""
-    code = ("import sys, time; from pathlib import Path; from addin.files import temp_path, _create; "
-            "t = temp_path(Path(sys.argv[1]) / 'out.xlsx'); _create(t); print(t, flush=True); "
-            + ("time.sleep(60)" if alive else ""))
+    code = (
+        "import sys, time; from pathlib import Path; from addin.files import temp_path, _create; "
+        "t = temp_path(Path(sys.argv[1]) / 'out.xlsx'); _create(t); print(t, flush=True); "
+        + ("time.sleep(60)" if alive else "")
+    )
     proc = subprocess.Popen([sys.executable, "-c", code, str(folder)], stdout=subprocess.PIPE, text=True)
     path = Path(proc.stdout.readline().strip())
     if not alive:

@@ -90,26 +90,47 @@ def test_harmless_parts_a_spreadsheet_program_adds_still_pass(tmp_path):
     od = hc.OD
     data = hc.with_parts(
         pv(),
-        {"docProps/custom.xml": b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"/>',
-         "xl/calcChain.xml": b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="C17" i="4"/></calcChain>',
-         "xl/printerSettings/printerSettings1.bin": b"\0" * 64,
-         "customXml/item1.xml": b"<b:Sources xmlns:b='http://schemas.openxmlformats.org/officeDocument/2006/bibliography'/>",
-         "docMetadata/LabelInfo.xml": b"<clbl:labelList xmlns:clbl='http://schemas.microsoft.com/office/2020/mipLabelMetadata'/>",
-         "docProps/thumbnail.jpeg": b"\xff\xd8\xff\xe0" + b"\0" * 32,
-         "xl/comments1.xml": b'<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'},
-        {"docProps/custom.xml": od + "custom-properties+xml", "xl/calcChain.xml": od + "spreadsheetml.calcChain+xml",
-         "xl/printerSettings/printerSettings1.bin": od + "spreadsheetml.printerSettings",
-         "docMetadata/LabelInfo.xml": "application/vnd.ms-office.classificationlabels+xml",
-         "docProps/thumbnail.jpeg": "image/jpeg", "xl/comments1.xml": od + "spreadsheetml.comments+xml"},
-        {"_rels/.rels": [hc.rel("rId8", hc.R06 + "custom-properties", "docProps/custom.xml"),
-                         hc.rel("rId9", "http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail",
-                                "docProps/thumbnail.jpeg"),
-                         hc.rel("rId10", "http://schemas.microsoft.com/office/2020/02/relationships/classificationlabels",
-                                "docMetadata/LabelInfo.xml")],
-         "xl/_rels/workbook.xml.rels": [hc.rel("rId80", hc.R06 + "calcChain", "calcChain.xml"),
-                                        hc.rel("rId81", hc.R06 + "customXml", "../customXml/item1.xml")],
-         "xl/worksheets/_rels/sheet3.xml.rels": [hc.rel("rId1", hc.R06 + "printerSettings", "../printerSettings/printerSettings1.bin"),
-                                                 hc.rel("rId2", hc.R06 + "comments", "../comments1.xml")]})
+        {
+            "docProps/custom.xml": b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"/>',
+            "xl/calcChain.xml": b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="C17" i="4"/></calcChain>',
+            "xl/printerSettings/printerSettings1.bin": b"\0" * 64,
+            "customXml/item1.xml": b"<b:Sources xmlns:b='http://schemas.openxmlformats.org/officeDocument/2006/bibliography'/>",
+            "docMetadata/LabelInfo.xml": b"<clbl:labelList xmlns:clbl='http://schemas.microsoft.com/office/2020/mipLabelMetadata'/>",
+            "docProps/thumbnail.jpeg": b"\xff\xd8\xff\xe0" + b"\0" * 32,
+            "xl/comments1.xml": b'<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>',
+        },
+        {
+            "docProps/custom.xml": od + "custom-properties+xml",
+            "xl/calcChain.xml": od + "spreadsheetml.calcChain+xml",
+            "xl/printerSettings/printerSettings1.bin": od + "spreadsheetml.printerSettings",
+            "docMetadata/LabelInfo.xml": "application/vnd.ms-office.classificationlabels+xml",
+            "docProps/thumbnail.jpeg": "image/jpeg",
+            "xl/comments1.xml": od + "spreadsheetml.comments+xml",
+        },
+        {
+            "_rels/.rels": [
+                hc.rel("rId8", hc.R06 + "custom-properties", "docProps/custom.xml"),
+                hc.rel(
+                    "rId9",
+                    "http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail",
+                    "docProps/thumbnail.jpeg",
+                ),
+                hc.rel(
+                    "rId10",
+                    "http://schemas.microsoft.com/office/2020/02/relationships/classificationlabels",
+                    "docMetadata/LabelInfo.xml",
+                ),
+            ],
+            "xl/_rels/workbook.xml.rels": [
+                hc.rel("rId80", hc.R06 + "calcChain", "calcChain.xml"),
+                hc.rel("rId81", hc.R06 + "customXml", "../customXml/item1.xml"),
+            ],
+            "xl/worksheets/_rels/sheet3.xml.rels": [
+                hc.rel("rId1", hc.R06 + "printerSettings", "../printerSettings/printerSettings1.bin"),
+                hc.rel("rId2", hc.R06 + "comments", "../comments1.xml"),
+            ],
+        },
+    )
     (tmp_path / "d.xlsx").write_bytes(data)
     sub = review_file(tmp_path / "d.xlsx")
     assert sub.ok, sub.problems
@@ -252,9 +273,23 @@ def test_mixed_batch_from_the_command_line(mixed, tmp_path):
     its code, every genuine one passes, the lock file is skipped; the JSON is UTF-8 whatever the names."""
     folder, cases, genuine = mixed
     out_json, out_xlsx = tmp_path / "r.json", tmp_path / "r.xlsx"
-    run = subprocess.run([sys.executable, "-c", "from addin.cli import main; main()", "review", str(folder),
-                          "--json", str(out_json), "--report", str(out_xlsx)],
-                         capture_output=True, cwd=ROOT, timeout=600, env={**os.environ, "COLUMNS": "200"})
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from addin.cli import main; main()",
+            "review",
+            str(folder),
+            "--json",
+            str(out_json),
+            "--report",
+            str(out_xlsx),
+        ],
+        capture_output=True,
+        cwd=ROOT,
+        timeout=600,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     output = (run.stdout + run.stderr).decode("utf-8", "replace")
     assert run.returncode == 1, output[-3000:]
     assert "Traceback" not in output

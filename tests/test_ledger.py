@@ -21,10 +21,19 @@ from addin.ledger import db as ledger_db
 from addin.ledger.db import LedgerError, init_ledger, open_ledger, upgrade_ledger
 from addin.ledger.models import Decision, Enterprise, Submission
 from addin.ledger.repository import (
-    Item, decide, export, import_items, import_rows, record, sha256_of, show, void,
+    Item,
+    decide,
+    export,
+    import_items,
+    import_rows,
+    record,
+    sha256_of,
+    show,
+    void,
 )
-from ledger_db import BACKENDS, fresh_database
 from policies import evaluate
+
+from ledger_db import BACKENDS, fresh_database
 
 D = Decimal
 USCC = "91350100M000100Y43"
@@ -38,14 +47,33 @@ def said(result) -> str:
     return " ".join(result.output.split())
 
 
-def item(clause: str, project: str, year: int = 2025, *, uscc: str = USCC, file: str | None = None, passed: bool = True,
-         **inputs) -> Item:
+def item(
+    clause: str,
+    project: str,
+    year: int = 2025,
+    *,
+    uscc: str = USCC,
+    file: str | None = None,
+    passed: bool = True,
+    **inputs,
+) -> Item:
     inputs = {"zone": ZONES[clause.split(":")[0]], **inputs}
     award = evaluate(clause, on=year, **inputs)
     file = file or f"{uscc[-4:]}-{project}-{clause}-{year}.xlsx"
-    return Item(file=file, sha256=sha256_of(f"{file}|{uscc}|{clause}|{year}|{sorted(inputs.items())}".encode()),
-                uscc=uscc, enterprise="甲公司" if uscc == USCC else "乙公司", project=project, clause=clause, year=year,
-                inputs=inputs, declared=award.amount, recomputed=award.amount, passed=passed, granted=award.amount)
+    return Item(
+        file=file,
+        sha256=sha256_of(f"{file}|{uscc}|{clause}|{year}|{sorted(inputs.items())}".encode()),
+        uscc=uscc,
+        enterprise="甲公司" if uscc == USCC else "乙公司",
+        project=project,
+        clause=clause,
+        year=year,
+        inputs=inputs,
+        declared=award.amount,
+        recomputed=award.amount,
+        passed=passed,
+        granted=award.amount,
+    )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -144,8 +172,11 @@ def test_migrations_match_the_models(ledger):
 
     with ledger.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": "ledger_version"})
-        diff = [d for d in compare_metadata(context, Base.metadata)
-                if not (isinstance(d, list) or d[0] in ("remove_table",))]
+        diff = [
+            d
+            for d in compare_metadata(context, Base.metadata)
+            if not (isinstance(d, list) or d[0] in ("remove_table",))
+        ]
     assert diff == []
 
 
@@ -155,22 +186,28 @@ def test_migrations_match_the_models(ledger):
 def test_a_second_batch_is_checked_against_the_first(ledger):
     first = record(ledger, [item("tongzhou:3", "P1", investment_yuan=5_000_000)])
     assert granted(first) == [D("1500000.00")] and first[0].new
-    second = record(ledger, [
-        item("tongzhou:3", "P2", investment_yuan=2_000_000),  # 600,000
-        item("tongzhou:6", "P3", investment_yuan=1_000_000),  # 300,000
-        item("tongzhou:3", "P1", 2026, investment_yuan=5_000_000),  # the one-off again
-    ])
+    second = record(
+        ledger,
+        [
+            item("tongzhou:3", "P2", investment_yuan=2_000_000),  # 600,000
+            item("tongzhou:6", "P3", investment_yuan=1_000_000),  # 300,000
+            item("tongzhou:3", "P1", 2026, investment_yuan=5_000_000),  # the one-off again
+        ],
+    )
     # 500,000 left of 第十条's 2,000,000 in 2025, in proportion 600:300
     assert granted(second) == [D("333333.33"), D("166666.67"), D("0.00")]
     assert f"ledger #{first[0].submission}" in second[0].warnings[0] and "500,000.00" in second[0].warnings[0]
     assert not second[2].passed and "重复 Duplicate" in second[2].problems[0]
     assert f"ledger #{first[0].submission}" in second[2].problems[0]
     # the same batch again: nothing new, the same outcome
-    again = record(ledger, [
-        item("tongzhou:3", "P2", investment_yuan=2_000_000),
-        item("tongzhou:6", "P3", investment_yuan=1_000_000),
-        item("tongzhou:3", "P1", 2026, investment_yuan=5_000_000),
-    ])
+    again = record(
+        ledger,
+        [
+            item("tongzhou:3", "P2", investment_yuan=2_000_000),
+            item("tongzhou:6", "P3", investment_yuan=1_000_000),
+            item("tongzhou:3", "P1", 2026, investment_yuan=5_000_000),
+        ],
+    )
     assert [o.new for o in again] == [False] * 3
     assert granted(again) == granted(second) and again[2].problems == second[2].problems
     with ledger.read() as session:
@@ -189,7 +226,9 @@ def test_a_failed_submission_is_recorded_and_grants_nothing(ledger):
     out = record(ledger, [bad])
     assert out[0].granted == 0 and not out[0].passed
     # nothing on record for P1: the next claim of it is no duplicate
-    assert granted(record(ledger, [item("tongzhou:3", "P1", investment_yuan=5_000_000, file="fixed.xlsx")])) == [D("1500000.00")]
+    assert granted(record(ledger, [item("tongzhou:3", "P1", investment_yuan=5_000_000, file="fixed.xlsx")])) == [
+        D("1500000.00")
+    ]
 
 
 def test_a_corrected_resubmission_replaces_its_predecessor(ledger):
@@ -207,7 +246,9 @@ def test_a_corrected_resubmission_replaces_its_predecessor(ledger):
 
 def test_co_funders_share_an_event_across_batches_and_enterprises(ledger):
     a = record(ledger, [item("tongzhou:9", "论坛", funding_yuan=1_200_000, event="2025 副中心绿色论坛")])  # 600,000
-    b = record(ledger, [item("tongzhou:9", "论坛赞助", uscc=OTHER, funding_yuan=3_000_000, event="2025 副中心绿色论坛")])
+    b = record(
+        ledger, [item("tongzhou:9", "论坛赞助", uscc=OTHER, funding_yuan=3_000_000, event="2025 副中心绿色论坛")]
+    )
     assert granted(a) == [D("600000.00")] and granted(b) == [D("400000.00")]
     info = show(ledger, OTHER)
     (event,) = info["years"][0]["events"]
@@ -230,8 +271,10 @@ def test_tongzhou_8_the_ledger_replaces_awarded_before(ledger):
 
 
 def test_decisions_are_appended_and_hold_the_cap(ledger):
-    a, b = record(ledger, [item("tongzhou:3", "P1", investment_yuan=5_000_000),
-                           item("tongzhou:3", "P2", investment_yuan=5_000_000)])
+    a, b = record(
+        ledger,
+        [item("tongzhou:3", "P1", investment_yuan=5_000_000), item("tongzhou:3", "P2", investment_yuan=5_000_000)],
+    )
     assert granted([a, b]) == [D("1000000.00"), D("1000000.00")]  # 1,500,000 each, 2,000,000 shared
     with pytest.raises(LedgerError, match="more than"):
         decide(ledger, a.submission, "reduce", amount=D("1200000"), reviewer="王审核", reason="check")
@@ -243,10 +286,16 @@ def test_decisions_are_appended_and_hold_the_cap(ledger):
     assert reduced.amount == D("1400000.00")
     # undo the rejection: b falls back to its review's 1,000,000, more than the 600,000 left: reduced to that
     (voided, cut) = void(ledger, rejected.id, reviewer="王审核", reason="papers arrived")
-    assert voided.voids_id == rejected.id and (cut.action, cut.amount, cut.submission_id) == ("reduced", D("600000.00"), b.submission)
+    assert voided.voids_id == rejected.id and (cut.action, cut.amount, cut.submission_id) == (
+        "reduced",
+        D("600000.00"),
+        b.submission,
+    )
     with pytest.raises(LedgerError, match="already void"):
         void(ledger, rejected.id, reviewer="王审核", reason="again")
-    (undo, cut_a) = void(ledger, reduced.id, reviewer="李复核", reason="发票已补")  # a back to 1,500,000: 1,400,000 left
+    (undo, cut_a) = void(
+        ledger, reduced.id, reviewer="李复核", reason="发票已补"
+    )  # a back to 1,500,000: 1,400,000 left
     assert cut_a.amount == D("1400000.00")
     with pytest.raises(LedgerError, match="itself a void"):
         void(ledger, undo.id, reviewer="x", reason="y")
@@ -259,7 +308,15 @@ def test_decisions_are_appended_and_hold_the_cap(ledger):
     cap = next(c for c in info["years"][0]["caps"] if c["cap"] == "tongzhou_enterprise_year")
     assert cap["used_yuan"] == D("2000000.00") and cap["left_yuan"] == 0
     data = export(ledger)
-    assert [d["action"] for d in data["decisions"]][:7] == ["rejected", "granted", "reduced", "void", "reduced", "void", "reduced"]
+    assert [d["action"] for d in data["decisions"]][:7] == [
+        "rejected",
+        "granted",
+        "reduced",
+        "void",
+        "reduced",
+        "void",
+        "reduced",
+    ]
     assert data["decisions"][3]["voids"] == rejected.id
 
 
@@ -284,14 +341,28 @@ def test_export_json_lists_submissions_and_decisions(ledger, tmp_path):
     decide(ledger, a.submission, "reduce", amount=D("70000"), reviewer="王审核", reason="容量按备案核减")
     data = export(ledger)
     (sub,) = data["submissions"]
-    assert {k: sub[k] for k in ("clause", "uscc", "enterprise", "project", "year", "declared_yuan", "recomputed_yuan",
-                                "granted_yuan")} == {
-        "clause": "etown:27", "uscc": USCC, "enterprise": "甲公司", "project": "屋顶光伏", "year": 2025,
-        "declared_yuan": 80000.0, "recomputed_yuan": 80000.0, "granted_yuan": 70000.0}
+    assert {
+        k: sub[k]
+        for k in ("clause", "uscc", "enterprise", "project", "year", "declared_yuan", "recomputed_yuan", "granted_yuan")
+    } == {
+        "clause": "etown:27",
+        "uscc": USCC,
+        "enterprise": "甲公司",
+        "project": "屋顶光伏",
+        "year": 2025,
+        "declared_yuan": 80000.0,
+        "recomputed_yuan": 80000.0,
+        "granted_yuan": 70000.0,
+    }
     assert len(sub["sha256"]) == 64 and sub["file"].endswith(".xlsx")
     (decision,) = data["decisions"]
     assert {k: decision[k] for k in ("reviewer", "action", "amount", "reason", "voids")} == {
-        "reviewer": "王审核", "action": "reduced", "amount": 70000.0, "reason": "容量按备案核减", "voids": None}
+        "reviewer": "王审核",
+        "action": "reduced",
+        "amount": 70000.0,
+        "reason": "容量按备案核减",
+        "voids": None,
+    }
     assert decision["time"]
 
 
@@ -299,13 +370,29 @@ def test_import_a_past_season_then_the_portfolio_reads_it(ledger, target, tmp_pa
     from addin.portfolio import read_rows, write_result
     from policies.stacking import stack
 
-    past = stack([
-        {"enterprise": "甲公司", "uscc": USCC, "project": "P1", "clause": "tongzhou:3", "year": 2025, "zone": "tongzhou",
-         "investment_yuan": 5_000_000},
-        {"enterprise": "甲公司", "uscc": USCC, "project": "光伏", "clause": "etown:27", "year": 2025, "zone": "etown_core",
-         "capacity_kw": 100},
-        {"enterprise": "甲公司", "uscc": "", "project": "X", "clause": "etown:27", "year": 2025, "capacity_kw": 10},
-    ])
+    past = stack(
+        [
+            {
+                "enterprise": "甲公司",
+                "uscc": USCC,
+                "project": "P1",
+                "clause": "tongzhou:3",
+                "year": 2025,
+                "zone": "tongzhou",
+                "investment_yuan": 5_000_000,
+            },
+            {
+                "enterprise": "甲公司",
+                "uscc": USCC,
+                "project": "光伏",
+                "clause": "etown:27",
+                "year": 2025,
+                "zone": "etown_core",
+                "capacity_kw": 100,
+            },
+            {"enterprise": "甲公司", "uscc": "", "project": "X", "clause": "etown:27", "year": 2025, "capacity_kw": 10},
+        ]
+    )
     table = tmp_path / "season2025.csv"
     write_result(past, table)
     header, rows = read_rows(table)
@@ -317,10 +404,13 @@ def test_import_a_past_season_then_the_portfolio_reads_it(ledger, target, tmp_pa
     assert [d["action"] for d in export(ledger)["decisions"]] == ["granted", "granted"]
 
     claims = tmp_path / "claims2026.csv"
-    claims.write_text("enterprise,uscc,project,clause,year,zone,investment_yuan,capacity_kw\n"
-                      f"甲公司,{USCC},P1,tongzhou:6,2026,tongzhou,1000000,\n"
-                      f"甲公司,{USCC},光伏,etown:27,2026,etown_core,,100\n"
-                      f"甲公司,{USCC},P9,tongzhou:3,2026,tongzhou,1000000,\n", encoding="utf-8")
+    claims.write_text(
+        "enterprise,uscc,project,clause,year,zone,investment_yuan,capacity_kw\n"
+        f"甲公司,{USCC},P1,tongzhou:6,2026,tongzhou,1000000,\n"
+        f"甲公司,{USCC},光伏,etown:27,2026,etown_core,,100\n"
+        f"甲公司,{USCC},P9,tongzhou:3,2026,tongzhou,1000000,\n",
+        encoding="utf-8",
+    )
     out_csv = tmp_path / "result.csv"
     result = runner.invoke(app, ["portfolio", str(claims), "-o", str(out_csv), "--ledger", target])
     assert result.exit_code == 0, result.output
@@ -340,7 +430,9 @@ def test_backup_is_a_consistent_copy_while_a_writer_holds_a_transaction(tmp_path
     record(book, [item("tongzhou:3", "P1", investment_yuan=5_000_000)])
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
-    writer.execute("INSERT INTO enterprises (uscc, name, created_at) VALUES ('91110000802100433B', 'uncommitted', '2025-01-01')")
+    writer.execute(
+        "INSERT INTO enterprises (uscc, name, created_at) VALUES ('91110000802100433B', 'uncommitted', '2025-01-01')"
+    )
     result = runner.invoke(app, ["ledger", "backup", "-o", str(tmp_path / "copy.db"), "--ledger", str(path)])
     writer.execute("COMMIT")
     writer.close()
@@ -371,20 +463,25 @@ def test_the_ledger_commands(target, tmp_path, monkeypatch):
     again = runner.invoke(app, ["ledger", "init", target])
     assert again.exit_code == 2 and "never recreated" in said(again)
     book = open_ledger(None)  # from GREEN_AWARD_LEDGER
-    (a, b) = record(book, [item("tongzhou:3", "P1", investment_yuan=5_000_000),
-                           item("tongzhou:6", "P2", investment_yuan=5_000_000)])
+    (a, b) = record(
+        book, [item("tongzhou:3", "P1", investment_yuan=5_000_000), item("tongzhou:6", "P2", investment_yuan=5_000_000)]
+    )
     book.close()
     listing = runner.invoke(app, ["ledger", "enterprises"])
     assert listing.exit_code == 0 and USCC in said(listing) and "2,000,000.00" in said(listing)
     shown = runner.invoke(app, ["ledger", "show", USCC])
     assert shown.exit_code == 0 and "left 0.00" in said(shown)
-    reduce = runner.invoke(app, ["ledger", "decide", str(a.submission), "reduce", "800000", "--reason", "核减",
-                                 "--reviewer", "王审核"])
+    reduce = runner.invoke(
+        app, ["ledger", "decide", str(a.submission), "reduce", "800000", "--reason", "核减", "--reviewer", "王审核"]
+    )
     assert reduce.exit_code == 0 and "reduced 800,000.00" in said(reduce)
-    too_much = runner.invoke(app, ["ledger", "decide", str(b.submission), "reduce", "1300000", "--reason", "x",
-                                   "--reviewer", "王审核"])
+    too_much = runner.invoke(
+        app, ["ledger", "decide", str(b.submission), "reduce", "1300000", "--reason", "x", "--reviewer", "王审核"]
+    )
     assert too_much.exit_code == 2 and "more than" in said(too_much)
-    grant = runner.invoke(app, ["ledger", "decide", str(b.submission), "grant", "--reason", "room freed", "--reviewer", "王审核"])
+    grant = runner.invoke(
+        app, ["ledger", "decide", str(b.submission), "grant", "--reason", "room freed", "--reviewer", "王审核"]
+    )
     assert grant.exit_code == 0 and "granted 1,200,000.00" in said(grant)
     undo = runner.invoke(app, ["ledger", "void", "1", "--reason", "错误", "--reviewer", "王审核"])
     # a falls back to its review's 1,000,000; b's grant left it 800,000: cut to that, said so
@@ -423,10 +520,12 @@ def test_without_a_ledger_sqlalchemy_is_not_even_imported():
     import subprocess
     import sys
 
-    code = ("import sys; from addin.cli import app; from addin.ledger import grants_on_record; "
-            "from addin.ledger.review import open_for_review; "
-            "assert grants_on_record(None) is None and open_for_review(None) is None; "
-            "print('sqlalchemy' in sys.modules)")
+    code = (
+        "import sys; from addin.cli import app; from addin.ledger import grants_on_record; "
+        "from addin.ledger.review import open_for_review; "
+        "assert grants_on_record(None) is None and open_for_review(None) is None; "
+        "print('sqlalchemy' in sys.modules)"
+    )
     env = {k: v for k, v in os.environ.items() if k != ledger_db.ENV}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -26,9 +26,16 @@ from ledger_db import BACKENDS, fresh_database
 D = Decimal
 runner = CliRunner()
 DETAILS = {
-    "enterprise": "北京绿色制造有限公司", "uscc": "91350100M000100Y43", "address": "北京市通州区运河东大街1号",
-    "contact": "张三", "phone": "010-12345678", "project": "P-001", "project_name": "节能改造项目",
-    "start_date": "2025-06-01", "completion_date": "2025-12-20", "year": 2025,
+    "enterprise": "北京绿色制造有限公司",
+    "uscc": "91350100M000100Y43",
+    "address": "北京市通州区运河东大街1号",
+    "contact": "张三",
+    "phone": "010-12345678",
+    "project": "P-001",
+    "project_name": "节能改造项目",
+    "start_date": "2025-06-01",
+    "completion_date": "2025-12-20",
+    "year": 2025,
 }
 
 
@@ -64,8 +71,15 @@ def test_a_second_batch_over_the_cap_and_repeating_a_one_off_project(target, tmp
 
     declaration(tmp_path / "b2", "p2.xlsx", "tongzhou:3", {"investment_yuan": 2_000_000}, project="P-002")  # 600,000
     declaration(tmp_path / "b2", "p3.xlsx", "tongzhou:6", {"investment_yuan": 1_000_000}, project="P-003")  # 300,000
-    declaration(tmp_path / "b2", "p1-2026.xlsx", "tongzhou:3", {"investment_yuan": 5_000_000}, year=2026,
-                start_date="2026-03-01", completion_date="2026-10-01")
+    declaration(
+        tmp_path / "b2",
+        "p1-2026.xlsx",
+        "tongzhou:3",
+        {"investment_yuan": 5_000_000},
+        year=2026,
+        start_date="2026-03-01",
+        completion_date="2026-10-01",
+    )
     code, second = review(tmp_path / "b2", target, tmp_path / "r2.json")
     assert code == 1
     # 500,000 left of 第十条's 2,000,000 in 2025, shared 600:300; the one-off P-001 again: nothing
@@ -79,8 +93,11 @@ def test_a_second_batch_over_the_cap_and_repeating_a_one_off_project(target, tmp
     code, again = review(tmp_path / "b2", target, tmp_path / "r3.json")
     assert code == 1
     for name in second:
-        assert (again[name]["granted_yuan"], again[name]["ok"], again[name]["ledger_id"]) == \
-               (second[name]["granted_yuan"], second[name]["ok"], second[name]["ledger_id"])
+        assert (again[name]["granted_yuan"], again[name]["ok"], again[name]["ledger_id"]) == (
+            second[name]["granted_yuan"],
+            second[name]["ok"],
+            second[name]["ledger_id"],
+        )
         assert any("nothing new recorded" in w for w in again[name]["warnings"])
     ledger = open_ledger(target)
     try:
@@ -113,10 +130,16 @@ def test_two_review_runs_at_once_lose_nothing(target, tmp_path):
         declaration(tmp_path / "A", f"a{k}.xlsx", "tongzhou:3", {"investment_yuan": 2_000_000}, project=f"A-{k}")
         declaration(tmp_path / "B", f"b{k}.xlsx", "tongzhou:3", {"investment_yuan": 2_000_000}, project=f"B-{k}")
     command = str(Path(sys.executable).parent / "green-award")  # as users run it
-    runs = [subprocess.Popen([command, "review", str(tmp_path / b), "--ledger", target,
-                              "--json", str(tmp_path / f"{b}.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, cwd=Path(__file__).resolve().parent.parent)
-            for b in ("A", "B")]
+    runs = [
+        subprocess.Popen(
+            [command, "review", str(tmp_path / b), "--ledger", target, "--json", str(tmp_path / f"{b}.json")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        for b in ("A", "B")
+    ]
     for run in runs:
         out, err = run.communicate(timeout=300)
         assert run.returncode == 0, err[-2000:] + out[-2000:]

@@ -89,16 +89,33 @@ def test_tongzhou_4_an_upgrade_to_national_gets_the_difference_whatever_it_decla
     # 晋级享差额支持: municipal 500,000 in 2025, national in 2026 → 1,000,000 − 500,000
     result = run(
         claim("丙", "绿色工厂", "tongzhou:4", 2025, honour="green_factory", honour_level="municipal"),
-        claim("丙", "绿色工厂", "tongzhou:4", 2026, honour="green_factory", honour_level="national",
-              prior_honour_level=prior),
+        claim(
+            "丙",
+            "绿色工厂",
+            "tongzhou:4",
+            2026,
+            honour="green_factory",
+            honour_level="national",
+            prior_honour_level=prior,
+        ),
     )
     assert outcome(result) == [("granted", D("500000.00")), ("granted", D("500000.00"))]
 
 
 def test_tongzhou_4_a_declared_earlier_level_stands_where_the_record_has_none():
     # held the municipal honour before the ledger: the upgrade still gets only the difference
-    result = run(claim("丙", "绿色工厂", "tongzhou:4", 2026, honour="green_factory", honour_level="national",
-                       prior_honour_level="municipal"), record=[])
+    result = run(
+        claim(
+            "丙",
+            "绿色工厂",
+            "tongzhou:4",
+            2026,
+            honour="green_factory",
+            honour_level="national",
+            prior_honour_level="municipal",
+        ),
+        record=[],
+    )
     assert outcome(result) == [("granted", D("500000.00"))]
     national_twice = run(
         claim("丙", "绿色工厂", "tongzhou:4", 2025, honour="green_factory", honour_level="national"),
@@ -116,11 +133,17 @@ def test_a_claim_that_was_not_granted_makes_no_duplicate():
     assert outcome(result) == [("ineligible", D("0.00")), ("granted", D("1500000.00"))]
 
 
-@pytest.mark.parametrize("clause, inputs, amount", [
-    ("beijing:8", {"loan_principal_yuan": 100_000_000, "loan_rate": 0.04, "fixed_asset_investment_yuan": 6_000_000},
-     D("2000000.00")),
-    ("etown:31", {"key_units_served": 5}, D("100000.00")),
-])
+@pytest.mark.parametrize(
+    "clause, inputs, amount",
+    [
+        (
+            "beijing:8",
+            {"loan_principal_yuan": 100_000_000, "loan_rate": 0.04, "fixed_asset_investment_yuan": 6_000_000},
+            D("2000000.00"),
+        ),
+        ("etown:31", {"key_units_served": 5}, D("100000.00")),
+    ],
+)
 def test_the_clauses_that_pay_by_year_repeat(clause, inputs, amount):
     result = run(*(claim("丁", "X", clause, year, **inputs) for year in (2025, 2026, 2027)))
     assert outcome(result) == [("granted", amount)] * 3
@@ -132,8 +155,12 @@ def test_the_clauses_that_pay_by_year_repeat(clause, inputs, amount):
 def test_tongzhou_8_pays_three_years_and_no_fourth():
     # each year within 第十条's 2,000,000; what earlier years gave replaces awarded_before_yuan
     result = run(*(claim("平台公司", "集群平台", "tongzhou:8", year) for year in (2025, 2026, 2027, 2028)))
-    assert outcome(result) == [("capped", D("2000000.00")), ("capped", D("2000000.00")),
-                               ("granted", D("1000000.00")), ("ineligible", D("0.00"))]
+    assert outcome(result) == [
+        ("capped", D("2000000.00")),
+        ("capped", D("2000000.00")),
+        ("granted", D("1000000.00")),
+        ("ineligible", D("0.00")),
+    ]
     assert list(result.claims["amount_yuan"])[:3] == [D("5000000.00"), D("3000000.00"), D("1000000.00")]
     assert result.granted_total == D("5000000.00")
     assert "3 years" in result.claims["note"][3] and "分三年" in result.claims["note"][3]
@@ -145,7 +172,10 @@ def test_tongzhou_8_a_declared_awarded_before_below_the_table_is_raised_to_it():
         claim("平台公司", "集群平台", "tongzhou:8", 2026, awarded_before_yuan=0),
     )
     assert list(result.claims["amount_yuan"]) == [D("5000000.00"), D("3000000.00")]
-    assert "2,000,000.00 元 granted before" in result.claims["note"][1] and "awarded_before_yuan = 0" in result.claims["note"][1]
+    assert (
+        "2,000,000.00 元 granted before" in result.claims["note"][1]
+        and "awarded_before_yuan = 0" in result.claims["note"][1]
+    )
 
 
 def test_tongzhou_8_without_a_ledger_a_higher_declared_figure_stands():
@@ -256,7 +286,10 @@ def test_the_tongzhou_cap_counts_the_grants_on_record_first():
     record = [Grant("91350100M000100Y43", "P1", "tongzhou:3", 2025, D("1500000"), cite="ledger submission 1 (a.xlsx)")]
     result = run(
         {**claim("甲", "P2", "tongzhou:3", 2025, investment_yuan=2_000_000), "uscc": "91350100M000100Y43"},
-        {**claim("甲", "P3", "tongzhou:4", 2025, honour="green_factory", honour_level="municipal"), "uscc": "91350100M000100Y43"},
+        {
+            **claim("甲", "P3", "tongzhou:4", 2025, honour="green_factory", honour_level="municipal"),
+            "uscc": "91350100M000100Y43",
+        },
         record=record,
     )
     # 600,000 and 500,000 share the 500,000 left: 272,727.27 and 227,272.73
@@ -265,11 +298,20 @@ def test_the_tongzhou_cap_counts_the_grants_on_record_first():
 
 
 def test_shared_caps_do_not_depend_on_row_order():
-    rows = [claim(e, p, "tongzhou:3", y, investment_yuan=inv) for e, p, y, inv in [
-        ("甲", "P1", 2025, 3_000_000), ("甲", "P2", 2025, 3_300_000), ("甲", "P3", 2025, 1_000_000),
-        ("甲", "P4", 2026, 6_000_000), ("甲", "P1", 2026, 3_000_000), ("甲", "P5", 2026, 777_777),
-    ]] + [claim(e, "ev", "tongzhou:9", 2025, funding_yuan=f, event="Expo") for e, f in
-          [("乙", 700_001), ("丙", 900_000), ("丁", 1_333_333)]]
+    rows = [
+        claim(e, p, "tongzhou:3", y, investment_yuan=inv)
+        for e, p, y, inv in [
+            ("甲", "P1", 2025, 3_000_000),
+            ("甲", "P2", 2025, 3_300_000),
+            ("甲", "P3", 2025, 1_000_000),
+            ("甲", "P4", 2026, 6_000_000),
+            ("甲", "P1", 2026, 3_000_000),
+            ("甲", "P5", 2026, 777_777),
+        ]
+    ] + [
+        claim(e, "ev", "tongzhou:9", 2025, funding_yuan=f, event="Expo")
+        for e, f in [("乙", 700_001), ("丙", 900_000), ("丁", 1_333_333)]
+    ]
     want = {(r["enterprise"], r["project"], r["clause"], r["year"]): None for r in rows}
     first = run(*rows)
     for r, g, s in zip(rows, first.claims["granted_yuan"], first.claims["status"]):
@@ -278,8 +320,10 @@ def test_shared_caps_do_not_depend_on_row_order():
         shuffled = rows[:]
         random.Random(seed).shuffle(shuffled)
         again = run(*shuffled)
-        got = {(r["enterprise"], r["project"], r["clause"], r["year"]): (s, g)
-               for r, g, s in zip(shuffled, again.claims["granted_yuan"], again.claims["status"])}
+        got = {
+            (r["enterprise"], r["project"], r["clause"], r["year"]): (s, g)
+            for r, g, s in zip(shuffled, again.claims["granted_yuan"], again.claims["status"])
+        }
         assert got == want
     assert want[("甲", "P1", "tongzhou:3", 2026)] == ("duplicate", D("0.00"))
     assert sum(g for (e, *_), (s, g) in want.items() if e == "甲") == D("4000000.00")  # two years' 第十条 caps
@@ -302,10 +346,14 @@ def test_a_grant_of_nothing_frees_its_room_and_is_no_duplicate():
 
 
 def test_room_left_under_each_cap():
-    record = Record([Grant("甲", "P1", "tongzhou:6", 2025, D("1200000")), Grant("甲", "P2", "tongzhou:3", 2025, D("500000"))])
+    record = Record(
+        [Grant("甲", "P1", "tongzhou:6", 2025, D("1200000")), Grant("甲", "P2", "tongzhou:3", 2025, D("500000"))]
+    )
     left = {cap.id: (used, room) for _, cap, used, room in room_left(record, "甲", 2025)}
-    assert left == {"tongzhou_renewable_entity_year": (D("1200000"), D("800000")),
-                    "tongzhou_enterprise_year": (D("1700000"), D("300000"))}
+    assert left == {
+        "tongzhou_renewable_entity_year": (D("1200000"), D("800000")),
+        "tongzhou_enterprise_year": (D("1700000"), D("300000")),
+    }
 
 
 def test_duplicate_is_a_status_of_the_summaries():
@@ -363,7 +411,8 @@ def test_the_issue_cases_through_green_award_portfolio(tmp_path):
         "戊,论坛,tongzhou:9,2025,tongzhou,,,,,3000000,副中心绿色论坛\n"
         "己,论坛,tongzhou:9,2025,tongzhou,,,,,3000000,副中心绿色论坛\n"
         + "".join(f"庚,平台,tongzhou:8,{y},tongzhou,,,,,,\n" for y in (2025, 2026, 2027, 2028)),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     out = tmp_path / "result.csv"
     result = CliRunner().invoke(app, ["portfolio", str(table), "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -36,9 +36,16 @@ def _run(code: str) -> str:
 def test_importing_policies_loads_no_heavy_library() -> None:
     # without the blocker: nothing heavy is even looked at
     done = subprocess.run(
-        [sys.executable, "-c", "import sys, policies, policies.stacking, policies.energy; "
-         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"],
-        capture_output=True, text=True, cwd=ROOT)
+        [
+            sys.executable,
+            "-c",
+            "import sys, policies, policies.stacking, policies.energy; "
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
@@ -66,8 +73,8 @@ def test_the_command_line_libraries_are_the_cli_extra() -> None:
 
 def test_the_script_without_the_cli_extra_says_how_to_install_it() -> None:
     done = subprocess.run(
-        [sys.executable, "-c", BLOCK + "from addin.entry import main\nmain()"],
-        capture_output=True, text=True, cwd=ROOT)
+        [sys.executable, "-c", BLOCK + "from addin.entry import main\nmain()"], capture_output=True, text=True, cwd=ROOT
+    )
     assert done.returncode == 2
     assert "pip install 'green-award[cli]'" in done.stderr
     assert "Traceback" not in done.stderr

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import yaml
 from openpyxl import load_workbook
+from test_matching import CONTRACTOR, TONGZHOU_MANUFACTURER
 from typer.testing import CliRunner
 
 from addin.cli import app
 from addin.match import PROFILE_SHEET, read_profile
 from policies.matching import match
-
-from test_matching import CONTRACTOR, TONGZHOU_MANUFACTURER
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "workbook_templates" / "profile_example.yaml"
@@ -62,8 +61,10 @@ def test_match_writes_a_workbook_and_reads_json(tmp_path: Path) -> None:
 
 def test_a_bad_profile_is_one_line_with_status_2(tmp_path: Path) -> None:
     profile = tmp_path / "bad.yaml"
-    profile.write_text("enterprise: {name: 甲}\nprojects:\n  - {id: P, kind: distributed_pv, year: 2025, capacity_kwh: 5}\n",
-                       encoding="utf-8")
+    profile.write_text(
+        "enterprise: {name: 甲}\nprojects:\n  - {id: P, kind: distributed_pv, year: 2025, capacity_kwh: 5}\n",
+        encoding="utf-8",
+    )
     done = CliRunner().invoke(app, ["match", str(profile)])
     assert done.exit_code == 2
     assert "capacity_kwh" in done.output and "did you mean 'capacity_kw'" in done.output
@@ -76,19 +77,34 @@ def test_the_template_filled_in_is_read_back(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     book = load_workbook(out)
     ws = book[PROFILE_SHEET]
-    labels = {ws.cell(row=r, column=1).value.rsplit("\n", 1)[-1]: r for r in range(2, 20) if ws.cell(row=r, column=1).value}
+    labels = {
+        ws.cell(row=r, column=1).value.rsplit("\n", 1)[-1]: r for r in range(2, 20) if ws.cell(row=r, column=1).value
+    }
     ws.cell(row=labels["name"], column=2, value="亦城建设工程总承包有限公司")
     ws.cell(row=labels["zone"], column=2, value="经开区60平方公里范围（含新扩区域赋权管理单位）")
     ws.cell(row=labels["kinds"], column=2, value="建筑施工总承包单位")
     header = next(r for r in range(1, 40) if (ws.cell(row=r, column=1).value or "").endswith("\nproject"))
-    columns = {ws.cell(row=header, column=c).value.rsplit("\n", 1)[-1]: c for c in range(1, ws.max_column + 1)
-               if ws.cell(row=header, column=c).value}
+    columns = {
+        ws.cell(row=header, column=c).value.rsplit("\n", 1)[-1]: c
+        for c in range(1, ws.max_column + 1)
+        if ws.cell(row=header, column=c).value
+    }
     # the dropdowns offer the Chinese labels: a project kind, a choice and yes/no typed as a person would
-    for r, values in enumerate([
-        {"project": "S1", "kind": "绿色安全工地称号", "year": 2025, "site_title": "北京市绿色安全样板工地",
-         "completed": "是", "no_environmental_penalty": "是", "no_written_notice": "是"},
-        {"project": "S2", "kind": "施工工地电动化试点", "year": 2025},
-    ], start=header + 1):
+    for r, values in enumerate(
+        [
+            {
+                "project": "S1",
+                "kind": "绿色安全工地称号",
+                "year": 2025,
+                "site_title": "北京市绿色安全样板工地",
+                "completed": "是",
+                "no_environmental_penalty": "是",
+                "no_written_notice": "是",
+            },
+            {"project": "S2", "kind": "施工工地电动化试点", "year": 2025},
+        ],
+        start=header + 1,
+    ):
         for name, value in values.items():
             ws.cell(row=r, column=columns[name], value=value)
     book.save(out)
@@ -105,8 +121,14 @@ def test_the_template_filled_in_is_read_back(tmp_path: Path) -> None:
 def test_clauses_kinds_lists_the_vocabulary_in_chinese_and_english() -> None:
     done = CliRunner().invoke(app, ["clauses", "--kinds"], env={"COLUMNS": "200"})
     assert done.exit_code == 0, done.output
-    for word in ("distributed_pv", "分布式光伏", "Distributed photovoltaics", "manufacturer", "制造业企业",
-                 "tongzhou:6, etown:27"):
+    for word in (
+        "distributed_pv",
+        "分布式光伏",
+        "Distributed photovoltaics",
+        "manufacturer",
+        "制造业企业",
+        "tongzhou:6, etown:27",
+    ):
         assert word in done.output, word
 
 
@@ -120,15 +142,17 @@ def test_the_example_profile_in_every_format_matches_alike(tmp_path: Path) -> No
 def test_the_demo_prints_the_sample_enterprise_s_opportunities(tmp_path: Path) -> None:
     done = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--no-pdf"], env={"COLUMNS": "120"})
     assert done.exit_code == 0, done.output
-    text = done.output[done.output.index("政策匹配"):]
+    text = done.output[done.output.index("政策匹配") :]
     assert "亦庄示例智能制造有限公司" in text and "etown:27" in text and "3,060,000.00" in text
 
 
 def test_an_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
-    for args, path in ((["match", str(EXAMPLE), "-o", str(tmp_path / "afile" / "r.xlsx")], tmp_path / "afile" / "r.xlsx"),
-                       (["match", str(EXAMPLE), "--json", str(tmp_path / "afile" / "r.json")], tmp_path / "afile" / "r.json"),
-                       (["template", "profile", "-o", str(tmp_path / "afile" / "t.xlsx")], tmp_path / "afile" / "t.xlsx")):
+    for args, path in (
+        (["match", str(EXAMPLE), "-o", str(tmp_path / "afile" / "r.xlsx")], tmp_path / "afile" / "r.xlsx"),
+        (["match", str(EXAMPLE), "--json", str(tmp_path / "afile" / "r.json")], tmp_path / "afile" / "r.json"),
+        (["template", "profile", "-o", str(tmp_path / "afile" / "t.xlsx")], tmp_path / "afile" / "t.xlsx"),
+    ):
         done = CliRunner().invoke(app, args)
         lines = done.output.strip().splitlines()
         assert done.exit_code == 2 and len(lines) == 1 and f"cannot write {path}" in lines[0], done.output
@@ -138,13 +162,21 @@ def test_award_match_spills_the_matched_clauses_with_the_granted_amounts() -> No
     import udfs
 
     # the contractor's profile as Excel sends a range: numbers as floats, empty cells as None
-    rows = [["企业名称\nname", "亦城建设工程总承包有限公司", None], ["zone", "etown_core", None],
-            ["kinds", "construction_contractor", None], [None, None, None],
-            ["project", "kind", "year"], ["S2", "site_electrification", 2025.0], ["S5", "air_membrane", 2025.0]]
+    rows = [
+        ["企业名称\nname", "亦城建设工程总承包有限公司", None],
+        ["zone", "etown_core", None],
+        ["kinds", "construction_contractor", None],
+        [None, None, None],
+        ["project", "kind", "year"],
+        ["S2", "site_electrification", 2025.0],
+        ["S5", "air_membrane", 2025.0],
+    ]
     out = udfs.AWARD_MATCH(rows)
     assert out[0] == ["project", "clause", "status", "amount_yuan", "granted_yuan", "missing", "failed"]
-    assert out[1:] == [["S2", "etown:22", "claimable", 100000.0, 100000.0, "", ""],
-                       ["S5", "etown:11", "possible", "", "", "investment_yuan", ""]]
+    assert out[1:] == [
+        ["S2", "etown:22", "claimable", 100000.0, 100000.0, "", ""],
+        ["S5", "etown:11", "possible", "", "", "investment_yuan", ""],
+    ]
     import pytest
 
     with pytest.raises(udfs.WorksheetError, match="profile_range"):
@@ -159,8 +191,13 @@ def test_the_console_fits_80_columns_with_every_amount_and_name_whole() -> None:
     from addin.sheet_style import text_width
 
     env = {**os.environ, "COLUMNS": "80", "TERM": "dumb"}
-    done = subprocess.run([sys.executable, "-c", "from addin.cli import main; main()", "match", str(EXAMPLE)], env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", "from addin.cli import main; main()", "match", str(EXAMPLE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     for line in done.stdout.splitlines():
         assert text_width(line) <= 80, line

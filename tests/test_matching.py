@@ -17,7 +17,16 @@ from policies import registry
 from policies.engine import _resolved, compiled
 from policies.errors import PolicyDataError
 from policies.kinds import check_kinds, kinds, load_kinds
-from policies.matching import MatchError, Profile, best, load_profile, match, match_results, monetary_clauses, profile_names
+from policies.matching import (
+    MatchError,
+    Profile,
+    best,
+    load_profile,
+    match,
+    match_results,
+    monetary_clauses,
+    profile_names,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 D = Decimal
@@ -37,13 +46,31 @@ def one(results, project: str, clause: str):
 # --- 1. a Tongzhou manufacturer -------------------------------------------------------------------
 
 TONGZHOU_MANUFACTURER = {
-    "enterprise": {"name": "通州精密制造有限公司", "credit_code": "91350100M000100Y43", "zone": "tongzhou",
-                   "kinds": ["manufacturer"], "scale": "medium"},
+    "enterprise": {
+        "name": "通州精密制造有限公司",
+        "credit_code": "91350100M000100Y43",
+        "zone": "tongzhou",
+        "kinds": ["manufacturer"],
+        "scale": "medium",
+    },
     "projects": [
-        {"id": "T1", "name": "空压站节能改造", "kind": "energy_saving_retrofit", "year": 2025,
-         "energy_saved_tce": 500, "investment_yuan": 6_000_000},
-        {"id": "T2", "name": "屋顶光伏", "kind": "distributed_pv", "year": 2025,
-         "capacity_kw": 500, "investment_yuan": 1_000_000, "actual_investor": True},
+        {
+            "id": "T1",
+            "name": "空压站节能改造",
+            "kind": "energy_saving_retrofit",
+            "year": 2025,
+            "energy_saved_tce": 500,
+            "investment_yuan": 6_000_000,
+        },
+        {
+            "id": "T2",
+            "name": "屋顶光伏",
+            "kind": "distributed_pv",
+            "year": 2025,
+            "capacity_kw": 500,
+            "investment_yuan": 1_000_000,
+            "actual_investor": True,
+        },
     ],
     "titles": [{"kind": "green_factory", "year": 2025, "honour_level": "municipal"}],
 }
@@ -88,16 +115,31 @@ def test_a_tongzhou_manufacturer() -> None:
 # --- 2. an E-Town logistics fleet -----------------------------------------------------------------
 
 ETOWN_FLEET = {
-    "enterprise": {"name": "亦庄绿运物流有限公司", "zone": "etown_core",
-                   # 八(二)1 and 8, true of the whole fleet
-                   "facts": {"nev_bev_or_fcev": True, "gate_control_networked": True}},
+    "enterprise": {
+        "name": "亦庄绿运物流有限公司",
+        "zone": "etown_core",
+        # 八(二)1 and 8, true of the whole fleet
+        "facts": {"nev_bev_or_fcev": True, "gate_control_networked": True},
+    },
     "projects": [
         {"id": "F1", "kind": "zero_emission_fleet", "year": 2025, "fleet_size": 20, "nev_count": 19},
-        {"id": "F2", "kind": "own_vehicle_replacement", "year": 2025, "vehicle_route": "guo5_replaced",
-         "nev_price_yuan": 400_000, "vehicles": 5, "not_scrapped_near_mandatory_date": True,
-         "not_registered_after_publication": True},
-        {"id": "F3", "kind": "leased_vehicle_replacement", "year": 2026, "vehicles": 3,
-         "lease_at_least_one_year": True},
+        {
+            "id": "F2",
+            "kind": "own_vehicle_replacement",
+            "year": 2025,
+            "vehicle_route": "guo5_replaced",
+            "nev_price_yuan": 400_000,
+            "vehicles": 5,
+            "not_scrapped_near_mandatory_date": True,
+            "not_registered_after_publication": True,
+        },
+        {
+            "id": "F3",
+            "kind": "leased_vehicle_replacement",
+            "year": 2026,
+            "vehicles": 3,
+            "lease_at_least_one_year": True,
+        },
     ],
 }
 
@@ -130,10 +172,21 @@ def test_the_same_fleet_in_tongzhou_fails_on_the_zone() -> None:
 DATA_CENTRE = {
     "enterprise": {"name": "副中心云数据有限公司", "zone": "城市副中心（通州）", "kinds": ["data_centre"]},
     "projects": [
-        {"id": "D1", "kind": "data_centre_retrofit", "year": 2025, "energy_saved_tce": 2000,
-         "investment_yuan": 20_000_000},
-        {"id": "D2", "kind": "green_loan", "year": 2025, "loan_principal_yuan": 50_000_000, "loan_rate": 0.04,
-         "fixed_asset_investment_yuan": 30_000_000},
+        {
+            "id": "D1",
+            "kind": "data_centre_retrofit",
+            "year": 2025,
+            "energy_saved_tce": 2000,
+            "investment_yuan": 20_000_000,
+        },
+        {
+            "id": "D2",
+            "kind": "green_loan",
+            "year": 2025,
+            "loan_principal_yuan": 50_000_000,
+            "loan_rate": 0.04,
+            "fixed_asset_investment_yuan": 30_000_000,
+        },
         {"id": "D3", "kind": "green_power_purchase", "year": 2025, "green_kwh": 10_000_000},
     ],
 }
@@ -177,11 +230,24 @@ def test_a_manufacturer_is_no_data_centre_for_beijing_2_3() -> None:
 CONTRACTOR = {
     "enterprise": {"name": "亦城建设工程总承包有限公司", "zone": "etown_core", "kinds": ["construction_contractor"]},
     "projects": [
-        {"id": "S1", "kind": "green_safe_site", "year": 2025, "site_title": "model_site", "completed": True,
-         "no_environmental_penalty": True, "no_written_notice": True},
+        {
+            "id": "S1",
+            "kind": "green_safe_site",
+            "year": 2025,
+            "site_title": "model_site",
+            "completed": True,
+            "no_environmental_penalty": True,
+            "no_written_notice": True,
+        },
         {"id": "S2", "kind": "site_electrification", "year": 2025},
-        {"id": "S3", "kind": "air_membrane", "year": 2025, "investment_yuan": 1_000_000,
-         "start_date": "2025-03-01", "completion_date": "2026-06-30"},
+        {
+            "id": "S3",
+            "kind": "air_membrane",
+            "year": 2025,
+            "investment_yuan": 1_000_000,
+            "start_date": "2025-03-01",
+            "completion_date": "2026-06-30",
+        },
         {"id": "S4", "kind": "machinery_replacement", "year": 2026, "machine_price_yuan": 600_000, "machines": 2},
     ],
 }
@@ -198,8 +264,13 @@ def test_a_construction_contractor() -> None:
     # 21: 30% × 600,000 × 2 machines = 360,000, once the six facts of 21 and 八(二) are confirmed
     assert sets["possible"] == {("S4", "etown:21"): D("360000.00")}
     assert set(one(results, "S4", "etown:21").missing) == {
-        "machine_owner", "six_machine_types", "registered_machine_code", "old_machine_scrapped", "nev_bev_or_fcev",
-        "new_machine_registered"}
+        "machine_owner",
+        "six_machine_types",
+        "registered_machine_code",
+        "old_machine_scrapped",
+        "nev_bev_or_fcev",
+        "new_machine_registered",
+    }
     chosen = best(CONTRACTOR, results)
     assert chosen.total == D("600000.00") and chosen.by_year == {2025: D("600000.00")}
     # 七(二)4: 11 is paid 50% once started (2025) and 50% once finished (2026); 12 and 22 once, in 2025
@@ -213,8 +284,16 @@ CONSULTANCY = {
     "projects": [
         {"id": "C1", "kind": "energy_carbon_consulting", "year": 2025, "key_units_served": 6},
         {"id": "C2", "kind": "energy_carbon_consulting", "year": 2026},
-        {"id": "C3", "kind": "green_diagnosis_service", "year": 2025, "enterprises_served": 3, "parks_served": 1,
-         "chosen_by_competition": True, "diagnosis_free_of_charge": True, "clients_qualify": True},
+        {
+            "id": "C3",
+            "kind": "green_diagnosis_service",
+            "year": 2025,
+            "enterprises_served": 3,
+            "parks_served": 1,
+            "chosen_by_competition": True,
+            "diagnosis_free_of_charge": True,
+            "clients_qualify": True,
+        },
         {"id": "C4", "kind": "distributed_pv", "year": 2025, "capacity_kw": 100},
     ],
 }
@@ -239,10 +318,14 @@ def test_an_etown_consultancy() -> None:
 
 # --- the issue's examples ------------------------------------------------------------------------
 
+
 def _pv(zone: str) -> dict:
-    return {"enterprise": {"name": "光伏业主", "zone": zone},
-            "projects": [{"id": "PV", "kind": "distributed_pv", "year": 2025, "capacity_kw": 500,
-                          "investment_yuan": 2_000_000}]}
+    return {
+        "enterprise": {"name": "光伏业主", "zone": zone},
+        "projects": [
+            {"id": "PV", "kind": "distributed_pv", "year": 2025, "capacity_kw": 500, "investment_yuan": 2_000_000}
+        ],
+    }
 
 
 def test_a_rooftop_pv_project_in_etown_core_gives_etown_27() -> None:
@@ -261,10 +344,21 @@ def test_the_same_in_tongzhou_gives_tongzhou_6_and_not_etown_27() -> None:
 
 
 def test_an_energy_saving_retrofit_gives_the_retrofit_clauses_of_beijing_and_the_district() -> None:
-    profile = {"enterprise": {"name": "甲", "zone": "etown_core", "kinds": ["manufacturer"]},
-               "projects": [{"id": "R", "kind": "energy_saving_retrofit", "year": 2025, "energy_saved_tce": 1000,
-                             "investment_yuan": 10_000_000, "municipal_award_yuan": 1_200_000,
-                             "project_completed": True, "municipal_final_review_published": True}]}
+    profile = {
+        "enterprise": {"name": "甲", "zone": "etown_core", "kinds": ["manufacturer"]},
+        "projects": [
+            {
+                "id": "R",
+                "kind": "energy_saving_retrofit",
+                "year": 2025,
+                "energy_saved_tce": 1000,
+                "investment_yuan": 10_000_000,
+                "municipal_award_yuan": 1_200_000,
+                "project_completed": True,
+                "municipal_final_review_published": True,
+            }
+        ],
+    }
     sets = by_status(match_results(profile))
     # 二(一): min(1,200 × 1,000, 25% × 10,000,000, 30,000,000) = 1,200,000; E-Town 23: 1:1 of the municipal 1,200,000
     assert sets["claimable"] == {("R", "beijing:2.1"): D("1200000.00"), ("R", "etown:23"): D("1200000.00")}
@@ -272,8 +366,10 @@ def test_an_energy_saving_retrofit_gives_the_retrofit_clauses_of_beijing_and_the
 
 
 def test_a_missing_input_is_possible_without_an_amount_naming_every_missing_input() -> None:
-    profile = {"enterprise": {"name": "甲", "zone": "etown_core", "kinds": ["manufacturer"]},
-               "projects": [{"id": "R", "kind": "energy_saving_retrofit", "year": 2025}]}
+    profile = {
+        "enterprise": {"name": "甲", "zone": "etown_core", "kinds": ["manufacturer"]},
+        "projects": [{"id": "R", "kind": "energy_saving_retrofit", "year": 2025}],
+    }
     results = match_results(profile)
     retrofit = one(results, "R", "beijing:2.1")
     assert retrofit.status == "possible" and retrofit.amount is None
@@ -284,28 +380,49 @@ def test_a_missing_input_is_possible_without_an_amount_naming_every_missing_inpu
 
 
 def test_outside_the_policy_window_fails_on_validity() -> None:
-    profile = {"enterprise": {"name": "甲", "zone": "etown_core", "kinds": ["manufacturer"]},
-               "projects": [{"id": "R", "kind": "energy_saving_retrofit", "year": 2028, "energy_saved_tce": 10,
-                             "investment_yuan": 100_000}]}
+    profile = {
+        "enterprise": {"name": "甲", "zone": "etown_core", "kinds": ["manufacturer"]},
+        "projects": [
+            {
+                "id": "R",
+                "kind": "energy_saving_retrofit",
+                "year": 2028,
+                "energy_saved_tce": 10,
+                "investment_yuan": 100_000,
+            }
+        ],
+    }
     # 京经信发〔2024〕20号 runs to 2027-12-31
     assert one(match_results(profile), "R", "beijing:2.1").failed == ("validity",)
 
 
 def test_a_profile_answer_prevails_over_the_kind_s() -> None:
-    profile = {"enterprise": {"name": "甲", "zone": "tongzhou", "kinds": ["manufacturer"]},
-               "projects": [{"id": "R", "kind": "green_retrofit", "year": 2025, "investment_yuan": 1_000_000,
-                             "manufacturer_or_data_centre": False}]}
+    profile = {
+        "enterprise": {"name": "甲", "zone": "tongzhou", "kinds": ["manufacturer"]},
+        "projects": [
+            {
+                "id": "R",
+                "kind": "green_retrofit",
+                "year": 2025,
+                "investment_yuan": 1_000_000,
+                "manufacturer_or_data_centre": False,
+            }
+        ],
+    }
     assert one(match_results(profile), "R", "tongzhou:3").failed == ("condition:manufacturer_or_data_centre",)
 
 
 def test_a_cross_field_rule_broken_by_the_profile_is_an_input_code() -> None:
-    profile = {"enterprise": {"name": "甲", "zone": "etown_core"},
-               "projects": [{"id": "F", "kind": "zero_emission_fleet", "year": 2025, "fleet_size": 10, "nev_count": 12}]}
+    profile = {
+        "enterprise": {"name": "甲", "zone": "etown_core"},
+        "projects": [{"id": "F", "kind": "zero_emission_fleet", "year": 2025, "fleet_size": 10, "nev_count": 12}],
+    }
     result = one(match_results(profile), "F", "etown:19")
     assert result.status == "not_applicable" and result.failed == ("input:nev_count",)
 
 
 # --- the best combination --------------------------------------------------------------------------
+
 
 def test_one_district_policy_per_project_keeps_the_larger() -> None:
     """A project without a zone is assumed in either district: nothing is claimable until the zone is
@@ -313,9 +430,11 @@ def test_one_district_policy_per_project_keeps_the_larger() -> None:
     possible), ``best`` keeps one district."""
     from policies.matching import Result, _one_district
 
-    rows = [Result("P", "tongzhou:6", "tongzhou", 2025, "claimable", D("300000")),
-            Result("P", "etown:27", "etown", 2025, "claimable", D("400000")),
-            Result("P", "beijing:2.1", "beijing", 2025, "claimable", D("250000"))]
+    rows = [
+        Result("P", "tongzhou:6", "tongzhou", 2025, "claimable", D("300000")),
+        Result("P", "etown:27", "etown", 2025, "claimable", D("400000")),
+        Result("P", "beijing:2.1", "beijing", 2025, "claimable", D("250000")),
+    ]
     kept, left_out = _one_district(rows)
     assert [r.clause for r in kept] == ["etown:27", "beijing:2.1"]
     assert [(p, c, s) for p, c, s, _ in left_out] == [("P", "tongzhou:6", "conflict")]
@@ -323,10 +442,24 @@ def test_one_district_policy_per_project_keeps_the_larger() -> None:
 
 def test_best_of_within_a_policy_for_one_project() -> None:
     """E-Town 七(二)3: one project, its best measure only (15 and 13 for one rating upgrade here)."""
-    profile = {"enterprise": {"name": "甲", "zone": "etown_core", "kinds": ["manufacturer"],
-                              "facts": {"key_industry": True, "heavy_pollution_key_industry": True}},
-               "projects": [{"id": "U", "kind": "environmental_rating_upgrade", "year": 2025, "upgraded_to": "A",
-                             "three_years_a": True, "investment_yuan": 200_000}]}
+    profile = {
+        "enterprise": {
+            "name": "甲",
+            "zone": "etown_core",
+            "kinds": ["manufacturer"],
+            "facts": {"key_industry": True, "heavy_pollution_key_industry": True},
+        },
+        "projects": [
+            {
+                "id": "U",
+                "kind": "environmental_rating_upgrade",
+                "year": 2025,
+                "upgraded_to": "A",
+                "three_years_a": True,
+                "investment_yuan": 200_000,
+            }
+        ],
+    }
     sets = by_status(match_results(profile))
     # 二(二): max(25% × 200,000 = 50,000, floor 100,000) = 100,000; E-Town 15: A 300,000 + three years A 200,000
     assert sets["claimable"] == {("U", "beijing:2.2"): D("100000.00"), ("U", "etown:15"): D("500000.00")}
@@ -335,6 +468,7 @@ def test_best_of_within_a_policy_for_one_project() -> None:
 
 # --- the profile ---------------------------------------------------------------------------------
 
+
 def test_the_example_profile_loads_and_matches() -> None:
     data = yaml.safe_load((ROOT / "workbook_templates" / "profile_example.yaml").read_text(encoding="utf-8"))
     result = match(data)
@@ -342,14 +476,20 @@ def test_the_example_profile_loads_and_matches() -> None:
     assert {r.status for r in result.results} == {"claimable", "possible", "not_applicable"}
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"kind": "solar"}, ["projects.0.kind", "not a project kind"]),
-    ({"capacity_kwh": 5}, ["capacity_kwh", "did you mean 'capacity_kw'"]),
-    ({"capacity_kw": -5}, ["capacity_kw", "≥ 0"]),
-    ({"year": "next year"}, ["projects.0.year"]),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"kind": "solar"}, ["projects.0.kind", "not a project kind"]),
+        ({"capacity_kwh": 5}, ["capacity_kwh", "did you mean 'capacity_kw'"]),
+        ({"capacity_kw": -5}, ["capacity_kw", "≥ 0"]),
+        ({"year": "next year"}, ["projects.0.year"]),
+    ],
+)
 def test_a_bad_profile_is_one_line_naming_the_field(change: dict, words: list[str]) -> None:
-    profile = {"enterprise": {"name": "甲"}, "projects": [{"id": "P", "kind": "distributed_pv", "year": 2025, **change}]}
+    profile = {
+        "enterprise": {"name": "甲"},
+        "projects": [{"id": "P", "kind": "distributed_pv", "year": 2025, **change}],
+    }
     with pytest.raises(MatchError) as caught:
         load_profile(profile)
     message = str(caught.value)
@@ -362,12 +502,18 @@ def test_a_bad_credit_code_and_duplicate_ids_are_refused() -> None:
     with pytest.raises(MatchError, match="credit_code"):
         load_profile({"enterprise": {"name": "甲", "credit_code": "91350100M000100Y44"}})
     with pytest.raises(MatchError, match="appears twice"):
-        load_profile({"enterprise": {"name": "甲"}, "projects": [{"id": "P", "kind": "distributed_pv", "year": 2025}] * 2})
+        load_profile(
+            {"enterprise": {"name": "甲"}, "projects": [{"id": "P", "kind": "distributed_pv", "year": 2025}] * 2}
+        )
 
 
 def test_kinds_and_zones_take_their_labels() -> None:
-    profile = load_profile({"enterprise": {"name": "甲", "zone": "城市副中心（通州）", "kinds": "制造业企业、Data-centre enterprise"},
-                            "projects": [{"id": 7.0, "kind": "分布式光伏", "year": "2025"}]})
+    profile = load_profile(
+        {
+            "enterprise": {"name": "甲", "zone": "城市副中心（通州）", "kinds": "制造业企业、Data-centre enterprise"},
+            "projects": [{"id": 7.0, "kind": "分布式光伏", "year": "2025"}],
+        }
+    )
     assert profile.enterprise.zone == "tongzhou" and profile.enterprise.kinds == ["manufacturer", "data_centre"]
     assert profile.projects[0].kind == "distributed_pv" and profile.projects[0].id == "7"
 
@@ -379,6 +525,7 @@ def test_the_profile_schema_is_published() -> None:
 
 
 # --- the data: kinds are a vocabulary, every monetary clause lists some -----------------------------
+
 
 def test_every_monetary_clause_lists_project_kinds_of_the_vocabulary() -> None:
     vocabulary = kinds().project_kinds
@@ -396,7 +543,9 @@ def test_a_kind_naming_an_unknown_condition_does_not_load(tmp_path: Path) -> Non
     path.write_text(text.replace("meets: [general_contractor]", "meets: [general_contractr]"), encoding="utf-8")
     with pytest.raises(PolicyDataError, match="general_contractr"):
         check_kinds(load_kinds(path))
-    path.write_text(text.replace("inputs: {project_type: energy_saving}", "inputs: {project_type: saving}"), encoding="utf-8")
+    path.write_text(
+        text.replace("inputs: {project_type: energy_saving}", "inputs: {project_type: saving}"), encoding="utf-8"
+    )
     with pytest.raises(PolicyDataError, match="project_type"):
         check_kinds(load_kinds(path))
 
@@ -454,6 +603,7 @@ def test_a_new_policy_file_is_matched_with_no_code_change(extra_policy) -> None:
 
 # --- the JSON ------------------------------------------------------------------------------------
 
+
 def test_the_json_shape() -> None:
     data = json.loads(json.dumps(match(CONTRACTOR).to_dict()))
     assert set(data) == {"enterprise", "results", "best"}
@@ -464,4 +614,7 @@ def test_the_json_shape() -> None:
     assert data["best"]["total_yuan"] == 600000.0
     assert data["best"]["by_year"] == {"2025": 600000.0}
     assert {c["clause"]: c["granted_yuan"] for c in data["best"]["claims"]} == {
-        "etown:12": 200000.0, "etown:22": 100000.0, "etown:11": 300000.0}
+        "etown:12": 200000.0,
+        "etown:22": 100000.0,
+        "etown:11": 300000.0,
+    }

@@ -27,9 +27,8 @@ def code_with(pattern: str) -> list[str]:
 
 
 def test_the_excel_epoch_is_defined_once() -> None:
-    assert code_with(r"1899,\s*12,\s*30|25569") == [
-        "policies/years.py: EXCEL_EPOCH = date(1899, 12, 30)"]
-    assert EXCEL_EPOCH == date(1899, 12, 30)
+    assert code_with(r"1899,\s*12,\s*30|25569") == ["policies/years.py: EXCEL_EPOCH = date(1899, 12, 30)"]
+    assert date(1899, 12, 30) == EXCEL_EPOCH
     assert from_serial(45658) == date(2025, 1, 1) and to_serial(date(2025, 1, 1)) == 45658
     assert from_serial(61) == date(1900, 3, 1) and from_serial(LAST_SERIAL) == date(9999, 12, 31)
     with pytest.raises(ValueError, match="must be a date"):
@@ -64,14 +63,20 @@ def test_every_module_reads_the_same_fields() -> None:
     from policies import stacking
 
     label = {name: f"{f.label.zh} {f.label.en}" for name, f in fields().items()}
-    assert review.REQUIRED == {k: label[k] for k, f in fields().items() if "review" in f.required}
+    assert {k: label[k] for k, f in fields().items() if "review" in f.required} == review.REQUIRED
     assert declaration.REQUIRED_DETAILS["address"] == "注册地址 Address (address)"
     assert stacking.REQUIRED == ("enterprise", "project", "clause", "year")
     assert set(stacking.DETAILS) | set(stacking.REQUIRED) | {"zone"} == set(fields())
     assert portfolio.column_label("uscc") == ("统一社会信用代码", "Credit code") == export._field("uscc")[1:]
     assert portfolio.ENTERPRISE_COLUMNS == ["enterprise", "uscc", "address", "contact", "phone"]
-    assert [c[0] for c in portfolio.template_columns()][:6] == ["enterprise", "uscc", "project", "project_name",
-                                                                  "clause", "year"]
+    assert [c[0] for c in portfolio.template_columns()][:6] == [
+        "enterprise",
+        "uscc",
+        "project",
+        "project_name",
+        "clause",
+        "year",
+    ]
 
 
 def test_zones_are_defined_once_and_the_zone_input_offers_them_all() -> None:

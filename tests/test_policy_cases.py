@@ -86,6 +86,8 @@ def test_every_monetary_clause_has_cases_on_rate_and_on_limit() -> None:
         missing = limits - kinds.get("cap", set()) - kinds.get("floor", set())
         if missing:
             problems.append(f"{clause.id}: no case binds on {sorted(missing)}")
-        if not kinds.keys() - {"cap", "floor"} and any(p.kind not in ("cap", "floor", "threshold") for p in clause.parameters.values()):
+        if not kinds.keys() - {"cap", "floor"} and any(
+            p.kind not in ("cap", "floor", "threshold") for p in clause.parameters.values()
+        ):
             problems.append(f"{clause.id}: no case binds on its rate, unit price or fixed amount")
     assert not problems, "\n".join(problems)

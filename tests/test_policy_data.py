@@ -31,11 +31,15 @@ TONGZHOU_3 = "    amount: min(rate * investment_yuan, cap)"
     "old, new, message",
     [
         (TONGZHOU_3, TONGZHOU_3 + "\n    colour: green", "colour"),
-        (TONGZHOU_3, "    amount: min(rate * investment_yuan, cap, surprise)", "surprise is neither an input nor a parameter"),
+        (
+            TONGZHOU_3,
+            "    amount: min(rate * investment_yuan, cap, surprise)",
+            "surprise is neither an input nor a parameter",
+        ),
         (TONGZHOU_3, "    amount: rate * investment_yuan", "cap used by nothing"),
         (TONGZHOU_3, "    amount: __import__('os').system('true')", "only the functions min, max, round"),
         (TONGZHOU_3, "    amount: min(rate * investment_yuan, cap) ** 2", "not allowed"),
-        ('      cap: {value: 2000000, kind: cap', '      cap: {value: 2000000, kind: ceiling', "kind"),
+        ("      cap: {value: 2000000, kind: cap", "      cap: {value: 2000000, kind: ceiling", "kind"),
     ],
 )
 def test_bad_clause_names_file_and_clause(data: Path, old: str, new: str, message: str) -> None:
@@ -106,14 +110,42 @@ def test_etown_best_of_note_quotes_seven_two_three_word_for_word() -> None:
 
 #: The most one claim can get, as each text states it (the figures once written as max_amount).
 STATED_CAPS = {
-    "beijing:2.1": 30_000_000, "beijing:2.2": 30_000_000, "beijing:2.3": 30_000_000, "beijing:2.5": 30_000_000,
-    "beijing:8": 10_000_000, "tongzhou:3": 2_000_000, "tongzhou:4": 1_000_000, "tongzhou:5.1": 300_000,
-    "tongzhou:5.2": 500_000, "tongzhou:5.3": 500_000, "tongzhou:5.4": 150_000, "tongzhou:6": 2_000_000,
-    "tongzhou:8": 5_000_000, "tongzhou:9": 1_000_000, "etown:1": 5_000_000, "etown:2": 5_000_000,
-    "etown:3": 5_000_000, "etown:4": 10_000_000, "etown:12": 200_000, "etown:14": 500_000, "etown:15": 500_000,
-    "etown:16": 300_000, "etown:17": 100_000, "etown:19": 500_000, "etown:22": 100_000, "etown:25": 5_500_000,
-    "etown:26": 5_000_000, "etown:31": 100_000, "etown:32": 500_000, "etown:34": 200_000, "etown:35": 200_000,
-    "etown:36": 200_000, "etown:37": 1_000_000, "etown:38": 200_000, "etown:39": 500_000, "etown:40": 300_000,
+    "beijing:2.1": 30_000_000,
+    "beijing:2.2": 30_000_000,
+    "beijing:2.3": 30_000_000,
+    "beijing:2.5": 30_000_000,
+    "beijing:8": 10_000_000,
+    "tongzhou:3": 2_000_000,
+    "tongzhou:4": 1_000_000,
+    "tongzhou:5.1": 300_000,
+    "tongzhou:5.2": 500_000,
+    "tongzhou:5.3": 500_000,
+    "tongzhou:5.4": 150_000,
+    "tongzhou:6": 2_000_000,
+    "tongzhou:8": 5_000_000,
+    "tongzhou:9": 1_000_000,
+    "etown:1": 5_000_000,
+    "etown:2": 5_000_000,
+    "etown:3": 5_000_000,
+    "etown:4": 10_000_000,
+    "etown:12": 200_000,
+    "etown:14": 500_000,
+    "etown:15": 500_000,
+    "etown:16": 300_000,
+    "etown:17": 100_000,
+    "etown:19": 500_000,
+    "etown:22": 100_000,
+    "etown:25": 5_500_000,
+    "etown:26": 5_000_000,
+    "etown:31": 100_000,
+    "etown:32": 500_000,
+    "etown:34": 200_000,
+    "etown:35": 200_000,
+    "etown:36": 200_000,
+    "etown:37": 1_000_000,
+    "etown:38": 200_000,
+    "etown:39": 500_000,
+    "etown:40": 300_000,
 }
 
 
@@ -125,8 +157,11 @@ def test_max_amount_is_derived_from_the_amount_and_the_parameters() -> None:
 
 
 def test_a_changed_cap_changes_max_amount(data: Path) -> None:
-    edit(data / "tongzhou.yaml", 'cap: {value: 500000, kind: cap, cites: "最高给予支持50万元"}',
-         'cap: {value: 600000, kind: cap, cites: "最高给予支持60万元"}')
+    edit(
+        data / "tongzhou.yaml",
+        'cap: {value: 500000, kind: cap, cites: "最高给予支持50万元"}',
+        'cap: {value: 600000, kind: cap, cites: "最高给予支持60万元"}',
+    )
     edit(data / "etown.yaml", "three_years_a_award: {value: 200000", "three_years_a_award: {value: 250000")
     clauses = {c.id: c for p in load_all(data).values() for c in p.clauses}
     assert clauses["tongzhou:5.2"].max_amount == 600_000 and clauses["etown:15"].max_amount == 550_000
@@ -134,7 +169,9 @@ def test_a_changed_cap_changes_max_amount(data: Path) -> None:
 
 def test_max_amount_stated_where_it_is_derived_is_refused(data: Path) -> None:
     edit(data / "tongzhou.yaml", TONGZHOU_3, TONGZHOU_3 + "\n    max_amount: 2000000")
-    with pytest.raises(PolicyDataError, match=r"tongzhou:3.*max_amount is derived from the amount \(2000000\): remove it"):
+    with pytest.raises(
+        PolicyDataError, match=r"tongzhou:3.*max_amount is derived from the amount \(2000000\): remove it"
+    ):
         load_all(data)
 
 
@@ -145,20 +182,26 @@ def test_max_amount_stated_where_nothing_caps_the_amount_needs_its_reason(data: 
     edit(data / "etown.yaml", etown_27, "    max_amount: 800000\n" + etown_27)
     with pytest.raises(PolicyDataError, match=r"etown:27.*needs max_amount_reason"):
         load_all(data)
-    edit(data / "etown.yaml", "    max_amount: 800000\n",
-         "    max_amount: 800000\n    max_amount_reason: {zh: 解读, en: a reading the expression cannot hold}\n")
+    edit(
+        data / "etown.yaml",
+        "    max_amount: 800000\n",
+        "    max_amount: 800000\n    max_amount_reason: {zh: 解读, en: a reading the expression cannot hold}\n",
+    )
     assert {c.id: c for c in load_all(data)["etown"].clauses}["etown:27"].max_amount == 800_000
 
 
-@pytest.mark.parametrize("source, inputs, expected", [
-    ("min(rate * x, cap)", {"x": None}, "500"),
-    ("rate * x", {"x": None}, None),
-    ("rate * x", {"x": "1000"}, "100"),
-    ("max(0, cap - x)", {"x": None}, "500"),
-    ("cap / x", {"x": None}, None),  # x may be 0
-    ("round(x / 3, 2) if flag else cap", {"x": "1", "flag": "bool"}, "500"),
-    ("-x + cap", {"x": None}, "500"),
-])
+@pytest.mark.parametrize(
+    "source, inputs, expected",
+    [
+        ("min(rate * x, cap)", {"x": None}, "500"),
+        ("rate * x", {"x": None}, None),
+        ("rate * x", {"x": "1000"}, "100"),
+        ("max(0, cap - x)", {"x": None}, "500"),
+        ("cap / x", {"x": None}, None),  # x may be 0
+        ("round(x / 3, 2) if flag else cap", {"x": "1", "flag": "bool"}, "500"),
+        ("-x + cap", {"x": None}, "500"),
+    ],
+)
 def test_upper_bound_by_intervals(source: str, inputs: dict, expected: str | None) -> None:
     from decimal import Decimal
 
@@ -166,7 +209,13 @@ def test_upper_bound_by_intervals(source: str, inputs: dict, expected: str | Non
     from policies.bounds import upper_bound
     from policies.schema import InputSpec
 
-    specs = {n: InputSpec(type="bool" if v == "bool" else "number", label={"zh": n, "en": n},
-                          max=None if v in (None, "bool") else Decimal(v)) for n, v in inputs.items()}
+    specs = {
+        n: InputSpec(
+            type="bool" if v == "bool" else "number",
+            label={"zh": n, "en": n},
+            max=None if v in (None, "bool") else Decimal(v),
+        )
+        for n, v in inputs.items()
+    }
     bound = upper_bound(expr.parse(source), specs, {"rate": Decimal("0.1"), "cap": Decimal(500)})
     assert bound == (None if expected is None else Decimal(expected))

@@ -59,14 +59,24 @@ def test_the_fixture_policy_is_declared_and_reviewed(newtown, tmp_path: Path) ->
     from addin.declaration import make_declaration
     from addin.review import review_file
 
-    details = {"enterprise": "新城绿色科技有限公司", "uscc": "91350100M000100Y43", "address": "新城示范区一号",
-               "contact": "李四", "phone": "010-12345678", "project": "N-1", "project_name": "余热回收", "year": 2025}
+    details = {
+        "enterprise": "新城绿色科技有限公司",
+        "uscc": "91350100M000100Y43",
+        "address": "新城示范区一号",
+        "contact": "李四",
+        "phone": "010-12345678",
+        "project": "N-1",
+        "project_name": "余热回收",
+        "year": 2025,
+    }
     data, award = make_declaration("newtown:1", {"investment_yuan": 2_000_000, "zone": "newtown_core"}, details)
     assert award.amount == Decimal("400000.00")
     path = tmp_path / "newtown.xlsx"
     path.write_bytes(data)
     sub = review_file(path)
-    assert sub.problems == [] and sub.clause == "newtown:1" and sub.recomputed_yuan == Decimal("400000.00"), sub.problems
+    assert sub.problems == [] and sub.clause == "newtown:1" and sub.recomputed_yuan == Decimal("400000.00"), (
+        sub.problems
+    )
 
 
 def cli(*args: str, dirs: str | None = str(FIXTURES)) -> subprocess.CompletedProcess:
@@ -76,7 +86,9 @@ def cli(*args: str, dirs: str | None = str(FIXTURES)) -> subprocess.CompletedPro
         env[POLICY_DIRS] = dirs
     script = Path(sys.executable).with_name("green-award")  # as users run it
     command = [str(script)] if script.exists() else [sys.executable, "-c", "from addin.cli import main; main()"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
+    return subprocess.run(
+        [*command, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False
+    )
 
 
 def test_green_award_clauses_lists_the_fixture_policy() -> None:
@@ -113,11 +125,14 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ("zones: [newtown_core]", "zones: [newtown_centre]", "zones: unknown zone 'newtown_centre'"),
-    ("  newtown_core: {zh", "  etown_core: {zh", "zone 'etown_core' is already defined"),
-    ("aliases: [新城, new town]", "aliases: [新城, 亦庄]", "'亦庄' already names policy etown"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("zones: [newtown_core]", "zones: [newtown_centre]", "zones: unknown zone 'newtown_centre'"),
+        ("  newtown_core: {zh", "  etown_core: {zh", "zone 'etown_core' is already defined"),
+        ("aliases: [新城, new town]", "aliases: [新城, 亦庄]", "'亦庄' already names policy etown"),
+    ],
+)
 def test_a_new_policy_that_clashes_names_its_file(extra: Path, old: str, new: str, message: str) -> None:
     edit(extra / "newtown.yaml", old, new)
     with pytest.raises(PolicyDataError) as info:
@@ -127,7 +142,9 @@ def test_a_new_policy_that_clashes_names_its_file(extra: Path, old: str, new: st
 
 def test_a_policy_is_named_by_its_file(extra: Path) -> None:
     (extra / "newtown.yaml").rename(extra / "oldtown.yaml")
-    with pytest.raises(PolicyDataError, match=r"oldtown\.yaml: id is 'newtown', expected 'oldtown' \(the file's name\)"):
+    with pytest.raises(
+        PolicyDataError, match=r"oldtown\.yaml: id is 'newtown', expected 'oldtown' \(the file's name\)"
+    ):
         load_all(DATA_DIR, [extra])
 
 

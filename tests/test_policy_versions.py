@@ -43,12 +43,16 @@ def stale(record: dict[str, dict[str, str]], now: dict[str, tuple[str, str]]) ->
         if versions.get(version) == digest:
             continue
         if version in versions:
-            out.append(f"{policy_id}.yaml: its computable content changed (fingerprint {digest}, recorded "
-                       f"{versions[version]}) but encoding_version is still {version!r}: bump encoding_version in "
-                       f"policies/data/{policy_id}.yaml, then run {RECORD}")
+            out.append(
+                f"{policy_id}.yaml: its computable content changed (fingerprint {digest}, recorded "
+                f"{versions[version]}) but encoding_version is still {version!r}: bump encoding_version in "
+                f"policies/data/{policy_id}.yaml, then run {RECORD}"
+            )
         else:
-            out.append(f"{policy_id}.yaml: encoding_version {version!r} has no recorded fingerprint: run {RECORD} "
-                       "(after bumping, for a change of what the policy computes)")
+            out.append(
+                f"{policy_id}.yaml: encoding_version {version!r} has no recorded fingerprint: run {RECORD} "
+                "(after bumping, for a change of what the policy computes)"
+            )
     return out
 
 
@@ -71,24 +75,34 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-@pytest.mark.parametrize("old, new", [
-    ('per_kw: {value: 800,', 'per_kw: {value: 900,'),  # a parameter
-    ("zones: [etown_core, yizhuang_new_town]", "zones: [etown_core]"),  # the policy's zones
-    ("  start: 2025-05-17", "  start: 2025-06-01"),  # validity
-    ("    amount: min(rate * investment_yuan, cap)", "    amount: min(rate * investment_yuan, cap) + 0"),
-    ('dark_green: {zh: 北京市绿色标杆（深绿）,', 'dark_green: {zh: 北京市绿色标杆（深绿色）,'),  # a choice's label: cells hold it
-])
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("per_kw: {value: 800,", "per_kw: {value: 900,"),  # a parameter
+        ("zones: [etown_core, yizhuang_new_town]", "zones: [etown_core]"),  # the policy's zones
+        ("  start: 2025-05-17", "  start: 2025-06-01"),  # validity
+        ("    amount: min(rate * investment_yuan, cap)", "    amount: min(rate * investment_yuan, cap) + 0"),
+        (
+            "dark_green: {zh: 北京市绿色标杆（深绿）,",
+            "dark_green: {zh: 北京市绿色标杆（深绿色）,",
+        ),  # a choice's label: cells hold it
+    ],
+)
 def test_a_change_of_what_it_computes_without_a_bump_fails_and_says_what_to_do(data: Path, old: str, new: str) -> None:
     record = json.loads(HASHES.read_text(encoding="utf-8"))
     assert not stale(record, current(data))
     edit(data / "etown.yaml", old, new)
     problems = stale(record, current(data))
     assert len(problems) == 1 and problems[0].startswith("etown.yaml: its computable content changed"), problems
-    assert "bump encoding_version in policies/data/etown.yaml, then run python tests/test_policy_versions.py" in problems[0]
+    assert (
+        "bump encoding_version in policies/data/etown.yaml, then run python tests/test_policy_versions.py"
+        in problems[0]
+    )
     edit(data / "etown.yaml", 'encoding_version: "2"', 'encoding_version: "3"')
     assert stale(record, current(data)) == [
         "etown.yaml: encoding_version '3' has no recorded fingerprint: run python tests/test_policy_versions.py "
-        "(after bumping, for a change of what the policy computes)"]
+        "(after bumping, for a change of what the policy computes)"
+    ]
 
 
 def test_prose_changes_no_version(data: Path) -> None:
@@ -105,8 +119,10 @@ def record(replace: bool = False) -> None:
     for policy_id, (version, digest) in current().items():
         versions = saved.setdefault(policy_id, {})
         if versions.get(version, digest) != digest and not replace:
-            raise SystemExit(f"{policy_id}: encoding_version {version!r} is recorded with another content: bump it first "
-                             "(or --replace for a schema change that changes no amount)")
+            raise SystemExit(
+                f"{policy_id}: encoding_version {version!r} is recorded with another content: bump it first "
+                "(or --replace for a schema change that changes no amount)"
+            )
         versions[version] = digest
     HASHES.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"recorded {HASHES}")

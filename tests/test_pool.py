@@ -65,9 +65,14 @@ time.sleep(60)
 @pytest.mark.parametrize("kernel", [True, False], ids=["prctl", "watchdog"])
 def test_workers_end_when_their_parent_is_killed(kernel):
     # without the kernel's death signal (as on macOS) the watchdog thread's ppid check must do it
-    before = "" if kernel else (
-        "import types, policies.pool\npolicies.pool.sys = types.SimpleNamespace(platform='darwin')  # no prctl")
-    proc = subprocess.Popen([sys.executable, "-c", POOL_SCRIPT.format(before=before)], stdout=subprocess.PIPE, text=True)
+    before = (
+        ""
+        if kernel
+        else ("import types, policies.pool\npolicies.pool.sys = types.SimpleNamespace(platform='darwin')  # no prctl")
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", POOL_SCRIPT.format(before=before)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "ready"
         workers = children(proc.pid)
@@ -82,15 +87,18 @@ def _declare(*args: str, **kw) -> subprocess.Popen:
     script = Path(sys.executable).with_name("green-award")
     command = [str(script)] if script.exists() else [sys.executable, "-c", "from addin.cli import main; main()"]
     env = {**os.environ, "TTY_INTERACTIVE": "1", "TTY_COMPATIBLE": "1", "COLUMNS": "120"}  # the progress bar on
-    return subprocess.Popen([*command, "declare", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env, **kw)
+    return subprocess.Popen(
+        [*command, "declare", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, **kw
+    )
 
 
 @pytest.mark.slow
 def test_a_killed_declare_stops_writing_and_the_next_run_cleans_up(tmp_path):
     base = {k: v for k, v in DETAILS.items() if k != "year"}
-    rows = [{**base, "project": f"P{i:04d}", "clause": "etown:27", "year": "2025", "capacity_kw": "100"}
-            for i in range(2000)]
+    rows = [
+        {**base, "project": f"P{i:04d}", "clause": "etown:27", "year": "2025", "capacity_kw": "100"}
+        for i in range(2000)
+    ]
     pd.DataFrame(rows).to_csv(tmp_path / "claims.csv", index=False)
     out = tmp_path / "out"
     run = _declare(str(tmp_path / "claims.csv"), "-o", str(out), "--workers", "2")

@@ -18,12 +18,39 @@ from policies import GreenAwardError
 from policies.stacking import added_columns, column_name, monetary_clauses, stack_rows
 
 runner = CliRunner()
-HEADER = ["enterprise", "uscc", "project", "clause", "year", "zone", "investment_yuan", "boiler_grade", "capacity_kw",
-          "start_date", "completion_date", "total_incl_tax_yuan", "paid_incl_tax_yuan"]
+HEADER = [
+    "enterprise",
+    "uscc",
+    "project",
+    "clause",
+    "year",
+    "zone",
+    "investment_yuan",
+    "boiler_grade",
+    "capacity_kw",
+    "start_date",
+    "completion_date",
+    "total_incl_tax_yuan",
+    "paid_incl_tax_yuan",
+]
 ROWS = [
     ["甲公司", "91350100M000100Y43", "001", "tongzhou:3", "2025", "tongzhou", "10000000", "", "", "", "", "", ""],
     ["甲公司", "", "002", "tongzhou:3", "2025", "tongzhou", "3000000", "", "", "", "", "", ""],
-    ["乙公司", "", "E1", "etown:10", "2025", "etown_core", "1000000", "A", "", "2025-06-01", "2026-03-01", "1130000", "1017000"],
+    [
+        "乙公司",
+        "",
+        "E1",
+        "etown:10",
+        "2025",
+        "etown_core",
+        "1000000",
+        "A",
+        "",
+        "2025-06-01",
+        "2026-03-01",
+        "1130000",
+        "1017000",
+    ],
     ["乙公司", "", "E2", "etown:27", "2025", "etown_core", "", "", "abc", "", "", "", ""],
     ["丙公司", "", "=cmd()", "etown:27", "2025", "etown_core", "", "", "100", "", "", "", ""],
 ]
@@ -165,12 +192,28 @@ def test_the_sample_shows_every_rule_and_a_granted_row_per_monetary_clause():
     granted = {r["clause"] for r in records if r["status"] == "granted"}
     assert set(monetary_clauses()) <= granted
     notes = " ".join(r["note"] for r in records)
-    for words in ("第十条", "第六条", "单个企业年度贴息", "七(二)3", "duplicate", "Conflict", "尚未施行", "已到期", "credit code"):
+    for words in (
+        "第十条",
+        "第六条",
+        "单个企业年度贴息",
+        "七(二)3",
+        "duplicate",
+        "Conflict",
+        "尚未施行",
+        "已到期",
+        "credit code",
+    ):
         assert words in notes or words in str(result.by_policy), words
     assert any(r["payment_2_status"] == "pending" for r in records)
     assert any(r["payment_2_year"] and r["payment_2_year"] > r["payment_1_year"] for r in records)
-    beijing_on_district = {(r["enterprise"], r["project"]) for r in records if r["policy"] == "beijing" and r["status"] == "granted"}
-    district = {(r["enterprise"], r["project"]) for r in records if r["policy"] != "beijing" and r["status"] in ("granted", "capped")}
+    beijing_on_district = {
+        (r["enterprise"], r["project"]) for r in records if r["policy"] == "beijing" and r["status"] == "granted"
+    }
+    district = {
+        (r["enterprise"], r["project"])
+        for r in records
+        if r["policy"] != "beijing" and r["status"] in ("granted", "capped")
+    }
     assert beijing_on_district & district
 
 
@@ -211,7 +254,9 @@ def test_the_command_on_2500_rows_with_the_progress_bar_shown(tmp_path, monkeypa
 def test_bad_years_make_their_rows_invalid_and_the_summary_still_prints(tmp_path):
     years = ["2025", "2025年", "2025.0", "２０２５", "25", "FY2025", "二〇二五", ""]
     rows = [["甲", f"P{i}", "tongzhou:3", year, "tongzhou", "1000000"] for i, year in enumerate(years)]
-    source = write_csv(tmp_path / "years.csv", ["enterprise", "project", "clause", "year", "zone", "investment_yuan"], rows)
+    source = write_csv(
+        tmp_path / "years.csv", ["enterprise", "project", "clause", "year", "zone", "investment_yuan"], rows
+    )
     result = runner.invoke(app, ["portfolio", str(source), "-o", str(tmp_path / "out.csv")])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code == 1 and "4 invalid row(s)" in result.output
@@ -222,5 +267,8 @@ def test_bad_years_make_their_rows_invalid_and_the_summary_still_prints(tmp_path
     assert all("year must be a year such as 2025" in r[note] for r in out[4:])
     as_xlsx = runner.invoke(app, ["portfolio", str(source), "-o", str(tmp_path / "out.xlsx")])
     assert as_xlsx.exit_code == 1 and isinstance(as_xlsx.exception, SystemExit), as_xlsx.output
-    years_of = [r[2].value for r in openpyxl.load_workbook(tmp_path / "out.xlsx")["按企业年度 By enterprise-year"].iter_rows(min_row=2)]
+    years_of = [
+        r[2].value
+        for r in openpyxl.load_workbook(tmp_path / "out.xlsx")["按企业年度 By enterprise-year"].iter_rows(min_row=2)
+    ]
     assert years_of == [None, 2025]  # the invalid rows' enterprise-year has no year

@@ -102,9 +102,16 @@ def largest_inputs(clause: Clause) -> dict:
 def test_the_largest_accepted_inputs_compute_on_every_route(clause: Clause) -> None:
     """No input within the bounds makes the arithmetic fail (1e26 yuan raised InvalidOperation in round_yuan)."""
     base = largest_inputs(clause)
-    variants = [base] + [
-        {**base, name: value} for name, spec in clause.inputs.items() if spec.type == "choice" for value in spec.values
-    ] + [{**base, name: False} for name, spec in clause.inputs.items() if spec.type == "bool"]
+    variants = (
+        [base]
+        + [
+            {**base, name: value}
+            for name, spec in clause.inputs.items()
+            if spec.type == "choice"
+            for value in spec.values
+        ]
+        + [{**base, name: False} for name, spec in clause.inputs.items() if spec.type == "bool"]
+    )
     for inputs in variants:
         try:
             award = evaluate(clause.id, **inputs)

@@ -106,8 +106,16 @@ def test_results_tables_have_bilingual_headers_filters_frozen_rows_and_fitted_wi
 @pytest.mark.slow
 def test_results_claims_view_amounts_status_and_wrapped_notes(demo, portfolio):
     ws = openpyxl.load_workbook(demo[0] / "results.xlsx")[SHEETS[1]]
-    assert [column_name(h) for h in _head(ws)] == ["Enterprise", "Project", "Clause", "Claim year", "Amount (yuan)",
-                                                   "Granted (yuan)", "Status", "Note"]
+    assert [column_name(h) for h in _head(ws)] == [
+        "Enterprise",
+        "Project",
+        "Clause",
+        "Claim year",
+        "Amount (yuan)",
+        "Granted (yuan)",
+        "Status",
+        "Note",
+    ]
     records = [dict(zip(portfolio.columns, r)) for r in portfolio.records()]
     rows = list(ws.iter_rows(min_row=2))
     assert len(rows) == len(records)
@@ -120,7 +128,9 @@ def test_results_claims_view_amounts_status_and_wrapped_notes(demo, portfolio):
         note = row[7]
         assert note.value == (record["note"] or None) and note.alignment.wrap_text
         width = ws.column_dimensions["H"].width
-        lines = max(wrapped_lines(note.value or "", width), wrapped_lines(row[0].value, ws.column_dimensions["A"].width))
+        lines = max(
+            wrapped_lines(note.value or "", width), wrapped_lines(row[0].value, ws.column_dimensions["A"].width)
+        )
         height = ws.row_dimensions[note.row].height
         assert lines == 1 or height >= lines * 15, (note.coordinate, lines, height)
 
@@ -142,7 +152,9 @@ def test_results_summary_figures_and_chart(demo, portfolio):
     ws = openpyxl.load_workbook(demo[0] / "results.xlsx")[SHEETS[0]]
     figures = {row[0]: row[1] for row in ws.iter_rows(max_col=2, values_only=True) if row[0]}
     assert figures["核定 Granted"] == 56 and figures["无效 Invalid"] == 3
-    assert Decimal(str(figures["核定金额合计（元） Granted (yuan)"])) == portfolio.granted_total == Decimal("48584567.89")
+    assert (
+        Decimal(str(figures["核定金额合计（元） Granted (yuan)"])) == portfolio.granted_total == Decimal("48584567.89")
+    )
     (chart,) = ws._charts
     assert chart.y_axis.numFmt.formatCode == "#,##0" and not chart.y_axis.numFmt.sourceLinked
     assert chart.legend.legendPos == "b"
@@ -180,8 +192,10 @@ def test_review_report_rows_as_tall_as_their_wrapped_text_and_paths_relative(dem
     assert {ws.cell(r, 1).value for r in range(2, ws.max_row + 1)} == names
     tall = 0
     for r in range(2, ws.max_row + 1):
-        lines = max(wrapped_lines(str(ws.cell(r, c).value or ""), ws.column_dimensions[get_column_letter(c)].width)
-                    for c in (1, 4, 8, 9))
+        lines = max(
+            wrapped_lines(str(ws.cell(r, c).value or ""), ws.column_dimensions[get_column_letter(c)].width)
+            for c in (1, 4, 8, 9)
+        )
         assert all(ws.cell(r, c).alignment.wrap_text for c in (1, 4, 8, 9))
         height = ws.row_dimensions[r].height
         assert lines == 1 or height >= lines * 15, (r, lines, height)
@@ -228,7 +242,15 @@ def test_a_csv_saved_from_the_template_reads_its_two_line_headers(tmp_path):
     path = tmp_path / "c.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["企业名称\nenterprise", "项目编号\nproject", "条款\nclause", "申报年度\nyear", "核定总投资\ninvestment_yuan"])
+        writer.writerow(
+            [
+                "企业名称\nenterprise",
+                "项目编号\nproject",
+                "条款\nclause",
+                "申报年度\nyear",
+                "核定总投资\ninvestment_yuan",
+            ]
+        )
         writer.writerow(["甲", "P1", "tongzhou:3", "2025", "1000000"])
     result = run_portfolio(path, None, quiet=True)
     assert result.column("granted_yuan") == [Decimal("300000.00")]
@@ -260,8 +282,13 @@ def test_demo_console_fits_80_columns_with_every_amount_whole(demo, portfolio):
 def _run(*args: str, columns: int = 80) -> str:
     """The command as a user runs it, in a terminal of ``columns`` columns."""
     env = {**os.environ, "COLUMNS": str(columns), "TERM": "dumb"}
-    done = subprocess.run([sys.executable, "-c", "from addin.cli import main; main()", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", "from addin.cli import main; main()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -327,11 +354,17 @@ def _overprinted(bbox: str) -> list[tuple[str, str]]:
     a wrapped cell in a row too short for it prints (its lines run into the next row)."""
     found = []
     for page in bbox.split("<page ")[1:]:
-        words = sorted(((float(a), float(b), float(c), float(d), w) for a, b, c, d, w in re.findall(
-            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page)),
-            key=lambda word: word[1])
+        words = sorted(
+            (
+                (float(a), float(b), float(c), float(d), w)
+                for a, b, c, d, w in re.findall(
+                    r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page
+                )
+            ),
+            key=lambda word: word[1],
+        )
         for i, a in enumerate(words):
-            for b in words[i + 1:]:
+            for b in words[i + 1 :]:
                 if b[1] >= a[3]:
                     break
                 dx = min(a[2], b[2]) - max(a[0], b[0])
@@ -352,8 +385,21 @@ def printed(demo, tmp_path_factory):
     folder = tmp_path_factory.mktemp("pdf")
     profile = folder / "profile"
     sources = [demo[0] / "results.xlsx", demo[0] / "review.xlsx"]
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation={profile.as_uri()}", "--convert-to", "pdf",
-                    "--outdir", str(folder), *map(str, sources)], capture_output=True, timeout=300, check=True)
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            *map(str, sources),
+        ],
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
     out = {}
     for source in sources:
         pdf = folder / (source.stem + ".pdf")
@@ -361,8 +407,15 @@ def printed(demo, tmp_path_factory):
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
         pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
         size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups()
-        texts = [subprocess.run(["pdftotext", "-layout", "-f", str(p), "-l", str(p), str(pdf), "-"], capture_output=True,
-                                text=True, check=True).stdout for p in range(1, pages + 1)]
+        texts = [
+            subprocess.run(
+                ["pdftotext", "-layout", "-f", str(p), "-l", str(p), str(pdf), "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            for p in range(1, pages + 1)
+        ]
         raw = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         out[source.stem] = {"pages": texts, "size": tuple(map(float, size)), "raw": raw, "bbox": bbox}
@@ -384,12 +437,16 @@ def test_printed_results_claims_view_one_page_wide_with_readable_figures(printed
     for record in portfolio.records():
         row = dict(zip(portfolio.columns, record))
         amounts = [f"{row[k]:,.2f}" for k in ("amount_yuan", "granted_yuan") if row[k] is not None]
-        line = next(x for x in lines if f" {row['project']} " in x and row["clause"] in x and all(a in x for a in amounts))
+        line = next(
+            x for x in lines if f" {row['project']} " in x and row["clause"] in x and all(a in x for a in amounts)
+        )
         assert line  # the row's project, clause and both amounts on one printed line
     assert len(view) <= len(portfolio.rows) // 10 + 1
     # the printed figures are readable: the amounts' glyphs at least 6 pt tall
-    heights = [float(m.group(2)) - float(m.group(1)) for m in
-               re.finditer(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">[\d,]+\.\d\d<', result["bbox"])]
+    heights = [
+        float(m.group(2)) - float(m.group(1))
+        for m in re.finditer(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">[\d,]+\.\d\d<', result["bbox"])
+    ]
     assert heights and min(heights) >= 6, min(heights)
     assert "48,584,567.89" in text  # thousands separators
     assert "investment_yuan" not in text  # the hidden full table (中文 over the input names) is not printed

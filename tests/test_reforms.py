@@ -18,8 +18,7 @@ from typer.testing import CliRunner
 import udfs
 from addin.cli import app
 from addin.portfolio import SHEETS, read_rows
-from policies import InputError, PolicyDataError, clause_info, evaluate, load_reform, parse_reform
-from policies import registry
+from policies import InputError, PolicyDataError, clause_info, evaluate, load_reform, parse_reform, registry
 from policies.engine import _resolved, compiled, compiled_for
 from policies.pool import process_pool
 from policies.stacking import REFORM_COLUMNS, added_columns, stack_rows
@@ -52,11 +51,18 @@ def test_the_baseline_is_untouched_by_an_earlier_reform() -> None:
     assert not any("改革" in line for line in (*award.trace, *award.notes))
 
 
-@pytest.mark.parametrize("on, amount", [
-    (date(2026, 12, 31), "80000.00"), ("2026-06-30", "80000.00"), (2026, "80000.00"),
-    (date(2027, 1, 1), "100000.00"), (datetime(2027, 3, 1, 9, 30), "100000.00"), ("2027", "100000.00"),
-    (2030, "100000.00"),
-])
+@pytest.mark.parametrize(
+    "on, amount",
+    [
+        (date(2026, 12, 31), "80000.00"),
+        ("2026-06-30", "80000.00"),
+        (2026, "80000.00"),
+        (date(2027, 1, 1), "100000.00"),
+        (datetime(2027, 3, 1, 9, 30), "100000.00"),
+        ("2027", "100000.00"),
+        (2030, "100000.00"),
+    ],
+)
 def test_a_dated_reform_applies_only_from_its_date(on: object, amount: str) -> None:
     award = evaluate("etown:27", on=on, reform=FROM_2027, **PV)
     assert award.amount == Decimal(amount)
@@ -67,7 +73,10 @@ def test_a_dated_reform_applies_only_from_its_date(on: object, amount: str) -> N
         assert any(line.startswith("参数 Parameter: per_kw = 800 元/kW (政策 policy)") for line in award.trace)
     else:
         assert "etown:27.per_kw = 1,000 from 2027-01-01" in reform_note
-        assert any(line.startswith("参数 Parameter: per_kw = 1,000 元/kW (改革 reform, from 2027-01-01)") for line in award.trace)
+        assert any(
+            line.startswith("参数 Parameter: per_kw = 1,000 元/kW (改革 reform, from 2027-01-01)")
+            for line in award.trace
+        )
 
 
 def test_a_year_is_its_31_december_and_a_change_within_it_is_noted() -> None:
@@ -75,8 +84,10 @@ def test_a_year_is_its_31_december_and_a_change_within_it_is_noted() -> None:
     assert evaluate("etown:27", on="2027-06-30", reform=reform, **PV).amount == Decimal("80000.00")
     award = evaluate("etown:27", on=2027, reform=reform, **PV)
     assert award.amount == Decimal("100000.00")
-    assert any("per_kw changed during 2027: 800 on 2027-01-01, 1,000 from 2027-07-01; the value of 31 December" in n
-               for n in award.notes)
+    assert any(
+        "per_kw changed during 2027: 800 on 2027-01-01, 1,000 from 2027-07-01; the value of 31 December" in n
+        for n in award.notes
+    )
     assert any("in force on 31 December 2027 (the year given)" in line for line in award.trace)
 
 
@@ -108,7 +119,9 @@ def test_a_policy_cap_in_a_reform_is_the_annual_cap_of_the_clauses_it_covers() -
     assert award.amount == Decimal("1500000.00")  # one claim's amount: the cap acts across claims (stacking)
     assert award.reform == {"tongzhou.tongzhou_renewable_entity_year": Decimal(1_000_000)}
     assert any(n.startswith("单项金额超过年度上限 Above an annual cap") for n in award.notes)
-    assert not any(n.startswith("单项金额超过") for n in evaluate("tongzhou:6", investment_yuan=5_000_000, on=2025).notes)
+    assert not any(
+        n.startswith("单项金额超过") for n in evaluate("tongzhou:6", investment_yuan=5_000_000, on=2025).notes
+    )
 
 
 def test_a_reform_is_parsed_once_and_reused() -> None:
@@ -118,23 +131,32 @@ def test_a_reform_is_parsed_once_and_reused() -> None:
     assert reform.clauses == {"etown:27"}
 
 
-@pytest.mark.parametrize("reform, words", [
-    ({"etown:27.per_kwh": 1000}, ["etown:27.per_kwh", "no parameter 'per_kwh'", "did you mean 'etown:27.per_kw'"]),
-    ({"etown:72.per_kw": 1000}, ["etown:72.per_kw", "unknown clause 'etown:72'", "did you mean 'etown:27.per_kw'"]),
-    ({"etown:27": 1000}, ["names a clause, not one of its parameters", "etown:27.per_kw"]),
-    ({"per_kw": 1000}, ["must be \"<clause>.<parameter>\"", "did you mean 'etown:27.per_kw'"]),
-    ({"tongzhou.tongzhou_enterprise_yr": 1}, ["no cap across claims", "did you mean 'tongzhou.tongzhou_enterprise_year'"]),
-    ({"tongzhu.tongzhou_enterprise_year": 1}, ["unknown policy 'tongzhu'", "did you mean 'tongzhou.tongzhou_enterprise_year'"]),
-    ({"etown:5.rate": 1}, ["etown:5 has no parameters"]),
-    ({"etown:27.per_kw": -1}, ["etown:27.per_kw", "must be ≥ 0"]),
-    ({"etown:27.per_kw": "much"}, ["etown:27.per_kw", "must be a number"]),
-    ({"etown:27.per_kw": True}, ["etown:27.per_kw", "not a yes/no value"]),
-    ({"etown:27.per_kw": {}}, ["etown:27.per_kw", "no values by date"]),
-    ({"etown:27.per_kw": {"soon": 1000}}, ["etown:27.per_kw", "must be a date (YYYY-MM-DD) or a year"]),
-    ({"etown:27.per_kw": {"2027-01-01": 1, date(2027, 1, 1): 2}}, ["the date 2027-01-01 is given twice"]),
-    ({" etown:27.per_kw": 1, "etown:27.per_kw": 2}, ["etown:27.per_kw", "given twice"]),
-    ([("etown:27.per_kw", 1000)], ["must map names to values"]),
-])
+@pytest.mark.parametrize(
+    "reform, words",
+    [
+        ({"etown:27.per_kwh": 1000}, ["etown:27.per_kwh", "no parameter 'per_kwh'", "did you mean 'etown:27.per_kw'"]),
+        ({"etown:72.per_kw": 1000}, ["etown:72.per_kw", "unknown clause 'etown:72'", "did you mean 'etown:27.per_kw'"]),
+        ({"etown:27": 1000}, ["names a clause, not one of its parameters", "etown:27.per_kw"]),
+        ({"per_kw": 1000}, ['must be "<clause>.<parameter>"', "did you mean 'etown:27.per_kw'"]),
+        (
+            {"tongzhou.tongzhou_enterprise_yr": 1},
+            ["no cap across claims", "did you mean 'tongzhou.tongzhou_enterprise_year'"],
+        ),
+        (
+            {"tongzhu.tongzhou_enterprise_year": 1},
+            ["unknown policy 'tongzhu'", "did you mean 'tongzhou.tongzhou_enterprise_year'"],
+        ),
+        ({"etown:5.rate": 1}, ["etown:5 has no parameters"]),
+        ({"etown:27.per_kw": -1}, ["etown:27.per_kw", "must be ≥ 0"]),
+        ({"etown:27.per_kw": "much"}, ["etown:27.per_kw", "must be a number"]),
+        ({"etown:27.per_kw": True}, ["etown:27.per_kw", "not a yes/no value"]),
+        ({"etown:27.per_kw": {}}, ["etown:27.per_kw", "no values by date"]),
+        ({"etown:27.per_kw": {"soon": 1000}}, ["etown:27.per_kw", "must be a date (YYYY-MM-DD) or a year"]),
+        ({"etown:27.per_kw": {"2027-01-01": 1, date(2027, 1, 1): 2}}, ["the date 2027-01-01 is given twice"]),
+        ({" etown:27.per_kw": 1, "etown:27.per_kw": 2}, ["etown:27.per_kw", "given twice"]),
+        ([("etown:27.per_kw", 1000)], ["must map names to values"]),
+    ],
+)
 def test_a_bad_reform_is_an_input_error_naming_the_entry(reform: object, words: list[str]) -> None:
     with pytest.raises(InputError) as caught:
         evaluate("etown:27", reform=reform, **PV)
@@ -159,22 +181,29 @@ def test_load_reform_reads_values_and_dated_values(tmp_path: Path) -> None:
         "beijing:2.1.cap: 1000000\n"
         "tongzhou.tongzhou_enterprise_year:\n"
         "  2026: 2500000\n"
-        "  2028-01-01: 3000000\n", encoding="utf-8")
+        "  2028-01-01: 3000000\n",
+        encoding="utf-8",
+    )
     reform = load_reform(path)
     assert reform.get("etown:27.per_kw") == ((date(2027, 1, 1), Decimal(1000)),)
     assert reform.get("beijing:2.1.cap") == ((None, Decimal(1_000_000)),)
     assert reform.get("tongzhou.tongzhou_enterprise_year") == (
-        (date(2026, 1, 1), Decimal(2_500_000)), (date(2028, 1, 1), Decimal(3_000_000)))
+        (date(2026, 1, 1), Decimal(2_500_000)),
+        (date(2028, 1, 1), Decimal(3_000_000)),
+    )
     assert evaluate("etown:27", on=2026, reform=reform, **PV).amount == Decimal("80000.00")
     assert evaluate("etown:27", on=2027, reform=reform, **PV).amount == Decimal("100000.00")
 
 
-@pytest.mark.parametrize("text, words", [
-    ("etown:27.per_kw: 1000\netown:27.per_kw: 900\n", ["appears twice"]),
-    ("etown:27.per_kw: [1000\n", ["not a valid YAML file"]),
-    ("- etown:27.per_kw\n", ["must be a mapping"]),
-    ("etown:27.perkw: 1000\n", ["did you mean 'etown:27.per_kw'"]),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("etown:27.per_kw: 1000\netown:27.per_kw: 900\n", ["appears twice"]),
+        ("etown:27.per_kw: [1000\n", ["not a valid YAML file"]),
+        ("- etown:27.per_kw\n", ["must be a mapping"]),
+        ("etown:27.perkw: 1000\n", ["did you mean 'etown:27.per_kw'"]),
+    ],
+)
 def test_a_bad_reform_file_is_one_line_naming_it(tmp_path: Path, text: str, words: list[str]) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")
@@ -200,7 +229,9 @@ def test_an_empty_reform_file_is_a_reform_that_changes_nothing(tmp_path: Path) -
 
 # --- dated parameters in a policy file ---------------------------------------------------------------
 
-DATED_PV = "      per_kw: {values: {2025-05-17: 800, 2027-01-01: 900}, kind: unit_price, unit: 元/kW, cites: \"每千瓦800元\"}"
+DATED_PV = (
+    '      per_kw: {values: {2025-05-17: 800, 2027-01-01: 900}, kind: unit_price, unit: 元/kW, cites: "每千瓦800元"}'
+)
 
 
 def _use_policies(monkeypatch: pytest.MonkeyPatch, directory: Path) -> None:
@@ -225,11 +256,19 @@ def dated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     registry.reload(compiled, _resolved)
 
 
-@pytest.mark.parametrize("on, amount, since", [
-    (date(2025, 6, 1), "80000.00", "2025-05-17"), ("2026-12-31", "80000.00", "2025-05-17"),
-    (date(2027, 1, 1), "90000.00", "2027-01-01"), (2026, "80000.00", "2025-05-17"), (2027, "90000.00", "2027-01-01"),
-])
-def test_a_dated_parameter_takes_the_value_in_force_on_the_day(dated: Path, on: object, amount: str, since: str) -> None:
+@pytest.mark.parametrize(
+    "on, amount, since",
+    [
+        (date(2025, 6, 1), "80000.00", "2025-05-17"),
+        ("2026-12-31", "80000.00", "2025-05-17"),
+        (date(2027, 1, 1), "90000.00", "2027-01-01"),
+        (2026, "80000.00", "2025-05-17"),
+        (2027, "90000.00", "2027-01-01"),
+    ],
+)
+def test_a_dated_parameter_takes_the_value_in_force_on_the_day(
+    dated: Path, on: object, amount: str, since: str
+) -> None:
     award = evaluate("etown:27", on=on, **PV)
     assert award.amount == Decimal(amount) and award.reform is None
     line = next(line for line in award.trace if line.startswith("参数 Parameter: per_kw"))
@@ -259,8 +298,10 @@ def test_a_reform_over_a_dated_parameter_replaces_it_from_its_date(dated: Path) 
 def test_clause_info_lists_the_dated_values(dated: Path) -> None:
     per_kw = next(p for p in clause_info("etown:27")["parameters"] if p["name"] == "per_kw")
     assert per_kw["value"] == Decimal(900) and per_kw["unit"] == "元/kW" and per_kw["cites"] == "每千瓦800元"
-    assert per_kw["values"] == [{"from": date(2025, 5, 17), "value": Decimal(800)},
-                                {"from": date(2027, 1, 1), "value": Decimal(900)}]
+    assert per_kw["values"] == [
+        {"from": date(2025, 5, 17), "value": Decimal(800)},
+        {"from": date(2027, 1, 1), "value": Decimal(900)},
+    ]
 
 
 def test_clause_info_lists_every_parameter() -> None:
@@ -270,16 +311,19 @@ def test_clause_info_lists_every_parameter() -> None:
     assert clause_info("etown:5")["parameters"] == []
 
 
-@pytest.mark.parametrize("per_kw, message", [
-    ("{values: {2027-01-01: 900, 2025-05-17: 800}, kind: unit_price, cites: x}", "ascending order"),
-    ("{values: {2025-05-17: '800'}, kind: unit_price, cites: x}", "must be a number"),
-    ("{values: {2025-05-17: true}, kind: unit_price, cites: x}", "must be a number"),
-    ("{values: {2027: 900}, kind: unit_price, cites: x}", "must be a date YYYY-MM-DD"),
-    ("{values: {}, kind: unit_price, cites: x}", "at least one date"),
-    ("{kind: unit_price, cites: x}", "needs `value`, or `values` by date"),
-    ("{value: 800, values: {2027-01-01: 900}, kind: unit_price, cites: x}", "not the latest of `values`"),
-    ("{values: {2027-01-01: 900}, since: 2027, kind: unit_price, cites: x}", "since"),
-])
+@pytest.mark.parametrize(
+    "per_kw, message",
+    [
+        ("{values: {2027-01-01: 900, 2025-05-17: 800}, kind: unit_price, cites: x}", "ascending order"),
+        ("{values: {2025-05-17: '800'}, kind: unit_price, cites: x}", "must be a number"),
+        ("{values: {2025-05-17: true}, kind: unit_price, cites: x}", "must be a number"),
+        ("{values: {2027: 900}, kind: unit_price, cites: x}", "must be a date YYYY-MM-DD"),
+        ("{values: {}, kind: unit_price, cites: x}", "at least one date"),
+        ("{kind: unit_price, cites: x}", "needs `value`, or `values` by date"),
+        ("{value: 800, values: {2027-01-01: 900}, kind: unit_price, cites: x}", "not the latest of `values`"),
+        ("{values: {2027-01-01: 900}, since: 2027, kind: unit_price, cites: x}", "since"),
+    ],
+)
 def test_dated_values_are_validated(tmp_path: Path, per_kw: str, message: str) -> None:
     for path in registry.DATA_DIR.glob("*.yaml"):
         shutil.copy(path, tmp_path / path.name)
@@ -300,8 +344,9 @@ def test_no_dated_parameter_and_no_reform_is_the_cached_clause_itself() -> None:
     for clause in ("etown:27", "beijing:2.1", "tongzhou:3"):
         assert compiled_for(clause, 2026, None) is compiled(clause)
         assert compiled(clause).dated == () and compiled(clause).parameter_steps == ()
-    assert not any(p.values for policy in registry.policies().values() for c in policy.clauses
-                   for p in c.parameters.values())  # the shipped files have no dated figure (none in the texts)
+    assert not any(
+        p.values for policy in registry.policies().values() for c in policy.clauses for p in c.parameters.values()
+    )  # the shipped files have no dated figure (none in the texts)
 
 
 def test_resolutions_are_cached() -> None:
@@ -340,14 +385,24 @@ def test_a_reform_of_tongzhou_s_annual_cap_through_stack_rows() -> None:
     assert result.granted_total == D("2000000.00") and result.reform_granted_total == D("3000000.00")
     year = result.by_enterprise_year.iloc[0]
     assert (year["granted_yuan"], year["reform_granted_yuan"], year["reform_difference_yuan"]) == (
-        D("2000000.00"), D("3000000.00"), D("1000000.00"))
+        D("2000000.00"),
+        D("3000000.00"),
+        D("1000000.00"),
+    )
     policy = result.by_policy.iloc[0]
     assert (policy["policy"], policy["reform_granted_yuan"], policy["reform_difference_yuan"]) == (
-        "tongzhou", D("3000000.00"), D("1000000.00"))
+        "tongzhou",
+        D("3000000.00"),
+        D("1000000.00"),
+    )
 
 
 def test_a_dated_cap_reform_applies_from_its_year() -> None:
-    rows = [claim("甲", f"P{year}-{k}", "tongzhou:3", year, investment_yuan=10_000_000) for year in (2026, 2027) for k in (1, 2)]
+    rows = [
+        claim("甲", f"P{year}-{k}", "tongzhou:3", year, investment_yuan=10_000_000)
+        for year in (2026, 2027)
+        for k in (1, 2)
+    ]
     result = portfolio(*rows, reform={"tongzhou.tongzhou_enterprise_year": {"2027-01-01": 4_000_000}})
     claims = result.claims
     assert list(claims["granted_yuan"]) == [D("1000000.00")] * 4
@@ -375,7 +430,10 @@ def test_the_cap_per_event_and_a_clause_paid_again_under_a_reform() -> None:
     result = portfolio(*event, reform={"tongzhou:9.cap": 2_000_000})
     assert list(result.claims["granted_yuan"]) == [D("500000.00")] * 2  # 800,000 each, 1,000,000 for the event
     assert list(result.claims["reform_granted_yuan"]) == [D("800000.00")] * 2
-    again = [claim("丙", "平台", "tongzhou:8", 2025), claim("丙", "平台", "tongzhou:8", 2026, awarded_before_yuan=4_000_000)]
+    again = [
+        claim("丙", "平台", "tongzhou:8", 2025),
+        claim("丙", "平台", "tongzhou:8", 2026, awarded_before_yuan=4_000_000),
+    ]
     result = portfolio(*again, reform={"tongzhou:8.cap": 12_000_000, "tongzhou.tongzhou_enterprise_year": 4_000_000})
     assert list(result.claims["granted_yuan"]) == [D("2000000.00"), D("1000000.00")]
     assert list(result.claims["reform_granted_yuan"]) == [D("4000000.00"), D("4000000.00")]
@@ -384,7 +442,10 @@ def test_the_cap_per_event_and_a_clause_paid_again_under_a_reform() -> None:
 
 
 def test_invalid_rows_have_no_reform_amount_and_a_bad_reform_fails_first() -> None:
-    rows = [claim("甲", "P1", "tongzhou:3", investment_yuan=1_000_000), claim("甲", "", "tongzhou:3", investment_yuan=1)]
+    rows = [
+        claim("甲", "P1", "tongzhou:3", investment_yuan=1_000_000),
+        claim("甲", "", "tongzhou:3", investment_yuan=1),
+    ]
     result = portfolio(*rows, reform={"tongzhou:3.rate": 0.5})
     assert list(result.claims["reform_granted_yuan"]) == [D("500000.00"), None]
     assert list(result.claims["reform_difference_yuan"]) == [D("200000.00"), None]
@@ -415,7 +476,9 @@ runner = CliRunner()
 
 
 def test_calc_with_set_gives_the_reform_s_amount() -> None:
-    result = runner.invoke(app, ["calc", "etown:27", "capacity_kw=100", "ownership=self", "--set", "etown:27.per_kw=1000"])
+    result = runner.invoke(
+        app, ["calc", "etown:27", "capacity_kw=100", "ownership=self", "--set", "etown:27.per_kw=1000"]
+    )
     assert result.exit_code == 0, result.output
     assert "金额 Amount: 100,000 元" in result.output and "改革 Reform (what-if" in result.output
     as_json = runner.invoke(app, ["calc", "etown:27", "capacity_kw=100", "--set", "etown:27.per_kw=1000", "--json"])
@@ -425,8 +488,9 @@ def test_calc_with_set_gives_the_reform_s_amount() -> None:
 
 @pytest.mark.parametrize("on, amount", [("2026", "80000.00"), ("2026-12-31", "80000.00"), ("2027-01-01", "100000.00")])
 def test_calc_with_a_dated_set(on: str, amount: str) -> None:
-    result = runner.invoke(app, ["calc", "etown:27", "capacity_kw=100", "--on", on, "--json",
-                                 "--set", "etown:27.per_kw=1000@2027-01-01"])
+    result = runner.invoke(
+        app, ["calc", "etown:27", "capacity_kw=100", "--on", on, "--json", "--set", "etown:27.per_kw=1000@2027-01-01"]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["amount"] == amount
 
@@ -440,13 +504,16 @@ def test_calc_with_a_reform_file_and_a_set_over_it(tmp_path: Path) -> None:
     assert json.loads(over.output)["amount"] == "72000.00"  # no date: the latest, 1,200 × 100 × 0.6
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--set", "etown:27.per_kwh=1000"], ["did you mean 'etown:27.per_kw'"]),
-    (["--set", "etown:27.per_kw"], ["is not name=value"]),
-    (["--set", "etown:27.per_kw=1000", "--set", "etown:27.per_kw=900@2027"], ["not both"]),
-    (["--set", "etown:27.per_kw=1000@someday"], ["must be a date (YYYY-MM-DD) or a year"]),
-    (["--reform", "no_such_reform.yaml"], ["no_such_reform.yaml", "no such file"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--set", "etown:27.per_kwh=1000"], ["did you mean 'etown:27.per_kw'"]),
+        (["--set", "etown:27.per_kw"], ["is not name=value"]),
+        (["--set", "etown:27.per_kw=1000", "--set", "etown:27.per_kw=900@2027"], ["not both"]),
+        (["--set", "etown:27.per_kw=1000@someday"], ["must be a date (YYYY-MM-DD) or a year"]),
+        (["--reform", "no_such_reform.yaml"], ["no_such_reform.yaml", "no such file"]),
+    ],
+)
 def test_calc_with_a_bad_reform_is_one_line_and_status_2(args: list[str], words: list[str]) -> None:
     result = runner.invoke(app, ["calc", "etown:27", "capacity_kw=100", *args])
     assert result.exit_code == 2 and result.output.count("error 错误") == 1, result.output
@@ -480,13 +547,28 @@ def test_portfolio_with_a_reform_side_by_side(tmp_path: Path) -> None:
     header, rows = read_rows(out)
     assert header[-4:] == REFORM_COLUMNS
     got = {r[1]: dict(zip(header, r)) for r in rows}
-    assert [got[p]["granted_yuan"] for p in ("T1", "T2", "PV1", "PV2")] == ["1000000.00", "1000000.00", "80000.00", "200000.00"]
+    assert [got[p]["granted_yuan"] for p in ("T1", "T2", "PV1", "PV2")] == [
+        "1000000.00",
+        "1000000.00",
+        "80000.00",
+        "200000.00",
+    ]
     assert [got[p]["reform_granted_yuan"] for p in ("T1", "T2", "PV1", "PV2")] == [
-        "1500000.00", "1500000.00", "80000.00", "250000.00"]
+        "1500000.00",
+        "1500000.00",
+        "80000.00",
+        "250000.00",
+    ]
     assert [got[p]["reform_difference_yuan"] for p in ("T1", "T2", "PV1", "PV2")] == [
-        "500000.00", "500000.00", "0.00", "50000.00"]
+        "500000.00",
+        "500000.00",
+        "0.00",
+        "50000.00",
+    ]
     xlsx = tmp_path / "out.xlsx"
-    done = runner.invoke(app, ["portfolio", str(source), "-o", str(xlsx), "--set", "tongzhou.tongzhou_enterprise_year=3000000"])
+    done = runner.invoke(
+        app, ["portfolio", str(source), "-o", str(xlsx), "--set", "tongzhou.tongzhou_enterprise_year=3000000"]
+    )
     assert done.exit_code == 0, done.output
     book = openpyxl.load_workbook(xlsx)
     figures = {row[0].value: row[1].value for row in book[SHEETS[0]].iter_rows(max_col=2) if row[0].value}
@@ -496,7 +578,12 @@ def test_portfolio_with_a_reform_side_by_side(tmp_path: Path) -> None:
     by_policy = [[c.value for c in row] for row in book["按政策 By policy"].iter_rows()]
     assert "改革后核定金额（元）\nGranted under the reform (yuan)" in by_policy[0]
     view = [[c.value for c in row] for row in book[SHEETS[1]].iter_rows(min_row=2)]
-    assert [r[7] for r in view] == [1_500_000, 1_500_000, 80_000, 200_000] and [r[8] for r in view] == [500_000, 500_000, 0, 0]
+    assert [r[7] for r in view] == [1_500_000, 1_500_000, 80_000, 200_000] and [r[8] for r in view] == [
+        500_000,
+        500_000,
+        0,
+        0,
+    ]
     hidden = read_rows(xlsx)
     assert hidden[0][-4:] == REFORM_COLUMNS
 
@@ -525,8 +612,18 @@ def test_award_whatif_done_when_with_a_header_row_and_floats() -> None:
     assert udfs.AWARD_WHATIF(["per_kw", 1000.0], "etown:27", "capacity_kw", 100.0) == 100000.0  # one row arrives flat
 
 
-@pytest.mark.parametrize("since", [serial(date(2027, 1, 1)), int(serial(date(2027, 1, 1))), serial(date(2027, 1, 1)) + 0.5,
-                                   datetime(2027, 1, 1), date(2027, 1, 1), "2027-01-01", 2027.0])
+@pytest.mark.parametrize(
+    "since",
+    [
+        serial(date(2027, 1, 1)),
+        int(serial(date(2027, 1, 1))),
+        serial(date(2027, 1, 1)) + 0.5,
+        datetime(2027, 1, 1),
+        date(2027, 1, 1),
+        "2027-01-01",
+        2027.0,
+    ],
+)
 def test_award_whatif_applies_from_its_date_however_excel_sends_it(since: object) -> None:
     reform = [["per_kw", 1000.0, since], [None, None, None]]  # a blank row is skipped
     before = udfs.AWARD_WHATIF(reform, "etown:27", "capacity_kw", 100.0, "on", datetime(2026, 12, 31))
@@ -550,19 +647,22 @@ def test_award_whatif_of_another_clause_or_an_empty_range_is_the_baseline() -> N
     assert udfs.AWARD_WHATIF([["tongzhou:3.cap", 1e6]], "tongzhou:3", "investment_yuan", 1e7) == 1e6
 
 
-@pytest.mark.parametrize("reform, words", [
-    ([["per_kwh", 1000.0]], ["reform: etown:27.per_kwh", "did you mean 'etown:27.per_kw'"]),
-    ([["per_kw", None]], ["reform_range", "row 1: per_kw has no value"]),
-    ([[None, 1000.0]], ["reform_range", "row 1: the parameter must be a name"]),
-    ([[1.0, 1000.0]], ["reform_range", "row 1: the parameter must be a name"]),
-    ([["per_kw", 1000.0, None, None]], ["reform_range", "two or three columns", "row 1 has 4"]),
-    ([["per_kw", -5.0]], ["etown:27.per_kw", "must be ≥ 0"]),
-    ([["per_kw", "abc"]], ["etown:27.per_kw", "must be a number"]),
-    ([["per_kw", 1000.0], ["per_kw", 900.0]], ["row 2: etown:27.per_kw is given twice"]),
-    ([["per_kw", 1000.0], ["per_kw", 900.0, 2027.0]], ["row 2", "not both"]),
-    ([["per_kw", 1000.0, "soon"]], ["etown:27.per_kw", "must be a date (YYYY-MM-DD) or a year"]),
-    (1000.0, ["reform_range", "must be a range of two or three columns"]),
-])
+@pytest.mark.parametrize(
+    "reform, words",
+    [
+        ([["per_kwh", 1000.0]], ["reform: etown:27.per_kwh", "did you mean 'etown:27.per_kw'"]),
+        ([["per_kw", None]], ["reform_range", "row 1: per_kw has no value"]),
+        ([[None, 1000.0]], ["reform_range", "row 1: the parameter must be a name"]),
+        ([[1.0, 1000.0]], ["reform_range", "row 1: the parameter must be a name"]),
+        ([["per_kw", 1000.0, None, None]], ["reform_range", "two or three columns", "row 1 has 4"]),
+        ([["per_kw", -5.0]], ["etown:27.per_kw", "must be ≥ 0"]),
+        ([["per_kw", "abc"]], ["etown:27.per_kw", "must be a number"]),
+        ([["per_kw", 1000.0], ["per_kw", 900.0]], ["row 2: etown:27.per_kw is given twice"]),
+        ([["per_kw", 1000.0], ["per_kw", 900.0, 2027.0]], ["row 2", "not both"]),
+        ([["per_kw", 1000.0, "soon"]], ["etown:27.per_kw", "must be a date (YYYY-MM-DD) or a year"]),
+        (1000.0, ["reform_range", "must be a range of two or three columns"]),
+    ],
+)
 def test_award_whatif_bad_ranges_are_one_readable_line(reform: object, words: list[str]) -> None:
     with pytest.raises(udfs.WorksheetError) as caught:
         udfs.AWARD_WHATIF(reform, "etown:27", "capacity_kw", 100.0)

@@ -37,7 +37,8 @@ def test_zone_failed():
     assert award.amount == 0 and not award.eligible
     assert list(failed(award)) == ["zone"]
     assert "tongzhou" in failed(award)["zone"].message.en and award.reasons == (
-        "区域不符 Zone tongzhou is not one of etown_core, yizhuang_new_town",)
+        "区域不符 Zone tongzhou is not one of etown_core, yizhuang_new_town",
+    )
     assert status(evaluate("etown:27", capacity_kw=100, zone="etown_core"))["zone"] == "passed"
 
 
@@ -48,13 +49,17 @@ def test_validity_failed():
     assert award.amount == 0 and list(failed(award)) == ["validity"]
     assert "expired" in failed(award)["validity"].message.en and "政策已到期" in award.reasons[0]
     dateless = evaluate("beijing:2.2", investment_yuan=1_000_000)
-    assert status(dateless)["validity"] == "assumed"  # no date given: not checked, and not a note (the caller did not ask)
+    assert (
+        status(dateless)["validity"] == "assumed"
+    )  # no date given: not checked, and not a note (the caller did not ask)
     assert not any("有效期" in n for n in dateless.notes) and dateless.amount == Decimal("250000.00")
 
 
 def test_condition_failed():
     """beijing:2.1 is for manufacturers (二(一)): 25% of 8,000,000 = 2,000,000 when met."""
-    assert evaluate("beijing:2.1", project_type="other", investment_yuan=8_000_000, manufacturer=True).amount == 2_000_000
+    assert (
+        evaluate("beijing:2.1", project_type="other", investment_yuan=8_000_000, manufacturer=True).amount == 2_000_000
+    )
     award = evaluate("beijing:2.1", project_type="other", investment_yuan=8_000_000, manufacturer=False)
     check = failed(award)["condition:manufacturer"]
     assert award.amount == 0 and list(failed(award)) == ["condition:manufacturer"]
@@ -95,7 +100,9 @@ def test_assumed_and_waived():
     assert any(n.startswith("假定满足 Assumed") and "5,000,000" in n for n in award.notes)
     below = evaluate("beijing:8", loan_principal_yuan=10_000_000, loan_rate=0.03, fixed_asset_investment_yuan=5_000_000)
     assert list(failed(below)) == ["threshold:fixed_asset_investment_yuan"]  # 超过500万元: not 5,000,000 itself
-    waived = evaluate("etown:10", boiler_grade="A", investment_yuan=1_000_000, budget_unit=True, no_government_funding=False)
+    waived = evaluate(
+        "etown:10", boiler_grade="A", investment_yuan=1_000_000, budget_unit=True, no_government_funding=False
+    )
     assert waived.eligible and status(waived)["excluded:no_government_funding"] == "waived"
 
 
@@ -158,8 +165,13 @@ def test_steps_are_the_trace_as_data():
     assert amount.kind == "amount" and amount.value == Decimal("1200000.00")
     assert award.trace[2].startswith("min(") and award.trace[-2].startswith("决定金额 Binding: unit_price")
     assert award.computed == Decimal("1200000.00")
-    ineligible = evaluate("beijing:2.1", project_type="energy_saving", energy_saved_tce=1000, investment_yuan=10_000_000,
-                          manufacturer=False)
+    ineligible = evaluate(
+        "beijing:2.1",
+        project_type="energy_saving",
+        energy_saved_tce=1000,
+        investment_yuan=10_000_000,
+        manufacturer=False,
+    )
     assert ineligible.computed == Decimal("1200000.00") and ineligible.steps[-1].value == 0
 
 
@@ -193,12 +205,18 @@ def test_one_payment_split():
 #: What reading an award's or a claim's prose looks like (a membership test, a search, a prefix, a pattern).
 FORBIDDEN = [
     re.compile(r"""["'][^"'\n]*["']\s+in\s+\(?\s*(?:\w+\.)*(?:notes?|reasons?|trace)\b"""),
-    re.compile(r"""\.(?:startswith|endswith|find|index|rfind)\(\s*["'](?:假定|封顶|决定金额|取代|记录|重复|冲突|从优|不符合|条件不满足|区域不符|政策)"""),
+    re.compile(
+        r"""\.(?:startswith|endswith|find|index|rfind)\(\s*["'](?:假定|封顶|决定金额|取代|记录|重复|冲突|从优|不符合|条件不满足|区域不符|政策)"""
+    ),
     re.compile(r"""re\.\w+\(\s*r?["'][^"'\n]*(?:封顶|假定|Capped|Assumed|Replaces|On record|Binding)"""),
     re.compile(r"""["'](?:封顶 Capped|取代 Replaces|记录 On record|假定满足 Assumed|决定金额 Binding)["']"""),
 ]
-SCOPE = [*sorted((ROOT / "addin").rglob("*.py")), *sorted((ROOT / "udfs").rglob("*.py")),
-         ROOT / "policies" / "stacking.py", ROOT / "policies" / "ledger_rules.py"]
+SCOPE = [
+    *sorted((ROOT / "addin").rglob("*.py")),
+    *sorted((ROOT / "udfs").rglob("*.py")),
+    ROOT / "policies" / "stacking.py",
+    ROOT / "policies" / "ledger_rules.py",
+]
 
 
 def prose_searches(text: str) -> list[str]:

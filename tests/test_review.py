@@ -18,15 +18,22 @@ import openpyxl
 import pytest
 
 from addin.declaration import make_declaration
-from addin.demo import claim_inputs, read_sample
-from addin.review import expected_content, review_file, review_paths, run_review, write_json, write_xlsx
+from addin.demo import read_sample
+from addin.review import expected_content, review_file, review_paths, write_json, write_xlsx
 from policies.engine import compiled
 
 ROOT = Path(__file__).resolve().parent.parent
 DETAILS = {
-    "enterprise": "北京绿色制造有限公司", "uscc": "91350100M000100Y43", "address": "北京市经济技术开发区科创十三街1号",
-    "contact": "张三", "phone": "010-12345678", "project": "P-001", "project_name": "节能改造项目",
-    "start_date": "2025-06-01", "completion_date": "2025-12-20", "year": 2025,
+    "enterprise": "北京绿色制造有限公司",
+    "uscc": "91350100M000100Y43",
+    "address": "北京市经济技术开发区科创十三街1号",
+    "contact": "张三",
+    "phone": "010-12345678",
+    "project": "P-001",
+    "project_name": "节能改造项目",
+    "start_date": "2025-06-01",
+    "completion_date": "2025-12-20",
+    "year": 2025,
 }
 OTHER_USCC = "91110000802100433B"  # valid check character
 
@@ -86,7 +93,7 @@ def set_cell(data: bytes, clause: str, key: str, xml: str | None = None, edit=No
         found = cell_pattern(ref).search(text)
         assert found, f"no cell {ref} in {sheet}"
         new = xml.replace("{ref}", ref) if xml is not None else edit(found[0])
-        return text[:found.start()] + new + text[found.end():]
+        return text[: found.start()] + new + text[found.end() :]
 
     return replace_part(data, sheet, change)
 
@@ -123,8 +130,7 @@ def test_untouched_sample_declarations_pass(sample_folder):
     subs = review_paths(files, executor=ThreadPoolExecutor(2))
     bad = {s.file: s.problems for s in subs if not s.ok}
     assert not bad
-    assert {s.clause for s in subs} >= set(
-        c for c in (r["clause"] for r in read_sample().to_dict("records")))
+    assert {s.clause for s in subs} >= set(c for c in (r["clause"] for r in read_sample().to_dict("records")))
     for sub in subs:
         assert sub.declared_yuan == sub.recomputed_yuan
         assert sub.granted_yuan is not None and sub.granted_yuan <= sub.declared_yuan
@@ -152,7 +158,12 @@ def test_award_formula_replaced_by_a_constant(tmp_path):
 
 
 def test_edited_award_formula(tmp_path):
-    data = set_cell(pv(), "etown:27", "award", edit=lambda c: re.sub(r",([A-Z]+\d+),0\)", r",\1*2,0)", c).replace("80000.00", "160000"))
+    data = set_cell(
+        pv(),
+        "etown:27",
+        "award",
+        edit=lambda c: re.sub(r",([A-Z]+\d+),0\)", r",\1*2,0)", c).replace("80000.00", "160000"),
+    )
     sub = review_bytes(tmp_path, data)
     only(sub, "the formula was edited")
     only(sub, "is above what the inputs allow")  # 160,000 declared, 80,000 allowed
@@ -170,12 +181,18 @@ def test_edited_label(tmp_path):
 
 
 def test_redirected_defined_name(tmp_path):
-    data = replace_part(pv(), "xl/workbook.xml", lambda t: re.sub(r"(<definedName name=\"AWARD\">[^<]*\$)17<", r"\g<1>16<", t))
+    data = replace_part(
+        pv(), "xl/workbook.xml", lambda t: re.sub(r"(<definedName name=\"AWARD\">[^<]*\$)17<", r"\g<1>16<", t)
+    )
     only(review_bytes(tmp_path, data), "defined name AWARD points to")
 
 
 def test_removed_validation(tmp_path):
-    data = replace_part(pv(), "xl/worksheets/sheet2.xml", lambda t: re.sub(r'<dataValidation [^>]*type="textLength".*?</dataValidation>', "", t))
+    data = replace_part(
+        pv(),
+        "xl/worksheets/sheet2.xml",
+        lambda t: re.sub(r'<dataValidation [^>]*type="textLength".*?</dataValidation>', "", t),
+    )
     only(review_bytes(tmp_path, data), "the data validation was removed")
 
 
@@ -210,17 +227,22 @@ def test_blanked_enterprise_field(tmp_path):
 
 
 def test_wrong_credit_code_check_character(tmp_path):
-    data = replace_part(pv(), "xl/worksheets/sheet2.xml", lambda t: t.replace("91350100M000100Y43", "91350100M000100Y44"))
+    data = replace_part(
+        pv(), "xl/worksheets/sheet2.xml", lambda t: t.replace("91350100M000100Y43", "91350100M000100Y44")
+    )
     problem = only(review_bytes(tmp_path, data), "GB 32100-2015")
     assert "check character" in problem and "统一社会信用代码" in problem
 
 
-@pytest.mark.parametrize("key, value, words", [
-    ("phone", "12345", "phone number"),
-    ("capacity_kw", "-5", "must be"),
-    ("start_date", "2025-13-40", "date"),
-    ("year", "二〇二五", "year"),
-])
+@pytest.mark.parametrize(
+    "key, value, words",
+    [
+        ("phone", "12345", "phone number"),
+        ("capacity_kw", "-5", "must be"),
+        ("start_date", "2025-13-40", "date"),
+        ("year", "二〇二五", "year"),
+    ],
+)
 def test_bad_field_values(tmp_path, key, value, words):
     data = set_cell(pv(), "etown:27", key, f'<c r="{{ref}}" t="inlineStr"><is><t>{value}</t></is></c>')
     only(review_bytes(tmp_path, data), words)
@@ -239,13 +261,16 @@ def test_inputs_validated_by_the_core_model(tmp_path):
 # --- eligibility --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("condition, words", [
-    ("not_three_simultaneous", "三同时"),  # E-Town exclusions (七(二)5)
-    ("no_government_funding", "政府财政资金"),
-    ("data_centre_energy_review", "节能审查"),
-    ("no_major_penalty", "行政处罚"),  # E-Town general conditions (七(二)2)
-    ("not_seriously_dishonest", "失信"),
-])
+@pytest.mark.parametrize(
+    "condition, words",
+    [
+        ("not_three_simultaneous", "三同时"),  # E-Town exclusions (七(二)5)
+        ("no_government_funding", "政府财政资金"),
+        ("data_centre_energy_review", "节能审查"),
+        ("no_major_penalty", "行政处罚"),  # E-Town general conditions (七(二)2)
+        ("not_seriously_dishonest", "失信"),
+    ],
+)
 def test_condition_answered_no(tmp_path, condition, words):
     sub = review_bytes(tmp_path, pv(inputs={condition: False}))
     assert words in only(sub, "answered 否")
@@ -259,8 +284,15 @@ def test_condition_not_answered(tmp_path):
 
 def test_waived_condition_may_stay_blank(tmp_path):
     """etown:10 budget units: 'no government funding' is waived (measure 10's 100%)."""
-    inputs = {**yes_to_all("etown:10"), "boiler_grade": "A", "investment_yuan": 1_000_000, "budget_unit": True,
-              "zone": "etown_core", "total_incl_tax_yuan": 1_130_000, "paid_incl_tax_yuan": 1_130_000}
+    inputs = {
+        **yes_to_all("etown:10"),
+        "boiler_grade": "A",
+        "investment_yuan": 1_000_000,
+        "budget_unit": True,
+        "zone": "etown_core",
+        "total_incl_tax_yuan": 1_130_000,
+        "paid_incl_tax_yuan": 1_130_000,
+    }
     del inputs["no_government_funding"]
     data, award = make_declaration("etown:10", inputs, DETAILS)
     sub = review_bytes(tmp_path, data)
@@ -284,15 +316,21 @@ def test_claim_year_outside_the_policy(tmp_path):
 def test_template_version(tmp_path, version, words):
     from addin.declaration_template import TEMPLATE_VERSION
 
-    data = replace_part(pv(), "xl/worksheets/sheet7.xml",
-                        lambda t: re.sub(rf'(<c r="B2"[^>]*><is><t[^>]*>){TEMPLATE_VERSION}(</t>)', rf"\g<1>{version}\2", t))
+    data = replace_part(
+        pv(),
+        "xl/worksheets/sheet7.xml",
+        lambda t: re.sub(rf'(<c r="B2"[^>]*><is><t[^>]*>){TEMPLATE_VERSION}(</t>)', rf"\g<1>{version}\2", t),
+    )
     problem = only(review_bytes(tmp_path, data), words)
     assert f"version '{version}'" in problem and f"version {TEMPLATE_VERSION}" in problem
 
 
 def policy_version(data: bytes, version: str) -> bytes:
-    return replace_part(data, "xl/worksheets/sheet7.xml",
-                        lambda t: re.sub(r'(<c r="B6"[^>]*><is><t[^>]*>)[^<]+(</t>)', rf"\g<1>{version}\2", t))
+    return replace_part(
+        data,
+        "xl/worksheets/sheet7.xml",
+        lambda t: re.sub(r'(<c r="B6"[^>]*><is><t[^>]*>)[^<]+(</t>)', rf"\g<1>{version}\2", t),
+    )
 
 
 def test_unknown_policy_version(tmp_path):
@@ -303,27 +341,48 @@ def test_unknown_policy_version(tmp_path):
 def test_a_declaration_made_under_an_earlier_policy_version_is_reviewed_under_the_current_rules(tmp_path):
     """etown:27 made when (say) its rate was 700 元/kW: the form's figure and formula and its declared 70,000
     differ from today's form; they are warnings, and the amount is today's (issue 10 part 4)."""
-    earlier = replace_part(policy_version(pv(), "1"), "xl/worksheets/sheet4.xml", lambda t: t.replace(
-        "800 × 【装机容量】", "700 × 【装机容量】").replace("ROUND(((800*in_capacity_kw)", "ROUND(((700*in_capacity_kw)")
-        .replace("<v>80000.00</v>", "<v>70000.00</v>"))
+    earlier = replace_part(
+        policy_version(pv(), "1"),
+        "xl/worksheets/sheet4.xml",
+        lambda t: (
+            t.replace("800 × 【装机容量】", "700 × 【装机容量】")
+            .replace("ROUND(((800*in_capacity_kw)", "ROUND(((700*in_capacity_kw)")
+            .replace("<v>80000.00</v>", "<v>70000.00</v>")
+        ),
+    )
     sub = review_bytes(tmp_path, earlier)
     assert sub.problems == [] and sub.recomputed_yuan == Decimal("80000.00"), sub.problems
-    assert "made under version 1 of etown's policy data, reviewed under the current rules (version 2)" in sub.warnings[0]
+    assert (
+        "made under version 1 of etown's policy data, reviewed under the current rules (version 2)" in sub.warnings[0]
+    )
     moved = [w for w in sub.warnings if w.startswith("版本不同 Earlier version: ")]
     assert any("700 × 【装机容量】" in w and "label was edited" in w for w in moved), sub.warnings
-    assert any("formula was edited" in w for w in moved) and any("Declared amount: 70,000.00" in w for w in sub.warnings)
+    assert any("formula was edited" in w for w in moved) and any(
+        "Declared amount: 70,000.00" in w for w in sub.warnings
+    )
     # what could run or hide content stays a problem, and so does eligibility under the current rules
-    hostile = replace_part(earlier, "xl/worksheets/sheet4.xml", lambda t: t.replace(
-        '<c r="D9" s="17" t="str"><f>', '<c r="D9" s="17" t="str"><f>WEBSERVICE("http://x")&amp;'))
+    hostile = replace_part(
+        earlier,
+        "xl/worksheets/sheet4.xml",
+        lambda t: t.replace('<c r="D9" s="17" t="str"><f>', '<c r="D9" s="17" t="str"><f>WEBSERVICE("http://x")&amp;'),
+    )
     assert "WEBSERVICE" in only(review_bytes(tmp_path, hostile), "the formula was edited")
-    above = replace_part(policy_version(pv(), "1"), "xl/worksheets/sheet4.xml", lambda t: t.replace(
-        "<v>80000.00</v>", "<v>90000.00</v>"))
-    assert any(w.startswith("版本不同 Earlier version: 申报金额 Declared amount: 90,000.00")
-               for w in review_bytes(tmp_path, above).warnings)
+    above = replace_part(
+        policy_version(pv(), "1"), "xl/worksheets/sheet4.xml", lambda t: t.replace("<v>80000.00</v>", "<v>90000.00</v>")
+    )
+    assert any(
+        w.startswith("版本不同 Earlier version: 申报金额 Declared amount: 90,000.00")
+        for w in review_bytes(tmp_path, above).warnings
+    )
     outside = review_bytes(tmp_path, policy_version(pv(inputs={"zone": "tongzhou"}), "1"))
     assert "etown_core" in only(outside, "Zone tongzhou is not one of")
-    extra = replace_part(policy_version(pv(), "1"), "xl/worksheets/sheet4.xml", lambda t: t.replace(
-        "</sheetData>", '<row r="90"><c r="A90"><f>WEBSERVICE("http://x")</f></c></row></sheetData>'))
+    extra = replace_part(
+        policy_version(pv(), "1"),
+        "xl/worksheets/sheet4.xml",
+        lambda t: t.replace(
+            "</sheetData>", '<row r="90"><c r="A90"><f>WEBSERVICE("http://x")</f></c></row></sheetData>'
+        ),
+    )
     only(review_bytes(tmp_path, extra), "is not part of the template")
 
 
@@ -344,15 +403,34 @@ def test_libreoffice_resaved_declaration_passes(tmp_path):
             pytest.fail(f"LibreOffice is required ({libreoffice.REQUIRE_ENV}) but soffice is not installed")
         pytest.skip("soffice (libreoffice-calc-nogui) is not installed")
     sources = {"pv.xlsx": pv()}
-    inputs = {**yes_to_all("etown:10"), "boiler_grade": "B", "investment_yuan": 2_000_000, "zone": "etown_core",
-              "total_incl_tax_yuan": 2_260_000, "paid_incl_tax_yuan": 2_100_000}
+    inputs = {
+        **yes_to_all("etown:10"),
+        "boiler_grade": "B",
+        "investment_yuan": 2_000_000,
+        "zone": "etown_core",
+        "total_incl_tax_yuan": 2_260_000,
+        "paid_incl_tax_yuan": 2_100_000,
+    }
     sources["boiler.xlsx"] = make_declaration("etown:10", inputs, DETAILS)[0]
     for name, data in sources.items():
         (tmp_path / name).write_bytes(data)
     out = tmp_path / "resaved"
-    run = subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile",
-                          "--convert-to", "xlsx", "--outdir", str(out), *(str(tmp_path / n) for n in sources)],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            soffice,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            *(str(tmp_path / n) for n in sources),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     for name in sources:
         resaved = out / name
         assert resaved.exists(), f"LibreOffice wrote no {name} (exit {run.returncode}): {run.stderr[-500:]}"
@@ -384,7 +462,9 @@ def test_same_project_and_clause_twice(tmp_path):
 
 def test_a_one_off_clause_of_one_project_in_two_years_is_a_duplicate_in_the_batch(tmp_path):
     # etown:27 一次性奖励: the 2026 claim of the same 100 kW fails, citing the 2025 one (issue 11)
-    paths = write_all(tmp_path, {"a.xlsx": pv(), "b.xlsx": pv(year=2026, start_date="2026-03-01", completion_date="2026-09-01")})
+    paths = write_all(
+        tmp_path, {"a.xlsx": pv(), "b.xlsx": pv(year=2026, start_date="2026-03-01", completion_date="2026-09-01")}
+    )
     a, b = review_paths(paths)
     assert a.ok and a.granted_yuan == Decimal("80000.00")
     assert not b.ok and b.granted_yuan == 0 and "2025" in only(b, "Duplicate")
@@ -397,8 +477,15 @@ def test_other_enterprise_same_project_id_is_no_duplicate(tmp_path):
 
 
 def test_two_clauses_of_one_policy_for_one_project(tmp_path):
-    ai = declaration("etown:3", {"investment_yuan": 1_000_000, "zone": "etown_core",
-                                 "total_incl_tax_yuan": 1_130_000, "paid_incl_tax_yuan": 1_130_000})
+    ai = declaration(
+        "etown:3",
+        {
+            "investment_yuan": 1_000_000,
+            "zone": "etown_core",
+            "total_incl_tax_yuan": 1_130_000,
+            "paid_incl_tax_yuan": 1_130_000,
+        },
+    )
     paths = write_all(tmp_path, {"pv.xlsx": pv(), "ai.xlsx": ai})
     subs = {Path(s.file).name: s for s in review_paths(paths)}
     assert not subs["pv.xlsx"].ok and not subs["ai.xlsx"].ok
@@ -407,11 +494,23 @@ def test_two_clauses_of_one_policy_for_one_project(tmp_path):
 
 
 def test_beijing_retrofit_measures_exclude_each_other_but_loan_interest_stacks(tmp_path):
-    base = {"energy_saved_tce": 1000, "investment_yuan": 10_000_000, "project_type": "energy_saving", "zone": "other_beijing"}
+    base = {
+        "energy_saved_tce": 1000,
+        "investment_yuan": 10_000_000,
+        "project_type": "energy_saving",
+        "zone": "other_beijing",
+    }
     retrofit = declaration("beijing:2.1", base)
     demo = declaration("beijing:2.5", base)
-    loan = declaration("beijing:8", {"loan_principal_yuan": 10_000_000, "loan_rate": 0.035,
-                                     "fixed_asset_investment_yuan": 8_000_000, "zone": "other_beijing"})
+    loan = declaration(
+        "beijing:8",
+        {
+            "loan_principal_yuan": 10_000_000,
+            "loan_rate": 0.035,
+            "fixed_asset_investment_yuan": 8_000_000,
+            "zone": "other_beijing",
+        },
+    )
     paths = write_all(tmp_path, {"retrofit.xlsx": retrofit, "demo.xlsx": demo, "loan.xlsx": loan})
     subs = {Path(s.file).name: s for s in review_paths(paths)}
     assert not subs["retrofit.xlsx"].ok and not subs["demo.xlsx"].ok
@@ -439,9 +538,18 @@ def test_annual_cap_is_a_warning_with_the_amount_after_it(tmp_path):
 
 def test_beijing_loan_interest_cap(tmp_path):
     """Beijing 八: 10,000,000 per enterprise-year; two loans of 8,000,000 interest subsidy each get 5,000,000."""
+
     def loan(project: str) -> bytes:
-        return declaration("beijing:8", {"loan_principal_yuan": 400_000_000, "loan_rate": 0.035,
-                                         "fixed_asset_investment_yuan": 8_000_000, "zone": "other_beijing"}, project=project)
+        return declaration(
+            "beijing:8",
+            {
+                "loan_principal_yuan": 400_000_000,
+                "loan_rate": 0.035,
+                "fixed_asset_investment_yuan": 8_000_000,
+                "zone": "other_beijing",
+            },
+            project=project,
+        )
 
     subs = review_paths(write_all(tmp_path, {"l1.xlsx": loan("L-1"), "l2.xlsx": loan("L-2")}))
     for sub in subs:
@@ -451,7 +559,9 @@ def test_beijing_loan_interest_cap(tmp_path):
 
 
 def test_a_failed_submission_does_not_use_up_the_cap(tmp_path):
-    bad = set_cell(tz3(5_000_000, "P-102"), "tongzhou:3", "award", edit=lambda c: re.sub(r"<v>.*?</v>", "<v>9000000</v>", c))
+    bad = set_cell(
+        tz3(5_000_000, "P-102"), "tongzhou:3", "award", edit=lambda c: re.sub(r"<v>.*?</v>", "<v>9000000</v>", c)
+    )
     paths = write_all(tmp_path, {"p1.xlsx": tz3(5_000_000, "P-101"), "p2.xlsx": bad})
     good, failed = review_paths(paths)
     assert good.ok and good.granted_yuan == Decimal("1500000.00") and not good.warnings
@@ -471,10 +581,15 @@ def mixed_folder(tmp_path) -> Path:
     files = {
         "good_pv.xlsx": pv(),
         "good_tz.xlsx": tz3(1_000_000, "P-201", uscc=OTHER_USCC, enterprise="北京副中心制造有限公司"),
-        "tampered_award.xlsx": set_cell(pv(project="P-002"), "etown:27", "award", '<c r="{ref}" s="15"><v>800000</v></c>'),
+        "tampered_award.xlsx": set_cell(
+            pv(project="P-002"), "etown:27", "award", '<c r="{ref}" s="15"><v>800000</v></c>'
+        ),
         "blank_input.xlsx": set_cell(pv(project="P-003"), "etown:27", "capacity_kw", '<c r="{ref}" s="13"/>'),
-        "bad_uscc.xlsx": replace_part(pv(project="P-004"), "xl/worksheets/sheet2.xml",
-                                      lambda t: t.replace("91350100M000100Y43", "91350100M000100Y4X")),
+        "bad_uscc.xlsx": replace_part(
+            pv(project="P-004"),
+            "xl/worksheets/sheet2.xml",
+            lambda t: t.replace("91350100M000100Y43", "91350100M000100Y4X"),
+        ),
         "junk.xlsx": b"\x00\x01 not a workbook " * 100,
         "xml_bomb.xlsx": minimal({"xl/workbook.xml": BILLION_LAUGHS}),
     }
@@ -484,9 +599,14 @@ def mixed_folder(tmp_path) -> Path:
 
 
 EXPECTED_MIXED = {
-    "good_pv.xlsx": None, "good_tz.xlsx": None,
-    "tampered_award.xlsx": "replaced by the constant", "blank_input.xlsx": "required",
-    "bad_uscc.xlsx": "check character", "junk.xlsx": "not a zip", "xml_bomb.xlsx": "XML bomb", "zip_bomb.xlsx": "zip bomb",
+    "good_pv.xlsx": None,
+    "good_tz.xlsx": None,
+    "tampered_award.xlsx": "replaced by the constant",
+    "blank_input.xlsx": "required",
+    "bad_uscc.xlsx": "check character",
+    "junk.xlsx": "not a zip",
+    "xml_bomb.xlsx": "XML bomb",
+    "zip_bomb.xlsx": "zip bomb",
 }
 
 
@@ -504,8 +624,17 @@ def test_mixed_folder_sorted_right_in_one_command(mixed_folder, tmp_path):
     assert set(rows) == set(EXPECTED_MIXED)
     for name, words in EXPECTED_MIXED.items():
         row = rows[name]
-        assert set(row) >= {"file", "ok", "problems", "warnings", "declared_yuan", "recomputed_yuan", "granted_yuan",
-                            "clause", "enterprise"}
+        assert set(row) >= {
+            "file",
+            "ok",
+            "problems",
+            "warnings",
+            "declared_yuan",
+            "recomputed_yuan",
+            "granted_yuan",
+            "clause",
+            "enterprise",
+        }
         if words is None:
             assert row["ok"] and not row["problems"], (name, row["problems"])
         else:
@@ -537,7 +666,12 @@ def test_exit_codes(tmp_path):
     assert runner.invoke(app, ["review"]).exit_code == 2
     (tmp_path / "r.json").write_text("[]")
     assert runner.invoke(app, ["review", str(tmp_path / "ok"), "--json", str(tmp_path / "r.json")]).exit_code == 2
-    assert runner.invoke(app, ["review", str(tmp_path / "ok"), "--json", str(tmp_path / "r.json"), "--overwrite"]).exit_code == 1
+    assert (
+        runner.invoke(
+            app, ["review", str(tmp_path / "ok"), "--json", str(tmp_path / "r.json"), "--overwrite"]
+        ).exit_code
+        == 1
+    )
 
 
 def test_reports_keep_text_as_text(tmp_path):
@@ -598,7 +732,9 @@ def test_the_demo_reviews_its_own_declarations(tmp_path):
     assert re.search(r"(\d+) submissions: \1 pass, 0 fail", text), text[-2000:]
     summary = openpyxl.load_workbook(tmp_path / "out" / "review.xlsx")["汇总 Summary"]
     rows = {row[0]: row[1] for row in summary.iter_rows(max_col=2, values_only=True)}
-    assert rows["不通过 Failed"] == 0 and rows["提交 Submissions"] == len(list((tmp_path / "out" / "declarations").glob("*.xlsx")))
+    assert rows["不通过 Failed"] == 0 and rows["提交 Submissions"] == len(
+        list((tmp_path / "out" / "declarations").glob("*.xlsx"))
+    )
 
 
 # --- findings as data (issue 10 part 1) -----------------------------------------------------------------
@@ -613,15 +749,21 @@ def findings(sub, code: str) -> list[dict]:
 def test_findings_are_data_in_the_json_report(tmp_path):
     """A 'no' to 七(二)5(1) and a declared 95,000 above the 80,000 the inputs allow (800 元/kW × 100 kW):
     each finding has its code, severity, the article, the cells; the report keeps the rendered messages."""
-    bad = set_cell(pv(inputs={"not_three_simultaneous": False}), "etown:27", "award",
-                   edit=lambda c: re.sub(r"<v>.*?</v>", "<v>95000</v>", c))
+    bad = set_cell(
+        pv(inputs={"not_three_simultaneous": False}),
+        "etown:27",
+        "award",
+        edit=lambda c: re.sub(r"<v>.*?</v>", "<v>95000</v>", c),
+    )
     sub = review_bytes(tmp_path, bad)
     s, ref, _ = expected_content("etown:27").slots["not_three_simultaneous"]
     title = expected_content("etown:27").sheets[s][0]
     (condition,) = findings(sub, "eligibility")
     assert condition["severity"] == "problem" and condition["cites"] == "七(二)5(1)"
     assert condition["cells"] == [f"{title}!{ref}"] and condition["refers_to"] == []
-    assert condition["message"]["en"].startswith("Eligibility: ") and condition["message"]["zh"] == "资格：不符合申报条件"
+    assert (
+        condition["message"]["en"].startswith("Eligibility: ") and condition["message"]["zh"] == "资格：不符合申报条件"
+    )
     (amount,) = findings(sub, "declared_amount")
     s, ref = expected_content("etown:27").award
     assert amount["cites"] == "五(十一)27" and amount["cells"] == [f"{expected_content('etown:27').sheets[s][0]}!{ref}"]

@@ -12,26 +12,36 @@ from pathlib import Path
 import pytest
 
 from addin import safe_xlsx
-from addin.review import review_file, review_paths
+from addin.review import review_file
 from addin.review_formula import expand_sqref, normalise
 from addin.safe_xlsx import Limits, UnsafeWorkbook, read_book
 
-GiB = 1024 ** 3
+GiB = 1024**3
 ROOT = Path(__file__).resolve().parent.parent
 
-CONTENT_TYPES = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                 b'<Default Extension="xml" ContentType="application/xml"/></Types>')
-ROOT_RELS = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-             b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-             b'Target="xl/workbook.xml"/></Relationships>')
-WB_RELS = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-           b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-           b'Target="worksheets/sheet1.xml"/></Relationships>')
-WORKBOOK = (b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-            b'<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
-SHEET = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-         b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>')
+CONTENT_TYPES = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    b'<Default Extension="xml" ContentType="application/xml"/></Types>'
+)
+ROOT_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    b'Target="xl/workbook.xml"/></Relationships>'
+)
+WB_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+    b'Target="worksheets/sheet1.xml"/></Relationships>'
+)
+WORKBOOK = (
+    b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+    b'<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+SHEET = (
+    b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>'
+)
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -62,8 +72,13 @@ def xlsx(parts: dict[str, bytes]) -> bytes:
 
 
 def minimal(override: dict[str, bytes] | None = None) -> bytes:
-    parts = {"[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": ROOT_RELS, "xl/workbook.xml": WORKBOOK,
-             "xl/_rels/workbook.xml.rels": WB_RELS, "xl/worksheets/sheet1.xml": SHEET}
+    parts = {
+        "[Content_Types].xml": CONTENT_TYPES,
+        "_rels/.rels": ROOT_RELS,
+        "xl/workbook.xml": WORKBOOK,
+        "xl/_rels/workbook.xml.rels": WB_RELS,
+        "xl/worksheets/sheet1.xml": SHEET,
+    }
     parts.update(override or {})
     return xlsx(parts)
 
@@ -71,8 +86,12 @@ def minimal(override: dict[str, bytes] | None = None) -> bytes:
 def write_zip_bomb(path: Path, gib: int = 1) -> None:
     """A real xlsx skeleton whose sheet inflates to ``gib`` GiB of zeros, streamed: never 1 GiB in memory or on disk."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        for name, data in (("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", ROOT_RELS), ("xl/workbook.xml", WORKBOOK),
-                           ("xl/_rels/workbook.xml.rels", WB_RELS)):
+        for name, data in (
+            ("[Content_Types].xml", CONTENT_TYPES),
+            ("_rels/.rels", ROOT_RELS),
+            ("xl/workbook.xml", WORKBOOK),
+            ("xl/_rels/workbook.xml.rels", WB_RELS),
+        ):
             z.writestr(name, data)
         with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
             chunk = b"\0" * (1 << 20)
@@ -147,7 +166,7 @@ def test_a_directory_that_lies_about_sizes_cannot_make_the_reader_inflate_more()
         at = 0
         while (at := data.find(sig, at)) >= 0:
             name_at = at + (30 if sig == b"PK\x03\x04" else 46)
-            if data[name_at:name_at + len(name)] == name:
+            if data[name_at : name_at + len(name)] == name:
                 assert struct.unpack_from("<I", data, at + offset)[0] == real
                 struct.pack_into("<I", data, at + offset, 1000)
             at += 4
@@ -176,13 +195,16 @@ def test_defusedxml_is_the_second_line(monkeypatch, payload):
     assert err.value.kind == "xml_bomb"
 
 
-@pytest.mark.parametrize("name, kind, words", [
-    ("junk.xlsx", "not_xlsx", "not a zip"),
-    ("empty.xlsx", "not_xlsx", "empty file"),
-    ("truncated.xlsx", "damaged", "truncated or damaged"),
-    ("legacy.xls", "not_xlsx", "old .xls"),
-    ("many_entries.xlsx", "zip_bomb", "entries"),
-])
+@pytest.mark.parametrize(
+    "name, kind, words",
+    [
+        ("junk.xlsx", "not_xlsx", "not a zip"),
+        ("empty.xlsx", "not_xlsx", "empty file"),
+        ("truncated.xlsx", "damaged", "truncated or damaged"),
+        ("legacy.xls", "not_xlsx", "old .xls"),
+        ("many_entries.xlsx", "zip_bomb", "entries"),
+    ],
+)
 def test_unreadable_files_are_problems(hostile_dir, name, kind, words):
     sub = review_file(hostile_dir / name)
     assert not sub.ok and sub.refused == kind
@@ -203,7 +225,9 @@ def test_the_batch_goes_on_and_memory_stays_small(hostile_dir, tmp_path):
         "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
         "print(json.dumps({'peak': peak, 'subs': [s.report() for s in subs]}))\n"
     )
-    run = subprocess.run([sys.executable, "-c", script, str(hostile_dir)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(hostile_dir)], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     subs = {Path(s["file"]).name: s for s in out["subs"]}
@@ -214,18 +238,29 @@ def test_the_batch_goes_on_and_memory_stays_small(hostile_dir, tmp_path):
 
 
 def test_one_pass_reads_formulas_values_shared_strings_and_shared_formulas():
-    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-             b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><f>A2*2</f><v>4</v></c><c t="b"><v>1</v></c></row>'
-             b'<row r="2"><c r="A2"><v>2</v></c><c r="B2"><f t="shared" ref="B2:B3" si="0">A2+1</f><v>3</v></c></row>'
-             b'<row r="3"><c r="B3"><f t="shared" si="0"/><v>1</v></c><c r="C3" t="e"><v>#DIV/0!</v></c>'
-             b'<c r="D3" t="str"><f>"x"&amp;"y"</f><v>xy</v></c><c r="E3"><f>1+1</f></c></row>'
-             b'</sheetData><dataValidations count="1"><dataValidation type="list" sqref="A1 B1:B2">'
-             b'<formula1>"a,b"</formula1></dataValidation></dataValidations></worksheet>')
-    strings = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><r><t>he</t></r><r><t>llo</t></r>'
-               b'<rPh><t>x</t></rPh></si></sst>')
-    rels = WB_RELS.replace(b"</Relationships>", b'<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/'
-                                                 b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
-    book = read_book(minimal({"xl/worksheets/sheet1.xml": sheet, "xl/sharedStrings.xml": strings, "xl/_rels/workbook.xml.rels": rels}))
+    sheet = (
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><f>A2*2</f><v>4</v></c><c t="b"><v>1</v></c></row>'
+        b'<row r="2"><c r="A2"><v>2</v></c><c r="B2"><f t="shared" ref="B2:B3" si="0">A2+1</f><v>3</v></c></row>'
+        b'<row r="3"><c r="B3"><f t="shared" si="0"/><v>1</v></c><c r="C3" t="e"><v>#DIV/0!</v></c>'
+        b'<c r="D3" t="str"><f>"x"&amp;"y"</f><v>xy</v></c><c r="E3"><f>1+1</f></c></row>'
+        b'</sheetData><dataValidations count="1"><dataValidation type="list" sqref="A1 B1:B2">'
+        b'<formula1>"a,b"</formula1></dataValidation></dataValidations></worksheet>'
+    )
+    strings = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><r><t>he</t></r><r><t>llo</t></r>'
+        b"<rPh><t>x</t></rPh></si></sst>"
+    )
+    rels = WB_RELS.replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
+    book = read_book(
+        minimal(
+            {"xl/worksheets/sheet1.xml": sheet, "xl/sharedStrings.xml": strings, "xl/_rels/workbook.xml.rels": rels}
+        )
+    )
     cells = book.sheets[0].cells
     assert cells["A1"].value == "hello"
     assert (cells["B1"].formula, cells["B1"].value) == ("A2*2", 4.0)
@@ -237,25 +272,34 @@ def test_one_pass_reads_formulas_values_shared_strings_and_shared_formulas():
     assert book.sheets[0].validations[0]["sqref"] == "A1 B1:B2"
 
 
-@pytest.mark.parametrize("generated, resaved", [
-    ("IFERROR(VLOOKUP(C6&\"\",'lists'!$A$2:$B$5,2,FALSE),\"\")", "iferror(vlookup(C6 & \"\", lists!A2:B5, 2, FALSE()), \"\")"),
-    ("ROUND(((800*in_capacity_kw)*0.5),2)", "_xlfn.ROUND( ( (800.0 * IN_CAPACITY_KW) * 5E-1 ) , 2 )"),
-    ("'封面 Cover'!$C$7", "'封面 cover'!C7"),
-    ('IF(C13="是",C16,0)', 'of:=IF([.C13] = "是"; [.C16]; 0)'),
-    ("IF(ISBLANK(in_x),0.000001,in_x)", "IF(ISBLANK(IN_X),1E-06,IN_X)"),
-])
+@pytest.mark.parametrize(
+    "generated, resaved",
+    [
+        (
+            'IFERROR(VLOOKUP(C6&"",\'lists\'!$A$2:$B$5,2,FALSE),"")',
+            'iferror(vlookup(C6 & "", lists!A2:B5, 2, FALSE()), "")',
+        ),
+        ("ROUND(((800*in_capacity_kw)*0.5),2)", "_xlfn.ROUND( ( (800.0 * IN_CAPACITY_KW) * 5E-1 ) , 2 )"),
+        ("'封面 Cover'!$C$7", "'封面 cover'!C7"),
+        ('IF(C13="是",C16,0)', 'of:=IF([.C13] = "是"; [.C16]; 0)'),
+        ("IF(ISBLANK(in_x),0.000001,in_x)", "IF(ISBLANK(IN_X),1E-06,IN_X)"),
+    ],
+)
 def test_normalise_forgives_what_programs_rewrite(generated, resaved):
     assert normalise(generated) == normalise(resaved)
 
 
-@pytest.mark.parametrize("generated, edited", [
-    ('IF(C13="是",C16,0)', 'IF(C13="否",C16,0)'),  # text in a string is kept exactly
-    ('IF(C13="是",C16,0)', 'IF(C13="是",C16*2,0)'),
-    ('IF(C13="是",C16,0)', 'IF(C13="是",C17,0)'),
-    ("ROUND(x*0.3,2)", "ROUND(x*0.31,2)"),
-    ("MIN(in_a,2000000)", "MAX(in_a,2000000)"),
-    ("C13", "C1 3"),  # a space between two words is an operator
-])
+@pytest.mark.parametrize(
+    "generated, edited",
+    [
+        ('IF(C13="是",C16,0)', 'IF(C13="否",C16,0)'),  # text in a string is kept exactly
+        ('IF(C13="是",C16,0)', 'IF(C13="是",C16*2,0)'),
+        ('IF(C13="是",C16,0)', 'IF(C13="是",C17,0)'),
+        ("ROUND(x*0.3,2)", "ROUND(x*0.31,2)"),
+        ("MIN(in_a,2000000)", "MAX(in_a,2000000)"),
+        ("C13", "C1 3"),  # a space between two words is an operator
+    ],
+)
 def test_normalise_keeps_edits_visible(generated, edited):
     assert normalise(generated) != normalise(edited)
 

@@ -65,10 +65,12 @@ def test_the_same_project_and_clause_in_two_years_is_not_a_duplicate():
 
 def test_one_project_under_one_policy_gets_its_best_clause_and_the_others_name_the_winner():
     # 第三条 on 5,000,000: 1,500,000; 第六条 on 4,000,000: 1,200,000 → 第三条 wins (第十条 从优不重复)
-    result = by_project(run(
-        claim("甲", "P1", "tongzhou:3", investment_yuan=5_000_000),
-        claim("甲", "P1", "tongzhou:6", investment_yuan=4_000_000),
-    ))
+    result = by_project(
+        run(
+            claim("甲", "P1", "tongzhou:3", investment_yuan=5_000_000),
+            claim("甲", "P1", "tongzhou:6", investment_yuan=4_000_000),
+        )
+    )
     assert result[("P1", "tongzhou:3")]["status"] == "granted"
     assert result[("P1", "tongzhou:3")]["granted_yuan"] == D("1500000.00")
     loser = result[("P1", "tongzhou:6")]
@@ -79,10 +81,12 @@ def test_one_project_under_one_policy_gets_its_best_clause_and_the_others_name_t
 
 def test_etown_best_clause_per_project_cites_seven_two_three():
     # measure 10 grade A: 50% of 1,000,000 = 500,000; measure 11: 30% of 1,000,000 = 300,000
-    result = by_project(run(
-        claim("乙", "E1", "etown:10", boiler_grade="A", investment_yuan=1_000_000),
-        claim("乙", "E1", "etown:11", investment_yuan=1_000_000),
-    ))
+    result = by_project(
+        run(
+            claim("乙", "E1", "etown:10", boiler_grade="A", investment_yuan=1_000_000),
+            claim("乙", "E1", "etown:11", investment_yuan=1_000_000),
+        )
+    )
     assert result[("E1", "etown:10")]["granted_yuan"] == D("500000.00")
     assert result[("E1", "etown:11")]["status"] == "superseded"
     assert "七(二)3" in result[("E1", "etown:11")]["note"] and "etown:10" in result[("E1", "etown:11")]["note"]
@@ -100,16 +104,25 @@ def test_equal_amounts_choose_the_clause_that_comes_first_in_the_catalog():
 
 
 def test_beijing_best_of_retrofit_measures_while_provider_award_and_loan_interest_stack():
-    result = by_project(run(
-        # 二(一) energy saving: min(1,200 × 1,000, 25% × 10,000,000, 30,000,000) = 1,200,000
-        claim("丙", "B1", "beijing:2.1", project_type="energy_saving", energy_saved_tce=1000, investment_yuan=10_000_000),
-        # 二(二): 25% × 10,000,000 = 2,500,000 → the best of the retrofit measures
-        claim("丙", "B1", "beijing:2.2", investment_yuan=10_000_000),
-        # 一(二): 120,000 × 5 + 200,000 × 1 = 800,000 — stacks
-        claim("丙", "B1", "beijing:1.2", enterprises_served=5, parks_served=1),
-        # 八: 100,000,000 × 2% = 2,000,000 — stacks
-        claim("丙", "B1", "beijing:8", loan_principal_yuan=100_000_000, loan_rate=0.035),
-    ))
+    result = by_project(
+        run(
+            # 二(一) energy saving: min(1,200 × 1,000, 25% × 10,000,000, 30,000,000) = 1,200,000
+            claim(
+                "丙",
+                "B1",
+                "beijing:2.1",
+                project_type="energy_saving",
+                energy_saved_tce=1000,
+                investment_yuan=10_000_000,
+            ),
+            # 二(二): 25% × 10,000,000 = 2,500,000 → the best of the retrofit measures
+            claim("丙", "B1", "beijing:2.2", investment_yuan=10_000_000),
+            # 一(二): 120,000 × 5 + 200,000 × 1 = 800,000 — stacks
+            claim("丙", "B1", "beijing:1.2", enterprises_served=5, parks_served=1),
+            # 八: 100,000,000 × 2% = 2,000,000 — stacks
+            claim("丙", "B1", "beijing:8", loan_principal_yuan=100_000_000, loan_rate=0.035),
+        )
+    )
     assert result[("B1", "beijing:2.2")]["granted_yuan"] == D("2500000.00")
     assert result[("B1", "beijing:2.1")]["status"] == "superseded"
     assert "beijing:2.2" in result[("B1", "beijing:2.1")]["note"]
@@ -118,11 +131,13 @@ def test_beijing_best_of_retrofit_measures_while_provider_award_and_loan_interes
 
 
 def test_a_project_under_two_district_policies_is_a_conflict_and_the_municipal_claim_still_stacks():
-    result = by_project(run(
-        claim("丁", "X", "tongzhou:3", investment_yuan=1_000_000),
-        claim("丁", "X", "etown:11", investment_yuan=1_000_000),
-        claim("丁", "X", "beijing:2.2", investment_yuan=1_000_000),
-    ))
+    result = by_project(
+        run(
+            claim("丁", "X", "tongzhou:3", investment_yuan=1_000_000),
+            claim("丁", "X", "etown:11", investment_yuan=1_000_000),
+            claim("丁", "X", "beijing:2.2", investment_yuan=1_000_000),
+        )
+    )
     for key, other in ((("X", "tongzhou:3"), "etown:11"), (("X", "etown:11"), "tongzhou:3")):
         assert result[key]["status"] == "conflict"
         assert result[key]["granted_yuan"] == 0
@@ -133,10 +148,19 @@ def test_a_project_under_two_district_policies_is_a_conflict_and_the_municipal_c
 
 def test_municipal_claims_stack_on_the_district_best_clause():
     # 第十条: "市级政策规定可以叠加的，从其规定" — Beijing 二(一) on top of Tongzhou 第三条
-    result = by_project(run(
-        claim("戊", "P", "tongzhou:3", investment_yuan=10_000_000),
-        claim("戊", "P", "beijing:2.1", project_type="energy_saving", energy_saved_tce=1000, investment_yuan=10_000_000),
-    ))
+    result = by_project(
+        run(
+            claim("戊", "P", "tongzhou:3", investment_yuan=10_000_000),
+            claim(
+                "戊",
+                "P",
+                "beijing:2.1",
+                project_type="energy_saving",
+                energy_saved_tce=1000,
+                investment_yuan=10_000_000,
+            ),
+        )
+    )
     assert result[("P", "tongzhou:3")]["granted_yuan"] == D("2000000.00")
     assert result[("P", "beijing:2.1")]["granted_yuan"] == D("1200000.00")
 
@@ -156,21 +180,25 @@ def test_tongzhou_article_ten_cap_is_shared_in_proportion_to_the_cent():
 
 def test_proportional_split_follows_the_amounts():
     # 2,000,000 + 900,000 = 2,900,000 → 2,000,000 × 20/29 and × 9/29
-    result = by_project(run(
-        claim("甲", "A", "tongzhou:3", investment_yuan=10_000_000),
-        claim("甲", "B", "tongzhou:3", investment_yuan=3_000_000),
-    ))
+    result = by_project(
+        run(
+            claim("甲", "A", "tongzhou:3", investment_yuan=10_000_000),
+            claim("甲", "B", "tongzhou:3", investment_yuan=3_000_000),
+        )
+    )
     assert result[("A", "tongzhou:3")]["granted_yuan"] == D("1379310.34")
     assert result[("B", "tongzhou:3")]["granted_yuan"] == D("620689.66")
 
 
 def test_article_six_cap_then_article_ten_cap():
     # 第六条: two 1,500,000 claims → 2,000,000 between them; 第十条 with 第三条's 1,000,000: 3,000,000 → 2,000,000
-    result = by_project(run(
-        claim("甲", "R1", "tongzhou:6", investment_yuan=5_000_000),
-        claim("甲", "R2", "tongzhou:6", investment_yuan=5_000_000),
-        claim("甲", "M", "tongzhou:3", investment_yuan=3_333_333.33),
-    ))
+    result = by_project(
+        run(
+            claim("甲", "R1", "tongzhou:6", investment_yuan=5_000_000),
+            claim("甲", "R2", "tongzhou:6", investment_yuan=5_000_000),
+            claim("甲", "M", "tongzhou:3", investment_yuan=3_333_333.33),
+        )
+    )
     granted = {k: r["granted_yuan"] for k, r in result.items()}
     assert sum(granted.values()) == D("2000000.00")
     assert granted[("R1", "tongzhou:6")] + granted[("R2", "tongzhou:6")] == D("1333333.33")
@@ -178,8 +206,10 @@ def test_article_six_cap_then_article_ten_cap():
 
 
 def test_article_six_cap_alone():
-    result = run(*[claim("甲", f"R{k}", "tongzhou:6", investment_yuan=5_000_000) for k in (1, 2)],
-                 claim("乙", "R1", "tongzhou:6", investment_yuan=5_000_000))
+    result = run(
+        *[claim("甲", f"R{k}", "tongzhou:6", investment_yuan=5_000_000) for k in (1, 2)],
+        claim("乙", "R1", "tongzhou:6", investment_yuan=5_000_000),
+    )
     rows = result.claims.to_dict("records")
     assert rows[0]["granted_yuan"] == rows[1]["granted_yuan"] == D("1000000.00")
     assert rows[2]["granted_yuan"] == D("1500000.00") and rows[2]["status"] == "granted"
@@ -232,18 +262,35 @@ def test_split_cap_exact_total_no_zero_and_order_free():
 
 
 def test_etown_two_stage_payment_years_from_the_dates():
-    base = dict(boiler_grade="A", investment_yuan=1_000_000, start_date="2025-06-01", completion_date="2026-03-15",
-                total_incl_tax_yuan=1_130_000)
+    base = dict(
+        boiler_grade="A",
+        investment_yuan=1_000_000,
+        start_date="2025-06-01",
+        completion_date="2026-03-15",
+        total_incl_tax_yuan=1_130_000,
+    )
     result = run(
         claim("乙", "E1", "etown:10", paid_incl_tax_yuan=1_017_000, **base),  # exactly 90%
         claim("乙", "E2", "etown:10", paid_incl_tax_yuan=1_016_999.99, **base),
         claim("乙", "E3", "etown:10", boiler_grade="B", investment_yuan=1_000_000),  # no dates: the row's year
     )
     rows = result.claims.to_dict("records")
-    assert (rows[0]["payment_1_year"], rows[0]["payment_1_yuan"], rows[0]["payment_1_status"]) == (2025, D("250000.00"), "due")
-    assert (rows[0]["payment_2_year"], rows[0]["payment_2_yuan"], rows[0]["payment_2_status"]) == (2026, D("250000.00"), "due")
+    assert (rows[0]["payment_1_year"], rows[0]["payment_1_yuan"], rows[0]["payment_1_status"]) == (
+        2025,
+        D("250000.00"),
+        "due",
+    )
+    assert (rows[0]["payment_2_year"], rows[0]["payment_2_yuan"], rows[0]["payment_2_status"]) == (
+        2026,
+        D("250000.00"),
+        "due",
+    )
     assert rows[1]["payment_2_status"] == "pending" and rows[1]["payment_2_year"] == 2026
-    assert (rows[2]["payment_1_year"], rows[2]["payment_2_year"], rows[2]["payment_2_status"]) == (2025, 2025, "pending")
+    assert (rows[2]["payment_1_year"], rows[2]["payment_2_year"], rows[2]["payment_2_status"]) == (
+        2025,
+        2025,
+        "pending",
+    )
     years = result.by_payment_year.set_index(["payment_year", "policy"])
     assert years.loc[(2025, "etown"), "due_yuan"] == D("650000.00")
     assert years.loc[(2026, "etown"), "due_yuan"] == D("250000.00")
@@ -266,11 +313,13 @@ def test_capped_amounts_are_paid_as_granted():
 
 
 def test_the_year_is_checked_against_the_validity_window():
-    result = by_project(run(
-        claim("乙", "E1", "etown:27", 2024, capacity_kw=100),  # E-Town from 2025-05-17
-        claim("乙", "E2", "etown:27", 2025, capacity_kw=100),  # 800 × 100 = 80,000
-        claim("丙", "B1", "beijing:2.2", 2028, investment_yuan=1_000_000),  # Beijing to 2027-12-31
-    ))
+    result = by_project(
+        run(
+            claim("乙", "E1", "etown:27", 2024, capacity_kw=100),  # E-Town from 2025-05-17
+            claim("乙", "E2", "etown:27", 2025, capacity_kw=100),  # 800 × 100 = 80,000
+            claim("丙", "B1", "beijing:2.2", 2028, investment_yuan=1_000_000),  # Beijing to 2027-12-31
+        )
+    )
     assert result[("E1", "etown:27")]["status"] == "ineligible"
     assert "尚未施行" in result[("E1", "etown:27")]["note"]
     assert result[("E2", "etown:27")]["granted_yuan"] == D("80000.00")
@@ -281,25 +330,38 @@ def test_the_year_is_checked_against_the_validity_window():
 # --- bad rows -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("row, words", [
-    (claim("甲", "P1", "tongzhou:33", investment_yuan=1), "unknown clause"),
-    (claim("甲", "P1", "tongzhou:3", investment_yuan=-5), "investment_yuan"),
-    (claim("甲", "P1", "tongzhou:3", investment_yuan="lots"), "investment_yuan"),
-    (claim("甲", "P1", "tongzhou:3"), "investment_yuan"),
-    (claim("甲", "P1", "tongzhou:10"), "non-monetary"),
-    (claim("甲", "P1", "tongzhou:3", "", investment_yuan=1), "year"),
-    (claim("甲", "P1", "tongzhou:3", "FY2025", investment_yuan=1), "year"),
-    (claim("甲", "P1", "tongzhou:3", "25", investment_yuan=1), "year"),
-    (claim("甲", "P1", "tongzhou:3", "二〇二五", investment_yuan=1), "year"),
-    (claim("甲", "P1", "tongzhou:3", "2025年度", investment_yuan=1), "year"),
-    (claim("甲", "", "tongzhou:3", investment_yuan=1), "project"),
-    (claim("", "P1", "tongzhou:3", investment_yuan=1), "enterprise"),
-    (claim("甲", "P1", "tongzhou:3", investment_yuan=1, uscc="91350100M000100Y44"), "check character"),
-    (claim("甲", "P1", "etown:10", boiler_grade="C", investment_yuan=1), "boiler_grade"),
-    (claim("甲", "P1", "etown:10", boiler_grade="A", investment_yuan=1, start_date="2025-13-01"), "start_date"),
-    (claim("甲", "P1", "etown:10", boiler_grade="A", investment_yuan=1, start_date="2026-01-01",
-           completion_date="2025-01-01"), "before"),
-])
+@pytest.mark.parametrize(
+    "row, words",
+    [
+        (claim("甲", "P1", "tongzhou:33", investment_yuan=1), "unknown clause"),
+        (claim("甲", "P1", "tongzhou:3", investment_yuan=-5), "investment_yuan"),
+        (claim("甲", "P1", "tongzhou:3", investment_yuan="lots"), "investment_yuan"),
+        (claim("甲", "P1", "tongzhou:3"), "investment_yuan"),
+        (claim("甲", "P1", "tongzhou:10"), "non-monetary"),
+        (claim("甲", "P1", "tongzhou:3", "", investment_yuan=1), "year"),
+        (claim("甲", "P1", "tongzhou:3", "FY2025", investment_yuan=1), "year"),
+        (claim("甲", "P1", "tongzhou:3", "25", investment_yuan=1), "year"),
+        (claim("甲", "P1", "tongzhou:3", "二〇二五", investment_yuan=1), "year"),
+        (claim("甲", "P1", "tongzhou:3", "2025年度", investment_yuan=1), "year"),
+        (claim("甲", "", "tongzhou:3", investment_yuan=1), "project"),
+        (claim("", "P1", "tongzhou:3", investment_yuan=1), "enterprise"),
+        (claim("甲", "P1", "tongzhou:3", investment_yuan=1, uscc="91350100M000100Y44"), "check character"),
+        (claim("甲", "P1", "etown:10", boiler_grade="C", investment_yuan=1), "boiler_grade"),
+        (claim("甲", "P1", "etown:10", boiler_grade="A", investment_yuan=1, start_date="2025-13-01"), "start_date"),
+        (
+            claim(
+                "甲",
+                "P1",
+                "etown:10",
+                boiler_grade="A",
+                investment_yuan=1,
+                start_date="2026-01-01",
+                completion_date="2025-01-01",
+            ),
+            "before",
+        ),
+    ],
+)
 def test_a_bad_row_is_invalid_with_the_reason_and_the_others_are_computed(row, words):
     result = run(row, claim("乙", "Q", "tongzhou:3", investment_yuan=1_000_000))
     bad, good = result.claims.to_dict("records")
@@ -312,8 +374,10 @@ def test_a_bad_row_is_invalid_with_the_reason_and_the_others_are_computed(row, w
 
 @pytest.mark.parametrize("year", ["2025年", "2025.0", "２０２５", "２０２５年", " 2025 ", 2025.0, D("2025")])
 def test_the_common_ways_of_writing_a_year_read_as_that_year(year):
-    result = run(claim("甲", "P1", "tongzhou:3", year, investment_yuan=1_000_000),
-                 claim("甲", "P1", "tongzhou:3", 2025, investment_yuan=1_000_000))
+    result = run(
+        claim("甲", "P1", "tongzhou:3", year, investment_yuan=1_000_000),
+        claim("甲", "P1", "tongzhou:3", 2025, investment_yuan=1_000_000),
+    )
     # both rows are claims of 2025: the same project and clause twice is a duplicate
     assert result.column("status") == ["invalid", "invalid"]
     assert "duplicate" in result.column("note")[0]
@@ -387,7 +451,7 @@ def test_dates_and_credit_codes():
 
 def test_summaries():
     result = run(*mixed_portfolio())
-    assert list(result.claims.columns[-len(added_columns()):]) == added_columns()
+    assert list(result.claims.columns[-len(added_columns()) :]) == added_columns()
     ey = result.by_enterprise_year.set_index("enterprise")
     assert ey.loc["甲", "granted_yuan"] == D("2250000.00")  # 第十条's 2,000,000 + Beijing 二(二) 250,000
     assert ey.loc["乙", "invalid"] == 3  # two duplicates and an unknown clause

@@ -19,7 +19,9 @@ money = st.decimals(min_value=0, max_value=Decimal("50000000"), places=2, allow_
 
 @st.composite
 def claims(draw) -> dict:
-    clause = draw(st.sampled_from(["tongzhou:3", "tongzhou:6", "tongzhou:9", "beijing:8", "beijing:2.2", "etown:11", "etown:27"]))
+    clause = draw(
+        st.sampled_from(["tongzhou:3", "tongzhou:6", "tongzhou:9", "beijing:8", "beijing:2.2", "etown:11", "etown:27"])
+    )
     inputs: dict[str, object] = {}
     if clause in ("tongzhou:3", "tongzhou:6", "beijing:2.2", "etown:11"):
         inputs["investment_yuan"] = draw(money)
@@ -64,8 +66,11 @@ def test_granted_never_exceeds_amounts_nor_caps_and_ignores_row_order(rows, rng)
     again = stack(pd.DataFrame(shuffled)).claims
 
     def grants(f: pd.DataFrame) -> dict:
-        return {(r.enterprise, r.project, r.clause, r.year, r.status): r.granted_yuan
-                for r in f.itertuples() if r.status != "invalid"}
+        return {
+            (r.enterprise, r.project, r.clause, r.year, r.status): r.granted_yuan
+            for r in f.itertuples()
+            if r.status != "invalid"
+        }
 
     assert grants(again) == grants(frame)
 

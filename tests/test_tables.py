@@ -108,14 +108,19 @@ def test_gb18030_utf16_and_semicolon_tables_give_the_utf8_result_in_portfolio_an
 
 
 def test_decoding_is_strict_and_says_what_it_read():
-    assert decode("甲,乙".encode("utf-8")) == ("甲,乙", "UTF-8")
-    assert decode(codecs.BOM_UTF8 + "甲".encode("utf-8")) == ("甲", "UTF-8 with BOM")
+    assert decode("甲,乙".encode()) == ("甲,乙", "UTF-8")
+    assert decode(codecs.BOM_UTF8 + "甲".encode()) == ("甲", "UTF-8 with BOM")
     assert decode("甲\t乙".encode("utf-16")) == ("甲\t乙", "UTF-16")
     assert decode("甲,乙".encode("utf-16-be").join([codecs.BOM_UTF16_BE, b""])) == ("甲,乙", "UTF-16")
     assert decode("北京绿源".encode("gbk")) == ("北京绿源", "GB18030")  # GBK is read as GB18030, its superset
     # what decodes in neither, or only into characters no text has, is refused, not guessed
-    for data in (b"a,b\r\n\x80,\xff\r\n", b"a,b\r\n\x00\x01\x02", "甲,乙".encode("utf-16-le"),
-                 b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "\ue000".encode("gb18030")):
+    for data in (
+        b"a,b\r\n\x80,\xff\r\n",
+        b"a,b\r\n\x00\x01\x02",
+        "甲,乙".encode("utf-16-le"),
+        b"PK\x03\x04\x14\x00\x00\x00\x08\x00",
+        "\ue000".encode("gb18030"),
+    ):
         with pytest.raises(GreenAwardError, match="not a text table") as caught:
             decode(data, "x.csv")
         assert "\n" not in str(caught.value)
@@ -132,19 +137,24 @@ def test_an_undecodable_table_is_one_line_and_exit_2(tmp_path):
 
 def test_a_cell_too_large_for_the_csv_module_is_one_line(tmp_path):
     path = tmp_path / "huge.csv"
-    path.write_text("enterprise,project,clause,year\r\n甲,P1,tongzhou:3,2025\r\n" + "x" * 200_000 + ",P2\r\n", encoding="utf-8")
+    path.write_text(
+        "enterprise,project,clause,year\r\n甲,P1,tongzhou:3,2025\r\n" + "x" * 200_000 + ",P2\r\n", encoding="utf-8"
+    )
     result = runner.invoke(app, ["portfolio", str(path)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "line 3: not a readable csv" in said(result)
 
 
-@pytest.mark.parametrize("line, delimiter", [
-    ("enterprise,project,clause,year", ","),
-    ("enterprise;project;clause;year", ";"),
-    ("enterprise\tproject\tclause\tyear", "\t"),
-    ('"a;b",project,clause', ","),  # a delimiter inside quotes does not count
-    ("enterprise", ","),
-])
+@pytest.mark.parametrize(
+    "line, delimiter",
+    [
+        ("enterprise,project,clause,year", ","),
+        ("enterprise;project;clause;year", ";"),
+        ("enterprise\tproject\tclause\tyear", "\t"),
+        ('"a;b",project,clause', ","),  # a delimiter inside quotes does not count
+        ("enterprise", ","),
+    ],
+)
 def test_the_delimiter_is_sniffed_on_the_header_line(line, delimiter):
     assert sniff_delimiter(line) == delimiter
 
@@ -190,7 +200,7 @@ def test_no_csv_we_write_starts_a_cell_with_a_formula_and_feeding_it_back_gives_
     again = runner.invoke(app, ["portfolio", str(tmp_path / "out.csv"), "-o", str(tmp_path / "again.csv")])
     ok(again)
     assert added(tmp_path / "again.csv") == added(tmp_path / "out.csv")
-    assert [r[:len(header)] for r in read_rows(tmp_path / "again.csv")[1]] == [r[:len(header)] for r in back_rows]
+    assert [r[: len(header)] for r in read_rows(tmp_path / "again.csv")[1]] == [r[: len(header)] for r in back_rows]
 
 
 def test_xlsx_results_keep_formula_text_as_text(tmp_path):
@@ -228,11 +238,14 @@ def rewrite(source: Path, target: Path, part: str, change) -> Path:
 BILLION_LAUGHS = b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;">]>'
 
 
-@pytest.mark.parametrize("part, doctype", [
-    ("xl/worksheets/sheet1.xml", BILLION_LAUGHS),
-    ("xl/workbook.xml", b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'),
-    ("[Content_Types].xml", b"<!DOCTYPE Types>"),
-])
+@pytest.mark.parametrize(
+    "part, doctype",
+    [
+        ("xl/worksheets/sheet1.xml", BILLION_LAUGHS),
+        ("xl/workbook.xml", b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'),
+        ("[Content_Types].xml", b"<!DOCTYPE Types>"),
+    ],
+)
 def test_a_portfolio_workbook_with_a_dtd_is_one_line_and_exit_2(tmp_path, part, doctype):
     plain = workbook(tmp_path / "plain.xlsx")
     assert read_source(plain).rows == [["甲", "P1", "tongzhou:3", "2025", "tongzhou", "1000000"]]
@@ -253,8 +266,9 @@ def test_a_damaged_workbook_is_one_line_and_exit_2(tmp_path):
 
 
 def test_read_csv_keeps_text_and_skips_blank_rows(tmp_path):
-    path = write(tmp_path / "t.csv", [" enterprise ", "project"], [["甲", "001"], ["", ""], ["'=x", "'plain"]],
-                 encoding="utf-8")
+    path = write(
+        tmp_path / "t.csv", [" enterprise ", "project"], [["甲", "001"], ["", ""], ["'=x", "'plain"]], encoding="utf-8"
+    )
     table = read_csv(path)
     assert table.header == ["enterprise", "project"]
     assert table.rows == [["甲", "001"], ["=x", "'plain"]]

@@ -124,8 +124,13 @@ def test_pairs_and_ranges_mix_and_empty_arguments_name_nothing() -> None:
 
 def test_a_year_or_date_checks_the_validity_window() -> None:
     assert udfs.GREEN_AWARD("beijing:8", "loan_principal_yuan", 1e8, "loan_rate", 0.035, "on", 2030.0) == 0.0
-    assert udfs.GREEN_AWARD("beijing:8", "loan_principal_yuan", 1e8, "loan_rate", 0.035, "on", datetime(2025, 6, 1)) == 2e6
-    assert udfs.GREEN_AWARD("beijing:8", "loan_principal_yuan", 1e8, "loan_rate", 0.035, "year", serial(date(2025, 6, 1))) == 2e6
+    assert (
+        udfs.GREEN_AWARD("beijing:8", "loan_principal_yuan", 1e8, "loan_rate", 0.035, "on", datetime(2025, 6, 1)) == 2e6
+    )
+    assert (
+        udfs.GREEN_AWARD("beijing:8", "loan_principal_yuan", 1e8, "loan_rate", 0.035, "year", serial(date(2025, 6, 1)))
+        == 2e6
+    )
 
 
 # --- the named shortcuts -----------------------------------------------------------------------
@@ -139,42 +144,93 @@ SHORTCUTS = [
     # (call, clause, inputs for evaluate)
     (lambda: udfs.PV_SUBSIDY(100.0), "etown:27", {"capacity_kw": 100}),
     (lambda: udfs.PV_SUBSIDY(100.0, "第三方投资", None), "etown:27", {"capacity_kw": 100, "ownership": "third_party"}),
-    (lambda: udfs.PV_SUBSIDY(250.5, "third_party_budget_owner", "owner"), "etown:27",
-     {"capacity_kw": 250.5, "ownership": "third_party_budget_owner", "applicant": "owner"}),
+    (
+        lambda: udfs.PV_SUBSIDY(250.5, "third_party_budget_owner", "owner"),
+        "etown:27",
+        {"capacity_kw": 250.5, "ownership": "third_party_budget_owner", "applicant": "owner"},
+    ),
     (lambda: udfs.PV_SUBSIDY(100.0, "Self-owned", "项目投资方"), "etown:27", {"capacity_kw": 100}),
-    (lambda: udfs.ENERGY_SAVING_AWARD(1000.0, 10_000_000.0), "beijing:2.1",
-     {"project_type": "energy_saving", "energy_saved_tce": 1000, "investment_yuan": 10_000_000}),
-    (lambda: udfs.ENERGY_SAVING_AWARD(100_000.0, 10_000_000.0, "是"), "beijing:2.1",
-     {"project_type": "energy_saving", "energy_saved_tce": 100_000, "investment_yuan": 10_000_000, "leader": True}),
-    (lambda: udfs.ENERGY_SAVING_AWARD(100_000.0, 10_000_000.0, "FALSE"), "beijing:2.1",
-     {"project_type": "energy_saving", "energy_saved_tce": 100_000, "investment_yuan": 10_000_000}),
-    (lambda: udfs.DATA_CENTRE_AWARD(500.0, 4_000_000.0, True), "beijing:2.3",
-     {"energy_saved_tce": 500, "investment_yuan": 4_000_000, "leader": True}),
-    (lambda: udfs.RETROFIT_AWARD(10_000_000.0, "beijing"), "beijing:2.1", {"project_type": "other", "investment_yuan": 10_000_000}),
-    (lambda: udfs.RETROFIT_AWARD(10_000_000.0, "北京", "TRUE"), "beijing:2.1",
-     {"project_type": "other", "investment_yuan": 10_000_000, "leader": True}),
+    (
+        lambda: udfs.ENERGY_SAVING_AWARD(1000.0, 10_000_000.0),
+        "beijing:2.1",
+        {"project_type": "energy_saving", "energy_saved_tce": 1000, "investment_yuan": 10_000_000},
+    ),
+    (
+        lambda: udfs.ENERGY_SAVING_AWARD(100_000.0, 10_000_000.0, "是"),
+        "beijing:2.1",
+        {"project_type": "energy_saving", "energy_saved_tce": 100_000, "investment_yuan": 10_000_000, "leader": True},
+    ),
+    (
+        lambda: udfs.ENERGY_SAVING_AWARD(100_000.0, 10_000_000.0, "FALSE"),
+        "beijing:2.1",
+        {"project_type": "energy_saving", "energy_saved_tce": 100_000, "investment_yuan": 10_000_000},
+    ),
+    (
+        lambda: udfs.DATA_CENTRE_AWARD(500.0, 4_000_000.0, True),
+        "beijing:2.3",
+        {"energy_saved_tce": 500, "investment_yuan": 4_000_000, "leader": True},
+    ),
+    (
+        lambda: udfs.RETROFIT_AWARD(10_000_000.0, "beijing"),
+        "beijing:2.1",
+        {"project_type": "other", "investment_yuan": 10_000_000},
+    ),
+    (
+        lambda: udfs.RETROFIT_AWARD(10_000_000.0, "北京", "TRUE"),
+        "beijing:2.1",
+        {"project_type": "other", "investment_yuan": 10_000_000, "leader": True},
+    ),
     (lambda: udfs.RETROFIT_AWARD(5_000_000.0, "tongzhou"), "tongzhou:3", {"investment_yuan": 5_000_000}),
     (lambda: udfs.RETROFIT_AWARD(10_000_000.0, "通州", "否"), "tongzhou:3", {"investment_yuan": 10_000_000}),
     (lambda: udfs.GREEN_POWER_AWARD(2_000_000.0), "etown:29", {"green_kwh": 2_000_000}),
-    (lambda: udfs.LOAN_INTEREST_SUBSIDY(100_000_000.0, 0.035), "beijing:8", {"loan_principal_yuan": 100_000_000, "loan_rate": 0.035}),
-    (lambda: udfs.LOAN_INTEREST_SUBSIDY(50_000_000.0, 0.015, 6.0, 8_000_000.0), "beijing:8",
-     {"loan_principal_yuan": 50_000_000, "loan_rate": 0.015, "months": 6, "fixed_asset_investment_yuan": 8_000_000}),
-    (lambda: udfs.LOAN_INTEREST_SUBSIDY(50_000_000.0, 0.03, None, 3_000_000.0), "beijing:8",
-     {"loan_principal_yuan": 50_000_000, "loan_rate": 0.03, "fixed_asset_investment_yuan": 3_000_000}),
-    (lambda: udfs.VEHICLE_AWARD("guo5_replaced", 300_000.0, None, 2.0), "etown:18",
-     {"vehicle_route": "guo5_replaced", "nev_price_yuan": 300_000, "vehicles": 2}),
-    (lambda: udfs.VEHICLE_AWARD("special_vehicle", 400_000.0, None, 1.0), "etown:18",
-     {"vehicle_route": "special_vehicle", "nev_price_yuan": 400_000, "vehicles": 1}),
-    (lambda: udfs.VEHICLE_AWARD("guo4_retired", 300_000.0, 40_000.0, 3.0), "etown:18",
-     {"vehicle_route": "guo4_retired", "nev_price_yuan": 300_000, "municipal_subsidy_yuan": 40_000, "vehicles": 3}),
+    (
+        lambda: udfs.LOAN_INTEREST_SUBSIDY(100_000_000.0, 0.035),
+        "beijing:8",
+        {"loan_principal_yuan": 100_000_000, "loan_rate": 0.035},
+    ),
+    (
+        lambda: udfs.LOAN_INTEREST_SUBSIDY(50_000_000.0, 0.015, 6.0, 8_000_000.0),
+        "beijing:8",
+        {"loan_principal_yuan": 50_000_000, "loan_rate": 0.015, "months": 6, "fixed_asset_investment_yuan": 8_000_000},
+    ),
+    (
+        lambda: udfs.LOAN_INTEREST_SUBSIDY(50_000_000.0, 0.03, None, 3_000_000.0),
+        "beijing:8",
+        {"loan_principal_yuan": 50_000_000, "loan_rate": 0.03, "fixed_asset_investment_yuan": 3_000_000},
+    ),
+    (
+        lambda: udfs.VEHICLE_AWARD("guo5_replaced", 300_000.0, None, 2.0),
+        "etown:18",
+        {"vehicle_route": "guo5_replaced", "nev_price_yuan": 300_000, "vehicles": 2},
+    ),
+    (
+        lambda: udfs.VEHICLE_AWARD("special_vehicle", 400_000.0, None, 1.0),
+        "etown:18",
+        {"vehicle_route": "special_vehicle", "nev_price_yuan": 400_000, "vehicles": 1},
+    ),
+    (
+        lambda: udfs.VEHICLE_AWARD("guo4_retired", 300_000.0, 40_000.0, 3.0),
+        "etown:18",
+        {"vehicle_route": "guo4_retired", "nev_price_yuan": 300_000, "municipal_subsidy_yuan": 40_000, "vehicles": 3},
+    ),
     (lambda: udfs.BOILER_AWARD("A", 1_000_000.0), "etown:10", {"boiler_grade": "A", "investment_yuan": 1_000_000}),
-    (lambda: udfs.BOILER_AWARD("B", 1_000_000.0, "是"), "etown:10", {"boiler_grade": "B", "investment_yuan": 1_000_000, "budget_unit": True}),
-    (lambda: udfs.BOILER_AWARD("B", 0.0, False, True, 3.0), "etown:10",
-     {"boiler_grade": "B", "investment_yuan": 0, "metering_only": True, "meter_sets": 3}),
+    (
+        lambda: udfs.BOILER_AWARD("B", 1_000_000.0, "是"),
+        "etown:10",
+        {"boiler_grade": "B", "investment_yuan": 1_000_000, "budget_unit": True},
+    ),
+    (
+        lambda: udfs.BOILER_AWARD("B", 0.0, False, True, 3.0),
+        "etown:10",
+        {"boiler_grade": "B", "investment_yuan": 0, "metering_only": True, "meter_sets": 3},
+    ),
     (lambda: udfs.FLEET_AWARD(20.0, 19.0), "etown:19", {"fleet_size": 20, "nev_count": 19}),
     (lambda: udfs.FLEET_AWARD(20.0, 12.0), "etown:19", {"fleet_size": 20, "nev_count": 12}),
-    (lambda: udfs.MACHINERY_AWARD(500_000.0, 20_000.0, 2.0), "etown:21",
-     {"machine_price_yuan": 500_000, "higher_subsidy_yuan": 20_000, "machines": 2}),
+    (
+        lambda: udfs.MACHINERY_AWARD(500_000.0, 20_000.0, 2.0),
+        "etown:21",
+        {"machine_price_yuan": 500_000, "higher_subsidy_yuan": 20_000, "machines": 2},
+    ),
     (lambda: udfs.RENEWABLE_ENERGY_AWARD(3_000_000.0), "tongzhou:6", {"investment_yuan": 3_000_000}),
 ]
 
@@ -199,13 +255,17 @@ def test_a_choice_typed_as_a_number() -> None:
 
 
 def test_a_threshold_fact_left_empty_is_assumed_and_said() -> None:
-    rows = udfs.AWARD_EXPLAIN("beijing:8", "loan_principal_yuan", 1e8, "loan_rate", 0.035, "fixed_asset_investment_yuan", None)
+    rows = udfs.AWARD_EXPLAIN(
+        "beijing:8", "loan_principal_yuan", 1e8, "loan_rate", 0.035, "fixed_asset_investment_yuan", None
+    )
     assert any("假定满足 Assumed" in r[0] for r in rows)
 
 
 def test_ineligible_is_zero_not_an_error() -> None:
     assert udfs.LOAN_INTEREST_SUBSIDY(50_000_000.0, 0.03, None, 3_000_000.0) == 0.0
-    rows = udfs.AWARD_EXPLAIN("beijing:8", "loan_principal_yuan", 5e7, "loan_rate", 0.03, "fixed_asset_investment_yuan", 3e6)
+    rows = udfs.AWARD_EXPLAIN(
+        "beijing:8", "loan_principal_yuan", 5e7, "loan_rate", 0.03, "fixed_asset_investment_yuan", 3e6
+    )
     assert rows[-2][0].startswith("不符合条件 Not eligible")
 
 
@@ -265,7 +325,7 @@ def assert_raises_readable(call, *words: str) -> str:
         pytest.fail(f"returned {result!r} instead of raising")
     message = str(caught.value)
     assert message and len(message) <= 255 and "\n" not in message
-    assert "Traceback" not in message and "File \"" not in message
+    assert "Traceback" not in message and 'File "' not in message
     for word in words:
         assert word in message, (word, message)
     return message
@@ -324,7 +384,10 @@ BAD = [
     (lambda: udfs.GREEN_AWARD("etown:99", "capacity_kw", 1.0), ["unknown clause", "etown:99"]),
     (lambda: udfs.GREEN_AWARD(None, "capacity_kw", 1.0), ["GREEN_AWARD", "clause", "required"]),
     (lambda: udfs.GREEN_AWARD(27.0, "capacity_kw", 1.0), ["GREEN_AWARD", "clause"]),
-    (lambda: udfs.GREEN_AWARD("etown:27", "capcity_kw", 1.0), ["etown:27", "capcity_kw", "unknown input", "capacity_kw"]),
+    (
+        lambda: udfs.GREEN_AWARD("etown:27", "capcity_kw", 1.0),
+        ["etown:27", "capcity_kw", "unknown input", "capacity_kw"],
+    ),
     (lambda: udfs.GREEN_AWARD("etown:27", "capacity_kw"), ["etown:27", "capacity_kw", "no value"]),
     (lambda: udfs.GREEN_AWARD("etown:27", "capacity_kw", [1.0, 2.0]), ["etown:27", "capacity_kw", "one cell"]),
     (lambda: udfs.GREEN_AWARD("etown:27", [["capacity_kw", 1.0, "kW"]]), ["etown:27", "two columns"]),
@@ -336,7 +399,10 @@ BAD = [
     (lambda: udfs.GREEN_AWARD("etown:27"), ["etown:27", "capacity_kw", "required"]),
     (lambda: udfs.GREEN_AWARD("etown:5"), ["etown:5", "non-monetary"]),
     (lambda: udfs.GREEN_AWARD("etown:27", "capacity_kw", 1.0, "on", "someday"), ["etown:27", "on"]),
-    (lambda: udfs.AWARD_PAYMENTS("etown:10", "boiler_grade", "Z", "investment_yuan", 1.0), ["etown:10", "boiler_grade"]),
+    (
+        lambda: udfs.AWARD_PAYMENTS("etown:10", "boiler_grade", "Z", "investment_yuan", 1.0),
+        ["etown:10", "boiler_grade"],
+    ),
     (lambda: udfs.AWARD_INPUTS("etown:99"), ["unknown clause"]),
     (lambda: udfs.AWARD_INPUTS(None), ["AWARD_INPUTS", "clause"]),
     (lambda: udfs.AWARD_CLAUSES("shanghai"), ["AWARD_CLAUSES", "policy"]),
@@ -429,12 +495,32 @@ CALLS = [  # every worksheet function with arguments that work
 ]
 if hasattr(udfs, "PORTFOLIO_AWARDS"):
     CALLS.append((udfs.PORTFOLIO_AWARDS, (TABLE,)))
-PROFILE_RANGE = [["name", "甲"], ["zone", "etown_core"], ["project", "kind", "year", "capacity_kw"],
-                 ["P1", "distributed_pv", 2025.0, 100.0]]
+PROFILE_RANGE = [
+    ["name", "甲"],
+    ["zone", "etown_core"],
+    ["project", "kind", "year", "capacity_kw"],
+    ["P1", "distributed_pv", 2025.0, 100.0],
+]
 CALLS.append((udfs.AWARD_MATCH, (PROFILE_RANGE,)))
 ODD = [
-    datetime(2025, 1, 1), date(2025, 1, 1), time(12, 0), [1.0, 2.0], [[1.0, 2.0], [3.0, 4.0]], 1e308, -1e308,
-    math.nan, math.inf, -math.inf, 10**40, 1e25, "1e99999999", "-1e99999999", "x" * 10_000, "1e-400", True, 45658,
+    datetime(2025, 1, 1),
+    date(2025, 1, 1),
+    time(12, 0),
+    [1.0, 2.0],
+    [[1.0, 2.0], [3.0, 4.0]],
+    1e308,
+    -1e308,
+    math.nan,
+    math.inf,
+    -math.inf,
+    10**40,
+    1e25,
+    "1e99999999",
+    "-1e99999999",
+    "x" * 10_000,
+    "1e-400",
+    True,
+    45658,
 ]
 
 
@@ -490,7 +576,9 @@ def test_an_error_cell_in_any_argument_is_an_error(function, args) -> None:
 
 def test_an_error_cell_inside_a_range_is_an_error() -> None:
     assert_raises_readable(lambda: udfs.GREEN_AWARD("etown:27", [["capacity_kw", "#REF!"]]), "#REF!", "row 1, column 2")
-    assert_raises_readable(lambda: udfs.GREEN_AWARD("etown:27", [["capacity_kw", 100.0], ["ownership", "#N/A"]]), "#N/A", "row 2")
+    assert_raises_readable(
+        lambda: udfs.GREEN_AWARD("etown:27", [["capacity_kw", 100.0], ["ownership", "#N/A"]]), "#N/A", "row 2"
+    )
     if hasattr(udfs, "PORTFOLIO_AWARDS"):
         table = [list(TABLE[0]), [*TABLE[1][:4], "#VALUE!"]]
         assert_raises_readable(lambda: udfs.PORTFOLIO_AWARDS(table), "#VALUE!", "row 2, column 5")

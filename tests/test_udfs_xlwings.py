@@ -30,8 +30,19 @@ def public_functions() -> list:
 def test_every_public_function_is_declared_at_package_level() -> None:
     names = {f.__name__ for f in public_functions()}
     assert {f.__name__ for f in udfs.WORKSHEET_FUNCTIONS} <= names
-    for required in ("GREEN_AWARD", "AWARD_EXPLAIN", "AWARD_CLAUSES", "AWARD_INPUTS", "TCE", "PV_SUBSIDY",
-                     "ENERGY_SAVING_AWARD", "RETROFIT_AWARD", "GREEN_POWER_AWARD", "LOAN_INTEREST_SUBSIDY", "VEHICLE_AWARD"):
+    for required in (
+        "GREEN_AWARD",
+        "AWARD_EXPLAIN",
+        "AWARD_CLAUSES",
+        "AWARD_INPUTS",
+        "TCE",
+        "PV_SUBSIDY",
+        "ENERGY_SAVING_AWARD",
+        "RETROFIT_AWARD",
+        "GREEN_POWER_AWARD",
+        "LOAN_INTEREST_SUBSIDY",
+        "VEHICLE_AWARD",
+    ):
         assert required in names
     for function in public_functions():
         assert getattr(function, "is_worksheet_function", False), function.__name__
@@ -54,14 +65,102 @@ def test_doc_problems_catches_what_it_should() -> None:
 
 
 VBA_KEYWORDS = {
-    "and", "as", "boolean", "byref", "byte", "byval", "call", "case", "const", "currency", "date", "declare", "dim",
-    "do", "double", "each", "else", "elseif", "empty", "end", "enum", "erase", "error", "event", "exit", "false", "for",
-    "friend", "function", "get", "global", "gosub", "goto", "if", "implements", "in", "integer", "is", "let", "like",
-    "long", "loop", "lset", "me", "mod", "new", "next", "not", "nothing", "null", "object", "on", "optional", "or",
-    "paramarray", "preserve", "private", "property", "public", "raiseevent", "redim", "rem", "resume", "return", "rset",
-    "select", "set", "single", "static", "step", "stop", "string", "sub", "then", "to", "true", "type", "until",
-    "variant", "wend", "while", "with", "xor", "name", "open", "close", "print", "put", "input", "line", "seek", "lock",
-    "width", "write", "k", "argsarray",  # the last two are the generated wrapper's own variables
+    "and",
+    "as",
+    "boolean",
+    "byref",
+    "byte",
+    "byval",
+    "call",
+    "case",
+    "const",
+    "currency",
+    "date",
+    "declare",
+    "dim",
+    "do",
+    "double",
+    "each",
+    "else",
+    "elseif",
+    "empty",
+    "end",
+    "enum",
+    "erase",
+    "error",
+    "event",
+    "exit",
+    "false",
+    "for",
+    "friend",
+    "function",
+    "get",
+    "global",
+    "gosub",
+    "goto",
+    "if",
+    "implements",
+    "in",
+    "integer",
+    "is",
+    "let",
+    "like",
+    "long",
+    "loop",
+    "lset",
+    "me",
+    "mod",
+    "new",
+    "next",
+    "not",
+    "nothing",
+    "null",
+    "object",
+    "on",
+    "optional",
+    "or",
+    "paramarray",
+    "preserve",
+    "private",
+    "property",
+    "public",
+    "raiseevent",
+    "redim",
+    "rem",
+    "resume",
+    "return",
+    "rset",
+    "select",
+    "set",
+    "single",
+    "static",
+    "step",
+    "stop",
+    "string",
+    "sub",
+    "then",
+    "to",
+    "true",
+    "type",
+    "until",
+    "variant",
+    "wend",
+    "while",
+    "with",
+    "xor",
+    "name",
+    "open",
+    "close",
+    "print",
+    "put",
+    "input",
+    "line",
+    "seek",
+    "lock",
+    "width",
+    "write",
+    "k",
+    "argsarray",  # the last two are the generated wrapper's own variables
 }
 
 
@@ -73,7 +172,7 @@ def test_argument_names_are_valid_vba_parameter_names() -> None:
 
 
 CLASSIC = textwrap.dedent(
-    r'''
+    r"""
     import io, json, sys, types
 
     # pywin32 stubs: just enough for xlwings.udfs to import on Linux.
@@ -120,13 +219,18 @@ CLASSIC = textwrap.dedent(
     except Exception as exc:
         error = {"com": isinstance(exc, COMException), "description": exc.description, "str": str(exc)}
     print(json.dumps({"vba": vba.getvalue(), "functions": functions, "error": error}))
-    '''
+    """
 )
 
 
 def run_classic() -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", CLASSIC], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
+        [sys.executable, "-c", CLASSIC],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -187,6 +291,7 @@ def test_the_docs_reference_every_function_and_argument_as_the_wizard_shows_them
 
 # --- help texts rendered from the parameters (issue 10 part 4) ------------------------------------
 
+
 def test_help_texts_write_figures_as_placeholders_never_by_hand() -> None:
     """A figure of a clause a function names (800, 1,200, 25%, 3000万…) is never typed into its help."""
     import re
@@ -207,11 +312,13 @@ def test_help_texts_write_figures_as_placeholders_never_by_hand() -> None:
                         if len(text) < 2:
                             continue
                         found = re.search(rf"(?<![\d.,]){re.escape(text)}(?![\d,])", bare)
-                        assert found is None, f"{function.__name__} {what}: {text} is {clause_id}.{name}, written by hand"
+                        assert found is None, (
+                            f"{function.__name__} {what}: {text} is {clause_id}.{name}, written by hand"
+                        )
 
 
 CHANGED_FIGURES = textwrap.dedent(
-    r'''
+    r"""
     import pathlib, shutil, sys
     import policies.registry as registry
 
@@ -225,19 +332,28 @@ CHANGED_FIGURES = textwrap.dedent(
     import udfs
     print(udfs.PV_SUBSIDY.__doc__)
     print(udfs.PV_SUBSIDY(100.0))
-    '''
+    """
 )
 
 
 def test_a_changed_figure_changes_the_help(tmp_path: Path) -> None:
     """E-Town's PV rate edited in the YAML: the function's help says the new figure, and computes with it."""
-    done = subprocess.run([sys.executable, "-c", CHANGED_FIGURES, str(tmp_path / "data")], capture_output=True,
-                          text=True, cwd=ROOT, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", CHANGED_FIGURES, str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     doc, amount = done.stdout.strip().splitlines()
     assert "950元/kW" in doc and "950 yuan per kW" in doc and "800" not in doc
     assert float(amount) == 95_000.0
-    assert "800元/kW" in udfs.PV_SUBSIDY.__doc__ and udfs.PV_SUBSIDY.help_templates["(function)"].count("{etown:27.per_kw") == 2
+    assert (
+        "800元/kW" in udfs.PV_SUBSIDY.__doc__
+        and udfs.PV_SUBSIDY.help_templates["(function)"].count("{etown:27.per_kw") == 2
+    )
 
 
 def test_a_placeholder_naming_no_parameter_fails_at_import() -> None:
@@ -249,3 +365,9 @@ def test_a_placeholder_naming_no_parameter_fails_at_import() -> None:
     assert figures("{policies|en} / {policies|zh}") == "beijing, tongzhou or etown / beijing、tongzhou 或 etown"
     with pytest.raises(ValueError, match=r"\{etown:27.price\}.*no parameter of etown:27"):
         figures("{etown:27.price}")
+
+
+def test_package_exports_every_worksheet_function_and_nothing_else():
+    """udfs.__all__ is written out by hand: it must name exactly the worksheet functions (plus the two helpers)."""
+    functions = {f.__name__ for f in udfs.WORKSHEET_FUNCTIONS} | {"AWARD_MATCH", "PORTFOLIO_AWARDS"}
+    assert set(udfs.__all__) == functions | {"WORKSHEET_FUNCTIONS", "WorksheetError"}

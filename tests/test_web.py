@@ -19,10 +19,21 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
+from web_support import (
+    ADMIN,
+    PASSWORD,
+    REVIEWER,
+    api_token,
+    csrf_in,
+    demo_declarations,
+    login_form,
+    make_app,
+    make_ledger,
+    tamper_award,
+    wait_for,
+)
 
 from ledger_db import BACKENDS, fresh_database
-from web_support import (ADMIN, PASSWORD, REVIEWER, api_token, csrf_in, demo_declarations, login_form, make_app,
-                         make_ledger, tamper_award, wait_for)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,8 +61,9 @@ def by_name(demo: list[Path], words: str) -> Path:
 
 
 def upload(client, files: dict[str, bytes], headers: dict | None = None) -> dict:
-    response = client.post("/api/batches", files=[("files", (name, data)) for name, data in files.items()],
-                           headers=headers or {})
+    response = client.post(
+        "/api/batches", files=[("files", (name, data)) for name, data in files.items()], headers=headers or {}
+    )
     assert response.status_code == 202, response.text
     return wait_for(client, response.json()["id"], headers)
 
@@ -76,7 +88,9 @@ def test_every_route_refuses_an_anonymous_request(client):
             if (method, route.path) in public:
                 continue
             path = filled(route.path)
-            response = client.request(method, path, follow_redirects=False, files={"files": ("a.xlsx", b"x")} if method == "POST" else None)
+            response = client.request(
+                method, path, follow_redirects=False, files={"files": ("a.xlsx", b"x")} if method == "POST" else None
+            )
             if path.startswith("/api/"):
                 assert response.status_code == 401, (method, path, response.status_code)
                 assert response.headers["www-authenticate"] == "Bearer"
@@ -139,14 +153,22 @@ def test_secure_cookies_behind_a_tls_proxy(target):
         page = proxied.get("/login", headers={"X-Forwarded-Proto": "https"})
         assert "Secure" in page.headers["set-cookie"]  # the login form's own cookie too
         proxied.cookies.set("ga_login_csrf", csrf_in(page.text))  # as a browser sends it over HTTPS
-        response = proxied.post("/login", data={"username": ADMIN, "password": PASSWORD, "csrf": csrf_in(page.text)},
-                                headers={"X-Forwarded-Proto": "https"}, follow_redirects=False)
+        response = proxied.post(
+            "/login",
+            data={"username": ADMIN, "password": PASSWORD, "csrf": csrf_in(page.text)},
+            headers={"X-Forwarded-Proto": "https"},
+            follow_redirects=False,
+        )
         cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("ga_session="))
         assert "Secure" in cookie and "HttpOnly" in cookie
     with TestClient(make_app(target)) as direct:  # the same header from an untrusted client is not believed
         page = direct.get("/login", headers={"X-Forwarded-Proto": "https"})
-        response = direct.post("/login", data={"username": ADMIN, "password": PASSWORD, "csrf": csrf_in(page.text)},
-                               headers={"X-Forwarded-Proto": "https"}, follow_redirects=False)
+        response = direct.post(
+            "/login",
+            data={"username": ADMIN, "password": PASSWORD, "csrf": csrf_in(page.text)},
+            headers={"X-Forwarded-Proto": "https"},
+            follow_redirects=False,
+        )
         cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("ga_session="))
         assert "Secure" not in cookie
 
@@ -157,10 +179,20 @@ def test_csrf_is_refused_on_every_form_post(client):
     assert refused.status_code == 403 and "ga_session" not in refused.headers.get("set-cookie", "")
     login_form(client)
     token = csrf_in(client.get("/").text)
-    posts = [r for r in client.app.routes if isinstance(r, APIRoute) and "POST" in r.methods
-             and r.path not in ("/login", "/api/login")]
-    assert {r.path for r in posts} >= {"/logout", "/batches", "/submissions/{submission_id}/decision", "/users",
-                                       "/api/batches", "/api/submissions/{submission_id}/decision", "/api/logout"}
+    posts = [
+        r
+        for r in client.app.routes
+        if isinstance(r, APIRoute) and "POST" in r.methods and r.path not in ("/login", "/api/login")
+    ]
+    assert {r.path for r in posts} >= {
+        "/logout",
+        "/batches",
+        "/submissions/{submission_id}/decision",
+        "/users",
+        "/api/batches",
+        "/api/submissions/{submission_id}/decision",
+        "/api/logout",
+    }
     for route in posts:
         path = filled(route.path)
         for data in ({}, {"csrf": "forged"}):
@@ -170,7 +202,10 @@ def test_csrf_is_refused_on_every_form_post(client):
     still = client.get("/")
     assert still.status_code == 200  # no POST above logged us out
     # the right token passes (a decision on a submission that does not exist: 404, past the CSRF check)
-    assert client.post("/submissions/999/decision", data={"csrf": token, "action": "reject", "reason": "x"}).status_code == 404
+    assert (
+        client.post("/submissions/999/decision", data={"csrf": token, "action": "reject", "reason": "x"}).status_code
+        == 404
+    )
     # a script's Bearer token needs none
     headers = api_token(client)
     client.cookies.clear()
@@ -196,7 +231,9 @@ def test_the_rate_limit_window_and_the_per_address_limit():
     limiter = LoginLimiter(per_name=2, per_address=3, window=60, clock=lambda: now[0])
     limiter.failed("1.2.3.4", "a")
     limiter.failed("1.2.3.4", "a")
-    assert limiter.wait("1.2.3.4", "a") == 61 and limiter.wait("1.2.3.4", "b") == 0 and limiter.wait("5.6.7.8", "a") == 0
+    assert (
+        limiter.wait("1.2.3.4", "a") == 61 and limiter.wait("1.2.3.4", "b") == 0 and limiter.wait("5.6.7.8", "a") == 0
+    )
     limiter.failed("1.2.3.4", "b")
     assert limiter.wait("1.2.3.4", "c") > 0  # three failures from the address, whatever the names
     now[0] = 61
@@ -241,15 +278,24 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(target):
         big = b"x" * 60_000
         response = c.post("/api/batches", files={"files": ("big.xlsx", big)}, headers=headers)
         assert response.status_code == 413 and "MiB" in response.json()["detail"]
+
         # sent in chunks without a Content-Length: counted as it arrives
         def chunks():
-            yield b"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.xlsx\"\r\n\r\n"
+            yield b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.xlsx"\r\n\r\n'
             for _ in range(20):
                 yield b"y" * 5_000
-        response = c.post("/api/batches", content=chunks(), headers={**headers, "Content-Type": "multipart/form-data; boundary=b"})
+
+        response = c.post(
+            "/api/batches", content=chunks(), headers={**headers, "Content-Type": "multipart/form-data; boundary=b"}
+        )
         assert response.status_code == 413
         # any other route takes a small body only
-        assert c.post("/api/login", content=b"{" + b" " * 70_000 + b"}", headers={"Content-Type": "application/json"}).status_code == 413
+        assert (
+            c.post(
+                "/api/login", content=b"{" + b" " * 70_000 + b"}", headers={"Content-Type": "application/json"}
+            ).status_code
+            == 413
+        )
         assert c.get("/batches").status_code == 200 and "#1" not in c.get("/batches").text  # no batch was made
 
     # before reading: the app never asks for a byte of a body whose Content-Length is over the limit
@@ -263,11 +309,24 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(target):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": "/api/batches", "raw_path": b"/api/batches", "root_path": "", "query_string": b"",
-             "headers": [(b"host", b"testserver"), (b"content-length", b"10000000000"),
-                         (b"content-type", b"multipart/form-data; boundary=b")],
-             "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/batches",
+        "raw_path": b"/api/batches",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-length", b"10000000000"),
+            (b"content-type", b"multipart/form-data; boundary=b"),
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
     anyio.run(app, scope, receive, send)
     assert sent[0]["status"] == 413 and asked == []
 
@@ -279,15 +338,23 @@ def hostile_files(tmp_path: Path) -> dict[str, bytes]:
     from test_safe_xlsx import BILLION_LAUGHS, minimal, write_zip_bomb
 
     write_zip_bomb(tmp_path / "zip_bomb.xlsx")
-    return {"junk.xlsx": b"\x00\x01 not a workbook " * 100, "xml_bomb.xlsx": minimal({"xl/workbook.xml": BILLION_LAUGHS}),
-            "zip_bomb.xlsx": (tmp_path / "zip_bomb.xlsx").read_bytes()}
+    return {
+        "junk.xlsx": b"\x00\x01 not a workbook " * 100,
+        "xml_bomb.xlsx": minimal({"xl/workbook.xml": BILLION_LAUGHS}),
+        "zip_bomb.xlsx": (tmp_path / "zip_bomb.xlsx").read_bytes(),
+    }
 
 
 def test_upload_genuine_tampered_and_hostile_files(client, demo, tmp_path):
     headers = api_token(client)
     genuine = by_name(demo, "etown-27")
-    files = {genuine.name: genuine.read_bytes(), "tampered.xlsx": tamper_award(by_name(demo, "tongzhou-6")),
-             "macro.xlsm": by_name(demo, "etown-3__").read_bytes(), "~$lock.xlsx": b"lock", **hostile_files(tmp_path)}
+    files = {
+        genuine.name: genuine.read_bytes(),
+        "tampered.xlsx": tamper_award(by_name(demo, "tongzhou-6")),
+        "macro.xlsm": by_name(demo, "etown-3__").read_bytes(),
+        "~$lock.xlsx": b"lock",
+        **hostile_files(tmp_path),
+    }
     batch = upload(client, files, headers)
     assert batch["status"] == "done", batch["error"]
     got = {e["file"]: e for e in batch["submissions"]}
@@ -304,7 +371,9 @@ def test_upload_genuine_tampered_and_hostile_files(client, demo, tmp_path):
     login_form(client)
     flagged = client.get("/?flagged=1&state=failed").text
     tampered_id = got["tampered.xlsx"]["ledger_id"]
-    assert f'/submissions/{tampered_id}"' in flagged and f'/submissions/{got[genuine.name]["ledger_id"]}"' not in flagged
+    assert (
+        f'/submissions/{tampered_id}"' in flagged and f'/submissions/{got[genuine.name]["ledger_id"]}"' not in flagged
+    )
     page = client.get(f"/submissions/{tampered_id}").text
     assert "未通过" in page and "篡改" in page and "Tampered" in page and "tampered" in page
 
@@ -324,8 +393,11 @@ def test_a_zip_is_checked_then_expanded_under_generated_names(client, demo, tmp_
     from test_safe_xlsx import write_zip_bomb
 
     write_zip_bomb(tmp_path / "bomb.zip")
-    batch = upload(client, {"good.zip": good.getvalue(), "slip.zip": slip.getvalue(),
-                            "bomb.zip": (tmp_path / "bomb.zip").read_bytes()}, headers)
+    batch = upload(
+        client,
+        {"good.zip": good.getvalue(), "slip.zip": slip.getvalue(), "bomb.zip": (tmp_path / "bomb.zip").read_bytes()},
+        headers,
+    )
     got = {e["file"]: e for e in batch["submissions"]}
     names = [f"good.zip/申报/{p.name}" for p in demo[:3]]
     assert list(got) == [*names, "good.zip/__MACOSX/申报/._x.xlsx", "good.zip/readme.txt", "slip.zip", "bomb.zip"]
@@ -342,15 +414,39 @@ def test_upload_names_never_become_paths(tmp_path, demo):
 
     staging = Staging(str(tmp_path))
     try:
-        for name in ("../../etc/passwd.xlsx", "C:\\Windows\\evil.xlsx", "/abs/a.xlsx", "a\x00b.xlsx", "a.xlsx", "a.xlsx",
-                     "noext", "x." + "y" * 30):
+        for name in (
+            "../../etc/passwd.xlsx",
+            "C:\\Windows\\evil.xlsx",
+            "/abs/a.xlsx",
+            "a\x00b.xlsx",
+            "a.xlsx",
+            "a.xlsx",
+            "noext",
+            "x." + "y" * 30,
+        ):
             staging.add(name, io.BytesIO(demo[0].read_bytes()))
         folder = staging.folder
         assert folder.parent == tmp_path and oct(folder.stat().st_mode & 0o777) == "0o700"
-        assert sorted(p.name for p in folder.iterdir()) == ["0001.xlsx", "0002.xlsx", "0003.xlsx", "0004.xlsx",
-                                                            "0005.xlsx", "0006.xlsx", "0007", "0008"]
-        assert [i.name for i in staging.items] == ["passwd.xlsx", "evil.xlsx", "a.xlsx", "a\\x00b.xlsx", "a (2).xlsx",
-                                                   "a (3).xlsx", "noext", "x." + "y" * 30]
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "0001.xlsx",
+            "0002.xlsx",
+            "0003.xlsx",
+            "0004.xlsx",
+            "0005.xlsx",
+            "0006.xlsx",
+            "0007",
+            "0008",
+        ]
+        assert [i.name for i in staging.items] == [
+            "passwd.xlsx",
+            "evil.xlsx",
+            "a.xlsx",
+            "a\\x00b.xlsx",
+            "a (2).xlsx",
+            "a (3).xlsx",
+            "noext",
+            "x." + "y" * 30,
+        ]
     finally:
         staging.cleanup()
     assert not folder.exists()
@@ -385,9 +481,21 @@ def test_api_findings_equal_green_award_review_on_a_fresh_ledger(client, demo, t
     from addin.ledger.db import init_ledger
 
     init_ledger(str(tmp_path / "fresh.db")).close()
-    run = subprocess.run([str(Path(sys.executable).parent / "green-award"), "review", *files, "--ledger",
-                          str(tmp_path / "fresh.db"), "--json", str(tmp_path / "cli.json")],
-                         cwd=folder, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "green-award"),
+            "review",
+            *files,
+            "--ledger",
+            str(tmp_path / "fresh.db"),
+            "--json",
+            str(tmp_path / "cli.json"),
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 1, run.stderr[-2000:]  # some fail
     cli = json.loads((tmp_path / "cli.json").read_text(encoding="utf-8"))
     cli_by_sha = {}
@@ -420,12 +528,16 @@ def test_decisions_are_recorded_with_the_reviewer_and_the_time(client, reviewed)
     assert page.status_code == 200 and f"{granted:,.2f}" in page.text
     token = csrf_in(page.text)
     # more than the rules allow: refused, saying why, nothing recorded
-    too_much = client.post(f"/submissions/{sid}/decision", data={"csrf": token, "action": "reduce",
-                                                                 "amount": str(granted + 1), "reason": "试试"})
+    too_much = client.post(
+        f"/submissions/{sid}/decision",
+        data={"csrf": token, "action": "reduce", "amount": str(granted + 1), "reason": "试试"},
+    )
     assert too_much.status_code == 400 and "more than" in too_much.text and "决定记录" in too_much.text
-    reduced = client.post(f"/submissions/{sid}/decision", data={"csrf": token, "action": "reduce", "amount": "30万",
-                                                                "reason": "发票不符 invoices do not match"},
-                          follow_redirects=False)
+    reduced = client.post(
+        f"/submissions/{sid}/decision",
+        data={"csrf": token, "action": "reduce", "amount": "30万", "reason": "发票不符 invoices do not match"},
+        follow_redirects=False,
+    )
     assert reduced.status_code == 303
     shown = client.get(reduced.headers["location"]).text
     assert "已记录决定" in shown and "300,000.00" in shown and "发票不符" in shown and ADMIN in shown
@@ -434,24 +546,35 @@ def test_decisions_are_recorded_with_the_reviewer_and_the_time(client, reviewed)
     # the API: reject another one, as a script
     headers = api_token(client, REVIEWER)
     other = reviewed["submissions"][1]["ledger_id"]
-    made = client.post(f"/api/submissions/{other}/decision", json={"action": "reject", "reason": "不在副中心"}, headers=headers)
+    made = client.post(
+        f"/api/submissions/{other}/decision", json={"action": "reject", "reason": "不在副中心"}, headers=headers
+    )
     assert made.status_code == 200 and made.json()["action"] == "rejected" and made.json()["reviewer"] == REVIEWER
     assert made.json()["amount"] == 0 and made.json()["time"]
     bad = client.post(f"/api/submissions/{other}/decision", json={"action": "reduce", "reason": "x"}, headers=headers)
     assert bad.status_code == 400 and "amount" in bad.json()["detail"]
-    assert client.post(f"/api/submissions/{other}/decision", json={"action": "pay", "reason": "x"}, headers=headers).status_code == 422
+    assert (
+        client.post(
+            f"/api/submissions/{other}/decision", json={"action": "pay", "reason": "x"}, headers=headers
+        ).status_code
+        == 422
+    )
     detail = client.get(f"/api/submissions/{sid}", headers=headers).json()
     assert detail["state"] == "reduced" and detail["granted"] == 300000
     assert [(d["action"], d["amount"], d["reviewer"]) for d in detail["decisions"]] == [("reduced", 300000, ADMIN)]
     # on the enterprise's page
     enterprise = client.get(f"/enterprises/{detail['uscc']}").text
-    assert f"#{sid}" in enterprise and "发票不符" in enterprise and "300,000.00" in enterprise and "已核减" in enterprise
+    assert (
+        f"#{sid}" in enterprise and "发票不符" in enterprise and "300,000.00" in enterprise and "已核减" in enterprise
+    )
     # and in the ledger export, with the reviewer and time
     export = client.get("/export/ledger.json")
     assert export.headers["content-disposition"].startswith("attachment")
     decisions = export.json()["decisions"]
-    assert [(d["submission"], d["action"], d["amount"], d["reviewer"]) for d in decisions] == \
-        [(sid, "reduced", 300000.0, ADMIN), (other, "rejected", 0.0, REVIEWER)]
+    assert [(d["submission"], d["action"], d["amount"], d["reviewer"]) for d in decisions] == [
+        (sid, "reduced", 300000.0, ADMIN),
+        (other, "rejected", 0.0, REVIEWER),
+    ]
     assert all(d["time"] for d in decisions)
 
 
@@ -465,13 +588,16 @@ def test_the_inbox_filters_and_sorts(client, reviewed):
     declared = {e["ledger_id"]: e["declared_yuan"] for e in entries}
     by_declared = ids("sort=declared&order=asc")
     assert [declared[i] for i in by_declared] == sorted(declared.values())
-    assert ids("sort=declared&order=desc") == sorted(by_declared, key=lambda i: -declared[i]) or \
-        [declared[i] for i in ids("sort=declared&order=desc")] == sorted(declared.values(), reverse=True)
+    assert ids("sort=declared&order=desc") == sorted(by_declared, key=lambda i: -declared[i]) or [
+        declared[i] for i in ids("sort=declared&order=desc")
+    ] == sorted(declared.values(), reverse=True)
     etown = [e["ledger_id"] for e in entries if e["clause"].startswith("etown:")]
     assert sorted(ids("policy=etown")) == sorted(etown) and etown
     name = entries[0]["enterprise"]
     assert sorted(ids("q=" + name)) == sorted(e["ledger_id"] for e in entries if e["enterprise"] == name)
-    assert ids("state=rejected") == [] and sorted(ids("state=passed")) == sorted(e["ledger_id"] for e in entries if e["ok"])
+    assert ids("state=rejected") == [] and sorted(ids("state=passed")) == sorted(
+        e["ledger_id"] for e in entries if e["ok"]
+    )
     assert sorted(ids(f"batch={reviewed['id']}")) == sorted(declared)
     assert ids("year=1999") == []
 
@@ -493,10 +619,16 @@ def test_batch_pages_and_report_downloads(client, reviewed):
     assert files == [e["file"] for e in reviewed["submissions"]]
     summary = {r[0]: r[1] for r in book["汇总 Summary"].iter_rows(values_only=True) if r and r[0]}
     assert summary["提交 Submissions"] == len(reviewed["submissions"])
-    assert Decimal(str(summary["核定合计 Granted (元)"])) == sum(Decimal(str(e["granted_yuan"])) for e in reviewed["submissions"])
+    assert Decimal(str(summary["核定合计 Granted (元)"])) == sum(
+        Decimal(str(e["granted_yuan"])) for e in reviewed["submissions"]
+    )
     export = client.get("/export/ledger.xlsx")
     assert export.status_code == 200
-    assert openpyxl.load_workbook(io.BytesIO(export.content)).sheetnames == ["申报 submissions", "决定 decisions", "支付 payments"]
+    assert openpyxl.load_workbook(io.BytesIO(export.content)).sheetnames == [
+        "申报 submissions",
+        "决定 decisions",
+        "支付 payments",
+    ]
     assert client.get("/batches/999").status_code == 404
 
 
@@ -544,8 +676,11 @@ def test_users_page_is_for_administrators(client):
     client.cookies.clear()
     login_form(client, ADMIN)
     page = client.get("/users")
-    added = client.post("/users", data={"csrf": csrf_in(page.text), "name": "张三", "password": "another-password"},
-                        follow_redirects=False)
+    added = client.post(
+        "/users",
+        data={"csrf": csrf_in(page.text), "name": "张三", "password": "another-password"},
+        follow_redirects=False,
+    )
     assert added.status_code == 303  # a reload of the page that follows does not post again
     shown = client.get(added.headers["location"]).text
     assert "已添加 Added 张三" in shown and "<td>张三</td>" in shown
@@ -580,10 +715,23 @@ def test_structured_findings_are_shown_when_the_review_gives_them(client, review
     entry = reviewed["submissions"][2]
     sid = entry["ledger_id"]
     findings = [
-        {"code": "tampered", "severity": "problem", "cites": ["第六条"], "cells": ["奖励测算!D15"], "refers_to": [],
-         "zh": "奖励金额公式被替换为常数", "en": "the award formula was replaced by a constant"},
-        {"code": "annual_cap", "severity": "warning", "cites": "第十条", "cells": [], "refers_to": ["ledger #1 p1.xlsx"],
-         "message": {"zh": "年度上限", "en": "the annual cap"}},
+        {
+            "code": "tampered",
+            "severity": "problem",
+            "cites": ["第六条"],
+            "cells": ["奖励测算!D15"],
+            "refers_to": [],
+            "zh": "奖励金额公式被替换为常数",
+            "en": "the award formula was replaced by a constant",
+        },
+        {
+            "code": "annual_cap",
+            "severity": "warning",
+            "cites": "第十条",
+            "cells": [],
+            "refers_to": ["ledger #1 p1.xlsx"],
+            "message": {"zh": "年度上限", "en": "the annual cap"},
+        },
     ]
     ledger = open_ledger(client.app.state.settings.ledger)
     try:
@@ -595,10 +743,19 @@ def test_structured_findings_are_shown_when_the_review_gives_them(client, review
     finally:
         ledger.close()
     page = client.get(f"/submissions/{sid}").text
-    for text in ("奖励金额公式被替换为常数", "the award formula was replaced by a constant", "第六条", "奖励测算!D15",
-                 "年度上限", "the annual cap", "第十条", "ledger #1 p1.xlsx", 'href="/submissions/1"'):
+    for text in (
+        "奖励金额公式被替换为常数",
+        "the award formula was replaced by a constant",
+        "第六条",
+        "奖励测算!D15",
+        "年度上限",
+        "the annual cap",
+        "第十条",
+        "ledger #1 p1.xlsx",
+        'href="/submissions/1"',
+    ):
         assert text in page, text
-    assert "审核发现 <span class=\"en\">Findings</span> (2)" in page
+    assert '审核发现 <span class="en">Findings</span> (2)' in page
     batch_page = client.get(f"/batches/{reviewed['id']}").text
     assert "奖励金额公式被替换为常数 / the award formula was replaced by a constant" in batch_page
     other = client.get(f"/submissions/{reviewed['submissions'][3]['ledger_id']}").text
@@ -623,7 +780,9 @@ def test_progress_while_a_batch_is_reviewed(client, demo, monkeypatch):
 
     monkeypatch.setattr(addin.review, "review_paths", held)
     headers = api_token(client)
-    response = client.post("/api/batches", files=[("files", (p.name, p.read_bytes())) for p in demo[:3]], headers=headers)
+    response = client.post(
+        "/api/batches", files=[("files", (p.name, p.read_bytes())) for p in demo[:3]], headers=headers
+    )
     bid = response.json()["id"]
     assert started.wait(60)
     running = client.get(f"/api/batches/{bid}", headers=headers).json()

@@ -21,7 +21,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from web_support import demo_declarations, tamper_award
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -56,11 +55,18 @@ def server(tmp_path):
     """`green-award ledger init`, `users add`, `serve`, as a district office starts it; its base URL."""
     ledger = str(tmp_path / "ledger.db")
     subprocess.run([COMMAND, "ledger", "init", ledger], check=True, capture_output=True)
-    subprocess.run([COMMAND, "users", "add", NAME, "--admin", "--password-stdin", "--ledger", ledger],
-                   input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+    subprocess.run(
+        [COMMAND, "users", "add", NAME, "--admin", "--password-stdin", "--ledger", ledger],
+        input=PASSWORD + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
     log = open(tmp_path / "server.log", "w")
-    process = subprocess.Popen([COMMAND, "serve", "--ledger", ledger, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [COMMAND, "serve", "--ledger", ledger, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -85,9 +91,19 @@ def browser(tmp_path):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--window-size=1366,768",
-                 "--lang=zh-CN", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--window-size=1366,768",
+        "--lang=zh-CN",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_window_size(1366, 768)

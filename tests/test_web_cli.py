@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+from web_support import PASSWORD  # noqa: F401 - also makes password hashing cheap for these tests
 
 from addin.cli import app
 from addin.ledger.db import init_ledger, open_ledger
 from addin.web.auth import authenticate
-from web_support import PASSWORD  # noqa: F401 - also makes password hashing cheap for these tests
 
 runner = CliRunner()
 COMMAND = str(Path(sys.executable).parent / "green-award")
@@ -42,23 +42,39 @@ def can_log_in(target: str, name: str, password: str) -> bool:
 
 
 def test_users_add_from_a_prompt_or_stdin(target):
-    added = runner.invoke(app, ["users", "add", "王审核", "--admin", "--ledger", target], input="long-enough-pw\nlong-enough-pw\n")
+    added = runner.invoke(
+        app, ["users", "add", "王审核", "--admin", "--ledger", target], input="long-enough-pw\nlong-enough-pw\n"
+    )
     assert added.exit_code == 0, added.output
     assert "Added administrator 王审核" in said(added) and "long-enough-pw" not in added.output
-    piped = runner.invoke(app, ["users", "add", "li", "--password-stdin", "--ledger", target], input="another-password\n")
-    assert piped.exit_code == 0 and can_log_in(target, "li", "another-password") and can_log_in(target, "王审核", "long-enough-pw")
+    piped = runner.invoke(
+        app, ["users", "add", "li", "--password-stdin", "--ledger", target], input="another-password\n"
+    )
+    assert (
+        piped.exit_code == 0
+        and can_log_in(target, "li", "another-password")
+        and can_log_in(target, "王审核", "long-enough-pw")
+    )
     assert not can_log_in(target, "li", "another-password\n") and not can_log_in(target, "li", "wrong")
-    again = runner.invoke(app, ["users", "add", "li", "--password-stdin", "--ledger", target], input="another-password\n")
+    again = runner.invoke(
+        app, ["users", "add", "li", "--password-stdin", "--ledger", target], input="another-password\n"
+    )
     assert again.exit_code == 2 and "exists" in said(again)
     short = runner.invoke(app, ["users", "add", "zhao", "--password-stdin", "--ledger", target], input="short\n")
     assert short.exit_code == 2 and "at least 10" in said(short)
-    mismatch = runner.invoke(app, ["users", "add", "qian", "--ledger", target], input="long-enough-pw\nother-password\n"
-                             "long-enough-pw\nlong-enough-pw\n")
+    mismatch = runner.invoke(
+        app,
+        ["users", "add", "qian", "--ledger", target],
+        input="long-enough-pw\nother-password\nlong-enough-pw\nlong-enough-pw\n",
+    )
     assert mismatch.exit_code == 0 and can_log_in(target, "qian", "long-enough-pw")  # asked again until they match
     listed = runner.invoke(app, ["users", "list", "--ledger", target])
     assert listed.exit_code == 0 and "王审核 admin" in said(listed) and "li reviewer" in said(listed)
-    missing = runner.invoke(app, ["users", "add", "x", "--password-stdin", "--ledger", str(Path(target).parent / "typo.db")],
-                            input="long-enough-pw\n")
+    missing = runner.invoke(
+        app,
+        ["users", "add", "x", "--password-stdin", "--ledger", str(Path(target).parent / "typo.db")],
+        input="long-enough-pw\n",
+    )
     assert missing.exit_code == 2 and "no such file" in said(missing)
 
 
@@ -76,7 +92,9 @@ def test_passwd_disable_and_tokens(target):
         assert lookup(ledger, value, "bearer") is None and not can_log_in(target, "li", "first-password")
         assert runner.invoke(app, ["users", "enable", "li", "--ledger", target]).exit_code == 0
         assert lookup(ledger, value, "bearer") is not None
-        changed = runner.invoke(app, ["users", "passwd", "li", "--password-stdin", "--ledger", target], input="second-password\n")
+        changed = runner.invoke(
+            app, ["users", "passwd", "li", "--password-stdin", "--ledger", target], input="second-password\n"
+        )
         assert changed.exit_code == 0 and lookup(ledger, value, "bearer") is None  # a new password ends the tokens
     finally:
         ledger.close()
@@ -104,7 +122,9 @@ def test_an_older_ledger_is_upgraded_to_hold_the_accounts(tmp_path):
         with conn.begin():
             command.upgrade(db._alembic_config(conn), "0001")
     engine.dispose()
-    refused = runner.invoke(app, ["users", "add", "li", "--password-stdin", "--ledger", target], input="long-enough-pw\n")
+    refused = runner.invoke(
+        app, ["users", "add", "li", "--password-stdin", "--ledger", target], input="long-enough-pw\n"
+    )
     assert refused.exit_code == 2 and "ledger upgrade" in said(refused)
     upgraded = runner.invoke(app, ["ledger", "upgrade", target])
     assert upgraded.exit_code == 0 and "0001 → 0002" in said(upgraded)
@@ -114,7 +134,12 @@ def test_an_older_ledger_is_upgraded_to_hold_the_accounts(tmp_path):
     finally:
         ledger.close()
     assert {"users", "auth_tokens", "batches", "submissions"} <= tables
-    assert runner.invoke(app, ["users", "add", "li", "--password-stdin", "--ledger", target], input="long-enough-pw\n").exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["users", "add", "li", "--password-stdin", "--ledger", target], input="long-enough-pw\n"
+        ).exit_code
+        == 0
+    )
 
 
 def free_port() -> int:
@@ -125,11 +150,20 @@ def free_port() -> int:
 
 def test_green_award_serve_as_users_run_it(target):
     """`green-award users add` then `green-award serve`: the login page answers, everything else asks for a login."""
-    subprocess.run([COMMAND, "users", "add", "王审核", "--admin", "--password-stdin", "--ledger", target],
-                   input="long-enough-pw\n", text=True, check=True, capture_output=True)
+    subprocess.run(
+        [COMMAND, "users", "add", "王审核", "--admin", "--password-stdin", "--ledger", target],
+        input="long-enough-pw\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
-    server = subprocess.Popen([COMMAND, "serve", "--ledger", target, "--port", str(port)], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [COMMAND, "serve", "--ledger", target, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):

@@ -48,8 +48,11 @@ def csrf_in(html: str) -> str:
 def login_form(client, name: str = ADMIN, password: str = PASSWORD, next_: str = "/"):
     """Log in through the login page as a person does; the response to the POST."""
     page = client.get("/login")
-    return client.post("/login", data={"username": name, "password": password, "csrf": csrf_in(page.text), "next": next_},
-                       follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"username": name, "password": password, "csrf": csrf_in(page.text), "next": next_},
+        follow_redirects=False,
+    )
 
 
 def api_token(client, name: str = ADMIN, password: str = PASSWORD) -> dict:
@@ -88,4 +91,6 @@ def tamper_award(path: Path) -> bytes:
     from addin.review import review_file
 
     clause = review_file(path).clause
-    return set_cell(data, clause, "award", edit=lambda c: re.sub(r"<f>.*?</f>", "", re.sub(r"<v>.*?</v>", "<v>9999999</v>", c)))
+    return set_cell(
+        data, clause, "award", edit=lambda c: re.sub(r"<f>.*?</f>", "", re.sub(r"<v>.*?</v>", "<v>9999999</v>", c))
+    )

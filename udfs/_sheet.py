@@ -12,8 +12,9 @@ import functools
 import inspect
 import logging
 import re
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from xlwings import arg, func
 
@@ -39,14 +40,38 @@ MESSAGE_LIMIT = 255  # a cell shows at most this much of an error message comfor
 #: Excel's error values as xlwings hands them over with ``err_to_str=True`` (classic xlwings maps
 #: COM's error codes to these texts, Lite and Server pass the text Excel shows); without that
 #: option every runtime passes an error as an empty cell, so ``PV_SUBSIDY(100, #N/A)`` gave 80,000.
-CELL_ERRORS = frozenset({
-    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!",
-    "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#DATA!", "#PYTHON!", "#EXTERNAL!", "#TIMEOUT!",
-})
+CELL_ERRORS = frozenset(
+    {
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+        "#DATA!",
+        "#PYTHON!",
+        "#EXTERNAL!",
+        "#TIMEOUT!",
+    }
+)
 #: The COM error codes of classic xlwings (``xlwings._xlwindows.cell_errors``), should one arrive unconverted.
 COM_ERRORS = {
-    -2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?", -2146826288: "#NULL!",
-    -2146826252: "#NUM!", -2146826265: "#REF!", -2146826273: "#VALUE!",
+    -2146826281: "#DIV/0!",
+    -2146826246: "#N/A",
+    -2146826259: "#NAME?",
+    -2146826288: "#NULL!",
+    -2146826252: "#NUM!",
+    -2146826265: "#REF!",
+    -2146826273: "#VALUE!",
 }
 
 _BASES: tuple[type, ...] = (GreenAwardError, _XlwingsBase) + ((_ComBase,) if _ComBase is not None else ())
@@ -101,7 +126,9 @@ def as_worksheet_error(function: str, exc: BaseException) -> WorksheetError:
     LOG.error("%s: internal error", function, exc_info=exc)
     return WorksheetError(
         f"{function}: 内部错误 internal error, not your input: please report it with the inputs",
-        clause=function, field="internal", rule=type(exc).__name__,
+        clause=function,
+        field="internal",
+        rule=type(exc).__name__,
     )
 
 
@@ -128,7 +155,11 @@ def refuse_cell_errors(function: str, names: list[str], args: tuple) -> None:
                 for c, cell in enumerate(row if isinstance(row, (list, tuple)) else [row], start=1):
                     code = cell_error(cell)
                     if code:
-                        raise bad(function, where, f"row {r}, column {c} of the range holds the error {code} / 区域第{r}行第{c}列为错误值{code}")
+                        raise bad(
+                            function,
+                            where,
+                            f"row {r}, column {c} of the range holds the error {code} / 区域第{r}行第{c}列为错误值{code}",
+                        )
         else:
             code = cell_error(value)
             if code:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from policies import Award, catalog, clause_info, evaluate, render
@@ -35,11 +35,13 @@ def _clause_id(function: str, clause: object) -> str:
     if is_blank(clause):
         raise bad(function, "clause", 'required, e.g. "etown:27" / 须填写条款编号')
     if not isinstance(clause, str):
-        raise bad(function, "clause", f'must be a clause id such as "etown:27", got {describe(clause)} / 条款编号须为文字')
+        raise bad(
+            function, "clause", f'must be a clause id such as "etown:27", got {describe(clause)} / 条款编号须为文字'
+        )
     return clause.strip()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _names(clause_id: str) -> dict[str, str]:
     """Every name a cell may use for the clause's inputs: the input name or its Chinese or English label."""
     names: dict[str, str] = {}
@@ -71,12 +73,19 @@ def _rows(function: str, clause_id: str, position: int, value: list) -> list[tup
     rows = []
     for number, row in enumerate(value, start=1):
         if len(row) != 2:
-            raise bad(function, f"range {position}", f"needs two columns (name, value), row {number} has {len(row)} / 须为两列", clause_id)
+            raise bad(
+                function,
+                f"range {position}",
+                f"needs two columns (name, value), row {number} has {len(row)} / 须为两列",
+                clause_id,
+            )
         name, cell = row
         if is_blank(name):
             if is_blank(cell):
                 continue
-            raise bad(function, f"range {position}", f"row {number} has a value but no name / 第{number}行缺少名称", clause_id)
+            raise bad(
+                function, f"range {position}", f"row {number} has a value but no name / 第{number}行缺少名称", clause_id
+            )
         rows.append((name, cell))
     return rows
 
@@ -94,10 +103,14 @@ def _inputs(function: str, clause_id: str, args: tuple) -> tuple[dict[str, objec
             index += 1  # an empty argument (a trailing comma, an empty cell as a name) names nothing
         else:
             if index + 1 >= len(args):
-                raise bad(function, str(item), "has no value after it: give name, value pairs / 名称后缺少取值", clause_id)
+                raise bad(
+                    function, str(item), "has no value after it: give name, value pairs / 名称后缺少取值", clause_id
+                )
             value = args[index + 1]
             if isinstance(value, (list, tuple)):
-                raise bad(function, str(item), "its value must be one cell, not a range / 取值须为单个单元格", clause_id)
+                raise bad(
+                    function, str(item), "its value must be one cell, not a range / 取值须为单个单元格", clause_id
+                )
             pairs.append((item, value))
             index += 2
     names = _names(clause_id)
@@ -105,7 +118,9 @@ def _inputs(function: str, clause_id: str, args: tuple) -> tuple[dict[str, objec
     on: object = None
     for raw_name, value in pairs:
         if not isinstance(raw_name, str):
-            raise bad(function, describe(raw_name), "an input name must be text, e.g. \"capacity_kw\" / 名称须为文字", clause_id)
+            raise bad(
+                function, describe(raw_name), 'an input name must be text, e.g. "capacity_kw" / 名称须为文字', clause_id
+            )
         key = raw_name.strip().casefold()
         if key in ON_NAMES:
             on = _on(value)
@@ -136,28 +151,53 @@ def _reform(function: str, clause_id: str, value: object) -> dict[str, object]:
     if not isinstance(value, (list, tuple)):
         if is_blank(value):
             return {}  # an empty cell: no what-if yet, the policies as they stand (still said in the notes)
-        raise bad(function, where, "must be a range of two or three columns: parameter, value, [from date] / 须为两列或三列区域", clause_id)
+        raise bad(
+            function,
+            where,
+            "must be a range of two or three columns: parameter, value, [from date] / 须为两列或三列区域",
+            clause_id,
+        )
     rows = [list(r) for r in value] if value and isinstance(value[0], (list, tuple)) else [list(value)]  # one row: flat
     reform: dict[str, dict[object, object]] = {}
     for number, row in enumerate(rows, start=1):
         if len(row) not in (2, 3):
-            raise bad(function, where, f"needs two or three columns (parameter, value, from), row {number} has {len(row)} / 须为两列或三列", clause_id)
+            raise bad(
+                function,
+                where,
+                f"needs two or three columns (parameter, value, from), row {number} has {len(row)} / 须为两列或三列",
+                clause_id,
+            )
         name, figure, since = (*row, None)[:3]
         if all(is_blank(cell) for cell in row):
             continue
         if number == 1 and isinstance(figure, str) and _is_header(clause_id, name, figure):
             continue
         if not isinstance(name, str) or not name.strip():
-            raise bad(function, where, f"row {number}: the parameter must be a name such as \"per_kw\" or \"{clause_id}.per_kw\" / 第{number}行缺少参数名", clause_id)
+            raise bad(
+                function,
+                where,
+                f'row {number}: the parameter must be a name such as "per_kw" or "{clause_id}.per_kw" / 第{number}行缺少参数名',
+                clause_id,
+            )
         if is_blank(figure):
             raise bad(function, where, f"row {number}: {name.strip()} has no value / 第{number}行缺少取值", clause_id)
         key = name.strip() if "." in name or ":" in name else f"{clause_id}.{name.strip()}"
         day = "" if is_blank(since) else _since(since)
         values = reform.setdefault(key, {})
         if day in values:
-            raise bad(function, where, f"row {number}: {key} is given twice{' from ' + str(day) if day else ''} / 重复", clause_id)
+            raise bad(
+                function,
+                where,
+                f"row {number}: {key} is given twice{' from ' + str(day) if day else ''} / 重复",
+                clause_id,
+            )
         if values and (day == "" or "" in values):
-            raise bad(function, where, f"row {number}: {key}: give one value, or values by date, not both / 单值与按日期取值不能并用", clause_id)
+            raise bad(
+                function,
+                where,
+                f"row {number}: {key}: give one value, or values by date, not both / 单值与按日期取值不能并用",
+                clause_id,
+            )
         values[day] = figure
     return {key: values[""] if "" in values else values for key, values in reform.items()}
 
@@ -204,15 +244,19 @@ def _number(value: object) -> Any:
 def explain_rows(award: Award) -> Table:
     """The trace one step per row, then notes and payments, ending with the amount and the binding limit."""
     cite = f"〔{award.article}〕"
-    rows = render.head_lines(award) + [render.step_line(step) for step in award.steps
-                                       if step.kind not in ("binding", "amount")]
+    rows = render.head_lines(award) + [
+        render.step_line(step) for step in award.steps if step.kind not in ("binding", "amount")
+    ]
     rows += [f"注 Note: {note}" for note in award.notes]
     rows += [
         f"支付 Payment: {payment.stage}: {payment.amount:,} 元 ({'due 可兑现' if payment.status == 'due' else 'pending 待定'})"
         for payment in award.payments
     ]
     rows.append(render.amount_line(award))
-    rows.append(render.binding_line(award) or f"决定金额 Binding: — 无上限或费率约束 no rate, cap or floor decides the amount {cite}")
+    rows.append(
+        render.binding_line(award)
+        or f"决定金额 Binding: — 无上限或费率约束 no rate, cap or floor decides the amount {cite}"
+    )
     return [[row] for row in rows]
 
 
@@ -289,13 +333,22 @@ def _policy(function: str, policy: object) -> str | None:
 @worksheet_function(policy="政策：{policies|zh}，留空为全部 / Policy: {policies|en}; empty for all")
 def AWARD_CLAUSES(policy=None):
     """条款目录（溢出）：编号、条款、中英文标题、输入、上限（元）。/ The catalog as a table (spills): id, article, title in Chinese and English, inputs, cap in yuan, and whether it grants money."""
-    rows: Table = [["id 编号", "article 条款", "title 标题", "title (en)", "inputs 输入", "cap 上限 (元)", "monetary 资金"]]
+    rows: Table = [
+        ["id 编号", "article 条款", "title 标题", "title (en)", "inputs 输入", "cap 上限 (元)", "monetary 资金"]
+    ]
     for info in catalog(_policy("AWARD_CLAUSES", policy)):
         inputs = ", ".join(row["name"] for row in info["inputs"] if row["kind"] == "input")
-        rows.append([
-            info["id"], info["article"], info["title_zh"], info["title_en"], inputs,
-            _number(info["max_amount"]), bool(info["monetary"]),
-        ])
+        rows.append(
+            [
+                info["id"],
+                info["article"],
+                info["title_zh"],
+                info["title_en"],
+                inputs,
+                _number(info["max_amount"]),
+                bool(info["monetary"]),
+            ]
+        )
     return rows
 
 
@@ -303,15 +356,37 @@ def AWARD_CLAUSES(policy=None):
 def AWARD_INPUTS(clause):
     """条款的输入（溢出）：名称、类别、类型、标签、单位、可选值、范围、默认值、为空时。/ The clause's inputs (spills): name, kind, type, labels, unit, allowed values, bounds, default and what an empty cell means."""
     info = clause_info(_clause_id("AWARD_INPUTS", clause))
-    rows: Table = [[
-        "name 名称", "kind 类别", "type 类型", "label 标签", "label (en)", "unit 单位",
-        "values 可选值", "min 最小", "max 最大", "default 默认", "when empty 为空时",
-    ]]
+    rows: Table = [
+        [
+            "name 名称",
+            "kind 类别",
+            "type 类型",
+            "label 标签",
+            "label (en)",
+            "unit 单位",
+            "values 可选值",
+            "min 最小",
+            "max 最大",
+            "default 默认",
+            "when empty 为空时",
+        ]
+    ]
     for row in info["inputs"]:
-        rows.append([
-            row["name"], row["kind"], row["type"], row["label_zh"], row["label_en"], row["unit"],
-            row["values"], _number(row["min"]), _number(row["max"]), _number(row["default"]), row["need"],
-        ])
+        rows.append(
+            [
+                row["name"],
+                row["kind"],
+                row["type"],
+                row["label_zh"],
+                row["label_en"],
+                row["unit"],
+                row["values"],
+                _number(row["min"]),
+                _number(row["max"]),
+                _number(row["default"]),
+                row["need"],
+            ]
+        )
     return rows
 
 
@@ -327,8 +402,10 @@ def TCE(quantity, kind, coefficient=None):
 
 # --- named shortcuts ----------------------------------------------------------------------------
 
-_LEADER = ("可选：领跑/绿色制造名单等（三(三)），是则比例升至{beijing:2.1.leader_rate|%} / Optional: on a leader or green list (三(三)), "
-           "TRUE raises the rate to {beijing:2.1.leader_rate|%}")
+_LEADER = (
+    "可选：领跑/绿色制造名单等（三(三)），是则比例升至{beijing:2.1.leader_rate|%} / Optional: on a leader or green list (三(三)), "
+    "TRUE raises the rate to {beijing:2.1.leader_rate|%}"
+)
 
 
 @worksheet_function(
@@ -348,7 +425,9 @@ def PV_SUBSIDY(kw, ownership=None, applicant=None):
 )
 def ENERGY_SAVING_AWARD(tce, investment, leader=None):
     """北京市节能改造奖励（元）：min({beijing:2.1.unit_price|n}元/吨标煤, {beijing:2.1.rate|%}或{beijing:2.1.leader_rate|%}投资, {beijing:2.1.cap|万}万)〔二(一)〕。/ Beijing energy-saving retrofit: min({beijing:2.1.unit_price} per tce, {beijing:2.1.rate|%} ({beijing:2.1.leader_rate|%} for leaders) of investment, {beijing:2.1.cap}) (beijing:2.1)."""
-    return _amount("beijing:2.1", project_type="energy_saving", energy_saved_tce=tce, investment_yuan=investment, leader=leader)
+    return _amount(
+        "beijing:2.1", project_type="energy_saving", energy_saved_tce=tce, investment_yuan=investment, leader=leader
+    )
 
 
 @worksheet_function(
@@ -361,7 +440,12 @@ def DATA_CENTRE_AWARD(tce, investment, leader=None):
     return _amount("beijing:2.3", energy_saved_tce=tce, investment_yuan=investment, leader=leader)
 
 
-RETROFIT_POLICIES = {"beijing": "beijing:2.1", "beijing:2.1": "beijing:2.1", "tongzhou": "tongzhou:3", "tongzhou:3": "tongzhou:3"}
+RETROFIT_POLICIES = {
+    "beijing": "beijing:2.1",
+    "beijing:2.1": "beijing:2.1",
+    "tongzhou": "tongzhou:3",
+    "tongzhou:3": "tongzhou:3",
+}
 
 
 @worksheet_function(
@@ -377,7 +461,12 @@ def RETROFIT_AWARD(investment, policy, leader=None):
         raise bad("RETROFIT_AWARD", "policy", f"must be beijing or tongzhou (北京/通州), got {describe(policy)}")
     if clause_id == "tongzhou:3":
         if not is_blank(leader) and to_bool(leader):
-            raise bad("RETROFIT_AWARD", "leader", "applies to beijing only (三(三)); tongzhou 第三条 has no raised rate / 仅适用于北京", clause_id)
+            raise bad(
+                "RETROFIT_AWARD",
+                "leader",
+                "applies to beijing only (三(三)); tongzhou 第三条 has no raised rate / 仅适用于北京",
+                clause_id,
+            )
         return _amount(clause_id, investment_yuan=investment)
     return _amount(clause_id, project_type="other", investment_yuan=investment, leader=leader)
 
@@ -397,7 +486,10 @@ def GREEN_POWER_AWARD(kwh):
 def LOAN_INTEREST_SUBSIDY(principal, rate, months=None, fixed_asset_investment=None):
     """北京市绿色贷款贴息（元）：本金×min({beijing:8.rate|%},利率)×月数/12，最高{beijing:8.cap|万}万〔八〕。/ Beijing green-loan interest subsidy: principal × min({beijing:8.rate|%}, rate) × months/12, at most {beijing:8.cap} (beijing:8)."""
     return _amount(
-        "beijing:8", loan_principal_yuan=principal, loan_rate=rate, months=months,
+        "beijing:8",
+        loan_principal_yuan=principal,
+        loan_rate=rate,
+        months=months,
         fixed_asset_investment_yuan=fixed_asset_investment,
     )
 
@@ -410,7 +502,9 @@ def LOAN_INTEREST_SUBSIDY(principal, rate, months=None, fixed_asset_investment=N
 )
 def VEHICLE_AWARD(route, price, subsidy=None, vehicles=None):
     """经开区自有货车/客车新能源替代奖励（元），按路径{etown:18.rate|%}或{etown:18.special_rate|%}售价，国四为差额〔etown:18〕。/ E-Town own trucks and buses to new energy, per vehicle times vehicles (etown:18)."""
-    return _amount("etown:18", vehicle_route=route, nev_price_yuan=price, municipal_subsidy_yuan=subsidy, vehicles=vehicles)
+    return _amount(
+        "etown:18", vehicle_route=route, nev_price_yuan=price, municipal_subsidy_yuan=subsidy, vehicles=vehicles
+    )
 
 
 @worksheet_function(
@@ -423,8 +517,12 @@ def VEHICLE_AWARD(route, price, subsidy=None, vehicles=None):
 def BOILER_AWARD(grade, investment, budget_unit=None, metering_only=None, meter_sets=None):
     """经开区燃气锅炉争A保B支持（元）：A级{etown:10.grade_a_rate|%}、B级{etown:10.grade_b_rate|%}、预算单位{etown:10.budget_unit_rate|%}、计量{etown:10.per_meter_set|万}万元/套〔etown:10〕。/ E-Town gas-boiler rating A/B: {etown:10.grade_a_rate|%}, {etown:10.grade_b_rate|%}, {etown:10.budget_unit_rate|%} for budget units, or {etown:10.per_meter_set} per metering set (etown:10)."""
     return _amount(
-        "etown:10", boiler_grade=grade, investment_yuan=investment, budget_unit=budget_unit,
-        metering_only=metering_only, meter_sets=meter_sets,
+        "etown:10",
+        boiler_grade=grade,
+        investment_yuan=investment,
+        budget_unit=budget_unit,
+        metering_only=metering_only,
+        meter_sets=meter_sets,
     )
 
 
@@ -454,7 +552,22 @@ def RENEWABLE_ENERGY_AWARD(investment):
 
 
 WORKSHEET_FUNCTIONS = [
-    GREEN_AWARD, AWARD_EXPLAIN, AWARD_WHATIF, AWARD_PAYMENTS, AWARD_CLAUSES, AWARD_INPUTS, TCE,
-    PV_SUBSIDY, ENERGY_SAVING_AWARD, DATA_CENTRE_AWARD, RETROFIT_AWARD, GREEN_POWER_AWARD,
-    LOAN_INTEREST_SUBSIDY, VEHICLE_AWARD, BOILER_AWARD, FLEET_AWARD, MACHINERY_AWARD, RENEWABLE_ENERGY_AWARD,
+    GREEN_AWARD,
+    AWARD_EXPLAIN,
+    AWARD_WHATIF,
+    AWARD_PAYMENTS,
+    AWARD_CLAUSES,
+    AWARD_INPUTS,
+    TCE,
+    PV_SUBSIDY,
+    ENERGY_SAVING_AWARD,
+    DATA_CENTRE_AWARD,
+    RETROFIT_AWARD,
+    GREEN_POWER_AWARD,
+    LOAN_INTEREST_SUBSIDY,
+    VEHICLE_AWARD,
+    BOILER_AWARD,
+    FLEET_AWARD,
+    MACHINERY_AWARD,
+    RENEWABLE_ENERGY_AWARD,
 ]

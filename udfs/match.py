@@ -25,7 +25,9 @@ HEADER = ["project", "clause", "status", "amount_yuan", "granted_yuan", "missing
 def AWARD_MATCH(profile_range):
     """政策匹配（溢出）：每个项目适用的条款、状态（可申报/待确认/不适用）、金额、最优组合核定金额、待确认事项。/ Which awards the enterprise can get (spills): per project and clause of its kind, status, amount, granted in the best combination, what to confirm."""
     if not isinstance(profile_range, list) or not profile_range or not isinstance(profile_range[0], list):
-        raise bad("AWARD_MATCH", "profile_range", "must be a range of rows: the enterprise, then the project table / 须为区域")
+        raise bad(
+            "AWARD_MATCH", "profile_range", "must be a range of rows: the enterprise, then the project table / 须为区域"
+        )
     result = match(profile_from_rows(profile_range))
     granted = {(c.project, c.clause): c.granted for c in result.best.claims}
     out: list[list[Any]] = [list(HEADER)]
@@ -33,6 +35,15 @@ def AWARD_MATCH(profile_range):
         if r.failed == ("kind",):
             continue
         chosen = granted.get((r.project, r.clause))
-        out.append([r.project, r.clause, r.status, EMPTY if r.amount is None else float(r.amount),
-                    EMPTY if chosen is None else float(chosen), ", ".join(r.missing), ", ".join(r.failed)])
+        out.append(
+            [
+                r.project,
+                r.clause,
+                r.status,
+                EMPTY if r.amount is None else float(r.amount),
+                EMPTY if chosen is None else float(chosen),
+                ", ".join(r.missing),
+                ", ".join(r.failed),
+            ]
+        )
     return out

@@ -42,12 +42,18 @@ def _blank_row(row: list) -> bool:
 def PORTFOLIO_AWARDS(table):
     """项目组合奖励（溢出）：政策、单项金额、核定金额、状态、说明及兑现年度（元）。/ A portfolio's awards (spills): policy, clause amount, granted after best-of and caps, status, note, payments by year; invalid rows leave amounts empty."""
     if not isinstance(table, list) or not table:
-        raise bad("PORTFOLIO_AWARDS", "table", "must be a range with a header row and one row per claim / 须为含表头的区域")
+        raise bad(
+            "PORTFOLIO_AWARDS", "table", "must be a range with a header row and one row per claim / 须为含表头的区域"
+        )
     if not isinstance(table[0], list):  # a one-row range arrives flat: the header alone
         table = [table]
     header, body = table[0], [list(r) for r in table[1:]]
     if any(not isinstance(h, str) or not h.strip() for h in header if h is not None) or all(h is None for h in header):
-        raise bad("PORTFOLIO_AWARDS", "table", "the first row must be the header (enterprise, project, clause, year, …) / 首行须为表头")
+        raise bad(
+            "PORTFOLIO_AWARDS",
+            "table",
+            "the first row must be the header (enterprise, project, clause, year, …) / 首行须为表头",
+        )
     header = ["" if h is None else h for h in header]
     claims = [i for i, row in enumerate(body) if not _blank_row(row)]
     names = added_columns()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -25,7 +24,7 @@ def _guard(call):
     return guarded(call)
 
 
-def _open(ledger: Optional[str]):
+def _open(ledger: str | None):
     from .db import open_ledger
 
     return _guard(lambda: open_ledger(ledger))
@@ -46,7 +45,7 @@ def init(target: str = typer.Argument(..., help="a new SQLite file, or an empty 
 
 
 @app.command("upgrade")
-def upgrade(target: Optional[str] = typer.Argument(None, help=LEDGER_HELP)) -> None:
+def upgrade(target: str | None = typer.Argument(None, help=LEDGER_HELP)) -> None:
     """Migrate a ledger to this version's schema (back it up first) / 升级台账结构."""
     from .db import shown, target_of, upgrade_ledger
 
@@ -59,7 +58,7 @@ def upgrade(target: Optional[str] = typer.Argument(None, help=LEDGER_HELP)) -> N
 
 
 @app.command("enterprises")
-def enterprises(ledger: Optional[str] = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP)) -> None:
+def enterprises(ledger: str | None = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP)) -> None:
     """List the enterprises on record / 列出企业."""
     from .repository import enterprises as listing
 
@@ -74,15 +73,20 @@ def enterprises(ledger: Optional[str] = typer.Option(None, "--ledger", "-l", hel
         table.add_column(column)
     table.add_column("批准 granted (元)", justify="right", no_wrap=True)
     for row in rows:
-        table.add_row(row["uscc"], row["enterprise"], str(row["submissions"]), ", ".join(map(str, row["years"])),
-                      _yuan(row["granted_yuan"]))
+        table.add_row(
+            row["uscc"],
+            row["enterprise"],
+            str(row["submissions"]),
+            ", ".join(map(str, row["years"])),
+            _yuan(row["granted_yuan"]),
+        )
     console.print(table)
 
 
 @app.command("show")
 def show(
     uscc: str = typer.Argument(..., help="the enterprise's unified social credit code"),
-    ledger: Optional[str] = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP),
+    ledger: str | None = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP),
 ) -> None:
     """One enterprise's claims, grants and room left under each cap, by year / 企业台账."""
     from .repository import show as details
@@ -95,33 +99,57 @@ def show(
     console.print(f"[bold]{info['enterprise']}[/bold] {info['uscc']}", highlight=False)
     for year in info["years"]:
         table = Table(title=f"{year['year']} 年度 year")
-        for column in ("#", "项目 project", "条款 clause", "申报 declared", "复核 recomputed", "批准 granted", "状态 state",
-                       "文件 file"):
+        for column in (
+            "#",
+            "项目 project",
+            "条款 clause",
+            "申报 declared",
+            "复核 recomputed",
+            "批准 granted",
+            "状态 state",
+            "文件 file",
+        ):
             table.add_column(column)
         for s in year["submissions"]:
-            table.add_row(str(s["id"]), s["project"], s["clause"], _yuan(s["declared_yuan"]), _yuan(s["recomputed_yuan"]),
-                          _yuan(s["granted_yuan"]), s["state"], s["file"])
+            table.add_row(
+                str(s["id"]),
+                s["project"],
+                s["clause"],
+                _yuan(s["declared_yuan"]),
+                _yuan(s["recomputed_yuan"]),
+                _yuan(s["granted_yuan"]),
+                s["state"],
+                s["file"],
+            )
         console.print(table)
         for cap in year["caps"]:
-            console.print(f"  上限 Cap {cap['label']}: used {_yuan(cap['used_yuan'])} of {_yuan(cap['cap_yuan'])}, "
-                          f"left {_yuan(cap['left_yuan'])} 元", highlight=False)
+            console.print(
+                f"  上限 Cap {cap['label']}: used {_yuan(cap['used_yuan'])} of {_yuan(cap['cap_yuan'])}, "
+                f"left {_yuan(cap['left_yuan'])} 元",
+                highlight=False,
+            )
         for ev in year["events"]:
-            console.print(f"  活动 Event «{ev['event']}» ({ev['clause']}, all co-funders): used {_yuan(ev['used_yuan'])} "
-                          f"of {_yuan(ev['cap_yuan'])}, left {_yuan(ev['left_yuan'])} 元", highlight=False)
+            console.print(
+                f"  活动 Event «{ev['event']}» ({ev['clause']}, all co-funders): used {_yuan(ev['used_yuan'])} "
+                f"of {_yuan(ev['cap_yuan'])}, left {_yuan(ev['left_yuan'])} 元",
+                highlight=False,
+            )
         for ov in year["over_years"]:
-            console.print(f"  多年 Over the years {ov['clause']} project {ov['project']} (from {ov['first_year'] or '—'}): "
-                          f"used {_yuan(ov['used_yuan'])} of {_yuan(ov['cap_yuan'])}, left {_yuan(ov['left_yuan'])} 元",
-                          highlight=False)
+            console.print(
+                f"  多年 Over the years {ov['clause']} project {ov['project']} (from {ov['first_year'] or '—'}): "
+                f"used {_yuan(ov['used_yuan'])} of {_yuan(ov['cap_yuan'])}, left {_yuan(ov['left_yuan'])} 元",
+                highlight=False,
+            )
 
 
 @app.command("decide")
 def decide(
     submission: int = typer.Argument(..., help="the submission's ledger id"),
     action: str = typer.Argument(..., help="grant | reduce | reject"),
-    amount: Optional[str] = typer.Argument(None, help="reduce: the amount granted (yuan)"),
+    amount: str | None = typer.Argument(None, help="reduce: the amount granted (yuan)"),
     reason: str = typer.Option(..., "--reason", help="why (kept with the decision)"),
     reviewer: str = typer.Option(..., "--reviewer", help="who decides"),
-    ledger: Optional[str] = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP),
+    ledger: str | None = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP),
 ) -> None:
     """Decide a submission: grant (what the rules allow now), reduce AMOUNT, or reject / 审核决定."""
     from .repository import decide as record_decision
@@ -132,12 +160,22 @@ def decide(
         fail("decide reduce needs the AMOUNT, e.g. `ledger decide 12 reduce 300000` / 须给出金额")
     book = _open(ledger)
     try:
-        made = _guard(lambda: record_decision(book, submission, action, reviewer=reviewer, reason=reason,
-                                              amount=Decimal(amount.replace(",", "")) if amount else None))
+        made = _guard(
+            lambda: record_decision(
+                book,
+                submission,
+                action,
+                reviewer=reviewer,
+                reason=reason,
+                amount=Decimal(amount.replace(",", "")) if amount else None,
+            )
+        )
     finally:
         book.close()
-    console.print(f"决定 Decision #{made.id}: submission #{submission} {made.action} {_yuan(made.amount)} 元 "
-                  f"by {made.reviewer}", highlight=False)
+    console.print(
+        f"决定 Decision #{made.id}: submission #{submission} {made.action} {_yuan(made.amount)} 元 by {made.reviewer}",
+        highlight=False,
+    )
 
 
 @app.command("void")
@@ -145,7 +183,7 @@ def void(
     decision: int = typer.Argument(..., help="the decision's id"),
     reason: str = typer.Option(..., "--reason", help="why"),
     reviewer: str = typer.Option(..., "--reviewer", help="who"),
-    ledger: Optional[str] = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP),
+    ledger: str | None = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP),
 ) -> None:
     """Void a decision (append-only: a new row says so) / 作废决定."""
     from .repository import void as record_void
@@ -155,7 +193,9 @@ def void(
         made = _guard(lambda: record_void(book, decision, reviewer=reviewer, reason=reason))
     finally:
         book.close()
-    console.print(f"决定 Decision #{made[0].id}: voids #{decision} (submission #{made[0].submission_id})", highlight=False)
+    console.print(
+        f"决定 Decision #{made[0].id}: voids #{decision} (submission #{made[0].submission_id})", highlight=False
+    )
     for row in made[1:]:
         console.print(f"决定 Decision #{row.id}: {row.action} {_yuan(row.amount)} 元 — {row.reason}", highlight=False)
 
@@ -164,7 +204,7 @@ def void(
 def export(
     out: Path = typer.Option(..., "--out", "-o", help="FILE.json or FILE.xlsx"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing file"),
-    ledger: Optional[str] = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP),
+    ledger: str | None = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP),
 ) -> None:
     """Everything on record: submissions, decisions, payments / 导出台账."""
     from .export import write_export
@@ -176,15 +216,17 @@ def export(
     finally:
         book.close()
     path = _guard(lambda: write_export(data, out, overwrite=overwrite))
-    console.print(f"已导出 Exported {len(data['submissions'])} submissions, {len(data['decisions'])} decisions to {path}",
-                  highlight=False)
+    console.print(
+        f"已导出 Exported {len(data['submissions'])} submissions, {len(data['decisions'])} decisions to {path}",
+        highlight=False,
+    )
 
 
 @app.command("import")
 def import_(
     table: Path = typer.Argument(..., help="a portfolio result (.csv or .xlsx) with uscc and granted_yuan"),
     reviewer: str = typer.Option(..., "--reviewer", help="who decided that season"),
-    ledger: Optional[str] = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP),
+    ledger: str | None = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP),
 ) -> None:
     """Record a past season's grants from a portfolio result table / 导入往年批准记录."""
     from ..portfolio import read_rows
@@ -200,8 +242,10 @@ def import_(
     finally:
         book.close()
     new = sum(1 for o in outcomes if o.new)
-    console.print(f"已导入 Imported {new} rows ({len(outcomes) - new} already on record, {len(problems)} skipped)",
-                  highlight=False)
+    console.print(
+        f"已导入 Imported {new} rows ({len(outcomes) - new} already on record, {len(problems)} skipped)",
+        highlight=False,
+    )
     raise typer.Exit(1 if problems else 0)
 
 
@@ -209,7 +253,7 @@ def import_(
 def backup(
     out: Path = typer.Option(..., "--out", "-o", help="the copy (a SQLite file)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing file"),
-    ledger: Optional[str] = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP),
+    ledger: str | None = typer.Option(None, "--ledger", "-l", help=LEDGER_HELP),
 ) -> None:
     """A consistent copy of a SQLite ledger while others use it (PostgreSQL: export or pg_dump) / 备份台账."""
     from ..files import write_atomically

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -50,8 +50,10 @@ def url_of(target: str) -> str:
         except ArgumentError:
             raise LedgerError(f"ledger: {target!r} is not a database URL / 账本地址无效") from None
         if url.get_backend_name() not in ("sqlite", "postgresql"):
-            raise LedgerError(f"ledger: {url.get_backend_name()} is not supported; use a SQLite file or "
-                              "postgresql+psycopg://… / 仅支持SQLite文件或PostgreSQL")
+            raise LedgerError(
+                f"ledger: {url.get_backend_name()} is not supported; use a SQLite file or "
+                "postgresql+psycopg://… / 仅支持SQLite文件或PostgreSQL"
+            )
         if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
         return url.render_as_string(hide_password=False)
@@ -163,13 +165,17 @@ def open_ledger(target: str | os.PathLike | None) -> Ledger:
     url = url_of(name)
     path = sqlite_path(url)
     if path is not None and not path.exists():
-        raise LedgerError(f"ledger {name}: no such file; create one with `green-award ledger init {name}` / 账本文件不存在")
+        raise LedgerError(
+            f"ledger {name}: no such file; create one with `green-award ledger init {name}` / 账本文件不存在"
+        )
     engine = _engine(url)
     try:
         with engine.connect() as conn:
             found = _revision(conn)
             if found is None and inspect(conn).get_table_names():
-                raise LedgerError(f"ledger {shown(name)}: the database holds tables but is not a green-award ledger / 不是账本数据库")
+                raise LedgerError(
+                    f"ledger {shown(name)}: the database holds tables but is not a green-award ledger / 不是账本数据库"
+                )
     except OperationalError as exc:
         engine.dispose()
         raise LedgerError(f"ledger {shown(name)}: cannot open it ({_first_line(exc)}) / 无法打开账本") from None
@@ -182,7 +188,9 @@ def open_ledger(target: str | os.PathLike | None) -> Ledger:
     want = head()
     if found is None:
         engine.dispose()
-        raise LedgerError(f"ledger {shown(name)}: empty, not initialised; run `green-award ledger init {shown(name)}` / 账本未初始化")
+        raise LedgerError(
+            f"ledger {shown(name)}: empty, not initialised; run `green-award ledger init {shown(name)}` / 账本未初始化"
+        )
     if found != want:
         engine.dispose()
         raise LedgerError(_version_message(name, found, want))
@@ -196,10 +204,14 @@ def _version_message(name: str, found: str, want: str) -> str:
     try:
         script.get_revision(found)
     except Exception:  # noqa: BLE001 - a revision this version does not know: a newer program made it
-        return (f"ledger {shown(name)} is at schema {found}, made by a newer green-award (this one knows up to {want}); "
-                "upgrade green-award / 账本由更新版本创建")
-    return (f"ledger {shown(name)} is at schema {found}, this green-award needs {want}; back it up "
-            f"(`green-award ledger backup`) and run `green-award ledger upgrade {shown(name)}` / 账本需升级")
+        return (
+            f"ledger {shown(name)} is at schema {found}, made by a newer green-award (this one knows up to {want}); "
+            "upgrade green-award / 账本由更新版本创建"
+        )
+    return (
+        f"ledger {shown(name)} is at schema {found}, this green-award needs {want}; back it up "
+        f"(`green-award ledger backup`) and run `green-award ledger upgrade {shown(name)}` / 账本需升级"
+    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -215,7 +227,9 @@ def init_ledger(target: str | os.PathLike) -> Ledger:
     path = sqlite_path(url)
     if path is not None:
         if path.exists():
-            raise LedgerError(f"ledger {name} exists; it is never recreated (`green-award ledger upgrade` migrates it) / 账本已存在")
+            raise LedgerError(
+                f"ledger {name} exists; it is never recreated (`green-award ledger upgrade` migrates it) / 账本已存在"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = _engine(url)
     try:
@@ -223,7 +237,9 @@ def init_ledger(target: str | os.PathLike) -> Ledger:
             if inspect(conn).get_table_names():
                 found = _revision(conn)
                 what = f"a ledger at schema {found}" if found else "tables"
-                raise LedgerError(f"ledger {shown(name)} already holds {what}; it is never recreated / 数据库非空，不会重建")
+                raise LedgerError(
+                    f"ledger {shown(name)} already holds {what}; it is never recreated / 数据库非空，不会重建"
+                )
         _migrate(engine, "head")
     except LedgerError:
         engine.dispose()
@@ -273,8 +289,10 @@ def backup_sqlite(ledger: Ledger, out: Path) -> None:
     """A consistent copy of a SQLite ledger, taken while others may be writing (sqlite3's backup API)."""
     path = sqlite_path(url_of(ledger.target))
     if path is None:
-        raise LedgerError("ledger backup copies a SQLite ledger; for PostgreSQL use `green-award ledger export -o "
-                          "FILE.json` or pg_dump (docs/ledger.md) / PostgreSQL请用导出或pg_dump")
+        raise LedgerError(
+            "ledger backup copies a SQLite ledger; for PostgreSQL use `green-award ledger export -o "
+            "FILE.json` or pg_dump (docs/ledger.md) / PostgreSQL请用导出或pg_dump"
+        )
     source = sqlite3.connect(path, timeout=BUSY_SECONDS)
     try:
         target = sqlite3.connect(out)

@@ -20,21 +20,44 @@ def _field(name: str) -> tuple[str, str, str]:
 
 
 SUBMISSION_COLUMNS = [
-    ("id", "编号", "Id"), ("file", "文件", "File"), ("sha256", "文件哈希", "SHA-256"), _field("uscc"),
-    _field("enterprise"), _field("project"), _field("clause"), _field("year"), ("event", "活动", "Event"),
+    ("id", "编号", "Id"),
+    ("file", "文件", "File"),
+    ("sha256", "文件哈希", "SHA-256"),
+    _field("uscc"),
+    _field("enterprise"),
+    _field("project"),
+    _field("clause"),
+    _field("year"),
+    ("event", "活动", "Event"),
     ("declared_yuan", "申报金额", "Declared"),
-    ("recomputed_yuan", "复核金额", "Recomputed"), ("reviewed_yuan", "审核核定", "Reviewed"),
-    ("granted_yuan", "现批准金额", "Granted (standing)"), ("state", "状态", "State"), ("source", "来源", "Source"),
-    ("recorded_at", "记录时间", "Recorded at"), ("replaces", "取代编号", "Replaces"), ("findings", "发现", "Findings"),
+    ("recomputed_yuan", "复核金额", "Recomputed"),
+    ("reviewed_yuan", "审核核定", "Reviewed"),
+    ("granted_yuan", "现批准金额", "Granted (standing)"),
+    ("state", "状态", "State"),
+    ("source", "来源", "Source"),
+    ("recorded_at", "记录时间", "Recorded at"),
+    ("replaces", "取代编号", "Replaces"),
+    ("findings", "发现", "Findings"),
 ]
 DECISION_COLUMNS = [
-    ("id", "编号", "Id"), ("submission", "申报编号", "Submission"), ("action", "决定", "Action"), ("amount", "金额", "Amount"),
-    ("reviewer", "审核人", "Reviewer"), ("time", "时间", "Time"), ("reason", "理由", "Reason"), ("voids", "作废决定", "Voids"),
+    ("id", "编号", "Id"),
+    ("submission", "申报编号", "Submission"),
+    ("action", "决定", "Action"),
+    ("amount", "金额", "Amount"),
+    ("reviewer", "审核人", "Reviewer"),
+    ("time", "时间", "Time"),
+    ("reason", "理由", "Reason"),
+    ("voids", "作废决定", "Voids"),
 ]
 PAYMENT_COLUMNS = [
-    ("id", "编号", "Id"), ("submission", "申报编号", "Submission"), ("decision", "决定编号", "Decision"),
-    ("stage", "期次", "Stage"), ("due_year", "应付年度", "Due year"), ("amount", "金额", "Amount"),
-    ("status", "状态", "Status"), ("paid", "已支付", "Paid"),
+    ("id", "编号", "Id"),
+    ("submission", "申报编号", "Submission"),
+    ("decision", "决定编号", "Decision"),
+    ("stage", "期次", "Stage"),
+    ("due_year", "应付年度", "Due year"),
+    ("amount", "金额", "Amount"),
+    ("status", "状态", "Status"),
+    ("paid", "已支付", "Paid"),
 ]
 MONEY = {"declared_yuan", "recomputed_yuan", "reviewed_yuan", "granted_yuan", "amount"}
 
@@ -56,9 +79,11 @@ def _write_xlsx(data: dict, path: Path) -> None:
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for title, columns, rows in (("申报 submissions", SUBMISSION_COLUMNS, data["submissions"]),
-                                 ("决定 decisions", DECISION_COLUMNS, data["decisions"]),
-                                 ("支付 payments", PAYMENT_COLUMNS, data["payments"])):
+    for title, columns, rows in (
+        ("申报 submissions", SUBMISSION_COLUMNS, data["submissions"]),
+        ("决定 decisions", DECISION_COLUMNS, data["decisions"]),
+        ("支付 payments", PAYMENT_COLUMNS, data["payments"]),
+    ):
         ws = workbook.create_sheet(title)
         ws.append([f"{zh}\n{en}" for _, zh, en in columns])
         for cell in ws[1]:

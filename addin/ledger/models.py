@@ -16,12 +16,23 @@ Amounts are stored as whole cents (``Money``): exact on SQLite and PostgreSQL al
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
-    Text, UniqueConstraint,
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -39,7 +50,7 @@ NAMING = {
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Money(TypeDecorator):
@@ -72,7 +83,7 @@ class Enterprise(Base):
     name: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
-    projects: Mapped[list["Project"]] = relationship(back_populates="enterprise")
+    projects: Mapped[list[Project]] = relationship(back_populates="enterprise")
 
 
 class Project(Base):
@@ -114,9 +125,9 @@ class Submission(Base):
 
     enterprise: Mapped[Enterprise] = relationship()
     project: Mapped[Project] = relationship()
-    findings: Mapped[list["Finding"]] = relationship(back_populates="submission", order_by="Finding.id")
-    decisions: Mapped[list["Decision"]] = relationship(back_populates="submission", order_by="Decision.id")
-    payments: Mapped[list["Payment"]] = relationship(back_populates="submission", order_by="Payment.id")
+    findings: Mapped[list[Finding]] = relationship(back_populates="submission", order_by="Finding.id")
+    decisions: Mapped[list[Decision]] = relationship(back_populates="submission", order_by="Decision.id")
+    payments: Mapped[list[Payment]] = relationship(back_populates="submission", order_by="Payment.id")
 
 
 class Finding(Base):

@@ -140,7 +140,7 @@ def _record_for(session: Session, usccs: Iterable[str], events: Iterable[tuple[s
     usccs, events = sorted(set(usccs)), sorted(set(events))
     conditions = []
     for start in range(0, len(usccs), 500):
-        conditions.append(Enterprise.uscc.in_(usccs[start:start + 500]))
+        conditions.append(Enterprise.uscc.in_(usccs[start : start + 500]))
     if events:
         conditions.append(tuple_(Submission.clause, Submission.event).in_(events))
     if not conditions:
@@ -181,15 +181,17 @@ def record(ledger: Ledger, items: Sequence[Item], *, recorded_by: str = "", rule
         with ledger.write() as session:
             return _record(session, items, recorded_by=recorded_by, rules=rules)
     except SQLAlchemyError as exc:
-        raise LedgerError(f"ledger {ledger.name}: the batch was not recorded, nothing was written "
-                          f"({_first_line(exc)}) / 未能记录，台账未改动") from None
+        raise LedgerError(
+            f"ledger {ledger.name}: the batch was not recorded, nothing was written "
+            f"({_first_line(exc)}) / 未能记录，台账未改动"
+        ) from None
 
 
 def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules: bool) -> list[Outcome]:
     shas = sorted({i.sha256 for i in items})
     known: dict[str, Submission] = {}
     for start in range(0, len(shas), 500):
-        for sub in session.scalars(select(Submission).where(Submission.sha256.in_(shas[start:start + 500]))):
+        for sub in session.scalars(select(Submission).where(Submission.sha256.in_(shas[start : start + 500]))):
             known[sub.sha256] = sub
     fresh: list[Item] = []
     seen: set[str] = set()
@@ -200,8 +202,11 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
     events = {(i.clause, event_key(i.inputs.get(EVENT_CAPS[i.clause][0]))) for i in fresh if i.clause in EVENT_CAPS}
     on_record = _record_for(session, (i.uscc for i in fresh), (e for e in events if e[1]))
     identities = {(i.uscc, i.project, i.clause, i.year) for i in fresh}
-    replaced = [s for s in on_record
-                if (s.enterprise.uscc, s.project.code, s.clause, s.year) in identities and standing(s).state != "void"]
+    replaced = [
+        s
+        for s in on_record
+        if (s.enterprise.uscc, s.project.code, s.clause, s.year) in identities and standing(s).state != "void"
+    ]
     grants = _as_record(on_record, without={s.id for s in replaced})
 
     results: dict[str, Ruled] = {}
@@ -218,22 +223,41 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
             passed = item.passed and not problems
             event = str(item.inputs.get(EVENT_CAPS[item.clause][0], "") or "") if item.clause in EVENT_CAPS else ""
             sub = Submission(
-                enterprise=enterprises[item.uscc], project=project, clause=item.clause, year=item.year,
-                event=event[:200], inputs={k: plain(v) for k, v in item.inputs.items()}, declared_yuan=item.declared,
-                recomputed_yuan=item.recomputed, reviewed_yuan=granted if passed else ZERO, passed=passed,
-                file=item.file[:1000], sha256=item.sha256, source="review" if rules else "import",
+                enterprise=enterprises[item.uscc],
+                project=project,
+                clause=item.clause,
+                year=item.year,
+                event=event[:200],
+                inputs={k: plain(v) for k, v in item.inputs.items()},
+                declared_yuan=item.declared,
+                recomputed_yuan=item.recomputed,
+                reviewed_yuan=granted if passed else ZERO,
+                passed=passed,
+                file=item.file[:1000],
+                sha256=item.sha256,
+                source="review" if rules else "import",
                 recorded_by=recorded_by[:200],
             )
-            gone = [s for s in replaced if (s.enterprise.uscc, s.project.code, s.clause, s.year)
-                    == (item.uscc, item.project, item.clause, item.year)]
+            gone = [
+                s
+                for s in replaced
+                if (s.enterprise.uscc, s.project.code, s.clause, s.year)
+                == (item.uscc, item.project, item.clause, item.year)
+            ]
             if gone:
                 sub.replaces_id = max(s.id for s in gone)
-                warnings = [*warnings, "取代 Replaces " + ", ".join(
-                    f"{_cite(s)} ({standing(s).state} {standing(s).amount:,.2f} 元)" for s in gone)
-                    + ": a corrected resubmission (same enterprise, project, clause and year) / 更正后重新申报"]
-            for kind, texts in (("problem", item.problems), ("warning", item.warnings),
-                                ("problem", [LEDGER_MARK + p for p in problems]),
-                                ("warning", [LEDGER_MARK + w for w in warnings])):
+                warnings = [
+                    *warnings,
+                    "取代 Replaces "
+                    + ", ".join(f"{_cite(s)} ({standing(s).state} {standing(s).amount:,.2f} 元)" for s in gone)
+                    + ": a corrected resubmission (same enterprise, project, clause and year) / 更正后重新申报",
+                ]
+            for kind, texts in (
+                ("problem", item.problems),
+                ("warning", item.warnings),
+                ("problem", [LEDGER_MARK + p for p in problems]),
+                ("warning", [LEDGER_MARK + w for w in warnings]),
+            ):
                 sub.findings.extend(Finding(kind=kind, text=t) for t in texts)
             if passed and granted > 0:
                 _add_payments(sub, granted, None)
@@ -243,13 +267,23 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
     session.flush()
     for sha, (_, _, gone) in new_notes.items():
         for s in gone:
-            session.add(Decision(submission_id=s.id, action="void", amount=None, reviewer=recorded_by or "green-award",
-                                 reason=f"{RESUBMITTED}: replaced by #{by_sha[sha].id} {by_sha[sha].file}"))
+            session.add(
+                Decision(
+                    submission_id=s.id,
+                    action="void",
+                    amount=None,
+                    reviewer=recorded_by or "green-award",
+                    reason=f"{RESUBMITTED}: replaced by #{by_sha[sha].id} {by_sha[sha].file}",
+                )
+            )
     session.flush()
     if known:
-        stored = session.scalars(select(Submission).where(Submission.id.in_([s.id for s in known.values()]))
-                                 .options(selectinload(Submission.findings), selectinload(Submission.decisions))
-                                 .execution_options(populate_existing=True))
+        stored = session.scalars(
+            select(Submission)
+            .where(Submission.id.in_([s.id for s in known.values()]))
+            .options(selectinload(Submission.findings), selectinload(Submission.decisions))
+            .execution_options(populate_existing=True)
+        )
         known = {sub.sha256: sub for sub in stored}
 
     outcomes = []
@@ -259,16 +293,37 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
             ruled, warnings, gone = new_notes[item.sha256]
             new = sub.sha256 in seen
             seen.discard(sub.sha256)  # a file twice in one batch: the second is not new
-            outcomes.append(Outcome(sub.id, new, sub.passed, sub.reviewed_yuan or ZERO, ruled.problems, warnings,
-                                    [s.id for s in gone], ruled.codes, ruled.refers_to + [_cite(s) for s in gone]))
+            outcomes.append(
+                Outcome(
+                    sub.id,
+                    new,
+                    sub.passed,
+                    sub.reviewed_yuan or ZERO,
+                    ruled.problems,
+                    warnings,
+                    [s.id for s in gone],
+                    ruled.codes,
+                    ruled.refers_to + [_cite(s) for s in gone],
+                )
+            )
         else:
             sub = known[item.sha256]
             stand = standing(sub)
-            problems = [f.text.removeprefix(LEDGER_MARK) for f in sub.findings if f.kind == "problem" and f.text.startswith(LEDGER_MARK)]
-            warnings = [f.text.removeprefix(LEDGER_MARK) for f in sub.findings if f.kind == "warning" and f.text.startswith(LEDGER_MARK)]
+            problems = [
+                f.text.removeprefix(LEDGER_MARK)
+                for f in sub.findings
+                if f.kind == "problem" and f.text.startswith(LEDGER_MARK)
+            ]
+            warnings = [
+                f.text.removeprefix(LEDGER_MARK)
+                for f in sub.findings
+                if f.kind == "warning" and f.text.startswith(LEDGER_MARK)
+            ]
             if stand.decision is not None or stand.state == "void":
-                warnings.append(f"已有决定 Decided on record: {stand.state} {stand.amount:,.2f} 元"
-                                + (f" by {stand.decision.reviewer}: {stand.decision.reason}" if stand.decision else ""))
+                warnings.append(
+                    f"已有决定 Decided on record: {stand.state} {stand.amount:,.2f} 元"
+                    + (f" by {stand.decision.reviewer}: {stand.decision.reason}" if stand.decision else "")
+                )
             outcomes.append(Outcome(sub.id, False, sub.passed, stand.amount, problems, warnings, []))
     return outcomes
 
@@ -278,7 +333,7 @@ def _enterprises_and_projects(session: Session, items: Sequence[Item]):
     usccs = sorted({i.uscc for i in items})
     enterprises: dict[str, Enterprise] = {}
     for start in range(0, len(usccs), 500):
-        for e in session.scalars(select(Enterprise).where(Enterprise.uscc.in_(usccs[start:start + 500]))):
+        for e in session.scalars(select(Enterprise).where(Enterprise.uscc.in_(usccs[start : start + 500]))):
             enterprises[e.uscc] = e
     for item in items:
         if item.uscc not in enterprises:
@@ -289,13 +344,14 @@ def _enterprises_and_projects(session: Session, items: Sequence[Item]):
     by_id = {e.id: e.uscc for e in enterprises.values()}
     projects: dict[tuple[str, str], Project] = {}
     for start in range(0, len(ids), 500):
-        for p in session.scalars(select(Project).where(Project.enterprise_id.in_(ids[start:start + 500]))):
+        for p in session.scalars(select(Project).where(Project.enterprise_id.in_(ids[start : start + 500]))):
             projects[(by_id[p.enterprise_id], p.code)] = p
     for item in items:
         key = (item.uscc, item.project)
         if key not in projects:
-            projects[key] = Project(enterprise_id=enterprises[item.uscc].id, code=item.project[:200],
-                                    name=item.project_name or None)
+            projects[key] = Project(
+                enterprise_id=enterprises[item.uscc].id, code=item.project[:200], name=item.project_name or None
+            )
             session.add(projects[key])
     session.flush()
     return enterprises, projects
@@ -337,7 +393,9 @@ def _apply_rules(items: Sequence[Item], record: Record) -> dict[str, Ruled]:
     header, rows = _table([(i.uscc, i.enterprise, i.project, i.clause, i.year, i.inputs) for i in items])
     result = stack_rows(header, rows, record=record, cites=[f"this batch: {i.file}" for i in items], parallel=False)
     out = {}
-    for item, status, granted, notes in zip(items, result.column("status"), result.column("granted_yuan"), result.notes):
+    for item, status, granted, notes in zip(
+        items, result.column("status"), result.column("granted_yuan"), result.notes
+    ):
         amount = granted if granted is not None else ZERO
         if item.declared is not None:
             amount = min(amount, item.declared)
@@ -364,8 +422,11 @@ def _add_payments(sub: Submission, amount: Decimal, decision: Decision | None) -
     except GreenAwardError:
         pass  # an imported row without its inputs: one payment
     for n, ((_, status), part) in enumerate(zip(stages, amounts(amount, [share for share, _ in stages])), 1):
-        sub.payments.append(Payment(decision_id=decision.id if decision else None, stage=n, due_year=sub.year,
-                                    amount=part, status=status))
+        sub.payments.append(
+            Payment(
+                decision_id=decision.id if decision else None, stage=n, due_year=sub.year, amount=part, status=status
+            )
+        )
 
 
 # --- deciding ----------------------------------------------------------------------------------------
@@ -376,14 +437,26 @@ def allowed(session: Session, sub: Submission) -> tuple[Decimal, list[str]]:
     event = [(sub.clause, event_key(sub.event))] if sub.clause in EVENT_CAPS and event_key(sub.event) else []
     on_record = _record_for(session, [sub.enterprise.uscc], event)
     record = _as_record(on_record, without={sub.id})
-    item = Item(sub.file, sub.sha256, sub.enterprise.uscc, sub.enterprise.name, sub.project.code, sub.clause,
-                sub.year, dict(sub.inputs), sub.declared_yuan, sub.recomputed_yuan, True)
+    item = Item(
+        sub.file,
+        sub.sha256,
+        sub.enterprise.uscc,
+        sub.enterprise.name,
+        sub.project.code,
+        sub.clause,
+        sub.year,
+        dict(sub.inputs),
+        sub.declared_yuan,
+        sub.recomputed_yuan,
+        True,
+    )
     ruled = _apply_rules([item], record)[sub.sha256]
     return ruled.granted, ruled.problems + ruled.warnings
 
 
-def decide(ledger: Ledger, submission: int, action: str, *, reviewer: str, reason: str,
-           amount: Decimal | None = None) -> Decision:
+def decide(
+    ledger: Ledger, submission: int, action: str, *, reviewer: str, reason: str, amount: Decimal | None = None
+) -> Decision:
     """Append a decision: ``grant`` (what the rules allow now), ``reduce`` (to ``amount``, at most that) or ``reject``."""
     reviewer, reason = (reviewer or "").strip(), (reason or "").strip()
     if not reviewer:
@@ -391,20 +464,26 @@ def decide(ledger: Ledger, submission: int, action: str, *, reviewer: str, reaso
     if not reason:
         raise LedgerError("decide: --reason is required (why) / 须注明理由")
     if action not in ("grant", "reduce", "reject"):
-        raise LedgerError(f"decide: action must be grant, reduce or reject, got {action!r} / 决定须为grant、reduce或reject")
+        raise LedgerError(
+            f"decide: action must be grant, reduce or reject, got {action!r} / 决定须为grant、reduce或reject"
+        )
     with ledger.write() as session:
         sub = _submission(session, submission)
         stand = standing(sub)
         if stand.state == "void":
             later = session.scalar(select(Submission.id).where(Submission.replaces_id == sub.id))
-            raise LedgerError(f"submission #{sub.id} is void (resubmitted{f' as #{later}' if later else ''}); decide on the "
-                              "submission that replaced it / 该申报已作废")
+            raise LedgerError(
+                f"submission #{sub.id} is void (resubmitted{f' as #{later}' if later else ''}); decide on the "
+                "submission that replaced it / 该申报已作废"
+            )
         room, why = allowed(session, sub)
         if action == "reject":
             stored, value = "rejected", ZERO
         elif action == "grant":
             if room <= 0:
-                raise LedgerError(f"decide: submission #{sub.id} can be granted nothing now: {'; '.join(why) or 'amount 0'} / 无可批准金额")
+                raise LedgerError(
+                    f"decide: submission #{sub.id} can be granted nothing now: {'; '.join(why) or 'amount 0'} / 无可批准金额"
+                )
             stored, value = "granted", room
         else:
             if amount is None:
@@ -413,8 +492,10 @@ def decide(ledger: Ledger, submission: int, action: str, *, reviewer: str, reaso
             if value < 0:
                 raise LedgerError(f"decide: amount must be ≥ 0, got {value} / 金额不能为负")
             if value > room:
-                raise LedgerError(f"decide: {value:,.2f} 元 is more than submission #{sub.id} may be granted now "
-                                  f"({room:,.2f} 元{': ' + '; '.join(why) if why else ''}) / 超出可批准金额")
+                raise LedgerError(
+                    f"decide: {value:,.2f} 元 is more than submission #{sub.id} may be granted now "
+                    f"({room:,.2f} 元{': ' + '; '.join(why) if why else ''}) / 超出可批准金额"
+                )
             stored = "reduced"
         decision = Decision(submission_id=sub.id, action=stored, amount=value, reviewer=reviewer[:200], reason=reason)
         session.add(decision)
@@ -441,11 +522,19 @@ def void(ledger: Ledger, decision: int, *, reviewer: str, reason: str) -> list[D
         if target is None:
             raise LedgerError(f"void: no decision #{decision} / 无此决定")
         if target.action == "void":
-            raise LedgerError(f"void: decision #{decision} is itself a void; decisions are corrected by new ones / 不能作废“作废”")
+            raise LedgerError(
+                f"void: decision #{decision} is itself a void; decisions are corrected by new ones / 不能作废“作废”"
+            )
         if session.scalar(select(Decision.id).where(Decision.voids_id == target.id)):
             raise LedgerError(f"void: decision #{decision} is already void / 该决定已作废")
-        row = Decision(submission_id=target.submission_id, action="void", amount=None, reviewer=reviewer[:200],
-                       reason=reason, voids_id=target.id)
+        row = Decision(
+            submission_id=target.submission_id,
+            action="void",
+            amount=None,
+            reviewer=reviewer[:200],
+            reason=reason,
+            voids_id=target.id,
+        )
         session.add(row)
         session.flush()
         made = [row]
@@ -455,9 +544,14 @@ def void(ledger: Ledger, decision: int, *, reviewer: str, reason: str) -> list[D
         if back.amount > 0:
             room, why = allowed(session, sub)
             if back.amount > room:
-                cut = Decision(submission_id=sub.id, action="reduced", amount=room, reviewer=reviewer[:200],
-                               reason=f"after voiding #{target.id}, {back.state} {back.amount:,.2f} 元 is more than the "
-                                      f"caps leave now ({room:,.2f} 元: {'; '.join(why)}) / 作废后按剩余额度核减")
+                cut = Decision(
+                    submission_id=sub.id,
+                    action="reduced",
+                    amount=room,
+                    reviewer=reviewer[:200],
+                    reason=f"after voiding #{target.id}, {back.state} {back.amount:,.2f} 元 is more than the "
+                    f"caps leave now ({room:,.2f} 元: {'; '.join(why)}) / 作废后按剩余额度核减",
+                )
                 session.add(cut)
                 made.append(cut)
         session.flush()
@@ -481,8 +575,13 @@ def enterprises(ledger: Ledger) -> list[dict]:
         subs = _submissions(session)
         rows: dict[str, dict] = {}
         for e in session.scalars(select(Enterprise).order_by(Enterprise.uscc)):
-            rows[e.uscc] = {"uscc": e.uscc, "enterprise": e.name, "submissions": 0, "years": set(),
-                            "granted_yuan": ZERO}
+            rows[e.uscc] = {
+                "uscc": e.uscc,
+                "enterprise": e.name,
+                "submissions": 0,
+                "years": set(),
+                "granted_yuan": ZERO,
+            }
         for sub in subs:
             row = rows[sub.enterprise.uscc]
             row["submissions"] += 1
@@ -507,23 +606,47 @@ def show(ledger: Ledger, uscc: str) -> dict:
         years: dict[int, dict] = {}
         for sub in own:
             stand = standing(sub)
-            year = years.setdefault(sub.year, {"year": sub.year, "submissions": [], "caps": [], "events": [], "over_years": []})
-            year["submissions"].append({
-                "id": sub.id, "file": sub.file, "project": sub.project.code, "clause": sub.clause,
-                "declared_yuan": sub.declared_yuan, "recomputed_yuan": sub.recomputed_yuan, "granted_yuan": stand.amount,
-                "state": stand.state, "decisions": [(d.id, d.action, d.amount, d.reviewer, d.reason, d.voids_id)
-                                                    for d in sub.decisions],
-            })
+            year = years.setdefault(
+                sub.year, {"year": sub.year, "submissions": [], "caps": [], "events": [], "over_years": []}
+            )
+            year["submissions"].append(
+                {
+                    "id": sub.id,
+                    "file": sub.file,
+                    "project": sub.project.code,
+                    "clause": sub.clause,
+                    "declared_yuan": sub.declared_yuan,
+                    "recomputed_yuan": sub.recomputed_yuan,
+                    "granted_yuan": stand.amount,
+                    "state": stand.state,
+                    "decisions": [(d.id, d.action, d.amount, d.reviewer, d.reason, d.voids_id) for d in sub.decisions],
+                }
+            )
         for year, info in years.items():
             for policy, cap, used, left in room_left(record, code, year):
-                info["caps"].append({"policy": policy, "cap": cap.id, "label": str(cap.label), "cap_yuan": cap.cap,
-                                     "used_yuan": used, "left_yuan": left})
+                info["caps"].append(
+                    {
+                        "policy": policy,
+                        "cap": cap.id,
+                        "label": str(cap.label),
+                        "cap_yuan": cap.cap,
+                        "used_yuan": used,
+                        "left_yuan": left,
+                    }
+                )
         for clause, name in sorted(events):
             cap = parameter(clause, EVENT_CAPS[clause][1]).value
             used = sum((g.granted for g in record.of_event(clause, name)), Decimal(0))
             year = min(s.year for s in own if s.clause == clause and event_key(s.event) == name)
-            years[year]["events"].append({"clause": clause, "event": name, "cap_yuan": cap, "used_yuan": used,
-                                          "left_yuan": max(Decimal(0), cap - used)})
+            years[year]["events"].append(
+                {
+                    "clause": clause,
+                    "event": name,
+                    "cap_yuan": cap,
+                    "used_yuan": used,
+                    "left_yuan": max(Decimal(0), cap - used),
+                }
+            )
         for clause in (c for c in FROM_RECORD if c in REPEATS):  # tongzhou:8: 5,000,000 over its three years
             cap = parameter(clause, "cap").value
             for project in sorted({s.project.code for s in own if s.clause == clause}):
@@ -531,8 +654,16 @@ def show(ledger: Ledger, uscc: str) -> dict:
                 used = sum((g.granted for g in grants), Decimal(0))
                 first = min((g.year for g in grants), default=None)
                 year = first or min(s.year for s in own if s.clause == clause and s.project.code == project)
-                years[year]["over_years"].append({"clause": clause, "project": project, "first_year": first,
-                                                  "cap_yuan": cap, "used_yuan": used, "left_yuan": max(Decimal(0), cap - used)})
+                years[year]["over_years"].append(
+                    {
+                        "clause": clause,
+                        "project": project,
+                        "first_year": first,
+                        "cap_yuan": cap,
+                        "used_yuan": used,
+                        "left_yuan": max(Decimal(0), cap - used),
+                    }
+                )
         return {"uscc": enterprise.uscc, "enterprise": enterprise.name, "years": [years[y] for y in sorted(years)]}
 
 
@@ -548,25 +679,67 @@ def export(ledger: Ledger) -> dict:
         submissions, decisions, payments = [], [], []
         for sub in subs:
             stand = standing(sub)
-            submissions.append({
-                "id": sub.id, "file": sub.file, "sha256": sub.sha256, "clause": sub.clause, "uscc": sub.enterprise.uscc,
-                "enterprise": sub.enterprise.name, "project": sub.project.code, "project_name": sub.project.name,
-                "year": sub.year, "event": sub.event, "declared_yuan": money(sub.declared_yuan),
-                "recomputed_yuan": money(sub.recomputed_yuan), "reviewed_yuan": money(sub.reviewed_yuan),
-                "granted_yuan": money(stand.amount), "state": stand.state, "passed": sub.passed, "source": sub.source,
-                "recorded_at": sub.recorded_at.isoformat(), "recorded_by": sub.recorded_by, "replaces": sub.replaces_id,
-                "inputs": sub.inputs,
-                "findings": [{"kind": f.kind, "text": f.text} for f in sub.findings],
-            })
+            submissions.append(
+                {
+                    "id": sub.id,
+                    "file": sub.file,
+                    "sha256": sub.sha256,
+                    "clause": sub.clause,
+                    "uscc": sub.enterprise.uscc,
+                    "enterprise": sub.enterprise.name,
+                    "project": sub.project.code,
+                    "project_name": sub.project.name,
+                    "year": sub.year,
+                    "event": sub.event,
+                    "declared_yuan": money(sub.declared_yuan),
+                    "recomputed_yuan": money(sub.recomputed_yuan),
+                    "reviewed_yuan": money(sub.reviewed_yuan),
+                    "granted_yuan": money(stand.amount),
+                    "state": stand.state,
+                    "passed": sub.passed,
+                    "source": sub.source,
+                    "recorded_at": sub.recorded_at.isoformat(),
+                    "recorded_by": sub.recorded_by,
+                    "replaces": sub.replaces_id,
+                    "inputs": sub.inputs,
+                    "findings": [{"kind": f.kind, "text": f.text} for f in sub.findings],
+                }
+            )
             for d in sub.decisions:
-                decisions.append({"id": d.id, "submission": sub.id, "reviewer": d.reviewer, "time": d.decided_at.isoformat(),
-                                  "action": d.action, "amount": money(d.amount), "reason": d.reason, "voids": d.voids_id})
+                decisions.append(
+                    {
+                        "id": d.id,
+                        "submission": sub.id,
+                        "reviewer": d.reviewer,
+                        "time": d.decided_at.isoformat(),
+                        "action": d.action,
+                        "amount": money(d.amount),
+                        "reason": d.reason,
+                        "voids": d.voids_id,
+                    }
+                )
             for p in sub.payments:
-                payments.append({"id": p.id, "submission": sub.id, "decision": p.decision_id, "stage": p.stage,
-                                 "due_year": p.due_year, "amount": money(p.amount), "status": p.status, "paid": p.paid})
+                payments.append(
+                    {
+                        "id": p.id,
+                        "submission": sub.id,
+                        "decision": p.decision_id,
+                        "stage": p.stage,
+                        "due_year": p.due_year,
+                        "amount": money(p.amount),
+                        "status": p.status,
+                        "paid": p.paid,
+                    }
+                )
         decisions.sort(key=lambda d: d["id"])
-        return {"ledger": ledger.name, "schema": head(), "exported_at": datetime.now().astimezone().isoformat(),
-                "submissions": submissions, "decisions": decisions, "payments": payments}
+        return {
+            "ledger": ledger.name,
+            "schema": head(),
+            "exported_at": datetime.now().astimezone().isoformat(),
+            "submissions": submissions,
+            "decisions": decisions,
+            "payments": payments,
+        }
 
 
 # --- a past season from a portfolio result table ----------------------------------------------------------
@@ -575,7 +748,9 @@ def export(ledger: Ledger) -> dict:
 IMPORT_COLUMNS = ("uscc", "project", "clause", "year", "granted_yuan")
 
 
-def import_rows(header: Sequence[str], rows: Sequence[Sequence[object]], *, source: str) -> tuple[list[Item], list[str]]:
+def import_rows(
+    header: Sequence[str], rows: Sequence[Sequence[object]], *, source: str
+) -> tuple[list[Item], list[str]]:
     """The rows of a portfolio result (with ``granted_yuan``) as items decided in a past season; bad rows reported."""
     from policies.engine import compiled
     from policies.stacking import added_columns, ident, parse_year
@@ -583,8 +758,10 @@ def import_rows(header: Sequence[str], rows: Sequence[Sequence[object]], *, sour
     at = {str(name).strip(): i for i, name in enumerate(header)}
     missing = [c for c in IMPORT_COLUMNS if c not in at]
     if missing:
-        raise LedgerError(f"ledger import: the table needs the column(s) {', '.join(missing)} (a portfolio result with "
-                          "credit codes) / 缺少必需列")
+        raise LedgerError(
+            f"ledger import: the table needs the column(s) {', '.join(missing)} (a portfolio result with "
+            "credit codes) / 缺少必需列"
+        )
     skip = {*added_columns(), "enterprise", *IMPORT_COLUMNS, "project_name"}
     items, problems = [], []
     for n, row in enumerate(rows, 2):
@@ -603,18 +780,36 @@ def import_rows(header: Sequence[str], rows: Sequence[Sequence[object]], *, sour
         except (ValueError, GreenAwardError) as exc:
             problems.append(f"{source} row {n}: {exc}")
             continue
-        inputs = {name: row[i] for name, i in at.items()
-                  if name not in skip and name in cc.specs and i < len(row) and str(row[i]).strip() != ""}
+        inputs = {
+            name: row[i]
+            for name, i in at.items()
+            if name not in skip and name in cc.specs and i < len(row) and str(row[i]).strip() != ""
+        }
         amount = ident(cell("amount_yuan"))
-        key = json.dumps([uscc, project, clause, year, str(granted), {k: str(v) for k, v in sorted(inputs.items())}],
-                         ensure_ascii=False)
-        items.append(Item(
-            file=f"{source} row {n}", sha256=sha256_of(("import\0" + key).encode()), uscc=uscc,
-            enterprise=ident(cell("enterprise")), project=project, clause=clause, year=year, inputs=inputs,
-            declared=round_yuan(to_decimal(amount)) if amount else None, recomputed=None, passed=granted > 0,
-            granted=granted, project_name=ident(cell("project_name")) or None,
-            warnings=[f"imported: status {ident(cell('status'))}: {ident(cell('note'))}"[:2000]] if "status" in at else [],
-        ))
+        key = json.dumps(
+            [uscc, project, clause, year, str(granted), {k: str(v) for k, v in sorted(inputs.items())}],
+            ensure_ascii=False,
+        )
+        items.append(
+            Item(
+                file=f"{source} row {n}",
+                sha256=sha256_of(("import\0" + key).encode()),
+                uscc=uscc,
+                enterprise=ident(cell("enterprise")),
+                project=project,
+                clause=clause,
+                year=year,
+                inputs=inputs,
+                declared=round_yuan(to_decimal(amount)) if amount else None,
+                recomputed=None,
+                passed=granted > 0,
+                granted=granted,
+                project_name=ident(cell("project_name")) or None,
+                warnings=[f"imported: status {ident(cell('status'))}: {ident(cell('note'))}"[:2000]]
+                if "status" in at
+                else [],
+            )
+        )
     return items, problems
 
 
@@ -629,8 +824,12 @@ def import_items(ledger: Ledger, items: Sequence[Item], *, reviewer: str, source
             if not outcome.new:
                 continue
             granted = item.granted or ZERO
-            decision = Decision(submission_id=outcome.submission, action="granted" if granted > 0 else "rejected",
-                                amount=granted, reviewer=reviewer[:200],
-                                reason=f"imported from {item.file} (a past season's decision) / 往年决定导入")
+            decision = Decision(
+                submission_id=outcome.submission,
+                action="granted" if granted > 0 else "rejected",
+                amount=granted,
+                reviewer=reviewer[:200],
+                reason=f"imported from {item.file} (a past season's decision) / 往年决定导入",
+            )
             session.add(decision)
         return outcomes

@@ -12,9 +12,9 @@ on record (including any reviewer's decision since).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Sequence
 
 from policies.uscc import validate_uscc
 
@@ -41,8 +41,11 @@ def record_review(ledger, subs: Sequence, *, recorded_by: str | None = None, fil
     for sub, path in zip(subs, files if files is not None else [s.file for s in subs]):
         item = _item(sub, path)
         if item is None:
-            sub.warning("ledger_not_recorded", LEDGER_MARK + "not recorded: it needs a readable file with a valid credit code, "
-                                               "project, clause and year / 未记录：缺少有效的信用代码、项目、条款或年度")
+            sub.warning(
+                "ledger_not_recorded",
+                LEDGER_MARK + "not recorded: it needs a readable file with a valid credit code, "
+                "project, clause and year / 未记录：缺少有效的信用代码、项目、条款或年度",
+            )
             continue
         items.append(item)
         recorded.append(sub)
@@ -57,8 +60,11 @@ def record_review(ledger, subs: Sequence, *, recorded_by: str | None = None, fil
         for text in outcome.warnings:
             sub.warning("ledger", LEDGER_MARK + text, refers_to=outcome.refers_to)
         if not outcome.new:
-            sub.warning("ledger_on_record", f"{LEDGER_MARK}the same file is on record as #{outcome.submission}; nothing new "
-                                            "recorded / 同一文件已记录")
+            sub.warning(
+                "ledger_on_record",
+                f"{LEDGER_MARK}the same file is on record as #{outcome.submission}; nothing new "
+                "recorded / 同一文件已记录",
+            )
         sub.ok = sub.ok and outcome.passed
         sub.granted_yuan = outcome.granted if sub.ok else (Decimal("0.00") if sub.clause else sub.granted_yuan)
 
@@ -73,7 +79,19 @@ def _item(sub, path):
         sha256 = sub.sha256 or sha256_of(Path(path).read_bytes())  # the review's, of the bytes it read
     except (ValueError, OSError):
         return None
-    return Item(file=sub.file, sha256=sha256, uscc=uscc, enterprise=sub.enterprise or "", project=sub.project,
-                clause=sub.clause, year=sub.year, inputs=dict(sub.inputs), declared=sub.declared_yuan,
-                recomputed=sub.recomputed_yuan, passed=sub.ok, granted=sub.granted_yuan,
-                problems=list(sub.problems), warnings=list(sub.warnings))
+    return Item(
+        file=sub.file,
+        sha256=sha256,
+        uscc=uscc,
+        enterprise=sub.enterprise or "",
+        project=sub.project,
+        clause=sub.clause,
+        year=sub.year,
+        inputs=dict(sub.inputs),
+        declared=sub.declared_yuan,
+        recomputed=sub.recomputed_yuan,
+        passed=sub.ok,
+        granted=sub.granted_yuan,
+        problems=list(sub.problems),
+        warnings=list(sub.warnings),
+    )

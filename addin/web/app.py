@@ -43,9 +43,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.concurrency import run_in_threadpool
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from policies.errors import GreenAwardError
@@ -62,8 +62,16 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "ga_session"
 LOGIN_COOKIE = "ga_login_csrf"
 UPLOAD_PATHS = frozenset({"/batches", "/api/batches"})
-PUBLIC = frozenset({("GET", "/login"), ("HEAD", "/login"), ("POST", "/login"), ("POST", "/api/login"),
-                    ("GET", "/openapi.json"), ("HEAD", "/openapi.json")})
+PUBLIC = frozenset(
+    {
+        ("GET", "/login"),
+        ("HEAD", "/login"),
+        ("POST", "/login"),
+        ("POST", "/api/login"),
+        ("GET", "/openapi.json"),
+        ("HEAD", "/openapi.json"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -121,20 +129,26 @@ class Guard:
         path, method = scope["path"], scope["method"]
         if auth is None and not is_public(method, path):
             if is_api(path):
-                response: Response = JSONResponse({"detail": "login required: POST /api/login, then Authorization: "
-                                                             "Bearer TOKEN / 请先登录"}, 401,
-                                                  headers={"WWW-Authenticate": "Bearer"})
+                response: Response = JSONResponse(
+                    {"detail": "login required: POST /api/login, then Authorization: Bearer TOKEN / 请先登录"},
+                    401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             else:
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = path + ("?" + query if query else "")
-                response = RedirectResponse("/login?" + urlencode({"next": target}) if method == "GET" else "/login", 303)
+                response = RedirectResponse(
+                    "/login?" + urlencode({"next": target}) if method == "GET" else "/login", 303
+                )
             return await response(scope, receive, send)
         await self.app(scope, receive, send)
 
 
 class TooLarge(StarletteHTTPException):
     def __init__(self, limit: int):
-        super().__init__(413, f"the request is larger than {limit / MiB:,.1f} MiB (the limit) / 请求超过{limit / MiB:,.1f} MiB上限")
+        super().__init__(
+            413, f"the request is larger than {limit / MiB:,.1f} MiB (the limit) / 请求超过{limit / MiB:,.1f} MiB上限"
+        )
 
 
 class BodyLimit:
@@ -179,14 +193,19 @@ class BodyLimit:
 
     async def refuse(self, scope, receive, send, limit: int) -> None:  # noqa: ANN001
         detail = TooLarge(limit).detail
-        response = (JSONResponse({"detail": detail}, 413) if is_api(scope["path"])
-                    else HTMLResponse(f"<!doctype html><meta charset='utf-8'><title>413</title><p>{detail}</p>", 413))
+        response = (
+            JSONResponse({"detail": detail}, 413)
+            if is_api(scope["path"])
+            else HTMLResponse(f"<!doctype html><meta charset='utf-8'><title>413</title><p>{detail}</p>", 413)
+        )
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
 
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
 class SecurityHeaders:
@@ -201,8 +220,12 @@ class SecurityHeaders:
         async def sending(message):
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
-                extra = {b"x-content-type-options": b"nosniff", b"x-frame-options": b"DENY",
-                         b"referrer-policy": b"same-origin", b"content-security-policy": CSP.encode()}
+                extra = {
+                    b"x-content-type-options": b"nosniff",
+                    b"x-frame-options": b"DENY",
+                    b"referrer-policy": b"same-origin",
+                    b"content-security-policy": CSP.encode(),
+                }
                 if not static:
                     extra[b"cache-control"] = b"no-store"
                 present = {k.lower() for k, _ in headers}
@@ -224,8 +247,11 @@ def who(request: Request) -> Auth:
 
 class CsrfError(HTTPException):
     def __init__(self):
-        super().__init__(403, "the form has expired or did not come from this site (CSRF token missing or wrong): "
-                              "reload the page and try again / 表单已过期或来源不明，请刷新页面后重试")
+        super().__init__(
+            403,
+            "the form has expired or did not come from this site (CSRF token missing or wrong): "
+            "reload the page and try again / 表单已过期或来源不明，请刷新页面后重试",
+        )
 
 
 async def check_csrf(request: Request) -> Auth:
@@ -286,8 +312,13 @@ def create_app(settings: Settings) -> FastAPI:
     env = templates.env
     env.filters["yuan"] = lambda v: "—" if v is None or v == "" else f"{Decimal(str(v)):,.2f}"
     env.filters["when"] = lambda v: "—" if not v else utc(v).astimezone().strftime("%Y-%m-%d %H:%M")
-    env.globals.update(STATES=views.STATES, ACTIONS=views.ACTIONS, POLICY_NAMES=views.POLICY_NAMES, said=views.said,
-                       version=package_version("green-award"))
+    env.globals.update(
+        STATES=views.STATES,
+        ACTIONS=views.ACTIONS,
+        POLICY_NAMES=views.POLICY_NAMES,
+        said=views.said,
+        version=package_version("green-award"),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -296,9 +327,15 @@ def create_app(settings: Settings) -> FastAPI:
         await run_in_threadpool(jobs.shutdown)
         ledger.close()
 
-    app = FastAPI(title="green-award reviewers' desk 审核台", version=package_version("green-award"),
-                  description="The review of declarations on the claims ledger. Log in with POST /api/login, then send "
-                              "`Authorization: Bearer TOKEN`.", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app = FastAPI(
+        title="green-award reviewers' desk 审核台",
+        version=package_version("green-award"),
+        description="The review of declarations on the claims ledger. Log in with POST /api/login, then send "
+        "`Authorization: Bearer TOKEN`.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
     app.state.ledger, app.state.jobs, app.state.settings, app.state.limiter = ledger, jobs, settings, limiter
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(Guard, ledger=ledger)
@@ -307,10 +344,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     bearer = HTTPBearer(auto_error=False, description="the token of POST /api/login")
 
-    def page(request: Request, template: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
+    def page(
+        request: Request, template: str, status: int = 200, headers: dict | None = None, **context
+    ) -> HTMLResponse:
         auth = getattr(request.state, "auth", None)
-        return templates.TemplateResponse(request, template, {"auth": auth, "csrf": auth.csrf if auth else "", **context},
-                                          status_code=status, headers=headers)
+        return templates.TemplateResponse(
+            request,
+            template,
+            {"auth": auth, "csrf": auth.csrf if auth else "", **context},
+            status_code=status,
+            headers=headers,
+        )
 
     # --- errors: a page for people, JSON for scripts ---------------------------------------------------
 
@@ -330,7 +374,9 @@ def create_app(settings: Settings) -> FastAPI:
         if is_api(request.url.path):
             return JSONResponse({"detail": jsonable_errors(exc)}, 422)
         fields = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in exc.errors())
-        return page(request, "error.html", 400, message=f"the form is incomplete or invalid ({fields}) / 表单不完整或无效")
+        return page(
+            request, "error.html", 400, message=f"the form is incomplete or invalid ({fields}) / 表单不完整或无效"
+        )
 
     @app.exception_handler(views.NotFound)
     async def not_found(request: Request, exc: views.NotFound):
@@ -342,17 +388,38 @@ def create_app(settings: Settings) -> FastAPI:
 
     # --- logging in and out --------------------------------------------------------------------------
 
-    def login_page(request: Request, status: int = 200, message: str = "", next_: str = "/", name: str = "",
-                   headers: dict | None = None) -> HTMLResponse:
+    def login_page(
+        request: Request,
+        status: int = 200,
+        message: str = "",
+        next_: str = "/",
+        name: str = "",
+        headers: dict | None = None,
+    ) -> HTMLResponse:
         token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
-        response = page(request, "login.html", status, headers=headers, login_csrf=token, message=message,
-                        next=safe_next(next_), username=name)
+        response = page(
+            request,
+            "login.html",
+            status,
+            headers=headers,
+            login_csrf=token,
+            message=message,
+            next=safe_next(next_),
+            username=name,
+        )
         response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=https(request), path="/")
         return response
 
     def set_session(request: Request, response: Response, token: str) -> None:
-        response.set_cookie(SESSION_COOKIE, token, max_age=int(settings.session_hours * 3600), httponly=True,
-                            samesite="lax", secure=https(request), path="/")
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=int(settings.session_hours * 3600),
+            httponly=True,
+            samesite="lax",
+            secure=https(request),
+            path="/",
+        )
 
     def new_session(user_id: int) -> tuple[str, datetime]:
         return issue(ledger, user_id, lifetime=timedelta(hours=settings.session_hours))
@@ -377,15 +444,27 @@ def create_app(settings: Settings) -> FastAPI:
         return login_page(request, next_=next)
 
     @app.post("/login", include_in_schema=False)
-    def login(request: Request, username: str = Form(""), password: str = Form(""), csrf: str = Form(""),
-              next: str = Form("/")):  # noqa: A002
+    def login(
+        request: Request,
+        username: str = Form(""),
+        password: str = Form(""),
+        csrf: str = Form(""),
+        next: str = Form("/"),
+    ):  # noqa: A002
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if not expected or not hmac.compare_digest(csrf.encode(), expected.encode()):
             return login_page(request, 403, "表单已过期，请重试 The form expired: please try again", next, username)
         user, wait = attempt(request, username, password)
         if wait:
-            return login_page(request, 429, f"尝试次数过多，请{-(-wait // 60)}分钟后再试 Too many failed attempts: try again in "
-                                            f"{-(-wait // 60)} minute(s)", next, username, headers={"Retry-After": str(wait)})
+            return login_page(
+                request,
+                429,
+                f"尝试次数过多，请{-(-wait // 60)}分钟后再试 Too many failed attempts: try again in "
+                f"{-(-wait // 60)} minute(s)",
+                next,
+                username,
+                headers={"Retry-After": str(wait)},
+            )
         if user is None:
             return login_page(request, 401, "用户名或密码错误 Wrong user name or password", next, username)
         response = RedirectResponse(safe_next(next), 303)
@@ -393,18 +472,30 @@ def create_app(settings: Settings) -> FastAPI:
         response.delete_cookie(LOGIN_COOKIE, path="/")
         return response
 
-    @app.post("/api/login", tags=["auth"], summary="Log in: a token for Authorization: Bearer (also sets the session cookie)")
+    @app.post(
+        "/api/login", tags=["auth"], summary="Log in: a token for Authorization: Bearer (also sets the session cookie)"
+    )
     def api_login(request: Request, body: LoginIn):
         user, wait = attempt(request, body.username, body.password)
         if wait:
-            return JSONResponse({"detail": f"too many failed attempts: try again in {wait} s / 尝试次数过多"}, 429,
-                                headers={"Retry-After": str(wait)})
+            return JSONResponse(
+                {"detail": f"too many failed attempts: try again in {wait} s / 尝试次数过多"},
+                429,
+                headers={"Retry-After": str(wait)},
+            )
         if user is None:
             return JSONResponse({"detail": "wrong user name or password / 用户名或密码错误"}, 401)
         token, expires = new_session(user.id)
         auth = lookup(ledger, token, "cookie")
-        response = JSONResponse({"token": token, "token_type": "bearer", "expires_at": expires.isoformat(),
-                                 "user": user.name, "csrf": auth.csrf if auth else ""})
+        response = JSONResponse(
+            {
+                "token": token,
+                "token_type": "bearer",
+                "expires_at": expires.isoformat(),
+                "user": user.name,
+                "csrf": auth.csrf if auth else "",
+            }
+        )
         set_session(request, response, token)
         return response
 
@@ -415,8 +506,13 @@ def create_app(settings: Settings) -> FastAPI:
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    @app.post("/api/logout", tags=["auth"], status_code=204, dependencies=[Depends(bearer)],
-              summary="End this token (or session)")
+    @app.post(
+        "/api/logout",
+        tags=["auth"],
+        status_code=204,
+        dependencies=[Depends(bearer)],
+        summary="End this token (or session)",
+    )
     def api_logout(auth: Auth = Depends(check_csrf)):
         revoke(ledger, auth.token_id)
         response = Response(status_code=204)
@@ -426,18 +522,48 @@ def create_app(settings: Settings) -> FastAPI:
     # --- the inbox -----------------------------------------------------------------------------------
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def inbox(request: Request, state: str = "", policy: str = "", q: str = Query("", max_length=200),
-              year: str = "", batch: str = "", flagged: str = "", sort: str = "id", order: str = "desc", page_: int = Query(1, alias="page")):
+    def inbox(
+        request: Request,
+        state: str = "",
+        policy: str = "",
+        q: str = Query("", max_length=200),
+        year: str = "",
+        batch: str = "",
+        flagged: str = "",
+        sort: str = "id",
+        order: str = "desc",
+        page_: int = Query(1, alias="page"),
+    ):
         who(request)
         year_n = int(year) if year.isdigit() else None
         batch_n = int(batch) if batch.isdigit() else None
-        data = views.inbox(ledger, state=state if state in views.STATES else "", policy=policy if policy in views.POLICY_NAMES else "",
-                           q=q, year=year_n, batch=batch_n, flagged=bool(flagged), sort=sort, order=order, page=page_)
-        filters = {"state": state, "policy": policy, "q": q, "year": year, "batch": batch, "flagged": flagged,
-                   "sort": sort, "order": order}
+        data = views.inbox(
+            ledger,
+            state=state if state in views.STATES else "",
+            policy=policy if policy in views.POLICY_NAMES else "",
+            q=q,
+            year=year_n,
+            batch=batch_n,
+            flagged=bool(flagged),
+            sort=sort,
+            order=order,
+            page=page_,
+        )
+        filters = {
+            "state": state,
+            "policy": policy,
+            "q": q,
+            "year": year,
+            "batch": batch,
+            "flagged": flagged,
+            "sort": sort,
+            "order": order,
+        }
+
         def link(**change) -> str:  # noqa: E306
             merged = {**filters, **change}
             return "/?" + urlencode({k: v for k, v in merged.items() if v not in ("", None)})
+
         return page(request, "inbox.html", data=data, filters=filters, link=link, active="inbox")
 
     # --- batches -------------------------------------------------------------------------------------
@@ -477,8 +603,11 @@ def create_app(settings: Settings) -> FastAPI:
         who(request)
         data = views.batch(ledger, batch_id)
         body = (json.dumps(data["report"], ensure_ascii=False, indent=2) + "\n").encode("utf-8", "backslashreplace")
-        return Response(body, media_type="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="review-batch-{batch_id}.json"'})
+        return Response(
+            body,
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="review-batch-{batch_id}.json"'},
+        )
 
     @app.get("/batches/{batch_id}/report.xlsx", include_in_schema=False)
     def batch_xlsx(request: Request, batch_id: int):
@@ -486,25 +615,50 @@ def create_app(settings: Settings) -> FastAPI:
         data = views.batch_workbook(ledger, batch_id)
         if data is None:
             raise HTTPException(409, "the batch is not reviewed yet / 批次尚未审核完")
-        return Response(data, media_type=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="review-batch-{batch_id}.xlsx"'})
+        return Response(
+            data,
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="review-batch-{batch_id}.xlsx"'},
+        )
 
-    @app.post("/api/batches", tags=["batches"], status_code=202, dependencies=[Depends(bearer)],
-              summary="Upload declarations (.xlsx) or a .zip of them: a batch to review in the background")
-    def api_upload(request: Request, files: list[UploadFile] = File(..., description="one or more .xlsx or .zip"),
-                   auth: Auth = Depends(check_csrf)):
+    @app.post(
+        "/api/batches",
+        tags=["batches"],
+        status_code=202,
+        dependencies=[Depends(bearer)],
+        summary="Upload declarations (.xlsx) or a .zip of them: a batch to review in the background",
+    )
+    def api_upload(
+        request: Request,
+        files: list[UploadFile] = File(..., description="one or more .xlsx or .zip"),
+        auth: Auth = Depends(check_csrf),
+    ):
         batch_id = new_batch(auth, files)
         return {"id": batch_id, "status": "queued", "url": f"/api/batches/{batch_id}"}
 
-    @app.get("/api/batches/{batch_id}", tags=["batches"], dependencies=[Depends(bearer)],
-             summary="A batch's status; when done, its submissions (the entries of `green-award review --json`)")
+    @app.get(
+        "/api/batches/{batch_id}",
+        tags=["batches"],
+        dependencies=[Depends(bearer)],
+        summary="A batch's status; when done, its submissions (the entries of `green-award review --json`)",
+    )
     def api_batch(request: Request, batch_id: int):
         who(request)
         data = views.batch(ledger, batch_id)
-        done, total = jobs.progress(batch_id) or ((data["files"], data["files"]) if data["status"] == "done" else (0, 0))
-        out = {"id": data["id"], "status": data["status"], "files": data["files"], "done": done, "total": total,
-               "created_by": data["created_by"], "created_at": data["created_at"].isoformat(),
-               "finished_at": data["finished_at"].isoformat() if data["finished_at"] else None, "error": data["error"]}
+        done, total = jobs.progress(batch_id) or (
+            (data["files"], data["files"]) if data["status"] == "done" else (0, 0)
+        )
+        out = {
+            "id": data["id"],
+            "status": data["status"],
+            "files": data["files"],
+            "done": done,
+            "total": total,
+            "created_by": data["created_by"],
+            "created_at": data["created_at"].isoformat(),
+            "finished_at": data["finished_at"].isoformat() if data["finished_at"] else None,
+            "error": data["error"],
+        }
         if data["status"] == "done":
             out["submissions"] = data["report"]
             out["summary"] = {k: (float(v) if isinstance(v, Decimal) else v) for k, v in data["summary"].items()}
@@ -515,8 +669,15 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/submissions/{submission_id}", response_class=HTMLResponse, include_in_schema=False)
     def submission_page(request: Request, submission_id: int, decided: int | None = None):
         who(request)
-        return page(request, "submission.html", sub=views.submission(ledger, submission_id), decided=decided,
-                    form={}, error="", active="inbox")
+        return page(
+            request,
+            "submission.html",
+            sub=views.submission(ledger, submission_id),
+            decided=decided,
+            form={},
+            error="",
+            active="inbox",
+        )
 
     def decide(auth: Auth, submission_id: int, action: str, amount: Decimal | None, reason: str):
         from ..ledger.repository import decide as record_decision
@@ -525,8 +686,14 @@ def create_app(settings: Settings) -> FastAPI:
         return record_decision(ledger, submission_id, action, reviewer=auth.name, reason=reason, amount=amount)
 
     @app.post("/submissions/{submission_id}/decision", include_in_schema=False)
-    def decision_form(request: Request, submission_id: int, action: str = Form(""), amount: str = Form(""),
-                      reason: str = Form(""), auth: Auth = Depends(check_csrf)):
+    def decision_form(
+        request: Request,
+        submission_id: int,
+        action: str = Form(""),
+        amount: str = Form(""),
+        reason: str = Form(""),
+        auth: Auth = Depends(check_csrf),
+    ):
         try:
             if action not in ("grant", "reduce", "reject"):
                 raise GreenAwardError("action: choose grant, reduce or reject / 请选择批准、核减或驳回")
@@ -534,20 +701,36 @@ def create_app(settings: Settings) -> FastAPI:
         except views.NotFound:
             raise
         except GreenAwardError as exc:
-            return page(request, "submission.html", 400, sub=views.submission(ledger, submission_id), decided=None,
-                        form={"action": action, "amount": amount, "reason": reason}, error=str(exc), active="inbox")
+            return page(
+                request,
+                "submission.html",
+                400,
+                sub=views.submission(ledger, submission_id),
+                decided=None,
+                form={"action": action, "amount": amount, "reason": reason},
+                error=str(exc),
+                active="inbox",
+            )
         return RedirectResponse(f"/submissions/{submission_id}?decided={made.id}#decisions", 303)
 
-    @app.get("/api/submissions/{submission_id}", tags=["submissions"], dependencies=[Depends(bearer)],
-             summary="A submission: amounts, what it stands at, findings, decisions, earlier claims")
+    @app.get(
+        "/api/submissions/{submission_id}",
+        tags=["submissions"],
+        dependencies=[Depends(bearer)],
+        summary="A submission: amounts, what it stands at, findings, decisions, earlier claims",
+    )
     def api_submission(request: Request, submission_id: int):
         who(request)
         data = views.submission(ledger, submission_id)
         data.pop("clause_info", None)
         return json_safe(data)
 
-    @app.post("/api/submissions/{submission_id}/decision", tags=["submissions"], dependencies=[Depends(bearer)],
-              summary="Decide: grant (what the rules allow now), reduce to `amount`, or reject; with a reason")
+    @app.post(
+        "/api/submissions/{submission_id}/decision",
+        tags=["submissions"],
+        dependencies=[Depends(bearer)],
+        summary="Decide: grant (what the rules allow now), reduce to `amount`, or reject; with a reason",
+    )
     def api_decision(submission_id: int, body: DecisionIn, auth: Auth = Depends(check_csrf)):
         if body.action == "reduce" and body.amount is None:
             raise GreenAwardError("amount: reduce needs the amount granted / 核减须给出金额")
@@ -568,8 +751,12 @@ def create_app(settings: Settings) -> FastAPI:
         who(request)
         return page(request, "enterprise.html", info=views.enterprise(ledger, uscc), active="enterprises")
 
-    @app.get("/api/enterprises/{uscc}", tags=["enterprises"], dependencies=[Depends(bearer)],
-             summary="An enterprise's claims by year, the room under each cap, what is still payable")
+    @app.get(
+        "/api/enterprises/{uscc}",
+        tags=["enterprises"],
+        dependencies=[Depends(bearer)],
+        summary="An enterprise's claims by year, the room under each cap, what is still payable",
+    )
     def api_enterprise(request: Request, uscc: str):
         who(request)
         return json_safe(views.enterprise(ledger, uscc))
@@ -594,8 +781,11 @@ def create_app(settings: Settings) -> FastAPI:
         who(request)
         data = export(ledger)
         stamp = datetime.now().strftime("%Y%m%d-%H%M")
-        return temporary_download(lambda path: write_export(data, path, overwrite=True), f"ledger-{stamp}.{fmt}",
-                                  XLSX if fmt == "xlsx" else "application/json")
+        return temporary_download(
+            lambda path: write_export(data, path, overwrite=True),
+            f"ledger-{stamp}.{fmt}",
+            XLSX if fmt == "xlsx" else "application/json",
+        )
 
     # --- users (administrators) ----------------------------------------------------------------------
 
@@ -610,12 +800,23 @@ def create_app(settings: Settings) -> FastAPI:
         from .auth import users
 
         admin(request)
-        return page(request, "users.html", users=users(ledger), message=f"已添加 Added {added}" if added else "", error="",
-                    active="users")
+        return page(
+            request,
+            "users.html",
+            users=users(ledger),
+            message=f"已添加 Added {added}" if added else "",
+            error="",
+            active="users",
+        )
 
     @app.post("/users", include_in_schema=False)
-    def user_add(request: Request, name: str = Form(""), password: str = Form(""), is_admin: str = Form(""),
-                 auth: Auth = Depends(check_csrf)):
+    def user_add(
+        request: Request,
+        name: str = Form(""),
+        password: str = Form(""),
+        is_admin: str = Form(""),
+        auth: Auth = Depends(check_csrf),
+    ):
         from .auth import add_user, users
 
         admin(request)
@@ -642,8 +843,12 @@ def temporary_download(write, filename: str, media_type: str) -> FileResponse:  
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return FileResponse(path, media_type=media_type, filename=filename,
-                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=filename,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
 
 
 def json_safe(value):  # noqa: ANN001, ANN201

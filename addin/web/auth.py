@@ -18,7 +18,7 @@ import time
 import unicodedata
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -41,7 +41,7 @@ class AuthError(GreenAwardError):
 
 def utc(moment: datetime) -> datetime:
     """A time from the ledger as an aware UTC time (SQLite gives back naive UTC)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def token_hash(token: str) -> str:
@@ -74,7 +74,9 @@ def add_user(ledger: Ledger, name: str, password: str, *, admin: bool = False) -
     digest = _hasher.hash(password)
     with ledger.write() as session:
         if session.scalar(select(User.id).where(User.name == name)) is not None:
-            raise AuthError(f"user {name!r} exists; `green-award users passwd {name}` changes the password / 用户已存在")
+            raise AuthError(
+                f"user {name!r} exists; `green-award users passwd {name}` changes the password / 用户已存在"
+            )
         user = User(name=name, password_hash=digest, is_admin=admin)
         session.add(user)
         session.flush()
@@ -107,8 +109,10 @@ def set_disabled(ledger: Ledger, name: str, disabled: bool) -> None:
 
 def users(ledger: Ledger) -> list[dict]:
     with ledger.read() as session:
-        return [{"id": u.id, "name": u.name, "admin": u.is_admin, "disabled": u.disabled, "created_at": utc(u.created_at)}
-                for u in session.scalars(select(User).order_by(User.name))]
+        return [
+            {"id": u.id, "name": u.name, "admin": u.is_admin, "disabled": u.disabled, "created_at": utc(u.created_at)}
+            for u in session.scalars(select(User).order_by(User.name))
+        ]
 
 
 def authenticate(ledger: Ledger, name: str, password: str) -> User | None:
@@ -153,10 +157,17 @@ class Auth:
 def issue(ledger: Ledger, user_id: int, *, kind: str = "session", lifetime: timedelta) -> tuple[str, datetime]:
     """A new token (returned once, never stored) and when it expires."""
     token = secrets.token_urlsafe(32)
-    expires = datetime.now(timezone.utc) + lifetime
+    expires = datetime.now(UTC) + lifetime
     with ledger.write() as session:
-        session.add(AuthToken(user_id=user_id, kind=kind, token_sha256=token_hash(token), csrf=secrets.token_urlsafe(32),
-                              expires_at=expires))
+        session.add(
+            AuthToken(
+                user_id=user_id,
+                kind=kind,
+                token_sha256=token_hash(token),
+                csrf=secrets.token_urlsafe(32),
+                expires_at=expires,
+            )
+        )
     return token, expires
 
 
@@ -166,7 +177,7 @@ def lookup(ledger: Ledger, token: str, via: str) -> Auth | None:
         return None
     with ledger.read() as session:
         row = session.scalar(select(AuthToken).where(AuthToken.token_sha256 == token_hash(token)))
-        if row is None or row.revoked or utc(row.expires_at) <= datetime.now(timezone.utc):
+        if row is None or row.revoked or utc(row.expires_at) <= datetime.now(UTC):
             return None
         user = row.user
         if user.disabled:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -28,7 +28,9 @@ from ..ledger.models import Batch
 from .uploads import Staging
 
 log = logging.getLogger("green-award.web")
-INTERRUPTED = "interrupted: the server stopped before the review finished; upload the files again / 服务器中断，请重新上传"
+INTERRUPTED = (
+    "interrupted: the server stopped before the review finished; upload the files again / 服务器中断，请重新上传"
+)
 
 
 def entries_of(subs, items) -> list[dict]:
@@ -73,7 +75,7 @@ class Jobs:
         """Batches left queued or running by a server that stopped: failed, with the reason."""
         with self.ledger.write() as session:
             for batch in session.scalars(select(Batch).where(Batch.status.in_(("queued", "running")))):
-                batch.status, batch.error, batch.finished_at = "failed", INTERRUPTED, datetime.now(timezone.utc)
+                batch.status, batch.error, batch.finished_at = "failed", INTERRUPTED, datetime.now(UTC)
 
     def start(self, staging: Staging, user: str) -> int:
         """Record a new batch and queue its review; its id."""
@@ -98,7 +100,9 @@ class Jobs:
             return None
         from policies.pool import process_pool
 
-        self._pool = process_pool(self.workers, method="spawn")  # a fresh interpreter: the server's threads are not forked
+        self._pool = process_pool(
+            self.workers, method="spawn"
+        )  # a fresh interpreter: the server's threads are not forked
         return self._pool
 
     def _set(self, batch_id: int, **values) -> None:
@@ -122,17 +126,35 @@ class Jobs:
                 with self._lock:
                     self._progress[batch_id] = (done, total)
 
-            reviewed = iter(review_paths([i.path for i in todo], names=[i.name for i in todo], executor=self._executor(),
-                                         workers=1, progress=progress) if todo else [])
+            reviewed = iter(
+                review_paths(
+                    [i.path for i in todo],
+                    names=[i.name for i in todo],
+                    executor=self._executor(),
+                    workers=1,
+                    progress=progress,
+                )
+                if todo
+                else []
+            )
             subs = [item.done if item.done is not None else next(reviewed) for item in items]
             record_review(self.ledger, subs, recorded_by=user, files=[i.path or "" for i in items])
-            self._set(batch_id, status="done", report=entries_of(subs, items), report_xlsx=report_workbook(subs, batch_id),
-                      finished_at=datetime.now(timezone.utc))
+            self._set(
+                batch_id,
+                status="done",
+                report=entries_of(subs, items),
+                report_xlsx=report_workbook(subs, batch_id),
+                finished_at=datetime.now(UTC),
+            )
         except Exception as exc:  # noqa: BLE001 - the batch fails with the reason; the server goes on
             log.exception("batch %s failed", batch_id)
             try:
-                self._set(batch_id, status="failed", error=f"{type(exc).__name__}: {str(exc)[:1000]}",
-                          finished_at=datetime.now(timezone.utc))
+                self._set(
+                    batch_id,
+                    status="failed",
+                    error=f"{type(exc).__name__}: {str(exc)[:1000]}",
+                    finished_at=datetime.now(UTC),
+                )
             except Exception:  # noqa: BLE001
                 log.exception("batch %s: its failure could not be recorded", batch_id)
         finally:

@@ -93,7 +93,10 @@ def _names_problem(archive: SafeZip) -> tuple[str, str] | None:
     for info in archive.zip.infolist():
         name = info.filename
         if _BAD_NAME.search(name):
-            return "zip_slip", f"entry name {printable(name)[:120]!r} is absolute or climbs out of the archive (zip-slip)"
+            return (
+                "zip_slip",
+                f"entry name {printable(name)[:120]!r} is absolute or climbs out of the archive (zip-slip)",
+            )
         key = name.casefold()
         if key in seen:
             return "duplicate_entry", f"entry {printable(name)[:120]!r} appears twice ({printable(seen[key])[:120]!r})"
@@ -140,8 +143,10 @@ class Staging:
 
     def _append(self, item: Item) -> None:
         if len(self.items) >= self.max_files:
-            raise UploadError(f"files: more than {self.max_files:,} in one batch (zip entries included); split the batch "
-                              f"/ 单批最多{self.max_files:,}个文件")
+            raise UploadError(
+                f"files: more than {self.max_files:,} in one batch (zip entries included); split the batch "
+                f"/ 单批最多{self.max_files:,}个文件"
+            )
         self.items.append(item)
 
     def add(self, filename: str | None, stream: BinaryIO) -> None:
@@ -170,23 +175,51 @@ class Staging:
                 raise UnsafeWorkbook(*bad)
         except UnsafeWorkbook as exc:
             why = REFUSED.get(exc.kind, "refused (dangerous entry names)")
-            self._append(Item(name, sha, done=refused(name, exc.kind, f"文件 File: the zip archive: {why}: {exc}; nothing "
-                                                                        "was extracted / 压缩包无法安全解压，未解压任何文件")))
+            self._append(
+                Item(
+                    name,
+                    sha,
+                    done=refused(
+                        name,
+                        exc.kind,
+                        f"文件 File: the zip archive: {why}: {exc}; nothing "
+                        "was extracted / 压缩包无法安全解压，未解压任何文件",
+                    ),
+                )
+            )
             return
         for info in archive.zip.infolist():
             if info.is_dir():
                 continue
             shown = self._name(f"{name}/{entry_name(info)}")
             if info.file_size > self.limits.max_file_bytes:
-                self._append(Item(shown, None, done=refused(shown, "too_large", (
-                    f"文件 File: {REFUSED['too_large']}: file is {_size(info.file_size)}, above the "
-                    f"{_size(self.limits.max_file_bytes)} limit; not extracted / 文件无法安全读取"))))
+                self._append(
+                    Item(
+                        shown,
+                        None,
+                        done=refused(
+                            shown,
+                            "too_large",
+                            (
+                                f"文件 File: {REFUSED['too_large']}: file is {_size(info.file_size)}, above the "
+                                f"{_size(self.limits.max_file_bytes)} limit; not extracted / 文件无法安全读取"
+                            ),
+                        ),
+                    )
+                )
                 continue
             try:
                 data = archive.read(info.filename)
             except UnsafeWorkbook as exc:
-                self._append(Item(shown, None, done=refused(shown, exc.kind, f"文件 File: {REFUSED.get(exc.kind, exc.kind)}: "
-                                                                             f"{exc} / 文件无法安全读取")))
+                self._append(
+                    Item(
+                        shown,
+                        None,
+                        done=refused(
+                            shown, exc.kind, f"文件 File: {REFUSED.get(exc.kind, exc.kind)}: {exc} / 文件无法安全读取"
+                        ),
+                    )
+                )
                 continue
             reason = skip_reason(info.filename)
             if reason:

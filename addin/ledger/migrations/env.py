@@ -6,7 +6,8 @@ from alembic import context
 from addin.ledger.models import Base
 
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
-                  version_table="ledger_version")
+context.configure(
+    connection=connection, target_metadata=Base.metadata, render_as_batch=True, version_table="ledger_version"
+)
 with context.begin_transaction():
     context.run_migrations()
