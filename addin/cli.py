@@ -14,6 +14,7 @@ from rich.console import Console
 
 from policies import GreenAwardError, Reform, evaluate, load_reform, parse_reform
 
+from .executors import EXECUTOR_HELP, WORKERS_HELP, ExecutorError, check_workers, parse_executor
 from .files import OutputError, ensure_writable, ensure_writable_folder
 
 app = typer.Typer(
@@ -31,7 +32,7 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-USER_ERRORS: tuple[type[Exception], ...] = (GreenAwardError, FileExistsError, OutputError)
+USER_ERRORS: tuple[type[Exception], ...] = (GreenAwardError, FileExistsError, OutputError, ExecutorError)
 
 
 def guarded(call: Callable[[], T], also: tuple[type[Exception], ...] = ()) -> T:
@@ -187,17 +188,27 @@ def review(
         "--ledger",
         help="record the submissions in this ledger and check them against its grants (default $GREEN_AWARD_LEDGER)",
     ),
+    workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
+    executor: str = typer.Option("processes", "--executor", help=EXECUTOR_HELP),
 ) -> None:
     """Review submitted declarations: recompute, catch tampering and hostile files / 审核申报表."""
     from .review import run_review
 
+    guarded(lambda: (parse_executor(executor), check_workers(workers)))  # before any work
     for path in (report, json_out):
         if path is not None:
             guarded(lambda: ensure_writable(path))  # before the review, not after it
     raise typer.Exit(
         guarded(
             lambda: run_review(
-                paths or [], report=report, json_out=json_out, overwrite=overwrite, console=console, ledger=ledger
+                paths or [],
+                report=report,
+                json_out=json_out,
+                overwrite=overwrite,
+                console=console,
+                ledger=ledger,
+                workers=workers,
+                executor_spec=executor,
             )
         )
     )
@@ -208,14 +219,26 @@ def declare(
     portfolio: Path = typer.Argument(..., help="the portfolio table (.csv or .xlsx)"),
     out: Path = typer.Option(..., "--out", "-o", help="folder for the declaration workbooks"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing declarations"),
-    workers: int | None = typer.Option(None, "--workers", help="processes (default: all cores; 1: none)"),
+    workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
+    executor: str = typer.Option("processes", "--executor", help=EXECUTOR_HELP),
     pdf: bool = typer.Option(False, "--pdf", help="also print each declaration to PDF (in <out>_pdf) with LibreOffice"),
 ) -> None:
     """Write a declaration workbook (申报表) per granted claim / 批量生成申报表."""
     from .declaration import run_declare
 
+    guarded(lambda: (parse_executor(executor), check_workers(workers)))  # before any work
     raise typer.Exit(
-        guarded(lambda: run_declare(portfolio, out, overwrite=overwrite, workers=workers, console=console, pdf=pdf))
+        guarded(
+            lambda: run_declare(
+                portfolio,
+                out,
+                overwrite=overwrite,
+                workers=workers,
+                executor_spec=executor,
+                console=console,
+                pdf=pdf,
+            )
+        )
     )
 
 
@@ -233,17 +256,29 @@ def portfolio(
         None, "--reform", help=REFORM_HELP + ": computed beside the policies as they stand, side by side"
     ),
     sets: list[str] | None = typer.Option(None, "--set", help=SET_HELP),
+    workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
+    executor: str = typer.Option("processes", "--executor", help=EXECUTOR_HELP),
 ) -> None:
     """Awards of a portfolio: best clause per project, stacking, caps, payments by year / 项目组合奖励测算."""
     from .ledger import grants_on_record
     from .portfolio import run_portfolio
 
+    guarded(lambda: (parse_executor(executor), check_workers(workers)))  # before any work
     if out is not None:
         guarded(lambda: ensure_writable(out))  # before the computation, not after it
     reform = guarded(lambda: reform_of(reform_file, sets))
     record = guarded(lambda: grants_on_record(ledger))
     result = guarded(
-        lambda: run_portfolio(source, out, overwrite=overwrite, console=console, record=record, reform=reform)
+        lambda: run_portfolio(
+            source,
+            out,
+            overwrite=overwrite,
+            console=console,
+            record=record,
+            reform=reform,
+            workers=workers,
+            executor_spec=executor,
+        )
     )
     raise typer.Exit(1 if result.invalid else 0)
 

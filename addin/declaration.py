@@ -22,6 +22,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from concurrent.futures import Executor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -40,6 +41,7 @@ from policies.years import parse_year, to_serial
 
 from . import rmb
 from .declaration_template import DUE, GENERATED_XML, NO, PENDING, TEMPLATES, YES, Layout, layout, template_name
+from .executors import batch_executor, parse_executor
 from .files import OutputExistsError, ensure_folder, ensure_writable_folder, fit_bytes, sweep_temps, write_atomically
 
 #: The claim fields (common.yaml) a declaration is not written without, and how each is written.
@@ -567,7 +569,7 @@ def refuse_existing(jobs: list[Job], folder: Path) -> None:
 
 
 def default_executor(workers: int | None) -> Executor:
-    from policies.pool import process_pool
+    from addin.pool import process_pool
 
     return process_pool(workers)
 
@@ -685,6 +687,7 @@ def run_declare(
     overwrite: bool = False,
     workers: int | None = None,
     executor: Executor | None = None,
+    executor_spec: str | None = None,
     console=None,
     pdf: bool = False,
 ) -> int:
@@ -701,17 +704,21 @@ def run_declare(
     source = read_source(path)  # first: a bad input leaves no output folder behind
     ensure_writable_folder(out)  # before the work: a file given, a read-only place
     console.print(source.read_line(path), highlight=False, soft_wrap=True)
-    batch = with_progress(
-        console,
-        lambda progress: declare_frame(
-            (source.header, source.rows),
-            out,
-            overwrite=overwrite,
-            executor=executor,
-            workers=workers,
-            progress=progress,
-        ),
-    )
+    spec = parse_executor(executor_spec)
+    with ExitStack() as stack:
+        if executor is None and spec.kind == "dask":  # else write_jobs makes its pool after preparing the templates
+            executor = stack.enter_context(batch_executor(spec, workers, items=len(source.rows), pays_from=1))
+        batch = with_progress(
+            console,
+            lambda progress: declare_frame(
+                (source.header, source.rows),
+                out,
+                overwrite=overwrite,
+                executor=executor,
+                workers=workers,
+                progress=progress,
+            ),
+        )
     print_batch(batch, out, console)
     converted = None
     if pdf:

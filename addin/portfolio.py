@@ -27,6 +27,7 @@ from policies.parameters import Reform
 from policies.registry import fields, policies
 from policies.schema import InputSpec
 from policies.stacking import (
+    PARALLEL_MIN,
     REFORM_COLUMNS,
     REQUIRED,
     STATUSES,
@@ -38,6 +39,7 @@ from policies.stacking import (
 )
 
 from . import console_tables as tables
+from .executors import batch_executor
 from .files import write_atomically
 from .safe_xlsx import DEFAULT_LIMITS, SafeZip, UnsafeWorkbook, parse_xml
 from .sheet_style import (
@@ -561,9 +563,13 @@ def run_portfolio(
     quiet: bool = False,
     record=None,
     reform: Reform | None = None,
+    workers: int | None = None,
+    executor_spec: str | None = None,
 ) -> Portfolio:
     """Read ``source``, compute the portfolio, write ``output`` (when given) and print a summary.
 
+    ``workers``, ``executor_spec``: where the evaluations run (``addin.executors``) unless an
+    ``executor`` is handed in.
     ``record``: the grants on record of a ledger (``policies.ledger_rules.Record``), read, never written;
     ``reform``: computed beside it (``policies.load_reform``): both side by side."""
     console = console or Console()
@@ -575,27 +581,8 @@ def run_portfolio(
         table = read_source(source)
         if not quiet:
             console.print(table.read_line(source), highlight=False, soft_wrap=True)
-        if len(table.rows) >= PROGRESS_MIN and not quiet:
-            with Progress(
-                TextColumn("计算 Evaluating"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console,
-                transient=True,
-                auto_refresh=False,
-            ) as bar:  # no refresh thread: the evaluation may fork worker processes
-                task = bar.add_task("claims", total=None)  # the count of distinct claims is known later
-
-                def advance(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
-                    bar.refresh()
-
-                result = stack_rows(
-                    table.header, table.rows, executor=executor, progress=advance, record=record, reform=reform
-                )
-        else:
-            result = stack_rows(table.header, table.rows, executor=executor, record=record, reform=reform)
+        with batch_executor(executor_spec, workers, items=len(table.rows), pays_from=PARALLEL_MIN) as pool:
+            result = _compute(table, executor or pool, console, quiet, record, reform)
         if output is not None:
             write_result(result, output, overwrite=overwrite)
     finally:
@@ -605,6 +592,34 @@ def run_portfolio(
         print_summary(result, console)
         if output is not None:
             console.print(f"结果 Result: {output}", highlight=False)
+    return result
+
+
+def _compute(
+    table, executor: Executor | None, console: Console, quiet: bool, record, reform: Reform | None
+) -> Portfolio:
+    """Stack the table's claims, with a progress bar for a large one."""
+    if len(table.rows) >= PROGRESS_MIN and not quiet:
+        with Progress(
+            TextColumn("计算 Evaluating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            auto_refresh=False,
+        ) as bar:  # no refresh thread: the evaluation may fork worker processes
+            task = bar.add_task("claims", total=None)  # the count of distinct claims is known later
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+                bar.refresh()
+
+            result = stack_rows(
+                table.header, table.rows, executor=executor, progress=advance, record=record, reform=reform
+            )
+    else:
+        result = stack_rows(table.header, table.rows, executor=executor, record=record, reform=reform)
     return result
 
 

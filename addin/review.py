@@ -34,6 +34,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -50,6 +51,7 @@ from policies.schema import Label
 from policies.uscc import validate_uscc
 from policies.years import LAST_SERIAL, from_serial, parse_year
 
+from .executors import batch_executor, parse_executor
 from .review_formula import expand_sqref, normalise
 from .safe_xlsx import DEFAULT_LIMITS, Book, Cell, CellError, Limits, UnsafeWorkbook, read_book
 
@@ -1247,7 +1249,7 @@ def _review_chunk(paths: Sequence[str], limits: Limits) -> list[Submission]:
 
 
 def default_executor(workers: int | None = None) -> Executor:
-    from policies.pool import process_pool
+    from addin.pool import process_pool
 
     return process_pool(workers)
 
@@ -1624,6 +1626,7 @@ def run_review(
     overwrite: bool = False,
     workers: int | None = None,
     executor: Executor | None = None,
+    executor_spec: str | None = None,
     console=None,
     ledger: str | None = None,
 ) -> int:
@@ -1663,7 +1666,11 @@ def run_review(
         book = open_for_review(ledger)  # before the review: a mistyped ledger stops it at once
     except GreenAwardError as exc:
         return usage(str(exc))
-    subs = review_with_progress(files, console, executor=executor, workers=workers)
+    spec = parse_executor(executor_spec)
+    with ExitStack() as stack:
+        if executor is None and spec.kind == "dask":  # else review_paths makes its pool when it pays
+            executor = stack.enter_context(batch_executor(spec, workers, items=len(files), pays_from=1))
+        subs = review_with_progress(files, console, executor=executor, workers=workers)
     if book is not None:
         try:
             record_review(book, subs)

@@ -206,35 +206,27 @@ def evaluate_keys(
     reform: Reform | None = None,
 ) -> list[Outcome]:
     """Evaluate each (clause, year, names, cells) key (under ``reform`` when given); in chunks over
-    ``executor`` (or a process pool of our own when ``parallel``, the work is large enough and there
-    is more than one core), else in this process."""
+    ``executor`` when one is given (the batch command's: ``addin.executors``), else in this process."""
     total = len(keys)
-    own = None
-    if executor is None and parallel and total >= PARALLEL_MIN and (os.cpu_count() or 1) > 1:
-        from .pool import process_pool
-
-        own = executor = process_pool()
-    try:
-        if executor is None:
-            out: list[Outcome] = []
-            step = max(1, min(5000, total // 20 or 1))
-            for start in range(0, total, step):
-                out.extend(_evaluate_chunk(keys[start : start + step], reform))
-                if progress:
-                    progress(len(out), total)
-            return out
-        size = max(500, math.ceil(total / (8 * (os.cpu_count() or 1))))
-        chunks = [keys[i : i + size] for i in range(0, total, size)]
-        futures = [executor.submit(_evaluate_chunk, chunk, reform) for chunk in chunks]
-        out = []
-        for future in futures:
-            out.extend(future.result())
+    if not parallel:
+        executor = None
+    if executor is None:
+        out: list[Outcome] = []
+        step = max(1, min(5000, total // 20 or 1))
+        for start in range(0, total, step):
+            out.extend(_evaluate_chunk(keys[start : start + step], reform))
             if progress:
                 progress(len(out), total)
         return out
-    finally:
-        if own is not None:
-            own.shutdown()
+    size = max(500, math.ceil(total / (8 * (os.cpu_count() or 1))))
+    chunks = [keys[i : i + size] for i in range(0, total, size)]
+    futures = [executor.submit(_evaluate_chunk, chunk, reform) for chunk in chunks]
+    out = []
+    for future in futures:
+        out.extend(future.result())
+        if progress:
+            progress(len(out), total)
+    return out
 
 
 # --- the result -----------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_excel_serials_read_the_same_in_a_table_a_declaration_and_a_worksheet_fu
 
 
 def test_the_process_pool_is_made_in_one_place() -> None:
-    assert code_with(r"ProcessPoolExecutor\(") == ["policies/pool.py: return ProcessPoolExecutor("]
+    assert code_with(r"ProcessPoolExecutor\(") == ["addin/pool.py: return ProcessPoolExecutor("]
 
 
 def test_claim_field_labels_are_written_only_in_common_yaml() -> None:

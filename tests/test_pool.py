@@ -51,7 +51,7 @@ def wait_until(condition, timeout: float) -> bool:
 POOL_SCRIPT = """
 import sys, time
 {before}
-from policies.pool import process_pool
+from addin.pool import process_pool
 
 pool = process_pool(2)
 for _ in range(6):
@@ -68,7 +68,7 @@ def test_workers_end_when_their_parent_is_killed(kernel):
     before = (
         ""
         if kernel
-        else ("import types, policies.pool\npolicies.pool.sys = types.SimpleNamespace(platform='darwin')  # no prctl")
+        else ("import types, addin.pool\naddin.pool.sys = types.SimpleNamespace(platform='darwin')  # no prctl")
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", POOL_SCRIPT.format(before=before)], stdout=subprocess.PIPE, text=True

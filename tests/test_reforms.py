@@ -20,7 +20,7 @@ from addin.cli import app
 from addin.portfolio import SHEETS, read_rows
 from policies import InputError, PolicyDataError, clause_info, evaluate, load_reform, parse_reform, registry
 from policies.engine import _resolved, compiled, compiled_for
-from policies.pool import process_pool
+from addin.pool import process_pool
 from policies.stacking import REFORM_COLUMNS, added_columns, stack_rows
 
 D = Decimal

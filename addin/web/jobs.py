@@ -9,7 +9,7 @@ Batches run one at a time, in one long-lived thread (a second upload waits its t
 serialises the recording anyway). With ``workers`` above 1 the files of a batch are reviewed by a
 process pool of that size, made for the batch in that thread with the ``spawn`` start method (this
 process has other threads: ``fork`` could copy a lock another thread holds) and
-``policies.pool.bind_to_parent`` (its workers die with the server); a worker that dies costs its
+``addin.pool.bind_to_parent`` (its workers die with the server); a worker that dies costs its
 files a review on their own (``review_paths``), never the next batch. Progress is kept in memory for the page to poll; a batch that was
 queued or running when the server stopped is marked failed when the next one starts.
 """
@@ -98,7 +98,7 @@ class Jobs:
         """A process pool for one batch (a pool whose worker died is never reused for the next one)."""
         if self.workers <= 1:
             return None
-        from policies.pool import process_pool
+        from addin.pool import process_pool
 
         self._pool = process_pool(
             self.workers, method="spawn"

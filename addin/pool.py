@@ -8,8 +8,8 @@ files nobody waits for. Each worker therefore, in the pool's initializer,
 - everywhere runs a watchdog thread: on POSIX it ends the worker as soon as its parent process id
   changes (the orphan is re-parented), on Windows when a wait on the parent's handle returns.
 
-The module lives in ``policies`` (not ``addin``) because ``policies.stacking`` uses it too and the
-core must not import the add-in. The start method is ``fork`` where there is one (the workers
+The module lives in ``addin``: the policy core runs its work in the process it is given, and a batch
+command hands it an executor (``addin.executors``). The start method is ``fork`` where there is one (the workers
 inherit what the parent prepared: compiled clauses, templates) and the platform's default
 (``spawn``) elsewhere. Linux's death signal follows the *thread* that started the workers: make
 the pool in the thread that uses it (as every batch here does), not in a short-lived helper thread.
