@@ -22,12 +22,12 @@ Pure: no files, no pandas.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -40,7 +40,7 @@ from .kinds import kinds
 from .ledger_rules import MUNICIPAL
 from .registry import policies, zone_spec
 from .render import check_line
-from .schema import InputSpec
+from .schema import EnterpriseKind, InputSpec, ProjectKind
 from .stacking import column_name, monetary_clauses, parse_date, stack_rows
 from .uscc import validate_uscc
 from .years import parse_year
@@ -87,7 +87,7 @@ def _coerce(where: str, name: str, value: object) -> object:
         raise ValueError(f"{where}{name}: {exc}") from None
 
 
-def _vocabulary_word(value: object, vocabulary: dict, what: str) -> str:
+def _vocabulary_word(value: object, vocabulary: Mapping[str, EnterpriseKind | ProjectKind], what: str) -> str:
     """A kind given by its id or its Chinese or English label."""
     text = str(value).strip()
     if text in vocabulary:
@@ -171,7 +171,7 @@ class Project(_Model):
 
     @field_validator("inputs", mode="before")
     @classmethod
-    def _inputs(cls, value: object) -> dict:
+    def _inputs(cls, value: object) -> dict[str, object]:
         if not isinstance(value, dict):
             raise ValueError("must be a mapping of input names to values")
         return {str(k).strip(): _coerce("", str(k).strip(), v) for k, v in value.items() if not is_blank(v)}
@@ -238,7 +238,7 @@ class Enterprise(_Model):
 
     @field_validator("facts", mode="before")
     @classmethod
-    def _facts(cls, value: object) -> dict:
+    def _facts(cls, value: object) -> dict[str, object]:
         if value is None:
             return {}
         if not isinstance(value, dict):
@@ -271,7 +271,7 @@ class Profile(_Model):
         return [*self.projects, *self.titles]
 
 
-def load_profile(data: dict | Profile) -> Profile:
+def load_profile(data: Mapping[str, object] | Profile) -> Profile:
     """A profile from plain data (YAML, JSON), or a MatchError naming the field and the rule."""
     if isinstance(data, Profile):
         return data
@@ -283,7 +283,7 @@ def load_profile(data: dict | Profile) -> Profile:
         raise MatchError(f"profile: {where}: {error['msg'].removeprefix('Value error, ')}") from None
 
 
-def profile_schema() -> dict:
+def profile_schema() -> dict[str, Any]:
     """The profile's JSON schema (published: docs/matching.md)."""
     return Profile.model_json_schema()
 
@@ -310,7 +310,7 @@ class Result:
     inputs: dict[str, object] = field(default_factory=dict, repr=False)  # what the clause was evaluated on
     award: Award | None = field(default=None, repr=False, compare=False)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "project": self.project,
             "clause": self.clause,
@@ -380,11 +380,20 @@ def _reads(clause_id: str, check: Check) -> set[str]:
     return set(expr.names(definition.test)) & set(compiled(clause_id).clause.inputs)
 
 
+class _Subject(TypedDict):
+    """The fields every ``Result`` of one project under one clause shares."""
+
+    project: str
+    clause: str
+    policy: str
+    year: int
+
+
 def match_clause(clause_id: str, enterprise: Enterprise, project: Project) -> Result:
     """One project under one clause (see the module's docstring for the three outcomes)."""
     cc = compiled(clause_id)
     clause, policy = cc.clause, cc.policy
-    base = dict(project=project.id, clause=clause.id, policy=policy.id, year=project.year)
+    base = _Subject(project=project.id, clause=clause.id, policy=policy.id, year=project.year)
     if clause.kinds and project.kind not in clause.kinds:
         return Result(
             **base,
@@ -400,7 +409,7 @@ def match_clause(clause_id: str, enterprise: Enterprise, project: Project) -> Re
     award = None
     for _ in range(len(cc.specs) + 1):
         try:
-            award = evaluate(clause.id, on=project.year, **values, **stand_ins)
+            award = evaluate(clause.id, on=project.year, reform=None, **values, **stand_ins)  # the baseline
             break
         except InputError as exc:
             if exc.field in cc.specs and exc.field not in values and exc.field not in stand_ins:
@@ -456,7 +465,7 @@ def match_clause(clause_id: str, enterprise: Enterprise, project: Project) -> Re
     )
 
 
-def match_results(profile: Profile | dict) -> list[Result]:
+def match_results(profile: Profile | Mapping[str, object]) -> list[Result]:
     """Every project (and title) under every monetary clause, in the profile's and the catalog's order."""
     profile = load_profile(profile)
     clause_ids = monetary_clauses()
@@ -480,7 +489,7 @@ class Claim:
     payments: tuple[tuple[int, Decimal, str], ...]  # (year, amount, due|pending)
     notes: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "project": self.project,
             "clause": self.clause,
@@ -521,7 +530,7 @@ class Best:
             out[year] = out.get(year, Decimal("0.00")) + amount
         return out
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "claims": [c.to_dict() for c in self.claims],
             "total_yuan": float(self.total),
@@ -529,6 +538,14 @@ class Best:
             "payments_by_year": {str(y): float(a) for y, a in self.payments_by_year.items()},
             "left_out": [{"project": p, "clause": c, "status": s, "why": w} for p, c, s, w in self.left_out],
         }
+
+
+def _worth(rows: list[Result], stacks: Mapping[str, bool]) -> Decimal:
+    """What a district policy gives a project: its best single clause plus its stacking clauses
+    (the results are claimable, each with its amount)."""
+    amounts = [(r.amount or Decimal(0), stacks[r.clause]) for r in rows]
+    single = max((a for a, stacking in amounts if not stacking), default=Decimal(0))
+    return single + sum((a for a, stacking in amounts if stacking), Decimal(0))
 
 
 def _one_district(results: list[Result]) -> tuple[list[Result], list[tuple[str, str, str, str]]]:
@@ -542,16 +559,10 @@ def _one_district(results: list[Result]) -> tuple[list[Result], list[tuple[str, 
             by_project.setdefault(r.project, {}).setdefault(r.policy, []).append(r)
     dropped: set[tuple[str, str]] = set()
     left_out = []
-    for project, districts in by_project.items():
+    for districts in by_project.values():
         if len(districts) < 2:
             continue
-
-        def worth(policy: str) -> tuple[Decimal, int]:
-            rows = districts[policy]
-            single = max((r.amount for r in rows if not stacks[r.clause]), default=Decimal(0))
-            return single + sum((r.amount for r in rows if stacks[r.clause]), Decimal(0)), -order[policy]
-
-        keep = max(districts, key=worth)
+        keep = max(districts, key=lambda policy: (_worth(districts[policy], stacks), -order[policy]))
         for policy, rows in districts.items():
             if policy != keep:
                 for r in rows:
@@ -567,7 +578,7 @@ def _one_district(results: list[Result]) -> tuple[list[Result], list[tuple[str, 
     return [r for r in results if (r.project, r.clause) not in dropped], left_out
 
 
-def best(profile: Profile | dict, results: Iterable[Result] | None = None) -> Best:
+def best(profile: Profile | Mapping[str, object], results: Iterable[Result] | None = None) -> Best:
     """The claimable results through the portfolio rules (``policies.stacking.stack_rows``): best
     clause per project and policy, municipal on top of district, caps shared, payments by year."""
     profile = load_profile(profile)
@@ -601,6 +612,7 @@ def best(profile: Profile | dict, results: Iterable[Result] | None = None) -> Be
     claims = []
     for r, row, notes in zip(chosen, portfolio.claim_rows, portfolio.notes):
         if row.status in ("granted", "capped") and row.granted:
+            assert row.amount is not None, "a granted row has its amount"
             claims.append(
                 Claim(
                     r.project,
@@ -627,7 +639,7 @@ class Match:
     results: tuple[Result, ...]
     best: Best
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "enterprise": self.profile.enterprise.model_dump(mode="json"),
             "results": [r.to_dict() for r in self.results],
@@ -635,7 +647,7 @@ class Match:
         }
 
 
-def match(profile: Profile | dict) -> Match:
+def match(profile: Profile | Mapping[str, object]) -> Match:
     """Match a profile: every project under every clause, then the best combination."""
     profile = load_profile(profile)
     results = match_results(profile)
@@ -655,7 +667,7 @@ def _blank_cells(row: Iterable[object]) -> bool:
     return all(is_blank(v) for v in row)
 
 
-def profile_from_rows(rows: list[list[object]]) -> dict:
+def profile_from_rows(rows: list[list[object]]) -> dict[str, object]:
     """A profile from a sheet's rows (cell values as openpyxl or xlwings give them).
 
     The enterprise block first: one row per field, the field's name in the first cell (a two-line
@@ -667,7 +679,7 @@ def profile_from_rows(rows: list[list[object]]) -> dict:
     """
     enterprise: dict[str, object] = {}
     facts: dict[str, object] = {}
-    projects: list[dict] = []
+    projects: list[dict[str, object]] = []
     header: list[str] | None = None
     for number, row in enumerate(rows, 1):
         cells = list(row) if isinstance(row, (list, tuple)) else [row]
