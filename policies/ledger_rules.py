@@ -33,16 +33,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from .award import Check, Note
 from .numbers import round_yuan
 from .parameters import InForce, Reform
 from .registry import policies
-from .schema import AnnualCap, Policy
+from .schema import AnnualCap, Clause, Parameter, Policy
 
 MUNICIPAL = frozenset({"beijing"})
 
@@ -194,16 +194,42 @@ class Claim(Protocol):
     notes: list[Note]
     stacks: bool
     capped: bool
-    inputs: dict | None
+    inputs: dict[str, object] | None
+
+
+C = TypeVar("C", bound=Claim)  # the caller's kind of claim, which its callbacks take
+K = TypeVar("K", bound=Hashable)
+
+#: ``evaluate(claim, inputs)``: the claim's clause evaluated again with changed inputs ->
+#: (amount, eligible, failed checks).
+Reevaluate = Callable[[C, dict[str, object]], tuple[Decimal, bool, tuple[Check, ...]]]
+
+
+def _year(claim: Claim) -> int:
+    """The year of a claim the rules weigh (every claim with a status other than invalid has one)."""
+    assert claim.year is not None, f"{claim.clause}: a claim without its year"
+    return claim.year
+
+
+def _amount(claim: Claim) -> Decimal:
+    """What an evaluated claim's clause gives (set whenever its status is not invalid)."""
+    assert claim.amount is not None, f"{claim.clause}: an evaluated claim without its amount"
+    return claim.amount
+
+
+def _granted(claim: Claim) -> Decimal:
+    """What an evaluated claim is granted so far (set whenever its status is not invalid)."""
+    assert claim.granted is not None, f"{claim.clause}: an evaluated claim without its grant"
+    return claim.granted
 
 
 def apply(
-    claims: Sequence[Claim],
+    claims: Sequence[C],
     record: Record,
     *,
-    cite: Callable[[Claim], str],
-    within_year: Callable[[list[Claim]], None],
-    evaluate: Callable[[Claim, dict], tuple[Decimal, bool, tuple[Check, ...]]],
+    cite: Callable[[C], str],
+    within_year: Callable[[list[C]], None],
+    evaluate: Reevaluate[C],
     reform: Reform | None = None,
 ) -> None:
     """Apply every rule to ``claims`` (each evaluated: status granted, ineligible or invalid), year by year.
@@ -212,13 +238,13 @@ def apply(
     inputs)`` evaluates a claim's clause again with changed inputs -> (amount, eligible, failed checks);
     ``reform``: the caps it sets (a policy's annual caps, a clause's cap per event) replace the policies'.
     """
-    by_identity: dict[tuple, list[Grant]] = {}
+    by_identity: dict[tuple[str, str, str, int | None], list[Grant]] = {}
     if record.grants:
         identities = {(c.ekey, c.project, c.clause, c.year) for c in claims if c.status != "invalid" and c.year}
         record, replaced = record.without(identities)
         for grant in replaced:
             by_identity.setdefault(grant.identity, []).append(grant)
-    years: dict[int, list[Claim]] = {}
+    years: dict[int, list[C]] = {}
     for claim in claims:
         if claim.year is not None:
             years.setdefault(claim.year, []).append(claim)
@@ -249,7 +275,9 @@ def apply(
 
 def grant_of(claim: Claim, cite: str) -> Grant:
     event = (claim.inputs or {}).get(EVENT_CAPS[claim.clause][0], "") if claim.clause in EVENT_CAPS else ""
-    return Grant(claim.ekey, claim.project, claim.clause, claim.year, claim.granted, event=str(event or ""), cite=cite)
+    return Grant(
+        claim.ekey, claim.project, claim.clause, _year(claim), _granted(claim), event=str(event or ""), cite=cite
+    )
 
 
 def _zero(claim: Claim, status: str, note: Note) -> None:
@@ -257,9 +285,7 @@ def _zero(claim: Claim, status: str, note: Note) -> None:
     claim.notes = [note]
 
 
-def against_record(
-    claims: Sequence[Claim], record: Record, evaluate: Callable[[Claim, dict], tuple[Decimal, bool, tuple[Check, ...]]]
-) -> None:
+def against_record(claims: Sequence[C], record: Record, evaluate: Reevaluate[C]) -> None:
     """Rules 2-4 for the granted claims of one year."""
     for claim in claims:
         if claim.status != "granted":
@@ -296,7 +322,7 @@ def _duplicate(claim: Claim, earlier: list[Grant]) -> bool:
     years = REPEATS[claim.clause]
     if years is None:
         return False
-    first, last = min(same[0].year, claim.year), max(same[-1].year, claim.year)
+    first, last = min(same[0].year, _year(claim)), max(same[-1].year, _year(claim))
     if last - first >= years:
         cites = FROM_RECORD[claim.clause].cites if claim.clause in FROM_RECORD else article
         claim.status, claim.granted, claim.amount = "ineligible", ZERO, ZERO
@@ -351,11 +377,11 @@ def _best_and_conflict(claim: Claim, earlier: list[Grant]) -> bool:
     return False
 
 
-def _from_record(claim: Claim, record: Record, evaluate) -> None:
+def _from_record(claim: C, record: Record, evaluate: Reevaluate[C]) -> None:
     """The claim's full amount (nothing before) less what earlier grants of the project under the clause paid."""
     rule = FROM_RECORD[claim.clause]
     before = [
-        g for g in record.of_project(claim.ekey, claim.project) if g.clause == claim.clause and g.year < claim.year
+        g for g in record.of_project(claim.ekey, claim.project) if g.clause == claim.clause and g.year < _year(claim)
     ]
     replaces = record.complete and rule.replaces
     if not before and not replaces:
@@ -364,7 +390,7 @@ def _from_record(claim: Claim, record: Record, evaluate) -> None:
     full, eligible, _ = evaluate(claim, {**inputs, rule.input: rule.nothing})
     if not eligible:
         return
-    deducted = full - claim.amount  # what the claim's own statement takes off
+    deducted = full - _amount(claim)  # what the claim's own statement takes off
     recorded = sum((g.granted for g in before), Decimal(0))
     used = recorded if replaces else max(recorded, deducted)
     amount = max(ZERO, full - used)
@@ -404,7 +430,7 @@ def _from_record(claim: Claim, record: Record, evaluate) -> None:
 def share_caps(claims: Sequence[Claim], record: Record, reform: Reform | None = None) -> None:
     """Rule 5 for the claims of one year: per-event caps, then the annual caps (narrower first), each
     as ``reform`` sets it for the year when it does."""
-    live = [c for c in claims if c.status == "granted" and c.granted > 0]
+    live = [c for c in claims if c.status == "granted" and _granted(c) > 0]
     events: dict[tuple[str, str], list[Claim]] = {}
     for claim in live:
         if claim.clause in EVENT_CAPS:
@@ -412,11 +438,11 @@ def share_caps(claims: Sequence[Claim], record: Record, reform: Reform | None = 
             if name:
                 events.setdefault((claim.clause, name), []).append(claim)
     for (clause, name), group in events.items():
-        cap = parameter(clause, EVENT_CAPS[clause][1])
+        per_event = parameter(clause, EVENT_CAPS[clause][1])
         first = (group[0].inputs or {}).get(EVENT_CAPS[clause][0])
         value, label = _reformed(
-            cap.value,
-            reform.parameter(clause, EVENT_CAPS[clause][1], group[0].year) if reform is not None else None,
+            per_event.value,
+            reform.parameter(clause, EVENT_CAPS[clause][1], _year(group[0])) if reform is not None else None,
             f"单个活动 per event «{first}»",
         )
         _share(
@@ -425,11 +451,11 @@ def share_caps(claims: Sequence[Claim], record: Record, reform: Reform | None = 
             record.of_event(clause, name),
             key=lambda c: (c.ekey, c.project, c.clause),
             label=label,
-            cites=cap.cites,
+            cites=per_event.cites,
         )
-    groups: dict[tuple, list[Claim]] = {}
+    groups: dict[tuple[str, int, str], list[Claim]] = {}
     for claim in live:
-        groups.setdefault((claim.ekey, claim.year, claim.policy), []).append(claim)
+        groups.setdefault((claim.ekey, _year(claim), claim.policy), []).append(claim)
     registry = policies()
     caps = {policy_id: caps_of(registry[policy_id]) for policy_id in {k[2] for k in groups}}
     for (ekey, year, policy_id), group in groups.items():
@@ -438,8 +464,8 @@ def share_caps(claims: Sequence[Claim], record: Record, reform: Reform | None = 
             value, label = _reformed(
                 cap.cap, reform.cap(policy_id, cap.id, year) if reform is not None else None, f"{cap.label} in {year}"
             )
-            members = [c for c in group if c.granted > 0 and _in_cap(cap, c.clause)]
-            if len(members) < 2 and not recorded and (not members or members[0].granted <= value):
+            members = [c for c in group if _granted(c) > 0 and _in_cap(cap, c.clause)]
+            if len(members) < 2 and not recorded and (not members or _granted(members[0]) <= value):
                 continue  # the common case, decided without the sums
             _share(
                 members,
@@ -470,15 +496,23 @@ def _in_cap(cap: AnnualCap, clause: str) -> bool:
     return cap.clauses == "all" or clause in cap.clauses
 
 
-def _share(members: list[Claim], cap: Decimal, recorded: list[Grant], *, key, label: str, cites: str) -> None:
+def _share(
+    members: list[Claim],
+    cap: Decimal,
+    recorded: list[Grant],
+    *,
+    key: Callable[[Claim], Hashable],
+    label: str,
+    cites: str,
+) -> None:
     if not members:
         return
     used = sum((g.granted for g in recorded), Decimal(0))
     room = max(Decimal(0), cap - used)
-    total = sum((c.granted for c in members), Decimal(0))
+    total = sum((_granted(c) for c in members), Decimal(0))
     if total <= room:
         return
-    shares = split_cap(room, [(key(c), c.granted) for c in members])
+    shares = split_cap(room, [(key(c), _granted(c)) for c in members])
     on_record = (
         f"; {yuan(used)} 元 already on record ({'; '.join(g.shown() for g in recorded)}) leaves {yuan(room)} 元"
         if recorded
@@ -486,12 +520,12 @@ def _share(members: list[Claim], cap: Decimal, recorded: list[Grant], *, key, la
     )
     for claim in members:
         share = shares[key(claim)]
-        if share < claim.granted:
+        if share < _granted(claim):
             claim.notes.append(
                 Note(
                     "capped",
                     f"封顶 Capped: {label} ({yuan(cap)} 元){on_record}; {len(members)} claim(s) of {yuan(total)} 元 "
-                    f"share it in proportion: {yuan(claim.granted)} → {yuan(share)} 〔{cites}〕",
+                    f"share it in proportion: {yuan(_granted(claim))} → {yuan(share)} 〔{cites}〕",
                     cites=cites,
                     about=label,
                     refers_to=refers(recorded),
@@ -501,7 +535,7 @@ def _share(members: list[Claim], cap: Decimal, recorded: list[Grant], *, key, la
             claim.capped = True
 
 
-def split_cap(cap: Decimal, amounts: Sequence[tuple[object, Decimal]]) -> dict[object, Decimal]:
+def split_cap(cap: Decimal, amounts: Sequence[tuple[K, Decimal]]) -> dict[K, Decimal]:
     """Share ``cap`` among claims in proportion to their amounts, to the cent by largest remainder.
 
     The shares add up to the cap exactly when the amounts exceed it (else each keeps its amount);
@@ -513,7 +547,8 @@ def split_cap(cap: Decimal, amounts: Sequence[tuple[object, Decimal]]) -> dict[o
     limit = int(round_yuan(cap) * 100)
     if total <= limit:
         return {key: Decimal(c) / 100 for key, c in cents.items()}
-    share, rest = {}, {}
+    share: dict[K, int] = {}
+    rest: dict[K, int] = {}
     for key, c in cents.items():
         share[key], rest[key] = divmod(limit * c, total)
     left = limit - sum(share.values())
@@ -531,7 +566,7 @@ def split_cap(cap: Decimal, amounts: Sequence[tuple[object, Decimal]]) -> dict[o
 # --- the clauses' data --------------------------------------------------------------------------------
 
 
-def _clause(clause_id: str):
+def _clause(clause_id: str) -> Clause:
     for policy in policies().values():
         for clause in policy.clauses:
             if clause.id == clause_id:
@@ -543,7 +578,7 @@ def _article(clause_id: str) -> str:
     return f"{clause_id} {_clause(clause_id).article}"
 
 
-def parameter(clause_id: str, name: str):
+def parameter(clause_id: str, name: str) -> Parameter:
     """A clause's named parameter (its value and the words it cites)."""
     return _clause(clause_id).parameters[name]
 
