@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, cast
 
 from xlwings import arg, func
 
@@ -22,13 +22,18 @@ from policies import GreenAwardError
 from policies.engine import find_clause
 from policies.registry import policies
 
+_XlwingsBase: type[Exception]
 try:  # every runtime of xlwings ships it; Server shows a raised XlwingsError's message in production
-    from xlwings import XlwingsError as _XlwingsBase
+    from xlwings import XlwingsError
+
+    _XlwingsBase = XlwingsError
 except ImportError:  # pragma: no cover
     _XlwingsBase = Exception
 
-try:  # classic xlwings on Windows: pywin32's COM server
-    from win32com.server.exception import COMException as _ComBase  # type: ignore[import-not-found]
+try:  # classic xlwings on Windows: pywin32's COM server (no stubs: pyproject's mypy section ignores it)
+    from win32com.server.exception import COMException
+
+    _ComBase = COMException
 except ImportError:
     _ComBase = None
 
@@ -73,6 +78,9 @@ COM_ERRORS = {
     -2146826265: "#REF!",
     -2146826273: "#VALUE!",
 }
+
+Cell = str | float | bool | None  # a value a worksheet function hands back to a cell
+Table = list[list[Cell]]  # a spilled array, row by row
 
 _BASES: tuple[type, ...] = (GreenAwardError, _XlwingsBase) + ((_ComBase,) if _ComBase is not None else ())
 
@@ -142,7 +150,7 @@ def cell_error(value: object) -> str | None:
     return None
 
 
-def refuse_cell_errors(function: str, names: list[str], args: tuple) -> None:
+def refuse_cell_errors(function: str, names: list[str], args: tuple[object, ...]) -> None:
     """An error value in any argument, or in any cell of a range, is an error of the call.
 
     ``names`` are the named arguments before any ``*inputs``: those after them are called by position.
@@ -197,13 +205,25 @@ def figures(text: str) -> str:
     return _FIGURE.sub(fill, text)
 
 
+class WorksheetFunction(Protocol):
+    """A function declared by ``worksheet_function``: called as Excel calls it (by position), with its
+    help kept on it."""
+
+    __name__: str
+    arg_docs: dict[str, str]  # each argument's doc, figures filled (what the function wizard shows)
+    help_templates: dict[str, str]  # the function's and each argument's doc as written, figures unfilled
+    is_worksheet_function: bool
+
+    def __call__(self, *args: Any) -> Any: ...  # Excel's values in, a cell's value or a table out
+
+
 def _has_cjk(text: str) -> bool:
     return re.search(r"[\u4e00-\u9fff]", text) is not None
 
 
 def worksheet_function(
     on_error: Callable[[WorksheetError], Any] | None = None, **arg_docs: str
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+) -> Callable[[Callable[..., Any]], WorksheetFunction]:
     """Declare a worksheet function: its docstring and one bilingual doc per argument.
 
     Figures in the texts are written as placeholders (``{etown:27.per_kw}``, see ``figures``) and
@@ -216,7 +236,7 @@ def worksheet_function(
     check the docs against Excel's 255-character limit.
     """
 
-    def declare(f: Callable[..., Any]) -> Callable[..., Any]:
+    def declare(f: Callable[..., Any]) -> WorksheetFunction:
         parameters = inspect.signature(f).parameters
         names = list(parameters)
         named = [n for n, p in parameters.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
@@ -240,11 +260,11 @@ def worksheet_function(
         declared: Callable[..., Any] = guarded
         for name in reversed(names):  # err_to_str: an error cell arrives as its text (#N/A), not as empty
             declared = arg(name, doc=docs[name], err_to_str=True)(declared)
-        declared = func(category=CATEGORY)(declared)
-        declared.arg_docs = {name: docs[name] for name in names}  # type: ignore[attr-defined]
-        declared.help_templates = templates  # type: ignore[attr-defined]  # as written, figures unfilled
-        declared.is_worksheet_function = True  # type: ignore[attr-defined]
-        return declared
+        function = cast(WorksheetFunction, func(category=CATEGORY)(declared))  # given its attributes here
+        function.arg_docs = {name: docs[name] for name in names}
+        function.help_templates = templates
+        function.is_worksheet_function = True
+        return function
 
     return declare
 

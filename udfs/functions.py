@@ -5,6 +5,9 @@ booleans as bool or text (是/否, TRUE/FALSE), a one-row or one-column range as
 larger range as a list of rows. The policy core coerces every value; this module only reshapes.
 A bad input raises ``WorksheetError`` (one line: clause, field, rule); an ineligible claim is
 0 yuan, a result like any other, and ``AWARD_EXPLAIN`` says why.
+
+The worksheet functions themselves carry no type hints: xlwings reads a parameter's or the return's
+hint as a converter (``convert=``), which would change what Excel's values arrive as.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any
 
 from policies import Award, catalog, clause_info, evaluate, render
 from policies.energy import to_tce
@@ -22,9 +24,7 @@ from policies.parameters import reform_names
 from policies.registry import policies, policy_names
 from policies.years import LAST_SERIAL, from_serial
 
-from ._sheet import WorksheetError, bad, worksheet_function
-
-Table = list[list[Any]]
+from ._sheet import Table, WorksheetError, bad, worksheet_function
 
 # --- reshaping ----------------------------------------------------------------------------------
 
@@ -51,35 +51,46 @@ def _names(clause_id: str) -> dict[str, str]:
     return names
 
 
+def _whole(value: object) -> int | None:
+    """A whole number as a cell sends one: Lite (Pyodide) turns an integral number into an int,
+    others send a float. None for anything else (a bool too)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def _on(value: object) -> object:
     """A date cell as the core reads it: classic xlwings sends a datetime, Lite a serial number.
 
-    Lite (Pyodide) turns an integral number into an int, others send a float: a whole number
-    1900–2200 is a year, a larger one up to 9999-12-31 (serial 2,958,465) a date serial.
+    A whole number 1900–2200 is a year, a larger one up to 9999-12-31 (serial 2,958,465) a date serial.
     """
-    whole = isinstance(value, int) or isinstance(value, float) and value.is_integer()
-    if whole and not isinstance(value, bool):
-        if 1900 <= value <= 2200:
-            return int(value)  # a year typed as a number
-        if 2200 < value <= LAST_SERIAL:
-            return from_serial(int(value))
+    whole = _whole(value)
+    if whole is not None:
+        if 1900 <= whole <= 2200:
+            return whole  # a year typed as a number
+        if 2200 < whole <= LAST_SERIAL:
+            return from_serial(whole)
     return value
 
 
-def _rows(function: str, clause_id: str, position: int, value: list) -> list[tuple[object, object]]:
+def _rows(function: str, clause_id: str, position: int, value: list[object]) -> list[tuple[object, object]]:
     """A range of names and values: two columns, blank rows skipped; a one-row range is one pair."""
-    if value and not isinstance(value[0], list):
-        value = [value]  # a one-row (or one-column) range arrives as a flat list
+    table = value if value and isinstance(value[0], list) else [value]  # a one-row (or one-column) range: flat
     rows = []
-    for number, row in enumerate(value, start=1):
-        if len(row) != 2:
+    for number, row in enumerate(table, start=1):
+        cells = row if isinstance(row, (list, tuple)) else [row]
+        if len(cells) != 2:
             raise bad(
                 function,
                 f"range {position}",
-                f"needs two columns (name, value), row {number} has {len(row)} / 须为两列",
+                f"needs two columns (name, value), row {number} has {len(cells)} / 须为两列",
                 clause_id,
             )
-        name, cell = row
+        name, cell = cells
         if is_blank(name):
             if is_blank(cell):
                 continue
@@ -90,7 +101,7 @@ def _rows(function: str, clause_id: str, position: int, value: list) -> list[tup
     return rows
 
 
-def _inputs(function: str, clause_id: str, args: tuple) -> tuple[dict[str, object], object]:
+def _inputs(function: str, clause_id: str, args: tuple[object, ...]) -> tuple[dict[str, object], object]:
     """Name/value pairs and two-column ranges, in any mix, as ``evaluate``'s inputs and ``on``."""
     pairs: list[tuple[object, object]] = []
     index = 0
@@ -132,7 +143,7 @@ def _inputs(function: str, clause_id: str, args: tuple) -> tuple[dict[str, objec
     return inputs, on
 
 
-def _evaluate(function: str, clause: object, args: tuple, reform_range: object = None) -> Award:
+def _evaluate(function: str, clause: object, args: tuple[object, ...], reform_range: object = None) -> Award:
     clause_id = _clause_id(function, clause)
     inputs, on = _inputs(function, clause_id, args)
     reform = _reform(function, clause_id, reform_range) if reform_range is not None else None
@@ -199,7 +210,7 @@ def _reform(function: str, clause_id: str, value: object) -> dict[str, object]:
                 clause_id,
             )
         values[day] = figure
-    return {key: values[""] if "" in values else values for key, values in reform.items()}
+    return {key: values.get("", values) for key, values in reform.items()}  # one value, or values by date
 
 
 def _is_header(clause_id: str, name: object, value: str) -> bool:
@@ -222,10 +233,10 @@ def _since(value: object) -> object:
 
 
 def _amount(clause_id: str, **inputs: object) -> float:
-    return float(evaluate(clause_id, **inputs).amount)
+    return float(evaluate(clause_id, reform=None, **inputs).amount)  # a shortcut: the policies as they stand
 
 
-def _number(value: object) -> Any:
+def _number(value: object) -> float | str | bool:
     """A catalog figure as a cell shows it: a float, or empty text where there is none."""
     if value is None or value == "":
         return ""
@@ -275,7 +286,7 @@ def GREEN_AWARD(clause, *inputs):
 
 def explain_error_rows(error: WorksheetError) -> Table:
     """AWARD_EXPLAIN's answer to bad input: the reason in words, one row each, instead of an error value."""
-    rows = [[f"输入有误 Input error: {error.message}"]]
+    rows: Table = [[f"输入有误 Input error: {error.message}"]]
     if error.field and error.rule and error.field != "internal":
         rows.append([f"请更正 Correct the field “{error.field}”: {error.rule}"])
     rows.append(["金额 Amount: 无法计算 cannot be computed until the input is corrected"])

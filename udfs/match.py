@@ -8,11 +8,9 @@ project, clause, status, amount (empty when an input is missing), granted in the
 
 from __future__ import annotations
 
-from typing import Any
-
 from policies.matching import match, profile_from_rows
 
-from ._sheet import bad, worksheet_function
+from ._sheet import Table, bad, worksheet_function
 
 EMPTY = ""
 HEADER = ["project", "clause", "status", "amount_yuan", "granted_yuan", "missing", "failed"]
@@ -30,7 +28,7 @@ def AWARD_MATCH(profile_range):
         )
     result = match(profile_from_rows(profile_range))
     granted = {(c.project, c.clause): c.granted for c in result.best.claims}
-    out: list[list[Any]] = [list(HEADER)]
+    out: Table = [list(HEADER)]
     for r in result.results:
         if r.failed == ("kind",):
             continue
