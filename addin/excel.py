@@ -43,6 +43,7 @@ import udfs
 from policies import catalog, clause_info
 from policies.parameters import reform_names
 from policies.registry import fields
+from udfs._sheet import WorksheetFunction
 
 from .declaration import cache_formula_values
 from .files import write_atomically
@@ -182,7 +183,7 @@ _TOKEN = re.compile(
 )
 
 
-def worksheet_functions() -> list[Callable[..., Any]]:
+def worksheet_functions() -> list[WorksheetFunction]:
     """Every worksheet function of ``udfs``, in the package's order (PORTFOLIO_AWARDS included)."""
     return [getattr(udfs, n) for n in udfs.__all__ if getattr(getattr(udfs, n), "is_worksheet_function", False)]
 
@@ -1234,14 +1235,14 @@ def build_model(
                 book.put(ws, f"{helper}{r}", None, box=True)
                 continue
             crossed = previous < 0 <= cumulative[cum]
-            value = (year - first_year - 1) + (-previous) / flows[flow][-1] if crossed else ""
-            if crossed:
-                paybacks[helper].append(value)
+            crossing = (year - first_year - 1) + (-previous) / flows[flow][-1] if crossed else None
+            if crossing is not None:
+                paybacks[helper].append(crossing)
             book.formula(
                 ws,
                 f"{helper}{r}",
                 f'=IF(AND({cum}{r - 1}<0,{cum}{r}>=0),A{r}-$A${ct}-1+(-{cum}{r - 1})/{flow}{r},"")',
-                value,
+                "" if crossing is None else crossing,
                 fmt="0.00",
                 box=True,
             )
@@ -1461,7 +1462,7 @@ BEST_FIRST = 6  # the first claim row (row 5: the table's header of input names)
 
 def best_rows() -> list[tuple[int, str | None]]:
     """(project index, alternative clause or None for the project's own clause) per claim row."""
-    out = []
+    out: list[tuple[int, str | None]] = []
     for k, p in enumerate(PROJECTS):
         out.append((k, None))
         out += [(k, alternative) for alternative in p.alternatives]
@@ -1727,14 +1728,14 @@ def reference_rows() -> list[list[str]]:
             else:
                 shown.append(name)
         docs = "\n".join(f"{name}: {doc}" for name, doc in function.arg_docs.items())
-        out.append([function.__name__, f"{function.__name__}({', '.join(shown)})", function.__doc__, docs])
+        out.append([function.__name__, f"{function.__name__}({', '.join(shown)})", function.__doc__ or "", docs])
     return out
 
 
 def reference_markdown() -> str:
     """docs/excel.md's function reference, generated from the functions (a test holds the two equal)."""
     parts = []
-    for function, (name, syntax, doc, _) in zip(worksheet_functions(), reference_rows()):
+    for function, (_name, syntax, doc, _docs) in zip(worksheet_functions(), reference_rows()):
         lines = [f"### `{syntax}`", "", doc, ""]
         lines += [f"- `{arg}`: {text}" for arg, text in function.arg_docs.items()]
         parts.append("\n".join(lines))

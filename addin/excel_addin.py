@@ -144,11 +144,16 @@ def build_addin(path: Path) -> None:
 
 def _first_sheet(archive: zipfile.ZipFile) -> str:
     workbook = archive.read("xl/workbook.xml").decode("utf-8")
-    rid = re.search(r'<sheet [^>]*r:id="([^"]+)"', workbook)[1]
+    sheet = re.search(r'<sheet [^>]*r:id="([^"]+)"', workbook)
+    if sheet is None:  # pragma: no cover - xlwings' add-in is a workbook with a sheet
+        raise RuntimeError("xlwings' add-in has no sheet")
+    rid = sheet[1]
     rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
     target = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*Target="([^"]+)"', rels) or re.search(
         rf'<Relationship [^>]*Target="([^"]+)"[^>]*Id="{rid}"', rels
     )
+    if target is None:  # pragma: no cover
+        raise RuntimeError(f"xlwings' add-in names no file for its sheet {rid}")
     return "xl/" + target[1].lstrip("/").removeprefix("xl/")
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zipfile
+from functools import partial
 from importlib.metadata import requires as requirements
 from importlib.metadata import version
 from pathlib import Path
@@ -84,7 +85,7 @@ def wheel_files() -> list[tuple[str, bytes]]:
     """(path in the wheel, bytes) of every file of the packages: sources and data, no caches."""
     files = []
     for package in PACKAGES:
-        root = Path(package.__file__).resolve().parent
+        root = Path(package.__path__[0]).resolve()  # the package's folder
         for path in sorted(root.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".yaml", ".typed"):
                 files.append((f"{package.__name__}/{path.relative_to(root).as_posix()}", path.read_bytes()))
@@ -118,6 +119,10 @@ def build_wheel(path: Path) -> None:
             archive.writestr(item, data)
 
 
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
 def write_lite(folder: Path, *, wheel_url: str | None = None, overwrite: bool = False) -> list[Path]:
     """``green-award excel --lite``: main.py, requirements.txt and the wheel in ``folder``."""
     folder = Path(folder)
@@ -127,7 +132,7 @@ def write_lite(folder: Path, *, wheel_url: str | None = None, overwrite: bool = 
             if (folder / name).exists():
                 raise OutputExistsError(folder / name)
     written = [
-        write_atomically(folder / name, lambda p, t=text: p.write_text(t, encoding="utf-8"), overwrite=overwrite)
+        write_atomically(folder / name, partial(_write_text, text=text), overwrite=overwrite)
         for name, text in texts.items()
     ]
     written.append(write_atomically(folder / wheel_name(), build_wheel, overwrite=overwrite))

@@ -141,7 +141,7 @@ def sweep_temps(folder: Path) -> list[Path]:
     if key in _swept:
         return []
     _swept.add(key)
-    removed = []
+    removed: list[Path] = []
     try:
         names = os.listdir(folder)
     except OSError:

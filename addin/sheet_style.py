@@ -98,7 +98,7 @@ def wrapped_lines(text: str, width: float) -> int:
     for paragraph in text.split("\n"):
         lines, used = 1, 0.0
         for word in _words(paragraph):
-            size = text_width(word)
+            size: float = text_width(word)
             if used and used + size > room:
                 lines, used = lines + 1, 0.0
                 word = word.lstrip()
