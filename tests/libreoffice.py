@@ -14,6 +14,7 @@ Two halves in one file:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -137,7 +138,7 @@ def _uno_main() -> None:
                 break
             except NoConnectException:
                 if time.time() > deadline or soffice.poll() is not None:
-                    raise RuntimeError("soffice did not start")
+                    raise RuntimeError("soffice did not start") from None
                 time.sleep(0.2)
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         hidden = (PropertyValue("Hidden", 0, True, 0),)
@@ -178,10 +179,8 @@ def _uno_main() -> None:
                                 entry["formulas"][f"{index}!{_column(c)}{r + 1}"] = value
             finally:
                 doc.close(True)
-        try:
+        with contextlib.suppress(Exception):  # the bridge drops as soffice exits
             desktop.terminate()
-        except Exception:  # the bridge drops as soffice exits
-            pass
     finally:
         try:
             soffice.wait(timeout=30)

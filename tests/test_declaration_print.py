@@ -279,7 +279,7 @@ def test_number_formats_have_no_trailing_point(clause_id):
                 assert not re.search(r"\.#+(%|$)", c.number_format) or re.search(r"0\.0", c.number_format), (
                     c.number_format
                 )
-    for name, (s, ref, kind) in lay.slots.items():
+    for name, (s, ref, _kind) in lay.slots.items():
         spec = cc.specs.get(name)
         if spec is not None and spec.type in ("money", "integer"):
             want = dt.MONEY_FORMAT if spec.type == "money" else dt.COUNT_FORMAT

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,7 @@ def test_a_path_that_cannot_be_written_is_one_line(tmp_path, read_only_dir):
         (read_only_dir / "out.csv", "permission denied"),
     ]
     for path, why in cases:
-        for call in (lambda: write_atomically(path, lambda tmp: tmp.write_text("x")), lambda: ensure_writable(path)):
+        for call in (partial(write_atomically, path, lambda tmp: tmp.write_text("x")), partial(ensure_writable, path)):
             with pytest.raises(OutputError) as caught:
                 call()
             message = str(caught.value)
