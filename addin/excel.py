@@ -21,11 +21,11 @@ from __future__ import annotations
 import inspect
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import xlwings
 from openpyxl import load_workbook
@@ -38,6 +38,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
+
+if TYPE_CHECKING:
+    from openpyxl.cell import Cell
+    from openpyxl.workbook.workbook import Workbook
 
 import udfs
 from policies import catalog, clause_info
@@ -192,7 +196,7 @@ class ExcelError(str):
     """An Excel error value (``#REF!``) as a formula's result."""
 
 
-Memo = dict[tuple, Any]
+Memo = dict[tuple[str, object], tuple[bool, Any]]  # (function, arguments) -> (returned, its value or the error)
 
 
 def _parse(formula: str) -> Any:
@@ -443,12 +447,12 @@ POLICY_NAMES = {"beijing": "北京市 Beijing", "tongzhou": "通州区 Tongzhou"
 POLICY_SHORT = {"beijing": "北京市", "tongzhou": "通州", "etown": "经开区"}
 
 
-def clause_label(info: dict) -> str:
+def clause_label(info: Mapping[str, Any]) -> str:
     """The dropdown's Chinese label of a clause: policy, number, title (unique as the id is)."""
     return f"{POLICY_SHORT[info['policy']]}{info['id'].split(':', 1)[1]} {info['title_zh']}"
 
 
-def monetary_clauses() -> list[dict]:
+def monetary_clauses() -> list[Mapping[str, Any]]:
     return [info for info in catalog() if info["monetary"]]
 
 
@@ -458,7 +462,7 @@ def monetary_clauses() -> list[dict]:
 class Book:
     """The workbook being built and the value of every formula cell in it (its cached value)."""
 
-    def __init__(self, wb) -> None:
+    def __init__(self, wb: Workbook) -> None:
         self.wb = wb
         self.cached: dict[str, dict[str, Any]] = {}
         self.memo: Memo = {}
@@ -531,7 +535,7 @@ class Book:
         box: bool = False,
         align: Alignment | None = None,
         at: list[str] | None = None,
-    ) -> list[list]:
+    ) -> list[list[Any]]:
         """A table function's result cell by cell, each a normal formula ``=INDEX(call, i, j)`` with
         its cached value: LibreOffice 7.4 recalculates every array formula when it opens a file (it
         ignores an array's cached values, a normal formula's it keeps), so a legacy array of a
@@ -559,7 +563,14 @@ class Book:
         return shown
 
     @staticmethod
-    def _style(cell, fmt, font, fill, align, box) -> None:
+    def _style(
+        cell: Cell,
+        fmt: str | None,
+        font: Font | None,
+        fill: PatternFill | None,
+        align: Alignment | None,
+        box: bool,
+    ) -> None:
         if fmt:
             cell.number_format = fmt
         if font is not None:
@@ -1617,7 +1628,8 @@ def input_label(name: str) -> str:
     for info in monetary_clauses():
         for spec in clause_info(info["id"])["inputs"]:
             if spec["name"] == name:
-                return spec["label_zh"]
+                label: str = spec["label_zh"]
+                return label
     claim_field = fields().get(name)
     return claim_field.label.zh if claim_field is not None else name
 

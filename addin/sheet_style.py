@@ -20,12 +20,20 @@ from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypeAlias
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    AnySheet: TypeAlias = Worksheet | WriteOnlyWorksheet  # a normal or a write-only worksheet
 
 MONEY_FORMAT = "#,##0.00"
 COUNT_FORMAT = "#,##0"
@@ -129,7 +137,7 @@ def _words(text: str) -> Iterable[str]:
         yield word
 
 
-def fit_widths(columns: Sequence[Column], rows: Iterable[Sequence]) -> list[float]:
+def fit_widths(columns: Sequence[Column], rows: Iterable[Sequence[object]]) -> list[float]:
     """Each column's width: its widest header line or shown value plus padding, within
     ``MIN_WIDTH``..``max_width`` (a wrap column takes ``max_width`` when a value needs it)."""
     widths = [max(text_width(line) for line in c.header.split("\n")) for c in columns]
@@ -154,7 +162,7 @@ def lines_height(lines: int) -> float:
 
 
 def cell(
-    ws,
+    ws: AnySheet,
     value: object,
     kind: str = "text",
     *,
@@ -194,17 +202,18 @@ def cell(
     return out
 
 
-_styles: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # workbook -> {(kind, font, fill, alignment): style}
+#: workbook -> {(kind, font, fill, alignment): style}
+_styles: weakref.WeakKeyDictionary[Workbook, dict[tuple[object, ...], object]] = weakref.WeakKeyDictionary()
 
 
 class Sheet:
     """A worksheet written top to bottom, normal or write-only, that counts its rows."""
 
-    def __init__(self, ws) -> None:
+    def __init__(self, ws: AnySheet) -> None:
         self.ws = ws
         self.row = 0  # the last row written
 
-    def append(self, cells: list, height: float | None = None) -> int:
+    def append(self, cells: list[object], height: float | None = None) -> int:
         """Append a row (its height set first, as a write-only sheet needs) and return its number."""
         self.row += 1
         if height:
@@ -225,7 +234,7 @@ def header_row(sheet: Sheet, columns: Sequence[Column], widths: Sequence[float])
 
 
 def put_header(
-    ws, columns: Sequence[Column], widths: Sequence[float], fills: Sequence[PatternFill] | None = None
+    ws: Worksheet, columns: Sequence[Column], widths: Sequence[float], fills: Sequence[PatternFill] | None = None
 ) -> None:
     """The header row 1 of a normal worksheet with its column widths (``fills``: one per column)."""
     for c, (column, width) in enumerate(zip(columns, widths), 1):
@@ -237,11 +246,11 @@ def put_header(
 
 
 def write_table(
-    ws,
+    ws: AnySheet,
     columns: Sequence[Column],
-    rows: Iterable[Sequence],
+    rows: Iterable[Sequence[object]],
     *,
-    sample: Sequence[Sequence] | None = None,
+    sample: Sequence[Sequence[object]] | None = None,
     fills: Iterable[PatternFill | None] | None = None,
     fill_at: int = 0,
     freeze: str = "A2",
@@ -282,7 +291,7 @@ def write_table(
 
 
 def print_setup(
-    ws,
+    ws: AnySheet,
     *,
     landscape: bool = True,
     title_rows: int | None = 1,
