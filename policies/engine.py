@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, DecimalException
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 
 from pydantic import BaseModel
 
 from . import expr
-from .award import Award, Check, Step
-from .errors import InputError, UnknownClauseError
-from .inputs import closest, coerce_inputs, coercer, input_model
+from .award import Award, Check, Payment, Step
+from .errors import GreenAwardError, InputError, UnknownClauseError
+from .inputs import closest, coercer, input_model, is_blank
 from .numbers import describe, fmt, round_yuan
 from .parameters import DatedValues, InForce, Reform, in_force, origin, parse_reform, value_text
-from .payments import split
+from .payments import splitter
 from .registry import fields, policies, zone_spec, zones
 from .schema import AnnualCap, Clause, Condition, InputSpec, Label, Parameter, Policy, Rule, Schedule
 from .schema import Check as InputCheck
@@ -47,6 +47,24 @@ class CheckDefinition:
     waiver_text: str = ""
 
 
+@dataclass(frozen=True)
+class Pattern:
+    """What the choices of one evaluation decide (the arguments each min/max/if chose): the limit that
+    bound, every limit on the path, and the trace's texts. A clause has a few such patterns; each is
+    worked out once (``CompiledClause.patterns``)."""
+
+    binding: str | None
+    binding_kind: str | None
+    bindings: tuple[str, ...]
+    formula: str  # the clause's expression, its parameters shown with their values
+    steps: tuple[tuple[str, str, str | None, tuple[str, ...]], ...]  # each min/max: function, text, bound, args' texts
+    binding_step: Step | None
+
+
+def _unpaid(total: Decimal, values: Mapping[str, object]) -> tuple[Payment, ...]:
+    raise AssertionError("a compiled clause has its schedule's splitter")  # the field's default, never called
+
+
 @dataclass
 class CompiledClause:
     """A clause made ready to evaluate: expressions compiled, its input model built, its fixed texts made."""
@@ -75,6 +93,11 @@ class CompiledClause:
     parameter_steps: tuple[Step, ...] = ()  # the parameters a date or a reform decided, as trace steps
     origins: tuple[tuple[str, str], ...] = ()  # (parameter, where its value comes from) for those parameters
     reform: dict[str, object] | None = None  # the reform's entries that concern this clause (``compiled_for``)
+    names: frozenset[str] = frozenset()  # the names in ``specs``, to test a call's inputs at once
+    condition_names: frozenset[str] = frozenset()
+    unanswered: tuple[Check, ...] | None = None  # every condition assumed: none answered (None: a waiver may apply)
+    pay: Callable[[Decimal, Mapping[str, object]], tuple[Payment, ...]] = _unpaid  # ``payments.splitter``
+    patterns: dict[tuple[tuple[int, int], ...], Pattern] = field(default_factory=dict)  # by the choices made
 
     @property
     def id(self) -> str:
@@ -212,6 +235,10 @@ def compiled(clause_id: str) -> CompiledClause:
         notes=tuple(str(n) for n in clause.notes),
         schedule=schedule,
         dated=tuple(name for name, p in clause.parameters.items() if p.values is not None),
+        names=frozenset(specs),
+        condition_names=frozenset(conditions),
+        unanswered=None if waive else tuple(d.outcomes["assumed"] for d in condition_defs),
+        pay=splitter(schedule),
     )
 
 
@@ -315,6 +342,7 @@ def _resolved(clause_id: str, first: date | None, last: date | None, reform: Ref
         parameter_steps=tuple(steps),
         origins=tuple((name, origin(v)) for name, v in values.items()),
         reform=reform.as_dict(set(concerned)) if reform is not None else None,
+        patterns={},  # its own: the binding's value and the formula's text show this clause's values
     )
 
 
@@ -432,19 +460,54 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
     """Evaluate one clause for the given inputs; ineligible is a result, bad input an ``InputError``.
 
     ``on``: the claim's date or year (validity window, dated parameters); ``reform``: parameters
-    overridden for a what-if (``policies.parameters``)."""
+    overridden for a what-if (``policies.parameters``).
+
+    Everything that depends only on the clause is compiled once (``compiled``), and everything that
+    depends only on the choices the computation made (which limit bound, the trace's texts) once per
+    such pattern (``_pattern``): a call coerces its inputs, computes, and assembles the result."""
     cc = compiled_for(clause_id.strip() if isinstance(clause_id, str) else clause_id, on, reform)
-    clause, policy = cc.clause, cc.policy
-    if cc.amount is None:
+    return _evaluate(cc, on, inputs)
+
+
+def evaluate_many(
+    items: Iterable[tuple[str, object, Mapping[str, object]]], *, reform: Reform | dict | None = None
+) -> list[Award | GreenAwardError]:
+    """Evaluate many claims: ``items`` are ``(clause_id, on, inputs)``; one result per item, in order,
+    each an ``Award`` or the ``GreenAwardError`` (an ``InputError``, an ``UnknownClauseError``) that
+    ``evaluate`` would raise for it, returned rather than raised so a batch goes on past a bad claim.
+
+    It shares what ``evaluate`` compiles (each clause once, each date and reform once); the reform is
+    parsed once for the whole batch."""
+    parsed = parse_reform(reform) if reform is not None else None
+    out: list[Award | GreenAwardError] = []
+    for clause_id, on, inputs in items:
+        try:
+            out.append(evaluate(clause_id, on=on, reform=parsed, **inputs))
+        except GreenAwardError as exc:
+            out.append(exc)
+    return out
+
+
+def _evaluate(cc: CompiledClause, on: object, inputs: dict[str, object]) -> Award:
+    clause = cc.clause
+    amount_of = cc.amount
+    if amount_of is None:
         raise InputError(clause.id, "clause", "is a non-monetary article: it grants no amount / 非资金支持条款")
-    for name in inputs:
-        if name not in cc.specs:
-            hint = closest(name, list(cc.specs))
-            raise InputError(clause.id, name, "unknown input" + (f"; did you mean {hint!r}?" if hint else ""))
-    given = coerce_inputs(clause.id, cc.coercers, inputs)
-    values = {**cc.defaults, **given}
+    if not cc.names.issuperset(inputs):
+        for name in inputs:
+            if name not in cc.specs:
+                hint = closest(name, list(cc.specs))
+                raise InputError(clause.id, name, "unknown input" + (f"; did you mean {hint!r}?" if hint else ""))
+    values = dict(cc.defaults)
+    coercers = cc.coercers
+    for name, value in inputs.items():
+        if value is None or (type(value) not in _NEVER_BLANK and is_blank(value)):
+            continue
+        try:
+            values[name] = coercers[name](value)
+        except ValueError as exc:
+            raise InputError(clause.id, name, str(exc)) from None
     ctx = expr.Context({**cc.parameters, **values})
-    readings = list(cc.notes)
 
     for check, fn in cc.checks:
         try:
@@ -455,7 +518,7 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
             raise InputError(clause.id, check.field, str(check.message))
 
     try:
-        raw = cc.amount(ctx)
+        raw = amount_of(ctx)
     except expr.MissingName as missing:
         raise InputError(clause.id, missing.name, "required for this claim, and empty / 必填") from None
     except (DecimalException, ZeroDivisionError) as exc:
@@ -463,7 +526,15 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
     if raw < 0:
         raise InputError(clause.id, "amount", f"the expression gave a negative amount {fmt(raw)}")
 
-    checks = [_validity(cc, on, readings), cc.zone_outcomes[values.get("zone")]]  # type: ignore[index]
+    if on is None:
+        validity, window_notes = cc.definitions[0].outcomes["assumed"], ()
+    else:
+        try:
+            validity, window_notes = validity_check(cc.policy, on)
+        except ValueError as exc:
+            raise InputError(cc.id, "on", str(exc)) from None
+    zone = values.get("zone")
+    checks = [validity, cc.zone_outcomes[zone if isinstance(zone, str) else None]]
     checks.extend(condition_checks(cc, values, ctx))
     for definition, fn in cc.requires:
         try:
@@ -476,67 +547,76 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
         except (DecimalException, ZeroDivisionError) as exc:
             raise InputError(clause.id, "inputs", f"cannot be computed ({type(exc).__name__})") from None
         checks.append(definition.outcomes[status])
+    eligible = "failed" not in [c.status for c in checks]
 
-    eligible = all(c.status != "failed" for c in checks)
-    amount = round_yuan(raw) if eligible else Decimal("0.00")
-    readings.extend(note for cap, note in cc.annual_caps if amount > cap)
-    node = cc.amount_node
-    binding, bindings, bounds = _limits(cc, ctx)
-    cites = clause.article
-    steps = [*cc.parameter_steps] + [
-        Step(n.function, n.text, values_[index], cites, bound, tuple((arg.text, v) for arg, v in zip(n.args, values_)))
-        for (n, values_, index), bound in zip(ctx.steps, bounds)
-    ]
-    steps.append(Step("formula", node.text, raw, cites, binding))
-    if binding is not None:  # the limit that bound: its value in this evaluation and the words it cites
-        steps.append(
-            Step(
-                "binding",
-                binding,
-                ctx.env[binding],
-                clause.parameters[binding].cites,
-                binding,
-                source=dict(cc.origins).get(binding, ""),
-            )
-        )
-    steps.append(Step("amount", "", amount, cites, binding if eligible else None))
+    amount = round_yuan(raw) if eligible else ZERO
+    readings = cc.notes + window_notes if window_notes else cc.notes
+    for cap, note in cc.annual_caps:
+        if amount > cap:
+            readings = (*readings, note)
+    pattern = cc.patterns.get(key := tuple(ctx.chosen.items()))
+    if pattern is None:
+        pattern = cc.patterns[key] = _pattern(cc, ctx)
+    binding, cites = pattern.binding, clause.article
+    steps = [*cc.parameter_steps]
+    for (function, text, bound, arg_texts), (_, args, index) in zip(pattern.steps, ctx.steps):
+        steps.append(_step((function, text, args[index], cites, bound, tuple(zip(arg_texts, args)), "")))
+    steps.append(_step(("formula", pattern.formula, raw, cites, binding, (), "")))
+    if pattern.binding_step is not None:
+        steps.append(pattern.binding_step)
+    steps.append(_step(("amount", "", amount, cites, binding if eligible else None, (), "")))
 
     return Award(
         clause=clause.id,
-        policy=policy.id,
-        article=clause.article,
+        policy=cc.policy.id,
+        article=cites,
         title=clause.title,
         amount=amount,
         eligible=eligible,
         binding=binding,
-        binding_kind=clause.parameters[binding].kind if binding else None,
+        binding_kind=pattern.binding_kind,
         ceiling=clause.ceiling,
-        payments=split(amount, cc.schedule, values) if eligible else (),
+        payments=cc.pay(amount, values) if eligible else (),
         inputs=values,
         checks=tuple(checks),
         steps=tuple(steps),
-        bindings=bindings,
-        readings=tuple(readings),
+        bindings=pattern.bindings,
+        readings=readings,
         reform=cc.reform,
     )
 
 
-_LIMITS: dict[tuple, tuple[str | None, tuple[str, ...], tuple[str | None, ...]]] = {}
+ZERO = Decimal("0.00")
+_step = partial(tuple.__new__, Step)  # Step(*fields) without the keyword handling: every field given, in order
+_NEVER_BLANK = frozenset({float, int, bool, Decimal})  # types ``is_blank`` never takes for empty
 
 
-def _limits(cc: CompiledClause, ctx: expr.Context) -> tuple[str | None, tuple[str, ...], tuple[str | None, ...]]:
-    """The binding limit, every limit, and the one each min/max chose: they depend only on the choices
-    the evaluation made (a few per clause), so each pattern is worked out once."""
-    key = (cc.id, tuple(ctx.chosen.items()), tuple(id(n) for n, _, _ in ctx.steps))
-    found = _LIMITS.get(key)
-    if found is None:
-        node, chosen, is_parameter = cc.amount_node, ctx.chosen, cc.parameters.__contains__
-        found = _LIMITS[key] = (
-            expr.deciding_name(node, chosen, is_parameter),
-            tuple(expr.bound_names(node, chosen, is_parameter)),
-            tuple(expr.deciding_name(n.args[index], chosen, is_parameter) for n, _, index in ctx.steps),
+def _pattern(cc: CompiledClause, ctx: expr.Context) -> Pattern:
+    node, chosen, is_parameter, clause = cc.amount_node, ctx.chosen, cc.parameters.__contains__, cc.clause
+    assert node is not None  # a monetary clause (``_evaluate`` checks it)
+    binding = expr.deciding_name(node, chosen, is_parameter)
+    steps = tuple(
+        (n.function, n.text, expr.deciding_name(n.args[index], chosen, is_parameter), tuple(a.text for a in n.args))
+        for n, _, index in ctx.steps
+    )
+    binding_step = None
+    if binding is not None:  # the limit that bound: its value in this evaluation and the words it cites
+        binding_step = Step(
+            "binding",
+            binding,
+            cc.parameters[binding],
+            clause.parameters[binding].cites,
+            binding,
+            source=dict(cc.origins).get(binding, ""),
         )
-    return found
+    return Pattern(
+        binding=binding,
+        binding_kind=clause.parameters[binding].kind if binding else None,
+        bindings=tuple(expr.bound_names(node, chosen, is_parameter)),
+        formula=node.text,
+        steps=steps,
+        binding_step=binding_step,
+    )
 
 
 def _validity(cc: CompiledClause, on: object, readings: list[str]) -> Check:
@@ -553,6 +633,8 @@ def _validity(cc: CompiledClause, on: object, readings: list[str]) -> Check:
 def condition_checks(cc: CompiledClause, values: dict[str, object], ctx: expr.Context | None = None) -> list[Check]:
     """Each condition's check on the inputs: waived (the clause lifts it), assumed (not answered), failed
     (answered no) or passed. Reviewers call it too, on a declaration whose amount cannot be computed."""
+    if cc.unanswered is not None and cc.condition_names.isdisjoint(values):  # none answered, none waivable
+        return list(cc.unanswered)
     if ctx is None:
         ctx = expr.Context({**cc.parameters, **cc.defaults, **values})
     out = []
