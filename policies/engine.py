@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, DecimalException
-from functools import cache, lru_cache, partial
+from functools import cache, cached_property, lru_cache, partial
 
 from pydantic import BaseModel
 
@@ -73,7 +73,6 @@ class CompiledClause:
     policy: Policy
     specs: dict[str, InputSpec]  # every name the clause accepts
     conditions: dict[str, Condition]  # the clause's own and the policy's general conditions
-    model: type[BaseModel]  # the pydantic model of these inputs (for reviewers and other callers)
     coercers: dict[str, Callable[[object], object]]  # the same rules, called directly on the hot path
     parameters: dict[str, Decimal]
     defaults: dict[str, object]
@@ -102,6 +101,12 @@ class CompiledClause:
     @property
     def id(self) -> str:
         return self.clause.id
+
+    @cached_property
+    def model(self) -> type[BaseModel]:
+        """The pydantic model of these inputs (for reviewers and other callers; ``evaluate`` uses ``coercers``),
+        built when first asked: making a model costs more than a command's whole calculation."""
+        return input_model("Inputs_" + self.id.replace(":", "_").replace(".", "_"), self.specs)
 
     def definition(self, code: str) -> CheckDefinition:
         return next(d for d in self.definitions if d.code == code)
@@ -216,7 +221,6 @@ def compiled(clause_id: str) -> CompiledClause:
         policy=policy,
         specs=specs,
         conditions=conditions,
-        model=input_model("Inputs_" + clause_id.replace(":", "_").replace(".", "_"), specs),
         coercers={name: coercer(spec) for name, spec in specs.items()},
         parameters={name: p.value for name, p in clause.parameters.items()},
         defaults={n: s.default for n, s in clause.inputs.items() if s.default is not None},

@@ -22,7 +22,7 @@ FieldKind = Literal["text", "choice", "year", "date", "money"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Label(Strict):
