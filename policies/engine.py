@@ -18,13 +18,14 @@ from .numbers import describe, fmt, round_yuan
 from .parameters import DatedValues, InForce, Reform, in_force, origin, parse_reform, value_text
 from .payments import splitter
 from .registry import fields, policies, zone_spec, zones
-from .schema import AnnualCap, Clause, Condition, InputSpec, Label, Parameter, Policy, Rule, Schedule
+from .schema import AnnualCap, Clause, Condition, InputSpec, Label, Parameter, Policy, Rule, Schedule, label
 from .schema import Check as InputCheck
 from .years import parse_year
 
 
 def _condition_spec(condition: Condition) -> InputSpec:
-    return InputSpec(type="bool", label=condition.label)
+    # a yes/no input of a validated label: nothing to validate (``schema.label`` says why it matters)
+    return InputSpec.model_construct(type="bool", label=condition.label)
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,8 @@ def _show_name(parameters: dict[str, Decimal]) -> Callable[[str], str]:
     return show
 
 
-VALIDITY_SUBJECT = Label(zh="政策有效期", en="The policy's validity")
-VALIDITY_UNCHECKED = Label(
+VALIDITY_SUBJECT = label(zh="政策有效期", en="The policy's validity")
+VALIDITY_UNCHECKED = label(
     zh="未给出申报日期，未核对政策有效期", en="No date given (on): the policy's validity is not checked"
 )
 
@@ -135,7 +136,7 @@ def _outcomes(code: str, subject: Label, cites: str, *, assumed: str, waived: st
         "assumed": (f"假定满足：{subject.zh}（{assumed}）", f"Assumed: {subject.en} ({ASSUMED_EN[assumed]})"),
         "waived": (f"豁免：{subject.zh}（{waived}时）", f"Waived: {subject.en} (when {waived})"),
     }
-    return {status: Check(code, status, cites, subject, Label(zh=zh, en=en)) for status, (zh, en) in words.items()}
+    return {status: Check(code, status, cites, subject, label(zh=zh, en=en)) for status, (zh, en) in words.items()}
 
 
 ASSUMED_EN = {"未作答": "not answered", "门槛事实未填": "the fact is not given"}
@@ -146,17 +147,17 @@ def _zone_outcomes(allowed: tuple[str, ...]) -> dict[str | None, Check]:
     shown = ", ".join(allowed)
     out: dict[str | None, Check] = {
         None: Check(
-            "zone", "assumed", "", subject, Label(zh="假定所在区域符合", en=f"Zone assumed to be one of: {shown}")
+            "zone", "assumed", "", subject, label(zh="假定所在区域符合", en=f"Zone assumed to be one of: {shown}")
         )
     }
     for zone in zones():  # every zone the policies know (common.yaml and a policy's own)
         if zone in allowed:
             out[zone] = Check(
-                "zone", "passed", "", subject, Label(zh="所在区域符合", en=f"Zone {zone} is one of {shown}")
+                "zone", "passed", "", subject, label(zh="所在区域符合", en=f"Zone {zone} is one of {shown}")
             )
         else:
             out[zone] = Check(
-                "zone", "failed", "", subject, Label(zh="区域不符", en=f"Zone {zone} is not one of {shown}")
+                "zone", "failed", "", subject, label(zh="区域不符", en=f"Zone {zone} is not one of {shown}")
             )
     return out
 
@@ -441,18 +442,18 @@ def _validity_check(policy_id: str, _kind: type, on: object) -> tuple[Check, tup
     notes = tuple(str(n) for n in window.notes)
     start = window.start or (date(window.start_year, 1, 1) if window.start_year else None)
     if start and last < start:
-        message = Label(
+        message = label(
             zh="政策尚未施行", en=f"Policy not yet in force on {on} (from {window.start or window.start_year})"
         )
     elif window.end and first > window.end:
-        message = Label(zh="政策已到期", en=f"Policy expired on {window.end}, before {on}")
+        message = label(zh="政策已到期", en=f"Policy expired on {window.end}, before {on}")
     else:
         return Check(
             "validity",
             "passed",
             "",
             VALIDITY_SUBJECT,
-            Label(zh=f"政策于{on}在有效期内", en=f"The policy is in force on {on}"),
+            label(zh=f"政策于{on}在有效期内", en=f"The policy is in force on {on}"),
         ), notes
     return Check("validity", "failed", "", VALIDITY_SUBJECT, message), notes
 

@@ -33,6 +33,12 @@ class Label(Strict):
         return f"{self.zh} / {self.en}"
 
 
+def label(zh: str, en: str) -> Label:
+    """A label the code writes (two texts): made without running the validator, which the models build on
+    first use; a command that validates nothing (``green-award calc`` from the cached catalog) never builds it."""
+    return Label.model_construct(zh=zh, en=en)
+
+
 class InputSpec(Strict):
     """One input of a clause. Numbers are at least 0 unless ``min`` says otherwise."""
 
@@ -58,9 +64,12 @@ class InputSpec(Strict):
             raise ValueError("a text input's default is a text")
         if self.type == "bool" and self.default is not None and not isinstance(self.default, bool):
             raise ValueError("a yes/no input's default is true or false")
-        if self.type in ("money", "number", "integer", "ratio") and self.default is not None:
-            if isinstance(self.default, (bool, str)):
-                raise ValueError("a number's default is a number")
+        if (
+            self.type in ("money", "number", "integer", "ratio")
+            and self.default is not None
+            and isinstance(self.default, (bool, str))
+        ):
+            raise ValueError("a number's default is a number")
         return self
 
     @property
