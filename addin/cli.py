@@ -6,8 +6,9 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -28,7 +29,7 @@ T = TypeVar("T")
 errors = Console(stderr=True)
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     errors.print(f"[red]error 错误:[/red] {message}", highlight=False, soft_wrap=True)  # one line, whatever the width
     raise typer.Exit(code)
 
@@ -193,7 +194,7 @@ def review(
     guarded(lambda: (parse_executor(executor), check_workers(workers)))  # before any work
     for path in (report, json_out):
         if path is not None:
-            guarded(lambda path=path: ensure_writable(path))  # before the review, not after it
+            guarded(partial(ensure_writable, path))  # before the review, not after it
     raise typer.Exit(
         guarded(
             lambda: run_review(
@@ -298,7 +299,7 @@ def match_command(
 
     for path in (out, json_out):
         if path is not None:
-            guarded(lambda path=path: ensure_writable(path))
+            guarded(partial(ensure_writable, path))
     guarded(
         lambda: run_match(
             profile, out=out, json_out=json_out, overwrite=overwrite, everything=everything, console=console

@@ -66,7 +66,7 @@ def _quick_calc(args: list[str]) -> bool:
     from policies import GreenAwardError, evaluate
 
     try:
-        award = evaluate(args[1], **{name.strip(): value for name, _, value in pairs})
+        award = evaluate(args[1], on=None, reform=None, **{name.strip(): value for name, _, value in pairs})
     except GreenAwardError:
         return False  # the full command prints it, as one line, and exits with 2
     print_award(award, Console())

@@ -48,7 +48,7 @@ class Check:
         """The part after the colon (a condition's or an input's name, a rule's id); empty for zone and validity."""
         return self.code.partition(":")[2]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "code": self.code,
             "status": self.status,
@@ -120,7 +120,7 @@ class Note:
     def __str__(self) -> str:
         return self.text
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "code": self.code,
             "text": self.text,
@@ -190,7 +190,7 @@ class Award:
 
         return render.trace(self)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "clause": self.clause,
             "policy": self.policy,

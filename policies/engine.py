@@ -185,9 +185,7 @@ def compiled(clause_id: str) -> CompiledClause:
         "",
         {"assumed": Check("validity", "assumed", "", VALIDITY_SUBJECT, VALIDITY_UNCHECKED)},
     )
-    zone = CheckDefinition(
-        "zone", "zone", fields()["zone"].label, "", {k: v for k, v in zone_outcomes.items() if k is None}
-    )
+    zone = CheckDefinition("zone", "zone", fields()["zone"].label, "", {"assumed": zone_outcomes[None]})
     condition_defs = []
     for name, c in conditions.items():
         kind = "excluded" if c.exclusion else "condition"
@@ -228,7 +226,7 @@ def compiled(clause_id: str) -> CompiledClause:
         amount_node=amount_node,
         amount=expr.compile_expr(amount_node) if amount_node is not None else None,
         definitions=[validity, zone, *condition_defs, *rule_defs],
-        requires=[(d, expr.compile_expr(d.test, record=False)) for d in rule_defs],
+        requires=[(d, expr.compile_expr(node, record=False)) for d, node in zip(rule_defs, requires)],
         checks=[(check, expr.compile_expr(n, record=False)) for check, n in zip(clause.checks, checks)],
         conditions_checked=[
             (d, expr.compile_expr(d.waiver, record=False) if d.waiver is not None else None) for d in condition_defs
@@ -262,7 +260,9 @@ def _caps_of(policy: Policy, clause: Clause) -> list[AnnualCap]:
 # --- dated parameters and reforms ------------------------------------------------------------------
 
 
-def compiled_for(clause_id: str, on: object = None, reform: Reform | dict | None = None) -> CompiledClause:
+def compiled_for(
+    clause_id: str, on: object = None, reform: Reform | Mapping[str, object] | None = None
+) -> CompiledClause:
     """The clause compiled with the parameter values in force ``on`` (a day, or a year: its 31
     December; None: the latest values) under ``reform``; the clause itself, untouched, when it has no
     dated parameter and no reform is given (the common case costs one test)."""
@@ -429,13 +429,13 @@ def validity_check(policy: Policy, on: object) -> tuple[Check, tuple[str, ...]]:
     """The ``validity`` check on ``on`` (a date, a year, or their text) and the window's notes on bounds
     the text leaves unknown; ValueError when ``on`` is not a date."""
     try:
-        return _validity_check(policy.id, type(on), on)
+        return _validity_check(policy.id, on)
     except TypeError:  # unhashable: not a date anyway
-        return _validity_check.__wrapped__(policy.id, type(on), on)
+        return _validity_check.__wrapped__(policy.id, on)
 
 
-@lru_cache(maxsize=1024)
-def _validity_check(policy_id: str, _kind: type, on: object) -> tuple[Check, tuple[str, ...]]:
+@lru_cache(maxsize=1024, typed=True)  # typed: 2025 and "2025" are told apart (the message shows ``on``)
+def _validity_check(policy_id: str, on: object) -> tuple[Check, tuple[str, ...]]:
     policy = policies()[policy_id]
     first, last = _as_date(on)
     window = policy.validity
@@ -461,7 +461,9 @@ def _validity_check(policy_id: str, _kind: type, on: object) -> tuple[Check, tup
 # --- evaluate -----------------------------------------------------------------------------------
 
 
-def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | None = None, **inputs: object) -> Award:
+def evaluate(
+    clause_id: str, /, *, on: object = None, reform: Reform | Mapping[str, object] | None = None, **inputs: object
+) -> Award:
     """Evaluate one clause for the given inputs; ineligible is a result, bad input an ``InputError``.
 
     ``on``: the claim's date or year (validity window, dated parameters); ``reform``: parameters
@@ -475,7 +477,7 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
 
 
 def evaluate_many(
-    items: Iterable[tuple[str, object, Mapping[str, object]]], *, reform: Reform | dict | None = None
+    items: Iterable[tuple[str, object, Mapping[str, object]]], *, reform: Reform | Mapping[str, object] | None = None
 ) -> list[Award | GreenAwardError]:
     """Evaluate many claims: ``items`` are ``(clause_id, on, inputs)``; one result per item, in order,
     each an ``Award`` or the ``GreenAwardError`` (an ``InputError``, an ``UnknownClauseError``) that
@@ -531,8 +533,9 @@ def _evaluate(cc: CompiledClause, on: object, inputs: dict[str, object]) -> Awar
     if raw < 0:
         raise InputError(clause.id, "amount", f"the expression gave a negative amount {fmt(raw)}")
 
+    window_notes: tuple[str, ...] = ()
     if on is None:
-        validity, window_notes = cc.definitions[0].outcomes["assumed"], ()
+        validity = cc.definitions[0].outcomes["assumed"]
     else:
         try:
             validity, window_notes = validity_check(cc.policy, on)

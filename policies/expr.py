@@ -325,7 +325,7 @@ class Context:
     def __init__(self, env: dict[str, object]):
         self.env = env
         self.chosen: dict[int, int] = {}
-        self.steps: list[tuple[Node, list, int]] = []
+        self.steps: list[tuple[Call, list[Any], int]] = []  # each min/max: its arguments' values, the one chosen
 
 
 # The language is typed by the clause's schema (its inputs are coerced before evaluation), not
@@ -403,7 +403,7 @@ def compile_expr(node: Node, record: bool = True) -> Compiled:
     raise ExpressionError(f"cannot evaluate {node!r}")  # a tree ``parse`` did not make
 
 
-def _extreme(node: Node, label: str, subs: list[Compiled], record: bool) -> Compiled:
+def _extreme(node: Call, label: str, subs: list[Compiled], record: bool) -> Compiled:
     pick = min if label == "min" else max
     key = id(node)
 

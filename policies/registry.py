@@ -32,22 +32,25 @@ KINDS = "kinds.yaml"  # matching's vocabulary (policies/kinds.py), not a policy
 POLICY_DIRS = "GREEN_AWARD_POLICY_DIRS"
 
 
-#: libyaml's parser where PyYAML was built with it (ten times the pure-Python one), else the pure one.
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+try:  # libyaml's parser where PyYAML was built with it (ten times the pure-Python one), else the pure one
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]  # the same interface, pure Python
 
 
 class _StrictLoader(_SafeLoader):
     """The safe loader that refuses a mapping with the same key twice (PyYAML keeps the last silently)."""
 
 
-def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set = set()
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[object] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise PolicyDataError(f"line {key_node.start_mark.line + 1}: key {key!r} appears twice")
         seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
+    return mapping
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)

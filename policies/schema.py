@@ -58,7 +58,7 @@ class InputSpec(Strict):
     def _consistent(self) -> InputSpec:
         if (self.type == "choice") != (self.values is not None):
             raise ValueError("a choice input needs `values`, and only a choice input has them")
-        if self.type == "choice" and self.default is not None and self.default not in self.values:
+        if self.values is not None and self.default is not None and self.default not in self.values:
             raise ValueError(f"default {self.default!r} is not one of the values {list(self.values)}")
         if self.type == "text" and self.default is not None and not isinstance(self.default, str):
             raise ValueError("a text input's default is a text")
@@ -283,7 +283,7 @@ class Clause(Strict):
                 raise ValueError(f"{where}: {', '.join(unknown)} is neither an input nor a parameter")
             for name, literal in expr.string_comparisons(node):
                 spec = self.inputs.get(name)
-                if spec is None or spec.type != "choice" or literal not in spec.values:
+                if spec is None or spec.values is None or literal not in spec.values:
                     raise ValueError(f"{where}: {name} is compared with {literal!r}, which is not one of its values")
             used.update(expr.names(node))
             return node
