@@ -543,7 +543,12 @@ def _evaluate(cc: CompiledClause, on: object, inputs: dict[str, object]) -> Awar
             raise InputError(cc.id, "on", str(exc)) from None
     zone = values.get("zone")
     checks = [validity, cc.zone_outcomes[zone if isinstance(zone, str) else None]]
-    checks.extend(condition_checks(cc, values, ctx))
+    unsure = True  # whether a check may have failed; not after the clause's all-assumed conditions
+    if cc.unanswered is not None and cc.condition_names.isdisjoint(values):
+        checks.extend(cc.unanswered)  # the common case: no condition answered, none waivable
+        unsure = validity.status == "failed" or checks[1].status == "failed"
+    else:
+        checks.extend(condition_checks(cc, values, ctx))
     for definition, fn in cc.requires:
         try:
             status = "passed" if fn(ctx) else "failed"
@@ -555,7 +560,8 @@ def _evaluate(cc: CompiledClause, on: object, inputs: dict[str, object]) -> Awar
         except (DecimalException, ZeroDivisionError) as exc:
             raise InputError(clause.id, "inputs", f"cannot be computed ({type(exc).__name__})") from None
         checks.append(definition.outcomes[status])
-    eligible = "failed" not in [c.status for c in checks]
+        unsure = unsure or status == "failed"
+    eligible = not unsure or "failed" not in [c.status for c in checks]
 
     amount = round_yuan(raw) if eligible else ZERO
     readings = cc.notes + window_notes if window_notes else cc.notes

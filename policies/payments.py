@@ -69,6 +69,8 @@ def splitter(schedule: Schedule) -> Callable[[Decimal, Mapping[str, object]], tu
     """``split`` for one schedule, made once: a schedule paid at once needs neither shares nor conditions."""
     stages = schedule.stages
     if len(stages) == 1 and stages[0].due_when is None:
-        label, share = stages[0].label, stages[0].share
-        return lambda total, values: (Payment(stage=label, share=share, amount=total, status="due"),)
+        label, share, new = stages[0].label, stages[0].share, tuple.__new__
+        return lambda total, values: (
+            new(Payment, (label, share, total, "due")),
+        )  # Payment(label, share, total, "due")
     return lambda total, values: split(total, schedule, values)
