@@ -1,5 +1,7 @@
 """The fast paths say what the slow ones say.
 
+- Each expression is compiled to one generated Python function (``expr.compile_expr``); the nested
+  closures it falls back to for very deep trees evaluate every expression alike.
 - ``evaluate`` works out what depends only on the choices a computation made (the binding limit,
   every limit, the trace's texts) once per pattern and clause (``CompiledClause.patterns``): an award
   from a warm pattern cache equals one worked out afresh, whatever came before it.
@@ -25,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_properties import inputs_strategy
 
-from policies import InputError, UnknownClauseError, evaluate, registry
+from policies import InputError, UnknownClauseError, evaluate, expr, registry
 from policies.engine import _resolved, all_clauses, compiled, evaluate_many
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +83,75 @@ def test_a_reformed_clause_has_patterns_of_its_own() -> None:
     assert [s.value for s in plain.steps if s.kind == "binding"] == [800]
     assert [s.value for s in reformed.steps if s.kind == "binding"] == [1000]
     assert reformed.amount == Decimal("100000.00") and again.to_dict() == plain.to_dict()
+
+
+# --- generated expressions and closures ---------------------------------------------------------------------
+
+NUMBERS = st.deferred(
+    lambda: st.one_of(
+        st.sampled_from(["a", "b", "c", "0", "2.5", "1200", "0.3"]),
+        st.tuples(NUMBERS, st.sampled_from(["+", "-", "*", "/"]), NUMBERS).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        NUMBERS.map(lambda n: f"-{n}"),
+        st.tuples(st.sampled_from(["min", "max"]), st.lists(NUMBERS, min_size=2, max_size=3)).map(
+            lambda t: f"{t[0]}({', '.join(t[1])})"
+        ),
+        NUMBERS.map(lambda n: f"round({n}, 2)"),
+        st.tuples(NUMBERS, TESTS, NUMBERS).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+    )
+)
+TESTS = st.deferred(
+    lambda: st.one_of(
+        st.sampled_from(["flag", "kind == 'x'", "kind != 'y'", "True"]),
+        TESTS.map(lambda t: f"not {t}"),
+        st.tuples(NUMBERS, st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), NUMBERS).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
+        st.tuples(st.sampled_from(["and", "or"]), st.lists(TESTS, min_size=2, max_size=3)).map(
+            lambda t: "(" + f" {t[0]} ".join(t[1]) + ")"
+        ),
+        st.tuples(NUMBERS, NUMBERS).map(lambda t: f"at_least({t[0]}, {t[1]})"),
+    )
+)
+VALUES = st.fixed_dictionaries(
+    {},
+    optional={
+        "a": st.decimals(min_value=-1000, max_value=10**9, places=2, allow_nan=False),
+        "b": st.sampled_from([Decimal(0), Decimal("0.5"), Decimal(3)]),
+        "c": st.just(Decimal(7)),
+        "flag": st.booleans(),
+        "kind": st.sampled_from(["x", "y"]),
+    },
+)
+
+
+def _run_compiled(function: expr.Compiled, env: dict) -> tuple:
+    ctx = expr.Context(dict(env))
+    try:
+        value: object = function(ctx)
+    except expr.MissingName as missing:
+        value = ("missing", missing.name)
+    except Exception as exc:  # noqa: BLE001 - the same error from both, whatever it is
+        value = (type(exc).__name__,)
+    steps = [(id(node), values, index) for node, values, index in ctx.steps]
+    return value, ctx.chosen, steps
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(NUMBERS, TESTS), env=VALUES, record=st.booleans())
+def test_a_generated_expression_evaluates_as_the_closures_do(text: str, env: dict, record: bool) -> None:
+    node = expr.parse(text)
+    generated = expr.compile_expr(node, record)
+    assert generated.__name__ == "expression"  # the generated function, not the fallback
+    assert _run_compiled(generated, env) == _run_compiled(expr.compile_closures(node, record), env)
+
+
+def test_a_tree_too_deep_to_generate_is_evaluated_by_closures() -> None:
+    node = expr.parse(" + ".join(["a"] * 400))  # a left-deep tree of 399 additions
+    function = expr.compile_expr(node)
+    assert function.__name__ != "expression"
+    assert function(expr.Context({"a": Decimal("0.01")})) == Decimal("4.00")
+    with pytest.raises(expr.MissingName, match="a"):
+        function(expr.Context({}))
 
 
 # --- evaluate_many ----------------------------------------------------------------------------------------
