@@ -59,7 +59,7 @@ class Pattern:
     bindings: tuple[str, ...]
     formula: str  # the clause's expression, its parameters shown with their values
     steps: tuple[tuple[str, str, str | None, tuple[str, ...]], ...]  # each min/max: function, text, bound, args' texts
-    binding_step: Step | None
+    binding_step: tuple[Step, ...]  # the binding limit's step, when a parameter bound
 
 
 def _unpaid(total: Decimal, values: Mapping[str, object]) -> tuple[Payment, ...]:
@@ -98,6 +98,7 @@ class CompiledClause:
     unanswered: tuple[Check, ...] | None = None  # every condition assumed: none answered (None: a waiver may apply)
     pay: Callable[[Decimal, Mapping[str, object]], tuple[Payment, ...]] = _unpaid  # ``payments.splitter``
     patterns: dict[tuple[tuple[int, int], ...], Pattern] = field(default_factory=dict)  # by the choices made
+    heads: dict[object, tuple[Check, ...]] = field(default_factory=dict)  # by zone: see ``_evaluate``
 
     @property
     def id(self) -> str:
@@ -348,6 +349,7 @@ def _resolved(clause_id: str, first: date | None, last: date | None, reform: Ref
         origins=tuple((name, origin(v)) for name, v in values.items()),
         reform=reform.as_dict(set(concerned)) if reform is not None else None,
         patterns={},  # its own: the binding's value and the formula's text show this clause's values
+        heads={},
     )
 
 
@@ -472,7 +474,10 @@ def evaluate(
     Everything that depends only on the clause is compiled once (``compiled``), and everything that
     depends only on the choices the computation made (which limit bound, the trace's texts) once per
     such pattern (``_pattern``): a call coerces its inputs, computes, and assembles the result."""
-    cc = compiled_for(clause_id.strip() if isinstance(clause_id, str) else clause_id, on, reform)
+    key = clause_id.strip() if isinstance(clause_id, str) else clause_id
+    cc = compiled(key) if reform is None and isinstance(key, str) else None  # ``compiled_for``'s common case
+    if cc is None or cc.dated:
+        cc = compiled_for(key, on, reform)
     return _evaluate(cc, on, inputs)
 
 
@@ -542,13 +547,17 @@ def _evaluate(cc: CompiledClause, on: object, inputs: dict[str, object]) -> Awar
         except ValueError as exc:
             raise InputError(cc.id, "on", str(exc)) from None
     zone = values.get("zone")
-    checks = [validity, cc.zone_outcomes[zone if isinstance(zone, str) else None]]
+    zone_check = cc.zone_outcomes[zone if isinstance(zone, str) else None]
     unsure = True  # whether a check may have failed; not after the clause's all-assumed conditions
-    if cc.unanswered is not None and cc.condition_names.isdisjoint(values):
-        checks.extend(cc.unanswered)  # the common case: no condition answered, none waivable
-        unsure = validity.status == "failed" or checks[1].status == "failed"
+    if cc.unanswered is not None and cc.condition_names.isdisjoint(values):  # the common case
+        head = cc.heads.get(zone)  # validity, zone and every condition assumed, made once per zone
+        if head is None or head[0] is not validity:
+            head = cc.heads[zone] = (validity, zone_check, *cc.unanswered)
+        checks = head
+        unsure = validity.status == "failed" or zone_check.status == "failed"
     else:
-        checks.extend(condition_checks(cc, values, ctx))
+        checks = (validity, zone_check, *condition_checks(cc, values, ctx))
+    ruled = []
     for definition, fn in cc.requires:
         try:
             status = "passed" if fn(ctx) else "failed"
@@ -559,8 +568,10 @@ def _evaluate(cc: CompiledClause, on: object, inputs: dict[str, object]) -> Awar
             status = "assumed"
         except (DecimalException, ZeroDivisionError) as exc:
             raise InputError(clause.id, "inputs", f"cannot be computed ({type(exc).__name__})") from None
-        checks.append(definition.outcomes[status])
+        ruled.append(definition.outcomes[status])
         unsure = unsure or status == "failed"
+    if ruled:
+        checks = (*checks, *ruled)
     eligible = not unsure or "failed" not in [c.status for c in checks]
 
     amount = round_yuan(raw) if eligible else ZERO
@@ -572,13 +583,16 @@ def _evaluate(cc: CompiledClause, on: object, inputs: dict[str, object]) -> Awar
     if pattern is None:
         pattern = cc.patterns[key] = _pattern(cc, ctx)
     binding, cites = pattern.binding, clause.article
-    steps = [*cc.parameter_steps]
-    for (function, text, bound, arg_texts), (_, args, index) in zip(pattern.steps, ctx.steps):
-        steps.append(_step((function, text, args[index], cites, bound, tuple(zip(arg_texts, args)), "")))
-    steps.append(_step(("formula", pattern.formula, raw, cites, binding, (), "")))
-    if pattern.binding_step is not None:
-        steps.append(pattern.binding_step)
-    steps.append(_step(("amount", "", amount, cites, binding if eligible else None, (), "")))
+    steps = (
+        *cc.parameter_steps,
+        *[
+            _step((function, text, args[index], cites, bound, tuple(zip(arg_texts, args)), ""))
+            for (function, text, bound, arg_texts), (_, args, index) in zip(pattern.steps, ctx.steps)
+        ],
+        _step(("formula", pattern.formula, raw, cites, binding, (), "")),
+        *pattern.binding_step,
+        _step(("amount", "", amount, cites, binding if eligible else None, (), "")),
+    )
 
     return Award(
         clause=clause.id,
@@ -592,8 +606,8 @@ def _evaluate(cc: CompiledClause, on: object, inputs: dict[str, object]) -> Awar
         ceiling=clause.ceiling,
         payments=cc.pay(amount, values) if eligible else (),
         inputs=values,
-        checks=tuple(checks),
-        steps=tuple(steps),
+        checks=checks,
+        steps=steps,
         bindings=pattern.bindings,
         readings=readings,
         reform=cc.reform,
@@ -613,15 +627,17 @@ def _pattern(cc: CompiledClause, ctx: expr.Context) -> Pattern:
         (n.function, n.text, expr.deciding_name(n.args[index], chosen, is_parameter), tuple(a.text for a in n.args))
         for n, _, index in ctx.steps
     )
-    binding_step = None
+    binding_step: tuple[Step, ...] = ()
     if binding is not None:  # the limit that bound: its value in this evaluation and the words it cites
-        binding_step = Step(
-            "binding",
-            binding,
-            cc.parameters[binding],
-            clause.parameters[binding].cites,
-            binding,
-            source=dict(cc.origins).get(binding, ""),
+        binding_step = (
+            Step(
+                "binding",
+                binding,
+                cc.parameters[binding],
+                clause.parameters[binding].cites,
+                binding,
+                source=dict(cc.origins).get(binding, ""),
+            ),
         )
     return Pattern(
         binding=binding,
