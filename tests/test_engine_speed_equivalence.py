@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_properties import inputs_strategy
 
-from policies import InputError, UnknownClauseError, evaluate, expr, registry
+from policies import Award, InputError, UnknownClauseError, evaluate, expr, registry
 from policies.engine import _resolved, all_clauses, compiled, evaluate_many
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +73,25 @@ def test_the_pattern_decides_the_binding_and_the_trace() -> None:
     )
     assert [v for _, v in by_rate.steps[0].args] == [6_000_000, 2_500_000, 30_000_000]
     assert len(compiled("beijing:2.1").patterns) == 3
+
+
+def test_the_award_fields_are_in_the_order_the_engine_gives_them() -> None:
+    """``_evaluate`` builds the Award positionally; each field holds what its name says."""
+    assert list(Award.__dataclass_fields__) == [
+        "clause", "policy", "article", "title", "amount", "eligible", "binding", "binding_kind", "ceiling",
+        "payments", "inputs", "reform", "checks", "steps", "bindings", "readings",
+    ]  # fmt: skip
+    award = evaluate("etown:27", capacity_kw=100, on=2025, reform={"etown:27.per_kw": 1000})
+    assert (award.clause, award.policy, award.article, award.title.en) == (
+        "etown:27", "etown", "五(十一)27", "Distributed photovoltaics (one-off)"
+    )  # fmt: skip
+    assert (award.amount, award.eligible, award.binding, award.binding_kind, award.ceiling) == (
+        Decimal("100000.00"), True, "per_kw", "unit_price", False
+    )  # fmt: skip
+    assert [p.amount for p in award.payments] == [Decimal("100000.00")] and award.inputs["capacity_kw"] == 100
+    assert award.reform == {"etown:27.per_kw": Decimal(1000)} and award.checks[0].code == "validity"
+    assert award.steps[-1].kind == "amount" and award.bindings == ("per_kw", "full_share")
+    assert award.readings[0].startswith("改革 Reform") and "八(三)" in award.readings[-1]  # the window's note
 
 
 def test_a_reformed_clause_has_patterns_of_its_own() -> None:
