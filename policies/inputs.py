@@ -6,7 +6,6 @@ Each clause gets one pydantic model of its inputs (``input_model``), built from 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
@@ -202,5 +201,7 @@ def coerce_inputs(
 
 
 def closest(name: str, candidates: list[str]) -> str | None:
+    import difflib  # only for a misspelt name: kept off every command's start
+
     found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
     return found[0] if found else None

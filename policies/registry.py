@@ -13,7 +13,6 @@ import json
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -283,6 +282,8 @@ def _is_catalog(value: object) -> TypeGuard[tuple[Common, dict[str, Policy]]]:
 
 def _store(path: Path, catalog: tuple[Common, dict[str, Policy]]) -> None:
     """Write the entry atomically (a temporary file renamed into place); keep the newest ``CACHE_ENTRIES``."""
+    import tempfile  # only when an entry is written: kept off every command's start
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".tmp")
