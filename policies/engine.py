@@ -474,11 +474,14 @@ def evaluate(
     Everything that depends only on the clause is compiled once (``compiled``), and everything that
     depends only on the choices the computation made (which limit bound, the trace's texts) once per
     such pattern (``_pattern``): a call coerces its inputs, computes, and assembles the result."""
+    return _evaluate(_compiled(clause_id, on, reform), on, inputs)
+
+
+def _compiled(clause_id: str, on: object, reform: Reform | Mapping[str, object] | None) -> CompiledClause:
+    """``compiled_for``, its common case (no reform, no dated parameter) first."""
     key = clause_id.strip() if isinstance(clause_id, str) else clause_id
-    cc = compiled(key) if reform is None and isinstance(key, str) else None  # ``compiled_for``'s common case
-    if cc is None or cc.dated:
-        cc = compiled_for(key, on, reform)
-    return _evaluate(cc, on, inputs)
+    cc = compiled(key) if reform is None and isinstance(key, str) else None
+    return compiled_for(key, on, reform) if cc is None or cc.dated else cc
 
 
 def evaluate_many(
@@ -489,18 +492,18 @@ def evaluate_many(
     ``evaluate`` would raise for it, returned rather than raised so a batch goes on past a bad claim.
 
     It shares what ``evaluate`` compiles (each clause once, each date and reform once); the reform is
-    parsed once for the whole batch."""
+    parsed once for the whole batch (a bad reform is raised: it is the caller's, not an item's)."""
     parsed = parse_reform(reform) if reform is not None else None
     out: list[Award | GreenAwardError] = []
     for clause_id, on, inputs in items:
         try:
-            out.append(evaluate(clause_id, on=on, reform=parsed, **inputs))
+            out.append(_evaluate(_compiled(clause_id, on, parsed), on, inputs))
         except GreenAwardError as exc:
             out.append(exc)
     return out
 
 
-def _evaluate(cc: CompiledClause, on: object, inputs: dict[str, object]) -> Award:
+def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> Award:
     clause = cc.clause
     amount_of = cc.amount
     if amount_of is None:

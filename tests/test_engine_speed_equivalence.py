@@ -187,6 +187,7 @@ def test_evaluate_many_is_evaluate_per_item_with_errors_returned() -> None:
             {"project_type": "energy_saving", "energy_saved_tce": 10, "investment_yuan": 1e6},
         ),
         ("tongzhou:3", None, {"investment_yuan": 5_000_000, "no_such_input": 1}),
+        ("tongzhou:3", None, {"investment_yuan": 5_000_000, "on": 2025}),  # a name, not evaluate's keyword
     ]
     results = evaluate_many(items)
     assert len(results) == len(items)
@@ -196,6 +197,7 @@ def test_evaluate_many_is_evaluate_per_item_with_errors_returned() -> None:
     assert _data(results[3]) == _data(evaluate("beijing:2.1", on="2025-06-01", **items[3][2]))
     assert results[3].amount == Decimal("12000.00")  # type: ignore[union-attr]
     assert isinstance(results[4], InputError) and "no_such_input" in str(results[4])
+    assert isinstance(results[5], InputError) and "on: unknown input" in str(results[5])
 
 
 def test_evaluate_many_under_a_reform() -> None:
