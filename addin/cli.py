@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
@@ -14,6 +15,7 @@ from rich.console import Console
 
 from policies import GreenAwardError, Reform, evaluate, load_reform, parse_reform
 
+from .entry import print_award
 from .executors import EXECUTOR_HELP, WORKERS_HELP, ExecutorError, check_workers, parse_executor
 from .files import OutputError, ensure_writable, ensure_writable_folder
 
@@ -89,7 +91,7 @@ def reform_of(path: Path | None, sets: list[str] | None) -> Reform | None:
             raise GreenAwardError(
                 f"--set {name}: give one value, or values by date (@DATE), not both / 单值与按日期取值不能并用"
             )
-        entries[name] = values[""] if "" in values else values
+        entries[name] = values.get("", values)
     return parse_reform(entries)
 
 
@@ -114,12 +116,7 @@ def calc(
     if as_json:
         console.print_json(json.dumps(award.to_dict(), ensure_ascii=False))
         return
-    for step in award.trace:
-        console.print(step, highlight=False)
-    for payment in award.payments:
-        console.print(f"支付 Payment: {payment.stage}: {payment.amount:,} 元 ({payment.status})", highlight=False)
-    for note in award.notes:
-        console.print(f"[dim]注 Note: {note}[/dim]", highlight=False)
+    print_award(award, console)  # the same lines as the quick path of ``green-award calc`` (addin/entry.py)
 
 
 @app.command()
@@ -197,7 +194,7 @@ def review(
     guarded(lambda: (parse_executor(executor), check_workers(workers)))  # before any work
     for path in (report, json_out):
         if path is not None:
-            guarded(lambda: ensure_writable(path))  # before the review, not after it
+            guarded(partial(ensure_writable, path))  # before the review, not after it
     raise typer.Exit(
         guarded(
             lambda: run_review(
@@ -302,7 +299,7 @@ def match_command(
 
     for path in (out, json_out):
         if path is not None:
-            guarded(lambda: ensure_writable(path))
+            guarded(partial(ensure_writable, path))
     guarded(
         lambda: run_match(
             profile, out=out, json_out=json_out, overwrite=overwrite, everything=everything, console=console

@@ -3,16 +3,30 @@
 The command line's libraries (typer, rich, pandas, openpyxl, defusedxml) come with the ``cli``
 extra; a plain ``pip install green-award`` (what xlwings Lite installs) has only the policy core
 and the worksheet functions.
+
+``green-award calc CLAUSE name=value ...`` (no option) is answered without building the typer app: it
+is the command people run one at a time, and typer with every command's imports costs more than the
+calculation. Anything else (an option, ``--help``, an input that is not name=value, an error) goes to
+the full command line, which prints the same result (``print_award``) and the errors and help.
 """
 
 from __future__ import annotations
 
 import sys
+from importlib.util import find_spec
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from policies import Award
 
 CLI_LIBRARIES = ("typer", "rich", "pandas", "openpyxl", "defusedxml")
 
 
 def main() -> None:
+    if _quick_calc(sys.argv[1:]):
+        return
     try:
         from .cli import main as cli_main
     except ModuleNotFoundError as exc:
@@ -25,3 +39,35 @@ def main() -> None:
             raise SystemExit(2) from None
         raise
     cli_main()
+
+
+def print_award(award: Award, console: Console) -> None:
+    """What ``green-award calc`` prints: the trace, the payments, the notes."""
+    for step in award.trace:
+        console.print(step, highlight=False)
+    for payment in award.payments:
+        console.print(f"支付 Payment: {payment.stage}: {payment.amount:,} 元 ({payment.status})", highlight=False)
+    for note in award.notes:
+        console.print(f"[dim]注 Note: {note}[/dim]", highlight=False)
+
+
+def _quick_calc(args: list[str]) -> bool:
+    """``calc CLAUSE name=value ...`` computed and printed as the full command does; False (nothing
+    printed) for anything the full command line should handle."""
+    if len(args) < 2 or args[0] != "calc" or any(a.startswith("-") for a in args[1:]):
+        return False
+    pairs = [item.partition("=") for item in args[2:]]
+    if any(not sep or not name.strip() for name, sep, _ in pairs):
+        return False  # the full command says which input is not name=value
+    if find_spec("typer") is None or find_spec("rich") is None:
+        return False  # the full command says what to install
+    from rich.console import Console
+
+    from policies import GreenAwardError, evaluate
+
+    try:
+        award = evaluate(args[1], on=None, reform=None, **{name.strip(): value for name, _, value in pairs})
+    except GreenAwardError:
+        return False  # the full command prints it, as one line, and exits with 2
+    print_award(award, Console())
+    return True

@@ -9,7 +9,7 @@ Decimal('100000.00')
 
 from .award import Award, Check, Note, Payment, Step
 from .catalog import catalog, clause_info
-from .engine import evaluate, find_clause
+from .engine import evaluate, evaluate_many, find_clause
 from .errors import GreenAwardError, InputError, PolicyDataError, UnknownClauseError
 from .parameters import Reform, load_reform, parse_reform
 from .registry import policies
@@ -28,6 +28,7 @@ __all__ = [
     "catalog",
     "clause_info",
     "evaluate",
+    "evaluate_many",
     "find_clause",
     "load_reform",
     "parse_reform",

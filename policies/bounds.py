@@ -21,7 +21,8 @@ from .expr import BinOp, Bool, BoolOp, Call, Compare, IfElse, Name, Neg, Node, N
 class Bounded(Protocol):
     """What the bound needs of an input (``schema.InputSpec``)."""
 
-    type: str
+    @property
+    def type(self) -> str: ...
 
     @property
     def lower(self) -> Decimal | None: ...

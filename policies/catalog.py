@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .engine import compiled, find_clause
 from .errors import UnknownClauseError
 from .numbers import fmt
@@ -9,7 +11,7 @@ from .registry import policies, policy_names
 from .schema import InputSpec, Parameter
 
 
-def input_info(name: str, spec: InputSpec, *, kind: str = "input") -> dict:
+def input_info(name: str, spec: InputSpec, *, kind: str = "input") -> dict[str, Any]:
     """One input described for people: how to fill it and what it defaults to."""
     if spec.default is not None:
         need = "default " + (fmt(spec.default) if not isinstance(spec.default, str) else spec.default)
@@ -36,7 +38,7 @@ def input_info(name: str, spec: InputSpec, *, kind: str = "input") -> dict:
     }
 
 
-def clause_info(clause_id: str) -> dict:
+def clause_info(clause_id: str) -> dict[str, Any]:
     """A clause's definition as data: titles, article, cap, every name it accepts and its parameters."""
     policy, clause = find_clause(clause_id)
     rows = [input_info(n, s) for n, s in clause.inputs.items()]
@@ -62,7 +64,7 @@ def clause_info(clause_id: str) -> dict:
     }
 
 
-def parameter_info(name: str, parameter: Parameter) -> dict:
+def parameter_info(name: str, parameter: Parameter) -> dict[str, Any]:
     """One parameter as data: its value (the latest, when it changes by date) and its dated values."""
     return {
         "name": name,
@@ -74,7 +76,7 @@ def parameter_info(name: str, parameter: Parameter) -> dict:
     }
 
 
-def catalog(policy: str | None = None) -> list[dict]:
+def catalog(policy: str | None = None) -> list[dict[str, Any]]:
     """Every clause (of one policy, by its id or an alias, when given), in the order of the policy files."""
     known = policies()
     if policy is not None:

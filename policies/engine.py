@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, DecimalException
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache, partial
 
 from pydantic import BaseModel
 
 from . import expr
-from .award import Award, Check, Step
-from .errors import InputError, UnknownClauseError
-from .inputs import closest, coerce_inputs, coercer, input_model
+from .award import Award, Check, Payment, Step
+from .errors import GreenAwardError, InputError, UnknownClauseError
+from .inputs import closest, coercer, input_model, is_blank
 from .numbers import describe, fmt, round_yuan
 from .parameters import DatedValues, InForce, Reform, in_force, origin, parse_reform, value_text
-from .payments import split
+from .payments import splitter
 from .registry import fields, policies, zone_spec, zones
-from .schema import AnnualCap, Clause, Condition, InputSpec, Label, Parameter, Policy, Rule, Schedule
+from .schema import AnnualCap, Clause, Condition, InputSpec, Label, Parameter, Policy, Rule, Schedule, label
 from .schema import Check as InputCheck
 from .years import parse_year
 
 
 def _condition_spec(condition: Condition) -> InputSpec:
-    return InputSpec(type="bool", label=condition.label)
+    # a yes/no input of a validated label: nothing to validate (``schema.label`` says why it matters)
+    return InputSpec.model_construct(type="bool", label=condition.label)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,24 @@ class CheckDefinition:
     waiver_text: str = ""
 
 
+@dataclass(frozen=True)
+class Pattern:
+    """What the choices of one evaluation decide (the arguments each min/max/if chose): the limit that
+    bound, every limit on the path, and the trace's texts. A clause has a few such patterns; each is
+    worked out once (``CompiledClause.patterns``)."""
+
+    binding: str | None
+    binding_kind: str | None
+    bindings: tuple[str, ...]
+    formula: str  # the clause's expression, its parameters shown with their values
+    steps: tuple[tuple[str, str, str | None, tuple[str, ...]], ...]  # each min/max: function, text, bound, args' texts
+    binding_step: tuple[Step, ...]  # the binding limit's step, when a parameter bound
+
+
+def _unpaid(total: Decimal, values: Mapping[str, object]) -> tuple[Payment, ...]:
+    raise AssertionError("a compiled clause has its schedule's splitter")  # the field's default, never called
+
+
 @dataclass
 class CompiledClause:
     """A clause made ready to evaluate: expressions compiled, its input model built, its fixed texts made."""
@@ -55,7 +74,6 @@ class CompiledClause:
     policy: Policy
     specs: dict[str, InputSpec]  # every name the clause accepts
     conditions: dict[str, Condition]  # the clause's own and the policy's general conditions
-    model: type[BaseModel]  # the pydantic model of these inputs (for reviewers and other callers)
     coercers: dict[str, Callable[[object], object]]  # the same rules, called directly on the hot path
     parameters: dict[str, Decimal]
     defaults: dict[str, object]
@@ -75,10 +93,22 @@ class CompiledClause:
     parameter_steps: tuple[Step, ...] = ()  # the parameters a date or a reform decided, as trace steps
     origins: tuple[tuple[str, str], ...] = ()  # (parameter, where its value comes from) for those parameters
     reform: dict[str, object] | None = None  # the reform's entries that concern this clause (``compiled_for``)
+    names: frozenset[str] = frozenset()  # the names in ``specs``, to test a call's inputs at once
+    condition_names: frozenset[str] = frozenset()
+    unanswered: tuple[Check, ...] | None = None  # every condition assumed: none answered (None: a waiver may apply)
+    pay: Callable[[Decimal, Mapping[str, object]], tuple[Payment, ...]] = _unpaid  # ``payments.splitter``
+    patterns: dict[tuple[tuple[int, int], ...], Pattern] = field(default_factory=dict)  # by the choices made
+    heads: dict[object, tuple[Check, ...]] = field(default_factory=dict)  # by zone: see ``_evaluate``
 
     @property
     def id(self) -> str:
         return self.clause.id
+
+    @cached_property
+    def model(self) -> type[BaseModel]:
+        """The pydantic model of these inputs (for reviewers and other callers; ``evaluate`` uses ``coercers``),
+        built when first asked: making a model costs more than a command's whole calculation."""
+        return input_model("Inputs_" + self.id.replace(":", "_").replace(".", "_"), self.specs)
 
     def definition(self, code: str) -> CheckDefinition:
         return next(d for d in self.definitions if d.code == code)
@@ -92,8 +122,8 @@ def _show_name(parameters: dict[str, Decimal]) -> Callable[[str], str]:
     return show
 
 
-VALIDITY_SUBJECT = Label(zh="政策有效期", en="The policy's validity")
-VALIDITY_UNCHECKED = Label(
+VALIDITY_SUBJECT = label(zh="政策有效期", en="The policy's validity")
+VALIDITY_UNCHECKED = label(
     zh="未给出申报日期，未核对政策有效期", en="No date given (on): the policy's validity is not checked"
 )
 
@@ -107,7 +137,7 @@ def _outcomes(code: str, subject: Label, cites: str, *, assumed: str, waived: st
         "assumed": (f"假定满足：{subject.zh}（{assumed}）", f"Assumed: {subject.en} ({ASSUMED_EN[assumed]})"),
         "waived": (f"豁免：{subject.zh}（{waived}时）", f"Waived: {subject.en} (when {waived})"),
     }
-    return {status: Check(code, status, cites, subject, Label(zh=zh, en=en)) for status, (zh, en) in words.items()}
+    return {status: Check(code, status, cites, subject, label(zh=zh, en=en)) for status, (zh, en) in words.items()}
 
 
 ASSUMED_EN = {"未作答": "not answered", "门槛事实未填": "the fact is not given"}
@@ -118,17 +148,17 @@ def _zone_outcomes(allowed: tuple[str, ...]) -> dict[str | None, Check]:
     shown = ", ".join(allowed)
     out: dict[str | None, Check] = {
         None: Check(
-            "zone", "assumed", "", subject, Label(zh="假定所在区域符合", en=f"Zone assumed to be one of: {shown}")
+            "zone", "assumed", "", subject, label(zh="假定所在区域符合", en=f"Zone assumed to be one of: {shown}")
         )
     }
     for zone in zones():  # every zone the policies know (common.yaml and a policy's own)
         if zone in allowed:
             out[zone] = Check(
-                "zone", "passed", "", subject, Label(zh="所在区域符合", en=f"Zone {zone} is one of {shown}")
+                "zone", "passed", "", subject, label(zh="所在区域符合", en=f"Zone {zone} is one of {shown}")
             )
         else:
             out[zone] = Check(
-                "zone", "failed", "", subject, Label(zh="区域不符", en=f"Zone {zone} is not one of {shown}")
+                "zone", "failed", "", subject, label(zh="区域不符", en=f"Zone {zone} is not one of {shown}")
             )
     return out
 
@@ -156,9 +186,7 @@ def compiled(clause_id: str) -> CompiledClause:
         "",
         {"assumed": Check("validity", "assumed", "", VALIDITY_SUBJECT, VALIDITY_UNCHECKED)},
     )
-    zone = CheckDefinition(
-        "zone", "zone", fields()["zone"].label, "", {k: v for k, v in zone_outcomes.items() if k is None}
-    )
+    zone = CheckDefinition("zone", "zone", fields()["zone"].label, "", {"assumed": zone_outcomes[None]})
     condition_defs = []
     for name, c in conditions.items():
         kind = "excluded" if c.exclusion else "condition"
@@ -193,14 +221,13 @@ def compiled(clause_id: str) -> CompiledClause:
         policy=policy,
         specs=specs,
         conditions=conditions,
-        model=input_model("Inputs_" + clause_id.replace(":", "_").replace(".", "_"), specs),
         coercers={name: coercer(spec) for name, spec in specs.items()},
         parameters={name: p.value for name, p in clause.parameters.items()},
         defaults={n: s.default for n, s in clause.inputs.items() if s.default is not None},
         amount_node=amount_node,
         amount=expr.compile_expr(amount_node) if amount_node is not None else None,
         definitions=[validity, zone, *condition_defs, *rule_defs],
-        requires=[(d, expr.compile_expr(d.test, record=False)) for d in rule_defs],
+        requires=[(d, expr.compile_expr(node, record=False)) for d, node in zip(rule_defs, requires)],
         checks=[(check, expr.compile_expr(n, record=False)) for check, n in zip(clause.checks, checks)],
         conditions_checked=[
             (d, expr.compile_expr(d.waiver, record=False) if d.waiver is not None else None) for d in condition_defs
@@ -212,6 +239,10 @@ def compiled(clause_id: str) -> CompiledClause:
         notes=tuple(str(n) for n in clause.notes),
         schedule=schedule,
         dated=tuple(name for name, p in clause.parameters.items() if p.values is not None),
+        names=frozenset(specs),
+        condition_names=frozenset(conditions),
+        unanswered=None if waive else tuple(d.outcomes["assumed"] for d in condition_defs),
+        pay=splitter(schedule),
     )
 
 
@@ -230,7 +261,9 @@ def _caps_of(policy: Policy, clause: Clause) -> list[AnnualCap]:
 # --- dated parameters and reforms ------------------------------------------------------------------
 
 
-def compiled_for(clause_id: str, on: object = None, reform: Reform | dict | None = None) -> CompiledClause:
+def compiled_for(
+    clause_id: str, on: object = None, reform: Reform | Mapping[str, object] | None = None
+) -> CompiledClause:
     """The clause compiled with the parameter values in force ``on`` (a day, or a year: its 31
     December; None: the latest values) under ``reform``; the clause itself, untouched, when it has no
     dated parameter and no reform is given (the common case costs one test)."""
@@ -315,6 +348,8 @@ def _resolved(clause_id: str, first: date | None, last: date | None, reform: Ref
         parameter_steps=tuple(steps),
         origins=tuple((name, origin(v)) for name, v in values.items()),
         reform=reform.as_dict(set(concerned)) if reform is not None else None,
+        patterns={},  # its own: the binding's value and the formula's text show this clause's values
+        heads={},
     )
 
 
@@ -396,31 +431,31 @@ def validity_check(policy: Policy, on: object) -> tuple[Check, tuple[str, ...]]:
     """The ``validity`` check on ``on`` (a date, a year, or their text) and the window's notes on bounds
     the text leaves unknown; ValueError when ``on`` is not a date."""
     try:
-        return _validity_check(policy.id, type(on), on)
+        return _validity_check(policy.id, on)
     except TypeError:  # unhashable: not a date anyway
-        return _validity_check.__wrapped__(policy.id, type(on), on)
+        return _validity_check.__wrapped__(policy.id, on)
 
 
-@lru_cache(maxsize=1024)
-def _validity_check(policy_id: str, _kind: type, on: object) -> tuple[Check, tuple[str, ...]]:
+@lru_cache(maxsize=1024, typed=True)  # typed: 2025 and "2025" are told apart (the message shows ``on``)
+def _validity_check(policy_id: str, on: object) -> tuple[Check, tuple[str, ...]]:
     policy = policies()[policy_id]
     first, last = _as_date(on)
     window = policy.validity
     notes = tuple(str(n) for n in window.notes)
     start = window.start or (date(window.start_year, 1, 1) if window.start_year else None)
     if start and last < start:
-        message = Label(
+        message = label(
             zh="政策尚未施行", en=f"Policy not yet in force on {on} (from {window.start or window.start_year})"
         )
     elif window.end and first > window.end:
-        message = Label(zh="政策已到期", en=f"Policy expired on {window.end}, before {on}")
+        message = label(zh="政策已到期", en=f"Policy expired on {window.end}, before {on}")
     else:
         return Check(
             "validity",
             "passed",
             "",
             VALIDITY_SUBJECT,
-            Label(zh=f"政策于{on}在有效期内", en=f"The policy is in force on {on}"),
+            label(zh=f"政策于{on}在有效期内", en=f"The policy is in force on {on}"),
         ), notes
     return Check("validity", "failed", "", VALIDITY_SUBJECT, message), notes
 
@@ -428,23 +463,66 @@ def _validity_check(policy_id: str, _kind: type, on: object) -> tuple[Check, tup
 # --- evaluate -----------------------------------------------------------------------------------
 
 
-def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | None = None, **inputs: object) -> Award:
+def evaluate(
+    clause_id: str, /, *, on: object = None, reform: Reform | Mapping[str, object] | None = None, **inputs: object
+) -> Award:
     """Evaluate one clause for the given inputs; ineligible is a result, bad input an ``InputError``.
 
     ``on``: the claim's date or year (validity window, dated parameters); ``reform``: parameters
-    overridden for a what-if (``policies.parameters``)."""
-    cc = compiled_for(clause_id.strip() if isinstance(clause_id, str) else clause_id, on, reform)
-    clause, policy = cc.clause, cc.policy
-    if cc.amount is None:
+    overridden for a what-if (``policies.parameters``).
+
+    Everything that depends only on the clause is compiled once (``compiled``), and everything that
+    depends only on the choices the computation made (which limit bound, the trace's texts) once per
+    such pattern (``_pattern``): a call coerces its inputs, computes, and assembles the result."""
+    return _evaluate(_compiled(clause_id, on, reform), on, inputs)
+
+
+def _compiled(clause_id: str, on: object, reform: Reform | Mapping[str, object] | None) -> CompiledClause:
+    """``compiled_for``, its common case (no reform, no dated parameter) first."""
+    key = clause_id.strip() if isinstance(clause_id, str) else clause_id
+    cc = compiled(key) if reform is None and isinstance(key, str) else None
+    return compiled_for(key, on, reform) if cc is None or cc.dated else cc
+
+
+def evaluate_many(
+    items: Iterable[tuple[str, object, Mapping[str, object]]], *, reform: Reform | Mapping[str, object] | None = None
+) -> list[Award | GreenAwardError]:
+    """Evaluate many claims: ``items`` are ``(clause_id, on, inputs)``; one result per item, in order,
+    each an ``Award`` or the ``GreenAwardError`` (an ``InputError``, an ``UnknownClauseError``) that
+    ``evaluate`` would raise for it, returned rather than raised so a batch goes on past a bad claim.
+
+    It shares what ``evaluate`` compiles (each clause once, each date and reform once); the reform is
+    parsed once for the whole batch (a bad reform is raised: it is the caller's, not an item's)."""
+    parsed = parse_reform(reform) if reform is not None else None
+    out: list[Award | GreenAwardError] = []
+    for clause_id, on, inputs in items:
+        try:
+            out.append(_evaluate(_compiled(clause_id, on, parsed), on, inputs))
+        except GreenAwardError as exc:
+            out.append(exc)
+    return out
+
+
+def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> Award:
+    clause = cc.clause
+    amount_of = cc.amount
+    if amount_of is None:
         raise InputError(clause.id, "clause", "is a non-monetary article: it grants no amount / 非资金支持条款")
-    for name in inputs:
-        if name not in cc.specs:
-            hint = closest(name, list(cc.specs))
-            raise InputError(clause.id, name, "unknown input" + (f"; did you mean {hint!r}?" if hint else ""))
-    given = coerce_inputs(clause.id, cc.coercers, inputs)
-    values = {**cc.defaults, **given}
+    if not cc.names.issuperset(inputs):
+        for name in inputs:
+            if name not in cc.specs:
+                hint = closest(name, list(cc.specs))
+                raise InputError(clause.id, name, "unknown input" + (f"; did you mean {hint!r}?" if hint else ""))
+    values = dict(cc.defaults)
+    coercers = cc.coercers
+    for name, value in inputs.items():
+        if value is None or (type(value) not in _NEVER_BLANK and is_blank(value)):
+            continue
+        try:
+            values[name] = coercers[name](value)
+        except ValueError as exc:
+            raise InputError(clause.id, name, str(exc)) from None
     ctx = expr.Context({**cc.parameters, **values})
-    readings = list(cc.notes)
 
     for check, fn in cc.checks:
         try:
@@ -455,7 +533,7 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
             raise InputError(clause.id, check.field, str(check.message))
 
     try:
-        raw = cc.amount(ctx)
+        raw = amount_of(ctx)
     except expr.MissingName as missing:
         raise InputError(clause.id, missing.name, "required for this claim, and empty / 必填") from None
     except (DecimalException, ZeroDivisionError) as exc:
@@ -463,8 +541,26 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
     if raw < 0:
         raise InputError(clause.id, "amount", f"the expression gave a negative amount {fmt(raw)}")
 
-    checks = [_validity(cc, on, readings), cc.zone_outcomes[values.get("zone")]]  # type: ignore[index]
-    checks.extend(condition_checks(cc, values, ctx))
+    window_notes: tuple[str, ...] = ()
+    if on is None:
+        validity = cc.definitions[0].outcomes["assumed"]
+    else:
+        try:
+            validity, window_notes = validity_check(cc.policy, on)
+        except ValueError as exc:
+            raise InputError(cc.id, "on", str(exc)) from None
+    zone = values.get("zone")
+    zone_check = cc.zone_outcomes[zone if isinstance(zone, str) else None]
+    unsure = True  # whether a check may have failed; not after the clause's all-assumed conditions
+    if cc.unanswered is not None and cc.condition_names.isdisjoint(values):  # the common case
+        head = cc.heads.get(zone)  # validity, zone and every condition assumed, made once per zone
+        if head is None or head[0] is not validity:
+            head = cc.heads[zone] = (validity, zone_check, *cc.unanswered)
+        checks = head
+        unsure = validity.status == "failed" or zone_check.status == "failed"
+    else:
+        checks = (validity, zone_check, *condition_checks(cc, values, ctx))
+    ruled = []
     for definition, fn in cc.requires:
         try:
             status = "passed" if fn(ctx) else "failed"
@@ -475,68 +571,85 @@ def evaluate(clause_id: str, /, *, on: object = None, reform: Reform | dict | No
             status = "assumed"
         except (DecimalException, ZeroDivisionError) as exc:
             raise InputError(clause.id, "inputs", f"cannot be computed ({type(exc).__name__})") from None
-        checks.append(definition.outcomes[status])
+        ruled.append(definition.outcomes[status])
+        unsure = unsure or status == "failed"
+    if ruled:
+        checks = (*checks, *ruled)
+    eligible = not unsure or "failed" not in [c.status for c in checks]
 
-    eligible = all(c.status != "failed" for c in checks)
-    amount = round_yuan(raw) if eligible else Decimal("0.00")
-    readings.extend(note for cap, note in cc.annual_caps if amount > cap)
-    node = cc.amount_node
-    binding, bindings, bounds = _limits(cc, ctx)
-    cites = clause.article
-    steps = [*cc.parameter_steps] + [
-        Step(n.function, n.text, values_[index], cites, bound, tuple((arg.text, v) for arg, v in zip(n.args, values_)))
-        for (n, values_, index), bound in zip(ctx.steps, bounds)
-    ]
-    steps.append(Step("formula", node.text, raw, cites, binding))
-    if binding is not None:  # the limit that bound: its value in this evaluation and the words it cites
-        steps.append(
-            Step(
-                "binding",
-                binding,
-                ctx.env[binding],
-                clause.parameters[binding].cites,
-                binding,
-                source=dict(cc.origins).get(binding, ""),
-            )
-        )
-    steps.append(Step("amount", "", amount, cites, binding if eligible else None))
+    amount = round_yuan(raw) if eligible else ZERO
+    readings = cc.notes + window_notes if window_notes else cc.notes
+    for cap, note in cc.annual_caps:
+        if amount > cap:
+            readings = (*readings, note)
+    pattern = cc.patterns.get(key := tuple(ctx.chosen.items()))
+    if pattern is None:
+        pattern = cc.patterns[key] = _pattern(cc, ctx)
+    binding, cites = pattern.binding, clause.article
+    steps = (
+        *cc.parameter_steps,
+        *[
+            _step((function, text, args[index], cites, bound, tuple(zip(arg_texts, args)), ""))
+            for (function, text, bound, arg_texts), (_, args, index) in zip(pattern.steps, ctx.steps)
+        ],
+        _step(("formula", pattern.formula, raw, cites, binding, (), "")),
+        *pattern.binding_step,
+        _step(("amount", "", amount, cites, binding if eligible else None, (), "")),
+    )
 
-    return Award(
-        clause=clause.id,
-        policy=policy.id,
-        article=clause.article,
-        title=clause.title,
-        amount=amount,
-        eligible=eligible,
-        binding=binding,
-        binding_kind=clause.parameters[binding].kind if binding else None,
-        ceiling=clause.ceiling,
-        payments=split(amount, cc.schedule, values) if eligible else (),
-        inputs=values,
-        checks=tuple(checks),
-        steps=tuple(steps),
-        bindings=bindings,
-        readings=tuple(readings),
-        reform=cc.reform,
+    return Award(  # positional, in the fields' order: a third of the keyword call's cost
+        clause.id,  # clause
+        cc.policy.id,  # policy
+        cites,  # article
+        clause.title,  # title
+        amount,  # amount
+        eligible,  # eligible
+        binding,  # binding
+        pattern.binding_kind,  # binding_kind
+        clause.ceiling,  # ceiling
+        cc.pay(amount, values) if eligible else (),  # payments
+        values,  # inputs
+        cc.reform,  # reform
+        checks,  # checks
+        steps,  # steps
+        pattern.bindings,  # bindings
+        readings,  # readings
     )
 
 
-_LIMITS: dict[tuple, tuple[str | None, tuple[str, ...], tuple[str | None, ...]]] = {}
+ZERO = Decimal("0.00")
+_step = partial(tuple.__new__, Step)  # Step(*fields) without the keyword handling: every field given, in order
+_NEVER_BLANK = frozenset({float, int, bool, Decimal})  # types ``is_blank`` never takes for empty
 
 
-def _limits(cc: CompiledClause, ctx: expr.Context) -> tuple[str | None, tuple[str, ...], tuple[str | None, ...]]:
-    """The binding limit, every limit, and the one each min/max chose: they depend only on the choices
-    the evaluation made (a few per clause), so each pattern is worked out once."""
-    key = (cc.id, tuple(ctx.chosen.items()), tuple(id(n) for n, _, _ in ctx.steps))
-    found = _LIMITS.get(key)
-    if found is None:
-        node, chosen, is_parameter = cc.amount_node, ctx.chosen, cc.parameters.__contains__
-        found = _LIMITS[key] = (
-            expr.deciding_name(node, chosen, is_parameter),
-            tuple(expr.bound_names(node, chosen, is_parameter)),
-            tuple(expr.deciding_name(n.args[index], chosen, is_parameter) for n, _, index in ctx.steps),
+def _pattern(cc: CompiledClause, ctx: expr.Context) -> Pattern:
+    node, chosen, is_parameter, clause = cc.amount_node, ctx.chosen, cc.parameters.__contains__, cc.clause
+    assert node is not None  # a monetary clause (``_evaluate`` checks it)
+    binding = expr.deciding_name(node, chosen, is_parameter)
+    steps = tuple(
+        (n.function, n.text, expr.deciding_name(n.args[index], chosen, is_parameter), tuple(a.text for a in n.args))
+        for n, _, index in ctx.steps
+    )
+    binding_step: tuple[Step, ...] = ()
+    if binding is not None:  # the limit that bound: its value in this evaluation and the words it cites
+        binding_step = (
+            Step(
+                "binding",
+                binding,
+                cc.parameters[binding],
+                clause.parameters[binding].cites,
+                binding,
+                source=dict(cc.origins).get(binding, ""),
+            ),
         )
-    return found
+    return Pattern(
+        binding=binding,
+        binding_kind=clause.parameters[binding].kind if binding else None,
+        bindings=tuple(expr.bound_names(node, chosen, is_parameter)),
+        formula=node.text,
+        steps=steps,
+        binding_step=binding_step,
+    )
 
 
 def _validity(cc: CompiledClause, on: object, readings: list[str]) -> Check:
@@ -553,6 +666,8 @@ def _validity(cc: CompiledClause, on: object, readings: list[str]) -> Check:
 def condition_checks(cc: CompiledClause, values: dict[str, object], ctx: expr.Context | None = None) -> list[Check]:
     """Each condition's check on the inputs: waived (the clause lifts it), assumed (not answered), failed
     (answered no) or passed. Reviewers call it too, on a declaration whose amount cannot be computed."""
+    if cc.unanswered is not None and cc.condition_names.isdisjoint(values):  # none answered, none waivable
+        return list(cc.unanswered)
     if ctx is None:
         ctx = expr.Context({**cc.parameters, **cc.defaults, **values})
     out = []

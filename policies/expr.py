@@ -2,7 +2,8 @@
 
 An expression is Python-like text such as ``min(unit_price * energy_saved_tce, rate * investment_yuan, cap)``.
 It is parsed into the nodes below (numbers, strings, booleans, names, + - * /, min, max, round,
-at_least, comparisons, and/or/not, ``a if test else b``) and never passed to ``eval``. The same tree
+at_least, comparisons, and/or/not, ``a if test else b``); the text itself is never passed to ``eval``
+(``compile_expr`` generates Python from the checked tree, with every value passed by reference). The same tree
 is evaluated exactly with ``Decimal`` (``compile_expr``) and rendered as an Excel formula (``to_excel``).
 
 Sums, differences and products are exact (no digit is ever rounded away); a quotient has 28
@@ -325,7 +326,7 @@ class Context:
     def __init__(self, env: dict[str, object]):
         self.env = env
         self.chosen: dict[int, int] = {}
-        self.steps: list[tuple[Node, list, int]] = []
+        self.steps: list[tuple[Call, list[Any], int]] = []  # each min/max: its arguments' values, the one chosen
 
 
 # The language is typed by the clause's schema (its inputs are coerced before evaluation), not
@@ -334,8 +335,83 @@ Compiled = Callable[[Context], Any]
 
 
 def compile_expr(node: Node, record: bool = True) -> Compiled:
-    """A closure that evaluates ``node`` over ``ctx.env``; min/max/if record their choice in ``ctx``."""
-    subs = [compile_expr(arg, record) for arg in node.args]
+    """A function that evaluates ``node`` over ``ctx.env``; min/max/if record their choice in ``ctx``
+    (min/max also their arguments' values in ``ctx.steps`` when ``record``).
+
+    The function is Python source generated from the tree (``_source``) and compiled once: an
+    evaluation makes one call, not one per node. A tree too deep for Python's compiler (a sum of
+    hundreds of terms) gets the same evaluation as nested closures (``compile_closures``)."""
+    try:
+        return _generated(node, record)
+    except (SyntaxError, RecursionError, MemoryError):
+        return compile_closures(node, record)
+
+
+_OPERATIONS = {"+": "add", "-": "subtract", "*": "multiply"}  # exact (``EXACT``); "/" in the current context
+
+
+def _generated(node: Node, record: bool) -> Compiled:
+    namespace: dict[str, Any] = {
+        "MissingName": MissingName,
+        "add": EXACT.add,
+        "subtract": EXACT.subtract,
+        "multiply": EXACT.multiply,
+        "HALF_UP": ROUND_HALF_UP,
+    }
+
+    def constant(value: object) -> str:
+        name = f"k{len(namespace)}"
+        namespace[name] = value
+        return name
+
+    def source(n: Node) -> str:
+        """``n`` as a Python expression in parentheses or a call (an atom wherever it is put); values
+        (numbers, the min/max helpers) are passed in by name, never written as text."""
+        a = [source(arg) for arg in n.args]
+        match n:
+            case Number(value) | String(value) | Bool(value):
+                return constant(value)
+            case Name(variable):
+                return f"env[{variable!r}]"  # an identifier (``parse`` admits no other name)
+            case Neg():
+                return f"(-{a[0]})"
+            case Not():
+                return f"(not {a[0]})"
+            case BinOp("/"):
+                return f"({a[0]} / {a[1]})"
+            case BinOp(op):
+                return f"{_OPERATIONS[op]}({a[0]}, {a[1]})"
+            case Compare(op):
+                return f"({a[0]} {op} {a[1]})"
+            case BoolOp(op):
+                return f"bool({f' {op} '.join(a)})"
+            case IfElse():
+                key = constant(id(n))
+                return f"(chosen.__setitem__({key}, 1) or {a[1]} if {a[0]} else chosen.__setitem__({key}, 2) or {a[2]})"
+            case Call("round", (_, Number(digits))):
+                return f"{a[0]}.quantize({constant(Decimal(1).scaleb(-int(digits)))}, rounding=HALF_UP)"
+            case Call("at_least"):
+                return f"({a[0]} >= {a[1]})"
+            case Call("min" | "max" as label):
+                return f"{constant(_extreme(n, label, record))}(ctx, [{', '.join(a)}])"
+        raise ExpressionError(f"cannot evaluate {n!r}")  # a tree ``parse`` did not make
+
+    text = (
+        "def expression(ctx):\n"
+        "    env, chosen = ctx.env, ctx.chosen\n"
+        "    try:\n"
+        f"        return {source(node)}\n"
+        "    except KeyError as missing:\n"
+        "        raise MissingName(missing.args[0]) from None\n"
+    )
+    exec(compile(text, "<policy expression>", "exec"), namespace)  # noqa: S102 - source made from the tree above
+    function: Compiled = namespace["expression"]
+    return function
+
+
+def compile_closures(node: Node, record: bool = True) -> Compiled:
+    """``compile_expr``'s evaluation as nested closures: for trees too deep to compile as one function."""
+    subs = [compile_closures(arg, record) for arg in node.args]
     match node:
         case Number(value) | String(value) | Bool(value):
             constant: Decimal | str | bool = value
@@ -399,16 +475,17 @@ def compile_expr(node: Node, record: bool = True) -> Compiled:
             f, g = subs
             return lambda ctx: f(ctx) >= g(ctx)
         case Call("min" | "max" as label):
-            return _extreme(node, label, subs, record)
+            pick = _extreme(node, label, record)
+            return lambda ctx: pick(ctx, [f(ctx) for f in subs])
     raise ExpressionError(f"cannot evaluate {node!r}")  # a tree ``parse`` did not make
 
 
-def _extreme(node: Node, label: str, subs: list[Compiled], record: bool) -> Compiled:
+def _extreme(node: Call, label: str, record: bool) -> Callable[[Context, list[Any]], Any]:
+    """A min/max over its arguments' values: the one chosen recorded (and, when ``record``, the values)."""
     pick = min if label == "min" else max
     key = id(node)
 
-    def extreme(ctx: Context) -> Any:
-        values = [f(ctx) for f in subs]
+    def extreme(ctx: Context, values: list[Any]) -> Any:
         result = pick(values)
         index = values.index(result)
         ctx.chosen[key] = index

@@ -6,7 +6,6 @@ Each clause gets one pydantic model of its inputs (``input_model``), built from 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
@@ -15,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, cr
 
 from .errors import InputError
 from .numbers import TooLarge, describe, fmt, to_decimal
-from .schema import InputSpec, Label
+from .schema import InputSpec, Label, label
 
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "有", "对", "√", "t"}
 FALSE_WORDS = {"false", "no", "n", "0", "否", "无", "不是", "×", "f"}
@@ -25,15 +24,15 @@ FALSE_WORDS = {"false", "no", "n", "0", "否", "无", "不是", "×", "f"}
 #: every amount the policies compute from such inputs stays exact and finite. A number input's kind
 #: is its type, and for ``number`` its unit; a ratio is bounded by its own ``max`` (1 unless set).
 LIMITS: dict[str, tuple[Decimal, Label]] = {
-    "money": (Decimal("1e12"), Label(zh="金额", en="money")),
-    "integer": (Decimal("1e7"), Label(zh="数量", en="counts")),
-    "kWh": (Decimal("1e12"), Label(zh="电量", en="energy in kWh")),
-    "tce": (Decimal("1e9"), Label(zh="标准煤", en="energy in tce")),
-    "t": (Decimal("1e10"), Label(zh="吨数", en="tonnes")),
-    "kW": (Decimal("1e9"), Label(zh="装机容量", en="capacity")),
-    "m²": (Decimal("1e10"), Label(zh="面积", en="area in m²")),
-    "ha": (Decimal("1e7"), Label(zh="面积", en="area in ha")),
-    "number": (Decimal("1e12"), Label(zh="数值", en="numbers")),
+    "money": (Decimal("1e12"), label(zh="金额", en="money")),
+    "integer": (Decimal("1e7"), label(zh="数量", en="counts")),
+    "kWh": (Decimal("1e12"), label(zh="电量", en="energy in kWh")),
+    "tce": (Decimal("1e9"), label(zh="标准煤", en="energy in tce")),
+    "t": (Decimal("1e10"), label(zh="吨数", en="tonnes")),
+    "kW": (Decimal("1e9"), label(zh="装机容量", en="capacity")),
+    "m²": (Decimal("1e10"), label(zh="面积", en="area in m²")),
+    "ha": (Decimal("1e7"), label(zh="面积", en="area in ha")),
+    "number": (Decimal("1e12"), label(zh="数值", en="numbers")),
 }
 
 
@@ -202,5 +201,7 @@ def coerce_inputs(
 
 
 def closest(name: str, candidates: list[str]) -> str | None:
+    import difflib  # only for a misspelt name: kept off every command's start
+
     found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
     return found[0] if found else None

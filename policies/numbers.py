@@ -67,16 +67,18 @@ def to_decimal(value: object) -> Decimal:
     Raises ValueError with the rule broken; booleans are not numbers here, and no number is
     1e30 or more in size (nor nonzero below 1e-30), so no later arithmetic or message blows up.
     """
-    if isinstance(value, bool):
+    if type(value) is float:  # the common case (a cell, a table) first
+        # repr() is the shortest text that reads back as the same float: 0.8 -> "0.8".
+        number = Decimal(repr(value))
+    elif isinstance(value, bool):
         raise ValueError("must be a number, not a yes/no value / 须为数字")
-    if isinstance(value, Decimal):
+    elif isinstance(value, Decimal):
         number = value
     elif isinstance(value, int):
         if value.bit_length() > MAX_INT_BITS:
             raise (TooLarge if value > 0 else ValueError)(f"must be a number below 1e{MAGNITUDE} in size / 数值过大")
         number = Decimal(value)
-    elif isinstance(value, float):
-        # repr() is the shortest text that reads back as the same float: 0.8 -> "0.8".
+    elif isinstance(value, float):  # a subclass of float
         number = Decimal(repr(value))
     elif isinstance(value, str):
         number = _number_text(value)
@@ -86,10 +88,11 @@ def to_decimal(value: object) -> Decimal:
         raise ValueError("must be a finite number (not NaN or infinite) / 须为有限数字")
     if not number:
         return Decimal(0)  # 0E-1000 is 0
-    if number.adjusted() >= MAGNITUDE:
+    size = number.adjusted()
+    if size >= MAGNITUDE:
         error = TooLarge if number > 0 else ValueError
         raise error(f"must be a number below 1e{MAGNITUDE} in size, got {number:.3g} / 数值过大")
-    if number.adjusted() < -MAGNITUDE:
+    if size < -MAGNITUDE:
         raise ValueError(f"must be 0 or at least 1e-{MAGNITUDE} in size, got {number:.3g} / 数值过小")
     return number
 

@@ -7,7 +7,7 @@ its condition (``due_when``) holds on the claim's values, else ``pending``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from functools import cache
 
@@ -63,3 +63,14 @@ def resplit(payments: Sequence[Payment], total: Decimal) -> tuple[Payment, ...]:
         Payment(stage=p.stage, share=p.share, amount=part, status=p.status)
         for p, part in zip(payments, amounts(total, [p.share for p in payments]))
     )
+
+
+def splitter(schedule: Schedule) -> Callable[[Decimal, Mapping[str, object]], tuple[Payment, ...]]:
+    """``split`` for one schedule, made once: a schedule paid at once needs neither shares nor conditions."""
+    stages = schedule.stages
+    if len(stages) == 1 and stages[0].due_when is None:
+        label, share, new = stages[0].label, stages[0].share, tuple.__new__
+        return lambda total, values: (
+            new(Payment, (label, share, total, "due")),
+        )  # Payment(label, share, total, "due")
+    return lambda total, values: split(total, schedule, values)

@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
+import sys
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
+import pydantic
 import yaml
 from pydantic import ValidationError
 
@@ -28,18 +31,25 @@ KINDS = "kinds.yaml"  # matching's vocabulary (policies/kinds.py), not a policy
 POLICY_DIRS = "GREEN_AWARD_POLICY_DIRS"
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last silently)."""
+try:  # libyaml's parser where PyYAML was built with it (ten times the pure-Python one), else the pure one
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]  # the same interface, pure Python
 
 
-def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set = set()
+class _StrictLoader(_SafeLoader):
+    """The safe loader that refuses a mapping with the same key twice (PyYAML keeps the last silently)."""
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[object] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise PolicyDataError(f"line {key_node.start_mark.line + 1}: key {key!r} appears twice")
         seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
+    return mapping
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
@@ -160,7 +170,12 @@ def check_names(policies: list[Policy]) -> dict[str, str]:
 
 
 def load_all(directory: Path = DATA_DIR, extra: Sequence[Path] = ()) -> dict[str, Policy]:
-    """The policies of ``directory`` (with its common.yaml) and of the ``extra`` directories, checked together."""
+    """The policies of ``directory`` (with its common.yaml) and of the ``extra`` directories, checked together
+    (from the compiled catalog's cache when these files were loaded before: ``catalog_of``)."""
+    return catalog_of(directory, extra)[1]
+
+
+def _load_all(directory: Path, extra: Sequence[Path]) -> dict[str, Policy]:
     common = load_common(directory)
     policies: dict[str, Policy] = {}
     for path in policy_files(directory, extra):
@@ -190,7 +205,100 @@ def policies() -> dict[str, Policy]:
 
 @lru_cache(maxsize=1)
 def common() -> Common:
-    return load_common(DATA_DIR)
+    return catalog_of(DATA_DIR, ())[0]
+
+
+# --- the compiled catalog's cache ---------------------------------------------------------------------
+# Reading and validating the policy files is most of a command's start (``green-award calc``); the
+# result is kept, pickled, in the user's cache directory, under a key made of everything it is made
+# from: each policy file's path and bytes, the code of ``policies/`` that validates them, and the
+# versions of Python, pydantic and PyYAML. Another version of any of these is another key, so a stale
+# entry is never read; an entry that cannot be read is rebuilt, and one that cannot be written is
+# skipped, silently. The newest few entries are kept (tests load policies from many directories).
+
+CACHE_DIR = "GREEN_AWARD_CACHE_DIR"  # where the cache lives; the empty text turns it off
+CACHE_ENTRIES = 8
+_loaded: dict[str, tuple[Common, dict[str, Policy]]] = {}  # by key: each entry read once per process
+
+
+def cache_dir() -> Path | None:
+    """``GREEN_AWARD_CACHE_DIR``, else ``$XDG_CACHE_HOME/green-award`` (``~/.cache/green-award``); None: off."""
+    given = os.environ.get(CACHE_DIR)
+    if given is not None:
+        return Path(given).expanduser() if given.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "green-award"
+
+
+def catalog_key(directory: Path, extra: Sequence[Path]) -> str | None:
+    """The key of the catalog loaded from these directories (None: a directory is missing, so no cache)."""
+    if not directory.is_dir() or not all(folder.is_dir() for folder in extra):
+        return None  # loading names the missing one
+    digest = hashlib.sha256(f"{sys.version}|{pydantic.VERSION}|{yaml.__version__}".encode())
+    code = sorted(Path(__file__).parent.glob("*.py"))
+    for path in [*code, *sorted(directory.glob("*.yaml")), *(p for f in extra for p in sorted(f.glob("*.yaml")))]:
+        data = path.read_bytes()
+        digest.update(f"\0{path.resolve()}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()[:40]
+
+
+def catalog_of(directory: Path, extra: Sequence[Path]) -> tuple[Common, dict[str, Policy]]:
+    """common.yaml and the policies of these directories, validated: from the cache when it has them."""
+    folder = cache_dir()
+    try:
+        key = catalog_key(directory, extra) if folder is not None else None
+    except OSError:
+        key = None
+    if folder is None or key is None:
+        return load_common(directory), _load_all(directory, extra)
+    found = _loaded.get(key)
+    if found is not None:
+        return found
+    path = folder / f"catalog-{key}.pickle"
+    try:
+        with path.open("rb") as file:
+            cached = pickle.load(file)
+        if _is_catalog(cached):
+            _loaded[key] = cached
+            return cached
+    except Exception:  # noqa: BLE001 - missing, truncated, or not ours: rebuilt below
+        pass
+    catalog = load_common(directory), _load_all(directory, extra)
+    _store(path, catalog)
+    _loaded[key] = catalog
+    return catalog
+
+
+def _is_catalog(value: object) -> TypeGuard[tuple[Common, dict[str, Policy]]]:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], Common)
+        and isinstance(value[1], dict)
+        and all(isinstance(p, Policy) for p in value[1].values())
+    )
+
+
+def _store(path: Path, catalog: tuple[Common, dict[str, Policy]]) -> None:
+    """Write the entry atomically (a temporary file renamed into place); keep the newest ``CACHE_ENTRIES``."""
+    import tempfile  # only when an entry is written: kept off every command's start
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                pickle.dump(catalog, file, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+        entries = sorted(path.parent.glob("catalog-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[CACHE_ENTRIES:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only or full disk, a race with another process: the next start loads the files again
 
 
 def fields() -> dict[str, ClaimField]:
@@ -213,7 +321,9 @@ def policy_names() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def zone_spec() -> InputSpec:
     """The zone input every clause accepts: a choice of every zone."""
-    return InputSpec.model_validate({"type": "choice", "label": fields()["zone"].label, "values": zones()})
+    # built from validated data (the zones and their labels), so constructed without validating again:
+    # validation would build InputSpec's validator on every start (the models defer it to first use)
+    return InputSpec.model_construct(type="choice", label=fields()["zone"].label, values=zones())
 
 
 #: Keys of prose (titles, labels, notes, citations): no amount changes with them, so no version does.
@@ -263,5 +373,6 @@ def content_hash(policy: Policy, zone_labels: dict[str, Label] | None = None) ->
 def reload(*also: Any) -> None:
     """Forget what was loaded (after ``GREEN_AWARD_POLICY_DIRS`` changed), and the ``also`` caches made
     from it (``policies.engine.compiled``: the registry does not import the engine)."""
+    _loaded.clear()
     for cached in (policies, common, zones, policy_names, zone_spec, *also):
         cached.cache_clear()

@@ -22,7 +22,7 @@ FieldKind = Literal["text", "choice", "year", "date", "money"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Label(Strict):
@@ -31,6 +31,12 @@ class Label(Strict):
 
     def __str__(self) -> str:
         return f"{self.zh} / {self.en}"
+
+
+def label(zh: str, en: str) -> Label:
+    """A label the code writes (two texts): made without running the validator, which the models build on
+    first use; a command that validates nothing (``green-award calc`` from the cached catalog) never builds it."""
+    return Label.model_construct(zh=zh, en=en)
 
 
 class InputSpec(Strict):
@@ -52,15 +58,18 @@ class InputSpec(Strict):
     def _consistent(self) -> InputSpec:
         if (self.type == "choice") != (self.values is not None):
             raise ValueError("a choice input needs `values`, and only a choice input has them")
-        if self.type == "choice" and self.default is not None and self.default not in self.values:
+        if self.values is not None and self.default is not None and self.default not in self.values:
             raise ValueError(f"default {self.default!r} is not one of the values {list(self.values)}")
         if self.type == "text" and self.default is not None and not isinstance(self.default, str):
             raise ValueError("a text input's default is a text")
         if self.type == "bool" and self.default is not None and not isinstance(self.default, bool):
             raise ValueError("a yes/no input's default is true or false")
-        if self.type in ("money", "number", "integer", "ratio") and self.default is not None:
-            if isinstance(self.default, (bool, str)):
-                raise ValueError("a number's default is a number")
+        if (
+            self.type in ("money", "number", "integer", "ratio")
+            and self.default is not None
+            and isinstance(self.default, (bool, str))
+        ):
+            raise ValueError("a number's default is a number")
         return self
 
     @property
@@ -274,7 +283,7 @@ class Clause(Strict):
                 raise ValueError(f"{where}: {', '.join(unknown)} is neither an input nor a parameter")
             for name, literal in expr.string_comparisons(node):
                 spec = self.inputs.get(name)
-                if spec is None or spec.type != "choice" or literal not in spec.values:
+                if spec is None or spec.values is None or literal not in spec.values:
                     raise ValueError(f"{where}: {name} is compared with {literal!r}, which is not one of its values")
             used.update(expr.names(node))
             return node

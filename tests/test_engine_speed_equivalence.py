@@ -1,0 +1,337 @@
+"""The fast paths say what the slow ones say.
+
+- Each expression is compiled to one generated Python function (``expr.compile_expr``); the nested
+  closures it falls back to for very deep trees evaluate every expression alike.
+- ``evaluate`` works out what depends only on the choices a computation made (the binding limit,
+  every limit, the trace's texts) once per pattern and clause (``CompiledClause.patterns``): an award
+  from a warm pattern cache equals one worked out afresh, whatever came before it.
+- ``evaluate_many`` is ``evaluate`` per item, with the errors returned in place.
+- The compiled catalog's cache (``policies.registry``) gives the policies the files give, is rebuilt
+  when a file changes or an entry is damaged, and can be turned off.
+- ``green-award calc CLAUSE name=value`` answered without typer prints what the full command line prints;
+  anything else (an error, an option, help) is the full command line's.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_properties import inputs_strategy
+
+from policies import Award, InputError, UnknownClauseError, evaluate, expr, registry
+from policies.engine import _resolved, all_clauses, compiled, evaluate_many
+
+ROOT = Path(__file__).resolve().parent.parent
+MONETARY = [c for _, c in all_clauses() if c.monetary]
+
+
+def _data(award: object) -> dict:
+    """Everything an award says, data and prose (``to_dict`` renders the trace, reasons and notes)."""
+    assert not isinstance(award, Exception)
+    return award.to_dict()  # type: ignore[attr-defined]
+
+
+def _outcome(clause_id: str, inputs: dict) -> object:
+    try:
+        return _data(evaluate(clause_id, **inputs))
+    except InputError as exc:
+        return ("error", str(exc))
+
+
+@pytest.mark.parametrize("clause", MONETARY, ids=lambda c: c.id)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_an_award_from_the_pattern_cache_equals_one_worked_out_afresh(clause, data: st.DataObject) -> None:
+    first, second = data.draw(inputs_strategy(clause)), data.draw(inputs_strategy(clause))
+    _outcome(clause.id, first)  # warms the cache with the first draw's pattern
+    warm = _outcome(clause.id, second)
+    compiled(clause.id).patterns.clear()
+    assert _outcome(clause.id, second) == warm
+
+
+def test_the_pattern_decides_the_binding_and_the_trace() -> None:
+    """beijing:2.1: the same clause bound by the unit price, then by the rate, then by the cap."""
+    compiled("beijing:2.1").patterns.clear()
+    base = {"project_type": "energy_saving", "investment_yuan": 10_000_000}
+    by_price = evaluate("beijing:2.1", energy_saved_tce=1000, **base)
+    by_rate = evaluate("beijing:2.1", energy_saved_tce=5000, **base)
+    by_cap = evaluate("beijing:2.1", project_type="energy_saving", energy_saved_tce=90_000, investment_yuan=2e8)
+    assert (by_price.amount, by_price.binding) == (Decimal("1200000.00"), "unit_price")
+    assert (by_rate.amount, by_rate.binding) == (Decimal("2500000.00"), "rate")
+    assert (by_cap.amount, by_cap.binding) == (Decimal("30000000.00"), "cap")
+    assert by_rate.trace[-2].startswith("决定金额 Binding: rate") and by_cap.trace[-2].startswith(
+        "决定金额 Binding: cap"
+    )
+    assert [v for _, v in by_rate.steps[0].args] == [6_000_000, 2_500_000, 30_000_000]
+    assert len(compiled("beijing:2.1").patterns) == 3
+
+
+def test_the_award_fields_are_in_the_order_the_engine_gives_them() -> None:
+    """``_evaluate`` builds the Award positionally; each field holds what its name says."""
+    assert list(Award.__dataclass_fields__) == [
+        "clause", "policy", "article", "title", "amount", "eligible", "binding", "binding_kind", "ceiling",
+        "payments", "inputs", "reform", "checks", "steps", "bindings", "readings",
+    ]  # fmt: skip
+    award = evaluate("etown:27", capacity_kw=100, on=2025, reform={"etown:27.per_kw": 1000})
+    assert (award.clause, award.policy, award.article, award.title.en) == (
+        "etown:27", "etown", "五(十一)27", "Distributed photovoltaics (one-off)"
+    )  # fmt: skip
+    assert (award.amount, award.eligible, award.binding, award.binding_kind, award.ceiling) == (
+        Decimal("100000.00"), True, "per_kw", "unit_price", False
+    )  # fmt: skip
+    assert [p.amount for p in award.payments] == [Decimal("100000.00")] and award.inputs["capacity_kw"] == 100
+    assert award.reform == {"etown:27.per_kw": Decimal(1000)} and award.checks[0].code == "validity"
+    assert award.steps[-1].kind == "amount" and award.bindings == ("per_kw", "full_share")
+    assert award.readings[0].startswith("改革 Reform") and "八(三)" in award.readings[-1]  # the window's note
+
+
+def test_a_reformed_clause_has_patterns_of_its_own() -> None:
+    """The binding step shows the value in force: the reform's, not the cached clause's."""
+    plain = evaluate("etown:27", capacity_kw=100)
+    reformed = evaluate("etown:27", capacity_kw=100, reform={"etown:27.per_kw": 1000})
+    again = evaluate("etown:27", capacity_kw=100)
+    assert [s.value for s in plain.steps if s.kind == "binding"] == [800]
+    assert [s.value for s in reformed.steps if s.kind == "binding"] == [1000]
+    assert reformed.amount == Decimal("100000.00") and again.to_dict() == plain.to_dict()
+
+
+# --- generated expressions and closures ---------------------------------------------------------------------
+
+NUMBERS = st.deferred(
+    lambda: st.one_of(
+        st.sampled_from(["a", "b", "c", "0", "2.5", "1200", "0.3"]),
+        st.tuples(NUMBERS, st.sampled_from(["+", "-", "*", "/"]), NUMBERS).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        NUMBERS.map(lambda n: f"-{n}"),
+        st.tuples(st.sampled_from(["min", "max"]), st.lists(NUMBERS, min_size=2, max_size=3)).map(
+            lambda t: f"{t[0]}({', '.join(t[1])})"
+        ),
+        NUMBERS.map(lambda n: f"round({n}, 2)"),
+        st.tuples(NUMBERS, TESTS, NUMBERS).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+    )
+)
+TESTS = st.deferred(
+    lambda: st.one_of(
+        st.sampled_from(["flag", "kind == 'x'", "kind != 'y'", "True"]),
+        TESTS.map(lambda t: f"not {t}"),
+        st.tuples(NUMBERS, st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), NUMBERS).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
+        st.tuples(st.sampled_from(["and", "or"]), st.lists(TESTS, min_size=2, max_size=3)).map(
+            lambda t: "(" + f" {t[0]} ".join(t[1]) + ")"
+        ),
+        st.tuples(NUMBERS, NUMBERS).map(lambda t: f"at_least({t[0]}, {t[1]})"),
+    )
+)
+VALUES = st.fixed_dictionaries(
+    {},
+    optional={
+        "a": st.decimals(min_value=-1000, max_value=10**9, places=2, allow_nan=False),
+        "b": st.sampled_from([Decimal(0), Decimal("0.5"), Decimal(3)]),
+        "c": st.just(Decimal(7)),
+        "flag": st.booleans(),
+        "kind": st.sampled_from(["x", "y"]),
+    },
+)
+
+
+def _run_compiled(function: expr.Compiled, env: dict) -> tuple:
+    ctx = expr.Context(dict(env))
+    try:
+        value: object = function(ctx)
+    except expr.MissingName as missing:
+        value = ("missing", missing.name)
+    except Exception as exc:  # noqa: BLE001 - the same error from both, whatever it is
+        value = (type(exc).__name__,)
+    steps = [(id(node), values, index) for node, values, index in ctx.steps]
+    return value, ctx.chosen, steps
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(NUMBERS, TESTS), env=VALUES, record=st.booleans())
+def test_a_generated_expression_evaluates_as_the_closures_do(text: str, env: dict, record: bool) -> None:
+    node = expr.parse(text)
+    generated = expr.compile_expr(node, record)
+    assert generated.__name__ == "expression"  # the generated function, not the fallback
+    assert _run_compiled(generated, env) == _run_compiled(expr.compile_closures(node, record), env)
+
+
+def test_a_tree_too_deep_to_generate_is_evaluated_by_closures() -> None:
+    node = expr.parse(" + ".join(["a"] * 400))  # a left-deep tree of 399 additions
+    function = expr.compile_expr(node)
+    assert function.__name__ != "expression"
+    assert function(expr.Context({"a": Decimal("0.01")})) == Decimal("4.00")
+    with pytest.raises(expr.MissingName, match="a"):
+        function(expr.Context({}))
+
+
+# --- evaluate_many ----------------------------------------------------------------------------------------
+
+
+def test_evaluate_many_is_evaluate_per_item_with_errors_returned() -> None:
+    items = [
+        ("etown:27", None, {"capacity_kw": 100}),
+        ("etown:27", 2025, {"capacity_kw": "bad"}),
+        ("nowhere:1", None, {}),
+        (
+            "beijing:2.1",
+            "2025-06-01",
+            {"project_type": "energy_saving", "energy_saved_tce": 10, "investment_yuan": 1e6},
+        ),
+        ("tongzhou:3", None, {"investment_yuan": 5_000_000, "no_such_input": 1}),
+        ("tongzhou:3", None, {"investment_yuan": 5_000_000, "on": 2025}),  # a name, not evaluate's keyword
+    ]
+    results = evaluate_many(items)
+    assert len(results) == len(items)
+    assert _data(results[0]) == _data(evaluate("etown:27", capacity_kw=100))
+    assert isinstance(results[1], InputError) and "capacity_kw" in str(results[1])
+    assert isinstance(results[2], UnknownClauseError)
+    assert _data(results[3]) == _data(evaluate("beijing:2.1", on="2025-06-01", **items[3][2]))
+    assert results[3].amount == Decimal("12000.00")  # type: ignore[union-attr]
+    assert isinstance(results[4], InputError) and "no_such_input" in str(results[4])
+    assert isinstance(results[5], InputError) and "on: unknown input" in str(results[5])
+
+
+def test_evaluate_many_under_a_reform() -> None:
+    results = evaluate_many(
+        [("etown:27", 2027, {"capacity_kw": 100})], reform={"etown:27.per_kw": {"2027-01-01": 1000}}
+    )
+    assert results[0].amount == Decimal("100000.00") and results[0].reform is not None  # type: ignore[union-attr]
+    with pytest.raises(InputError, match="etown:27.per_kwh"):
+        evaluate_many([], reform={"etown:27.per_kwh": 1})  # a bad reform is the caller's error, not an item's
+
+
+@pytest.mark.parametrize("clause", MONETARY[:6], ids=lambda c: c.id)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_evaluate_many_agrees_with_evaluate(clause, data: st.DataObject) -> None:
+    draws = [data.draw(inputs_strategy(clause)) for _ in range(3)]
+    results = evaluate_many([(clause.id, None, inputs) for inputs in draws])
+    for inputs, result in zip(draws, results):
+        expected = _outcome(clause.id, inputs)
+        got = ("error", str(result)) if isinstance(result, InputError) else _data(result)
+        assert got == expected
+
+
+# --- the compiled catalog's cache ---------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(registry.CACHE_DIR, str(folder))
+    registry.reload(compiled, _resolved)
+    yield folder
+    monkeypatch.undo()
+    registry.reload(compiled, _resolved)
+
+
+def _hashes(policies: dict) -> dict[str, str]:
+    return {pid: registry.content_hash(p) for pid, p in policies.items()}
+
+
+def test_the_cached_catalog_is_the_catalog_of_the_files(cache: Path) -> None:
+    fresh = registry._load_all(registry.DATA_DIR, [])
+    built = registry.load_all(registry.DATA_DIR, [])  # loads and writes the entry
+    (entry,) = cache.glob("catalog-*.pickle")
+    registry.reload(compiled, _resolved)
+    read = registry.load_all(registry.DATA_DIR, [])  # from the entry
+    assert _hashes(read) == _hashes(built) == _hashes(fresh)
+    assert read is not built and pickle.loads(entry.read_bytes())[1].keys() == fresh.keys()
+    assert evaluate("etown:27", capacity_kw=100).amount == Decimal("80000.00")
+
+
+def test_a_changed_policy_file_is_another_key(cache: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(registry.DATA_DIR, data)
+    first = registry.catalog_key(data, [])
+    assert registry.load_all(data, [])["etown"].clauses[0].id
+    etown = data / "etown.yaml"
+    text = etown.read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.startswith("      per_kw: {value: 800"))
+    etown.write_text(text.replace(old, old.replace("800", "900", 1)), encoding="utf-8")
+    assert registry.catalog_key(data, []) != first
+    registry.reload(compiled, _resolved)
+    per_kw = next(c for c in registry.load_all(data, [])["etown"].clauses if c.id == "etown:27").parameters["per_kw"]
+    assert per_kw.value == 900  # the new file's figure, not the cached 800
+
+
+def test_a_damaged_entry_is_rebuilt_silently(cache: Path) -> None:
+    registry.load_all(registry.DATA_DIR, [])
+    (entry,) = cache.glob("catalog-*.pickle")
+    entry.write_bytes(b"not a pickle")
+    registry.reload(compiled, _resolved)
+    assert "etown" in registry.load_all(registry.DATA_DIR, [])
+    assert pickle.loads(entry.read_bytes())[1].keys() == {"beijing", "tongzhou", "etown"}
+    entry.write_bytes(pickle.dumps(("something", "else")))  # readable, but not a catalog
+    registry.reload(compiled, _resolved)
+    assert "etown" in registry.load_all(registry.DATA_DIR, [])
+
+
+def test_the_cache_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(registry.CACHE_DIR, "")
+    assert registry.cache_dir() is None
+    registry.reload(compiled, _resolved)
+    try:
+        assert "etown" in registry.load_all(registry.DATA_DIR, [])
+    finally:
+        monkeypatch.undo()
+        registry.reload(compiled, _resolved)
+
+
+def test_an_unwritable_cache_is_skipped(cache: Path) -> None:
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text("a file where the folder should be", encoding="utf-8")
+    assert "etown" in registry.load_all(registry.DATA_DIR, [])
+
+
+# --- green-award calc without typer -------------------------------------------------------------------------
+
+SCRIPT = Path(sys.executable).with_name("green-award")
+FULL = "import sys; from addin.cli import main; sys.argv = ['green-award', *sys.argv[1:]]; main()"
+
+
+def _run(command: list[str]) -> tuple[int, str, str]:
+    env = {**os.environ, "COLUMNS": "100"}
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="the green-award script is not installed beside this Python")
+@pytest.mark.parametrize(
+    "args, status",
+    [
+        (["calc", "etown:27", "capacity_kw=100"], 0),
+        (["calc", "beijing:2.1", "project_type=energy_saving", "energy_saved_tce=1000", "investment_yuan=1e7"], 0),
+        (["calc", "etown:27", "capacity_kw=100", "zone=tongzhou"], 0),  # not eligible: the reasons
+        (["calc", "etown:27", "capacity_kw=-5"], 2),  # bad input: one line
+        (["calc", "etown:99", "capacity_kw=100"], 2),  # unknown clause
+        (["calc", "etown:27", "capacity"], 2),  # not name=value
+        (["calc", "etown:27", "capacity_kw=100", "--json"], 0),
+        (["calc", "--help"], 0),
+    ],
+    ids=["award", "min", "ineligible", "bad-input", "unknown-clause", "not-name-value", "json", "help"],
+)
+def test_the_script_prints_what_the_full_command_line_prints(args: list[str], status: int) -> None:
+    quick = _run([str(SCRIPT), *args])
+    assert quick == _run([sys.executable, "-c", FULL, *args])
+    assert quick[0] == status and (quick[1] if status == 0 else quick[2]).strip()
+
+
+def test_the_quick_path_answers_calc_without_typer() -> None:
+    code = (
+        "import sys; from addin.entry import _quick_calc\n"
+        "done = _quick_calc(['calc', 'etown:27', 'capacity_kw=100'])\n"
+        "left = _quick_calc(['calc', 'etown:27', 'capacity_kw=100', '--json'])\n"
+        "print(done, left, 'typer' in sys.modules)"
+    )
+    status, out, _ = _run([sys.executable, "-c", code])
+    assert status == 0 and "80,000" in out and out.splitlines()[-1] == "True False False"
