@@ -67,7 +67,7 @@ def test_every_module_reads_the_same_fields() -> None:
     assert declaration.REQUIRED_DETAILS["address"] == "注册地址 Address (address)"
     assert stacking.REQUIRED == ("enterprise", "project", "clause", "year")
     assert set(stacking.DETAILS) | set(stacking.REQUIRED) | {"zone"} == set(fields())
-    assert portfolio.column_label("uscc") == ("统一社会信用代码", "Credit code") == export._field("uscc")[1:]
+    assert portfolio.column_label("uscc") == ("统一社会信用代码", "Credit code") == export.field_column("uscc")[1:]
     assert portfolio.ENTERPRISE_COLUMNS == ["enterprise", "uscc", "address", "contact", "phone"]
     assert [c[0] for c in portfolio.template_columns()][:6] == [
         "enterprise",

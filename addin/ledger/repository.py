@@ -31,8 +31,7 @@ from policies.numbers import round_yuan, to_decimal
 from policies.payments import amounts
 from policies.uscc import validate_uscc
 
-from . import LEDGER_MARK  # findings of the rules against the record: shown again when the same file comes again
-from .db import Ledger, LedgerError, _first_line
+from .db import Ledger, LedgerError, first_line
 from .models import Decision, Enterprise, Finding, Payment, Project, Submission
 
 RESUBMITTED = "resubmitted"
@@ -183,7 +182,7 @@ def record(ledger: Ledger, items: Sequence[Item], *, recorded_by: str = "", rule
     except SQLAlchemyError as exc:
         raise LedgerError(
             f"ledger {ledger.name}: the batch was not recorded, nothing was written "
-            f"({_first_line(exc)}) / 未能记录，台账未改动"
+            f"({first_line(exc)}) / 未能记录，台账未改动"
         ) from None
 
 
@@ -252,13 +251,13 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
                     + ", ".join(f"{_cite(s)} ({standing(s).state} {standing(s).amount:,.2f} 元)" for s in gone)
                     + ": a corrected resubmission (same enterprise, project, clause and year) / 更正后重新申报",
                 ]
-            for kind, texts in (
-                ("problem", item.problems),
-                ("warning", item.warnings),
-                ("problem", [LEDGER_MARK + p for p in problems]),
-                ("warning", [LEDGER_MARK + w for w in warnings]),
+            for kind, texts, source in (
+                ("problem", item.problems, "review"),
+                ("warning", item.warnings, "review"),
+                ("problem", problems, "ledger"),  # the rules against the record: said again when the file comes again
+                ("warning", warnings, "ledger"),
             ):
-                sub.findings.extend(Finding(kind=kind, text=t) for t in texts)
+                sub.findings.extend(Finding(kind=kind, text=t, source=source) for t in texts)
             if passed and granted > 0:
                 _add_payments(sub, granted, None)
             session.add(sub)
@@ -309,16 +308,8 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
         else:
             sub = known[item.sha256]
             stand = standing(sub)
-            problems = [
-                f.text.removeprefix(LEDGER_MARK)
-                for f in sub.findings
-                if f.kind == "problem" and f.text.startswith(LEDGER_MARK)
-            ]
-            warnings = [
-                f.text.removeprefix(LEDGER_MARK)
-                for f in sub.findings
-                if f.kind == "warning" and f.text.startswith(LEDGER_MARK)
-            ]
+            problems = [f.text for f in sub.findings if f.kind == "problem" and f.source == "ledger"]
+            warnings = [f.text for f in sub.findings if f.kind == "warning" and f.source == "ledger"]
             if stand.decision is not None or stand.state == "void":
                 warnings.append(
                     f"已有决定 Decided on record: {stand.state} {stand.amount:,.2f} 元"
@@ -702,7 +693,7 @@ def export(ledger: Ledger) -> dict:
                     "recorded_by": sub.recorded_by,
                     "replaces": sub.replaces_id,
                     "inputs": sub.inputs,
-                    "findings": [{"kind": f.kind, "text": f.text} for f in sub.findings],
+                    "findings": [{"kind": f.kind, "text": f.text, "source": f.source} for f in sub.findings],
                 }
             )
             for d in sub.decisions:
@@ -765,7 +756,10 @@ def import_rows(
     skip = {*added_columns(), "enterprise", *IMPORT_COLUMNS, "project_name"}
     items, problems = [], []
     for n, row in enumerate(rows, 2):
-        cell = lambda name: row[at[name]] if name in at and at[name] < len(row) else ""  # noqa: E731
+
+        def cell(name: str, row: Sequence[object] = row) -> object:
+            return row[at[name]] if name in at and at[name] < len(row) else ""
+
         try:
             uscc = validate_uscc(ident(cell("uscc")).upper())
             project, clause = ident(cell("project")), ident(cell("clause"))

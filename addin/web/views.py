@@ -25,7 +25,6 @@ from policies.ledger_rules import EVENT_CAPS, event_key
 from policies.numbers import fmt
 from policies.registry import policies
 
-from ..ledger import LEDGER_MARK
 from ..ledger.db import Ledger, LedgerError
 from ..ledger.models import Batch, Enterprise, Finding, Submission
 from ..ledger.repository import allowed, show, standing
@@ -215,6 +214,7 @@ def finding(f) -> dict:  # noqa: ANN001
         "cites": _as_list(f.get("cites") or f.get("article")),
         "cells": _as_list(f.get("cells")),
         "refers_to": _as_list(f.get("refers_to")),
+        "source": str(f.get("source") or ""),
     }
 
 
@@ -229,7 +229,14 @@ def findings_of(entry: dict | None, rows: Iterable[Finding]) -> list[dict]:
             for i, text in enumerate(entry.get("problems") or [])
         ]
         return out + [finding({"severity": "warning", "text": text}) for text in entry.get("warnings") or []]
-    return [finding({"severity": r.kind, "text": r.text}) for r in rows]
+    return [finding({"severity": r.kind, "text": r.text, "source": r.source}) for r in rows]
+
+
+def from_ledger(f: dict) -> bool:
+    """Whether a finding came from the ledger (the rules against the record), not from the file: its
+    ``source`` (the ledger's rows), its code (``ledger…``: ``addin.ledger.review``) or the grants on record
+    it refers to (``ledger #N``)."""
+    return f["source"] == "ledger" or f["code"].startswith("ledger") or any(_CITED.match(r) for r in f["refers_to"])
 
 
 def said(entry: dict) -> list[str]:
@@ -377,10 +384,8 @@ def submission(ledger: Ledger, submission_id: int) -> dict:
     data["entry"] = entry
     data["findings"] = findings_of(entry, data.pop("ledger_findings"))
     for f in data["findings"]:
-        f["ledger"] = f["code"].startswith("ledger") or any(
-            s.startswith((LEDGER_MARK, "账本", "Ledger")) for s in (f["text"], f["zh"], f["en"])
-        )
         f["links"] = sorted({int(n) for part in (f["text"], f["en"], *f["refers_to"]) for n in _CITED.findall(part)})
+        f["ledger"] = from_ledger(f)
     data["clause_info"] = clause_summary(data["clause"])
     return data
 
