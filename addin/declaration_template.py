@@ -909,12 +909,12 @@ class _Builder:
         eligible = f"D{r}"
         r += 2
         self.text(s, f"A{r}", "计算公式 Formula", font=_BOLD)
-        self.text(s, f"B{r}", describe(cc, clause._amount), span=3, font=_SMALL)
+        self.text(s, f"B{r}", describe(cc, cc.amount_node), span=3, font=_SMALL)
         r += 1
         self.text(s, f"A{r}", "测算金额（元） Computed (yuan)", font=_BOLD)
         self.text(s, f"B{r}", "按条款公式，四舍五入到分 by the clause's formula, to the cent", span=2, font=_SMALL)
         self.formula(
-            s, f"D{r}", "computed", f"ROUND({excel(cc, clause._amount)},2)", MONEY_FORMAT, name="COMPUTED", align=_RIGHT
+            s, f"D{r}", "computed", f"ROUND({excel(cc, cc.amount_node)},2)", MONEY_FORMAT, name="COMPUTED", align=_RIGHT
         )
         computed = f"D{r}"
         r += 1

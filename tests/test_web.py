@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import multiprocessing
 import re
 import subprocess
 import sys
@@ -804,8 +805,7 @@ def test_a_batch_reviewed_by_a_process_pool(target, demo):
         assert batch["status"] == "done" and [e["file"] for e in batch["submissions"]] == list(files)
         assert all(e["status"] == "pass" and e["ledger_id"] for e in batch["submissions"])
         # workers that die (killed, out of memory) after a batch do not break the next one: each batch has its pool
-        jobs = c.app.state.jobs
-        for process in list(getattr(jobs._pool, "_processes", None) or {}).copy() if jobs._pool else []:
-            jobs._pool._processes[process].kill()
+        for process in multiprocessing.active_children():  # the batch's pool, if it is still there
+            process.kill()
         again = upload(c, {p.name: p.read_bytes() for p in demo[4:6]}, headers)
         assert again["status"] == "done" and all(e["status"] == "pass" for e in again["submissions"]), again["error"]

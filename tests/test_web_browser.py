@@ -63,24 +63,23 @@ def server(tmp_path):
         capture_output=True,
     )
     port = free_port()
-    log = open(tmp_path / "server.log", "w")
-    process = subprocess.Popen(
-        [COMMAND, "serve", "--ledger", ledger, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/login", timeout=2).close()
-                break
-            except OSError:
-                assert process.poll() is None, (tmp_path / "server.log").read_text()
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with open(tmp_path / "server.log", "w") as log:
+        process = subprocess.Popen(
+            [COMMAND, "serve", "--ledger", ledger, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(300):
+                try:
+                    urllib.request.urlopen(base + "/login", timeout=2).close()
+                    break
+                except OSError:
+                    assert process.poll() is None, (tmp_path / "server.log").read_text()
+                    time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 @pytest.fixture

@@ -124,7 +124,7 @@ def _grant(sub: Submission, amount: Decimal) -> Grant:
     return Grant(sub.enterprise.uscc, sub.project.code, sub.clause, sub.year, amount, event=sub.event, cite=_cite(sub))
 
 
-def _submissions(session: Session, *where, everything: bool = False) -> list[Submission]:
+def load_submissions(session: Session, *where, everything: bool = False) -> list[Submission]:
     load = [selectinload(Submission.decisions), selectinload(Submission.enterprise), selectinload(Submission.project)]
     if everything:
         load += [selectinload(Submission.findings), selectinload(Submission.payments)]
@@ -144,7 +144,7 @@ def _record_for(session: Session, usccs: Iterable[str], events: Iterable[tuple[s
         conditions.append(tuple_(Submission.clause, Submission.event).in_(events))
     if not conditions:
         return []
-    return _submissions(session, or_(*conditions))
+    return load_submissions(session, or_(*conditions))
 
 
 def _as_record(subs: Iterable[Submission], *, without: set[int] = frozenset()) -> Record:
@@ -161,7 +161,7 @@ def _as_record(subs: Iterable[Submission], *, without: set[int] = frozenset()) -
 def record_of(ledger: Ledger) -> Record:
     """Every grant on record (for ``green-award portfolio --ledger``: read only)."""
     with ledger.read() as session:
-        return _as_record(_submissions(session))
+        return _as_record(load_submissions(session))
 
 
 # --- recording ---------------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
 
     results: dict[str, Ruled] = {}
     if rules:
-        results = _apply_rules([i for i in fresh if i.passed], grants)
+        results = apply_rules([i for i in fresh if i.passed], grants)
     enterprises, projects = _enterprises_and_projects(session, fresh)
     by_sha: dict[str, Submission] = {}
     new_notes: dict[str, tuple[Ruled, list[str], list[Submission]]] = {}
@@ -259,7 +259,7 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
             ):
                 sub.findings.extend(Finding(kind=kind, text=t, source=source) for t in texts)
             if passed and granted > 0:
-                _add_payments(sub, granted, None)
+                add_payments(sub, granted, None)
             session.add(sub)
             by_sha[item.sha256] = sub
             new_notes[item.sha256] = (ruled, warnings, gone)
@@ -375,7 +375,7 @@ class Ruled:
     refers_to: list[str] = field(default_factory=list)
 
 
-def _apply_rules(items: Sequence[Item], record: Record) -> dict[str, Ruled]:
+def apply_rules(items: Sequence[Item], record: Record) -> dict[str, Ruled]:
     """Each item's granted amount after the rules with the record, and the problems or warnings they give."""
     from policies.stacking import stack_rows
 
@@ -403,7 +403,7 @@ def _apply_rules(items: Sequence[Item], record: Record) -> dict[str, Ruled]:
     return out
 
 
-def _add_payments(sub: Submission, amount: Decimal, decision: Decision | None) -> None:
+def add_payments(sub: Submission, amount: Decimal, decision: Decision | None) -> None:
     """The stages of a grant (the clause's schedule; each due in the claim's year, pending on its condition)."""
     stages: list[tuple[Decimal, str]] = [(Decimal(1), "due")]
     try:
@@ -441,7 +441,7 @@ def allowed(session: Session, sub: Submission) -> tuple[Decimal, list[str]]:
         sub.recomputed_yuan,
         True,
     )
-    ruled = _apply_rules([item], record)[sub.sha256]
+    ruled = apply_rules([item], record)[sub.sha256]
     return ruled.granted, ruled.problems + ruled.warnings
 
 
@@ -492,7 +492,7 @@ def decide(
         session.add(decision)
         session.flush()
         if value > 0:
-            _add_payments(sub, value, decision)
+            add_payments(sub, value, decision)
         session.flush()
         session.expunge(decision)
         return decision
@@ -563,7 +563,7 @@ def _submission(session: Session, submission: int) -> Submission:
 
 def enterprises(ledger: Ledger) -> list[dict]:
     with ledger.read() as session:
-        subs = _submissions(session)
+        subs = load_submissions(session)
         rows: dict[str, dict] = {}
         for e in session.scalars(select(Enterprise).order_by(Enterprise.uscc)):
             rows[e.uscc] = {
@@ -590,7 +590,7 @@ def show(ledger: Ledger, uscc: str) -> dict:
         enterprise = session.scalar(select(Enterprise).where(Enterprise.uscc == code))
         if enterprise is None:
             raise LedgerError(f"no enterprise with credit code {code or '(empty)'} in the ledger / 账本中无此企业")
-        own = _submissions(session, Enterprise.uscc == code)
+        own = load_submissions(session, Enterprise.uscc == code)
         events = {(s.clause, event_key(s.event)) for s in own if s.clause in EVENT_CAPS and event_key(s.event)}
         related = _record_for(session, [code], events)
         record = _as_record(related)
@@ -666,7 +666,7 @@ def export(ledger: Ledger) -> dict:
         return None if value is None else float(value)
 
     with ledger.read() as session:
-        subs = _submissions(session, everything=True)
+        subs = load_submissions(session, everything=True)
         submissions, decisions, payments = [], [], []
         for sub in subs:
             stand = standing(sub)

@@ -39,7 +39,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        findings.update().where(findings.c.source == "ledger").values(text=sa.literal(MARK, sa.Text()) + findings.c.text)
+        findings.update()
+        .where(findings.c.source == "ledger")
+        .values(text=sa.literal(MARK, sa.Text()) + findings.c.text)
     )
     with op.batch_alter_table("findings", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_findings_source"), type_="check")
