@@ -19,14 +19,12 @@ from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from policies import catalog
-from policies.catalog import input_info
-from policies.engine import compiled, find_clause
+from policies.engine import find_clause
 from policies.ledger_rules import EVENT_CAPS, event_key
-from policies.numbers import fmt
 from policies.registry import policies
 
 from ..ledger.db import Ledger, LedgerError
-from ..ledger.models import Batch, Enterprise, Finding, Submission
+from ..ledger.models import Batch, Decision, Enterprise, Finding, Submission
 from ..ledger.repository import allowed, show, standing
 from .auth import utc
 
@@ -285,6 +283,7 @@ def submission(ledger: Ledger, submission_id: int) -> dict:
         if sub is None:
             raise NotFound(f"no submission #{submission_id} in the ledger / 账本中无此申报")
         stand = standing(sub)
+        voided = {d.voids_id for d in sub.decisions if d.action == "void"}
         try:
             room, why = allowed(session, sub) if stand.state != "void" else (ZERO, [])
         except Exception as exc:  # noqa: BLE001 - the page still shows; deciding will say why
@@ -360,6 +359,7 @@ def submission(ledger: Ledger, submission_id: int) -> dict:
                     "reason": d.reason,
                     "time": utc(d.decided_at),
                     "voids": d.voids_id,
+                    "voidable": d.action != "void" and d.id not in voided,  # as ``repository.void`` allows
                 }
                 for d in sub.decisions
             ],
@@ -399,7 +399,7 @@ def _standing_payments(sub: Submission, stand) -> list:  # noqa: ANN001
     return [p for p in sub.payments if p.decision_id is None]
 
 
-def decision_data(decision) -> dict:  # noqa: ANN001
+def decision_data(decision: Decision) -> dict:
     return {
         "id": decision.id,
         "submission": decision.submission_id,
@@ -408,7 +408,17 @@ def decision_data(decision) -> dict:  # noqa: ANN001
         "reviewer": decision.reviewer,
         "reason": decision.reason,
         "time": utc(decision.decided_at).isoformat(),
+        "voids": decision.voids_id,
     }
+
+
+def submission_of(ledger: Ledger, decision_id: int) -> int:
+    """The submission a decision is on."""
+    with ledger.read() as session:
+        decision = session.get(Decision, decision_id)
+        if decision is None:
+            raise NotFound(f"no decision #{decision_id} in the ledger / 账本中无此决定")
+        return decision.submission_id
 
 
 # --- enterprises -------------------------------------------------------------------------------------
@@ -529,49 +539,7 @@ def policy_catalog() -> list[dict]:
 
 
 def clause_page(clause_id: str) -> dict:
-    """One clause in full, as ``green-award clauses CLAUSE`` shows it."""
-    policy, clause = find_clause(clause_id)
-    data = {
-        "id": clause.id,
-        "article": clause.article,
-        "title_zh": clause.title.zh,
-        "title_en": clause.title.en,
-        "policy": policy.id,
-        "policy_zh": policy.title.zh,
-        "policy_en": policy.title.en,
-        "number": policy.number or "",
-        "source": clause.source,
-        "monetary": clause.monetary,
-        "amount": clause.amount or "",
-        "max_amount": clause.max_amount,
-        "validity": policy.validity,
-        "inputs": [],
-        "conditions": [],
-        "parameters": [
-            {"name": n, "value": fmt(p.value) + (f" {p.unit}" if p.unit else ""), "kind": p.kind, "cites": p.cites}
-            for n, p in clause.parameters.items()
-        ],
-        "rules": [{"zh": r.reason.zh, "en": r.reason.en, "cites": r.cites} for r in clause.requires],
-        "notes": [{"zh": n.zh, "en": n.en} for n in clause.notes],
-        "payment": None,
-        "zones": [],
-    }
-    names = dict(clause.inputs)
-    kinds = {name: "input" for name in names}
-    if clause.monetary:
-        cc = compiled(clause.id)
-        names.update(cc.schedule.inputs)
-        kinds.update({name: "payment" for name in cc.schedule.inputs})
-        data["conditions"] = [
-            {"name": n, "zh": c.label.zh, "en": c.label.en, "cites": c.cites} for n, c in cc.conditions.items()
-        ]
-        schedule = cc.schedule
-        data["payment"] = {
-            "zh": schedule.label.zh,
-            "en": schedule.label.en,
-            "cites": schedule.cites,
-            "stages": [f"{fmt(s.share * 100)}% {s.label.zh} / {s.label.en}" for s in schedule.stages],
-        }
-        data["zones"] = list(cc.allowed_zones)
-    data["inputs"] = [input_info(name, spec, kind=kinds[name]) for name, spec in names.items()]
-    return data
+    """One clause in full, as ``green-award clauses CLAUSE`` shows it (``addin.clause_view``)."""
+    from ..clause_view import clause_details
+
+    return clause_details(clause_id)
