@@ -51,7 +51,7 @@ class Cells:
         self.wb.remove(self.wb.active)
         self.sheets = [self.wb.create_sheet(title) for title in SHEETS]
         self.layout = Layout(clause_id)
-        self.validations: dict[tuple[int, str], DataValidation] = {}
+        self.validations: dict[tuple[object, ...], DataValidation] = {}  # the same rule shared by its cells
         self.list_column = 0
         self.heights: dict[tuple[int, int], float] = {}  # (sheet, row) -> points its text needs
         self.fixed: dict[tuple[int, int], float] = {}  # (sheet, row) -> points asked for (signature space)
@@ -159,7 +159,9 @@ class Cells:
         self.name(name or key, s, ref)  # every formula cell a declaration fills is named: the layout (see layout())
 
     def name(self, name: str, s: int, ref: str) -> None:
-        col, row = re.match(r"([A-Z]+)(\d+)", ref).groups()
+        match = re.fullmatch(r"([A-Z]+)(\d+)", ref)
+        assert match is not None, f"a cell reference like B5, got {ref!r}"
+        col, row = match.groups()
         self.wb.defined_names[name] = DefinedName(name, attr_text=f"{q(SHEETS[s])}!${col}${row}")
 
     def validate(self, s: int, ref: str, dv: DataValidation) -> None:

@@ -10,7 +10,7 @@ from policies.engine import CompiledClause
 from policies.numbers import fmt
 from policies.schema import InputSpec, Parameter
 
-from .layout import NO, YES
+from .layout import NO, YES, choices
 
 
 def input_ref(name: str, spec: InputSpec) -> str:
@@ -20,7 +20,7 @@ def input_ref(name: str, spec: InputSpec) -> str:
         return f'({cell}<>"{NO}")' if spec.default is True else f'({cell}="{YES}")'
     if spec.type == "choice":
         if spec.default is not None:
-            return f'IF(ISBLANK({cell}),"{spec.values[spec.default].zh}",{cell}&"")'
+            return f'IF(ISBLANK({cell}),"{choices(spec)[str(spec.default)].zh}",{cell}&"")'
         return f'({cell}&"")'
     if spec.default is not None:
         return f"IF(ISBLANK({cell}),{format(Decimal(spec.default).normalize(), 'f')},{cell})"
@@ -47,9 +47,9 @@ def labelled(node: expr.Node, specs: dict[str, InputSpec]) -> expr.Node:
                 spec is not None
                 and spec.type == "choice"
                 and isinstance(literal, expr.String)
-                and literal.value in spec.values
+                and literal.value in choices(spec)
             ):
-                label = expr.String(spec.values[literal.value].zh)
+                label = expr.String(choices(spec)[literal.value].zh)
                 args = (name, label) if name is a else (label, name)
     return expr.with_args(node, args)
 
@@ -136,7 +136,7 @@ def describe(cc: CompiledClause, node: expr.Node) -> str:
                 spec = specs.get(name.name) if isinstance(name, expr.Name) else None
                 if spec is not None and spec.type == "choice" and isinstance(literal, expr.String):
                     word = "为" if n.op == "==" else "不为"
-                    return f"【{spec.label.zh}】{word}“{spec.values[literal.value].zh}”"
+                    return f"【{spec.label.zh}】{word}“{choices(spec)[literal.value].zh}”"
             return f"{show(a[0])} {SYMBOLS[n.op]} {show(a[1])}"
         if isinstance(n, expr.BoolOp):
             joined = ("且" if n.op == "and" else "或").join(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from policies.engine import compiled
 from policies.registry import fields
-from policies.schema import InputSpec
+from policies.schema import InputSpec, Label
 
 TEMPLATE_VERSION = "3"  # 3: every cell a declaration fills has a defined name (the layout)
 GENERATOR = "green-award"
@@ -41,6 +41,11 @@ SLOT_KINDS = {"text": "text", "choice": "choice", "year": "number", "date": "dat
 def field_cell(field: str) -> str:
     """The defined name of a claim field's cell (common.yaml), as formulas refer to it."""
     return fields()[field].cell or ""
+
+
+def choices(spec: InputSpec) -> dict[str, Label]:
+    """A choice input's values (code -> label); empty for any other input."""
+    return spec.values or {}
 
 
 def slot_kind(spec: InputSpec) -> str:

@@ -28,6 +28,7 @@ from .layout import (
     TEMPLATE_VERSION,
     YES,
     Layout,
+    choices,
     field_cell,
     slot_kind,
 )
@@ -84,15 +85,16 @@ class Builder(Cells):
             dv = DataValidation(type="list", formula1=f'"{YES},{NO}"', allow_blank=True)
             dv.error = "请选择 是 或 否 / choose 是 (yes) or 否 (no)"
         elif spec.type == "choice":
-            labels = [lab.zh for lab in spec.values.values()]
-            values_range, pairs = self.list_range(spec.label.zh, [(lab.zh, lab.en) for lab in spec.values.values()])
+            labels = [lab.zh for lab in choices(spec).values()]
+            values_range, pairs = self.list_range(spec.label.zh, [(lab.zh, lab.en) for lab in choices(spec).values()])
             inline = ",".join(labels)
             if len(inline) <= LIST_LIMIT and not any("," in v or '"' in v for v in labels):
                 dv = DataValidation(type="list", formula1=f'"{inline}"', allow_blank=True)
             else:
                 dv = DataValidation(type="list", formula1=values_range, allow_blank=True)
             dv.error = "请从列表中选择 / choose a value from the list"
-            longest = max((lab.en for lab in spec.values.values()), key=len)
+            longest = max((lab.en for lab in choices(spec).values()), key=len)
+            assert label_ref is not None, "a choice shows its English label beside it"
             self.formula(
                 s, label_ref, f"label_{name}", f'IFERROR(VLOOKUP({ref}&"",{pairs},2,FALSE),"")', expect=longest
             )
@@ -199,7 +201,7 @@ class Builder(Cells):
             self.text(s, f"A{r}", f"{field.label.zh} {field.label.en}", font=BOLD)
             if key == "zone":
                 spec = cc.specs["zone"]
-                longest = max((lab.zh for lab in spec.values.values()), key=len)
+                longest = max((lab.zh for lab in choices(spec).values()), key=len)
                 self.slot(s, f"B{r}", key, "choice", name=field.cell, expect=longest)
                 self.input_validation(s, f"B{r}", "zone", spec, label_ref=f"C{r}")
             else:
@@ -219,9 +221,9 @@ class Builder(Cells):
             kind, number_format = SLOT_KINDS[field.kind], FIELD_FORMATS.get(field.kind)
             label, name = f"{field.label.zh} {field.label.en}", field.cell
             if field.kind == "money":  # a payment input of the clause's schedule has its own label and name
-                spec = cc.schedule.inputs.get(key)
-                zh, en = (spec.label.zh, spec.label.en) if spec else (field.label.zh, field.label.en)
-                label, name = f"{zh}（元） {en} (yuan)", f"in_{key}" if spec else field.cell
+                paid = cc.schedule.inputs.get(key)
+                zh, en = (paid.label.zh, paid.label.en) if paid else (field.label.zh, field.label.en)
+                label, name = f"{zh}（元） {en} (yuan)", f"in_{key}" if paid else field.cell
             self.text(s, f"A{r}", label, font=BOLD)
             self.slot(s, f"B{r}", key, kind, number_format, name=name, span=2, expect=EXPECTED_TEXT.get(key, "0"))
             if kind == "date":
@@ -316,7 +318,7 @@ class Builder(Cells):
         }.get(spec.type)
         kind = slot_kind(spec)
         expect = (
-            max((lab.zh for lab in spec.values.values()), key=len)
+            max((lab.zh for lab in choices(spec).values()), key=len)
             if spec.type == "choice"
             else "活动名称" * 5
             if spec.type == "text"
@@ -338,6 +340,8 @@ class Builder(Cells):
 
     def award(self) -> None:
         cc, clause, s = self.cc, self.clause, 3
+        amount = cc.amount_node
+        assert amount is not None, "build() makes templates of monetary clauses only"
         self.text(s, "A1", f"奖励测算 Award: {clause.id} 〔{clause.article}〕", font=SUBTITLE, box=False, span=4)
         r = 3
         for col, head in zip("ABCD", ("参数 Parameter（条文 cites）", "类型 Kind", "单位 Unit", "数值 Value")):
@@ -366,7 +370,7 @@ class Builder(Cells):
         r += 1
         checks: list[str] = []  # the core's checks (``cc.definitions``) as formulas: zone, validity, conditions, rules
         zone = cc.definition("zone")
-        labels = cc.specs["zone"].values
+        labels = choices(cc.specs["zone"])
         zones = ",".join(f'in_zone="{labels[z].zh}"' for z in cc.allowed_zones)
         self.text(s, f"A{r}", f"{zone.subject.zh} {zone.subject.en}")
         self.text(
@@ -403,9 +407,11 @@ class Builder(Cells):
         checks.append(f"D{r}")
         r += 1
         for i, rule in enumerate(d for d in cc.definitions if d.rule is not None):
+            node = rule.test
+            assert node is not None, "a rule's check carries its test"
             self.text(s, f"A{r}", f"{rule.subject.zh}\n{rule.subject.en}", font=SMALL)
-            self.text(s, f"B{r}", f"{describe(cc, rule.test)}〔{rule.cites}〕", span=2, font=SMALL)
-            self.formula(s, f"D{r}", f"rule_{i}", yes_no(rule_formula(cc, rule.test)), align=CENTER)
+            self.text(s, f"B{r}", f"{describe(cc, node)}〔{rule.cites}〕", span=2, font=SMALL)
+            self.formula(s, f"D{r}", f"rule_{i}", yes_no(rule_formula(cc, node)), align=CENTER)
             self.layout.rule_keys.append(f"rule_{i}")
             checks.append(f"D{r}")
             r += 1
@@ -423,12 +429,12 @@ class Builder(Cells):
         eligible = f"D{r}"
         r += 2
         self.text(s, f"A{r}", "计算公式 Formula", font=BOLD)
-        self.text(s, f"B{r}", describe(cc, cc.amount_node), span=3, font=SMALL)
+        self.text(s, f"B{r}", describe(cc, amount), span=3, font=SMALL)
         r += 1
         self.text(s, f"A{r}", "测算金额（元） Computed (yuan)", font=BOLD)
         self.text(s, f"B{r}", "按条款公式，四舍五入到分 by the clause's formula, to the cent", span=2, font=SMALL)
         self.formula(
-            s, f"D{r}", "computed", f"ROUND({excel(cc, cc.amount_node)},2)", MONEY_FORMAT, name="COMPUTED", align=RIGHT
+            s, f"D{r}", "computed", f"ROUND({excel(cc, amount)},2)", MONEY_FORMAT, name="COMPUTED", align=RIGHT
         )
         computed = f"D{r}"
         r += 1
@@ -574,7 +580,7 @@ def default_text(spec: InputSpec) -> str:
     if spec.type == "bool":
         return YES if spec.default else NO
     if spec.type == "choice":
-        return spec.values[spec.default].zh
+        return choices(spec)[str(spec.default)].zh
     return fmt(spec.default)
 
 
