@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import or_, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
@@ -147,7 +148,7 @@ def _record_for(session: Session, usccs: Iterable[str], events: Iterable[tuple[s
     return load_submissions(session, or_(*conditions))
 
 
-def _as_record(subs: Iterable[Submission], *, without: set[int] = frozenset()) -> Record:
+def _as_record(subs: Iterable[Submission], *, without: Collection[int] = frozenset()) -> Record:
     grants = []
     for sub in subs:
         if sub.id in without:
@@ -597,10 +598,10 @@ def show(ledger: Ledger, uscc: str) -> dict:
         years: dict[int, dict] = {}
         for sub in own:
             stand = standing(sub)
-            year = years.setdefault(
+            entry = years.setdefault(
                 sub.year, {"year": sub.year, "submissions": [], "caps": [], "events": [], "over_years": []}
             )
-            year["submissions"].append(
+            entry["submissions"].append(
                 {
                     "id": sub.id,
                     "file": sub.file,
@@ -667,7 +668,9 @@ def export(ledger: Ledger) -> dict:
 
     with ledger.read() as session:
         subs = load_submissions(session, everything=True)
-        submissions, decisions, payments = [], [], []
+        submissions: list[dict[str, Any]] = []
+        decisions: list[dict[str, Any]] = []
+        payments: list[dict[str, Any]] = []
         for sub in subs:
             stand = standing(sub)
             submissions.append(
@@ -744,7 +747,8 @@ def import_rows(
 ) -> tuple[list[Item], list[str]]:
     """The rows of a portfolio result (with ``granted_yuan``) as items decided in a past season; bad rows reported."""
     from policies.engine import compiled
-    from policies.stacking import added_columns, ident, parse_year
+    from policies.stacking import added_columns, ident
+    from policies.years import parse_year
 
     at = {str(name).strip(): i for i, name in enumerate(header)}
     missing = [c for c in IMPORT_COLUMNS if c not in at]

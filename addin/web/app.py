@@ -259,7 +259,7 @@ async def check_csrf(request: Request) -> Auth:
     auth = who(request)
     if auth.via == "bearer":
         return auth
-    sent = request.headers.get("x-csrf-token")
+    sent: object = request.headers.get("x-csrf-token")
     if not sent:
         kind = request.headers.get("content-type", "")
         if kind.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):

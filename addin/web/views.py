@@ -14,6 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -118,7 +119,7 @@ def inbox(
             ):
                 counts[sid][kind] = n
         years = sorted({y for (y,) in session.execute(select(Submission.year).distinct())})
-        rows = []
+        rows: list[dict[str, Any]] = []
         for sub in subs:
             stand = standing(sub)
             if state and stand.state != state:
@@ -326,7 +327,7 @@ def submission(ledger: Ledger, submission_id: int) -> dict:
                     "same_project": other.project_id == sub.project_id,
                 }
             )
-        data = {
+        data: dict[str, Any] = {
             "id": sub.id,
             "file": sub.file,
             "sha256": sub.sha256,
