@@ -28,11 +28,11 @@ KINDS = "kinds.yaml"  # matching's vocabulary (policies/kinds.py), not a policy
 POLICY_DIRS = "GREEN_AWARD_POLICY_DIRS"
 
 
-class StrictLoader(yaml.SafeLoader):
+class _StrictLoader(yaml.SafeLoader):
     """SafeLoader that refuses a mapping with the same key twice (PyYAML keeps the last silently)."""
 
 
-def _mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: set = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
@@ -42,10 +42,10 @@ def _mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -
     return loader.construct_mapping(node, deep=deep)
 
 
-StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
-def short_error(exc: ValidationError) -> str:
+def _short(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or 'clause'}: {e['msg'].removeprefix('Value error, ')}"
         for e in exc.errors(include_url=False)
@@ -54,7 +54,7 @@ def short_error(exc: ValidationError) -> str:
 
 def _read(path: Path) -> object:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
     except OSError as exc:
         raise PolicyDataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except (yaml.YAMLError, PolicyDataError) as exc:
@@ -66,7 +66,7 @@ def load_common(directory: Path = DATA_DIR) -> Common:
     try:
         return Common.model_validate(_read(directory / COMMON))
     except ValidationError as exc:
-        raise PolicyDataError(f"{COMMON}: {short_error(exc)}") from None
+        raise PolicyDataError(f"{COMMON}: {_short(exc)}") from None
 
 
 def load_policy(path: Path) -> Policy:
@@ -80,11 +80,11 @@ def load_policy(path: Path) -> Policy:
         try:
             clauses.append(Clause.model_validate(item))
         except ValidationError as exc:
-            raise PolicyDataError(f"{path.name}: clause {name}: {short_error(exc)}") from None
+            raise PolicyDataError(f"{path.name}: clause {name}: {_short(exc)}") from None
     try:
         return Policy.model_validate({**raw, "clauses": clauses})
     except ValidationError as exc:
-        raise PolicyDataError(f"{path.name}: {short_error(exc)}") from None
+        raise PolicyDataError(f"{path.name}: {_short(exc)}") from None
 
 
 def _same_meaning(a: InputSpec, b: InputSpec) -> bool:
@@ -265,3 +265,9 @@ def reload(*also: Any) -> None:
     from it (``policies.engine.compiled``: the registry does not import the engine)."""
     for cached in (policies, common, zones, policy_names, zone_spec, *also):
         cached.cache_clear()
+
+
+#: Public names of the strict YAML loader and of a validation error's short message (kinds.py and parameters.py
+#: read policy files the same way).
+StrictLoader = _StrictLoader
+short_error = _short
