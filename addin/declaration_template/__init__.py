@@ -8,7 +8,7 @@ properties); the committed ``workbook_templates/declaration_<clause>.xlsx`` file
 and a test holds them equal to what this module makes. Regenerate them all with
 ``python -m addin.declaration_template`` (``write_templates()``).
 
-The package, by concern: ``layout`` (the sheets, the cell conventions, the layout read back from defined
+The package, by concern: ``definitions`` (the sheets, the cell conventions, the layout read back from defined
 names), ``styles`` (fonts, formats, widths, row heights), ``formulas`` (a clause's expressions as Excel
 formulas and as words), ``cells`` (writing cells, slots, named formulas, validations, the printed page),
 ``sheets`` (the content of each sheet; ``build``), ``output`` (deterministic bytes, ``write_templates``).
@@ -35,8 +35,7 @@ what it has).
 """
 
 from .cells import Cells
-from .formulas import KIND_WORDS, describe, excel, input_ref, labelled, referrer, rule_formula, show_parameter, yes_no
-from .layout import (
+from .definitions import (
     DUE,
     GENERATOR,
     LOCKED_SLOTS,
@@ -57,6 +56,7 @@ from .layout import (
     slot_kind,
     template_name,
 )
+from .formulas import KIND_WORDS, describe, excel, input_ref, labelled, referrer, rule_formula, show_parameter, yes_no
 from .output import CORE_XML, FIXED_TIME, deterministic, monetary_clause_ids, template_bytes, write_templates
 from .sheets import BOOL_SPEC, COMMITMENT, Builder, attachment_list, bounds_text, build, build_cached, default_text
 from .styles import (

@@ -16,7 +16,7 @@ from openpyxl.worksheet.pagebreak import Break
 from policies.engine import compiled
 from policies.numbers import fmt
 
-from .layout import SHEETS, Layout, q
+from .definitions import SHEETS, Layout, q
 from .styles import (
     BODY,
     BODY_FONT,
@@ -35,8 +35,6 @@ from .styles import (
     line_count,
     row_height,
 )
-
-LIST_LIMIT = 255  # Excel's limit on an inline list of a data validation
 
 
 class Cells:

@@ -10,7 +10,7 @@ from policies.engine import CompiledClause
 from policies.numbers import fmt
 from policies.schema import InputSpec, Parameter
 
-from .layout import NO, YES, choices
+from .definitions import NO, YES, choices
 
 
 def input_ref(name: str, spec: InputSpec) -> str:

@@ -7,7 +7,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from .layout import TEMPLATES, template_name
+from .definitions import TEMPLATES, template_name
 from .sheets import build
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)

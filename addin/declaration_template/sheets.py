@@ -16,9 +16,8 @@ from policies.registry import common, fields
 from policies.schema import InputSpec
 
 from .. import rmb
-from .cells import LIST_LIMIT, Cells
-from .formulas import KIND_WORDS, describe, excel, rule_formula, show_parameter, yes_no
-from .layout import (
+from .cells import Cells
+from .definitions import (
     DUE,
     GENERATOR,
     NO,
@@ -32,6 +31,7 @@ from .layout import (
     field_cell,
     slot_kind,
 )
+from .formulas import KIND_WORDS, describe, excel, rule_formula, show_parameter, yes_no
 from .styles import (
     BODY,
     BOLD,
@@ -50,6 +50,8 @@ from .styles import (
     TITLE,
     WIDTHS,
 )
+
+LIST_LIMIT = 255  # Excel's limit on an inline list of a data validation
 
 
 class Builder(Cells):
