@@ -4,6 +4,7 @@ module reads them from there."""
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import date
 from pathlib import Path
@@ -127,8 +128,6 @@ def _private(name: str) -> bool:
 
 
 def _self(node: object) -> bool:
-    import ast
-
     return isinstance(node, ast.Name) and node.id in ("self", "cls")
 
 
@@ -137,8 +136,6 @@ def reaches_into_privates(source: str, where: str = "<code>") -> list[str]:
     module (``from m import _f``), or an attribute of anything but ``self``/``cls`` (``clause._amount``,
     ``module._func``, ``getattr(obj, "_x")``) that this module does not define itself. A private module
     (``udfs._sheet``) may be imported: the names taken from it are public."""
-    import ast
-
     tree = ast.parse(source, where)
     own: set[str] = set()
     for node in ast.walk(tree):
