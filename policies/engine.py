@@ -136,7 +136,8 @@ def _zone_outcomes(allowed: tuple[str, ...]) -> dict[str | None, Check]:
 @cache
 def compiled(clause_id: str) -> CompiledClause:
     policy, clause = find_clause(clause_id)
-    amount_node, requires, checks, waive = clause.amount_node, clause.rule_nodes, clause.check_nodes, clause.waiver_nodes
+    amount_node, requires = clause.amount_node, clause.rule_nodes
+    checks, waive = clause.check_nodes, clause.waiver_nodes
     show = _show_name({name: p.value for name, p in clause.parameters.items()})
     for node in [amount_node, *requires, *checks, *waive.values()]:
         if node is not None:
