@@ -47,75 +47,118 @@ def _need(info: dict) -> str:
     return "; ".join(parts)
 
 
-def print_clause(clause_id: str, console: Console) -> None:
-    """One clause in full (raises the core's error for an unknown id)."""
+def clause_details(clause_id: str) -> dict:
+    """One clause in full, as data: what ``green-award clauses CLAUSE`` prints and the web app's clause page
+    shows (raises the core's error for an unknown id)."""
     policy, clause = find_clause(clause_id)
-
-    def say(label: str, text: str) -> None:
-        console.print(f"[bold]{label}:[/bold] {escape(text)}", highlight=False)
-
-    console.print(
-        f"[bold]{escape(f'{clause.id}  {clause.article}  {clause.title.zh}')}[/bold]\n{escape(clause.title.en)}",
-        highlight=False,
-    )
-    say("政策 Policy", f"{policy.id}: {policy.title.zh}" + (f" {policy.number}" if policy.number else ""))
-    say("原文 Source", clause.source)
-    if not clause.monetary:
-        say("金额 Amount", "本条不计算金额 no amount (a rule or a scope)")
-    else:
-        cc = compiled(clause.id)
-        say("金额 Amount", f"{clause.amount} — {amount_kind(clause.ceiling)}")
-        say(
-            "单项上限 Cap",
-            f"{fmt(clause.max_amount)} 元" if clause.max_amount is not None else "— (原文未设上限 no cap)",
-        )
-        schedule = cc.schedule
-        stages = "; ".join(f"{fmt(s.share * 100)}% {s.label.zh} / {s.label.en}" for s in schedule.stages)
-        say("支付 Payment", f"{schedule.label.zh} / {schedule.label.en} 〔{schedule.cites}〕: {stages}")
-        say("区域 Zones", ", ".join(cc.allowed_zones))
-    validity = policy.validity
-    say("有效期 Validity", f"{validity.start or validity.start_year or '…'} – {validity.end or '…'}")
-
+    data: dict = {
+        "id": clause.id,
+        "article": clause.article,
+        "title_zh": clause.title.zh,
+        "title_en": clause.title.en,
+        "policy": policy.id,
+        "policy_zh": policy.title.zh,
+        "policy_en": policy.title.en,
+        "number": policy.number or "",
+        "source": clause.source,
+        "monetary": clause.monetary,
+        "amount": clause.amount or "",
+        "amount_kind": amount_kind(clause.ceiling) if clause.monetary else "",
+        "max_amount": clause.max_amount,
+        "validity": policy.validity,
+        "inputs": [],
+        "conditions": [],
+        "parameters": [
+            {
+                "name": name,
+                "value": fmt(p.value) + (f" {p.unit}" if p.unit else ""),
+                "dated": [f"{fmt(dated)} from {day}" for day, dated in (p.values or {}).items()],
+                "kind": p.kind,
+                "cites": p.cites,
+            }
+            for name, p in clause.parameters.items()
+        ],
+        "rules": [{"zh": r.reason.zh, "en": r.reason.en, "cites": r.cites, "when": r.when} for r in clause.requires],
+        "notes": [{"zh": n.zh, "en": n.en} for n in clause.notes],
+        "payment": None,
+        "zones": [],
+    }
     names = dict(clause.inputs)
     kinds = {name: "input" for name in names}
     if clause.monetary:
         cc = compiled(clause.id)
         names.update(cc.schedule.inputs)
         kinds.update({name: "payment" for name in cc.schedule.inputs})
-    if names:
+        data["conditions"] = [
+            {"name": n, "zh": c.label.zh, "en": c.label.en, "cites": c.cites} for n, c in cc.conditions.items()
+        ]
+        schedule = cc.schedule
+        data["payment"] = {
+            "zh": schedule.label.zh,
+            "en": schedule.label.en,
+            "cites": schedule.cites,
+            "stages": [f"{fmt(s.share * 100)}% {s.label.zh} / {s.label.en}" for s in schedule.stages],
+        }
+        data["zones"] = list(cc.allowed_zones)
+    data["inputs"] = [input_info(name, spec, kind=kinds[name]) for name, spec in names.items()]
+    return data
+
+
+def print_clause(clause_id: str, console: Console) -> None:
+    """One clause in full (raises the core's error for an unknown id)."""
+    c = clause_details(clause_id)
+
+    def say(label: str, text: str) -> None:
+        console.print(f"[bold]{label}:[/bold] {escape(text)}", highlight=False)
+
+    head = f"{c['id']}  {c['article']}  {c['title_zh']}"
+    console.print(f"[bold]{escape(head)}[/bold]\n{escape(c['title_en'])}", highlight=False)
+    say("政策 Policy", f"{c['policy']}: {c['policy_zh']}" + (f" {c['number']}" if c["number"] else ""))
+    say("原文 Source", c["source"])
+    if not c["monetary"]:
+        say("金额 Amount", "本条不计算金额 no amount (a rule or a scope)")
+    else:
+        say("金额 Amount", f"{c['amount']} — {c['amount_kind']}")
+        say(
+            "单项上限 Cap",
+            f"{fmt(c['max_amount'])} 元" if c["max_amount"] is not None else "— (原文未设上限 no cap)",
+        )
+        pay = c["payment"]
+        say("支付 Payment", f"{pay['zh']} / {pay['en']} 〔{pay['cites']}〕: {'; '.join(pay['stages'])}")
+        say("区域 Zones", ", ".join(c["zones"]))
+    validity = c["validity"]
+    say("有效期 Validity", f"{validity.start or validity.start_year or '…'} – {validity.end or '…'}")
+
+    if c["inputs"]:
         table = tables.table("输入 Inputs")
         tables.name(table, "名称\nName")
         tables.text(table, "说明\nLabel", min_width=14)
         tables.name(table, "类型 单位\nType, unit")
         tables.text(table, "取值\nValues", min_width=14)
-        for name, spec in names.items():
-            info = input_info(name, spec, kind=kinds[name])
+        for info in c["inputs"]:
             unit = f"{info['type']} {info['unit']}".strip()
-            table.add_row(name, f"{info['label_zh']}\n{info['label_en']}", unit, _need(info))
+            table.add_row(info["name"], f"{info['label_zh']}\n{info['label_en']}", unit, _need(info))
         console.print(table)
-    if clause.monetary:
-        cc = compiled(clause.id)
+    if c["monetary"]:
         table = tables.table("条件（是/否，空=假定满足）Conditions (yes/no; empty = assumed)")
         tables.name(table, "名称\nName")
         tables.text(table, "条件\nCondition", min_width=20)
         tables.text(table, "出处\nCites", min_width=8)
-        for name, condition in cc.conditions.items():
-            table.add_row(name, f"{condition.label.zh}\n{condition.label.en}", condition.cites)
+        for condition in c["conditions"]:
+            table.add_row(condition["name"], f"{condition['zh']}\n{condition['en']}", condition["cites"])
         if table.row_count:
             console.print(table)
-    if clause.parameters:
+    if c["parameters"]:
         table = tables.table("参数 Parameters")
         tables.name(table, "名称\nName")
         tables.figure(table, "数值\nValue")
         tables.name(table, "类别\nKind")
         tables.text(table, "原文依据\nCites", min_width=20)
-        for name, parameter in clause.parameters.items():
-            value = fmt(parameter.value) + (f" {parameter.unit}" if parameter.unit else "")
-            for day, dated in (parameter.values or {}).items():  # a value that changes by date: each from its day
-                value += f"\n{fmt(dated)} from {day}"
-            table.add_row(name, value, parameter.kind, parameter.cites)
+        for parameter in c["parameters"]:  # a value that changes by date: each from its day, a line each
+            value = "\n".join([parameter["value"], *parameter["dated"]])
+            table.add_row(parameter["name"], value, parameter["kind"], parameter["cites"])
         console.print(table)
-    for rule in clause.requires:
-        say("规则 Rule", f"{rule.reason.zh} / {rule.reason.en} 〔{rule.cites}〕 ({rule.when})")
-    for note in clause.notes:
-        say("注 Note", f"{note.zh} / {note.en}")
+    for rule in c["rules"]:
+        say("规则 Rule", f"{rule['zh']} / {rule['en']} 〔{rule['cites']}〕 ({rule['when']})")
+    for note in c["notes"]:
+        say("注 Note", f"{note['zh']} / {note['en']}")

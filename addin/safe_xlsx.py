@@ -857,3 +857,8 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
                 sheet.cf_formulas.append(counts.formula(f.text or "", where))
     protection = root.find(_M + "sheetProtection")
     sheet.protected = protection is not None and protection.get("sheet") in ("1", "true")
+
+
+#: Public names for the web app's upload guard (addin/web/uploads.py): one rule for names in a zip, one way to show a size.
+BAD_NAME = _BAD_NAME
+size_text = _size

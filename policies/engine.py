@@ -166,7 +166,8 @@ def _zone_outcomes(allowed: tuple[str, ...]) -> dict[str | None, Check]:
 @cache
 def compiled(clause_id: str) -> CompiledClause:
     policy, clause = find_clause(clause_id)
-    amount_node, requires, checks, waive = clause._amount, clause._requires, clause._checks, clause._waive
+    amount_node, requires = clause.amount_node, clause.rule_nodes
+    checks, waive = clause.check_nodes, clause.waiver_nodes
     show = _show_name({name: p.value for name, p in clause.parameters.items()})
     for node in [amount_node, *requires, *checks, *waive.values()]:
         if node is not None:
@@ -685,3 +686,8 @@ def _true(fn: expr.Compiled, ctx: expr.Context) -> bool:
         return bool(fn(ctx))
     except expr.MissingName:
         return False
+
+
+#: The engine's caches of what it compiled from the policy files: ``registry.reload(*COMPILED_CACHES)`` after
+#: the policies changed (``GREEN_AWARD_POLICY_DIRS``, a test's fixture policy).
+COMPILED_CACHES = (compiled, _resolved)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from .errors import InputError, PolicyDataError
 from .inputs import coercer
-from .registry import DATA_DIR, KINDS, _short, _StrictLoader, policies
+from .registry import DATA_DIR, KINDS, StrictLoader, policies, short_error
 from .schema import InputSpec, Kinds
 
 KINDS_FILE = KINDS
@@ -23,12 +23,12 @@ KINDS_FILE = KINDS
 
 def load_kinds(path: Path) -> Kinds:
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader)
         return Kinds.model_validate(raw)
     except (yaml.YAMLError, PolicyDataError) as exc:
         raise PolicyDataError(f"{path.name}: {exc}") from None
     except ValidationError as exc:
-        raise PolicyDataError(f"{path.name}: {_short(exc)}") from None
+        raise PolicyDataError(f"{path.name}: {short_error(exc)}") from None
 
 
 def names_in_policies() -> tuple[set[str], dict[str, InputSpec]]:

@@ -712,3 +712,7 @@ def profile_from_rows(rows: list[list[object]]) -> dict[str, object]:
     if facts:
         enterprise["facts"] = facts
     return {"enterprise": enterprise, "projects": projects}
+
+
+#: Public name of ``_one_district`` (its tests call it).
+one_district = _one_district

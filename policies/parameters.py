@@ -285,7 +285,7 @@ def load_reform(path: str | Path) -> Reform:
     import yaml
 
     from .errors import PolicyDataError
-    from .registry import _StrictLoader
+    from .registry import StrictLoader
 
     path = Path(path)
     try:
@@ -295,7 +295,7 @@ def load_reform(path: str | Path) -> Reform:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(WHERE, str(path), f"cannot be read ({exc.__class__.__name__}) / 无法读取") from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)
+        data = yaml.load(text, Loader=StrictLoader)
     except (yaml.YAMLError, PolicyDataError) as exc:
         raise InputError(WHERE, str(path), f"not a valid YAML file: {' '.join(str(exc).split())} / 格式有误") from None
     if data is None:

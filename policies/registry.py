@@ -376,3 +376,9 @@ def reload(*also: Any) -> None:
     _loaded.clear()
     for cached in (policies, common, zones, policy_names, zone_spec, *also):
         cached.cache_clear()
+
+
+#: Public names of the strict YAML loader and of a validation error's short message (kinds.py and parameters.py
+#: read policy files the same way).
+StrictLoader = _StrictLoader
+short_error = _short

@@ -330,6 +330,26 @@ class Clause(Strict):
         """The check code of each rule of ``requires``, in order (see ``Rule``)."""
         return self._rule_codes
 
+    @property
+    def amount_node(self) -> expr.Node | None:
+        """``amount`` parsed (None for a clause without an amount)."""
+        return self._amount
+
+    @property
+    def rule_nodes(self) -> list[expr.Node]:
+        """Each rule of ``requires`` parsed, in order."""
+        return self._requires
+
+    @property
+    def check_nodes(self) -> list[expr.Node]:
+        """Each input check of ``checks`` parsed, in order."""
+        return self._checks
+
+    @property
+    def waiver_nodes(self) -> dict[str, expr.Node]:
+        """``waive`` parsed: general condition -> the expression that waives it."""
+        return self._waive
+
     def _rule_code(self, rule: Rule, node: expr.Node) -> str:
         def thresholds(n: expr.Node) -> bool:
             return any(p in self.parameters and self.parameters[p].kind == "threshold" for p in expr.names(n))

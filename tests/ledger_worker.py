@@ -67,15 +67,15 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.slow:
-        apply_rules = repository._apply_rules
+        apply_rules = repository.apply_rules
 
         def slow(*a, **kw):
             time.sleep(args.slow)  # inside the write transaction: the record is read, nothing written yet
             return apply_rules(*a, **kw)
 
-        repository._apply_rules = slow
+        repository.apply_rules = slow
     if args.die_after is not None:
-        add_payments = repository._add_payments
+        add_payments = repository.add_payments
         added = [0]
 
         def hang(*a, **kw):
@@ -85,7 +85,7 @@ def main() -> None:
                 Path(args.marker).write_text("inside the transaction")
                 time.sleep(600)
 
-        repository._add_payments = hang
+        repository.add_payments = hang
     ledger = open_ledger(args.target)
     if args.go:
         while not Path(args.go).exists():

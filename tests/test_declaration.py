@@ -85,7 +85,9 @@ def test_layouts_read_from_the_templates_names_equal_what_the_generator_makes(mo
     assert not list(dt.TEMPLATES.glob("*.json"))
     generated = {c: dt.build_cached(c)[1] for c in dt.monetary_clause_ids()}
     dt.layout.cache_clear()
-    monkeypatch.setattr(dt, "build_cached", lambda c: pytest.fail(f"{c}: a workbook was built to learn a layout"))
+    monkeypatch.setattr(
+        dt.sheets, "build_cached", lambda c: pytest.fail(f"{c}: a workbook was built to learn a layout")
+    )
     try:
         assert {c: dt.layout(c) for c in generated} == generated
     finally:
@@ -160,7 +162,7 @@ def test_inputs_come_from_the_definition_with_validation():
 
 
 def test_a_long_list_comes_from_the_hidden_sheet(monkeypatch):
-    monkeypatch.setattr(dt, "LIST_LIMIT", 20)
+    monkeypatch.setattr(dt.sheets, "LIST_LIMIT", 20)  # where the choices are written
     wb, lay = dt.build("etown:28")
     ws = wb.worksheets[2]
     ref = lay.slots["heating_technology"][1]

@@ -263,7 +263,7 @@ def test_a_choice_cell_holds_its_label_the_core_and_the_review_read_it(tmp_path)
 
 
 def test_the_formula_is_described_in_words_without_names():
-    text = dt.describe(compiled("etown:27"), compiled("etown:27").clause._amount)
+    text = dt.describe(compiled("etown:27"), compiled("etown:27").amount_node)
     assert "【装机容量】" in text and "“第三方投资”" in text and "50%" in text
     assert not words_found(text, codes("etown:27"))
 

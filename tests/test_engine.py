@@ -309,7 +309,7 @@ def test_the_excel_form_of_the_threshold_agrees_in_doubles(clause: str, inputs: 
     cc = compiled(clause)
     env = {k: float(v) for k, v in cc.parameters.items()}
     env.update({k: (float(v) if isinstance(v, (int, float)) else v) for k, v in inputs.items()})
-    holds = [in_doubles(rule, env) for rule in cc.clause._requires]
+    holds = [in_doubles(rule, env) for rule in cc.clause.rule_nodes]
     assert all(holds) is (expected if isinstance(expected, bool) else True)
     if not isinstance(expected, bool):
         assert in_doubles(cc.amount_node, env) == float(cc.parameters[f"{expected}_award"])

@@ -117,6 +117,6 @@ def test_a_declaration_reads_at_least_as_at_least_not_as_the_larger_of() -> None
     from policies.engine import compiled
 
     cc = compiled("etown:19")
-    described = [describe(cc, node) for node in cc.clause._requires]
+    described = [describe(cc, node) for node in cc.clause.rule_nodes]
     assert "【其中新能源车辆数】 ≥ 80% × 【自有货物运输车辆总数】" in described
     assert not any("取大值" in text for text in described)

@@ -58,7 +58,7 @@ def test_fit_bytes_never_cuts_a_character():
     assert fit_bytes("a😀b", 4) == "a" and fit_bytes("a😀b", 5) == "a😀"
 
 
-def _temp_of_a_process(folder: Path, *, alive: bool) -> tuple[Path, subprocess.Popen | None]:
+def temp_of_a_process(folder: Path, *, alive: bool) -> tuple[Path, subprocess.Popen | None]:
     """A temporary file made by another process of this machine, which has ended or still runs."""
     code = (
         "import sys, time; from pathlib import Path; from addin.files import temp_path, _create; "
@@ -75,8 +75,8 @@ def _temp_of_a_process(folder: Path, *, alive: bool) -> tuple[Path, subprocess.P
 
 
 def test_a_dead_writers_temporary_file_is_removed_a_live_ones_kept(tmp_path):
-    dead, _ = _temp_of_a_process(tmp_path, alive=False)
-    live, proc = _temp_of_a_process(tmp_path, alive=True)
+    dead, _ = temp_of_a_process(tmp_path, alive=False)
+    live, proc = temp_of_a_process(tmp_path, alive=True)
     side = dead.with_name(dead.name + ".raw")  # a writer's own side file (the excel workbook's)
     side.write_bytes(b"")
     reused = live.with_name(live.name.replace(".out.xlsx.", ".old.xlsx.", 1))

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from addin.ledger.db import init_ledger, open_ledger
 from addin.ledger.models import Submission
-from addin.ledger.repository import _submissions, decide, export, standing
+from addin.ledger.repository import decide, export, load_submissions, standing
 
 from ledger_db import BACKENDS, fresh_database
 
@@ -56,7 +56,7 @@ def standing_total(target: str) -> tuple[int, Decimal]:
     ledger = open_ledger(target)
     try:
         with ledger.read() as session:
-            subs = _submissions(session)
+            subs = load_submissions(session)
             return len(subs), sum((standing(s).amount for s in subs), D(0))
     finally:
         ledger.close()

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from policies import registry
-from policies.engine import _resolved, compiled
+from policies.engine import COMPILED_CACHES
 from policies.errors import PolicyDataError
 from policies.kinds import check_kinds, kinds, load_kinds
 from policies.matching import (
@@ -428,14 +428,14 @@ def test_one_district_policy_per_project_keeps_the_larger() -> None:
     """A project without a zone is assumed in either district: nothing is claimable until the zone is
     given; with both districts' clauses claimable (the zone given per clause through facts is not
     possible), ``best`` keeps one district."""
-    from policies.matching import Result, _one_district
+    from policies.matching import Result, one_district
 
     rows = [
         Result("P", "tongzhou:6", "tongzhou", 2025, "claimable", D("300000")),
         Result("P", "etown:27", "etown", 2025, "claimable", D("400000")),
         Result("P", "beijing:2.1", "beijing", 2025, "claimable", D("250000")),
     ]
-    kept, left_out = _one_district(rows)
+    kept, left_out = one_district(rows)
     assert [r.clause for r in kept] == ["etown:27", "beijing:2.1"]
     assert [(p, c, s) for p, c, s, _ in left_out] == [("P", "tongzhou:6", "conflict")]
 
@@ -586,7 +586,7 @@ def extra_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     path = tmp_path / "shunyi.yaml"
     path.write_text(EXTRA_POLICY, encoding="utf-8")
     monkeypatch.setenv(registry.POLICY_DIRS, str(tmp_path))  # a new district's file, as a deployment adds one
-    caches = (compiled, _resolved, profile_names, kinds)
+    caches = (*COMPILED_CACHES, profile_names, kinds)
     registry.reload(*caches)
     yield
     monkeypatch.undo()

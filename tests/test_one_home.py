@@ -4,6 +4,7 @@ module reads them from there."""
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import date
 from pathlib import Path
@@ -38,9 +39,9 @@ def test_the_excel_epoch_is_defined_once() -> None:
 def test_excel_serials_read_the_same_in_a_table_a_declaration_and_a_worksheet_function() -> None:
     from addin.declaration import detail_cells
     from policies.stacking import parse_date
-    from udfs.functions import _on
+    from udfs.functions import date_cell
 
-    assert parse_date(45658) == parse_date(45658.0) == _on(45658.0) == date(2025, 1, 1)
+    assert parse_date(45658) == parse_date(45658.0) == date_cell(45658.0) == date(2025, 1, 1)
     cells = detail_cells({"start_date": "2025-01-01", "completion_date": 45659}, "etown:27", require=False)
     assert (cells["start_date"], cells["completion_date"]) == (45658, 45659)
 
@@ -67,7 +68,7 @@ def test_every_module_reads_the_same_fields() -> None:
     assert declaration.REQUIRED_DETAILS["address"] == "注册地址 Address (address)"
     assert stacking.REQUIRED == ("enterprise", "project", "clause", "year")
     assert set(stacking.DETAILS) | set(stacking.REQUIRED) | {"zone"} == set(fields())
-    assert portfolio.column_label("uscc") == ("统一社会信用代码", "Credit code") == export._field("uscc")[1:]
+    assert portfolio.column_label("uscc") == ("统一社会信用代码", "Credit code") == export.field_column("uscc")[1:]
     assert portfolio.ENTERPRISE_COLUMNS == ["enterprise", "uscc", "address", "contact", "phone"]
     assert [c[0] for c in portfolio.template_columns()][:6] == [
         "enterprise",
@@ -93,8 +94,109 @@ def test_policy_names_and_labels_come_from_the_policy_files() -> None:
     assert policy_names()["经开区"] == "etown" and policy_names()["municipal"] == "beijing"
     assert not code_with(r'"北京市": "beijing"|"beijing": \("北京市"')
     from addin.portfolio import value_label
-    from udfs.functions import _policy
+    from udfs.functions import policy_of
 
-    assert _policy("AWARD_CLAUSES", " E-Town ") == "etown" and value_label("tongzhou") == "通州区 tongzhou"
+    assert policy_of("AWARD_CLAUSES", " E-Town ") == "etown" and value_label("tongzhou") == "通州区 tongzhou"
     with pytest.raises(Exception, match=r"beijing \(北京市\), tongzhou \(通州区\), etown \(经开区\)"):
-        _policy("AWARD_CLAUSES", "海淀")
+        policy_of("AWARD_CLAUSES", "海淀")
+
+
+# --- no reaching into another module's private names (issue 10 part 5) --------------------------------------
+
+#: Library internals with no public equivalent, and the standard library's documented "private-looking" names.
+LIBRARY_PRIVATES = {
+    "_exit": "os._exit: a worker ends at once, without the parent's atexit handlers",
+    "_getframe": "sys._getframe",
+    "_replace": "namedtuple",
+    "_asdict": "namedtuple",
+    "_fields": "namedtuple",
+    "_make": "namedtuple",
+    "_fonts": "openpyxl: the workbook's default font (no public setter)",
+    "_named_styles": "openpyxl: the Normal style's font (no public setter)",
+    "_charts": "openpyxl: a sheet's charts (no public getter)",
+    "_style": "openpyxl: a cell's whole style at once (copying each part is many times slower)",
+}
+SCANNED = [
+    p
+    for folder in ("policies", "udfs", "addin", "tests", "benchmarks", "lite")
+    for p in sorted((ROOT / folder).rglob("*.py"))
+]
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _self(node: object) -> bool:
+    return isinstance(node, ast.Name) and node.id in ("self", "cls")
+
+
+def reaches_into_privates(source: str, where: str = "<code>") -> list[str]:
+    """The places where ``source`` uses a private name (``_x``) that is not its own: imported from another
+    module (``from m import _f``), or an attribute of anything but ``self``/``cls`` (``clause._amount``,
+    ``module._func``, ``getattr(obj, "_x")``) that this module does not define itself. A private module
+    (``udfs._sheet``) may be imported: the names taken from it are public."""
+    tree = ast.parse(source, where)
+    own: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            own.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            own.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and _self(node.value):
+            own.add(node.attr)
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            found += [
+                (node.lineno, f"from {'.' * node.level}{node.module or ''} import {a.name}")
+                for a in node.names
+                if _private(a.name)
+            ]
+        elif isinstance(node, ast.Attribute) and _private(node.attr):
+            if not _self(node.value) and node.attr not in own and node.attr not in LIBRARY_PRIVATES:
+                found.append((node.lineno, ast.unparse(node)))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and len(node.args) >= 2:
+            name = node.args[1]
+            if (
+                node.func.id in ("getattr", "setattr", "hasattr", "delattr")
+                and isinstance(name, ast.Constant)
+                and isinstance(name.value, str)
+                and _private(name.value)
+                and name.value not in own | set(LIBRARY_PRIVATES)
+            ):
+                found.append((node.lineno, ast.unparse(node)))
+    return [f"{where}:{line}: {what}" for line, what in sorted(found)]
+
+
+def test_the_scan_finds_private_names_reached_from_outside() -> None:
+    source = """
+import os
+from policies.engine import _resolved, compiled
+from udfs._sheet import bad
+
+class Mine:
+    def __init__(self):
+        self._x = 1
+    def same(self, other):
+        return other._x + self._x
+
+def f(clause, module):
+    module._hook = None
+    os._exit(1)
+    getattr(clause, "_requires")
+    return clause._amount, compiled.__wrapped__
+"""
+    assert [line.split(": ", 1)[1] for line in reaches_into_privates(source)] == [
+        "from policies.engine import _resolved",
+        "module._hook",
+        "getattr(clause, '_requires')",
+        "clause._amount",
+    ]
+
+
+def test_no_module_reaches_into_another_modules_private_names() -> None:
+    found = []
+    for path in SCANNED:
+        found += reaches_into_privates(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+    assert found == [], "give the name a public one in its own module:\n" + "\n".join(found)

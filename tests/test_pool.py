@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from test_declaration import DETAILS
-from test_files import _temp_of_a_process
+from test_files import temp_of_a_process
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
 
@@ -114,8 +114,8 @@ def test_a_killed_declare_stops_writing_and_the_next_run_cleans_up(tmp_path):
     time.sleep(1)
     assert len(list(out.glob("*.xlsx"))) == written < 2000  # nobody writes any more
 
-    dead, _ = _temp_of_a_process(out, alive=False)
-    live, writer = _temp_of_a_process(out, alive=True)  # a concurrent run's file in progress
+    dead, _ = temp_of_a_process(out, alive=False)
+    live, writer = temp_of_a_process(out, alive=True)  # a concurrent run's file in progress
     try:
         again = _declare(str(tmp_path / "claims.csv"), "-o", str(out), "--workers", "2", "--overwrite")
         output = again.communicate(timeout=120)[0]

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 import udfs
 from addin.cli import app
+from addin.pool import process_pool
 from addin.portfolio import SHEETS, read_rows
 from policies import InputError, PolicyDataError, clause_info, evaluate, load_reform, parse_reform, registry
-from policies.engine import _resolved, compiled, compiled_for
-from addin.pool import process_pool
+from policies.engine import COMPILED_CACHES, compiled, compiled_for
 from policies.stacking import REFORM_COLUMNS, added_columns, stack_rows
 
 D = Decimal
@@ -237,7 +237,7 @@ DATED_PV = (
 def _use_policies(monkeypatch: pytest.MonkeyPatch, directory: Path) -> None:
     real = registry.load_all
     monkeypatch.setattr(registry, "load_all", lambda *_args, **_kw: real(directory))
-    registry.reload(compiled, _resolved)
+    registry.reload(*COMPILED_CACHES)
 
 
 @pytest.fixture()
@@ -253,7 +253,7 @@ def dated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     _use_policies(monkeypatch, tmp_path)
     yield tmp_path
     monkeypatch.undo()
-    registry.reload(compiled, _resolved)
+    registry.reload(*COMPILED_CACHES)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import multiprocessing
 import re
 import subprocess
 import sys
@@ -578,6 +579,70 @@ def test_decisions_are_recorded_with_the_reviewer_and_the_time(client, reviewed)
     assert all(d["time"] for d in decisions)
 
 
+def test_a_decision_is_voided_in_the_web_app_as_with_ledger_void(client, reviewed):
+    """The form and the API void a decision under `green-award ledger void`'s rules: a reason is required and
+    recorded with the reviewer; the submission falls back to its previous standing; a void is not voided again."""
+    first = reviewed["submissions"][0]
+    sid, granted = first["ledger_id"], Decimal(str(first["granted_yuan"]))
+    script = api_token(client, REVIEWER)
+    headers = api_token(client)  # (logging in through the API also sets this client's session cookie)
+    token = csrf_in(client.get(f"/submissions/{sid}").text)
+    client.post(
+        f"/submissions/{sid}/decision", data={"csrf": token, "action": "reduce", "amount": "1000", "reason": "核减"}
+    )
+    (reduced,) = client.get(f"/api/submissions/{sid}", headers=headers).json()["decisions"]
+    assert (reduced["action"], reduced["amount"]) == ("reduced", 1000)
+    page = client.get(f"/submissions/{sid}").text
+    assert f'action="/decisions/{reduced["id"]}/void"' in page
+
+    no_reason = client.post(f"/decisions/{reduced['id']}/void", data={"csrf": token, "reason": "  "})
+    assert no_reason.status_code == 400 and "reason" in no_reason.text
+    assert client.post(f"/decisions/{reduced['id']}/void", data={"reason": "no token"}).status_code == 403
+    assert client.post("/decisions/999999/void", data={"csrf": token, "reason": "x"}).status_code == 404
+    assert len(client.get(f"/api/submissions/{sid}", headers=headers).json()["decisions"]) == 1  # nothing recorded
+
+    voided = client.post(
+        f"/decisions/{reduced['id']}/void",
+        data={"csrf": token, "reason": "金额录错 wrong amount"},
+        follow_redirects=False,
+    )
+    assert voided.status_code == 303 and voided.headers["location"].startswith(f"/submissions/{sid}?decided=")
+    detail = client.get(f"/api/submissions/{sid}", headers=headers).json()
+    assert [(d["action"], d["voids"], d["reviewer"], d["reason"]) for d in detail["decisions"]] == [
+        ("reduced", None, ADMIN, "核减"),
+        ("void", reduced["id"], ADMIN, "金额录错 wrong amount"),
+    ]
+    assert detail["state"] == "passed" and Decimal(str(detail["granted"])) == granted  # back to the review's grant
+    shown = client.get(voided.headers["location"]).text
+    assert "金额录错" in shown and f'action="/decisions/{reduced["id"]}/void"' not in shown
+
+    again = client.post(f"/decisions/{reduced['id']}/void", data={"csrf": token, "reason": "again"})
+    assert again.status_code == 400 and "already void" in again.text
+    void_id = detail["decisions"][1]["id"]
+    assert client.post(f"/api/decisions/{void_id}/void", json={"reason": "x"}, headers=script).status_code == 400
+    assert client.post(f"/api/decisions/{void_id}/void", json={}, headers=script).status_code == 422
+
+    # the API: grant, then void it as a script
+    made = client.post(
+        f"/api/submissions/{sid}/decision", json={"action": "grant", "reason": "材料齐全"}, headers=script
+    ).json()
+    assert made["action"] == "granted" and Decimal(str(made["amount"])) == granted
+    undone = client.post(
+        f"/api/decisions/{made['id']}/void", json={"reason": "误批 granted by mistake"}, headers=script
+    )
+    assert undone.status_code == 200
+    assert [(d["action"], d["voids"], d["reviewer"], d["reason"]) for d in undone.json()] == [
+        ("void", made["id"], REVIEWER, "误批 granted by mistake")
+    ]
+    export = client.get("/export/ledger.json").json()["decisions"]
+    assert [(d["action"], d["voids"]) for d in export] == [
+        ("reduced", None),
+        ("void", reduced["id"]),
+        ("granted", None),
+        ("void", made["id"]),
+    ]
+
+
 def test_the_inbox_filters_and_sorts(client, reviewed):
     def ids(query: str) -> list[int]:
         return [int(n) for n in re.findall(r'aria-label="申报 (\d+) submission', client.get("/?" + query).text)]
@@ -804,8 +869,7 @@ def test_a_batch_reviewed_by_a_process_pool(target, demo):
         assert batch["status"] == "done" and [e["file"] for e in batch["submissions"]] == list(files)
         assert all(e["status"] == "pass" and e["ledger_id"] for e in batch["submissions"])
         # workers that die (killed, out of memory) after a batch do not break the next one: each batch has its pool
-        jobs = c.app.state.jobs
-        for process in list(getattr(jobs._pool, "_processes", None) or {}).copy() if jobs._pool else []:
-            jobs._pool._processes[process].kill()
+        for process in multiprocessing.active_children():  # the batch's pool, if it is still there
+            process.kill()
         again = upload(c, {p.name: p.read_bytes() for p in demo[4:6]}, headers)
         assert again["status"] == "done" and all(e["status"] == "pass" for e in again["submissions"]), again["error"]

@@ -16,7 +16,7 @@ from addin.web.auth import add_user
 
 # Tests hash with argon2id at its lowest cost (the server uses argon2-cffi's defaults: 64 MiB, 3 passes), so that
 # the many logins of the tests do not take seconds each on a shared machine.
-addin.web.auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+addin.web.auth.hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 PASSWORD = "correct-horse-battery"
 ADMIN, REVIEWER = "王审核", "li.reviewer"

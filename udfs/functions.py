@@ -582,3 +582,8 @@ WORKSHEET_FUNCTIONS = [
     MACHINERY_AWARD,
     RENEWABLE_ENERGY_AWARD,
 ]
+
+
+#: Public names of two helpers other modules' tests read: a date cell as the core reads it, a policy by id or alias.
+date_cell = _on
+policy_of = _policy

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 
 ENV = "GREEN_AWARD_LEDGER"
-#: Findings that come from the ledger (the rules against the record), not from the file.
+#: The head of the review's messages that come from the ledger (the rules against the record), as the review
+#: report shows them ("中文 English: …"). Data does not depend on it: the ledger stores ``findings.source``.
 LEDGER_MARK = "账本 Ledger: "
 
 

@@ -5,8 +5,11 @@ SQLAlchemy is imported inside the commands, so that the rest of ``green-award`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,20 +17,31 @@ from rich.table import Table
 
 app = typer.Typer(help="The claims ledger: grants on record across years and batches / 申报台账", no_args_is_help=True)
 console = Console()
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from .db import Ledger
 
 LEDGER_HELP = "the ledger: a SQLite file or postgresql+psycopg://… (default: $GREEN_AWARD_LEDGER)"
 
 
-def _guard(call):
+def guard(call: Callable[[], T]) -> T:
+    """``call()``, its errors as the command line reports them (one line, exit status 2)."""
     from ..cli import guarded
 
     return guarded(call)
 
 
-def _open(ledger: str | None):
+@contextmanager
+def opened(ledger: str | None) -> Iterator[Ledger]:
+    """The ledger named by ``--ledger`` or ``GREEN_AWARD_LEDGER``, open for one command and closed after it."""
     from .db import open_ledger
 
-    return _guard(lambda: open_ledger(ledger))
+    book = guard(lambda: open_ledger(ledger))
+    try:
+        yield book
+    finally:
+        book.close()
 
 
 def _yuan(value: Decimal | None) -> str:
@@ -39,7 +53,7 @@ def init(target: str = typer.Argument(..., help="a new SQLite file, or an empty 
     """Create a ledger (never recreates one) / 新建台账."""
     from .db import init_ledger
 
-    ledger = _guard(lambda: init_ledger(target))
+    ledger = guard(lambda: init_ledger(target))
     console.print(f"已创建 Created ledger {ledger.name} (schema {ledger.revision()})", highlight=False)
     ledger.close()
 
@@ -49,7 +63,7 @@ def upgrade(target: str | None = typer.Argument(None, help=LEDGER_HELP)) -> None
     """Migrate a ledger to this version's schema (back it up first) / 升级台账结构."""
     from .db import shown, target_of, upgrade_ledger
 
-    found, want = _guard(lambda: upgrade_ledger(target))
+    found, want = guard(lambda: upgrade_ledger(target))
     name = shown(target_of(target) or "")
     if found == want:
         console.print(f"{name} is at schema {want}: nothing to do / 已是最新", highlight=False)
@@ -62,11 +76,8 @@ def enterprises(ledger: str | None = typer.Option(None, "--ledger", "-l", help=L
     """List the enterprises on record / 列出企业."""
     from .repository import enterprises as listing
 
-    book = _open(ledger)
-    try:
-        rows = _guard(lambda: listing(book))
-    finally:
-        book.close()
+    with opened(ledger) as book:
+        rows = guard(lambda: listing(book))
     table = Table(title=f"企业 Enterprises — {book.name}")
     table.add_column("统一社会信用代码 credit code", no_wrap=True, min_width=18)
     for column in ("企业 enterprise", "申报 submissions", "年度 years"):
@@ -91,11 +102,8 @@ def show(
     """One enterprise's claims, grants and room left under each cap, by year / 企业台账."""
     from .repository import show as details
 
-    book = _open(ledger)
-    try:
-        info = _guard(lambda: details(book, uscc))
-    finally:
-        book.close()
+    with opened(ledger) as book:
+        info = guard(lambda: details(book, uscc))
     console.print(f"[bold]{info['enterprise']}[/bold] {info['uscc']}", highlight=False)
     for year in info["years"]:
         table = Table(title=f"{year['year']} 年度 year")
@@ -158,9 +166,8 @@ def decide(
         from ..cli import fail
 
         fail("decide reduce needs the AMOUNT, e.g. `ledger decide 12 reduce 300000` / 须给出金额")
-    book = _open(ledger)
-    try:
-        made = _guard(
+    with opened(ledger) as book:
+        made = guard(
             lambda: record_decision(
                 book,
                 submission,
@@ -170,8 +177,6 @@ def decide(
                 amount=Decimal(amount.replace(",", "")) if amount else None,
             )
         )
-    finally:
-        book.close()
     console.print(
         f"决定 Decision #{made.id}: submission #{submission} {made.action} {_yuan(made.amount)} 元 by {made.reviewer}",
         highlight=False,
@@ -188,11 +193,8 @@ def void(
     """Void a decision (append-only: a new row says so) / 作废决定."""
     from .repository import void as record_void
 
-    book = _open(ledger)
-    try:
-        made = _guard(lambda: record_void(book, decision, reviewer=reviewer, reason=reason))
-    finally:
-        book.close()
+    with opened(ledger) as book:
+        made = guard(lambda: record_void(book, decision, reviewer=reviewer, reason=reason))
     console.print(
         f"决定 Decision #{made[0].id}: voids #{decision} (submission #{made[0].submission_id})", highlight=False
     )
@@ -210,12 +212,9 @@ def export(
     from .export import write_export
     from .repository import export as everything
 
-    book = _open(ledger)
-    try:
-        data = _guard(lambda: everything(book))
-    finally:
-        book.close()
-    path = _guard(lambda: write_export(data, out, overwrite=overwrite))
+    with opened(ledger) as book:
+        data = guard(lambda: everything(book))
+    path = guard(lambda: write_export(data, out, overwrite=overwrite))
     console.print(
         f"已导出 Exported {len(data['submissions'])} submissions, {len(data['decisions'])} decisions to {path}",
         highlight=False,
@@ -232,15 +231,12 @@ def import_(
     from ..portfolio import read_rows
     from .repository import import_items, import_rows
 
-    header, rows = _guard(lambda: read_rows(table))
-    items, problems = _guard(lambda: import_rows(header, rows, source=table.name))
+    header, rows = guard(lambda: read_rows(table))
+    items, problems = guard(lambda: import_rows(header, rows, source=table.name))
     for problem in problems:
         console.print(f"[yellow]跳过 Skipped:[/yellow] {problem}", highlight=False)
-    book = _open(ledger)
-    try:
-        outcomes = _guard(lambda: import_items(book, items, reviewer=reviewer, source=table.name))
-    finally:
-        book.close()
+    with opened(ledger) as book:
+        outcomes = guard(lambda: import_items(book, items, reviewer=reviewer, source=table.name))
     new = sum(1 for o in outcomes if o.new)
     console.print(
         f"已导入 Imported {new} rows ({len(outcomes) - new} already on record, {len(problems)} skipped)",
@@ -259,9 +255,6 @@ def backup(
     from ..files import write_atomically
     from .db import backup_sqlite
 
-    book = _open(ledger)
-    try:
-        path = _guard(lambda: write_atomically(out, lambda tmp: backup_sqlite(book, tmp), overwrite=overwrite))
-    finally:
-        book.close()
+    with opened(ledger) as book:
+        path = guard(lambda: write_atomically(out, lambda tmp: backup_sqlite(book, tmp), overwrite=overwrite))
     console.print(f"已备份 Backed up {book.name} to {path}", highlight=False)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from policies.errors import GreenAwardError
@@ -97,7 +97,7 @@ def _engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def _alembic_config(connection: Connection):
+def _alembic_config(connection: Connection | None):
     from alembic.config import Config
 
     config = Config()
@@ -109,8 +109,10 @@ def _alembic_config(connection: Connection):
 def head() -> str:
     from alembic.script import ScriptDirectory
 
-    config = _alembic_config(None)  # type: ignore[arg-type]
-    return ScriptDirectory.from_config(config).get_current_head()
+    config = _alembic_config(None)
+    current = ScriptDirectory.from_config(config).get_current_head()
+    assert current is not None, "the ledger's migrations have a head"
+    return current
 
 
 def _revision(connection: Connection) -> str | None:
@@ -178,13 +180,13 @@ def open_ledger(target: str | os.PathLike | None) -> Ledger:
                 )
     except OperationalError as exc:
         engine.dispose()
-        raise LedgerError(f"ledger {shown(name)}: cannot open it ({_first_line(exc)}) / 无法打开账本") from None
+        raise LedgerError(f"ledger {shown(name)}: cannot open it ({first_line(exc)}) / 无法打开账本") from None
     except (sqlite3.DatabaseError, LedgerError):
         engine.dispose()
         raise
     except Exception as exc:  # noqa: BLE001 - a file that is not SQLite, a refused connection...
         engine.dispose()
-        raise LedgerError(f"ledger {shown(name)}: cannot open it ({_first_line(exc)}) / 无法打开账本") from None
+        raise LedgerError(f"ledger {shown(name)}: cannot open it ({first_line(exc)}) / 无法打开账本") from None
     want = head()
     if found is None:
         engine.dispose()
@@ -200,7 +202,7 @@ def open_ledger(target: str | os.PathLike | None) -> Ledger:
 def _version_message(name: str, found: str, want: str) -> str:
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory.from_config(_alembic_config(None))  # type: ignore[arg-type]
+    script = ScriptDirectory.from_config(_alembic_config(None))
     try:
         script.get_revision(found)
     except Exception:  # noqa: BLE001 - a revision this version does not know: a newer program made it
@@ -214,12 +216,15 @@ def _version_message(name: str, found: str, want: str) -> str:
     )
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     return (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def init_ledger(target: str | os.PathLike) -> Ledger:
-    """Create a ledger at ``target``: a new SQLite file, or an empty PostgreSQL database. Never recreates one."""
+def init_ledger(target: str | os.PathLike, *, revision: str = "head") -> Ledger:
+    """Create a ledger at ``target``: a new SQLite file, or an empty PostgreSQL database. Never recreates one.
+
+    ``revision``: the schema to create, the latest by default (an older one makes a ledger as an earlier
+    green-award made it: the tests of ``ledger upgrade``)."""
     name = str(target).strip()
     if not name:
         raise LedgerError("ledger init: give a file path or a database URL / 请指定账本路径或地址")
@@ -240,7 +245,7 @@ def init_ledger(target: str | os.PathLike) -> Ledger:
                 raise LedgerError(
                     f"ledger {shown(name)} already holds {what}; it is never recreated / 数据库非空，不会重建"
                 )
-        _migrate(engine, "head")
+        _migrate(engine, revision)
     except LedgerError:
         engine.dispose()
         raise
@@ -248,11 +253,12 @@ def init_ledger(target: str | os.PathLike) -> Ledger:
         engine.dispose()
         if path is not None:
             path.unlink(missing_ok=True)
-        raise LedgerError(f"ledger {shown(name)}: cannot create it ({_first_line(exc)}) / 无法创建账本") from None
+        raise LedgerError(f"ledger {shown(name)}: cannot create it ({first_line(exc)}) / 无法创建账本") from None
     return Ledger(name, engine)
 
 
-def _migrate(engine: Engine, revision: str) -> None:
+def _migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
+    """Every step to ``revision`` in one transaction (a failed step leaves the ledger as it was)."""
     from alembic import command
 
     with engine.connect() as conn:
@@ -260,11 +266,20 @@ def _migrate(engine: Engine, revision: str) -> None:
         with conn.begin():
             if engine.dialect.name != "sqlite":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _signed(PG_LOCK)})
-            command.upgrade(_alembic_config(conn), revision)
+            (command.downgrade if down else command.upgrade)(_alembic_config(conn), revision)
 
 
 def upgrade_ledger(target: str | os.PathLike | None) -> tuple[str | None, str]:
     """Migrate an existing ledger to this version's schema: (from, to)."""
+    return _move(target, head(), down=False)
+
+
+def downgrade_ledger(target: str | os.PathLike | None, revision: str) -> tuple[str | None, str]:
+    """Migrate a ledger back to an earlier schema (to return to an earlier green-award): (from, to)."""
+    return _move(target, revision, down=True)
+
+
+def _move(target: str | os.PathLike | None, want: str, *, down: bool) -> tuple[str | None, str]:
     name = target_of(target)
     if name is None:
         raise LedgerError(f"no ledger given: pass the ledger or set {ENV} / 未指定账本")
@@ -277,9 +292,14 @@ def upgrade_ledger(target: str | os.PathLike | None) -> tuple[str | None, str]:
         found = Ledger(name, engine).revision()
         if found is None:
             raise LedgerError(f"ledger {shown(name)} is not initialised; use `green-award ledger init` / 账本未初始化")
-        want = head()
         if found != want:
-            _migrate(engine, "head")
+            try:
+                _migrate(engine, want, down=down)
+            except SQLAlchemyError as exc:
+                raise LedgerError(
+                    f"ledger {shown(name)}: the migration from schema {found} to {want} failed; nothing was "
+                    f"changed ({first_line(exc)}) / 升级失败，台账未改动"
+                ) from None
         return found, want
     finally:
         engine.dispose()

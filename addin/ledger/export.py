@@ -13,7 +13,7 @@ from ..files import write_atomically
 MONEY_FORMAT = "#,##0.00"
 
 
-def _field(name: str) -> tuple[str, str, str]:
+def field_column(name: str) -> tuple[str, str, str]:
     """A claim field's column (common.yaml's heading)."""
     heading = fields()[name].column
     return name, heading.zh, heading.en
@@ -23,11 +23,11 @@ SUBMISSION_COLUMNS = [
     ("id", "编号", "Id"),
     ("file", "文件", "File"),
     ("sha256", "文件哈希", "SHA-256"),
-    _field("uscc"),
-    _field("enterprise"),
-    _field("project"),
-    _field("clause"),
-    _field("year"),
+    field_column("uscc"),
+    field_column("enterprise"),
+    field_column("project"),
+    field_column("clause"),
+    field_column("year"),
     ("event", "活动", "Event"),
     ("declared_yuan", "申报金额", "Declared"),
     ("recomputed_yuan", "复核金额", "Recomputed"),
@@ -59,14 +59,19 @@ PAYMENT_COLUMNS = [
     ("status", "状态", "Status"),
     ("paid", "已支付", "Paid"),
 ]
+FROM_LEDGER = " 账本 ledger"  # a finding of the rules against the record, as the workbook shows it
 MONEY = {"declared_yuan", "recomputed_yuan", "reviewed_yuan", "granted_yuan", "amount"}
 
 
 def write_export(data: dict, out: Path, *, overwrite: bool = False) -> Path:
     suffix = out.suffix.lower()
     if suffix == ".json":
-        text = json.dumps(data, ensure_ascii=False, indent=1)
-        return write_atomically(out, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"), overwrite=overwrite)
+        text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+        def write_json(tmp: Path) -> None:
+            tmp.write_text(text, encoding="utf-8")
+
+        return write_atomically(out, write_json, overwrite=overwrite)
     if suffix == ".xlsx":
         return write_atomically(out, lambda tmp: _write_xlsx(data, tmp), overwrite=overwrite)
     raise GreenAwardError(f"ledger export: -o must name a .json or .xlsx file, got {out} / 须为json或xlsx文件")
@@ -94,7 +99,10 @@ def _write_xlsx(data: dict, path: Path) -> None:
             for key, _, _ in columns:
                 value = row.get(key)
                 if key == "findings":
-                    value = "\n".join(f"[{f['kind']}] {f['text']}" for f in value or [])
+                    value = "\n".join(
+                        f"[{f['kind']}{FROM_LEDGER if f.get('source') == 'ledger' else ''}] {f['text']}"
+                        for f in value or []
+                    )
                 values.append(value)
             ws.append(values)
             for cell, (key, _, _) in zip(ws[ws.max_row], columns):

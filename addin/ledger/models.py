@@ -3,7 +3,8 @@
 - ``enterprises`` by unified social credit code; ``projects`` by the enterprise's own identifier;
 - ``submissions``: one claim as submitted (clause, year, inputs, declared and recomputed amounts,
   the review's granted amount, the file and its sha256, unique: the same file is recorded once);
-- ``findings``: what the review (or the rules against the record) found in a submission;
+- ``findings``: what the review found in a submission (``source`` ``review``), or the rules against
+  the record when it was recorded (``ledger``: shown again when the same file comes again);
 - ``decisions``: append-only. ``granted`` / ``reduced`` / ``rejected`` with who, when and why; a
   ``void`` names the decision it voids (``voids``), or, without one, voids the whole submission
   (a corrected resubmission replaced it). Nothing is updated in place or deleted;
@@ -130,14 +131,21 @@ class Submission(Base):
     payments: Mapped[list[Payment]] = relationship(back_populates="submission", order_by="Payment.id")
 
 
+FINDING_SOURCES = ("review", "ledger")
+
+
 class Finding(Base):
     __tablename__ = "findings"
-    __table_args__ = (CheckConstraint("kind IN ('problem', 'warning', 'note')", name="kind"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('problem', 'warning', 'note')", name="kind"),
+        CheckConstraint("source IN ('review', 'ledger')", name="source"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(10), default="review")  # review (the file) | ledger (the record)
 
     submission: Mapped[Submission] = relationship(back_populates="findings")
 

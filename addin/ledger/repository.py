@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import or_, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,8 +32,7 @@ from policies.numbers import round_yuan, to_decimal
 from policies.payments import amounts
 from policies.uscc import validate_uscc
 
-from . import LEDGER_MARK  # findings of the rules against the record: shown again when the same file comes again
-from .db import Ledger, LedgerError, _first_line
+from .db import Ledger, LedgerError, first_line
 from .models import Decision, Enterprise, Finding, Payment, Project, Submission
 
 RESUBMITTED = "resubmitted"
@@ -125,7 +125,7 @@ def _grant(sub: Submission, amount: Decimal) -> Grant:
     return Grant(sub.enterprise.uscc, sub.project.code, sub.clause, sub.year, amount, event=sub.event, cite=_cite(sub))
 
 
-def _submissions(session: Session, *where, everything: bool = False) -> list[Submission]:
+def load_submissions(session: Session, *where, everything: bool = False) -> list[Submission]:
     load = [selectinload(Submission.decisions), selectinload(Submission.enterprise), selectinload(Submission.project)]
     if everything:
         load += [selectinload(Submission.findings), selectinload(Submission.payments)]
@@ -145,10 +145,10 @@ def _record_for(session: Session, usccs: Iterable[str], events: Iterable[tuple[s
         conditions.append(tuple_(Submission.clause, Submission.event).in_(events))
     if not conditions:
         return []
-    return _submissions(session, or_(*conditions))
+    return load_submissions(session, or_(*conditions))
 
 
-def _as_record(subs: Iterable[Submission], *, without: set[int] = frozenset()) -> Record:
+def _as_record(subs: Iterable[Submission], *, without: Collection[int] = frozenset()) -> Record:
     grants = []
     for sub in subs:
         if sub.id in without:
@@ -162,7 +162,7 @@ def _as_record(subs: Iterable[Submission], *, without: set[int] = frozenset()) -
 def record_of(ledger: Ledger) -> Record:
     """Every grant on record (for ``green-award portfolio --ledger``: read only)."""
     with ledger.read() as session:
-        return _as_record(_submissions(session))
+        return _as_record(load_submissions(session))
 
 
 # --- recording ---------------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def record(ledger: Ledger, items: Sequence[Item], *, recorded_by: str = "", rule
     except SQLAlchemyError as exc:
         raise LedgerError(
             f"ledger {ledger.name}: the batch was not recorded, nothing was written "
-            f"({_first_line(exc)}) / 未能记录，台账未改动"
+            f"({first_line(exc)}) / 未能记录，台账未改动"
         ) from None
 
 
@@ -211,7 +211,7 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
 
     results: dict[str, Ruled] = {}
     if rules:
-        results = _apply_rules([i for i in fresh if i.passed], grants)
+        results = apply_rules([i for i in fresh if i.passed], grants)
     enterprises, projects = _enterprises_and_projects(session, fresh)
     by_sha: dict[str, Submission] = {}
     new_notes: dict[str, tuple[Ruled, list[str], list[Submission]]] = {}
@@ -252,15 +252,15 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
                     + ", ".join(f"{_cite(s)} ({standing(s).state} {standing(s).amount:,.2f} 元)" for s in gone)
                     + ": a corrected resubmission (same enterprise, project, clause and year) / 更正后重新申报",
                 ]
-            for kind, texts in (
-                ("problem", item.problems),
-                ("warning", item.warnings),
-                ("problem", [LEDGER_MARK + p for p in problems]),
-                ("warning", [LEDGER_MARK + w for w in warnings]),
+            for kind, texts, source in (
+                ("problem", item.problems, "review"),
+                ("warning", item.warnings, "review"),
+                ("problem", problems, "ledger"),  # the rules against the record: said again when the file comes again
+                ("warning", warnings, "ledger"),
             ):
-                sub.findings.extend(Finding(kind=kind, text=t) for t in texts)
+                sub.findings.extend(Finding(kind=kind, text=t, source=source) for t in texts)
             if passed and granted > 0:
-                _add_payments(sub, granted, None)
+                add_payments(sub, granted, None)
             session.add(sub)
             by_sha[item.sha256] = sub
             new_notes[item.sha256] = (ruled, warnings, gone)
@@ -309,16 +309,8 @@ def _record(session: Session, items: Sequence[Item], *, recorded_by: str, rules:
         else:
             sub = known[item.sha256]
             stand = standing(sub)
-            problems = [
-                f.text.removeprefix(LEDGER_MARK)
-                for f in sub.findings
-                if f.kind == "problem" and f.text.startswith(LEDGER_MARK)
-            ]
-            warnings = [
-                f.text.removeprefix(LEDGER_MARK)
-                for f in sub.findings
-                if f.kind == "warning" and f.text.startswith(LEDGER_MARK)
-            ]
+            problems = [f.text for f in sub.findings if f.kind == "problem" and f.source == "ledger"]
+            warnings = [f.text for f in sub.findings if f.kind == "warning" and f.source == "ledger"]
             if stand.decision is not None or stand.state == "void":
                 warnings.append(
                     f"已有决定 Decided on record: {stand.state} {stand.amount:,.2f} 元"
@@ -384,7 +376,7 @@ class Ruled:
     refers_to: list[str] = field(default_factory=list)
 
 
-def _apply_rules(items: Sequence[Item], record: Record) -> dict[str, Ruled]:
+def apply_rules(items: Sequence[Item], record: Record) -> dict[str, Ruled]:
     """Each item's granted amount after the rules with the record, and the problems or warnings they give."""
     from policies.stacking import stack_rows
 
@@ -412,7 +404,7 @@ def _apply_rules(items: Sequence[Item], record: Record) -> dict[str, Ruled]:
     return out
 
 
-def _add_payments(sub: Submission, amount: Decimal, decision: Decision | None) -> None:
+def add_payments(sub: Submission, amount: Decimal, decision: Decision | None) -> None:
     """The stages of a grant (the clause's schedule; each due in the claim's year, pending on its condition)."""
     stages: list[tuple[Decimal, str]] = [(Decimal(1), "due")]
     try:
@@ -450,7 +442,7 @@ def allowed(session: Session, sub: Submission) -> tuple[Decimal, list[str]]:
         sub.recomputed_yuan,
         True,
     )
-    ruled = _apply_rules([item], record)[sub.sha256]
+    ruled = apply_rules([item], record)[sub.sha256]
     return ruled.granted, ruled.problems + ruled.warnings
 
 
@@ -501,7 +493,7 @@ def decide(
         session.add(decision)
         session.flush()
         if value > 0:
-            _add_payments(sub, value, decision)
+            add_payments(sub, value, decision)
         session.flush()
         session.expunge(decision)
         return decision
@@ -572,7 +564,7 @@ def _submission(session: Session, submission: int) -> Submission:
 
 def enterprises(ledger: Ledger) -> list[dict]:
     with ledger.read() as session:
-        subs = _submissions(session)
+        subs = load_submissions(session)
         rows: dict[str, dict] = {}
         for e in session.scalars(select(Enterprise).order_by(Enterprise.uscc)):
             rows[e.uscc] = {
@@ -599,17 +591,17 @@ def show(ledger: Ledger, uscc: str) -> dict:
         enterprise = session.scalar(select(Enterprise).where(Enterprise.uscc == code))
         if enterprise is None:
             raise LedgerError(f"no enterprise with credit code {code or '(empty)'} in the ledger / 账本中无此企业")
-        own = _submissions(session, Enterprise.uscc == code)
+        own = load_submissions(session, Enterprise.uscc == code)
         events = {(s.clause, event_key(s.event)) for s in own if s.clause in EVENT_CAPS and event_key(s.event)}
         related = _record_for(session, [code], events)
         record = _as_record(related)
         years: dict[int, dict] = {}
         for sub in own:
             stand = standing(sub)
-            year = years.setdefault(
+            entry = years.setdefault(
                 sub.year, {"year": sub.year, "submissions": [], "caps": [], "events": [], "over_years": []}
             )
-            year["submissions"].append(
+            entry["submissions"].append(
                 {
                     "id": sub.id,
                     "file": sub.file,
@@ -675,8 +667,10 @@ def export(ledger: Ledger) -> dict:
         return None if value is None else float(value)
 
     with ledger.read() as session:
-        subs = _submissions(session, everything=True)
-        submissions, decisions, payments = [], [], []
+        subs = load_submissions(session, everything=True)
+        submissions: list[dict[str, Any]] = []
+        decisions: list[dict[str, Any]] = []
+        payments: list[dict[str, Any]] = []
         for sub in subs:
             stand = standing(sub)
             submissions.append(
@@ -702,7 +696,7 @@ def export(ledger: Ledger) -> dict:
                     "recorded_by": sub.recorded_by,
                     "replaces": sub.replaces_id,
                     "inputs": sub.inputs,
-                    "findings": [{"kind": f.kind, "text": f.text} for f in sub.findings],
+                    "findings": [{"kind": f.kind, "text": f.text, "source": f.source} for f in sub.findings],
                 }
             )
             for d in sub.decisions:
@@ -753,7 +747,8 @@ def import_rows(
 ) -> tuple[list[Item], list[str]]:
     """The rows of a portfolio result (with ``granted_yuan``) as items decided in a past season; bad rows reported."""
     from policies.engine import compiled
-    from policies.stacking import added_columns, ident, parse_year
+    from policies.stacking import added_columns, ident
+    from policies.years import parse_year
 
     at = {str(name).strip(): i for i, name in enumerate(header)}
     missing = [c for c in IMPORT_COLUMNS if c not in at]
@@ -765,7 +760,10 @@ def import_rows(
     skip = {*added_columns(), "enterprise", *IMPORT_COLUMNS, "project_name"}
     items, problems = [], []
     for n, row in enumerate(rows, 2):
-        cell = lambda name: row[at[name]] if name in at and at[name] < len(row) else ""  # noqa: E731
+
+        def cell(name: str, row: Sequence[object] = row) -> object:
+            return row[at[name]] if name in at and at[name] < len(row) else ""
+
         try:
             uscc = validate_uscc(ident(cell("uscc")).upper())
             project, clause = ident(cell("project")), ident(cell("clause"))

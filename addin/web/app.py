@@ -259,7 +259,7 @@ async def check_csrf(request: Request) -> Auth:
     auth = who(request)
     if auth.via == "bearer":
         return auth
-    sent = request.headers.get("x-csrf-token")
+    sent: object = request.headers.get("x-csrf-token")
     if not sent:
         kind = request.headers.get("content-type", "")
         if kind.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
@@ -292,6 +292,10 @@ def parse_amount(text: str | None) -> Decimal | None:
 class LoginIn(BaseModel):
     username: str = Field(max_length=200)
     password: str = Field(max_length=1000)
+
+
+class VoidIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=4000, description="why the decision is void (kept with the void)")
 
 
 class DecisionIn(BaseModel):
@@ -736,6 +740,41 @@ def create_app(settings: Settings) -> FastAPI:
             raise GreenAwardError("amount: reduce needs the amount granted / 核减须给出金额")
         made = decide(auth, submission_id, body.action, body.amount if body.action == "reduce" else None, body.reason)
         return views.decision_data(made)
+
+    def void(auth: Auth, decision_id: int, reason: str) -> list:
+        """``ledger void``'s rules: a reason, recorded with who and when, in one transaction."""
+        from ..ledger.repository import void as record_void
+
+        return record_void(ledger, decision_id, reviewer=auth.name, reason=reason)
+
+    @app.post("/decisions/{decision_id}/void", include_in_schema=False)
+    def void_form(request: Request, decision_id: int, reason: str = Form(""), auth: Auth = Depends(check_csrf)):
+        submission_id = views.submission_of(ledger, decision_id)
+        try:
+            made = void(auth, decision_id, reason)
+        except GreenAwardError as exc:
+            return page(
+                request,
+                "submission.html",
+                400,
+                sub=views.submission(ledger, submission_id),
+                decided=None,
+                form={"void": decision_id, "void_reason": reason},
+                error=str(exc),
+                active="inbox",
+            )
+        return RedirectResponse(f"/submissions/{submission_id}?decided={made[0].id}#decisions", 303)
+
+    @app.post(
+        "/api/decisions/{decision_id}/void",
+        tags=["submissions"],
+        dependencies=[Depends(bearer)],
+        summary="Void a decision, with a reason: the submission falls back to its previous standing (the decisions "
+        "appended: the void, and a reduction should the caps no longer leave that standing)",
+    )
+    def api_void(decision_id: int, body: VoidIn, auth: Auth = Depends(check_csrf)):
+        views.submission_of(ledger, decision_id)
+        return [views.decision_data(d) for d in void(auth, decision_id, body.reason)]
 
     # --- enterprises, policies -----------------------------------------------------------------------
 

@@ -31,8 +31,8 @@ from ..ledger.models import AuthToken, User
 
 PASSWORD_MIN = 10
 NAME_MAX = 100
-_hasher = PasswordHasher()
-_DUMMY = _hasher.hash("not a password of anyone " + secrets.token_hex(8))
+hasher = PasswordHasher()
+_DUMMY = hasher.hash("not a password of anyone " + secrets.token_hex(8))
 
 
 class AuthError(GreenAwardError):
@@ -71,7 +71,7 @@ def check_password(password: str) -> str:
 
 def add_user(ledger: Ledger, name: str, password: str, *, admin: bool = False) -> User:
     name, password = clean_name(name), check_password(password)
-    digest = _hasher.hash(password)
+    digest = hasher.hash(password)
     with ledger.write() as session:
         if session.scalar(select(User.id).where(User.name == name)) is not None:
             raise AuthError(
@@ -87,7 +87,7 @@ def add_user(ledger: Ledger, name: str, password: str, *, admin: bool = False) -
 def set_password(ledger: Ledger, name: str, password: str) -> None:
     """A new password; every session and token of the user ends."""
     name, password = clean_name(name), check_password(password)
-    digest = _hasher.hash(password)
+    digest = hasher.hash(password)
     with ledger.write() as session:
         user = session.scalar(select(User).where(User.name == name))
         if user is None:
@@ -125,17 +125,17 @@ def authenticate(ledger: Ledger, name: str, password: str) -> User | None:
         user = session.scalar(select(User).where(User.name == name)) if name else None
         digest = user.password_hash if user is not None else _DUMMY
         try:
-            _hasher.verify(digest, password or "")
+            hasher.verify(digest, password or "")
         except (VerificationError, InvalidHashError):
             return None
         if user is None or user.disabled:
             return None
         session.expunge(user)
-    if _hasher.check_needs_rehash(digest):
+    if hasher.check_needs_rehash(digest):
         with ledger.write() as session:
             stored = session.get(User, user.id)
             if stored is not None:
-                stored.password_hash = _hasher.hash(password)
+                stored.password_hash = hasher.hash(password)
     return user
 
 

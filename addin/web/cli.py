@@ -10,7 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
-from ..ledger.cli import LEDGER_HELP, _guard, _open  # one way to open a ledger for every command
+from ..ledger.cli import LEDGER_HELP, guard, opened  # one way to open a ledger for every command
 
 users_app = typer.Typer(help="Reviewer accounts of the web app, kept in the ledger / 审核人账户", no_args_is_help=True)
 console = Console()
@@ -33,12 +33,9 @@ def add(
     """Add a reviewer account (password from a prompt, or --password-stdin) / 添加审核人."""
     from .auth import add_user
 
-    book = _open(ledger)
-    try:
+    with opened(ledger) as book:
         password = _password(password_stdin)
-        user = _guard(lambda: add_user(book, name, password, admin=admin))
-    finally:
-        book.close()
+        user = guard(lambda: add_user(book, name, password, admin=admin))
     console.print(
         f"已添加 Added {'administrator' if user.is_admin else 'reviewer'} {user.name} to {book.name}", highlight=False
     )
@@ -53,12 +50,9 @@ def passwd(
     """Set a new password (ends the user's sessions and tokens) / 修改密码."""
     from .auth import set_password
 
-    book = _open(ledger)
-    try:
+    with opened(ledger) as book:
         password = _password(password_stdin)
-        _guard(lambda: set_password(book, name, password))
-    finally:
-        book.close()
+        guard(lambda: set_password(book, name, password))
     console.print(f"已修改 Password changed for {name}; their sessions and tokens ended", highlight=False)
 
 
@@ -69,11 +63,8 @@ def disable(
     """Disable an account: no login, its sessions and tokens stop working / 停用账户."""
     from .auth import set_disabled
 
-    book = _open(ledger)
-    try:
-        _guard(lambda: set_disabled(book, name, True))
-    finally:
-        book.close()
+    with opened(ledger) as book:
+        guard(lambda: set_disabled(book, name, True))
     console.print(f"已停用 Disabled {name}", highlight=False)
 
 
@@ -84,11 +75,8 @@ def enable(
     """Enable a disabled account again / 启用账户."""
     from .auth import set_disabled
 
-    book = _open(ledger)
-    try:
-        _guard(lambda: set_disabled(book, name, False))
-    finally:
-        book.close()
+    with opened(ledger) as book:
+        guard(lambda: set_disabled(book, name, False))
     console.print(f"已启用 Enabled {name}", highlight=False)
 
 
@@ -97,11 +85,8 @@ def list_users(ledger: str | None = typer.Option(None, "--ledger", "-l", help=LE
     """The accounts / 列出账户."""
     from .auth import users
 
-    book = _open(ledger)
-    try:
-        rows = _guard(lambda: users(book))
-    finally:
-        book.close()
+    with opened(ledger) as book:
+        rows = guard(lambda: users(book))
     for row in rows:
         role = "admin" if row["admin"] else "reviewer"
         console.print(f"{row['name']}\t{role}{' (disabled 已停用)' if row['disabled'] else ''}", highlight=False)
@@ -118,11 +103,8 @@ def token(
     """An API token for a script (Authorization: Bearer TOKEN); printed once, only its hash is kept / 脚本令牌."""
     from .auth import api_token
 
-    book = _open(ledger)
-    try:
-        value, expires = _guard(lambda: api_token(book, name, days))
-    finally:
-        book.close()
+    with opened(ledger) as book:
+        value, expires = guard(lambda: api_token(book, name, days))
     print(value)
     Console(stderr=True).print(
         f"API token for {name}, valid until {expires:%Y-%m-%d %H:%M} UTC; shown only now / 令牌只显示一次",
@@ -151,11 +133,8 @@ def serve(
 
     if max_upload_mb <= 0 or workers < 1 or session_hours <= 0:
         fail("serve: --max-upload-mb, --workers and --session-hours must be positive / 参数须为正数")
-    book = _open(ledger)
-    try:
-        accounts = _guard(lambda: users(book))
-    finally:
-        book.close()
+    with opened(ledger) as book:
+        accounts = guard(lambda: users(book))
     if not any(not a["disabled"] for a in accounts):
         fail(
             f"no reviewer accounts in {book.name}: add one first, e.g. `green-award users add NAME --admin --ledger "
@@ -168,7 +147,7 @@ def serve(
         trusted_proxies=trusted_proxy,
         session_hours=session_hours,
     )
-    app = _guard(lambda: create_app(settings))
+    app = guard(lambda: create_app(settings))
     console.print(
         f"审核台 Reviewers' desk: http://{host}:{port}/ (ledger 台账 {book.name}); Ctrl+C stops it", highlight=False
     )

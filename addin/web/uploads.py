@@ -31,7 +31,14 @@ from typing import BinaryIO
 from policies.errors import GreenAwardError
 
 from ..review import REFUSED, Submission, printable, problem, skip_reason
-from ..safe_xlsx import _BAD_NAME, DEFAULT_LIMITS, Limits, SafeZip, UnsafeWorkbook, _size  # one guard for xlsx and zip
+from ..safe_xlsx import (  # one guard for xlsx and zip
+    BAD_NAME,
+    DEFAULT_LIMITS,
+    Limits,
+    SafeZip,
+    UnsafeWorkbook,
+    size_text,
+)
 
 CHUNK = 1024 * 1024
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}$")
@@ -92,7 +99,7 @@ def _names_problem(archive: SafeZip) -> tuple[str, str] | None:
     seen: dict[str, str] = {}
     for info in archive.zip.infolist():
         name = info.filename
-        if _BAD_NAME.search(name):
+        if BAD_NAME.search(name):
             return (
                 "zip_slip",
                 f"entry name {printable(name)[:120]!r} is absolute or climbs out of the archive (zip-slip)",
@@ -201,8 +208,8 @@ class Staging:
                             shown,
                             "too_large",
                             (
-                                f"文件 File: {REFUSED['too_large']}: file is {_size(info.file_size)}, above the "
-                                f"{_size(self.limits.max_file_bytes)} limit; not extracted / 文件无法安全读取"
+                                f"文件 File: {REFUSED['too_large']}: file is {size_text(info.file_size)}, above the "
+                                f"{size_text(self.limits.max_file_bytes)} limit; not extracted / 文件无法安全读取"
                             ),
                         ),
                     )

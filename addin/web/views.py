@@ -14,20 +14,18 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from policies import catalog
-from policies.catalog import input_info
-from policies.engine import compiled, find_clause
+from policies.engine import find_clause
 from policies.ledger_rules import EVENT_CAPS, event_key
-from policies.numbers import fmt
 from policies.registry import policies
 
-from ..ledger import LEDGER_MARK
 from ..ledger.db import Ledger, LedgerError
-from ..ledger.models import Batch, Enterprise, Finding, Submission
+from ..ledger.models import Batch, Decision, Enterprise, Finding, Submission
 from ..ledger.repository import allowed, show, standing
 from .auth import utc
 
@@ -121,7 +119,7 @@ def inbox(
             ):
                 counts[sid][kind] = n
         years = sorted({y for (y,) in session.execute(select(Submission.year).distinct())})
-        rows = []
+        rows: list[dict[str, Any]] = []
         for sub in subs:
             stand = standing(sub)
             if state and stand.state != state:
@@ -215,6 +213,7 @@ def finding(f) -> dict:  # noqa: ANN001
         "cites": _as_list(f.get("cites") or f.get("article")),
         "cells": _as_list(f.get("cells")),
         "refers_to": _as_list(f.get("refers_to")),
+        "source": str(f.get("source") or ""),
     }
 
 
@@ -229,7 +228,14 @@ def findings_of(entry: dict | None, rows: Iterable[Finding]) -> list[dict]:
             for i, text in enumerate(entry.get("problems") or [])
         ]
         return out + [finding({"severity": "warning", "text": text}) for text in entry.get("warnings") or []]
-    return [finding({"severity": r.kind, "text": r.text}) for r in rows]
+    return [finding({"severity": r.kind, "text": r.text, "source": r.source}) for r in rows]
+
+
+def from_ledger(f: dict) -> bool:
+    """Whether a finding came from the ledger (the rules against the record), not from the file: its
+    ``source`` (the ledger's rows), its code (``ledger…``: ``addin.ledger.review``) or the grants on record
+    it refers to (``ledger #N``)."""
+    return f["source"] == "ledger" or f["code"].startswith("ledger") or any(_CITED.match(r) for r in f["refers_to"])
 
 
 def said(entry: dict) -> list[str]:
@@ -278,6 +284,7 @@ def submission(ledger: Ledger, submission_id: int) -> dict:
         if sub is None:
             raise NotFound(f"no submission #{submission_id} in the ledger / 账本中无此申报")
         stand = standing(sub)
+        voided = {d.voids_id for d in sub.decisions if d.action == "void"}
         try:
             room, why = allowed(session, sub) if stand.state != "void" else (ZERO, [])
         except Exception as exc:  # noqa: BLE001 - the page still shows; deciding will say why
@@ -320,7 +327,7 @@ def submission(ledger: Ledger, submission_id: int) -> dict:
                     "same_project": other.project_id == sub.project_id,
                 }
             )
-        data = {
+        data: dict[str, Any] = {
             "id": sub.id,
             "file": sub.file,
             "sha256": sub.sha256,
@@ -353,6 +360,7 @@ def submission(ledger: Ledger, submission_id: int) -> dict:
                     "reason": d.reason,
                     "time": utc(d.decided_at),
                     "voids": d.voids_id,
+                    "voidable": d.action != "void" and d.id not in voided,  # as ``repository.void`` allows
                 }
                 for d in sub.decisions
             ],
@@ -377,10 +385,8 @@ def submission(ledger: Ledger, submission_id: int) -> dict:
     data["entry"] = entry
     data["findings"] = findings_of(entry, data.pop("ledger_findings"))
     for f in data["findings"]:
-        f["ledger"] = f["code"].startswith("ledger") or any(
-            s.startswith((LEDGER_MARK, "账本", "Ledger")) for s in (f["text"], f["zh"], f["en"])
-        )
         f["links"] = sorted({int(n) for part in (f["text"], f["en"], *f["refers_to"]) for n in _CITED.findall(part)})
+        f["ledger"] = from_ledger(f)
     data["clause_info"] = clause_summary(data["clause"])
     return data
 
@@ -394,7 +400,7 @@ def _standing_payments(sub: Submission, stand) -> list:  # noqa: ANN001
     return [p for p in sub.payments if p.decision_id is None]
 
 
-def decision_data(decision) -> dict:  # noqa: ANN001
+def decision_data(decision: Decision) -> dict:
     return {
         "id": decision.id,
         "submission": decision.submission_id,
@@ -403,7 +409,17 @@ def decision_data(decision) -> dict:  # noqa: ANN001
         "reviewer": decision.reviewer,
         "reason": decision.reason,
         "time": utc(decision.decided_at).isoformat(),
+        "voids": decision.voids_id,
     }
+
+
+def submission_of(ledger: Ledger, decision_id: int) -> int:
+    """The submission a decision is on."""
+    with ledger.read() as session:
+        decision = session.get(Decision, decision_id)
+        if decision is None:
+            raise NotFound(f"no decision #{decision_id} in the ledger / 账本中无此决定")
+        return decision.submission_id
 
 
 # --- enterprises -------------------------------------------------------------------------------------
@@ -524,49 +540,7 @@ def policy_catalog() -> list[dict]:
 
 
 def clause_page(clause_id: str) -> dict:
-    """One clause in full, as ``green-award clauses CLAUSE`` shows it."""
-    policy, clause = find_clause(clause_id)
-    data = {
-        "id": clause.id,
-        "article": clause.article,
-        "title_zh": clause.title.zh,
-        "title_en": clause.title.en,
-        "policy": policy.id,
-        "policy_zh": policy.title.zh,
-        "policy_en": policy.title.en,
-        "number": policy.number or "",
-        "source": clause.source,
-        "monetary": clause.monetary,
-        "amount": clause.amount or "",
-        "max_amount": clause.max_amount,
-        "validity": policy.validity,
-        "inputs": [],
-        "conditions": [],
-        "parameters": [
-            {"name": n, "value": fmt(p.value) + (f" {p.unit}" if p.unit else ""), "kind": p.kind, "cites": p.cites}
-            for n, p in clause.parameters.items()
-        ],
-        "rules": [{"zh": r.reason.zh, "en": r.reason.en, "cites": r.cites} for r in clause.requires],
-        "notes": [{"zh": n.zh, "en": n.en} for n in clause.notes],
-        "payment": None,
-        "zones": [],
-    }
-    names = dict(clause.inputs)
-    kinds = {name: "input" for name in names}
-    if clause.monetary:
-        cc = compiled(clause.id)
-        names.update(cc.schedule.inputs)
-        kinds.update({name: "payment" for name in cc.schedule.inputs})
-        data["conditions"] = [
-            {"name": n, "zh": c.label.zh, "en": c.label.en, "cites": c.cites} for n, c in cc.conditions.items()
-        ]
-        schedule = cc.schedule
-        data["payment"] = {
-            "zh": schedule.label.zh,
-            "en": schedule.label.en,
-            "cites": schedule.cites,
-            "stages": [f"{fmt(s.share * 100)}% {s.label.zh} / {s.label.en}" for s in schedule.stages],
-        }
-        data["zones"] = list(cc.allowed_zones)
-    data["inputs"] = [input_info(name, spec, kind=kinds[name]) for name, spec in names.items()]
-    return data
+    """One clause in full, as ``green-award clauses CLAUSE`` shows it (``addin.clause_view``)."""
+    from ..clause_view import clause_details
+
+    return clause_details(clause_id)
