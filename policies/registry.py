@@ -175,7 +175,8 @@ def load_all(directory: Path = DATA_DIR, extra: Sequence[Path] = ()) -> dict[str
     return catalog_of(directory, extra)[1]
 
 
-def _load_all(directory: Path, extra: Sequence[Path]) -> dict[str, Policy]:
+def read_all(directory: Path, extra: Sequence[Path]) -> dict[str, Policy]:
+    """The policies of ``directory`` and the ``extra`` directories read from their files (no cache)."""
     common = load_common(directory)
     policies: dict[str, Policy] = {}
     for path in policy_files(directory, extra):
@@ -251,7 +252,7 @@ def catalog_of(directory: Path, extra: Sequence[Path]) -> tuple[Common, dict[str
     except OSError:
         key = None
     if folder is None or key is None:
-        return load_common(directory), _load_all(directory, extra)
+        return load_common(directory), read_all(directory, extra)
     found = _loaded.get(key)
     if found is not None:
         return found
@@ -264,7 +265,7 @@ def catalog_of(directory: Path, extra: Sequence[Path]) -> tuple[Common, dict[str
             return cached
     except Exception:  # noqa: BLE001 - missing, truncated, or not ours: rebuilt below
         pass
-    catalog = load_common(directory), _load_all(directory, extra)
+    catalog = load_common(directory), read_all(directory, extra)
     _store(path, catalog)
     _loaded[key] = catalog
     return catalog

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from test_properties import inputs_strategy
 
 from policies import Award, InputError, UnknownClauseError, evaluate, expr, registry
-from policies.engine import _resolved, all_clauses, compiled, evaluate_many
+from policies.engine import COMPILED_CACHES, all_clauses, compiled, evaluate_many
 
 ROOT = Path(__file__).resolve().parent.parent
 MONETARY = [c for _, c in all_clauses() if c.monetary]
@@ -228,10 +228,10 @@ def test_evaluate_many_agrees_with_evaluate(clause, data: st.DataObject) -> None
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     folder = tmp_path / "cache"
     monkeypatch.setenv(registry.CACHE_DIR, str(folder))
-    registry.reload(compiled, _resolved)
+    registry.reload(*COMPILED_CACHES)
     yield folder
     monkeypatch.undo()
-    registry.reload(compiled, _resolved)
+    registry.reload(*COMPILED_CACHES)
 
 
 def _hashes(policies: dict) -> dict[str, str]:
@@ -239,10 +239,10 @@ def _hashes(policies: dict) -> dict[str, str]:
 
 
 def test_the_cached_catalog_is_the_catalog_of_the_files(cache: Path) -> None:
-    fresh = registry._load_all(registry.DATA_DIR, [])
+    fresh = registry.read_all(registry.DATA_DIR, [])
     built = registry.load_all(registry.DATA_DIR, [])  # loads and writes the entry
     (entry,) = cache.glob("catalog-*.pickle")
-    registry.reload(compiled, _resolved)
+    registry.reload(*COMPILED_CACHES)
     read = registry.load_all(registry.DATA_DIR, [])  # from the entry
     assert _hashes(read) == _hashes(built) == _hashes(fresh)
     assert read is not built and pickle.loads(entry.read_bytes())[1].keys() == fresh.keys()
@@ -259,7 +259,7 @@ def test_a_changed_policy_file_is_another_key(cache: Path, tmp_path: Path) -> No
     old = next(line for line in text.splitlines() if line.startswith("      per_kw: {value: 800"))
     etown.write_text(text.replace(old, old.replace("800", "900", 1)), encoding="utf-8")
     assert registry.catalog_key(data, []) != first
-    registry.reload(compiled, _resolved)
+    registry.reload(*COMPILED_CACHES)
     per_kw = next(c for c in registry.load_all(data, [])["etown"].clauses if c.id == "etown:27").parameters["per_kw"]
     assert per_kw.value == 900  # the new file's figure, not the cached 800
 
@@ -268,23 +268,23 @@ def test_a_damaged_entry_is_rebuilt_silently(cache: Path) -> None:
     registry.load_all(registry.DATA_DIR, [])
     (entry,) = cache.glob("catalog-*.pickle")
     entry.write_bytes(b"not a pickle")
-    registry.reload(compiled, _resolved)
+    registry.reload(*COMPILED_CACHES)
     assert "etown" in registry.load_all(registry.DATA_DIR, [])
     assert pickle.loads(entry.read_bytes())[1].keys() == {"beijing", "tongzhou", "etown"}
     entry.write_bytes(pickle.dumps(("something", "else")))  # readable, but not a catalog
-    registry.reload(compiled, _resolved)
+    registry.reload(*COMPILED_CACHES)
     assert "etown" in registry.load_all(registry.DATA_DIR, [])
 
 
 def test_the_cache_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(registry.CACHE_DIR, "")
     assert registry.cache_dir() is None
-    registry.reload(compiled, _resolved)
+    registry.reload(*COMPILED_CACHES)
     try:
         assert "etown" in registry.load_all(registry.DATA_DIR, [])
     finally:
         monkeypatch.undo()
-        registry.reload(compiled, _resolved)
+        registry.reload(*COMPILED_CACHES)
 
 
 def test_an_unwritable_cache_is_skipped(cache: Path) -> None:

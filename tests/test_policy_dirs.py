@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from policies import catalog, evaluate
-from policies.engine import compiled
+from policies.engine import COMPILED_CACHES
 from policies.errors import PolicyDataError
 from policies.registry import DATA_DIR, POLICY_DIRS, load_all, policies, policy_names, reload, zones
 
@@ -26,12 +26,12 @@ FIXTURES = ROOT / "tests" / "fixtures" / "policies"
 def newtown(monkeypatch: pytest.MonkeyPatch):
     """The bundled policies and the fixture directory's, for one test (then the bundled ones again)."""
     monkeypatch.setenv(POLICY_DIRS, str(FIXTURES))
-    reload(compiled)
+    reload(*COMPILED_CACHES)
     try:
         yield policies()["newtown"]
     finally:
         monkeypatch.delenv(POLICY_DIRS)
-        reload(compiled)
+        reload(*COMPILED_CACHES)
 
 
 def test_the_fixture_policy_is_loaded_beside_the_bundled_ones(newtown) -> None:
