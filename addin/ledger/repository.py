@@ -627,20 +627,20 @@ def show(ledger: Ledger, uscc: str) -> dict:
                     }
                 )
         for clause, name in sorted(events):
-            cap = parameter(clause, EVENT_CAPS[clause][1]).value
+            event_cap = parameter(clause, EVENT_CAPS[clause][1]).value
             used = sum((g.granted for g in record.of_event(clause, name)), Decimal(0))
             year = min(s.year for s in own if s.clause == clause and event_key(s.event) == name)
             years[year]["events"].append(
                 {
                     "clause": clause,
                     "event": name,
-                    "cap_yuan": cap,
+                    "cap_yuan": event_cap,
                     "used_yuan": used,
-                    "left_yuan": max(Decimal(0), cap - used),
+                    "left_yuan": max(Decimal(0), event_cap - used),
                 }
             )
         for clause in (c for c in FROM_RECORD if c in REPEATS):  # tongzhou:8: 5,000,000 over its three years
-            cap = parameter(clause, "cap").value
+            project_cap = parameter(clause, "cap").value
             for project in sorted({s.project.code for s in own if s.clause == clause}):
                 grants = [g for g in record.of_project(code, project) if g.clause == clause]
                 used = sum((g.granted for g in grants), Decimal(0))
@@ -651,9 +651,9 @@ def show(ledger: Ledger, uscc: str) -> dict:
                         "clause": clause,
                         "project": project,
                         "first_year": first,
-                        "cap_yuan": cap,
+                        "cap_yuan": project_cap,
                         "used_yuan": used,
-                        "left_yuan": max(Decimal(0), cap - used),
+                        "left_yuan": max(Decimal(0), project_cap - used),
                     }
                 )
         return {"uscc": enterprise.uscc, "enterprise": enterprise.name, "years": [years[y] for y in sorted(years)]}
