@@ -358,7 +358,7 @@ def parse_xml(data: bytes, name: str = "XML", budget: Budget | None = None) -> E
             parser.feed(data)
             root = parser.close()
             if budget is not None and bounded:
-                budget.used += sum(1 for _ in root.iter())
+                budget.used += len(list(root.iter()))
             return root
         if budget is None:
             return _defused_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
@@ -664,6 +664,7 @@ class Book:
 
 
 _REF = re.compile(r"([A-Z]{1,3})([1-9]\d{0,6})")
+_ROW, _C, _F, _V = _M + "row", _M + "c", _M + "f", _M + "v"  # the tags of a sheet's cells, looked up per cell
 MAX_COLUMN, MAX_ROW = 16_384, 1_048_576  # XFD, Excel's grid
 
 
@@ -796,7 +797,7 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
     pending: list[tuple[str, str]] = []  # (ref, shared index) of cells that reuse a shared formula
     title = _quote(sheet.name, 40)
     row_number = 0
-    for row in root.iter(_M + "row"):
+    for row in root.iter(_ROW):
         r = row.get("r")
         if r is None:  # a writer may leave out r: the next row
             row_number += 1
@@ -806,17 +807,17 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
             raise UnsafeWorkbook("xml", f"sheet {title}: row number {_quote(r, 20)} is not one of 1 to {MAX_ROW:,}")
         column = 0
         for c in row:
-            if c.tag != _M + "c":
+            if c.tag != _C:
                 continue
             counts.cell(sheet.name)
             ref = c.get("r")
             if ref is not None:
                 m = _REF.fullmatch(ref)
-                if not m or column_index_from_string(m[1]) > MAX_COLUMN or int(m[2]) > MAX_ROW:
+                column = column_index_from_string(m[1]) if m else 0
+                if not m or column > MAX_COLUMN or int(m[2]) > MAX_ROW:
                     raise UnsafeWorkbook(
                         "xml", f"sheet {title}: {_quote(ref, 20)} is not a cell reference (A1 to XFD1048576)"
                     )
-                column = column_index_from_string(m[1])
             else:  # a writer may leave out r: the next column of the row
                 column += 1
                 if column > MAX_COLUMN or row_number > MAX_ROW:
@@ -827,7 +828,7 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
             if ref in cells:
                 raise UnsafeWorkbook("xml", f"sheet {title}: the cell {ref} appears twice (programs may show either)")
             t = c.get("t", "n")
-            f = c.find(_M + "f")
+            f = c.find(_F)
             formula = None
             if f is not None:
                 formula = counts.formula(f.text or "", f"sheet {title} cell {ref}")
@@ -837,7 +838,7 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
                         masters[si] = (formula, ref)
                     else:
                         pending.append((ref, si))
-            v = c.find(_M + "v")
+            v = c.find(_V)
             raw = v.text if v is not None else None
             if t == "inlineStr":
                 is_ = c.find(_M + "is")

@@ -709,6 +709,30 @@ def test_process_pool_by_default(tmp_path):
     assert all(s.ok for s in review_paths(paths, workers=2))
 
 
+@pytest.mark.slow
+def test_review_on_a_dask_cluster_finds_what_one_process_finds(mixed_folder, tmp_path):
+    """`green-award review --executor dask --workers 2` (a LocalCluster of 2 processes, each given the expected
+    content built before it started) gives the JSON report of `--workers 1`, file for file."""
+    (mixed_folder / "twice.xlsx").write_bytes(pv(project="P-002"))  # the tampered file's project: a duplicate
+    reports = {}
+    for name, options in (("one", ["--workers", "1"]), ("dask", ["--executor", "dask", "--workers", "2"])):
+        out = tmp_path / f"{name}.json"
+        done = subprocess.run(
+            [shutil.which("green-award") or "green-award", "review", str(mixed_folder), "--json", str(out), *options],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 1, done.stderr[-2000:]  # some fail
+        reports[name] = json.loads(out.read_text(encoding="utf-8"))
+    one, dask = reports["one"], reports["dask"]
+    assert dask == one
+    rows = {Path(r["file"]).name: r for r in one}
+    assert rows["good_pv.xlsx"]["ok"] and rows["good_pv.xlsx"]["granted_yuan"] == 80000.0
+    assert rows["tampered_award.xlsx"]["codes"][0] == "tampered" and rows["xml_bomb.xlsx"]["codes"] == ["xml_bomb"]
+    assert "duplicate" in rows["twice.xlsx"]["codes"] and len(rows) == 9
+
+
 def test_a_failure_of_the_batch_checks_is_a_problem_not_a_crash(tmp_path, monkeypatch):
     import policies.stacking
 
