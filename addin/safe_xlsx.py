@@ -46,6 +46,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import Element, TreeBuilder, XMLParser
 from xml.parsers import expat
 
@@ -110,11 +111,12 @@ _before_parse = None
 
 
 def _size(n: int) -> str:
+    size = float(n)
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return str(n)
+        if size < 1024 or unit == "TiB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return str(size)
 
 
 def _read_regular_file(path: Path, limit: int) -> bytes:
@@ -309,7 +311,7 @@ def _is_utf8(data: bytes) -> bool:
     return declared is None or declared[1].lower() in (b"utf-8", b"utf8")
 
 
-def _forbid(what: str) -> Callable[..., None]:
+def _forbid(what: str) -> Callable[..., Any]:
     def refuse(*_args: object) -> None:
         raise DefusedXmlException(f"{what} forbidden")
 
@@ -776,7 +778,7 @@ def read_book(source: str | os.PathLike | bytes, limits: Limits = DEFAULT_LIMITS
             )
             continue
         seen_names.add((name.casefold(), key[1]))
-        names[key] = counts.formula(dn.text or "", f"the defined name {_quote(name, 60)}")
+        names[key] = counts.formula(dn.text or "", f"the defined name {_quote(name, 60)}") or ""
     shared: list[str] = []
     strings_part = next((p for p in rels.values() if p.endswith("sharedStrings.xml")), None)
     if strings_part and z.has(strings_part):
@@ -840,6 +842,7 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
                         pending.append((ref, si))
             v = c.find(_V)
             raw = v.text if v is not None else None
+            value: object
             if t == "inlineStr":
                 is_ = c.find(_M + "is")
                 value = _text_of(is_) if is_ is not None else None
@@ -912,6 +915,6 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
         for rule in root.iter(tag):
             for f in rule.iter(formula_tag):
                 counts.validation(sheet.name)
-                sheet.cf_formulas.append(counts.formula(f.text or "", where))
+                sheet.cf_formulas.append(counts.formula(f.text or "", where) or "")
     protection = root.find(_M + "sheetProtection")
     sheet.protected = protection is not None and protection.get("sheet") in ("1", "true")

@@ -113,17 +113,18 @@ def load() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def pays(paths: list[Path], tmp: Path) -> None:
-    """The command with 1 and with 2 workers on growing batches: where the pool starts to pay."""
-    for n in (50, 100, 200, 400, 800):
-        if n > len(paths):
-            break
+def pays(paths: list[Path], tmp: Path, sizes: tuple[int, ...] = (100, 200, 400, 800, 1600)) -> None:
+    """The command with 1 and with 2 workers on growing batches (the declarations repeated under other names
+    beyond those generated): where the pool starts to pay."""
+    for n in sizes:
         folder = tmp / f"pays_{n}"
         folder.mkdir()
-        for path in paths[:n]:
-            shutil.copy(path, folder / path.name)
+        for i in range(n):
+            path = paths[i % len(paths)]
+            shutil.copy(path, folder / f"{i // len(paths)}_{path.name}")
         one, two = review(folder, tmp / "one.json", 1), review(folder, tmp / "two.json", 2)
         print(f"  {n:5,} files: 1 process {one:6.2f} s, 2 processes {two:6.2f} s: 2/1 = {two / one:.2f}  ({load()})")
+        shutil.rmtree(folder)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ import math
 import re
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -117,7 +118,9 @@ def check_amount(
     requires each condition answered 是 (yes) unless the clause waives it; any other failed check is a
     problem, a threshold fact left blank (assumed) a warning."""
     article = cc.clause.article
-    raw = {name: values[name] for name in cc.specs if name in values and not isinstance(values[name], CellError)}
+    raw: dict[str, Any] = {
+        name: values[name] for name in cc.specs if name in values and not isinstance(values[name], CellError)
+    }
     sub.inputs = dict(raw)
     valid = True
     try:
@@ -194,18 +197,18 @@ def check_amount(
         award = evaluate(cc.id, on=year, **raw)
     except GreenAwardError as exc:
         rule = getattr(exc, "rule", None)
-        name = getattr(exc, "field", None)
-        if name in sub.rejected:
+        input_name = getattr(exc, "field", None)
+        if input_name in sub.rejected:
             return  # reported with its cell already
-        if rule and name in expected.slots:
+        if rule and input_name in expected.slots:
             sub.problem(
                 "invalid",
-                f"无效 Invalid: {expected.field(name, input_label(cc, name))}: {rule} 〔{article}〕",
+                f"无效 Invalid: {expected.field(input_name, input_label(cc, input_name))}: {rule} 〔{article}〕",
                 cites=article,
-                cells=expected.slot(name),
+                cells=expected.slot(input_name),
             )
-        elif rule and name:
-            sub.problem("invalid", f"无效 Invalid: {input_label(cc, name)}: {rule} 〔{article}〕", cites=article)
+        elif rule and input_name:
+            sub.problem("invalid", f"无效 Invalid: {input_label(cc, input_name)}: {rule} 〔{article}〕", cites=article)
         else:
             sub.problem("invalid", f"无效 Invalid: {exc}")
         return

@@ -111,7 +111,7 @@ def _differs(
                     cells=at,
                 )
             return
-        got = normalise(cell.formula) or ""
+        got = normalise(cell.formula)
         text = (
             f"篡改 Tampered: {where}: the formula was edited: ={cut(cell.formula)} "
             f"(the template computes ={want}) / 公式被修改"
@@ -153,11 +153,11 @@ def _extras(got_sheets: list[Sheet | None], expected: Expected, sub: Submission)
             and (s, ref) not in expected.slot_cells
             and (cell.formula is not None or (cell.value is not None and cell.value != ""))
         ]
-        formulas = [ref for ref in extra if sheet.cells[ref].formula is not None]
-        for ref in formulas[:_VALIDATION_PROBLEMS]:
+        formulas = [(ref, text) for ref in extra if (text := sheet.cells[ref].formula) is not None]
+        for ref, text in formulas[:_VALIDATION_PROBLEMS]:
             sub.problem(
                 "extra_formula",
-                f"篡改 Tampered: {title}!{ref}: the formula ={cut(sheet.cells[ref].formula)} is "
+                f"篡改 Tampered: {title}!{ref}: the formula ={cut(text)} is "
                 "not part of the template / 含模板以外的公式",
                 cells=[f"{title}!{ref}"],
             )

@@ -46,7 +46,11 @@ def write_json(subs: list[Submission], path: Path, *, overwrite: bool = False) -
     data = (json.dumps([s.report() for s in subs], ensure_ascii=False, indent=2) + "\n").encode(
         "utf-8", "backslashreplace"
     )
-    return write_atomically(Path(path), lambda tmp: tmp.write_bytes(data), overwrite=overwrite)
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return write_atomically(Path(path), write, overwrite=overwrite)
 
 
 def write_xlsx(subs: list[Submission], path: Path, *, overwrite: bool = False) -> Path:
@@ -198,7 +202,7 @@ def print_review(subs: list[Submission], console: Console, *, flagged_only: bool
             tables.yuan(sub.declared_yuan),
             tables.yuan(sub.granted_yuan),
         )
-        said = sub.problems or sub.warnings or ([sub.skipped] if sub.skipped else [])
+        said: list[str] = [*(sub.problems or sub.warnings)] or ([sub.skipped] if sub.skipped else [])
         if said:
             more = f" (+{len(said) - 1} more 另有{len(said) - 1}条, see the report)" if len(said) > 1 else ""
             notes.append(f"{number}. {said[0]}{more}")

@@ -128,7 +128,7 @@ class Jobs:
 
             reviewed = iter(
                 review_paths(
-                    [i.path for i in todo],
+                    [i.path for i in todo if i.path is not None],
                     names=[i.name for i in todo],
                     executor=self._executor(),
                     workers=1,
