@@ -25,9 +25,9 @@ from .single import review_file
 Progress = Callable[[int, int], None]
 
 #: From this many files a process pool shortens a review on this machine (2 cores shared with other work;
-#: ``benchmarks/bench_review.py --pays``, the command with 1 and 2 workers): slower at 800 files (2/1 = 1.27)
-#: and about even at 1,000, faster at 2,000 (0.6-0.9). Below it, starting the workers and building every
-#: clause's expected content before them cost more than the second core gives.
+#: ``benchmarks/bench_review.py --pays``, the command with 1 and 2 workers): slower at 800 files (2/1 = 1.27),
+#: about even at 1,000 (1.34, 0.94), faster at 2,000 (0.90, 0.58). Below it, starting the workers and
+#: building every clause's expected content before them cost more than the second core gives.
 PAYS_FROM = 1500
 
 
