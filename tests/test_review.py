@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -709,6 +710,14 @@ def test_process_pool_by_default(tmp_path):
     assert all(s.ok for s in review_paths(paths, workers=2))
 
 
+#: The command, saying on exit whether dask.distributed ran in its process (a client to a LocalCluster).
+RUN_SAYING_IF_DASK_RAN = (
+    "import atexit, sys; "
+    "atexit.register(lambda: print('dask ran:', 'distributed' in sys.modules, file=sys.stderr)); "
+    "from addin.cli import main; main()"
+)
+
+
 @pytest.mark.slow
 def test_review_on_a_dask_cluster_finds_what_one_process_finds(mixed_folder, tmp_path):
     """`green-award review --executor dask --workers 2` (a LocalCluster of 2 processes, each given the expected
@@ -718,12 +727,14 @@ def test_review_on_a_dask_cluster_finds_what_one_process_finds(mixed_folder, tmp
     for name, options in (("one", ["--workers", "1"]), ("dask", ["--executor", "dask", "--workers", "2"])):
         out = tmp_path / f"{name}.json"
         done = subprocess.run(
-            [shutil.which("green-award") or "green-award", "review", str(mixed_folder), "--json", str(out), *options],
+            [sys.executable, "-c", RUN_SAYING_IF_DASK_RAN, "review", str(mixed_folder), "--json", str(out), *options],
             capture_output=True,
             text=True,
+            cwd=ROOT,
             timeout=600,
         )
         assert done.returncode == 1, done.stderr[-2000:]  # some fail
+        assert f"dask ran: {name == 'dask'}" in done.stderr  # the cluster did the work, or was never started
         reports[name] = json.loads(out.read_text(encoding="utf-8"))
     one, dask = reports["one"], reports["dask"]
     assert dask == one
