@@ -744,6 +744,26 @@ def test_review_on_a_dask_cluster_finds_what_one_process_finds(mixed_folder, tmp
     assert "duplicate" in rows["twice.xlsx"]["codes"] and len(rows) == 9
 
 
+def templates_built() -> int:
+    """In a worker: how many clause templates this process generated."""
+    from addin.declaration_template import build_cached
+
+    return build_cached.cache_info().currsize
+
+
+def test_workers_are_given_the_expected_content_and_never_rebuild_it(tmp_path):
+    """The content each clause's declaration must hold is built once, in the process that starts the workers,
+    before they start: a spawned worker reviews without generating any template itself."""
+    from addin.pool import process_pool
+
+    paths = write_all(tmp_path, {"pv.xlsx": pv(), "tz.xlsx": tz3(1_000_000, "P-201", uscc=OTHER_USCC)})
+    with process_pool(1, "spawn") as pool:
+        subs = review_paths(paths, executor=pool)
+        built_there = pool.submit(templates_built).result()
+    assert [s.ok for s in subs] == [True, True] and [s.granted_yuan for s in subs][0] == Decimal("80000.00")
+    assert built_there == 0
+
+
 def test_a_failure_of_the_batch_checks_is_a_problem_not_a_crash(tmp_path, monkeypatch):
     import policies.stacking
 
