@@ -51,10 +51,8 @@ def _plain(segment: str, odf: bool = False) -> str:
 
 
 @lru_cache(maxsize=65536)
-def normalise(formula: str | None) -> str | None:
+def normalise(formula: str) -> str:
     """One spelling of a formula (without its leading '=')."""
-    if formula is None:
-        return None
     text = formula.strip()
     if text.startswith("="):
         text = text[1:]

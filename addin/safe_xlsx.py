@@ -12,8 +12,10 @@ A submission may be hostile. Before any XML parser sees a byte of it:
    damaged);
 5. each XML part is scanned for a document type declaration (``<!DOCTYPE``/``<!ENTITY``, which no
    xlsx part has) and refused with a clear problem, so an XML bomb (billion laughs) or an external
-   entity is rejected before parsing; the parse itself is ``defusedxml``'s, which forbids DTDs,
-   entities and external references as a second line (for encodings the scan cannot read);
+   entity is rejected before parsing; as a second line the parser forbids DTDs, entities and external
+   references (``defusedxml``'s refusals: for a UTF-8 part, every part a spreadsheet program writes, by
+   expat's C parser before ElementTree's C tree builder runs; for another encoding, which the scan may
+   not read, by ``defusedxml``'s own parser);
 6. the work is bounded: an XML part above ``Limits.max_xml_bytes`` is not parsed, and the elements
    of all parsed parts are counted WHILE parsing (a tree builder that stops at
    ``Limits.max_elements``, wherever the elements are); cells, data validations and the length of
@@ -41,9 +43,12 @@ import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree.ElementTree import Element, TreeBuilder
+from typing import Any
+from xml.etree.ElementTree import Element, TreeBuilder, XMLParser
+from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
@@ -56,9 +61,9 @@ MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 OFFICE_DOCUMENT = REL_NS + "/officeDocument"
-_M = "{%s}" % MAIN_NS
-_R = "{%s}" % REL_NS
-_P = "{%s}" % PKG_REL_NS
+_M = f"{{{MAIN_NS}}}"
+_R = f"{{{REL_NS}}}"
+_P = f"{{{PKG_REL_NS}}}"
 
 
 @dataclass(frozen=True)
@@ -106,11 +111,12 @@ _before_parse = None
 
 
 def _size(n: int) -> str:
+    size = float(n)
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return str(n)
+        if size < 1024 or unit == "TiB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return str(size)
 
 
 def _read_regular_file(path: Path, limit: int) -> bytes:
@@ -134,7 +140,7 @@ def _read_regular_file(path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
-class _Budget:
+class Budget:
     """What is left of ``Limits.max_elements`` for one file: all its parsed parts draw on it."""
 
     def __init__(self, limit: int):
@@ -145,7 +151,7 @@ class _Budget:
 class _CountingBuilder(TreeBuilder):
     """``ElementTree``'s C tree builder (compact elements), stopping the parse at the element budget."""
 
-    def __init__(self, budget: _Budget, name: str):
+    def __init__(self, budget: Budget, name: str):
         super().__init__()
         self._budget = budget
         self._name = name
@@ -191,7 +197,7 @@ class SafeZip:
 
     def _open(self, data: bytes) -> None:
         limits = self.limits
-        self.budget = _Budget(limits.max_elements)
+        self.budget = Budget(limits.max_elements)
         self._parsed: dict[str, Element] = {}
         head = data[:8]
         if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -288,11 +294,55 @@ class SafeZip:
 _DTD_MARKERS = tuple(
     marker.encode(codec) for marker in ("<!DOCTYPE", "<!ENTITY") for codec in ("utf-8", "utf-16-le", "utf-16-be")
 )
+#: The encoding an XML declaration names, when it names one.
+_DECLARED_ENCODING = re.compile(rb"<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']")
 
 
-def parse_xml(data: bytes, name: str = "XML", budget: _Budget | None = None) -> Element:
-    """Parse one part: refused if it declares a DTD (scan first, then defusedxml's own guard); with a
-    ``budget``, stopped as soon as the elements parsed exceed it."""
+def _is_utf8(data: bytes) -> bool:
+    """Whether the part is UTF-8, as every spreadsheet program writes it: then the DTD scan reads all of it
+    (a DTD cannot hide in an encoding the scan does not know) and the C parser's fast path is taken."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.startswith(b"<") or data[1:2] == b"\x00":  # UTF-16 / UTF-32 without a byte-order mark
+        return False
+    if not data.startswith(b"<?xml"):
+        return True
+    declared = _DECLARED_ENCODING.match(data)
+    return declared is None or declared[1].lower() in (b"utf-8", b"utf8")
+
+
+def _forbid(what: str) -> Callable[..., Any]:
+    def refuse(*_args: object) -> None:
+        raise DefusedXmlException(f"{what} forbidden")
+
+    return refuse
+
+
+def _guard(data: bytes) -> None:
+    """The second line behind the scan: expat (C, no tree) with defusedxml's refusals — a document type
+    declaration, an entity declaration or an external reference stops it at once."""
+    guard = expat.ParserCreate()
+    guard.StartDoctypeDeclHandler = _forbid("DTD")
+    guard.EntityDeclHandler = _forbid("entity declaration")
+    guard.UnparsedEntityDeclHandler = _forbid("unparsed entity declaration")
+    guard.ExternalEntityRefHandler = _forbid("external reference")
+    guard.Parse(data, True)
+
+
+def _element_bound(data: bytes) -> int:
+    """At least the number of elements of a UTF-8 part without a DTD: every element opens with ``<`` that
+    does not close one (comments, CDATA and instructions only add to it)."""
+    return data.count(b"<") - data.count(b"</")
+
+
+def parse_xml(data: bytes, name: str = "XML", budget: Budget | None = None) -> Element:
+    """Parse one part: refused if it declares a DTD (scan first, then a second line in the parser); with a
+    ``budget``, no more elements than it has left.
+
+    A UTF-8 part (every part a spreadsheet program writes) is checked by the guard (``_guard``) and built
+    by ElementTree's C parser and tree builder; its elements are counted after the parse when the part
+    cannot exceed the budget (``_element_bound``), else WHILE parsing, stopping at the budget. Any other
+    encoding is parsed by ``defusedxml`` (Python-level; its refusals are the second line there)."""
     for marker in _DTD_MARKERS:
         if marker in data:
             raise UnsafeWorkbook(
@@ -303,18 +353,27 @@ def parse_xml(data: bytes, name: str = "XML", budget: _Budget | None = None) -> 
     if _before_parse is not None:
         _before_parse(name)
     try:
+        if _is_utf8(data):
+            _guard(data)
+            bounded = budget is None or _element_bound(data) <= budget.limit - budget.used
+            parser = XMLParser(target=TreeBuilder() if budget is None or bounded else _CountingBuilder(budget, name))
+            parser.feed(data)
+            root = parser.close()
+            if budget is not None and bounded:
+                budget.used += len(list(root.iter()))
+            return root
         if budget is None:
             return _defused_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-        parser = DefusedXMLParser(
+        defused = DefusedXMLParser(
             target=_CountingBuilder(budget, name), forbid_dtd=True, forbid_entities=True, forbid_external=True
         )
-        parser.feed(data)
-        return parser.close()
+        defused.feed(data)
+        return defused.close()
     except DefusedXmlException as exc:
         raise UnsafeWorkbook(
-            "xml_bomb", f"{_quote(name)}: refused by defusedxml ({type(exc).__name__}: {exc})"
+            "xml_bomb", f"{_quote(name)}: refused by the DTD guard ({type(exc).__name__}: {exc})"
         ) from None
-    except (ParseError, ValueError, UnicodeDecodeError) as exc:
+    except (ParseError, expat.ExpatError, ValueError, UnicodeDecodeError) as exc:
         raise UnsafeWorkbook("xml", f"{_quote(name)} is not well-formed XML ({str(exc)[:200]})") from None
 
 
@@ -607,6 +666,7 @@ class Book:
 
 
 _REF = re.compile(r"([A-Z]{1,3})([1-9]\d{0,6})")
+_ROW, _C, _F, _V = _M + "row", _M + "c", _M + "f", _M + "v"  # the tags of a sheet's cells, looked up per cell
 MAX_COLUMN, MAX_ROW = 16_384, 1_048_576  # XFD, Excel's grid
 
 
@@ -718,7 +778,7 @@ def read_book(source: str | os.PathLike | bytes, limits: Limits = DEFAULT_LIMITS
             )
             continue
         seen_names.add((name.casefold(), key[1]))
-        names[key] = counts.formula(dn.text or "", f"the defined name {_quote(name, 60)}")
+        names[key] = counts.formula(dn.text or "", f"the defined name {_quote(name, 60)}") or ""
     shared: list[str] = []
     strings_part = next((p for p in rels.values() if p.endswith("sharedStrings.xml")), None)
     if strings_part and z.has(strings_part):
@@ -739,7 +799,7 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
     pending: list[tuple[str, str]] = []  # (ref, shared index) of cells that reuse a shared formula
     title = _quote(sheet.name, 40)
     row_number = 0
-    for row in root.iter(_M + "row"):
+    for row in root.iter(_ROW):
         r = row.get("r")
         if r is None:  # a writer may leave out r: the next row
             row_number += 1
@@ -749,17 +809,17 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
             raise UnsafeWorkbook("xml", f"sheet {title}: row number {_quote(r, 20)} is not one of 1 to {MAX_ROW:,}")
         column = 0
         for c in row:
-            if c.tag != _M + "c":
+            if c.tag != _C:
                 continue
             counts.cell(sheet.name)
             ref = c.get("r")
             if ref is not None:
                 m = _REF.fullmatch(ref)
-                if not m or column_index_from_string(m[1]) > MAX_COLUMN or int(m[2]) > MAX_ROW:
+                column = column_index_from_string(m[1]) if m else 0
+                if not m or column > MAX_COLUMN or int(m[2]) > MAX_ROW:
                     raise UnsafeWorkbook(
                         "xml", f"sheet {title}: {_quote(ref, 20)} is not a cell reference (A1 to XFD1048576)"
                     )
-                column = column_index_from_string(m[1])
             else:  # a writer may leave out r: the next column of the row
                 column += 1
                 if column > MAX_COLUMN or row_number > MAX_ROW:
@@ -770,7 +830,7 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
             if ref in cells:
                 raise UnsafeWorkbook("xml", f"sheet {title}: the cell {ref} appears twice (programs may show either)")
             t = c.get("t", "n")
-            f = c.find(_M + "f")
+            f = c.find(_F)
             formula = None
             if f is not None:
                 formula = counts.formula(f.text or "", f"sheet {title} cell {ref}")
@@ -780,8 +840,9 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
                         masters[si] = (formula, ref)
                     else:
                         pending.append((ref, si))
-            v = c.find(_M + "v")
+            v = c.find(_V)
             raw = v.text if v is not None else None
+            value: object
             if t == "inlineStr":
                 is_ = c.find(_M + "is")
                 value = _text_of(is_) if is_ is not None else None
@@ -854,7 +915,7 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
         for rule in root.iter(tag):
             for f in rule.iter(formula_tag):
                 counts.validation(sheet.name)
-                sheet.cf_formulas.append(counts.formula(f.text or "", where))
+                sheet.cf_formulas.append(counts.formula(f.text or "", where) or "")
     protection = root.find(_M + "sheetProtection")
     sheet.protected = protection is not None and protection.get("sheet") in ("1", "true")
 

@@ -15,7 +15,7 @@ import pytest
 from test_review import only, pv
 
 from addin import review
-from addin.review import code_of, find_files, review_file, review_paths, write_json, write_xlsx
+from addin.review import batch, code_of, find_files, review_file, review_paths, single, write_json, write_xlsx
 from addin.safe_xlsx import UnsafeWorkbook, read_book
 
 import hostile_corpus as hc
@@ -142,14 +142,14 @@ def test_harmless_parts_a_spreadsheet_program_adds_still_pass(tmp_path):
 def test_any_exception_while_reading_is_that_files_problem(tmp_path, monkeypatch):
     for name in ("a.xlsx", "b.xlsx"):
         (tmp_path / name).write_bytes(pv(project=name))
-    real = review.read_book
+    real = single.read_book
 
     def flaky(path, limits):
         if str(path).endswith("a.xlsx"):
             raise ValueError("Invalid column index 18279")
         return real(path, limits)
 
-    monkeypatch.setattr(review, "read_book", flaky)
+    monkeypatch.setattr(single, "read_book", flaky)
     a, b = review_paths([tmp_path / "a.xlsx", tmp_path / "b.xlsx"])
     assert "18279" in only(a, "could not be reviewed") and codes(a) == ["internal"]
     assert b.ok, b.problems
@@ -170,14 +170,14 @@ def test_a_worker_that_dies_costs_only_its_file(tmp_path, monkeypatch):
     for i in range(10):
         (tmp_path / f"{i}.xlsx").write_bytes(pv(project=f"P-{i}"))
         paths.append(tmp_path / f"{i}.xlsx")
-    real = review.review_file
+    real = batch.review_file
 
     def killing(path, limits=review.DEFAULT_LIMITS):
         if str(path).endswith("3.xlsx"):
             os._exit(9)  # as if killed for memory
         return real(path, limits)
 
-    monkeypatch.setattr(review, "review_file", killing)
+    monkeypatch.setattr(batch, "review_file", killing)  # what the workers call (forked: they see the patch)
     subs = {Path(s.file).name: s for s in review_paths(paths, workers=2)}
     assert len(subs) == 10
     assert codes(subs["3.xlsx"]) == ["internal"] and "ended abnormally" in subs["3.xlsx"].problems[0]

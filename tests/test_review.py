@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -707,6 +708,60 @@ def test_the_executor_is_injectable(tmp_path):
 def test_process_pool_by_default(tmp_path):
     paths = write_all(tmp_path, {f"{i}.xlsx": pv(project=f"P-{i}") for i in range(10)})
     assert all(s.ok for s in review_paths(paths, workers=2))
+
+
+#: The command, saying on exit whether dask.distributed ran in its process (a client to a LocalCluster).
+RUN_SAYING_IF_DASK_RAN = (
+    "import atexit, sys; "
+    "atexit.register(lambda: print('dask ran:', 'distributed' in sys.modules, file=sys.stderr)); "
+    "from addin.cli import main; main()"
+)
+
+
+@pytest.mark.slow
+def test_review_on_a_dask_cluster_finds_what_one_process_finds(mixed_folder, tmp_path):
+    """`green-award review --executor dask --workers 2` (a LocalCluster of 2 processes, each given the expected
+    content built before it started) gives the JSON report of `--workers 1`, file for file."""
+    (mixed_folder / "twice.xlsx").write_bytes(pv(project="P-002"))  # the tampered file's project: a duplicate
+    reports = {}
+    for name, options in (("one", ["--workers", "1"]), ("dask", ["--executor", "dask", "--workers", "2"])):
+        out = tmp_path / f"{name}.json"
+        done = subprocess.run(
+            [sys.executable, "-c", RUN_SAYING_IF_DASK_RAN, "review", str(mixed_folder), "--json", str(out), *options],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=600,
+        )
+        assert done.returncode == 1, done.stderr[-2000:]  # some fail
+        assert f"dask ran: {name == 'dask'}" in done.stderr  # the cluster did the work, or was never started
+        reports[name] = json.loads(out.read_text(encoding="utf-8"))
+    one, dask = reports["one"], reports["dask"]
+    assert dask == one
+    rows = {Path(r["file"]).name: r for r in one}
+    assert rows["good_pv.xlsx"]["ok"] and rows["good_pv.xlsx"]["granted_yuan"] == 80000.0
+    assert rows["tampered_award.xlsx"]["codes"][0] == "tampered" and rows["xml_bomb.xlsx"]["codes"] == ["xml_bomb"]
+    assert "duplicate" in rows["twice.xlsx"]["codes"] and len(rows) == 9
+
+
+def templates_built() -> int:
+    """In a worker: how many clause templates this process generated."""
+    from addin.declaration_template import build_cached
+
+    return build_cached.cache_info().currsize
+
+
+def test_workers_are_given_the_expected_content_and_never_rebuild_it(tmp_path):
+    """The content each clause's declaration must hold is built once, in the process that starts the workers,
+    before they start: a spawned worker reviews without generating any template itself."""
+    from addin.pool import process_pool
+
+    paths = write_all(tmp_path, {"pv.xlsx": pv(), "tz.xlsx": tz3(1_000_000, "P-201", uscc=OTHER_USCC)})
+    with process_pool(1, "spawn") as pool:
+        subs = review_paths(paths, executor=pool)
+        built_there = pool.submit(templates_built).result()
+    assert [s.ok for s in subs] == [True, True] and [s.granted_yuan for s in subs][0] == Decimal("80000.00")
+    assert built_there == 0
 
 
 def test_a_failure_of_the_batch_checks_is_a_problem_not_a_crash(tmp_path, monkeypatch):

@@ -187,12 +187,29 @@ def test_xml_bombs_are_refused_before_parsing(hostile_dir, parsed, name):
 
 
 @pytest.mark.parametrize("payload", [BILLION_LAUGHS, EXTERNAL_ENTITY])
-def test_defusedxml_is_the_second_line(monkeypatch, payload):
-    """Without the scan (say an encoding it cannot read), defusedxml still refuses the DTD."""
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "iso-8859-1"])
+def test_the_parser_is_the_second_line(monkeypatch, payload, encoding):
+    """Without the scan (say an encoding it cannot read), the parser still refuses the DTD: the C guard
+    before the C tree builder for UTF-8, defusedxml's parser for any other encoding."""
     monkeypatch.setattr(safe_xlsx, "_DTD_MARKERS", ())
-    with pytest.raises(UnsafeWorkbook, match="defusedxml") as err:
-        safe_xlsx.parse_xml(payload, "xl/workbook.xml")
+    text = payload.decode("utf-8")
+    if encoding != "utf-8":
+        text = text.replace('<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{encoding}"?>')
+    with pytest.raises(UnsafeWorkbook, match="refused by the DTD guard") as err:
+        safe_xlsx.parse_xml(text.encode(encoding), "xl/workbook.xml")
     assert err.value.kind == "xml_bomb"
+
+
+def test_a_utf8_part_and_the_same_in_utf16_parse_alike():
+    """The C fast path (UTF-8) and defusedxml's (another encoding) give the same tree and count the same elements."""
+    text = SHEET.decode("utf-8")
+    trees, used = [], []
+    for data in (SHEET, text.replace("UTF-8", "UTF-16").encode("utf-16")):
+        budget = safe_xlsx.Budget(1000)
+        trees.append(safe_xlsx.parse_xml(data, "xl/worksheets/sheet1.xml", budget))
+        used.append(budget.used)
+    assert used == [5, 5]  # worksheet, sheetData, row, c, v
+    assert [(e.tag, e.text, e.attrib) for e in trees[0].iter()] == [(e.tag, e.text, e.attrib) for e in trees[1].iter()]
 
 
 @pytest.mark.parametrize(

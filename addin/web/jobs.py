@@ -120,7 +120,7 @@ class Jobs:
         try:
             self._set(batch_id, status="running")
             items = staging.items
-            todo = [(i.path, i.name) for i in items if i.path is not None]
+            todo = [i for i in items if i.path is not None]
 
             def progress(done: int, total: int) -> None:
                 with self._lock:
@@ -128,8 +128,8 @@ class Jobs:
 
             reviewed = iter(
                 review_paths(
-                    [path for path, _ in todo],
-                    names=[name for _, name in todo],
+                    [i.path for i in todo if i.path is not None],
+                    names=[i.name for i in todo],
                     executor=self._executor(),
                     workers=1,
                     progress=progress,
