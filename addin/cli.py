@@ -321,9 +321,6 @@ def match_command(
             )
         )
         return
-    for path in (out, json_out):
-        if path is not None:
-            guarded(partial(ensure_writable_folder, path))
     results = guarded(
         lambda: run_matches(
             profiles,

@@ -46,7 +46,7 @@ from policies.schema import InputSpec
 
 from . import console_tables as tables
 from .executors import batch_executor, chunk_size
-from .files import OutputError, ensure_folder, write_atomically
+from .files import OutputError, ensure_writable_folder, write_atomically
 from .portfolio import check_workbook, column_label
 from .sheet_style import (
     HEADER_ALIGN,
@@ -381,18 +381,20 @@ class Matched:
 
 def profile_files(paths: Sequence[Path]) -> list[Path]:
     """The profiles named: files as given, and each folder's ``.yaml``, ``.yml``, ``.json`` and ``.xlsx``
-    files (not its subfolders, hidden files or Excel's ``~$`` lock files), in name order."""
-    out: list[Path] = []
+    files (not its subfolders, hidden files or Excel's ``~$`` lock files), in name order; each once."""
+    out: dict[Path, Path] = {}  # a profile named twice (itself and in its folder) is matched once
     for path in map(Path, paths):
         if path.is_dir():
-            out += sorted(
+            found = sorted(
                 p
                 for p in path.iterdir()
                 if p.is_file() and p.suffix.lower() in PROFILE_SUFFIXES and not p.name.startswith((".", "~$"))
             )
         else:
-            out.append(path)
-    return out
+            found = [path]
+        for p in found:
+            out.setdefault(p.resolve(), p)
+    return list(out.values())
 
 
 def output_names(sources: Sequence[Path]) -> list[str]:
@@ -493,9 +495,9 @@ def run_matches(
     with ExitStack() as stack:
         if executor is None:
             executor = stack.enter_context(batch_executor(executor_spec, workers, items=len(todo), pays_from=PAYS_FROM))
-        for folder in (out, json_out):
+        for folder in (out, json_out):  # after the executor started: a scheduler that does not answer makes none
             if folder is not None:
-                ensure_folder(folder)
+                ensure_writable_folder(folder)
         for i, matched in _match_all(todo, out is not None, json_out is not None, executor, workers):
             outcomes[i] = _save(matched, names[i], out, json_out, overwrite)
     results = [outcomes[i] for i in range(len(sources))]

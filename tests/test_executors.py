@@ -101,6 +101,7 @@ def _sheets(path: Path) -> dict[str, bytes]:
         return {n: archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/")}
 
 
+@pytest.mark.slow  # several processes
 def test_declare_on_a_local_dask_cluster_writes_the_same_declarations(tmp_path: Path) -> None:
     base = {k: v for k, v in DETAILS.items() if k != "year"}
     rows = portfolio_rows() + [
@@ -137,6 +138,7 @@ def _profiles(folder: Path) -> list[str]:
     return ["contractor", "example", "tongzhou"]
 
 
+@pytest.mark.slow  # several processes
 def test_match_on_a_dask_cluster_at_an_address_writes_the_same_json(tmp_path: Path) -> None:
     from distributed import LocalCluster
 
