@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -28,7 +28,7 @@ T = TypeVar("T")
 errors = Console(stderr=True)
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     errors.print(f"[red]error 错误:[/red] {message}", highlight=False, soft_wrap=True)  # one line, whatever the width
     raise typer.Exit(code)
 

@@ -29,6 +29,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from policies import GreenAwardError, InputError, evaluate
 from policies.award import Award
@@ -74,11 +75,11 @@ def cell_inputs(clause_id: str, inputs: dict[str, object]) -> dict[str, object]:
         if spec.type == "bool":
             out[name] = YES if value else NO
         elif spec.type == "choice":
-            out[name] = spec.values[value].zh
+            out[name] = (spec.values or {})[str(value)].zh
         elif spec.type == "text":
             out[name] = str(value)
         else:
-            out[name] = float(value)
+            out[name] = float(value) if isinstance(value, (int, float, Decimal)) else float(str(value))
     return out
 
 
@@ -134,7 +135,7 @@ def compute(clause_id: str, cells: dict[str, object]) -> tuple[Award, dict[str, 
     checks, amounts and payments are the core's (its checks by code, its payment split)."""
     cc = compiled(clause_id)
     lay = layout(cc.id)
-    raw = {name: cells[name] for name in cc.specs if name in cells}
+    raw: dict[str, Any] = {name: cells[name] for name in cc.specs if name in cells}
     year = cells.get("year")
     award = evaluate(cc.id, on=year, **raw)
     met = {c.code: c.status != "failed" for c in award.checks}
@@ -160,7 +161,7 @@ def compute(clause_id: str, cells: dict[str, object]) -> tuple[Award, dict[str, 
         cached["paid_excl_tax"] = cells.get("investment_yuan", 0.0)
     for key, name in lay.choice_labels.items():
         value = award.inputs.get(name)
-        cached[key] = cc.specs[name].values[value].en if value is not None else ""
+        cached[key] = (cc.specs[name].values or {})[str(value)].en if value is not None else ""
     for (amount_key, status_key), payment in zip(lay.stage_keys, split(award.amount, cc.schedule, award.inputs)):
         cached[amount_key] = payment.amount
         cached[status_key] = DUE if payment.status == "due" else PENDING
@@ -182,7 +183,9 @@ def _num(value: object) -> str:
         return format(value, "f")
     if isinstance(value, float):
         return repr(value)
-    return str(int(value))
+    if isinstance(value, int):  # counts, years, date serials
+        return str(value)
+    raise TypeError(f"not a number for a cell: {value!r}")
 
 
 @dataclass
@@ -521,7 +524,9 @@ def jobs_from_portfolio(
 ) -> tuple[list[Job], list[tuple[int, str, str]], dict[str, int]]:
     """The claims of a stacked portfolio with a positive granted amount as jobs; the others counted
     by status (read the invalid ones' reasons with ``invalid_rows``)."""
-    jobs, problems, skipped = [], [], {}
+    jobs: list[Job] = []
+    problems: list[tuple[int, str, str]] = []
+    skipped: dict[str, int] = {}
     columns = portfolio.columns
     for index, record in enumerate(portfolio.records()):
         row = dict(zip(columns, record))
@@ -546,8 +551,17 @@ def jobs_from_portfolio(
         except (GreenAwardError, ValueError, ArithmeticError) as exc:
             problems.append((index, what, str(exc)))
             continue
+        year = cells.get("year")
         jobs.append(
-            Job(index, clause, inputs, details, note.strip("; "), granted=Decimal(granted), year=cells.get("year"))
+            Job(
+                index,
+                clause,
+                inputs,
+                details,
+                note.strip("; "),
+                granted=Decimal(granted),
+                year=year if isinstance(year, int) else None,
+            )
         )
     return jobs, problems, skipped
 
@@ -808,7 +822,7 @@ def print_batch(batch: Batch, out: Path, console) -> None:
         table.add_row(f"no declaration 不生成: {status}", str(count))
     table.add_row("problems 未生成（见下）", str(len(batch.problems)))
     console.print(table)
-    declared = sum((o.amount for o in batch.written), Decimal(0))
+    declared = sum((o.amount or Decimal(0) for o in batch.written), Decimal(0))
     console.print(
         f"申报金额 Declared (the clauses' amounts): {declared:,.2f} 元; 核定 granted after caps: "
         f"{batch.granted:,.2f} 元; in {out}",

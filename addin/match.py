@@ -293,7 +293,7 @@ def write_xlsx(result: Match, path: Path | BinaryIO) -> None:
     ws = book.create_sheet("最优组合 Best")
     print_setup(ws, title=f"{result.profile.enterprise.name} 最优组合 Best combination")
     best = result.best
-    rows = [
+    best_rows: list[list] = [
         [
             c.project,
             c.clause,
@@ -307,8 +307,8 @@ def write_xlsx(result: Match, path: Path | BinaryIO) -> None:
         ]
         for c in best.claims
     ]
-    rows.append(["合计 Total", "", "", None, None, best.total, "", "", ""])
-    write_table(ws, BEST_COLUMNS, rows)
+    best_rows.append(["合计 Total", "", "", None, None, best.total, "", "", ""])
+    write_table(ws, BEST_COLUMNS, best_rows)
     ws = book.create_sheet("按年 By year")
     print_setup(ws, title="按年度 By year")
     years = sorted({*best.by_year, *best.payments_by_year})
@@ -716,9 +716,9 @@ def _write_template(path: Path) -> None:
             ws[f"B{row}"].number_format = "@"
         row += 1
     for name in TEMPLATE_FACTS:
-        spec = profile_names()[name]
-        label_cell(row, 1, spec.label.zh, name)
-        dropdown(f"B{row}", "yes_no", ["是", "否"], f"{spec.label.zh} / {spec.label.en}")
+        fact = profile_names()[name]
+        label_cell(row, 1, fact.label.zh, name)
+        dropdown(f"B{row}", "yes_no", ["是", "否"], f"{fact.label.zh} / {fact.label.en}")
         row += 1
     row += 1
     ws.cell(
