@@ -3,7 +3,8 @@ a Dask ``LocalCluster`` of 2, as ratios of wall time to ``--workers 1`` (below 1
 
 Each batch is run as a user runs it (``green-award ...`` in a fresh process, start-up included), the
 three settings in turn every round, so each round's ratios share the machine's load; the median of
-the rounds is printed, with ``uptime`` before and after (the load of the other users of the cores).
+the rounds is printed (wall time, and CPU time of the command and all its processes), with
+``uptime`` before and after (the load of the other users of the cores).
 
 * **declare**: ``green-award declare`` on ``--declare`` claims (benchmarks/bench_declare.py's: every
   monetary clause, each row its own enterprise, one declaration a row);
@@ -13,13 +14,14 @@ the rounds is printed, with ``uptime`` before and after (the load of the other u
   each project's figures scaled), a workbook and a JSON per profile.
 
     python benchmarks/bench_executors.py [--declare 1000] [--portfolio 100000] [--match 100] [--rounds 2]
-        [--only declare,portfolio,match]
+        [--only declare,portfolio,match] [--no-dask]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -67,20 +69,26 @@ def write_profiles(folder: Path, count: int) -> None:
         (folder / f"profile_{i:04d}.yaml").write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
 
 
-def run(args: list[str], outputs: list[Path]) -> float:
-    """Wall seconds of one command (its outputs removed first; exit 0 or 1 expected)."""
+def cpu() -> float:
+    """CPU seconds of the finished children and theirs (the pool's workers, the cluster's processes)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(args: list[str], outputs: list[Path]) -> tuple[float, float]:
+    """Wall and CPU seconds of one command (its outputs removed first; exit 0 or 1 expected)."""
     for path in outputs:
         if path.is_dir():
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
     env = {**os.environ, "COLUMNS": "120"}
-    start = time.perf_counter()
+    start, used = time.perf_counter(), cpu()
     done = subprocess.run([*command(), *args], capture_output=True, text=True, env=env)
-    took = time.perf_counter() - start
+    took, used = time.perf_counter() - start, cpu() - used
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(args[:1])} failed ({done.returncode}): {done.stderr or done.stdout}")
-    return took
+    return took, used
 
 
 def uptime() -> str:
@@ -97,7 +105,9 @@ def main() -> None:
     parser.add_argument("--match", type=int, default=100, help="profiles matched")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--only", default="declare,portfolio,match", help="which batches, comma-separated")
+    parser.add_argument("--no-dask", action="store_true", help="only --workers 1 against processes 2")
     args = parser.parse_args()
+    settings = {k: v for k, v in SETTINGS.items() if not (args.no_dask and "dask" in k)}
     only = [b.strip() for b in args.only.split(",") if b.strip()]
     print(f"{cores()} cores; before: {uptime()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -125,21 +135,24 @@ def main() -> None:
                 [xlsx, js],
             )
         for name, (what, base, outputs) in batches.items():
-            ratios: dict[str, list[float]] = {s: [] for s in SETTINGS}
+            ratios: dict[str, list[float]] = {s: [] for s in settings}
+            cpus: dict[str, list[float]] = {s: [] for s in settings}
             firsts = []
             for _ in range(args.rounds):
-                one = run([*base, *SETTINGS["--workers 1"]], outputs)
+                one, one_cpu = run([*base, *SETTINGS["--workers 1"]], outputs)
                 firsts.append(one)
-                for setting, extra in SETTINGS.items():
+                for setting, extra in settings.items():
                     if setting != "--workers 1":
-                        ratios[setting].append(run([*base, *extra], outputs) / one)
+                        took, used = run([*base, *extra], outputs)
+                        ratios[setting].append(took / one)
+                        cpus[setting].append(used / one_cpu)
             print(f"{name}: {what}; --workers 1 took {statistics.median(firsts):.1f} s (median)", flush=True)
-            for setting in SETTINGS:
+            for setting in settings:
                 if setting != "--workers 1":
                     values = ", ".join(f"{r:.2f}" for r in ratios[setting])
                     print(
-                        f"  {setting:20} {statistics.median(ratios[setting]):.2f}x the time of --workers 1 "
-                        f"(rounds: {values})",
+                        f"  {setting:20} {statistics.median(ratios[setting]):.2f}x the wall time of --workers 1 "
+                        f"(rounds: {values}), {statistics.median(cpus[setting]):.2f}x its CPU time",
                         flush=True,
                     )
     print(f"after: {uptime()}")
