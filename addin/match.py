@@ -435,6 +435,14 @@ def match_profile(source: str, data: dict, xlsx: bool, as_json: bool) -> Matched
     return out
 
 
+def warm() -> None:
+    """Compile every monetary clause and load openpyxl's writer once, in this process: what each worker
+    would otherwise do on its first profile."""
+    import openpyxl  # noqa: F401 - imported for the forked workers
+
+    profile_names()
+
+
 def match_chunk(items: list[tuple[str, dict]], xlsx: bool, as_json: bool) -> list[Matched]:
     """The work sent to an executor: module-level, plain data in and out."""
     return [match_profile(source, data, xlsx, as_json) for source, data in items]
@@ -513,6 +521,7 @@ def _match_all(
         for i, source, data in todo:
             yield i, match_profile(source, data, xlsx, as_json)
         return
+    warm()  # before the first submit: a process pool forks then, and its workers inherit it
     size = chunk_size(len(todo), workers, most=8)
     futures = {
         executor.submit(match_chunk, [(source, data) for _, source, data in todo[k : k + size]], xlsx, as_json): todo[
