@@ -183,8 +183,8 @@ def _num(value: object) -> str:
         return format(value, "f")
     if isinstance(value, float):
         return repr(value)
-    if isinstance(value, int):  # counts, years, date serials
-        return str(value)
+    if isinstance(value, int):  # counts, years, date serials (a bool as 1 or 0)
+        return str(int(value))
     raise TypeError(f"not a number for a cell: {value!r}")
 
 
@@ -617,7 +617,7 @@ def refuse_existing(jobs: list[Job], folder: Path) -> None:
 
 #: Declarations from which a pool of this machine's processes pays, without ``--workers`` (measured by
 #: benchmarks/bench_executors.py; docs/performance.md).
-PAYS_FROM = 4000
+PAYS_FROM = 1000
 
 
 def write_jobs(

@@ -350,7 +350,7 @@ def run_match(
 
 #: Profiles from which a pool of this machine's processes pays, without ``--workers`` (measured by
 #: benchmarks/bench_executors.py; docs/performance.md).
-PAYS_FROM = 64
+PAYS_FROM = 200
 PROFILE_SUFFIXES = (".yaml", ".yml", ".json", ".xlsx", ".xlsm")
 
 
