@@ -4,12 +4,14 @@ files as one process."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
 import subprocess
 import sys
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -200,3 +202,58 @@ def test_a_worker_of_another_version_stops_the_run_before_any_work() -> None:
         check_versions("tcp://h:8786", {"tcp://w1:1": "ModuleNotFoundError: No module named 'addin'"})
     with pytest.raises(ExecutorError, match="no workers"):
         check_versions("tcp://h:8786", {})
+
+
+class LosesTheFirstTask(ThreadPoolExecutor):
+    """An executor whose first task's worker is lost (as a killed or out-of-memory worker's would be)."""
+
+    def __init__(self) -> None:
+        super().__init__(2)
+        self.lost = False
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        if not self.lost:
+            self.lost = True
+            future: Future = Future()
+            future.set_exception(RuntimeError("worker tcp://w:1 died"))
+            return future
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_lost_task_is_its_rows_problem_and_the_batch_goes_on(tmp_path: Path) -> None:
+    from addin.declaration import Job, write_jobs
+
+    jobs = [
+        Job(i, "etown:27", {"capacity_kw": "100"}, {**DETAILS, "project": f"P{i}"}, "核定 granted", f"{i:02d}.xlsx")
+        for i in range(12)
+    ]
+    with LosesTheFirstTask() as pool:
+        outcomes = write_jobs(jobs, tmp_path / "out", executor=pool, workers=2)
+    lost = [o for o in outcomes if o.error]
+    assert [o.row for o in outcomes] == list(range(12))
+    assert len(lost) == 2 and all(
+        "the executor lost the work (RuntimeError: worker tcp://w:1 died)" in o.error for o in lost
+    )
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"{i:02d}.xlsx" for i in range(2, 12)]
+    assert all(o.amount == 80000 for o in outcomes if not o.error)  # 800 yuan/kW x 100 kW
+
+
+def test_a_lost_task_of_a_match_batch_is_its_profiles_problem(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from addin.match import run_matches
+
+    _profiles(tmp_path / "profiles")
+    with LosesTheFirstTask() as pool:
+        results = run_matches(
+            [tmp_path / "profiles"],
+            json_out=tmp_path / "out",
+            executor=pool,
+            workers=8,
+            console=Console(file=io.StringIO()),
+        )
+    by_name = {Path(m.source).name: m for m in results}
+    assert "executor lost the work" in (by_name["bad.yaml"].error or "")  # the first task: bad.yaml alone
+    assert [n for n, m in by_name.items() if m.error is None] == ["contractor.yaml", "example.yaml", "tongzhou.json"]
+    assert by_name["example.yaml"].total == 3060000
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["contractor.json", "example.json", "tongzhou.json"]
