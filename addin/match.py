@@ -350,7 +350,7 @@ def run_match(
 
 #: Profiles from which a pool of this machine's processes pays, without ``--workers`` (measured by
 #: benchmarks/bench_executors.py; docs/performance.md).
-PAYS_FROM = 200
+PAYS_FROM = 100
 PROFILE_SUFFIXES = (".yaml", ".yml", ".json", ".xlsx", ".xlsm")
 
 
@@ -359,8 +359,8 @@ class ResultsExist(FileExistsError):
 
     def __init__(self, names: list[Path], total: int):
         super().__init__(
-            f"{len(names):,} result file(s) of the {total:,} profiles exist (e.g. {names[0]}); nothing written: pass --overwrite "
-            "to replace them, or write to other folders / 结果文件已存在，未生成"
+            f"{len(names):,} result file(s) of the {total:,} profiles exist (e.g. {names[0]}); nothing written: "
+            "pass --overwrite to replace them, or write to other folders / 结果文件已存在，未生成"
         )
 
 
