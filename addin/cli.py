@@ -282,29 +282,53 @@ def portfolio(
 
 @app.command("match")
 def match_command(
-    profile: Path = typer.Argument(
-        ..., help="the enterprise profile (.yaml, .json or .xlsx: green-award template profile)"
+    profiles: list[Path] = typer.Argument(
+        ...,
+        help="the enterprise profile (.yaml, .json or .xlsx: green-award template profile); "
+        "several, or folders of them, for a batch",
     ),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="write the opportunities and the best combination (.xlsx)"
+        None,
+        "--out",
+        "-o",
+        help="write the opportunities and the best combination (.xlsx); in a batch, a folder (one per profile)",
     ),
-    json_out: Path | None = typer.Option(None, "--json", help="write the results as JSON"),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="write the results as JSON; in a batch, a folder (one per profile)"
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing output files"),
     everything: bool = typer.Option(
         False, "--all", help="also list the clauses that do not apply (other than by kind)"
     ),
+    workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
+    executor: str = typer.Option("processes", "--executor", help=EXECUTOR_HELP),
 ) -> None:
     """Which awards can the enterprise get? Every clause for its projects, and the best combination / 政策匹配."""
-    from .match import run_match
+    from .match import run_match, run_matches
 
-    for path in (out, json_out):
-        if path is not None:
-            guarded(partial(ensure_writable, path))
-    guarded(
-        lambda: run_match(
-            profile, out=out, json_out=json_out, overwrite=overwrite, everything=everything, console=console
+    guarded(lambda: (parse_executor(executor), check_workers(workers)))  # before any work
+    if len(profiles) == 1 and not profiles[0].is_dir():  # one profile: matched here, printed in full
+        for path in (out, json_out):
+            if path is not None:
+                guarded(partial(ensure_writable, path))
+        guarded(
+            lambda: run_match(
+                profiles[0], out=out, json_out=json_out, overwrite=overwrite, everything=everything, console=console
+            )
+        )
+        return
+    results = guarded(
+        lambda: run_matches(
+            profiles,
+            out=out,
+            json_out=json_out,
+            overwrite=overwrite,
+            workers=workers,
+            executor_spec=executor,
+            console=console,
         )
     )
+    raise typer.Exit(1 if any(m.error for m in results) else 0)
 
 
 template_app = typer.Typer(help="Write an empty table to fill in / 生成空白模板", no_args_is_help=True)

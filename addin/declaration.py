@@ -7,7 +7,8 @@ inline strings, so a name that starts with ``=`` stays text), the cached value o
 (computed by the policy core, so a program that does not recalculate reads the declared amount)
 and is zipped with fixed entry times. ``declare`` reads a portfolio, stacks it
 (``policies.stacking``), and writes one workbook per claim with a positive granted amount, over a
-``concurrent.futures`` executor (a process pool by default).
+``concurrent.futures`` executor (``addin.executors``: in this process, a process pool or a Dask
+cluster): the workers make the bytes, this process writes every file atomically.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from policies import GreenAwardError, InputError, evaluate
 from policies.award import Award
@@ -41,7 +43,7 @@ from policies.years import parse_year, to_serial
 
 from . import rmb
 from .declaration_template import DUE, GENERATED_XML, NO, PENDING, TEMPLATES, YES, Layout, layout, template_name
-from .executors import batch_executor, parse_executor
+from .executors import batch_executor, chunk_size, parse_executor
 from .files import OutputExistsError, ensure_folder, ensure_writable_folder, fit_bytes, sweep_temps, write_atomically
 
 #: The claim fields (common.yaml) a declaration is not written without, and how each is written.
@@ -73,11 +75,11 @@ def cell_inputs(clause_id: str, inputs: dict[str, object]) -> dict[str, object]:
         if spec.type == "bool":
             out[name] = YES if value else NO
         elif spec.type == "choice":
-            out[name] = spec.values[value].zh
+            out[name] = (spec.values or {})[str(value)].zh
         elif spec.type == "text":
             out[name] = str(value)
         else:
-            out[name] = float(value)
+            out[name] = float(value) if isinstance(value, (int, float, Decimal)) else float(str(value))
     return out
 
 
@@ -133,7 +135,7 @@ def compute(clause_id: str, cells: dict[str, object]) -> tuple[Award, dict[str, 
     checks, amounts and payments are the core's (its checks by code, its payment split)."""
     cc = compiled(clause_id)
     lay = layout(cc.id)
-    raw = {name: cells[name] for name in cc.specs if name in cells}
+    raw: dict[str, Any] = {name: cells[name] for name in cc.specs if name in cells}
     year = cells.get("year")
     award = evaluate(cc.id, on=year, **raw)
     met = {c.code: c.status != "failed" for c in award.checks}
@@ -159,7 +161,7 @@ def compute(clause_id: str, cells: dict[str, object]) -> tuple[Award, dict[str, 
         cached["paid_excl_tax"] = cells.get("investment_yuan", 0.0)
     for key, name in lay.choice_labels.items():
         value = award.inputs.get(name)
-        cached[key] = cc.specs[name].values[value].en if value is not None else ""
+        cached[key] = (cc.specs[name].values or {})[str(value)].en if value is not None else ""
     for (amount_key, status_key), payment in zip(lay.stage_keys, split(award.amount, cc.schedule, award.inputs)):
         cached[amount_key] = payment.amount
         cached[status_key] = DUE if payment.status == "due" else PENDING
@@ -181,7 +183,9 @@ def _num(value: object) -> str:
         return format(value, "f")
     if isinstance(value, float):
         return repr(value)
-    return str(int(value))
+    if isinstance(value, int):  # counts, years, date serials (a bool as 1 or 0)
+        return str(int(value))
+    raise TypeError(f"not a number for a cell: {value!r}")
 
 
 @dataclass
@@ -455,23 +459,55 @@ class Outcome:
 EXISTS = "exists, not overwritten / 文件已存在"
 
 
-def write_job(job: Job, folder: str, overwrite: bool) -> Outcome:
-    """Make and write one declaration. Whatever goes wrong with it (lacking details, a name taken, a
-    file that cannot be written, a fault of ours) is its outcome, not the batch's end."""
+@dataclass
+class Made:
+    """One declaration made in a worker: its bytes and the declared amount, or why it was not made."""
+
+    row: int
+    data: bytes | None = None
+    amount: Decimal | None = None
+    error: str | None = None
+
+
+def make_job(job: Job) -> Made:
+    """Make one declaration (in whichever process runs it). Whatever goes wrong with it (lacking
+    details, a fault of ours) is its outcome, not the batch's end."""
     try:
         data, award = make_declaration(job.clause, job.inputs, job.details, granted_note=job.granted_note)
-        path = write_atomically(Path(folder) / job.name, lambda tmp: tmp.write_bytes(data), overwrite=overwrite)
-    except OutputExistsError as exc:
-        return Outcome(job.row, error=f"{job.name}: {EXISTS} ({exc.path})")
     except (GreenAwardError, OSError) as exc:
-        return Outcome(job.row, error=str(exc))
+        return Made(job.row, error=str(exc))
     except Exception as exc:  # a fault of ours: this row's, reported with its kind
-        return Outcome(job.row, error=f"{job.name}: could not be made ({type(exc).__name__}: {exc}) / 生成失败")
-    return Outcome(job.row, str(path), award.amount)
+        return Made(job.row, error=f"{job.name}: could not be made ({type(exc).__name__}: {exc}) / 生成失败")
+    return Made(job.row, data, award.amount)
 
 
-def write_chunk(jobs: list[Job], folder: str, overwrite: bool) -> list[Outcome]:
-    return [write_job(job, folder, overwrite) for job in jobs]
+def make_chunk(jobs: list[Job]) -> list[Made]:
+    """The work sent to an executor: module-level, plain data in and out (bytes back, no file written there)."""
+    return [make_job(job) for job in jobs]
+
+
+def save(made: Made, name: str, folder: str, overwrite: bool) -> Outcome:
+    """Write a made declaration into ``folder`` atomically (a name taken, a file that cannot be written:
+    that row's outcome)."""
+    if made.error is not None or made.data is None:
+        return Outcome(made.row, error=made.error)
+    data = made.data
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    try:
+        path = write_atomically(Path(folder) / name, write, overwrite=overwrite)
+    except OutputExistsError as exc:
+        return Outcome(made.row, error=f"{name}: {EXISTS} ({exc.path})")
+    except OSError as exc:
+        return Outcome(made.row, error=str(exc))
+    return Outcome(made.row, str(path), made.amount)
+
+
+def write_job(job: Job, folder: str, overwrite: bool) -> Outcome:
+    """Make and write one declaration in this process."""
+    return save(make_job(job), job.name, folder, overwrite)
 
 
 @dataclass
@@ -488,7 +524,9 @@ def jobs_from_portfolio(
 ) -> tuple[list[Job], list[tuple[int, str, str]], dict[str, int]]:
     """The claims of a stacked portfolio with a positive granted amount as jobs; the others counted
     by status (read the invalid ones' reasons with ``invalid_rows``)."""
-    jobs, problems, skipped = [], [], {}
+    jobs: list[Job] = []
+    problems: list[tuple[int, str, str]] = []
+    skipped: dict[str, int] = {}
     columns = portfolio.columns
     for index, record in enumerate(portfolio.records()):
         row = dict(zip(columns, record))
@@ -513,8 +551,17 @@ def jobs_from_portfolio(
         except (GreenAwardError, ValueError, ArithmeticError) as exc:
             problems.append((index, what, str(exc)))
             continue
+        year = cells.get("year")
         jobs.append(
-            Job(index, clause, inputs, details, note.strip("; "), granted=Decimal(granted), year=cells.get("year"))
+            Job(
+                index,
+                clause,
+                inputs,
+                details,
+                note.strip("; "),
+                granted=Decimal(granted),
+                year=year if isinstance(year, int) else None,
+            )
         )
     return jobs, problems, skipped
 
@@ -568,10 +615,9 @@ def refuse_existing(jobs: list[Job], folder: Path) -> None:
         raise DeclarationsExist(folder, taken, len(jobs))
 
 
-def default_executor(workers: int | None) -> Executor:
-    from addin.pool import process_pool
-
-    return process_pool(workers)
+#: Declarations from which a pool of this machine's processes pays, without ``--workers`` (measured by
+#: benchmarks/bench_executors.py; docs/performance.md).
+PAYS_FROM = 1000
 
 
 def write_jobs(
@@ -581,43 +627,42 @@ def write_jobs(
     overwrite: bool = False,
     executor: Executor | None = None,
     workers: int | None = None,
+    executor_spec: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Outcome]:
-    """Write the jobs in chunks over ``executor`` (a process pool unless ``workers`` is 1)."""
-    ensure_folder(folder)
-    sweep_temps(folder)  # once, here: forked workers inherit that it was done
-    total, done, out = len(jobs), 0, []
+    """Make the jobs' declarations in chunks over ``executor`` (when one is handed in), else over the
+    executor of ``executor_spec`` and ``workers`` (``addin.executors``: in this process below
+    ``PAYS_FROM`` declarations), and write each here as it comes back."""
+    total = len(jobs)
     if not jobs:
-        return out
-    own = None
-    if executor is None and (workers or os.cpu_count() or 1) > 1 and total > 1:
-        for clause in {job.clause for job in jobs}:
-            prepared(clause)  # once here: the forked workers inherit the prepared templates
-        own = executor = default_executor(workers)
-    try:
+        return []
+    with ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(batch_executor(executor_spec, workers, items=total, pays_from=PAYS_FROM))
+        ensure_folder(folder)
+        sweep_temps(folder)
+        names = {job.row: job.name for job in jobs}
+        out: list[Outcome] = []
         if executor is None:
             for job in jobs:
                 out.append(write_job(job, str(folder), overwrite))
                 if progress:
                     progress(len(out), total)
             return out
-        n = workers or os.cpu_count() or 1
-        size = max(1, min(50, -(-total // (4 * n))))
-        futures = [
-            executor.submit(write_chunk, jobs[i : i + size], str(folder), overwrite) for i in range(0, total, size)
-        ]
-        from concurrent.futures import as_completed
-
+        for clause in {job.clause for job in jobs}:
+            prepared(clause)  # before the first submit: a process pool forks then, and its workers inherit them
+        size = chunk_size(total, workers, most=50)
+        futures = {executor.submit(make_chunk, jobs[i : i + size]): jobs[i : i + size] for i in range(0, total, size)}
         for future in as_completed(futures):
-            chunk = future.result()
-            out.extend(chunk)
-            done += len(chunk)
+            try:
+                made = future.result()
+            except Exception as exc:  # a worker lost (killed, out of memory): its chunk's rows, the rest goes on
+                why = f"not made: the executor lost the work ({type(exc).__name__}: {exc}) / 执行失败"
+                made = [Made(job.row, error=why) for job in futures[future]]
+            out.extend(save(m, names[m.row], str(folder), overwrite) for m in made)
             if progress:
-                progress(done, total)
+                progress(len(out), total)
         return sorted(out, key=lambda o: o.row)
-    finally:
-        if own is not None:
-            own.shutdown()
 
 
 def declare_portfolio(
@@ -627,6 +672,7 @@ def declare_portfolio(
     overwrite: bool = False,
     executor: Executor | None = None,
     workers: int | None = None,
+    executor_spec: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Batch:
     """Write the declarations of a stacked portfolio (``policies.stacking.stack_rows``' result)."""
@@ -635,20 +681,21 @@ def declare_portfolio(
     if not overwrite:
         refuse_existing(jobs, Path(folder))
     outcomes = write_jobs(
-        jobs, Path(folder), overwrite=overwrite, executor=executor, workers=workers, progress=progress
+        jobs,
+        Path(folder),
+        overwrite=overwrite,
+        executor=executor,
+        workers=workers,
+        executor_spec=executor_spec,
+        progress=progress,
     )
     by_row = {job.row: job for job in jobs}
     written = []
     for outcome in outcomes:
         if outcome.error:
             job = by_row[outcome.row]
-            problems.append(
-                (
-                    outcome.row,
-                    f"{job.details.get('enterprise')} / {job.details.get('project')} / {job.clause}",
-                    outcome.error,
-                )
-            )
+            what = f"{job.details.get('enterprise')} / {job.details.get('project')} / {job.clause}"
+            problems.append((outcome.row, what, outcome.error))
         else:
             written.append(outcome)
     problems.sort()
@@ -665,18 +712,28 @@ def declare_frame(
     overwrite: bool = False,
     executor: Executor | None = None,
     workers: int | None = None,
+    executor_spec: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Batch:
-    """Stack a portfolio table (a DataFrame, or a header and rows) and write its declarations."""
+    """Stack a portfolio table (a DataFrame, or a header and rows) and write its declarations.
+
+    The stacking runs in this process (a few percent of the declarations' time): a process pool is
+    made afterwards, for the declarations only, once the templates they use are prepared."""
     from policies.stacking import stack_rows
 
     if isinstance(table, tuple):
         header, rows = table
     else:
         header, rows = list(table.columns), table.astype(object).where(table.notna(), None).values.tolist()
-    portfolio = stack_rows(header, rows, executor=executor)
+    portfolio = stack_rows(header, rows)
     return declare_portfolio(
-        portfolio, folder, overwrite=overwrite, executor=executor, workers=workers, progress=progress
+        portfolio,
+        folder,
+        overwrite=overwrite,
+        executor=executor,
+        workers=workers,
+        executor_spec=executor_spec,
+        progress=progress,
     )
 
 
@@ -693,21 +750,24 @@ def run_declare(
 ) -> int:
     """``green-award declare``: read, stack, write with a progress bar, print a summary; 1 if a row
     is invalid or could not be declared. Raises (for one line and exit 2) when ``out`` cannot be a
-    folder of declarations, or holds some of them already and ``overwrite`` is not given.
+    folder of declarations, or holds some of them already and ``overwrite`` is not given, or the
+    executor cannot start (a Dask scheduler that does not answer, a worker of another version).
 
-    ``pdf``: also print each declaration to PDF through LibreOffice (``addin.pdf``), into ``<out>_pdf``."""
+    ``workers``, ``executor_spec``: where the declarations are made (``addin.executors``) unless an
+    ``executor`` is handed in. ``pdf``: also print each declaration to PDF through LibreOffice
+    (``addin.pdf``), into ``<out>_pdf``."""
     from rich.console import Console
 
     from .portfolio import read_source
 
     console = console or Console()
     source = read_source(path)  # first: a bad input leaves no output folder behind
-    ensure_writable_folder(out)  # before the work: a file given, a read-only place
-    console.print(source.read_line(path), highlight=False, soft_wrap=True)
     spec = parse_executor(executor_spec)
     with ExitStack() as stack:
-        if executor is None and spec.kind == "dask":  # else write_jobs makes its pool after preparing the templates
+        if executor is None and spec.kind == "dask":  # before any output: a scheduler that does not answer
             executor = stack.enter_context(batch_executor(spec, workers, items=len(source.rows), pays_from=1))
+        ensure_writable_folder(out)  # before the work: a file given, a read-only place
+        console.print(source.read_line(path), highlight=False, soft_wrap=True)
         batch = with_progress(
             console,
             lambda progress: declare_frame(
@@ -716,6 +776,7 @@ def run_declare(
                 overwrite=overwrite,
                 executor=executor,
                 workers=workers,
+                executor_spec=executor_spec,
                 progress=progress,
             ),
         )
@@ -724,7 +785,7 @@ def run_declare(
     if pdf:
         from .pdf import print_pdfs
 
-        converted = print_pdfs([Path(o.path) for o in batch.written], out, console, overwrite=overwrite)
+        converted = print_pdfs([Path(o.path) for o in batch.written if o.path], out, console, overwrite=overwrite)
     return 1 if batch.problems or batch.invalid or (converted is not None and converted.problems) else 0
 
 
@@ -761,7 +822,7 @@ def print_batch(batch: Batch, out: Path, console) -> None:
         table.add_row(f"no declaration 不生成: {status}", str(count))
     table.add_row("problems 未生成（见下）", str(len(batch.problems)))
     console.print(table)
-    declared = sum((o.amount for o in batch.written), Decimal(0))
+    declared = sum((o.amount or Decimal(0) for o in batch.written), Decimal(0))
     console.print(
         f"申报金额 Declared (the clauses' amounts): {declared:,.2f} 元; 核定 granted after caps: "
         f"{batch.granted:,.2f} 元; in {out}",

@@ -73,7 +73,7 @@ def run_demo(out: Path, *, overwrite: bool = False, console: Console | None = No
     if pdf:
         from .pdf import print_pdfs
 
-        converted = print_pdfs([Path(o.path) for o in batch.written], folder, console, overwrite=overwrite)
+        converted = print_pdfs([Path(o.path) for o in batch.written if o.path], folder, console, overwrite=overwrite)
     from .review import review_demo
 
     passed = review_demo(folder, console, overwrite=overwrite)  # the reviewer's view of the same files

@@ -3,13 +3,25 @@
 Reads a profile from YAML, JSON or a sheet of an xlsx (the layout of ``green-award template
 profile``), prints the opportunities and the best combination, and writes them as JSON and as a
 workbook people read. Also writes the empty profile workbook.
+
+A batch (several profiles, or a folder of them: ``run_matches``) is matched over an executor
+(``addin.executors``): each worker reads nothing and writes nothing, it is sent a profile's data and
+returns its summary and the bytes of its workbook and JSON; this process writes them, one file per
+profile in the ``--out`` and ``--json`` folders. A bad profile is one line and the batch goes on.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+from collections.abc import Sequence
+from concurrent.futures import Executor, as_completed
+from contextlib import ExitStack
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 import yaml
 from rich.console import Console
@@ -33,7 +45,8 @@ from policies.registry import fields, zone_spec
 from policies.schema import InputSpec
 
 from . import console_tables as tables
-from .files import write_atomically
+from .executors import batch_executor, chunk_size
+from .files import OutputError, ensure_writable_folder, write_atomically
 from .portfolio import check_workbook, column_label
 from .sheet_style import (
     HEADER_ALIGN,
@@ -185,9 +198,21 @@ STATUSES_ORDER = {"claimable": 0, "possible": 1, "not_applicable": 2}
 # --- writing --------------------------------------------------------------------------------------
 
 
+def json_text(result: Match) -> str:
+    return json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def write_bytes(path: Path | str, data: bytes, *, overwrite: bool = False) -> Path:
+    """``data`` written to ``path`` atomically (never over an existing file unless ``overwrite``)."""
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return write_atomically(Path(path), write, overwrite=overwrite)
+
+
 def write_json(result: Match, path: Path | str, *, overwrite: bool = False) -> Path:
-    data = json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
-    return write_atomically(Path(path), lambda tmp: tmp.write_text(data, encoding="utf-8"), overwrite=overwrite)
+    return write_bytes(path, json_text(result).encode("utf-8"), overwrite=overwrite)
 
 
 def _title(clause_id: str) -> str:
@@ -249,7 +274,7 @@ def _result_rows(result: Match, rows: list[Result]) -> list[list]:
     ]
 
 
-def write_xlsx(result: Match, path: Path) -> None:
+def write_xlsx(result: Match, path: Path | BinaryIO) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import PatternFill
 
@@ -268,7 +293,7 @@ def write_xlsx(result: Match, path: Path) -> None:
     ws = book.create_sheet("最优组合 Best")
     print_setup(ws, title=f"{result.profile.enterprise.name} 最优组合 Best combination")
     best = result.best
-    rows = [
+    best_rows: list[list] = [
         [
             c.project,
             c.clause,
@@ -282,8 +307,8 @@ def write_xlsx(result: Match, path: Path) -> None:
         ]
         for c in best.claims
     ]
-    rows.append(["合计 Total", "", "", None, None, best.total, "", "", ""])
-    write_table(ws, BEST_COLUMNS, rows)
+    best_rows.append(["合计 Total", "", "", None, None, best.total, "", "", ""])
+    write_table(ws, BEST_COLUMNS, best_rows)
     ws = book.create_sheet("按年 By year")
     print_setup(ws, title="按年度 By year")
     years = sorted({*best.by_year, *best.payments_by_year})
@@ -319,6 +344,244 @@ def run_match(
     if json_out is not None:
         console.print(f"JSON: {write_json(result, json_out, overwrite=overwrite)}", highlight=False)
     return result
+
+
+# --- a batch of profiles -------------------------------------------------------------------------
+
+#: Profiles from which a pool of this machine's processes pays, without ``--workers`` (measured by
+#: benchmarks/bench_executors.py; docs/performance.md).
+PAYS_FROM = 100
+PROFILE_SUFFIXES = (".yaml", ".yml", ".json", ".xlsx", ".xlsm")
+
+
+class ResultsExist(FileExistsError):
+    """Results of this batch are already in the output folders and ``--overwrite`` was not given."""
+
+    def __init__(self, names: list[Path], total: int):
+        super().__init__(
+            f"{len(names):,} result file(s) of the {total:,} profiles exist (e.g. {names[0]}); nothing written: "
+            "pass --overwrite to replace them, or write to other folders / 结果文件已存在，未生成"
+        )
+
+
+@dataclass
+class Matched:
+    """One profile of a batch, as a worker returns it: plain data (a summary, the files' bytes) or why not."""
+
+    source: str
+    enterprise: str = ""
+    claimable: int = 0
+    possible: int = 0
+    total: Decimal | None = None
+    xlsx: bytes | None = None
+    json: bytes | None = None
+    error: str | None = None
+    written: tuple[str, ...] = ()
+
+
+def profile_files(paths: Sequence[Path]) -> list[Path]:
+    """The profiles named: files as given, and each folder's ``.yaml``, ``.yml``, ``.json`` and ``.xlsx``
+    files (not its subfolders, hidden files or Excel's ``~$`` lock files), in name order; each once."""
+    out: dict[Path, Path] = {}  # a profile named twice (itself and in its folder) is matched once
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and p.suffix.lower() in PROFILE_SUFFIXES and not p.name.startswith((".", "~$"))
+            )
+        else:
+            found = [path]
+        for p in found:
+            out.setdefault(p.resolve(), p)
+    return list(out.values())
+
+
+def output_names(sources: Sequence[Path]) -> list[str]:
+    """One file stem per profile: its own stem, with a short hash of its path where two would coincide
+    (also ignoring case, as Windows does): ``a/x.yaml`` and ``b/x.json`` both get one."""
+    counts: dict[str, int] = {}
+    for path in sources:
+        counts[path.stem.casefold()] = counts.get(path.stem.casefold(), 0) + 1
+    return [
+        path.stem
+        if counts[path.stem.casefold()] == 1
+        else f"{path.stem}__{hashlib.sha1(str(path).encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+        for path in sources
+    ]
+
+
+def match_profile(source: str, data: dict, xlsx: bool, as_json: bool) -> Matched:
+    """Match one profile's data (in whichever process runs it); a bad profile is its outcome."""
+    try:
+        result = match(data)
+        out = Matched(
+            source,
+            enterprise=result.profile.enterprise.name,
+            claimable=sum(1 for r in result.results if r.status == "claimable"),
+            possible=sum(1 for r in result.results if r.status == "possible"),
+            total=result.best.total,
+        )
+        if xlsx:
+            book = io.BytesIO()
+            write_xlsx(result, book)
+            out.xlsx = book.getvalue()
+        if as_json:
+            out.json = json_text(result).encode("utf-8")
+    except GreenAwardError as exc:
+        return Matched(source, error=f"{source}: {exc}")
+    except Exception as exc:  # a fault of ours: this profile's, reported with its kind
+        return Matched(source, error=f"{source}: could not be matched ({type(exc).__name__}: {exc}) / 匹配失败")
+    return out
+
+
+def warm() -> None:
+    """Compile every monetary clause and load openpyxl's writer once, in this process: what each worker
+    would otherwise do on its first profile."""
+    import openpyxl  # noqa: F401 - imported for the forked workers
+
+    profile_names()
+
+
+def match_chunk(items: list[tuple[str, dict]], xlsx: bool, as_json: bool) -> list[Matched]:
+    """The work sent to an executor: module-level, plain data in and out."""
+    return [match_profile(source, data, xlsx, as_json) for source, data in items]
+
+
+def _targets(names: list[str], out: Path | None, json_out: Path | None) -> list[Path]:
+    return [
+        folder / f"{name}{suffix}"
+        for name in names
+        for folder, suffix in ((out, ".xlsx"), (json_out, ".json"))
+        if folder
+    ]
+
+
+def check_batch_folder(path: Path, option: str) -> None:
+    """A batch writes one file per profile: ``--out``/``--json`` name folders (an .xlsx or .json name is a mistake)."""
+    if path.is_file() or (not path.exists() and path.suffix.lower() in (".xlsx", ".json")):
+        raise OutputError(
+            path, f"{option}: with several profiles or a folder, give a folder (one file per profile) / 须为文件夹"
+        )
+
+
+def run_matches(
+    paths: Sequence[Path],
+    *,
+    out: Path | None = None,
+    json_out: Path | None = None,
+    overwrite: bool = False,
+    workers: int | None = None,
+    executor_spec: str | None = None,
+    executor: Executor | None = None,
+    console: Console | None = None,
+) -> list[Matched]:
+    """``green-award match`` on several profiles or folders of them: a summary line per profile, a
+    workbook in ``out`` and a JSON in ``json_out`` (folders) per profile. A profile that cannot be read
+    or matched is reported and the others go on. Raises (one line, exit 2) before any work when the
+    output folders hold some of the results already and ``overwrite`` is not given, or the executor
+    cannot start."""
+    console = console or Console()
+    for folder, option in ((out, "--out"), (json_out, "--json")):
+        if folder is not None:
+            check_batch_folder(folder, option)
+    sources = profile_files(paths)
+    if not sources:
+        raise GreenAwardError(f"{', '.join(map(str, paths))}: no profile (.yaml, .json, .xlsx) there / 未找到企业画像")
+    names = output_names(sources)
+    if not overwrite:
+        taken = [t for t in _targets(names, out, json_out) if t.exists()]
+        if taken:
+            raise ResultsExist(taken, len(sources))
+    outcomes: dict[int, Matched] = {}
+    todo: list[tuple[int, str, dict]] = []
+    for i, path in enumerate(sources):
+        try:
+            todo.append((i, str(path), read_profile(path)))  # read here: the workers need no access to the files
+        except GreenAwardError as exc:
+            outcomes[i] = Matched(str(path), error=str(exc))
+    with ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(batch_executor(executor_spec, workers, items=len(todo), pays_from=PAYS_FROM))
+        for folder in (out, json_out):  # after the executor started: a scheduler that does not answer makes none
+            if folder is not None:
+                ensure_writable_folder(folder)
+        for i, matched in _match_all(todo, out is not None, json_out is not None, executor, workers):
+            outcomes[i] = _save(matched, names[i], out, json_out, overwrite)
+    results = [outcomes[i] for i in range(len(sources))]
+    print_matches(results, console, out, json_out)
+    return results
+
+
+def _match_all(
+    todo: list[tuple[int, str, dict]], xlsx: bool, as_json: bool, executor: Executor | None, workers: int | None
+):
+    """(index, Matched) of each profile, in this process or over ``executor`` (as the chunks finish)."""
+    if executor is None:
+        for i, source, data in todo:
+            yield i, match_profile(source, data, xlsx, as_json)
+        return
+    warm()  # before the first submit: a process pool forks then, and its workers inherit it
+    size = chunk_size(len(todo), workers, most=8)
+    futures = {
+        executor.submit(match_chunk, [(source, data) for _, source, data in todo[k : k + size]], xlsx, as_json): todo[
+            k : k + size
+        ]
+        for k in range(0, len(todo), size)
+    }
+    for future in as_completed(futures):
+        chunk = futures[future]
+        try:
+            made = future.result()
+        except Exception as exc:  # a worker lost: its profiles' problem, the rest goes on
+            why = f"not matched: the executor lost the work ({type(exc).__name__}: {exc}) / 执行失败"
+            made = [Matched(source, error=f"{source}: {why}") for _, source, _ in chunk]
+        yield from zip((i for i, _, _ in chunk), made)
+
+
+def _save(matched: Matched, name: str, out: Path | None, json_out: Path | None, overwrite: bool) -> Matched:
+    """Write a matched profile's files (a file that cannot be written: that profile's problem)."""
+    written = []
+    try:
+        for folder, suffix, data in ((out, ".xlsx", matched.xlsx), (json_out, ".json", matched.json)):
+            if folder is not None and data is not None:
+                written.append(str(write_bytes(folder / f"{name}{suffix}", data, overwrite=overwrite)))
+    except OSError as exc:  # OutputExistsError (a parallel run got there first) and OutputError
+        matched.error = f"{matched.source}: {exc}"
+    matched.xlsx = matched.json = None  # written: not kept for the summary
+    matched.written = tuple(written)
+    return matched
+
+
+def print_matches(results: list[Matched], console: Console, out: Path | None, json_out: Path | None) -> None:
+    """A line per profile (enterprise, claimable and possible counts, the best combination's total),
+    then the problems, one line each."""
+    table = tables.table("政策匹配 Matches")
+    tables.name(table, "画像\nProfile")
+    tables.text(table, "企业\nEnterprise", min_width=12)
+    tables.figure(table, "可申报\nClaimable")
+    tables.figure(table, "待确认\nPossible")
+    tables.figure(table, "最优组合（元）\nBest total")
+    for m in results:
+        if m.error is None:
+            table.add_row(
+                Path(m.source).name, escape(m.enterprise), str(m.claimable), str(m.possible), tables.yuan(m.total)
+            )
+    console.print(table)
+    good = [m for m in results if m.error is None]
+    total = sum((m.total or Decimal(0) for m in good), Decimal(0))
+    console.print(
+        f"画像 Profiles: {len(good):,} matched, {len(results) - len(good):,} with problems; "
+        f"最优组合合计 Best totals: {total:,.2f} 元",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for folder, what in ((out, "workbooks 工作簿"), (json_out, "JSON")):
+        if folder is not None:
+            console.print(f"已生成 Wrote {sum(1 for m in good if m.written)} {what} in {folder}", highlight=False)
+    for m in results:
+        if m.error is not None:
+            console.print(f"[yellow]problem 问题[/yellow] {escape(m.error)}", highlight=False, soft_wrap=True)
 
 
 # --- the kinds ------------------------------------------------------------------------------------
@@ -462,9 +725,9 @@ def _write_template(path: Path) -> None:
             ws[f"B{row}"].number_format = "@"
         row += 1
     for name in TEMPLATE_FACTS:
-        spec = profile_names()[name]
-        label_cell(row, 1, spec.label.zh, name)
-        dropdown(f"B{row}", "yes_no", ["是", "否"], f"{spec.label.zh} / {spec.label.en}")
+        fact = profile_names()[name]
+        label_cell(row, 1, fact.label.zh, name)
+        dropdown(f"B{row}", "yes_no", ["是", "否"], f"{fact.label.zh} / {fact.label.en}")
         row += 1
     row += 1
     ws.cell(

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +72,7 @@ def to_pdf(
     with tempfile.TemporaryDirectory(prefix="green-award-pdf-") as tmp:
         groups = [(todo[k::count], Path(tmp) / str(k)) for k in range(count)]
         with ThreadPoolExecutor(count) as pool:  # one soffice (its own profile) per group, started once a chunk
-            converted = list(pool.map(lambda group: _convert(program, *group, timeout), groups))
+            converted = list(pool.map(lambda group: _convert(program, group[0], group[1], timeout), groups))
         order = {path: i for i, path in enumerate(todo)}
         for path, made, error in sorted((item for group in converted for item in group), key=lambda x: order[x[0]]):
             if made is None:
@@ -80,14 +81,21 @@ def to_pdf(
                 )
                 continue
             try:
-                target = write_atomically(
-                    folder / made.name, lambda tmp_file: shutil.copyfile(made, tmp_file), overwrite=overwrite
-                )
+                target = write_atomically(folder / made.name, _copy_of(made), overwrite=overwrite)
             except OutputExistsError as exc:
                 result.problems.append((path, f"{exc.path.name}: exists, not overwritten / 文件已存在"))
                 continue
             result.written.append(target)
     return result
+
+
+def _copy_of(source: Path) -> Callable[[Path], None]:
+    """A writer for ``write_atomically`` that copies ``source`` into the temporary file."""
+
+    def copy(target: Path) -> None:
+        shutil.copyfile(source, target)
+
+    return copy
 
 
 def _convert(program: str, paths: list[Path], work: Path, timeout: float) -> list[tuple[Path, Path | None, str]]:

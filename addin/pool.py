@@ -1,4 +1,4 @@
-"""The process pool of every batch (portfolio evaluation, declarations, review): one place that
+"""The process pool of every batch (portfolio evaluation, declarations, review, matching): one place that
 makes it, so every batch gets workers that end when the process that started them dies.
 
 A killed parent (SIGKILL, an out-of-memory kill, a closed terminal) cannot shut its pool down:

@@ -206,3 +206,49 @@ def test_the_console_fits_80_columns_with_every_amount_and_name_whole() -> None:
         assert figure in words, figure
     for name in ("etown:21", "etown:23", "machine_owner", "municipal_award_yuan", "energy_target_evaluation"):
         assert name in done.stdout, name
+
+
+def test_a_batch_of_profiles_writes_one_workbook_and_json_per_profile(tmp_path: Path) -> None:
+    folder = tmp_path / "profiles"
+    (folder / "more").mkdir(parents=True)
+    (folder / "contractor.yaml").write_text(yaml.safe_dump(CONTRACTOR, allow_unicode=True), encoding="utf-8")
+    (folder / "notes.txt").write_text("not a profile")  # not read: not a profile's suffix
+    (folder / "~$contractor.xlsx").write_bytes(b"")  # Excel's lock file: not read
+    (folder / "more" / "x.yaml").write_text("x: 1")  # a subfolder: not read
+    (folder / "bad.yaml").write_text("enterprise: {name: 甲}\nprojects:\n  - {id: P, kind: nope, year: 2025}\n")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "contractor.json").write_text(json.dumps(TONGZHOU_MANUFACTURER, ensure_ascii=False), encoding="utf-8")
+    args = ["match", str(folder), str(other / "contractor.json"), "-o", str(tmp_path / "xlsx")]
+    done = CliRunner().invoke(app, [*args, "--json", str(tmp_path / "json")], env={"COLUMNS": "200"})
+    assert done.exit_code == 1, done.output  # bad.yaml: one line, the others written
+    problems = [line for line in done.output.splitlines() if line.startswith("problem")]
+    assert len(problems) == 1 and "bad.yaml" in problems[0] and "nope" in problems[0]
+    assert "2 matched, 1 with problems" in done.output and "3,450,000.00" in done.output  # 600,000 + 2,850,000
+    # the two profiles named contractor both get a short hash of their path: no result replaces another
+    made = sorted(p.name for p in (tmp_path / "json").iterdir())
+    assert len(made) == 2 and all(n.startswith("contractor__") and n.endswith(".json") for n in made)
+    totals = sorted(json.loads((tmp_path / "json" / n).read_text())["best"]["total_yuan"] for n in made)
+    assert totals == [600000.0, 2850000.0]
+    assert sorted(p.stem for p in (tmp_path / "xlsx").iterdir()) == [n[:-5] for n in made]
+    book = load_workbook(tmp_path / "xlsx" / made[0].replace(".json", ".xlsx"))
+    assert book.sheetnames == ["机会 Opportunities", "全部 All", "最优组合 Best", "按年 By year"]
+    # again: the results exist, nothing written, one line
+    again = CliRunner().invoke(app, [*args, "--json", str(tmp_path / "json")])
+    lines = again.output.strip().splitlines()
+    assert again.exit_code == 2 and len(lines) == 1 and "4 result file(s) of the 3 profiles exist" in lines[0]
+    forced = CliRunner().invoke(app, [*args, "--overwrite"])
+    assert forced.exit_code == 1 and "Wrote 2 workbooks" in forced.output
+
+
+def test_a_batch_wants_folders_for_its_results(tmp_path: Path) -> None:
+    for option in ("-o", "--json"):
+        target = tmp_path / ("r.xlsx" if option == "-o" else "r.json")
+        done = CliRunner().invoke(app, ["match", str(EXAMPLE), str(EXAMPLE), option, str(target)])
+        lines = done.output.strip().splitlines()
+        assert done.exit_code == 2 and len(lines) == 1 and "give a folder" in lines[0], done.output
+        assert not target.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = CliRunner().invoke(app, ["match", str(empty)])
+    assert done.exit_code == 2 and "no profile" in done.output
