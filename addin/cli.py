@@ -298,7 +298,9 @@ def match_command(
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing output files"),
     everything: bool = typer.Option(
-        False, "--all", help="also list the clauses that do not apply (other than by kind)"
+        False,
+        "--all",
+        help="also print the clauses that do not apply (other than by kind); one profile only, a batch prints a line each",
     ),
     workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
     executor: str = typer.Option("processes", "--executor", help=EXECUTOR_HELP),
