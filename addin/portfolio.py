@@ -1,8 +1,10 @@
 """The portfolio table on disk: reading it (csv or xlsx), writing the result, and the empty template.
 
-``run_portfolio`` is what ``green-award portfolio INPUT -o OUTPUT`` calls: read, ``policies.stacking
-.stack``, write (csv: the claims; xlsx: claims, summaries, payments and a chart), print a summary.
-The table is documented in docs/portfolio.md.
+``run_portfolio`` is what ``green-award portfolio INPUT -o OUTPUT`` calls: open the table, ``policies
+.stacking.stack_source`` (a first pass over the rows), write (a second pass: csv, the claims; xlsx,
+claims, summaries, payments and a chart), print a summary. A csv is read row by row, twice, and
+never held whole. DataFrames of a result (``stack``, ``Frames``) are built here, at the edge: the
+core gives lists. The table is documented in docs/portfolio.md.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from __future__ import annotations
 import gc
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -27,15 +30,20 @@ from policies.parameters import Reform
 from policies.registry import fields, policies
 from policies.schema import InputSpec
 from policies.stacking import (
+    ENTERPRISE_YEAR_COLUMNS,
     PARALLEL_MIN,
+    PAYMENT_COLUMNS,
+    PAYMENT_YEAR_COLUMNS,
+    POLICY_COLUMNS,
     REFORM_COLUMNS,
+    REFORM_SUMMARY_COLUMNS,
     REQUIRED,
     STATUSES,
     Portfolio,
     added_columns,
     column_name,
     monetary_clauses,
-    stack_rows,
+    stack_source,
 )
 
 from . import console_tables as tables
@@ -59,8 +67,11 @@ from .sheet_style import (
     text_width,
     write_table,
 )
-from .tables import read_csv, unneutralise
+from .tables import open_csv, unneutralise
 from .tables import write_csv as write_csv_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Above this many rows the command shows a progress bar.
 PROGRESS_MIN = 2000
@@ -164,11 +175,39 @@ class Source:
 
     def read_line(self, path: Path | str) -> str:
         """What the commands print first: the file, how it was read, how many rows."""
-        return f"读取 Read: {path} ({self.described}; {len(self.rows):,} rows 行)"
+        return read_line(path, self.described, len(self.rows))
+
+
+def read_line(path: Path | str, described: str, rows: int) -> str:
+    return f"读取 Read: {path} ({described}; {rows:,} rows 行)"
+
+
+@dataclass
+class Opened:
+    """A portfolio table to read row by row (``read()``, as often as needed): a csv streams from
+    its file; an xlsx is read into memory once (openpyxl reads the whole sheet anyway)."""
+
+    header: list[str]
+    read: Callable[[], Iterable[Sequence]]
+    described: str
+    estimate: int  # about how many rows (a csv's line breaks): for the executor and the progress bar
+
+
+def open_source(path: Path | str) -> Opened:
+    """The table of ``read_source``, opened to stream: a csv is not read here beyond its header."""
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        csv_source = open_csv(path)
+        return Opened(csv_source.header, csv_source.rows, f"csv, {csv_source.described}", max(csv_source.lines - 1, 0))
+    source = read_source(path)
+    rows = source.rows
+    return Opened(source.header, lambda: rows, source.described, len(rows))
 
 
 def read_table(path: Path | str) -> pd.DataFrame:
     """The claims of a portfolio file as a DataFrame, every column as text (see ``read_rows``)."""
+    import pandas as pd
+
     header, rows = read_rows(path)
     return pd.DataFrame(rows, columns=header, dtype=object)
 
@@ -193,11 +232,13 @@ def read_source(path: Path | str) -> Source:
         raise GreenAwardError(f"{path}: no such file / 文件不存在")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
-        table = read_csv(path)
-        return Source(table.header, table.rows, f"csv, {table.described}")
+        table = open_csv(path)
+        return Source(table.header, list(table.rows()), f"csv, {table.described}")
     if suffix not in (".xlsx", ".xlsm"):
         raise GreenAwardError(f"{path}: expected a .csv or .xlsx file / 须为csv或xlsx")
     check_workbook(path)
+    import pandas as pd
+
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
     except Exception as exc:  # noqa: BLE001 - whatever a damaged or hostile file raises is that file's problem
@@ -234,6 +275,8 @@ def _fill_from(claims: pd.DataFrame, detail: pd.DataFrame, keys: list[str], wher
     """Blank claim cells filled from a detail sheet matched on ``keys`` (the last one is required)."""
     if keys[-1] not in detail.columns:
         raise GreenAwardError(f"{where}: needs a column {keys[-1]!r} to match the claims / 缺少匹配列")
+    import pandas as pd
+
     keys = [k for k in keys if k in detail.columns]
     if any(k not in claims.columns for k in keys):
         return claims  # the claims sheet lacks a key column: stacking reports it
@@ -260,7 +303,7 @@ def _fill_from(claims: pd.DataFrame, detail: pd.DataFrame, keys: list[str], wher
 
 
 def _plain(value: object) -> object:
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+    if value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType":
         return None
     if hasattr(value, "item") and not isinstance(value, (str, Decimal)):
         return value.item()  # numpy scalar
@@ -375,7 +418,7 @@ def _view_sheet(workbook, portfolio: Portfolio) -> None:
     added = [portfolio.added_names.index(n) for n in shown]
     rows = [
         [row[at[0]], row[at[1]], row[at[2]], _year(row[at[3]]), *(extra[k] for k in added)]
-        for row, extra in zip(portfolio.rows, portfolio.added)
+        for row, extra in ((row, portfolio.extra(index)) for index, row in enumerate(portfolio.read()))
     ]
     fills = {s: PatternFill("solid", fgColor=c) for s, c in STATUS_FILLS.items()}
     statuses = [r[6] for r in rows]
@@ -396,15 +439,13 @@ def _view_sheet(workbook, portfolio: Portfolio) -> None:
     write_table(ws, columns, rows, fills=(fills.get(s) for s in statuses), fill_at=6, sample=rows[:5000])
 
 
-def _frame_sheet(workbook, title: str, frame: pd.DataFrame) -> None:
+def _frame_sheet(workbook, title: str, columns: list[str], table: list) -> None:
+    """A summary (``columns`` naming the cells of each row of ``table``) as a sheet."""
     ws = workbook.create_sheet(title)
     labelled = {"policy", "status"}
-    rows = [
-        [value_label(_plain(v)) if name in labelled else _plain(v) for name, v in zip(frame.columns, row)]
-        for row in frame.itertuples(index=False, name=None)
-    ]
+    rows = [[value_label(v) if name in labelled else v for name, v in zip(columns, row)] for row in table]
     print_setup(ws, title=title)
-    write_table(ws, [report_column(str(name)) for name in frame.columns], rows)
+    write_table(ws, [report_column(name) for name in columns], rows)
 
 
 def _summary_sheet(workbook, portfolio: Portfolio) -> None:
@@ -424,9 +465,9 @@ def _summary_sheet(workbook, portfolio: Portfolio) -> None:
     sheet.append([cell(ws, f"生成日期 Generated {date.today().isoformat()}")])
     sheet.append([])
     counts = Counter(portfolio.column("status"))
-    amount = sum((a for a in portfolio.column("amount_yuan") if a is not None), Decimal(0))
+    amount = portfolio.amount_total
     figures = [
-        ("申报 Claims", len(portfolio.rows), "count"),
+        ("申报 Claims", len(portfolio), "count"),
         *((" ".join(column_label(s)), counts.get(s, 0), "count") for s in STATUSES),
         ("测算金额合计（元） Amount (yuan)", amount, "money"),
         ("核定金额合计（元） Granted (yuan)", portfolio.granted_total, "money"),
@@ -473,8 +514,8 @@ def _summary_sheet(workbook, portfolio: Portfolio) -> None:
     )
     sheet.append([])
     pivot: dict[int, dict[str, Decimal]] = {}
-    for row in portfolio.by_policy.itertuples(index=False):
-        pivot.setdefault(int(row.year), {})[row.policy] = row.granted_yuan
+    for row in portfolio.policy_years():
+        pivot.setdefault(int(row[1]), {})[row[0]] = row[5]
     sheet.append([cell(ws, "按年度和政策的核定金额（元） Granted by year and policy (yuan)", font=BOLD)])
     head = [column_label("claim_year"), *(column_label(p) for p in names), ("合计", "Total")]
     top = sheet.append(
@@ -518,9 +559,9 @@ def write_csv(portfolio: Portfolio, path: Path) -> None:
     """The claims with the added columns (``addin.tables.write_csv``: UTF-8 with BOM, commas, formula
     text neutralised); amounts as exact decimal text, an empty amount as nothing."""
     text = lambda v: "" if v is None else str(v)  # noqa: E731 - added cells as text: each row is all text
-    write_csv_rows(
-        path, portfolio.columns, (row + [text(v) for v in extra] for row, extra in zip(portfolio.rows, portfolio.added))
-    )
+    extra = portfolio.extra
+    rows = ([*row, *(text(v) for v in extra(index))] for index, row in enumerate(portfolio.read()))
+    write_csv_rows(path, portfolio.columns, rows)
 
 
 def write_xlsx(portfolio: Portfolio, path: Path) -> None:
@@ -531,10 +572,11 @@ def write_xlsx(portfolio: Portfolio, path: Path) -> None:
     workbook = Workbook(write_only=True)
     _summary_sheet(workbook, portfolio)
     _view_sheet(workbook, portfolio)
-    _frame_sheet(workbook, SHEETS[2], portfolio.by_enterprise_year)
-    _frame_sheet(workbook, SHEETS[3], portfolio.by_policy)
-    _frame_sheet(workbook, SHEETS[4], portfolio.by_payment_year)
-    _frame_sheet(workbook, SHEETS[5], portfolio.payments)
+    reformed = REFORM_SUMMARY_COLUMNS if portfolio.reform is not None else []
+    _frame_sheet(workbook, SHEETS[2], ENTERPRISE_YEAR_COLUMNS + reformed, portfolio.enterprise_years())
+    _frame_sheet(workbook, SHEETS[3], POLICY_COLUMNS + reformed, portfolio.policy_years())
+    _frame_sheet(workbook, SHEETS[4], PAYMENT_YEAR_COLUMNS, portfolio.payment_years())
+    _frame_sheet(workbook, SHEETS[5], PAYMENT_COLUMNS, portfolio.payment_rows)
     _full_sheet(workbook, portfolio)
     workbook.save(path)
 
@@ -548,6 +590,70 @@ def write_result(portfolio: Portfolio, path: Path | str, *, overwrite: bool = Fa
     if suffix == ".xlsx":
         return write_atomically(path, lambda tmp: write_xlsx(portfolio, tmp), overwrite=overwrite)
     raise GreenAwardError(f"{path}: the output must end in .csv or .xlsx / 输出须为csv或xlsx")
+
+
+# --- DataFrames, at the edge ------------------------------------------------------------------------
+
+
+class Frames(Portfolio):
+    """A ``Portfolio`` with its tables as DataFrames (pandas imported when first asked for):
+    ``claims`` (every row with its added columns), ``by_enterprise_year``, ``by_policy``,
+    ``by_payment_year`` and ``payments``."""
+
+    @classmethod
+    def of(cls, portfolio: Portfolio) -> Frames:
+        framed = cls.__new__(cls)
+        framed.__dict__.update(portfolio.__dict__)
+        return framed
+
+    @cached_property
+    def claims(self) -> pd.DataFrame:
+        return _frame(list(self.records()), self.columns)
+
+    @cached_property
+    def by_enterprise_year(self) -> pd.DataFrame:
+        frame = _frame(self.enterprise_years(), ENTERPRISE_YEAR_COLUMNS + self._reformed)
+        frame["year"] = frame["year"].astype("Int64")
+        return frame
+
+    @cached_property
+    def by_policy(self) -> pd.DataFrame:
+        return _frame(self.policy_years(), POLICY_COLUMNS + self._reformed)
+
+    @cached_property
+    def by_payment_year(self) -> pd.DataFrame:
+        return _frame(self.payment_years(), PAYMENT_YEAR_COLUMNS)
+
+    @cached_property
+    def payments(self) -> pd.DataFrame:
+        return _frame(self.payment_rows, PAYMENT_COLUMNS)
+
+    @property
+    def _reformed(self) -> list[str]:
+        return REFORM_SUMMARY_COLUMNS if self.reform is not None else []
+
+
+def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+def stack(table: pd.DataFrame | Iterable[dict], **options) -> Frames:
+    """``policies.stacking.stack_rows`` on a DataFrame (or a list of dicts), the result with DataFrames."""
+    import pandas as pd
+
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(list(table))
+    cells = frame.to_numpy(dtype=object)
+    cells[pd.isna(cells)] = None  # pandas' missing cell (NaN, NA, NaT) is an empty cell, not a bad number
+    return stack_rows(list(frame.columns), cells.tolist(), **options)
+
+
+def stack_rows(header: Sequence[object], rows: Sequence[Sequence], **options) -> Frames:
+    """``policies.stacking.stack_rows``, the result with DataFrames (``Frames``)."""
+    from policies.stacking import stack_rows as stack_plain
+
+    return Frames.of(stack_plain(header, rows, **options))
 
 
 # --- the command ----------------------------------------------------------------------------------
@@ -565,9 +671,11 @@ def run_portfolio(
     reform: Reform | None = None,
     workers: int | None = None,
     executor_spec: str | None = None,
-) -> Portfolio:
+) -> Frames:
     """Read ``source``, compute the portfolio, write ``output`` (when given) and print a summary.
 
+    A csv is read twice, row by row (the first pass evaluates, the second writes each row with its
+    added columns): its rows are never all in memory, nor is the output.
     ``workers``, ``executor_spec``: where the evaluations run (``addin.executors``) unless an
     ``executor`` is handed in.
     ``record``: the grants on record of a ledger (``policies.ledger_rules.Record``), read, never written;
@@ -578,11 +686,11 @@ def run_portfolio(
     enabled = gc.isenabled()
     gc.disable()  # reading and computing make 100,000s of objects that live to the end
     try:
-        table = read_source(source)
+        table = open_source(source)
+        with batch_executor(executor_spec, workers, items=table.estimate, pays_from=PARALLEL_MIN) as pool:
+            result = Frames.of(_compute(table, executor or pool, console, quiet, record, reform))
         if not quiet:
-            console.print(table.read_line(source), highlight=False, soft_wrap=True)
-        with batch_executor(executor_spec, workers, items=len(table.rows), pays_from=PARALLEL_MIN) as pool:
-            result = _compute(table, executor or pool, console, quiet, record, reform)
+            console.print(read_line(source, table.described, len(result)), highlight=False, soft_wrap=True)
         if output is not None:
             write_result(result, output, overwrite=overwrite)
     finally:
@@ -596,10 +704,10 @@ def run_portfolio(
 
 
 def _compute(
-    table, executor: Executor | None, console: Console, quiet: bool, record, reform: Reform | None
+    table: Opened, executor: Executor | None, console: Console, quiet: bool, record, reform: Reform | None
 ) -> Portfolio:
     """Stack the table's claims, with a progress bar for a large one."""
-    if len(table.rows) >= PROGRESS_MIN and not quiet:
+    if table.estimate >= PROGRESS_MIN and not quiet:
         with Progress(
             TextColumn("计算 Evaluating"),
             BarColumn(),
@@ -609,18 +717,16 @@ def _compute(
             transient=True,
             auto_refresh=False,
         ) as bar:  # no refresh thread: the evaluation may fork worker processes
-            task = bar.add_task("claims", total=None)  # the count of distinct claims is known later
+            task = bar.add_task("claims", total=table.estimate)
 
             def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+                bar.update(task, completed=done, total=max(total, done, table.estimate) or None)
                 bar.refresh()
 
-            result = stack_rows(
-                table.header, table.rows, executor=executor, progress=advance, record=record, reform=reform
+            return stack_source(
+                table.header, table.read, executor=executor, progress=advance, record=record, reform=reform
             )
-    else:
-        result = stack_rows(table.header, table.rows, executor=executor, record=record, reform=reform)
-    return result
+    return stack_source(table.header, table.read, executor=executor, record=record, reform=reform)
 
 
 def heading(name: str) -> str:
@@ -637,21 +743,22 @@ def print_summary(portfolio: Portfolio, console: Console) -> None:
         "申报 claims: " + ", ".join(f"{value_label(s)} {int(counts.get(s, 0))}" for s in STATUSES if counts.get(s, 0)),
         highlight=False,
     )
-    frame = portfolio.by_enterprise_year
+    frame = portfolio.enterprise_years()
     table = tables.table("按企业年度 Per enterprise and year")
     tables.text(table, heading("enterprise"))
     tables.name(table, heading("year"))
     for column in ("claims", "amount_yuan", "granted_yuan", "capped", "invalid"):
         tables.figure(table, heading(column))
-    for row in frame.head(40).itertuples(index=False):
+    at = {name: k for k, name in enumerate(ENTERPRISE_YEAR_COLUMNS)}
+    for row in frame[:40]:
         table.add_row(
-            row.enterprise or row.uscc or "—",
-            "—" if pd.isna(row.year) else str(row.year),
-            f"{row.claims:,}",
-            tables.yuan(row.amount_yuan),
-            tables.yuan(row.granted_yuan),
-            str(row.capped),
-            str(row.invalid),
+            row[at["enterprise"]] or row[at["uscc"]] or "—",
+            "—" if row[at["year"]] is None else str(row[at["year"]]),
+            f"{row[at['claims']]:,}",
+            tables.yuan(row[at["amount_yuan"]]),
+            tables.yuan(row[at["granted_yuan"]]),
+            str(row[at["capped"]]),
+            str(row[at["invalid"]]),
         )
     if len(frame) > 40:
         table.caption = f"first 40 of {len(frame)} enterprise-years; all are in the xlsx output / 其余见xlsx"
@@ -661,8 +768,8 @@ def print_summary(portfolio: Portfolio, console: Console) -> None:
     tables.name(years, heading("policy"))
     for column in ("due_yuan", "pending_yuan"):
         tables.figure(years, heading(column))
-    for row in portfolio.by_payment_year.itertuples(index=False):
-        years.add_row(str(row.payment_year), row.policy, tables.yuan(row.due_yuan), tables.yuan(row.pending_yuan))
+    for year, policy, due, pending, _ in portfolio.payment_years():
+        years.add_row(str(year), policy, tables.yuan(due), tables.yuan(pending))
     console.print(years)
     if portfolio.invalid:
         console.print(
@@ -687,14 +794,8 @@ def print_reform(portfolio: Portfolio, console: Console) -> None:
     tables.name(table, heading("year"))
     for zh, en in (("核定（元）", "Granted"), ("改革后（元）", "Under reform"), ("差额（元）", "Difference")):
         tables.figure(table, f"{zh}\n{en}")
-    for row in portfolio.by_policy.itertuples(index=False):
-        table.add_row(
-            row.policy,
-            str(row.year),
-            tables.yuan(row.granted_yuan),
-            tables.yuan(row.reform_granted_yuan),
-            _signed(row.reform_difference_yuan),
-        )
+    for policy, year, _, _, _, granted, reformed, difference in portfolio.policy_years():
+        table.add_row(policy, str(year), tables.yuan(granted), tables.yuan(reformed), _signed(difference))
     console.print(table)
     difference = portfolio.reform_granted_total - portfolio.granted_total
     console.print(

@@ -53,7 +53,7 @@ def uscc(n: int) -> str:
 
 
 def generate(folder: Path, count: int) -> list[Path]:
-    from policies.stacking import stack
+    from addin.portfolio import stack
 
     sample = read_sample()
     statuses = stack(sample).column("status")
