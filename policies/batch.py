@@ -135,8 +135,8 @@ def fast_outcome(key: Key, reform: Reform | None = None) -> Outcome | None:
         return None
     values = dict(cc.defaults)
     coercers = cc.coercers
-    for name, cell in zip(names, cells):
-        if cell == "" or is_blank(cell):
+    for name, cell in [pair for pair in zip(names, cells) if pair[1] != ""]:  # most cells of a wide table are empty
+        if is_blank(cell):
             continue
         ck = (clause_id, name, type(cell), cell)  # the type too: True == 1 == Decimal(1) as keys
         try:
@@ -184,8 +184,14 @@ def fast_outcome(key: Key, reform: Reform | None = None) -> Outcome | None:
         except (DecimalException, ZeroDivisionError):
             return None
         checks.append(definition.outcomes[status])
-    failed = tuple(_failed(c) for c in checks if c.status == "failed")
-    assumed = sum(1 for c in checks if c.status == "assumed")
+    failing: list[Note] = []
+    assumed = 0
+    for check in checks:
+        if check.status == "failed":
+            failing.append(_failed(check))
+        elif check.status == "assumed":
+            assumed += 1
+    failed = tuple(failing)
     eligible = not failed
     amount = round_yuan(raw) if eligible else _ZERO
     chosen = tuple(ctx.chosen.items())
