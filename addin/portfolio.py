@@ -51,19 +51,17 @@ from .executors import batch_executor
 from .files import write_atomically
 from .safe_xlsx import DEFAULT_LIMITS, SafeZip, UnsafeWorkbook, parse_xml
 from .sheet_style import (
-    BOLD,
-    HEADER_ALIGN,
+    FORMATS,
     HEADER_FILL,
-    HEADER_FONT,
     PADDING,
-    TITLE_FONT,
     Column,
-    Sheet,
-    cell,
     fit_widths,
+    header_height,
     lines_height,
     print_setup,
     put_header,
+    row_height,
+    shown,
     text_width,
     write_table,
 )
@@ -390,37 +388,159 @@ def _year(value: object) -> object:
     return int(text) if len(text) == 4 and text.isdigit() else value
 
 
-def _full_sheet(workbook, portfolio: Portfolio) -> None:
+# The result workbook is written with xlsxwriter in its constant-memory mode: each row is written
+# out when the next begins, empty cells are not written at all, and the look is ``addin.sheet_style``'s
+# (the same widths, heights, formats and print setup as its openpyxl tables).
+
+
+class _Book:
+    """The result workbook: xlsxwriter formats made once per look, tables written row by row."""
+
+    def __init__(self, path: Path) -> None:
+        import xlsxwriter
+
+        self.workbook = xlsxwriter.Workbook(
+            str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        )
+        self.formats: dict[tuple, object] = {}
+
+    def format(self, kind: str = "text", *, bold: bool = False, size: int = 0, fill: str = "", align: str = ""):
+        """The format of a cell: ``kind``'s number format (``sheet_style.FORMATS``), wrap for ``wrap``,
+        ``align`` top/header, a fill colour, bold or a title size; None for a plain cell."""
+        key = (kind, bold, size, fill, align)
+        if key not in self.formats:
+            spec: dict[str, object] = {}
+            if kind in FORMATS:
+                spec["num_format"] = FORMATS[kind]
+            if align == "header":
+                spec.update(text_wrap=True, valign="vcenter", align="center")
+            elif kind == "wrap":
+                spec.update(text_wrap=True, valign="top")
+            elif align == "top":
+                spec["valign"] = "top"
+            if bold:
+                spec["bold"] = True
+            if size:
+                spec["font_size"] = size
+            if fill:
+                spec.update(pattern=1, bg_color=f"#{fill}")
+            self.formats[key] = self.workbook.add_format(spec) if spec else None
+        return self.formats[key]
+
+    def sheet(
+        self, name: str, *, title: str = "", one_page: bool = False, title_rows: int | None = 1, grid: bool = True
+    ):
+        """A worksheet with ``sheet_style.print_setup``'s page: A4 landscape, one page wide, the header
+        rows on every page, the sheet's name and title above, the page numbers below."""
+        ws = self.workbook.add_worksheet(name)
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 1 if one_page else 0)
+        ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+        ws.set_header("&L&A" + (f"&R{title.replace('&', '&&')}" if title else ""), {"margin": 0.3})
+        ws.set_footer("&C第 &P 页 共 &N 页 / page &P of &N", {"margin": 0.3})
+        ws.hide_gridlines(0 if grid else 1)
+        if title_rows:
+            ws.repeat_rows(0, title_rows - 1)
+        return ws
+
+    def put(self, ws, row: int, col: int, value: object, fmt=None) -> None:
+        """One cell; an empty one is not written at all. Text stays text (never a formula)."""
+        if value is None or value == "":
+            return
+        if isinstance(value, str):
+            if "\r" in value:  # as XML reads a CR (and openpyxl wrote it): a line feed, not _x000D_
+                value = value.replace("\r\n", "\n").replace("\r", "\n")
+            ws.write_string(row, col, value, fmt)
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value, fmt)
+        elif isinstance(value, (int, float, Decimal)):
+            ws.write_number(row, col, value, fmt)  # type: ignore[arg-type]
+        else:
+            ws.write_string(row, col, str(value), fmt)
+
+    def table(
+        self,
+        ws,
+        columns: Sequence[Column],
+        rows: Iterable[Sequence],
+        *,
+        sample: Sequence[Sequence] | None = None,
+        fills: Iterable[str] | None = None,
+        fill_at: int = 0,
+        freeze: tuple[int, int] = (1, 0),
+        blanks: bool = True,
+    ) -> None:
+        """``sheet_style.write_table``: the bilingual header, fitted widths (measured on ``sample``,
+        default every row), frozen header, autofilter, each row as tall as its wrapped text;
+        ``fills``: one colour (or "") per row for its cell at ``fill_at``. An empty cell is written
+        only where its column has a format (an empty amount still shows as money when filled in),
+        and not at all with ``blanks`` false (the wide full table: most of its cells are empty)."""
+        if sample is None:
+            rows = list(rows)
+            sample = rows
+        widths = fit_widths(columns, sample)
+        for k, width in enumerate(widths):
+            ws.set_column(k, k, width)
+        ws.freeze_panes(*freeze)
+        ws.set_default_row(lines_height(1))
+        header = self.format(bold=True, fill=HEADER_FILL.fgColor.rgb[-6:], align="header")
+        ws.set_row(0, header_height(columns, widths))
+        for k, column in enumerate(columns):
+            ws.write_string(0, k, column.header, header)
+        wraps = [(k, w) for k, (c, w) in enumerate(zip(columns, widths)) if c.kind == "wrap"]
+        align = "top" if wraps else ""
+        formats = [self.format(c.kind, align=align) for c in columns]
+        kinds = [c.kind for c in columns]
+        fill_of = iter(fills) if fills is not None else None
+        put = self.put
+        last = 0
+        for last, row in enumerate(rows, 1):
+            if wraps:
+                height = row_height((shown(row[k]), w) for k, w in wraps)
+                if height:
+                    ws.set_row(last, height)
+            for k, value in enumerate(row):
+                if value is not None and value != "":
+                    put(ws, last, k, value, formats[k])
+                elif blanks and formats[k] is not None:
+                    ws.write_blank(last, k, None, formats[k])
+            fill = next(fill_of, "") if fill_of is not None else ""
+            if fill:
+                put(ws, last, fill_at, row[fill_at], self.format(kinds[fill_at], fill=fill, align=align))
+        ws.autofilter(0, 0, max(last, 0), len(columns) - 1)
+
+    def close(self) -> None:
+        self.workbook.close()
+
+
+def _full_sheet(book: _Book, portfolio: Portfolio) -> None:
     """Every input and added column, 中文 over the column name (the reader takes the name), hidden."""
     from itertools import islice
 
-    ws = workbook.create_sheet(FULL_SHEET)
-    ws.sheet_state = "hidden"
+    ws = book.sheet(FULL_SHEET, title="claims")
+    ws.hide()
     columns = []
     for name in portfolio.columns:
         zh, _ = column_label(name)
         kind = "money" if name in MONEY_COLUMNS else "text"
         columns.append(Column(zh, name, kind, 60 if name == "note" else 30))
-    records = ([_plain(v) for v in record] for record in portfolio.records())
-    print_setup(ws, title="claims")
-    write_table(ws, columns, records, sample=list(islice(portfolio.records(), 1000)), freeze="D2")
+    sample = list(islice(portfolio.records(), 1000))
+    book.table(ws, columns, portfolio.records(), sample=sample, freeze=(1, 3), blanks=False)
 
 
-def _view_sheet(workbook, portfolio: Portfolio) -> None:
+def _view_sheet(book: _Book, portfolio: Portfolio) -> None:
     """The printed claims view: enterprise, project, clause, year, amounts, status and note, one page wide
     (under a reform, its granted amount and the difference before the note)."""
-    from openpyxl.styles import PatternFill
-
-    ws = workbook.create_sheet(SHEETS[1])
+    ws = book.sheet(SHEETS[1], title="申报明细 Claims")
     reformed = ["reform_granted_yuan", "reform_difference_yuan"] if portfolio.reform is not None else []
-    shown = [*VIEW_COLUMNS[4:-1], *reformed, VIEW_COLUMNS[-1]]
+    shown_names = [*VIEW_COLUMNS[4:-1], *reformed, VIEW_COLUMNS[-1]]
     at = [portfolio.header.index(n) for n in VIEW_COLUMNS[:4]]
-    added = [portfolio.added_names.index(n) for n in shown]
+    added = [portfolio.added_names.index(n) for n in shown_names]
     rows = [
         [row[at[0]], row[at[1]], row[at[2]], _year(row[at[3]]), *(extra[k] for k in added)]
         for row, extra in ((row, portfolio.extra(index)) for index, row in enumerate(portfolio.read()))
     ]
-    fills = {s: PatternFill("solid", fgColor=c) for s, c in STATUS_FILLS.items()}
     statuses = [r[6] for r in rows]
     for r in rows:
         r[6] = value_label(r[6])
@@ -435,114 +555,99 @@ def _view_sheet(workbook, portfolio: Portfolio) -> None:
         *(report_column(n) for n in reformed),
         report_column("note", "wrap", 64 - 14 * len(reformed)),
     ]
-    print_setup(ws, title="申报明细 Claims")
-    write_table(ws, columns, rows, fills=(fills.get(s) for s in statuses), fill_at=6, sample=rows[:5000])
+    fills = (STATUS_FILLS.get(s, "") for s in statuses)
+    book.table(ws, columns, rows, fills=fills, fill_at=6, sample=rows[:5000])
 
 
-def _frame_sheet(workbook, title: str, columns: list[str], table: list) -> None:
+def _frame_sheet(book: _Book, title: str, columns: list[str], table: list) -> None:
     """A summary (``columns`` naming the cells of each row of ``table``) as a sheet."""
-    ws = workbook.create_sheet(title)
+    ws = book.sheet(title, title=title)
     labelled = {"policy", "status"}
     rows = [[value_label(v) if name in labelled else v for name, v in zip(columns, row)] for row in table]
-    print_setup(ws, title=title)
-    write_table(ws, [report_column(name) for name in columns], rows)
+    book.table(ws, [report_column(name) for name in columns], rows)
 
 
-def _summary_sheet(workbook, portfolio: Portfolio) -> None:
+def _summary_sheet(book: _Book, portfolio: Portfolio) -> None:
     """The first sheet: the figures, granted by year and policy (a table and a stacked chart)."""
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.chart.data_source import NumFmt
-    from openpyxl.chart.legend import Legend
-    from openpyxl.styles import PatternFill
-
-    ws = workbook.create_sheet(SHEETS[0])
-    print_setup(ws, one_page=True, title_rows=None, title="汇总 Summary", grid=False)
+    ws = book.sheet(SHEETS[0], title="汇总 Summary", one_page=True, title_rows=None, grid=False)
     names = list(policies())
-    for col, width in zip("ABCDEF", (30, 18, 18, 18, 18, 18)):
-        ws.column_dimensions[col].width = width
-    sheet = Sheet(ws)
-    sheet.append([cell(ws, "项目组合奖励测算 Portfolio awards", font=TITLE_FONT)], 24)
-    sheet.append([cell(ws, f"生成日期 Generated {date.today().isoformat()}")])
-    sheet.append([])
+    for col, width in enumerate((30, 18, 18, 18, 18, 18)):
+        ws.set_column(col, col, width)
+    bold, money, count = book.format(bold=True), book.format("money"), book.format("count")
+    row = 0
+
+    def line(*cells: tuple[object, object], height: float | None = None) -> int:
+        nonlocal row
+        if height:
+            ws.set_row(row, height)
+        for col, (value, fmt) in enumerate(cells):
+            book.put(ws, row, col, value, fmt)
+        row += 1
+        return row  # its number, 1-based
+
+    line(("项目组合奖励测算 Portfolio awards", book.format(bold=True, size=14)), height=24)
+    line((f"生成日期 Generated {date.today().isoformat()}", None))
+    line()
     counts = Counter(portfolio.column("status"))
-    amount = portfolio.amount_total
     figures = [
-        ("申报 Claims", len(portfolio), "count"),
-        *((" ".join(column_label(s)), counts.get(s, 0), "count") for s in STATUSES),
-        ("测算金额合计（元） Amount (yuan)", amount, "money"),
-        ("核定金额合计（元） Granted (yuan)", portfolio.granted_total, "money"),
+        ("申报 Claims", len(portfolio), count),
+        *((" ".join(column_label(s)), counts.get(s, 0), count) for s in STATUSES),
+        ("测算金额合计（元） Amount (yuan)", portfolio.amount_total, money),
+        ("核定金额合计（元） Granted (yuan)", portfolio.granted_total, money),
     ]
     if portfolio.reform is not None:
         figures += [
-            ("改革后核定金额合计（元） Granted under the reform (yuan)", portfolio.reform_granted_total, "money"),
-            ("改革差额（元） Difference (yuan)", portfolio.reform_granted_total - portfolio.granted_total, "money"),
+            ("改革后核定金额合计（元） Granted under the reform (yuan)", portfolio.reform_granted_total, money),
+            ("改革差额（元） Difference (yuan)", portfolio.reform_granted_total - portfolio.granted_total, money),
         ]
-    for label, value, kind in figures:
-        sheet.append([cell(ws, label, font=BOLD), cell(ws, value, kind)])
+    for label, value, fmt in figures:
+        line((label, bold), (value, fmt))
     if portfolio.invalid:
-        warn = PatternFill("solid", fgColor="F8CBAD")
-        sheet.append(
-            [
-                cell(
-                    ws,
-                    f"有{portfolio.invalid}行无效，合计不含这些行；见“申报 Claims”的说明列 / "
-                    f"{portfolio.invalid} invalid row(s) left out of the totals: see their note",
-                    font=BOLD,
-                    fill=warn,
-                )
-            ]
+        line(
+            (
+                f"有{portfolio.invalid}行无效，合计不含这些行；见“申报 Claims”的说明列 / "
+                f"{portfolio.invalid} invalid row(s) left out of the totals: see their note",
+                book.format(bold=True, fill="F8CBAD"),
+            )
         )
     if portfolio.reform is not None:
-        sheet.append(
-            [
-                cell(
-                    ws,
-                    "改革（假设情景，非现行政策） Reform (what-if, not the policies as published): "
-                    + ("; ".join(portfolio.reform.lines()) or "none / 无"),
-                    font=BOLD,
-                )
-            ]
+        reform = "; ".join(portfolio.reform.lines()) or "none / 无"
+        line((f"改革（假设情景，非现行政策） Reform (what-if, not the policies as published): {reform}", bold))
+    line(
+        (
+            "完整输入（全部列）见隐藏工作表 claims，取消隐藏即可查看 / Every input column: the hidden sheet claims (unhide it)",
+            None,
         )
-    sheet.append(
-        [
-            cell(
-                ws,
-                "完整输入（全部列）见隐藏工作表 claims，取消隐藏即可查看 / Every input column: the hidden "
-                "sheet claims (unhide it)",
-            )
-        ]
     )
-    sheet.append([])
+    line()
     pivot: dict[int, dict[str, Decimal]] = {}
-    for row in portfolio.policy_years():
-        pivot.setdefault(int(row[1]), {})[row[0]] = row[5]
-    sheet.append([cell(ws, "按年度和政策的核定金额（元） Granted by year and policy (yuan)", font=BOLD)])
+    for policy, year, *_, granted in (r[:6] for r in portfolio.policy_years()):
+        pivot.setdefault(int(year), {})[policy] = granted
+    line(("按年度和政策的核定金额（元） Granted by year and policy (yuan)", bold))
     head = [column_label("claim_year"), *(column_label(p) for p in names), ("合计", "Total")]
-    top = sheet.append(
-        [cell(ws, f"{zh}\n{en}", font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN) for zh, en in head],
-        lines_height(2),
-    )
+    header = book.format(bold=True, fill=HEADER_FILL.fgColor.rgb[-6:], align="header")
+    top = line(*((f"{zh}\n{en}", header) for zh, en in head), height=lines_height(2))
     for year in sorted(pivot):
         values = [pivot[year].get(p, Decimal(0)) for p in names]
-        sheet.append([cell(ws, year, "year"), *(cell(ws, v, "money") for v in values), cell(ws, sum(values), "money")])
+        line((year, book.format("year")), *((v, money) for v in values), (sum(values), money))
     if not pivot:
         return
-    chart = BarChart()
-    chart.type = "col"
-    chart.grouping = "stacked"
-    chart.overlap = 100
-    chart.title = "按年度和政策的核定金额 Granted by year and policy"
-    chart.y_axis.title = "元 yuan"
-    chart.x_axis.title = "年度 year"
-    chart.y_axis.numFmt = NumFmt(formatCode="#,##0", sourceLinked=False)
-    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes unless told
-    data = Reference(ws, min_col=2, max_col=1 + len(names), min_row=top, max_row=top + len(pivot))
-    categories = Reference(ws, min_col=1, min_row=top + 1, max_row=top + len(pivot))
-    chart.add_data(data, titles_from_data=True)
-    chart.set_categories(categories)
-    chart.legend = Legend(legendPos="b")
-    chart.width, chart.height = 22, 11
-    ws.add_chart(chart, f"A{top + len(pivot) + 2}")
+    chart = book.workbook.add_chart({"type": "column", "subtype": "stacked"})
+    for k in range(len(names)):
+        chart.add_series(
+            {
+                "name": [ws.name, top - 1, 1 + k],
+                "categories": [ws.name, top, 0, top + len(pivot) - 1, 0],
+                "values": [ws.name, top, 1 + k, top + len(pivot) - 1, 1 + k],
+                "overlap": 100,
+            }
+        )
+    chart.set_title({"name": "按年度和政策的核定金额 Granted by year and policy"})
+    chart.set_y_axis({"name": "元 yuan", "num_format": "#,##0"})
+    chart.set_x_axis({"name": "年度 year"})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": round(22 / 2.54 * 96), "height": round(11 / 2.54 * 96)})
+    ws.insert_chart(top + len(pivot) + 1, 0, chart)
 
 
 MONEY_COLUMNS = {
@@ -567,18 +672,16 @@ def write_csv(portfolio: Portfolio, path: Path) -> None:
 def write_xlsx(portfolio: Portfolio, path: Path) -> None:
     """The result for people: summary and chart, the printed claims view, the summaries and payments,
     each with bilingual headers, fitted widths, filters and A4 print setup; then the hidden full table."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    _summary_sheet(workbook, portfolio)
-    _view_sheet(workbook, portfolio)
+    book = _Book(path)
+    _summary_sheet(book, portfolio)
+    _view_sheet(book, portfolio)
     reformed = REFORM_SUMMARY_COLUMNS if portfolio.reform is not None else []
-    _frame_sheet(workbook, SHEETS[2], ENTERPRISE_YEAR_COLUMNS + reformed, portfolio.enterprise_years())
-    _frame_sheet(workbook, SHEETS[3], POLICY_COLUMNS + reformed, portfolio.policy_years())
-    _frame_sheet(workbook, SHEETS[4], PAYMENT_YEAR_COLUMNS, portfolio.payment_years())
-    _frame_sheet(workbook, SHEETS[5], PAYMENT_COLUMNS, portfolio.payment_rows)
-    _full_sheet(workbook, portfolio)
-    workbook.save(path)
+    _frame_sheet(book, SHEETS[2], ENTERPRISE_YEAR_COLUMNS + reformed, portfolio.enterprise_years())
+    _frame_sheet(book, SHEETS[3], POLICY_COLUMNS + reformed, portfolio.policy_years())
+    _frame_sheet(book, SHEETS[4], PAYMENT_YEAR_COLUMNS, portfolio.payment_years())
+    _frame_sheet(book, SHEETS[5], PAYMENT_COLUMNS, portfolio.payment_rows)
+    _full_sheet(book, portfolio)
+    book.close()
 
 
 def write_result(portfolio: Portfolio, path: Path | str, *, overwrite: bool = False) -> Path:
