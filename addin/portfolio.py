@@ -404,6 +404,12 @@ class _Book:
         )
         self.formats: dict[tuple, object] = {}
 
+    @staticmethod
+    def width(ws, col: int, width: float) -> None:
+        """Column ``col``'s width as ``sheet_style`` (and openpyxl) store it: xlsxwriter adds its 5
+        pixels of padding to what it is given (Excel's UI width), so it is given them less."""
+        ws.set_column(col, col, width - 5 / 7)
+
     def format(self, kind: str = "text", *, bold: bool = False, size: int = 0, fill: str = "", align: str = ""):
         """The format of a cell: ``kind``'s number format (``sheet_style.FORMATS``), wrap for ``wrap``,
         ``align`` top/header, a fill colour, bold or a title size; None for a plain cell."""
@@ -481,7 +487,7 @@ class _Book:
             sample = rows
         widths = fit_widths(columns, sample)
         for k, width in enumerate(widths):
-            ws.set_column(k, k, width)
+            self.width(ws, k, width)
         ws.freeze_panes(*freeze)
         ws.set_default_row(lines_height(1))
         header = self.format(bold=True, fill=HEADER_FILL.fgColor.rgb[-6:], align="header")
@@ -572,7 +578,7 @@ def _summary_sheet(book: _Book, portfolio: Portfolio) -> None:
     ws = book.sheet(SHEETS[0], title="汇总 Summary", one_page=True, title_rows=None, grid=False)
     names = list(policies())
     for col, width in enumerate((30, 18, 18, 18, 18, 18)):
-        ws.set_column(col, col, width)
+        book.width(ws, col, width)
     bold, money, count = book.format(bold=True), book.format("money"), book.format("count")
     row = 0
 
