@@ -485,7 +485,7 @@ class _Book:
         if sample is None:
             rows = list(rows)
             sample = rows
-        widths = fit_widths(columns, sample)
+        widths = fit_widths(columns, _distinct(sample))
         for k, width in enumerate(widths):
             self.width(ws, k, width)
         ws.freeze_panes(*freeze)
@@ -494,30 +494,99 @@ class _Book:
         ws.set_row(0, header_height(columns, widths))
         for k, column in enumerate(columns):
             ws.write_string(0, k, column.header, header)
+        ws._write_single_row(1)  # the header row written out: the rows follow as XML (``_Rows``)
         wraps = [(k, w) for k, (c, w) in enumerate(zip(columns, widths)) if c.kind == "wrap"]
         align = "top" if wraps else ""
         formats = [self.format(c.kind, align=align) for c in columns]
-        kinds = [c.kind for c in columns]
+        colours = {}
+        if fills is not None:
+            colours = {c: self.format(columns[fill_at].kind, fill=c, align=align) for c in STATUS_FILLS.values()}
+        out = _Rows(ws, formats, blanks)
+        heights: dict[tuple, float] = {}  # names and notes repeat: each distinct text measured once
         fill_of = iter(fills) if fills is not None else None
-        put = self.put
         last = 0
         for last, row in enumerate(rows, 1):
-            if wraps:
-                height = row_height((shown(row[k]), w) for k, w in wraps)
-                if height:
-                    ws.set_row(last, height)
-            for k, value in enumerate(row):
-                if value is not None and value != "":
-                    put(ws, last, k, value, formats[k])
-                elif blanks and formats[k] is not None:
-                    ws.write_blank(last, k, None, formats[k])
-            fill = next(fill_of, "") if fill_of is not None else ""
-            if fill:
-                put(ws, last, fill_at, row[fill_at], self.format(kinds[fill_at], fill=fill, align=align))
+            height = 0.0
+            for k, w in wraps:
+                text = shown(row[k])
+                found = heights.get((text, w))
+                if found is None:
+                    found = heights[(text, w)] = row_height([(text, w)]) or 0.0
+                height = max(height, found)  # the row is as tall as its tallest wrapped cell
+            colour = next(fill_of, "") if fill_of is not None else ""
+            out.row(last, row, height or lines_height(1), (fill_at, colours[colour]) if colour else None)
+        if last:
+            ws._check_dimensions(last, len(columns) - 1)
         ws.autofilter(0, 0, max(last, 0), len(columns) - 1)
 
     def close(self) -> None:
         self.workbook.close()
+
+
+_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_|^\s|\s$")
+
+
+class _Rows:
+    """A table's rows as the sheet's XML, written straight to a constant-memory sheet's row file: what
+    xlsxwriter's ``_write_cell`` writes (text inline and escaped as it escapes it, a number with its
+    column's format), without its bookkeeping per cell (5-7 µs a cell; the full table of 100,000
+    claims has millions). xlsxwriter's parts used: the row file (``fh``), its escaping, the formats'
+    indexes; the caller writes the header with xlsxwriter first and sets the dimensions after."""
+
+    def __init__(self, ws, formats: list, blanks: bool) -> None:
+        from xlsxwriter.utility import xl_col_to_name
+
+        self.ws, self.write = ws, ws.fh.write
+        self.letters = [xl_col_to_name(k) for k in range(len(formats))]
+        self.styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
+        self.blanks = [bool(blanks and f is not None) for f in formats]
+
+    def row(self, index: int, values: Sequence, height: float, fill: tuple[int, object] | None) -> None:
+        """Row ``index`` (0-based; 0 is the header) of ``height`` points; ``fill``: (column, format)."""
+        number = str(index + 1)
+        parts = [f'<row r="{number}" ht="{height:.16g}" customHeight="1">']
+        styles = self.styles
+        if fill is not None:
+            styles = list(styles)
+            styles[fill[0]] = f' s="{fill[1]._get_xf_index()}"'
+        for letter, style, blank, value in zip(self.letters, styles, self.blanks, values):
+            if value is None or value == "":
+                if blank:
+                    parts.append(f'<c r="{letter}{number}"{style}/>')
+            elif isinstance(value, str):
+                parts.append(self._text(letter + number, style, value))
+            elif isinstance(value, bool):
+                parts.append(f'<c r="{letter}{number}"{style} t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, (int, Decimal)):
+                parts.append(f'<c r="{letter}{number}"{style}><v>{value}</v></c>')
+            elif isinstance(value, float):
+                parts.append(f'<c r="{letter}{number}"{style}><v>{value:.16G}</v></c>')
+            else:
+                parts.append(self._text(letter + number, style, str(value)))
+        parts.append("</row>")
+        self.write("".join(parts))
+
+    def _text(self, ref: str, style: str, value: str) -> str:
+        if "\r" in value:  # as XML reads a CR (and openpyxl wrote it): a line feed, not _x000D_
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        space = ""
+        if _NEEDS_ESCAPE.search(value):
+            from xlsxwriter.worksheet import _preserve_whitespace
+
+            value = self.ws._escape_control_characters(value)
+            space = ' xml:space="preserve"' if _preserve_whitespace(value) else ""
+            value = self.ws._escape_data(value)
+        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>'
+
+
+def _distinct(rows: Sequence[Sequence]) -> list[list]:
+    """Rows holding each column's distinct values (what ``fit_widths`` measures: the widest), fewer
+    to measure than the rows themselves."""
+    columns = [
+        list({(type(v), str(v)): v for v in column if v is not None and v != ""}.values()) for column in zip(*rows)
+    ]  # keyed by the text too: Decimal("1.0") == Decimal("1.00") shows wider
+    depth = max((len(c) for c in columns), default=0)
+    return [[c[i] if i < len(c) else None for c in columns] for i in range(depth)]
 
 
 def _full_sheet(book: _Book, portfolio: Portfolio) -> None:
