@@ -21,7 +21,7 @@ cluster): the work is this module's functions on plain, picklable data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal, DecimalException
 from typing import NamedTuple
 
@@ -36,7 +36,7 @@ from .payments import split
 from .render import binding_line, check_line
 
 #: A key: (clause, year, the clause's names present in the table, the row's cells under those names).
-Key = tuple[str, int, tuple[str, ...], tuple]
+Key = tuple[str, int, tuple[str, ...], tuple[object, ...]]
 
 
 class Outcome(NamedTuple):
@@ -51,7 +51,7 @@ class Outcome(NamedTuple):
     assumed: int  # how many checks were taken as met
 
 
-_NOTES: dict[tuple, Note] = {}
+_NOTES: dict[tuple[object, ...], Note] = {}
 
 
 def _note(code: str, text: str, cites: str, about: str) -> Note:
@@ -114,12 +114,12 @@ class _Aside(Exception):
 
 
 _ZERO = Decimal("0.00")
-_CLAUSES: dict[tuple, CompiledClause] = {}
-_CELLS: dict[tuple, object] = {}
-_VALIDITY: dict[tuple, Check] = {}
-_BASES: dict[tuple, Note] = {}
+_CLAUSES: dict[tuple[object, ...], CompiledClause] = {}
+_CELLS: dict[tuple[object, ...], object] = {}
+_VALIDITY: dict[tuple[object, ...], Check] = {}
+_BASES: dict[tuple[object, ...], Note] = {}
 _FAILED: dict[int, Note] = {}
-_BINDING: dict[tuple, str | None] = {}
+_BINDING: dict[tuple[object, ...], str | None] = {}
 
 
 def fast_outcome(key: Key, reform: Reform | None = None) -> Outcome | None:
@@ -232,6 +232,3 @@ def _failed(check: Check) -> Note:
     if found is None:
         found = _FAILED[id(check)] = _note("ineligible", check_line(check), check.cites, check.code)
     return found
-
-
-Progress = Callable[[int, int], None]

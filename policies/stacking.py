@@ -178,8 +178,6 @@ IN_FLIGHT = 8
 #: 1,000,000 distinct rows would otherwise keep every row's cells until the end).
 REMEMBER = 200_000
 
-Progress = Callable[[int, int], None]
-
 
 class _Evaluations:
     """The evaluations of the first pass: each distinct key once, in chunks, here or on ``executor``.
