@@ -65,7 +65,7 @@ from .sheet_style import (
     text_width,
     write_table,
 )
-from .tables import open_csv, unneutralise
+from .tables import csv_cell, csv_row, open_csv, unneutralise
 from .tables import write_csv as write_csv_rows
 
 if TYPE_CHECKING:
@@ -737,11 +737,15 @@ MONEY_COLUMNS = {
 
 def write_csv(portfolio: Portfolio, path: Path) -> None:
     """The claims with the added columns (``addin.tables.write_csv``: UTF-8 with BOM, commas, formula
-    text neutralised); amounts as exact decimal text, an empty amount as nothing."""
-    text = lambda v: "" if v is None else str(v)  # noqa: E731 - added cells as text: each row is all text
+    text neutralised); amounts as exact decimal text, an empty amount as nothing. The input cells
+    are text (``csv_row``); of the added ones only the text is neutralised: a number or None is
+    written as the csv module prints it (``str``, nothing), as ``csv_cell`` would."""
     extra = portfolio.extra
-    rows = ([*row, *(text(v) for v in extra(index))] for index, row in enumerate(portfolio.read()))
-    write_csv_rows(path, portfolio.columns, rows)
+    rows = (
+        [*csv_row(row), *(csv_cell(v) if isinstance(v, str) else v for v in extra(index))]
+        for index, row in enumerate(portfolio.read())
+    )
+    write_csv_rows(path, portfolio.columns, rows, neutralised=True)
 
 
 def write_xlsx(portfolio: Portfolio, path: Path) -> None:

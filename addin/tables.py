@@ -80,12 +80,16 @@ def csv_row(row: Sequence[object]) -> Sequence[object]:
     return [csv_cell(v) for v in row]
 
 
-def write_csv(path: Path | str, header: Sequence[object], rows: Iterable[Sequence[object]]) -> None:
-    """``header`` and ``rows`` as comma-separated UTF-8 with a BOM, each cell as ``csv_cell`` has it."""
+def write_csv(
+    path: Path | str, header: Sequence[object], rows: Iterable[Sequence[object]], *, neutralised: bool = False
+) -> None:
+    """``header`` and ``rows`` as comma-separated UTF-8 with a BOM, each cell as ``csv_cell`` has it.
+    ``neutralised``: the rows' cells are already as ``csv_row`` gives them, or None (nothing) or a
+    number (as it prints): a caller that knows which of its cells are text neutralises only those."""
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow(csv_row(header))
-        writer.writerows(csv_row(row) for row in rows)
+        writer.writerows(rows if neutralised else (csv_row(row) for row in rows))
 
 
 # --- reading ------------------------------------------------------------------------------------------
