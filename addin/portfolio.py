@@ -31,7 +31,6 @@ from policies.registry import fields, policies
 from policies.schema import InputSpec
 from policies.stacking import (
     ENTERPRISE_YEAR_COLUMNS,
-    PARALLEL_MIN,
     PAYMENT_COLUMNS,
     PAYMENT_YEAR_COLUMNS,
     POLICY_COLUMNS,
@@ -73,6 +72,12 @@ if TYPE_CHECKING:
 
 #: Above this many rows the command shows a progress bar.
 PROGRESS_MIN = 2000
+#: From how many rows a local process pool runs the evaluations when ``--workers`` is not given
+#: (``addin.executors.pool_size``). Measured on the 2-core machine shared by seven sessions, the
+#: batch path's evaluations are too cheap for a pool to pay: 100,000 all-distinct rows took 6.30 s
+#: with 2 workers against 5.72 s in one process, 1,000,000 rows 57.5 s against 54.0 s
+#: (docs/portfolio.md). So by default the command runs in one process; ``--workers N`` asks for N.
+POOL_PAYS_FROM = 10_000_000
 
 # A portfolio workbook may hold 100,000s of claims: larger limits than a declaration's, same guard.
 PORTFOLIO_LIMITS = replace(
@@ -869,7 +874,7 @@ def run_portfolio(
     gc.disable()  # reading and computing make 100,000s of objects that live to the end
     try:
         table = open_source(source)
-        with batch_executor(executor_spec, workers, items=table.estimate, pays_from=PARALLEL_MIN) as pool:
+        with batch_executor(executor_spec, workers, items=table.estimate, pays_from=POOL_PAYS_FROM) as pool:
             result = Frames.of(_compute(table, executor or pool, console, quiet, record, reform))
         if not quiet:
             console.print(read_line(source, table.described, len(result)), highlight=False, soft_wrap=True)

@@ -169,8 +169,6 @@ def yuan(value: Decimal) -> str:
 
 # --- evaluation -----------------------------------------------------------------------------------
 
-#: Below this many rows a process pool costs more than it saves (``addin.executors.pool_size``).
-PARALLEL_MIN = 4000
 #: Keys evaluated together (one task of an executor); at most ``IN_FLIGHT`` tasks wait at once.
 CHUNK = 2000
 IN_FLIGHT = 8
@@ -238,14 +236,6 @@ class _Evaluations:
         while self.running:
             self._collect()
         self.seen = {}
-
-
-def evaluate_keys(keys: list[Key], *, executor: Executor | None = None, reform: Reform | None = None) -> list[Outcome]:
-    """Each key's outcome (``policies.batch``), in chunks over ``executor`` when one is given."""
-    if executor is None:
-        return evaluate_chunk(keys, reform)
-    futures = [executor.submit(evaluate_chunk, keys[i : i + CHUNK], reform) for i in range(0, len(keys), CHUNK)]
-    return [outcome for future in futures for outcome in future.result()]
 
 
 # --- the result -----------------------------------------------------------------------------------
