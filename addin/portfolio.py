@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -546,7 +546,7 @@ class _Rows:
         self.styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
         self.blanks = [bool(blanks and f is not None) for f in formats]
 
-    def row(self, index: int, values: Sequence, height: float, fill: tuple[int, object] | None) -> None:
+    def row(self, index: int, values: Sequence, height: float, fill: tuple[int, Any] | None) -> None:
         """Row ``index`` (0-based; 0 is the header) of ``height`` points; ``fill``: (column, format)."""
         number = str(index + 1)
         parts = [f'<row r="{number}" ht="{height:.16g}" customHeight="1">']
@@ -971,6 +971,7 @@ def print_summary(portfolio: Portfolio, console: Console) -> None:
 
 def print_reform(portfolio: Portfolio, console: Console) -> None:
     """Granted as the policies stand and under the reform, by policy and year, and in total."""
+    assert portfolio.reform is not None
     console.print(
         "改革 Reform (what-if, not the policies as published): " + ("; ".join(portfolio.reform.lines()) or "none / 无"),
         highlight=False,
@@ -1007,7 +1008,8 @@ def template_columns() -> list[tuple[str, InputSpec | None, list[str]]]:
     for name, field in fields().items():  # the claim's fields first (common.yaml), payments among the inputs
         if name not in details and field.kind != "money":
             seen[name] = (None, [])
-    inputs, conditions = {}, {}
+    inputs: dict[str, tuple[InputSpec, list[str]]] = {}
+    conditions: dict[str, tuple[InputSpec, list[str]]] = {}
     for clause_id in monetary_clauses():
         cc = compiled(clause_id)
         for name, spec in cc.specs.items():
@@ -1052,7 +1054,7 @@ def _help_text(name: str, spec: InputSpec | None, clauses: list[str]) -> tuple[s
         "text": "text",
     }[spec.type]
     if spec.default is not None:
-        fill += f"; empty = {labels.get(spec.default, spec.default)}"
+        fill += f"; empty = {labels.get(str(spec.default), spec.default)}"
     elif spec.type == "bool":
         fill += "; empty = assumed (condition) or false (route)"
     if spec.help is not None:
