@@ -65,12 +65,20 @@ def _note(code: str, text: str, cites: str, about: str) -> Note:
     return found
 
 
+_STAGES: dict[tuple[tuple[Decimal, str], ...], tuple[tuple[Decimal, str], ...]] = {}
+
+
+def _shared(stages: tuple[tuple[Decimal, str], ...]) -> tuple[tuple[Decimal, str], ...]:
+    """One tuple per distinct payment plan (a few: once, 50/50 due or pending), shared by every outcome."""
+    return _STAGES.setdefault(stages, stages)
+
+
 def outcome_of(award: Award) -> Outcome:
     """The batch's part of an award."""
     failed = tuple(_note("ineligible", check_line(c), c.cites, c.code) for c in award.failed)
     basis = _note("basis", binding_line(award) or f"〔{award.article}〕", award.article, award.binding or "")
     assumed = sum(1 for c in award.checks if c.status == "assumed")
-    stages = tuple((p.share, p.status) for p in award.payments)
+    stages = _shared(tuple((p.share, p.status) for p in award.payments))
     return Outcome(award.amount, award.eligible, None, failed, basis, stages, assumed)
 
 
@@ -146,7 +154,7 @@ def fast_outcome(key: Key, reform: Reform | None = None) -> Outcome | None:
                 value = coercers[name](cell)
             except (ValueError, TypeError):
                 raise _Aside from None
-            if len(_CELLS) > 200_000:
+            if len(_CELLS) > 50_000:
                 _CELLS.clear()
             _CELLS[ck] = value
         except TypeError:  # an unhashable cell
@@ -202,7 +210,7 @@ def fast_outcome(key: Key, reform: Reform | None = None) -> Outcome | None:
     basis = _BASES.get((id(cc), binding, ctx.env[binding] if binding else None))
     if basis is None:
         return None  # the first of its kind: evaluate renders it (and ``evaluate_key`` keeps it)
-    stages = tuple((p.share, p.status) for p in split(amount, cc.schedule, values)) if eligible else ()
+    stages = _shared(tuple((p.share, p.status) for p in split(amount, cc.schedule, values))) if eligible else ()
     return Outcome(amount, eligible, None, failed, basis, stages, assumed)
 
 

@@ -43,7 +43,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cached_property, partial
+from functools import partial
 
 from .award import Check, Note
 from .batch import Key, Outcome, evaluate_chunk, inputs_of
@@ -174,7 +174,7 @@ CHUNK = 2000
 IN_FLIGHT = 8
 #: How many distinct keys are remembered to evaluate a repeated claim once (bounded: a table of
 #: 1,000,000 distinct rows would otherwise keep every row's cells until the end).
-REMEMBER = 200_000
+REMEMBER = 50_000
 
 
 class _Evaluations:
@@ -352,19 +352,22 @@ class Portfolio:
         rows = self.reformed_rows or []
         return sum((c.granted for c in rows if c.granted is not None), Decimal(0))
 
-    @cached_property
+    @property
     def payment_rows(self) -> list[tuple]:
-        """One row per payment (``PAYMENT_COLUMNS``)."""
-        out = []
+        """One row per payment (``PAYMENT_COLUMNS``), in a list (``iter_payments`` streams them)."""
+        return list(self.iter_payments())
+
+    def iter_payments(self) -> Iterator[tuple]:
+        """One row per payment (``PAYMENT_COLUMNS``), made as read: 1,000,000 claims need not hold them."""
         for claim in self.claim_rows:
             if claim.status not in ("granted", "capped"):
                 continue
             for n, (year, amount, status) in enumerate(_payments(claim), 1):
-                out.append(
-                    (claim.enterprise, claim.uscc, claim.project, claim.clause, claim.policy, claim.year, n)
-                    + (year, amount, status)
+                yield (claim.enterprise, claim.uscc, claim.project, claim.clause, claim.policy, claim.year, n) + (
+                    year,
+                    amount,
+                    status,
                 )
-        return out
 
     def enterprise_years(self) -> list[list]:
         """Per enterprise and year (``ENTERPRISE_YEAR_COLUMNS``, then ``REFORM_SUMMARY_COLUMNS`` under a reform)."""
@@ -376,7 +379,7 @@ class Portfolio:
 
     def payment_years(self) -> list[list]:
         """Due and pending per payment year and policy (``PAYMENT_YEAR_COLUMNS``)."""
-        return _by_payment_year(self.payment_rows)
+        return _by_payment_year(self.iter_payments())
 
     def _beside_reform(self, summarise: Callable[[list[_Row]], list[list]], granted_at: int) -> list[list]:
         """The summary, with the reform's granted amount and the difference (the same groups in the same order)."""
@@ -532,6 +535,7 @@ def stack_source(
                 claim.outcome = claim.reform_outcome
         again = Record(record.grants, complete=record.complete)  # the rules add each year's grants to the record
         _decide(claims, record, cite, None)
+        del record  # the table's grants as the policies stand: not read under the reform (their memory freed)
         _decide(reformed, again, cite, reform)
         return Portfolio(header, claims, reshaped, warnings, reform, reformed)
     finally:
@@ -940,7 +944,7 @@ def _by_policy(rows: list[_Row]) -> list[list]:
     return [groups[k] for k in keys]
 
 
-def _by_payment_year(payment_rows: list[tuple]) -> list[list]:
+def _by_payment_year(payment_rows: Iterable[tuple]) -> list[list]:
     groups: dict[tuple, list] = {}
     for p in payment_rows:
         year, policy, amount, status = p[7], p[4], p[8], p[9]
