@@ -1,8 +1,10 @@
 """The portfolio table on disk: reading it (csv or xlsx), writing the result, and the empty template.
 
-``run_portfolio`` is what ``green-award portfolio INPUT -o OUTPUT`` calls: read, ``policies.stacking
-.stack``, write (csv: the claims; xlsx: claims, summaries, payments and a chart), print a summary.
-The table is documented in docs/portfolio.md.
+``run_portfolio`` is what ``green-award portfolio INPUT -o OUTPUT`` calls: open the table, ``policies
+.stacking.stack_source`` (a first pass over the rows), write (a second pass: csv, the claims; xlsx,
+claims, summaries, payments and a chart), print a summary. A csv is read row by row, twice, and
+never held whole. DataFrames of a result (``stack``, ``Frames``) are built here, at the edge: the
+core gives lists. The table is documented in docs/portfolio.md.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from __future__ import annotations
 import gc
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -27,15 +30,19 @@ from policies.parameters import Reform
 from policies.registry import fields, policies
 from policies.schema import InputSpec
 from policies.stacking import (
-    PARALLEL_MIN,
+    ENTERPRISE_YEAR_COLUMNS,
+    PAYMENT_COLUMNS,
+    PAYMENT_YEAR_COLUMNS,
+    POLICY_COLUMNS,
     REFORM_COLUMNS,
+    REFORM_SUMMARY_COLUMNS,
     REQUIRED,
     STATUSES,
     Portfolio,
     added_columns,
     column_name,
     monetary_clauses,
-    stack_rows,
+    stack_source,
 )
 
 from . import console_tables as tables
@@ -43,27 +50,34 @@ from .executors import batch_executor
 from .files import write_atomically
 from .safe_xlsx import DEFAULT_LIMITS, SafeZip, UnsafeWorkbook, parse_xml
 from .sheet_style import (
-    BOLD,
-    HEADER_ALIGN,
+    FORMATS,
     HEADER_FILL,
-    HEADER_FONT,
     PADDING,
-    TITLE_FONT,
     Column,
-    Sheet,
-    cell,
     fit_widths,
+    header_height,
     lines_height,
     print_setup,
     put_header,
+    row_height,
+    shown,
     text_width,
     write_table,
 )
-from .tables import read_csv, unneutralise
+from .tables import csv_cell, csv_row, open_csv, unneutralise
 from .tables import write_csv as write_csv_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Above this many rows the command shows a progress bar.
 PROGRESS_MIN = 2000
+#: From how many rows a local process pool runs the evaluations when ``--workers`` is not given
+#: (``addin.executors.pool_size``). Measured on the 2-core machine shared by seven sessions, the
+#: batch path's evaluations are too cheap for a pool to pay: 100,000 all-distinct rows took 6.30 s
+#: with 2 workers against 5.72 s in one process, 1,000,000 rows 57.5 s against 54.0 s
+#: (docs/portfolio.md). So by default the command runs in one process; ``--workers N`` asks for N.
+POOL_PAYS_FROM = 10_000_000
 
 # A portfolio workbook may hold 100,000s of claims: larger limits than a declaration's, same guard.
 PORTFOLIO_LIMITS = replace(
@@ -164,11 +178,39 @@ class Source:
 
     def read_line(self, path: Path | str) -> str:
         """What the commands print first: the file, how it was read, how many rows."""
-        return f"读取 Read: {path} ({self.described}; {len(self.rows):,} rows 行)"
+        return read_line(path, self.described, len(self.rows))
+
+
+def read_line(path: Path | str, described: str, rows: int) -> str:
+    return f"读取 Read: {path} ({described}; {rows:,} rows 行)"
+
+
+@dataclass
+class Opened:
+    """A portfolio table to read row by row (``read()``, as often as needed): a csv streams from
+    its file; an xlsx is read into memory once (openpyxl reads the whole sheet anyway)."""
+
+    header: list[str]
+    read: Callable[[], Iterable[Sequence]]
+    described: str
+    estimate: int  # about how many rows (a csv's line breaks): for the executor and the progress bar
+
+
+def open_source(path: Path | str) -> Opened:
+    """The table of ``read_source``, opened to stream: a csv is not read here beyond its header."""
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        csv_source = open_csv(path)
+        return Opened(csv_source.header, csv_source.rows, f"csv, {csv_source.described}", max(csv_source.lines - 1, 0))
+    source = read_source(path)
+    rows = source.rows
+    return Opened(source.header, lambda: rows, source.described, len(rows))
 
 
 def read_table(path: Path | str) -> pd.DataFrame:
     """The claims of a portfolio file as a DataFrame, every column as text (see ``read_rows``)."""
+    import pandas as pd
+
     header, rows = read_rows(path)
     return pd.DataFrame(rows, columns=header, dtype=object)
 
@@ -193,11 +235,13 @@ def read_source(path: Path | str) -> Source:
         raise GreenAwardError(f"{path}: no such file / 文件不存在")
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
-        table = read_csv(path)
-        return Source(table.header, table.rows, f"csv, {table.described}")
+        table = open_csv(path)
+        return Source(table.header, list(table.rows()), f"csv, {table.described}")
     if suffix not in (".xlsx", ".xlsm"):
         raise GreenAwardError(f"{path}: expected a .csv or .xlsx file / 须为csv或xlsx")
     check_workbook(path)
+    import pandas as pd
+
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
     except Exception as exc:  # noqa: BLE001 - whatever a damaged or hostile file raises is that file's problem
@@ -234,6 +278,8 @@ def _fill_from(claims: pd.DataFrame, detail: pd.DataFrame, keys: list[str], wher
     """Blank claim cells filled from a detail sheet matched on ``keys`` (the last one is required)."""
     if keys[-1] not in detail.columns:
         raise GreenAwardError(f"{where}: needs a column {keys[-1]!r} to match the claims / 缺少匹配列")
+    import pandas as pd
+
     keys = [k for k in keys if k in detail.columns]
     if any(k not in claims.columns for k in keys):
         return claims  # the claims sheet lacks a key column: stacking reports it
@@ -260,7 +306,7 @@ def _fill_from(claims: pd.DataFrame, detail: pd.DataFrame, keys: list[str], wher
 
 
 def _plain(value: object) -> object:
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+    if value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType":
         return None
     if hasattr(value, "item") and not isinstance(value, (str, Decimal)):
         return value.item()  # numpy scalar
@@ -347,37 +393,234 @@ def _year(value: object) -> object:
     return int(text) if len(text) == 4 and text.isdigit() else value
 
 
-def _full_sheet(workbook, portfolio: Portfolio) -> None:
+# The result workbook is written with xlsxwriter in its constant-memory mode: each row is written
+# out when the next begins, empty cells are not written at all, and the look is ``addin.sheet_style``'s
+# (the same widths, heights, formats and print setup as its openpyxl tables).
+
+
+class _Book:
+    """The result workbook: xlsxwriter formats made once per look, tables written row by row."""
+
+    def __init__(self, path: Path) -> None:
+        import xlsxwriter
+
+        self.workbook = xlsxwriter.Workbook(
+            str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        )
+        self.formats: dict[tuple, object] = {}
+
+    @staticmethod
+    def width(ws, col: int, width: float) -> None:
+        """Column ``col``'s width as ``sheet_style`` (and openpyxl) store it: xlsxwriter adds its 5
+        pixels of padding to what it is given (Excel's UI width), so it is given them less."""
+        ws.set_column(col, col, width - 5 / 7)
+
+    def format(self, kind: str = "text", *, bold: bool = False, size: int = 0, fill: str = "", align: str = ""):
+        """The format of a cell: ``kind``'s number format (``sheet_style.FORMATS``), wrap for ``wrap``,
+        ``align`` top/header, a fill colour, bold or a title size; None for a plain cell."""
+        key = (kind, bold, size, fill, align)
+        if key not in self.formats:
+            spec: dict[str, object] = {}
+            if kind in FORMATS:
+                spec["num_format"] = FORMATS[kind]
+            if align == "header":
+                spec.update(text_wrap=True, valign="vcenter", align="center")
+            elif kind == "wrap":
+                spec.update(text_wrap=True, valign="top")
+            elif align == "top":
+                spec["valign"] = "top"
+            if bold:
+                spec["bold"] = True
+            if size:
+                spec["font_size"] = size
+            if fill:
+                spec.update(pattern=1, bg_color=f"#{fill}")
+            self.formats[key] = self.workbook.add_format(spec) if spec else None
+        return self.formats[key]
+
+    def sheet(
+        self, name: str, *, title: str = "", one_page: bool = False, title_rows: int | None = 1, grid: bool = True
+    ):
+        """A worksheet with ``sheet_style.print_setup``'s page: A4 landscape, one page wide, the header
+        rows on every page, the sheet's name and title above, the page numbers below."""
+        ws = self.workbook.add_worksheet(name)
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 1 if one_page else 0)
+        ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+        ws.set_header("&L&A" + (f"&R{title.replace('&', '&&')}" if title else ""), {"margin": 0.3})
+        ws.set_footer("&C第 &P 页 共 &N 页 / page &P of &N", {"margin": 0.3})
+        ws.hide_gridlines(0 if grid else 1)
+        if title_rows:
+            ws.repeat_rows(0, title_rows - 1)
+        return ws
+
+    def put(self, ws, row: int, col: int, value: object, fmt=None) -> None:
+        """One cell; an empty one is not written at all. Text stays text (never a formula)."""
+        if value is None or value == "":
+            return
+        if isinstance(value, str):
+            if "\r" in value:  # as XML reads a CR (and openpyxl wrote it): a line feed, not _x000D_
+                value = value.replace("\r\n", "\n").replace("\r", "\n")
+            ws.write_string(row, col, value, fmt)
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value, fmt)
+        elif isinstance(value, (int, float, Decimal)):
+            ws.write_number(row, col, value, fmt)  # type: ignore[arg-type]
+        else:
+            ws.write_string(row, col, str(value), fmt)
+
+    def table(
+        self,
+        ws,
+        columns: Sequence[Column],
+        rows: Iterable[Sequence],
+        *,
+        sample: Sequence[Sequence] | None = None,
+        fills: Iterable[str] | None = None,
+        fill_at: int = 0,
+        freeze: tuple[int, int] = (1, 0),
+        blanks: bool = True,
+    ) -> None:
+        """``sheet_style.write_table``: the bilingual header, fitted widths (measured on ``sample``,
+        default every row), frozen header, autofilter, each row as tall as its wrapped text;
+        ``fills``: one colour (or "") per row for its cell at ``fill_at``. An empty cell is written
+        only where its column has a format (an empty amount still shows as money when filled in),
+        and not at all with ``blanks`` false (the wide full table: most of its cells are empty)."""
+        if sample is None:
+            rows = list(rows)
+            sample = rows
+        widths = fit_widths(columns, _distinct(sample))
+        for k, width in enumerate(widths):
+            self.width(ws, k, width)
+        ws.freeze_panes(*freeze)
+        ws.set_default_row(lines_height(1))
+        header = self.format(bold=True, fill=HEADER_FILL.fgColor.rgb[-6:], align="header")
+        ws.set_row(0, header_height(columns, widths))
+        for k, column in enumerate(columns):
+            ws.write_string(0, k, column.header, header)
+        ws._write_single_row(1)  # the header row written out: the rows follow as XML (``_Rows``)
+        wraps = [(k, w) for k, (c, w) in enumerate(zip(columns, widths)) if c.kind == "wrap"]
+        align = "top" if wraps else ""
+        formats = [self.format(c.kind, align=align) for c in columns]
+        colours = {}
+        if fills is not None:
+            colours = {c: self.format(columns[fill_at].kind, fill=c, align=align) for c in STATUS_FILLS.values()}
+        out = _Rows(ws, formats, blanks)
+        heights: dict[tuple, float] = {}  # names and notes repeat: each distinct text measured once
+        fill_of = iter(fills) if fills is not None else None
+        last = 0
+        for last, row in enumerate(rows, 1):
+            height = 0.0
+            for k, w in wraps:
+                text = shown(row[k])
+                found = heights.get((text, w))
+                if found is None:
+                    found = heights[(text, w)] = row_height([(text, w)]) or 0.0
+                height = max(height, found)  # the row is as tall as its tallest wrapped cell
+            colour = next(fill_of, "") if fill_of is not None else ""
+            out.row(last, row, height or lines_height(1), (fill_at, colours[colour]) if colour else None)
+        if last:
+            ws._check_dimensions(last, len(columns) - 1)
+        ws.autofilter(0, 0, max(last, 0), len(columns) - 1)
+
+    def close(self) -> None:
+        self.workbook.close()
+
+
+_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_|^\s|\s$")
+
+
+class _Rows:
+    """A table's rows as the sheet's XML, written straight to a constant-memory sheet's row file: what
+    xlsxwriter's ``_write_cell`` writes (text inline and escaped as it escapes it, a number with its
+    column's format), without its bookkeeping per cell (5-7 µs a cell; the full table of 100,000
+    claims has millions). xlsxwriter's parts used: the row file (``fh``), its escaping, the formats'
+    indexes; the caller writes the header with xlsxwriter first and sets the dimensions after."""
+
+    def __init__(self, ws, formats: list, blanks: bool) -> None:
+        from xlsxwriter.utility import xl_col_to_name
+
+        self.ws, self.write = ws, ws.fh.write
+        self.letters = [xl_col_to_name(k) for k in range(len(formats))]
+        self.styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
+        self.blanks = [bool(blanks and f is not None) for f in formats]
+
+    def row(self, index: int, values: Sequence, height: float, fill: tuple[int, Any] | None) -> None:
+        """Row ``index`` (0-based; 0 is the header) of ``height`` points; ``fill``: (column, format)."""
+        number = str(index + 1)
+        parts = [f'<row r="{number}" ht="{height:.16g}" customHeight="1">']
+        styles = self.styles
+        if fill is not None:
+            styles = list(styles)
+            styles[fill[0]] = f' s="{fill[1]._get_xf_index()}"'
+        for letter, style, blank, value in zip(self.letters, styles, self.blanks, values):
+            if value is None or value == "":
+                if blank:
+                    parts.append(f'<c r="{letter}{number}"{style}/>')
+            elif isinstance(value, str):
+                parts.append(self._text(letter + number, style, value))
+            elif isinstance(value, bool):
+                parts.append(f'<c r="{letter}{number}"{style} t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, (int, Decimal)):
+                parts.append(f'<c r="{letter}{number}"{style}><v>{value}</v></c>')
+            elif isinstance(value, float):
+                parts.append(f'<c r="{letter}{number}"{style}><v>{value:.16G}</v></c>')
+            else:
+                parts.append(self._text(letter + number, style, str(value)))
+        parts.append("</row>")
+        self.write("".join(parts))
+
+    def _text(self, ref: str, style: str, value: str) -> str:
+        if "\r" in value:  # as XML reads a CR (and openpyxl wrote it): a line feed, not _x000D_
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        space = ""
+        if _NEEDS_ESCAPE.search(value):
+            from xlsxwriter.worksheet import _preserve_whitespace
+
+            value = self.ws._escape_control_characters(value)
+            space = ' xml:space="preserve"' if _preserve_whitespace(value) else ""
+            value = self.ws._escape_data(value)
+        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>'
+
+
+def _distinct(rows: Sequence[Sequence]) -> list[list]:
+    """Rows holding each column's distinct values (what ``fit_widths`` measures: the widest), fewer
+    to measure than the rows themselves."""
+    columns = [
+        list({(type(v), str(v)): v for v in column if v is not None and v != ""}.values()) for column in zip(*rows)
+    ]  # keyed by the text too: Decimal("1.0") == Decimal("1.00") shows wider
+    depth = max((len(c) for c in columns), default=0)
+    return [[c[i] if i < len(c) else None for c in columns] for i in range(depth)]
+
+
+def _full_sheet(book: _Book, portfolio: Portfolio) -> None:
     """Every input and added column, 中文 over the column name (the reader takes the name), hidden."""
     from itertools import islice
 
-    ws = workbook.create_sheet(FULL_SHEET)
-    ws.sheet_state = "hidden"
+    ws = book.sheet(FULL_SHEET, title="claims")
+    ws.hide()
     columns = []
     for name in portfolio.columns:
         zh, _ = column_label(name)
         kind = "money" if name in MONEY_COLUMNS else "text"
         columns.append(Column(zh, name, kind, 60 if name == "note" else 30))
-    records = ([_plain(v) for v in record] for record in portfolio.records())
-    print_setup(ws, title="claims")
-    write_table(ws, columns, records, sample=list(islice(portfolio.records(), 1000)), freeze="D2")
+    sample = list(islice(portfolio.records(), 1000))
+    book.table(ws, columns, portfolio.records(), sample=sample, freeze=(1, 3), blanks=False)
 
 
-def _view_sheet(workbook, portfolio: Portfolio) -> None:
+def _view_sheet(book: _Book, portfolio: Portfolio) -> None:
     """The printed claims view: enterprise, project, clause, year, amounts, status and note, one page wide
     (under a reform, its granted amount and the difference before the note)."""
-    from openpyxl.styles import PatternFill
-
-    ws = workbook.create_sheet(SHEETS[1])
+    ws = book.sheet(SHEETS[1], title="申报明细 Claims")
     reformed = ["reform_granted_yuan", "reform_difference_yuan"] if portfolio.reform is not None else []
-    shown = [*VIEW_COLUMNS[4:-1], *reformed, VIEW_COLUMNS[-1]]
+    shown_names = [*VIEW_COLUMNS[4:-1], *reformed, VIEW_COLUMNS[-1]]
     at = [portfolio.header.index(n) for n in VIEW_COLUMNS[:4]]
-    added = [portfolio.added_names.index(n) for n in shown]
+    added = [portfolio.added_names.index(n) for n in shown_names]
     rows = [
         [row[at[0]], row[at[1]], row[at[2]], _year(row[at[3]]), *(extra[k] for k in added)]
-        for row, extra in zip(portfolio.rows, portfolio.added)
+        for row, extra in ((row, portfolio.extra(index)) for index, row in enumerate(portfolio.read()))
     ]
-    fills = {s: PatternFill("solid", fgColor=c) for s, c in STATUS_FILLS.items()}
     statuses = [r[6] for r in rows]
     for r in rows:
         r[6] = value_label(r[6])
@@ -392,116 +635,99 @@ def _view_sheet(workbook, portfolio: Portfolio) -> None:
         *(report_column(n) for n in reformed),
         report_column("note", "wrap", 64 - 14 * len(reformed)),
     ]
-    print_setup(ws, title="申报明细 Claims")
-    write_table(ws, columns, rows, fills=(fills.get(s) for s in statuses), fill_at=6, sample=rows[:5000])
+    fills = (STATUS_FILLS.get(s, "") for s in statuses)
+    book.table(ws, columns, rows, fills=fills, fill_at=6, sample=rows[:5000])
 
 
-def _frame_sheet(workbook, title: str, frame: pd.DataFrame) -> None:
-    ws = workbook.create_sheet(title)
+def _frame_sheet(book: _Book, title: str, columns: list[str], table: list) -> None:
+    """A summary (``columns`` naming the cells of each row of ``table``) as a sheet."""
+    ws = book.sheet(title, title=title)
     labelled = {"policy", "status"}
-    rows = [
-        [value_label(_plain(v)) if name in labelled else _plain(v) for name, v in zip(frame.columns, row)]
-        for row in frame.itertuples(index=False, name=None)
-    ]
-    print_setup(ws, title=title)
-    write_table(ws, [report_column(str(name)) for name in frame.columns], rows)
+    rows = [[value_label(v) if name in labelled else v for name, v in zip(columns, row)] for row in table]
+    book.table(ws, [report_column(name) for name in columns], rows)
 
 
-def _summary_sheet(workbook, portfolio: Portfolio) -> None:
+def _summary_sheet(book: _Book, portfolio: Portfolio) -> None:
     """The first sheet: the figures, granted by year and policy (a table and a stacked chart)."""
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.chart.data_source import NumFmt
-    from openpyxl.chart.legend import Legend
-    from openpyxl.styles import PatternFill
-
-    ws = workbook.create_sheet(SHEETS[0])
-    print_setup(ws, one_page=True, title_rows=None, title="汇总 Summary", grid=False)
+    ws = book.sheet(SHEETS[0], title="汇总 Summary", one_page=True, title_rows=None, grid=False)
     names = list(policies())
-    for col, width in zip("ABCDEF", (30, 18, 18, 18, 18, 18)):
-        ws.column_dimensions[col].width = width
-    sheet = Sheet(ws)
-    sheet.append([cell(ws, "项目组合奖励测算 Portfolio awards", font=TITLE_FONT)], 24)
-    sheet.append([cell(ws, f"生成日期 Generated {date.today().isoformat()}")])
-    sheet.append([])
+    for col, width in enumerate((30, 18, 18, 18, 18, 18)):
+        book.width(ws, col, width)
+    bold, money, count = book.format(bold=True), book.format("money"), book.format("count")
+    row = 0
+
+    def line(*cells: tuple[object, object], height: float | None = None) -> int:
+        nonlocal row
+        if height:
+            ws.set_row(row, height)
+        for col, (value, fmt) in enumerate(cells):
+            book.put(ws, row, col, value, fmt)
+        row += 1
+        return row  # its number, 1-based
+
+    line(("项目组合奖励测算 Portfolio awards", book.format(bold=True, size=14)), height=24)
+    line((f"生成日期 Generated {date.today().isoformat()}", None))
+    line()
     counts = Counter(portfolio.column("status"))
-    amount = sum((a for a in portfolio.column("amount_yuan") if a is not None), Decimal(0))
     figures = [
-        ("申报 Claims", len(portfolio.rows), "count"),
-        *((" ".join(column_label(s)), counts.get(s, 0), "count") for s in STATUSES),
-        ("测算金额合计（元） Amount (yuan)", amount, "money"),
-        ("核定金额合计（元） Granted (yuan)", portfolio.granted_total, "money"),
+        ("申报 Claims", len(portfolio), count),
+        *((" ".join(column_label(s)), counts.get(s, 0), count) for s in STATUSES),
+        ("测算金额合计（元） Amount (yuan)", portfolio.amount_total, money),
+        ("核定金额合计（元） Granted (yuan)", portfolio.granted_total, money),
     ]
     if portfolio.reform is not None:
         figures += [
-            ("改革后核定金额合计（元） Granted under the reform (yuan)", portfolio.reform_granted_total, "money"),
-            ("改革差额（元） Difference (yuan)", portfolio.reform_granted_total - portfolio.granted_total, "money"),
+            ("改革后核定金额合计（元） Granted under the reform (yuan)", portfolio.reform_granted_total, money),
+            ("改革差额（元） Difference (yuan)", portfolio.reform_granted_total - portfolio.granted_total, money),
         ]
-    for label, value, kind in figures:
-        sheet.append([cell(ws, label, font=BOLD), cell(ws, value, kind)])
+    for label, value, fmt in figures:
+        line((label, bold), (value, fmt))
     if portfolio.invalid:
-        warn = PatternFill("solid", fgColor="F8CBAD")
-        sheet.append(
-            [
-                cell(
-                    ws,
-                    f"有{portfolio.invalid}行无效，合计不含这些行；见“申报 Claims”的说明列 / "
-                    f"{portfolio.invalid} invalid row(s) left out of the totals: see their note",
-                    font=BOLD,
-                    fill=warn,
-                )
-            ]
+        line(
+            (
+                f"有{portfolio.invalid}行无效，合计不含这些行；见“申报 Claims”的说明列 / "
+                f"{portfolio.invalid} invalid row(s) left out of the totals: see their note",
+                book.format(bold=True, fill="F8CBAD"),
+            )
         )
     if portfolio.reform is not None:
-        sheet.append(
-            [
-                cell(
-                    ws,
-                    "改革（假设情景，非现行政策） Reform (what-if, not the policies as published): "
-                    + ("; ".join(portfolio.reform.lines()) or "none / 无"),
-                    font=BOLD,
-                )
-            ]
+        reform = "; ".join(portfolio.reform.lines()) or "none / 无"
+        line((f"改革（假设情景，非现行政策） Reform (what-if, not the policies as published): {reform}", bold))
+    line(
+        (
+            "完整输入（全部列）见隐藏工作表 claims，取消隐藏即可查看 / Every input column: the hidden sheet claims (unhide it)",
+            None,
         )
-    sheet.append(
-        [
-            cell(
-                ws,
-                "完整输入（全部列）见隐藏工作表 claims，取消隐藏即可查看 / Every input column: the hidden "
-                "sheet claims (unhide it)",
-            )
-        ]
     )
-    sheet.append([])
+    line()
     pivot: dict[int, dict[str, Decimal]] = {}
-    for row in portfolio.by_policy.itertuples(index=False):
-        pivot.setdefault(int(row.year), {})[row.policy] = row.granted_yuan
-    sheet.append([cell(ws, "按年度和政策的核定金额（元） Granted by year and policy (yuan)", font=BOLD)])
+    for policy, year, *_, granted in (r[:6] for r in portfolio.policy_years()):
+        pivot.setdefault(int(year), {})[policy] = granted
+    line(("按年度和政策的核定金额（元） Granted by year and policy (yuan)", bold))
     head = [column_label("claim_year"), *(column_label(p) for p in names), ("合计", "Total")]
-    top = sheet.append(
-        [cell(ws, f"{zh}\n{en}", font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGN) for zh, en in head],
-        lines_height(2),
-    )
+    header = book.format(bold=True, fill=HEADER_FILL.fgColor.rgb[-6:], align="header")
+    top = line(*((f"{zh}\n{en}", header) for zh, en in head), height=lines_height(2))
     for year in sorted(pivot):
         values = [pivot[year].get(p, Decimal(0)) for p in names]
-        sheet.append([cell(ws, year, "year"), *(cell(ws, v, "money") for v in values), cell(ws, sum(values), "money")])
+        line((year, book.format("year")), *((v, money) for v in values), (sum(values), money))
     if not pivot:
         return
-    chart = BarChart()
-    chart.type = "col"
-    chart.grouping = "stacked"
-    chart.overlap = 100
-    chart.title = "按年度和政策的核定金额 Granted by year and policy"
-    chart.y_axis.title = "元 yuan"
-    chart.x_axis.title = "年度 year"
-    chart.y_axis.numFmt = NumFmt(formatCode="#,##0", sourceLinked=False)
-    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes unless told
-    data = Reference(ws, min_col=2, max_col=1 + len(names), min_row=top, max_row=top + len(pivot))
-    categories = Reference(ws, min_col=1, min_row=top + 1, max_row=top + len(pivot))
-    chart.add_data(data, titles_from_data=True)
-    chart.set_categories(categories)
-    chart.legend = Legend(legendPos="b")
-    chart.width, chart.height = 22, 11
-    ws.add_chart(chart, f"A{top + len(pivot) + 2}")
+    chart = book.workbook.add_chart({"type": "column", "subtype": "stacked"})
+    for k in range(len(names)):
+        chart.add_series(
+            {
+                "name": [ws.name, top - 1, 1 + k],
+                "categories": [ws.name, top, 0, top + len(pivot) - 1, 0],
+                "values": [ws.name, top, 1 + k, top + len(pivot) - 1, 1 + k],
+                "overlap": 100,
+            }
+        )
+    chart.set_title({"name": "按年度和政策的核定金额 Granted by year and policy"})
+    chart.set_y_axis({"name": "元 yuan", "num_format": "#,##0"})
+    chart.set_x_axis({"name": "年度 year"})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": round(22 / 2.54 * 96), "height": round(11 / 2.54 * 96)})
+    ws.insert_chart(top + len(pivot) + 1, 0, chart)
 
 
 MONEY_COLUMNS = {
@@ -516,27 +742,30 @@ MONEY_COLUMNS = {
 
 def write_csv(portfolio: Portfolio, path: Path) -> None:
     """The claims with the added columns (``addin.tables.write_csv``: UTF-8 with BOM, commas, formula
-    text neutralised); amounts as exact decimal text, an empty amount as nothing."""
-    text = lambda v: "" if v is None else str(v)  # noqa: E731 - added cells as text: each row is all text
-    write_csv_rows(
-        path, portfolio.columns, (row + [text(v) for v in extra] for row, extra in zip(portfolio.rows, portfolio.added))
+    text neutralised); amounts as exact decimal text, an empty amount as nothing. The input cells
+    are text (``csv_row``); of the added ones only the text is neutralised: a number or None is
+    written as the csv module prints it (``str``, nothing), as ``csv_cell`` would."""
+    extra = portfolio.extra
+    rows = (
+        [*csv_row(row), *(csv_cell(v) if isinstance(v, str) else v for v in extra(index))]
+        for index, row in enumerate(portfolio.read())
     )
+    write_csv_rows(path, portfolio.columns, rows, neutralised=True)
 
 
 def write_xlsx(portfolio: Portfolio, path: Path) -> None:
     """The result for people: summary and chart, the printed claims view, the summaries and payments,
     each with bilingual headers, fitted widths, filters and A4 print setup; then the hidden full table."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    _summary_sheet(workbook, portfolio)
-    _view_sheet(workbook, portfolio)
-    _frame_sheet(workbook, SHEETS[2], portfolio.by_enterprise_year)
-    _frame_sheet(workbook, SHEETS[3], portfolio.by_policy)
-    _frame_sheet(workbook, SHEETS[4], portfolio.by_payment_year)
-    _frame_sheet(workbook, SHEETS[5], portfolio.payments)
-    _full_sheet(workbook, portfolio)
-    workbook.save(path)
+    book = _Book(path)
+    _summary_sheet(book, portfolio)
+    _view_sheet(book, portfolio)
+    reformed = REFORM_SUMMARY_COLUMNS if portfolio.reform is not None else []
+    _frame_sheet(book, SHEETS[2], ENTERPRISE_YEAR_COLUMNS + reformed, portfolio.enterprise_years())
+    _frame_sheet(book, SHEETS[3], POLICY_COLUMNS + reformed, portfolio.policy_years())
+    _frame_sheet(book, SHEETS[4], PAYMENT_YEAR_COLUMNS, portfolio.payment_years())
+    _frame_sheet(book, SHEETS[5], PAYMENT_COLUMNS, portfolio.payment_rows)
+    _full_sheet(book, portfolio)
+    book.close()
 
 
 def write_result(portfolio: Portfolio, path: Path | str, *, overwrite: bool = False) -> Path:
@@ -548,6 +777,70 @@ def write_result(portfolio: Portfolio, path: Path | str, *, overwrite: bool = Fa
     if suffix == ".xlsx":
         return write_atomically(path, lambda tmp: write_xlsx(portfolio, tmp), overwrite=overwrite)
     raise GreenAwardError(f"{path}: the output must end in .csv or .xlsx / 输出须为csv或xlsx")
+
+
+# --- DataFrames, at the edge ------------------------------------------------------------------------
+
+
+class Frames(Portfolio):
+    """A ``Portfolio`` with its tables as DataFrames (pandas imported when first asked for):
+    ``claims`` (every row with its added columns), ``by_enterprise_year``, ``by_policy``,
+    ``by_payment_year`` and ``payments``."""
+
+    @classmethod
+    def of(cls, portfolio: Portfolio) -> Frames:
+        framed = cls.__new__(cls)
+        framed.__dict__.update(portfolio.__dict__)
+        return framed
+
+    @cached_property
+    def claims(self) -> pd.DataFrame:
+        return _frame(list(self.records()), self.columns)
+
+    @cached_property
+    def by_enterprise_year(self) -> pd.DataFrame:
+        frame = _frame(self.enterprise_years(), ENTERPRISE_YEAR_COLUMNS + self._reformed)
+        frame["year"] = frame["year"].astype("Int64")
+        return frame
+
+    @cached_property
+    def by_policy(self) -> pd.DataFrame:
+        return _frame(self.policy_years(), POLICY_COLUMNS + self._reformed)
+
+    @cached_property
+    def by_payment_year(self) -> pd.DataFrame:
+        return _frame(self.payment_years(), PAYMENT_YEAR_COLUMNS)
+
+    @cached_property
+    def payments(self) -> pd.DataFrame:
+        return _frame(self.payment_rows, PAYMENT_COLUMNS)
+
+    @property
+    def _reformed(self) -> list[str]:
+        return REFORM_SUMMARY_COLUMNS if self.reform is not None else []
+
+
+def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+def stack(table: pd.DataFrame | Iterable[dict], **options) -> Frames:
+    """``policies.stacking.stack_rows`` on a DataFrame (or a list of dicts), the result with DataFrames."""
+    import pandas as pd
+
+    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(list(table))
+    cells = frame.to_numpy(dtype=object)
+    cells[pd.isna(cells)] = None  # pandas' missing cell (NaN, NA, NaT) is an empty cell, not a bad number
+    return stack_rows(list(frame.columns), cells.tolist(), **options)
+
+
+def stack_rows(header: Sequence[object], rows: Sequence[Sequence], **options) -> Frames:
+    """``policies.stacking.stack_rows``, the result with DataFrames (``Frames``)."""
+    from policies.stacking import stack_rows as stack_plain
+
+    return Frames.of(stack_plain(header, rows, **options))
 
 
 # --- the command ----------------------------------------------------------------------------------
@@ -565,9 +858,11 @@ def run_portfolio(
     reform: Reform | None = None,
     workers: int | None = None,
     executor_spec: str | None = None,
-) -> Portfolio:
+) -> Frames:
     """Read ``source``, compute the portfolio, write ``output`` (when given) and print a summary.
 
+    A csv is read twice, row by row (the first pass evaluates, the second writes each row with its
+    added columns): its rows are never all in memory, nor is the output.
     ``workers``, ``executor_spec``: where the evaluations run (``addin.executors``) unless an
     ``executor`` is handed in.
     ``record``: the grants on record of a ledger (``policies.ledger_rules.Record``), read, never written;
@@ -578,11 +873,11 @@ def run_portfolio(
     enabled = gc.isenabled()
     gc.disable()  # reading and computing make 100,000s of objects that live to the end
     try:
-        table = read_source(source)
+        table = open_source(source)
+        with batch_executor(executor_spec, workers, items=table.estimate, pays_from=POOL_PAYS_FROM) as pool:
+            result = Frames.of(_compute(table, executor or pool, console, quiet, record, reform))
         if not quiet:
-            console.print(table.read_line(source), highlight=False, soft_wrap=True)
-        with batch_executor(executor_spec, workers, items=len(table.rows), pays_from=PARALLEL_MIN) as pool:
-            result = _compute(table, executor or pool, console, quiet, record, reform)
+            console.print(read_line(source, table.described, len(result)), highlight=False, soft_wrap=True)
         if output is not None:
             write_result(result, output, overwrite=overwrite)
     finally:
@@ -596,10 +891,10 @@ def run_portfolio(
 
 
 def _compute(
-    table, executor: Executor | None, console: Console, quiet: bool, record, reform: Reform | None
+    table: Opened, executor: Executor | None, console: Console, quiet: bool, record, reform: Reform | None
 ) -> Portfolio:
     """Stack the table's claims, with a progress bar for a large one."""
-    if len(table.rows) >= PROGRESS_MIN and not quiet:
+    if table.estimate >= PROGRESS_MIN and not quiet:
         with Progress(
             TextColumn("计算 Evaluating"),
             BarColumn(),
@@ -609,18 +904,16 @@ def _compute(
             transient=True,
             auto_refresh=False,
         ) as bar:  # no refresh thread: the evaluation may fork worker processes
-            task = bar.add_task("claims", total=None)  # the count of distinct claims is known later
+            task = bar.add_task("claims", total=table.estimate)
 
             def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+                bar.update(task, completed=done, total=max(total, done, table.estimate) or None)
                 bar.refresh()
 
-            result = stack_rows(
-                table.header, table.rows, executor=executor, progress=advance, record=record, reform=reform
+            return stack_source(
+                table.header, table.read, executor=executor, progress=advance, record=record, reform=reform
             )
-    else:
-        result = stack_rows(table.header, table.rows, executor=executor, record=record, reform=reform)
-    return result
+    return stack_source(table.header, table.read, executor=executor, record=record, reform=reform)
 
 
 def heading(name: str) -> str:
@@ -637,21 +930,22 @@ def print_summary(portfolio: Portfolio, console: Console) -> None:
         "申报 claims: " + ", ".join(f"{value_label(s)} {int(counts.get(s, 0))}" for s in STATUSES if counts.get(s, 0)),
         highlight=False,
     )
-    frame = portfolio.by_enterprise_year
+    frame = portfolio.enterprise_years()
     table = tables.table("按企业年度 Per enterprise and year")
     tables.text(table, heading("enterprise"))
     tables.name(table, heading("year"))
     for column in ("claims", "amount_yuan", "granted_yuan", "capped", "invalid"):
         tables.figure(table, heading(column))
-    for row in frame.head(40).itertuples(index=False):
+    at = {name: k for k, name in enumerate(ENTERPRISE_YEAR_COLUMNS)}
+    for row in frame[:40]:
         table.add_row(
-            row.enterprise or row.uscc or "—",
-            "—" if pd.isna(row.year) else str(row.year),
-            f"{row.claims:,}",
-            tables.yuan(row.amount_yuan),
-            tables.yuan(row.granted_yuan),
-            str(row.capped),
-            str(row.invalid),
+            row[at["enterprise"]] or row[at["uscc"]] or "—",
+            "—" if row[at["year"]] is None else str(row[at["year"]]),
+            f"{row[at['claims']]:,}",
+            tables.yuan(row[at["amount_yuan"]]),
+            tables.yuan(row[at["granted_yuan"]]),
+            str(row[at["capped"]]),
+            str(row[at["invalid"]]),
         )
     if len(frame) > 40:
         table.caption = f"first 40 of {len(frame)} enterprise-years; all are in the xlsx output / 其余见xlsx"
@@ -661,8 +955,8 @@ def print_summary(portfolio: Portfolio, console: Console) -> None:
     tables.name(years, heading("policy"))
     for column in ("due_yuan", "pending_yuan"):
         tables.figure(years, heading(column))
-    for row in portfolio.by_payment_year.itertuples(index=False):
-        years.add_row(str(row.payment_year), row.policy, tables.yuan(row.due_yuan), tables.yuan(row.pending_yuan))
+    for year, policy, due, pending, _ in portfolio.payment_years():
+        years.add_row(str(year), policy, tables.yuan(due), tables.yuan(pending))
     console.print(years)
     if portfolio.invalid:
         console.print(
@@ -677,6 +971,7 @@ def print_summary(portfolio: Portfolio, console: Console) -> None:
 
 def print_reform(portfolio: Portfolio, console: Console) -> None:
     """Granted as the policies stand and under the reform, by policy and year, and in total."""
+    assert portfolio.reform is not None
     console.print(
         "改革 Reform (what-if, not the policies as published): " + ("; ".join(portfolio.reform.lines()) or "none / 无"),
         highlight=False,
@@ -687,14 +982,8 @@ def print_reform(portfolio: Portfolio, console: Console) -> None:
     tables.name(table, heading("year"))
     for zh, en in (("核定（元）", "Granted"), ("改革后（元）", "Under reform"), ("差额（元）", "Difference")):
         tables.figure(table, f"{zh}\n{en}")
-    for row in portfolio.by_policy.itertuples(index=False):
-        table.add_row(
-            row.policy,
-            str(row.year),
-            tables.yuan(row.granted_yuan),
-            tables.yuan(row.reform_granted_yuan),
-            _signed(row.reform_difference_yuan),
-        )
+    for policy, year, _, _, _, granted, reformed, difference in portfolio.policy_years():
+        table.add_row(policy, str(year), tables.yuan(granted), tables.yuan(reformed), _signed(difference))
     console.print(table)
     difference = portfolio.reform_granted_total - portfolio.granted_total
     console.print(
@@ -719,7 +1008,8 @@ def template_columns() -> list[tuple[str, InputSpec | None, list[str]]]:
     for name, field in fields().items():  # the claim's fields first (common.yaml), payments among the inputs
         if name not in details and field.kind != "money":
             seen[name] = (None, [])
-    inputs, conditions = {}, {}
+    inputs: dict[str, tuple[InputSpec, list[str]]] = {}
+    conditions: dict[str, tuple[InputSpec, list[str]]] = {}
     for clause_id in monetary_clauses():
         cc = compiled(clause_id)
         for name, spec in cc.specs.items():
@@ -764,7 +1054,7 @@ def _help_text(name: str, spec: InputSpec | None, clauses: list[str]) -> tuple[s
         "text": "text",
     }[spec.type]
     if spec.default is not None:
-        fill += f"; empty = {labels.get(spec.default, spec.default)}"
+        fill += f"; empty = {labels.get(str(spec.default), spec.default)}"
     elif spec.type == "bool":
         fill += "; empty = assumed (condition) or false (route)"
     if spec.help is not None:

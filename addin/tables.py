@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,12 +80,16 @@ def csv_row(row: Sequence[object]) -> Sequence[object]:
     return [csv_cell(v) for v in row]
 
 
-def write_csv(path: Path | str, header: Sequence[object], rows: Iterable[Sequence[object]]) -> None:
-    """``header`` and ``rows`` as comma-separated UTF-8 with a BOM, each cell as ``csv_cell`` has it."""
+def write_csv(
+    path: Path | str, header: Sequence[object], rows: Iterable[Sequence[object]], *, neutralised: bool = False
+) -> None:
+    """``header`` and ``rows`` as comma-separated UTF-8 with a BOM, each cell as ``csv_cell`` has it.
+    ``neutralised``: the rows' cells are already as ``csv_row`` gives them, or None (nothing) or a
+    number (as it prints): a caller that knows which of its cells are text neutralises only those."""
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow(csv_row(header))
-        writer.writerows(csv_row(row) for row in rows)
+        writer.writerows(rows if neutralised else (csv_row(row) for row in rows))
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -150,24 +153,107 @@ def sniff_delimiter(header_line: str) -> str:
 
 def read_csv(path: Path | str) -> CsvTable:
     """A CSV's header (stripped) and its rows that hold any value, every cell as text with
-    ``unneutralise`` applied."""
+    ``unneutralise`` applied (``open_csv``, every row read into a list)."""
+    source = open_csv(path)
+    return CsvTable(source.header, list(source.rows()), source.encoding, source.delimiter)
+
+
+@dataclass
+class CsvSource:
+    """A CSV opened to be read row by row, as many times as needed (``rows()``): a table of a
+    million rows is never in memory at once. The encoding is decided on the whole file first."""
+
+    path: Path
+    header: list[str]
+    encoding: str  # as ``CsvTable.encoding``
+    codec: str
+    delimiter: str
+    lines: int  # the file's line breaks: about its rows (a quoted cell may hold more), known before reading
+
+    @property
+    def described(self) -> str:
+        return f"{self.encoding}, {DELIMITERS[self.delimiter]}-separated"
+
+    def rows(self) -> Iterator[list[str]]:
+        """The rows that hold any value, after the header, each cell as ``read_csv`` has it."""
+        with open(self.path, encoding=self.codec, newline="") as handle:
+            parsed = csv.reader(handle, delimiter=self.delimiter)
+            try:
+                next(parsed, None)
+                for row in parsed:
+                    joined = "".join(row)
+                    if not joined.strip():
+                        continue  # a row without any value is not a claim
+                    if "'" in joined:
+                        row = [unneutralise(c) if c[:1] == "'" else c for c in row]
+                    yield row
+            except csv.Error as exc:  # e.g. a cell above the csv module's 131,072 characters
+                raise GreenAwardError(
+                    f"{self.path}: line {parsed.line_num}: not a readable csv ({exc}) / csv格式错误"
+                ) from None
+
+
+CHUNK_BYTES = 1 << 20
+
+
+def open_csv(path: Path | str) -> CsvSource:
+    """A CSV to read row by row: its encoding decided as ``decode`` does (strictly, on every byte,
+    in chunks), its delimiter from the header line, its header read."""
     path = Path(path)
-    text, encoding = decode(path.read_bytes(), str(path))
-    delimiter = sniff_delimiter(text.split("\n", 1)[0])
-    parsed = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    marked = "'" in text  # the common case has no mark: no cell to look at
-    rows = []
-    try:
-        header = next(parsed, None)
-        if not header or not "".join(header).strip():
-            raise GreenAwardError(f"{path}: empty file, or no header line / 空文件或缺少表头")
-        for row in parsed:
-            joined = "".join(row)
-            if not joined.strip():
-                continue  # a row without any value is not a claim
-            if marked and "'" in joined:
-                row = [unneutralise(c) if c[:1] == "'" else c for c in row]
-            rows.append(row)
-    except csv.Error as exc:  # e.g. a cell above the csv module's 131,072 characters
-        raise GreenAwardError(f"{path}: line {parsed.line_num}: not a readable csv ({exc}) / csv格式错误") from None
-    return CsvTable([unneutralise(c).strip() for c in header], rows, encoding, delimiter)
+    encoding, codec, lines, head = _detect(path)
+    header_line = head.split("\n", 1)[0]
+    delimiter = sniff_delimiter(header_line)
+    with open(path, encoding=codec, newline="") as handle:
+        parsed = csv.reader(handle, delimiter=delimiter)
+        try:
+            header = next(parsed, None)
+        except csv.Error as exc:
+            raise GreenAwardError(f"{path}: line 1: not a readable csv ({exc}) / csv格式错误") from None
+    if not header or not "".join(header).strip():
+        raise GreenAwardError(f"{path}: empty file, or no header line / 空文件或缺少表头")
+    return CsvSource(path, [unneutralise(c).strip() for c in header], encoding, codec, delimiter, lines)
+
+
+def _detect(path: Path) -> tuple[str, str, int, str]:
+    """(encoding as shown, the codec to open it with, line breaks, the start of the text) of a CSV:
+    ``decode``'s choice, made chunk by chunk so that a large file is never held whole."""
+    with open(path, "rb") as handle:
+        first = handle.read(4)
+    if first.startswith(codecs.BOM_UTF8):
+        attempts = [("utf-8-sig", "UTF-8 with BOM")]
+    elif first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        attempts = [("utf-16", "UTF-16")]
+    else:
+        attempts = [("utf-8", "UTF-8"), ("gb18030", "GB18030")]
+    for codec, label in attempts:
+        found = _decodes(path, codec)
+        if found is not None:
+            return label, codec, found[0], found[1]
+    tried = " or ".join(label for _, label in attempts)
+    raise GreenAwardError(
+        f"{path}: not a text table in {tried}; save it as CSV UTF-8 (or Excel's CSV or Unicode text) "
+        "/ 无法识别的编码，请另存为CSV UTF-8"
+    )
+
+
+def _decodes(path: Path, codec: str) -> tuple[int, str] | None:
+    """(line breaks, the first chunk's text) when the whole file decodes as ``codec`` and is
+    ``_plausible`` text; else None."""
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    lines, head = 0, None
+    with open(path, "rb") as handle:
+        while True:
+            data = handle.read(CHUNK_BYTES)
+            try:
+                text = decoder.decode(data, final=not data)
+            except UnicodeDecodeError:
+                return None
+            if not _plausible(text, codec):
+                return None
+            lines += text.count("\n")
+            if head is None and text:
+                head = text
+            elif head is not None and "\n" not in head and text:
+                head += text  # a header line longer than a chunk
+            if not data:
+                return lines, head or ""

@@ -1,25 +1,33 @@
-"""``green-award portfolio`` on 100,000 claims, csv to csv, as a ratio to a plain loop of ``evaluate``.
+"""``green-award portfolio`` as a user runs it, against the loop a user would write, in the same run.
 
 The claims are drawn from the policy case tables (tests/cases/*.yaml: valid inputs for every
-monetary clause), each with an enterprise, a project, a year and a zone, and its base input
-(investment, capacity, kWh…) scaled by one of ``--scales`` round factors, as in a real portfolio
-where many projects share a clause and round figures. ``--unique`` makes every row's inputs
-different (no two evaluations alike: the worst case for memoisation).
+monetary clause that has a number among its inputs), each with an enterprise, a project, a year and
+a zone; one number input of each row is made different from every other row's, so that **no two
+rows evaluate alike** (the worst case: nothing to share). The bench prints how many are distinct.
 
-Both are timed in the same run: the loop evaluates the same rows' inputs (already in memory, one
-``evaluate`` call per row, errors caught); the portfolio reads the csv, evaluates, applies
-duplicates, conflicts, best-of, caps and payments, and writes the result csv — through
-``addin.portfolio.run_portfolio``, the function the command calls.
+Each figure is a ratio measured in the same run, every program in a process of its own
+(``subprocess``; its peak RSS from ``os.wait4``):
 
-    python benchmarks/bench_portfolio.py [--rows 100000] [--scales 40] [--unique] [--rounds 1]
+- **baseline**: the loop a user would write (``csv`` module in, ``evaluate`` per row, the amounts
+  written out with the rows), one process;
+- **portfolio**: ``green-award portfolio claims.csv -o result.csv`` with the default executor
+  (which decides by the table's size and the cores whether a process pool pays), and with
+  ``--workers 1`` (one process against one process);
+- **xlsx**: the same command to ``result.xlsx``, as a ratio to the csv run;
+- ``--million``: 1,000,000 rows through the command (csv to csv), its peak RSS.
+
+    python benchmarks/bench_portfolio.py [--rows 100000] [--rounds 1] [--xlsx] [--million]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from decimal import Decimal
@@ -27,50 +35,76 @@ from pathlib import Path
 
 import yaml
 
-from addin.portfolio import run_portfolio
+from policies.engine import compiled
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "tests" / "cases"
+ZONE_OF = {"tongzhou": "tongzhou", "etown": "etown_core", "beijing": "other_beijing"}
+NUMBERS = ("money", "number", "integer")
+
+#: The loop a user would write: read with the csv module, evaluate each row, write the amount beside it.
+BASELINE = """
+import csv, sys
 from policies import GreenAwardError, evaluate
 from policies.engine import compiled
 
-CASES = Path(__file__).resolve().parent.parent / "tests" / "cases"
-ZONE_OF = {"tongzhou": "tongzhou", "etown": "etown_core", "beijing": "other_beijing"}
+with open(sys.argv[1], newline="", encoding="utf-8") as f, open(sys.argv[2], "w", newline="", encoding="utf-8") as g:
+    rows, out = csv.reader(f), csv.writer(g)
+    header = next(rows)
+    out.writerow([*header, "amount_yuan"])
+    for row in rows:
+        cells = dict(zip(header, row))
+        names = compiled(cells["clause"]).specs
+        inputs = {k: v for k, v in cells.items() if k in names and v != ""}
+        try:
+            amount = evaluate(cells["clause"], on=int(cells["year"]), **inputs).amount
+        except GreenAwardError:
+            amount = ""
+        out.writerow([*row, amount])
+"""
 
 
-def case_pool() -> list[tuple[str, dict]]:
+def case_pool() -> list[tuple[str, dict, str]]:
+    """(clause, inputs, the number input to vary) of each dateless case with a number among its inputs."""
     pool = []
     for path in sorted(CASES.glob("*.yaml")):
         for group in yaml.safe_load(path.read_text(encoding="utf-8")):
+            cc = compiled(group["clause"])
             for case in group["cases"]:
-                if "on" not in case:
-                    pool.append((group["clause"], dict(case.get("inputs", {}))))
+                inputs = dict(case.get("inputs", {}))
+                if "on" in case:
+                    continue
+                base = cc.clause.base_input
+                numbers = [n for n in ([base] if base else []) + list(inputs) if n in cc.specs]
+                numbers = [n for n in numbers if cc.specs[n].type in NUMBERS and not isinstance(inputs.get(n), bool)]
+                if numbers:
+                    pool.append((group["clause"], inputs, numbers[0]))
     return pool
 
 
-def make_rows(count: int, scales: int, unique: bool, seed: int = 7) -> list[dict]:
+def make_rows(count: int, seed: int = 7) -> list[dict]:
+    """``count`` claims, each with one number input no other row has (row i adds i cents, or i units)."""
     rng = random.Random(seed)
     pool = case_pool()
-    factors = [Decimal(k) / 10 for k in range(5, 5 + scales)]
     rows = []
     for i in range(count):
-        clause, inputs = rng.choice(pool)
+        clause, inputs, varied = rng.choice(pool)
         cc = compiled(clause)
+        spec = cc.specs[varied]
         inputs = dict(inputs)
-        base = cc.clause.base_input
-        if base and base in inputs and not isinstance(inputs[base], bool):
-            value = Decimal(str(inputs[base]))
-            spec = cc.specs[base]
-            if spec.type == "integer":
-                scaled = max(value, (value * rng.choice(factors)).to_integral_value())
-            else:
-                scaled = value * rng.choice(factors) + (Decimal(i) / 100 if unique else 0)
-            if spec.upper is None or scaled <= spec.upper:
-                inputs[base] = scaled
-        elif unique and base is None:
-            inputs.setdefault("zone", ZONE_OF[cc.policy.id])
+        value = Decimal(str(inputs.get(varied, 1000)))
+        if spec.type == "integer":
+            value = value + i
+        else:
+            value = value * rng.choice((Decimal(1), Decimal("1.5"), Decimal(2))) + Decimal(i) / 100
+        if spec.upper is not None and value > spec.upper:
+            value = spec.upper - Decimal(i) / (1 if spec.type == "integer" else 100_000_000)
+        inputs[varied] = value
         enterprise = rng.randrange(count // 20 + 1)
         rows.append(
             {
                 "enterprise": f"企业{enterprise:05d}",
-                "project": f"P{i:06d}",
+                "project": f"P{i:07d}",
                 "clause": clause,
                 "year": str(rng.choice((2025, 2026, 2027))),
                 "zone": inputs.pop("zone", ZONE_OF[cc.policy.id]),
@@ -90,46 +124,70 @@ def write_csv(rows: list[dict], path: Path) -> None:
         writer.writerows(rows)
 
 
-def loop(rows: list[dict]) -> int:
-    """The baseline: one evaluate call per row over the same inputs."""
-    errors = 0
-    for row in rows:
-        names = compiled(row["clause"]).specs
-        try:
-            evaluate(row["clause"], on=int(row["year"]), **{k: v for k, v in row.items() if k in names and v != ""})
-        except GreenAwardError:
-            errors += 1
-    return errors
+def run(args: list[str]) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one program run in a process of its own."""
+    start = time.perf_counter()
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
+    took = time.perf_counter() - start
+    error = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: some rows invalid, the result still written
+        raise SystemExit(f"{' '.join(args)} failed: {error[-2000:]}")
+    return took, usage.ru_maxrss / 1024
+
+
+def command(source: Path, target: Path, *options: str) -> list[str]:
+    cli = str(Path(sys.executable).with_name("green-award"))
+    return [cli, "portfolio", str(source), "-o", str(target), "--overwrite", *options]
+
+
+def distinct(rows: list[dict]) -> int:
+    return len({tuple(sorted((k, v) for k, v in r.items() if k not in ("enterprise", "project"))) for r in rows})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--scales", type=int, default=40, help="how many round factors scale the base inputs")
-    parser.add_argument("--unique", action="store_true", help="every row's inputs differ")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--xlsx", action="store_true", help="also the command to .xlsx, as a ratio to .csv")
+    parser.add_argument("--million", action="store_true", help="also 1,000,000 rows csv to csv: peak RSS")
     args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}; cores {os.cpu_count()}")
 
-    rows = make_rows(args.rows, args.scales, args.unique)
-    distinct = len({tuple(sorted((k, v) for k, v in r.items() if k not in ("enterprise", "project"))) for r in rows})
+    rows = make_rows(args.rows)
+    print(f"{args.rows:,} claims, {distinct(rows):,} distinct (clause, year, inputs)")
     with tempfile.TemporaryDirectory() as tmp:
-        source, target = Path(tmp) / "claims.csv", Path(tmp) / "result.csv"
+        source = Path(tmp) / "claims.csv"
         write_csv(rows, source)
-        ratios = []
+        del rows
+        baseline = Path(tmp) / "baseline.py"
+        baseline.write_text(BASELINE, encoding="utf-8")
+        ratios, ones = [], []
         for _ in range(args.rounds):
-            start = time.perf_counter()
-            errors = loop(rows)
-            base = time.perf_counter() - start
-            start = time.perf_counter()
-            result = run_portfolio(source, target, overwrite=True, quiet=True)
-            took = time.perf_counter() - start
-            ratios.append(took / base)
+            base, base_rss = run([sys.executable, str(baseline), str(source), str(Path(tmp) / "loop.csv")])
+            took, rss = run(command(source, Path(tmp) / "result.csv"))
+            one, one_rss = run(command(source, Path(tmp) / "one.csv", "--workers", "1"))
+            ratios.append(base / took)
+            ones.append(base / one)
             print(
-                f"{args.rows:,} claims ({'unique inputs' if args.unique else f'{args.scales} scales'}): "
-                f"evaluate loop {base:.2f} s ({errors} input errors); portfolio csv→csv {took:.2f} s; "
-                f"ratio {took / base:.2f}x; {distinct:,} distinct claims; statuses {dict(result.claims['status'].value_counts())}"
+                f"evaluate loop {base:.2f} s ({base_rss:.0f} MB); portfolio (default executor) {took:.2f} s "
+                f"({rss:.0f} MB): {base / took:.2f}x as fast; --workers 1 {one:.2f} s ({one_rss:.0f} MB): "
+                f"{base / one:.2f}x as fast"
             )
-    print(f"median ratio {statistics.median(ratios):.2f}x (target: at most 1.5x; below 1 is faster than the loop)")
+        print(
+            f"median: the command is {statistics.median(ratios):.2f}x as fast as the loop (default executor), "
+            f"{statistics.median(ones):.2f}x with --workers 1 (target: 3x)"
+        )
+        if args.xlsx:
+            took, _ = run(command(source, Path(tmp) / "result.csv"))
+            xlsx, rss = run(command(source, Path(tmp) / "result.xlsx"))
+            print(f"xlsx {xlsx:.2f} s ({rss:.0f} MB) against csv {took:.2f} s: {xlsx / took:.2f}x (target: at most 3x)")
+        if args.million:
+            big = Path(tmp) / "million.csv"
+            write_csv(make_rows(1_000_000, seed=11), big)
+            took, rss = run(command(big, Path(tmp) / "million_result.csv"))
+            print(f"1,000,000 rows csv→csv: {took:.1f} s, peak RSS {rss:,.0f} MB (target: within 1,536 MB)")
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
 
 
 if __name__ == "__main__":

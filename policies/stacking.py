@@ -1,8 +1,9 @@
 """A portfolio of claims: best clause per project per policy, caps per enterprise-year, payments.
 
 One row is one claim: an enterprise, a project, a clause and a year, with the clause's inputs in
-columns named as the inputs (see docs/portfolio.md). ``stack(table)`` evaluates every row with the
-policy core and then applies the cross-claim rules of the catalog's "Cross-policy stacking":
+columns named as the inputs (see docs/portfolio.md). ``stack_rows(header, rows)`` evaluates every
+row with the policy core and then applies the cross-claim rules of the catalog's "Cross-policy
+stacking":
 
 1. the same project and clause twice in one enterprise-year is a duplicate: both rows invalid;
 2. a project claimed under two district policies (``tongzhou`` and ``etown``) is a conflict;
@@ -19,27 +20,33 @@ tongzhou:9's cap per event): each year's grants are on record for the next years
 on record given by the caller (a ledger's).
 
 A bad row (unknown clause, bad input, missing identifier) is marked ``invalid`` with the reason and
-no amount; the other rows are still computed. Pure Python, no Excel; pandas only for the
-DataFrames (``stack`` on a DataFrame, ``Portfolio.claims`` and the summaries), imported when first
-used, so that the worksheet function ``PORTFOLIO_AWARDS`` runs without it (xlwings Lite).
+no amount; the other rows are still computed.
+
+**Two passes, rows streamed.** ``stack_source(header, read)`` takes a function that reads the rows
+(again): the first pass keeps of each row only its identifiers and its evaluation (``_Row``), the
+rules run on those, and the result (``Portfolio``) gives each row with its added columns by reading
+the rows a second time (``Portfolio.records``). A table of 1,000,000 rows is never in memory at
+once. ``stack_rows`` is the same on a list of rows. Pure Python, no pandas, no Excel, no process
+pool: the summaries are lists of rows; DataFrames and files are the add-in's (``addin.portfolio``);
+an ``executor`` given by the caller (``addin.executors``) takes the evaluations in chunks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
-import math
 import operator
-import os
 import re
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cached_property, partial
-from typing import TYPE_CHECKING
+from functools import partial
 
 from .award import Check, Note
+from .batch import Key, Outcome, evaluate_chunk, inputs_of
 from .engine import compiled, evaluate, find_clause
 from .errors import GreenAwardError
 from .inputs import is_blank
@@ -56,12 +63,8 @@ from .ledger_rules import apply as apply_rules
 from .parameters import Reform, parse_reform
 from .payments import amounts
 from .registry import fields, policies
-from .render import binding_line, check_line
 from .uscc import validate_uscc
 from .years import LAST_SERIAL, from_serial, parse_year
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 # --- the table ------------------------------------------------------------------------------------
 
@@ -166,85 +169,109 @@ def yuan(value: Decimal) -> str:
 
 # --- evaluation -----------------------------------------------------------------------------------
 
-# One evaluation's outcome, small enough to come back from a worker process:
-# (amount or None when invalid, eligible, error, the failed checks' notes, the basis note,
-#  ((share, status), ...), the number of checks assumed)
-Outcome = tuple
+#: Keys evaluated together (one task of an executor); at most ``IN_FLIGHT`` tasks wait at once.
+CHUNK = 2000
+IN_FLIGHT = 8
+#: How many distinct keys are remembered to evaluate a repeated claim once (bounded: a table of
+#: 1,000,000 distinct rows would otherwise keep every row's cells until the end).
+REMEMBER = 50_000
 
 
-def _outcome(clause_id: str, year: int, inputs: dict, reform: Reform | None = None) -> Outcome:
-    try:
-        award = evaluate(clause_id, on=year, reform=reform, **inputs)
-    except GreenAwardError as exc:
-        return (None, False, str(exc), (), None, (), 0)
-    failed = tuple(Note("ineligible", check_line(c), cites=c.cites, about=c.code) for c in award.failed)
-    basis = Note("basis", binding_line(award) or f"〔{award.article}〕", cites=award.article, about=award.binding or "")
-    assumed = sum(1 for c in award.checks if c.status == "assumed")
-    stages = tuple((p.share, p.status) for p in award.payments)
-    return (award.amount, award.eligible, None, failed, basis, stages, assumed)
+class _Evaluations:
+    """The evaluations of the first pass: each distinct key once, in chunks, here or on ``executor``.
 
+    ``add`` gives a claim its key; the claim's ``outcome`` (or ``reform_outcome``) is set when the
+    chunk comes back (``finish`` waits for the last ones)."""
 
-def _evaluate_chunk(keys: Sequence[tuple], reform: Reform | None = None) -> list[Outcome]:
-    """Each key is (clause, year, names, values): the clause's accepted names and the row's cells."""
-    out = []
-    for clause_id, year, names, values in keys:
-        inputs = {n: v for n, v in zip(names, values) if not (v == "" or is_blank(v))}  # a NaN stays: an error
-        out.append(_outcome(clause_id, year, inputs, reform))
-    return out
+    def __init__(self, executor: Executor | None, reform: Reform | None, slot: str) -> None:
+        self.executor, self.reform, self.slot = executor, reform, slot
+        self.seen: dict[Key, Outcome | list] = {}  # a key -> its outcome, or the claims waiting for it
+        self.keys: list[Key] = []
+        self.waiting: list[list] = []  # per key of the chunk: the claims waiting for it
+        self.running: deque[tuple[Future, list[Key], list[list]]] = deque()
+        self.count = 0  # distinct keys evaluated
 
+    def add(self, claim: _Row, key: Key) -> None:
+        found = self.seen.get(key)
+        if found is None:
+            if len(self.seen) >= REMEMBER:
+                self.seen = {k: v for k, v in self.seen.items() if isinstance(v, list)}  # keep the waiting
+            waiting = [claim]
+            self.seen[key] = waiting
+            self.keys.append(key)
+            self.waiting.append(waiting)
+            if len(self.keys) >= CHUNK:
+                self._flush()
+        elif isinstance(found, list):
+            found.append(claim)
+        else:
+            setattr(claim, self.slot, found)
 
-#: Below this many distinct evaluations a process pool costs more than it saves.
-PARALLEL_MIN = 4000
+    def _flush(self) -> None:
+        keys, waiting = self.keys, self.waiting
+        self.keys, self.waiting = [], []
+        if not keys:
+            return
+        self.count += len(keys)
+        if self.executor is None:
+            self._settle(keys, waiting, evaluate_chunk(keys, self.reform))
+            return
+        self.running.append((self.executor.submit(evaluate_chunk, keys, self.reform), keys, waiting))
+        while len(self.running) > IN_FLIGHT:  # bounded: the rows are read no faster than evaluated
+            self._collect()
 
+    def _collect(self) -> None:
+        future, keys, waiting = self.running.popleft()
+        self._settle(keys, waiting, future.result())
 
-def evaluate_keys(
-    keys: list[tuple],
-    *,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
-    parallel: bool = True,
-    reform: Reform | None = None,
-) -> list[Outcome]:
-    """Evaluate each (clause, year, names, cells) key (under ``reform`` when given); in chunks over
-    ``executor`` when one is given (the batch command's: ``addin.executors``), else in this process."""
-    total = len(keys)
-    if not parallel:
-        executor = None
-    if executor is None:
-        out: list[Outcome] = []
-        step = max(1, min(5000, total // 20 or 1))
-        for start in range(0, total, step):
-            out.extend(_evaluate_chunk(keys[start : start + step], reform))
-            if progress:
-                progress(len(out), total)
-        return out
-    size = max(500, math.ceil(total / (8 * (os.cpu_count() or 1))))
-    chunks = [keys[i : i + size] for i in range(0, total, size)]
-    futures = [executor.submit(_evaluate_chunk, chunk, reform) for chunk in chunks]
-    out = []
-    for future in futures:
-        out.extend(future.result())
-        if progress:
-            progress(len(out), total)
-    return out
+    def _settle(self, keys: list[Key], waiting: list[list], outcomes: list[Outcome]) -> None:
+        for key, claims, outcome in zip(keys, waiting, outcomes):
+            for claim in claims:
+                setattr(claim, self.slot, outcome)
+            if self.seen.get(key) is claims:
+                self.seen[key] = outcome
+
+    def finish(self) -> None:
+        self._flush()
+        while self.running:
+            self._collect()
+        self.seen = {}
 
 
 # --- the result -----------------------------------------------------------------------------------
 
+ENTERPRISE_YEAR_COLUMNS = ["enterprise", "uscc", "year", "claims", *STATUSES, "amount_yuan", "granted_yuan"]
+POLICY_COLUMNS = ["policy", "year", "claims", "granted_claims", "amount_yuan", "granted_yuan"]
+PAYMENT_YEAR_COLUMNS = ["payment_year", "policy", "due_yuan", "pending_yuan", "total_yuan"]
+PAYMENT_COLUMNS = [
+    "enterprise",
+    "uscc",
+    "project",
+    "clause",
+    "policy",
+    "claim_year",
+    "stage",
+    "payment_year",
+    "amount_yuan",
+    "status",
+]
+#: What a reform adds to the enterprise-year and policy-year summaries.
+REFORM_SUMMARY_COLUMNS = ["reform_granted_yuan", "reform_difference_yuan"]
+
 
 @dataclass
 class Portfolio:
-    """The claims with the added columns, one row per payment, and the summaries.
+    """The claims' decisions, and each row with its added columns read on demand.
 
-    ``header``/``rows`` are the input table (row-major, as read) and ``added`` the added columns of
-    each row; ``claims`` joins them into one DataFrame when asked for.
+    ``claim_rows`` are the claims (identifiers, amount, granted, status, notes) in the table's order;
+    ``read`` reads the table's rows again (``records`` joins each with its added columns, one at a
+    time); the summaries are lists of rows (``*_COLUMNS`` name their cells). ``addin.portfolio``
+    makes DataFrames of them.
     """
 
     header: list[str]
-    rows: list[list]
-    added: list[list]
     claim_rows: list[_Row] = field(repr=False)
-    payment_rows: list[tuple] = field(repr=False)
+    read: Callable[[], Iterable[Sequence]] = field(repr=False)
     warnings: list[str] = field(default_factory=list)
     reform: Reform | None = None  # computed beside a reform: REFORM_COLUMNS added, and to the summaries
     reformed_rows: list[_Row] | None = field(default=None, repr=False)  # the claims under the reform
@@ -254,72 +281,113 @@ class Portfolio:
         """The added columns of this result: ``added_columns()``, then ``REFORM_COLUMNS`` under a reform."""
         return added_columns() + (REFORM_COLUMNS if self.reform is not None else [])
 
-    # The DataFrames are built when first asked for (pandas is imported then, not before).
-    @cached_property
-    def payments(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame(self.payment_rows, columns=PAYMENT_COLUMNS, dtype=object)
-
-    @cached_property
-    def by_enterprise_year(self) -> pd.DataFrame:
-        return self._beside_reform(_by_enterprise_year(self.claim_rows), _by_enterprise_year)
-
-    @cached_property
-    def by_policy(self) -> pd.DataFrame:
-        return self._beside_reform(_by_policy(self.claim_rows), _by_policy)
-
-    def _beside_reform(self, frame: pd.DataFrame, summarise: Callable[[list[_Row]], pd.DataFrame]) -> pd.DataFrame:
-        """The summary with the reform's granted amount and the difference (the same groups in the same order)."""
-        if self.reformed_rows is not None:
-            other = summarise(self.reformed_rows)
-            frame["reform_granted_yuan"] = other["granted_yuan"]
-            frame["reform_difference_yuan"] = [
-                _difference(r, g) for r, g in zip(other["granted_yuan"], frame["granted_yuan"])
-            ]
-        return frame
-
-    @cached_property
-    def by_payment_year(self) -> pd.DataFrame:
-        return _by_payment_year(self.payment_rows)
-
-    notes: list[tuple[Note, ...]] = field(
-        default_factory=list
-    )  # each row's notes as data (the "note" column renders them)
-
-    @cached_property
-    def claims(self) -> pd.DataFrame:
-        import pandas as pd
-
-        names = self.added_names
-        frame = pd.DataFrame(self.rows, columns=self.header, dtype=object)
-        extra = pd.DataFrame(self.added, columns=names, dtype=object)
-        return pd.concat([frame, extra], axis=1)
-
     @property
     def columns(self) -> list[str]:
         return [*self.header, *self.added_names]
 
-    def records(self) -> Iterable[list]:
-        """Each row with its added columns, in order (for writing without building a DataFrame)."""
-        return (row + extra for row, extra in zip(self.rows, self.added))
+    def __len__(self) -> int:
+        return len(self.claim_rows)
+
+    @property
+    def rows(self) -> list[list]:
+        """Every input row (read into a list: for a small table; ``records`` streams)."""
+        return [list(row) for row in self.read()]
+
+    def extra(self, index: int) -> list:
+        """The added cells of row ``index``."""
+        claim = self.claim_rows[index]
+        extra: list = [claim.policy, claim.amount, claim.granted, claim.status, "; ".join(n.text for n in claim.notes)]
+        plan = _payments(claim) if claim.status in ("granted", "capped") else []
+        for year, amount, status in plan:
+            extra += (year, amount, status)
+        extra += [None, None, ""] * (stage_count() - len(plan))
+        if self.reformed_rows is not None:
+            other = self.reformed_rows[index]
+            extra += [
+                other.status,
+                other.granted,
+                _difference(other.granted, claim.granted),
+                "; ".join(str(n) for n in other.notes),
+            ]
+        return extra
+
+    @property
+    def added(self) -> list[list]:
+        """Every row's added cells (``extra``), in a list."""
+        return [self.extra(k) for k in range(len(self.claim_rows))]
+
+    def records(self) -> Iterator[list]:
+        """Each row with its added columns, in order, the rows read again (never all in memory)."""
+        for index, row in enumerate(self.read()):
+            yield [*row, *self.extra(index)]
+
+    @property
+    def notes(self) -> list[tuple[Note, ...]]:
+        """Each row's notes as data (the ``note`` column renders them)."""
+        return [tuple(claim.notes) for claim in self.claim_rows]
 
     def column(self, name: str) -> list:
+        """One added column's values, in row order."""
+        direct = {"policy": "policy", "amount_yuan": "amount", "granted_yuan": "granted", "status": "status"}
+        if name in direct:
+            return [getattr(claim, direct[name]) for claim in self.claim_rows]
         at = self.added_names.index(name)
-        return [extra[at] for extra in self.added]
+        return [self.extra(k)[at] for k in range(len(self.claim_rows))]
 
     @property
     def invalid(self) -> int:
-        return self.column("status").count("invalid")
+        return sum(1 for claim in self.claim_rows if claim.status == "invalid")
 
     @property
     def granted_total(self) -> Decimal:
-        return sum((g for g in self.column("granted_yuan") if g is not None), Decimal(0))
+        return sum((c.granted for c in self.claim_rows if c.granted is not None), Decimal(0))
+
+    @property
+    def amount_total(self) -> Decimal:
+        return sum((c.amount for c in self.claim_rows if c.amount is not None), Decimal(0))
 
     @property
     def reform_granted_total(self) -> Decimal:
         """What the claims are granted under the reform (``stack_rows(reform=...)`` only)."""
-        return sum((g for g in self.column("reform_granted_yuan") if g is not None), Decimal(0))
+        rows = self.reformed_rows or []
+        return sum((c.granted for c in rows if c.granted is not None), Decimal(0))
+
+    @property
+    def payment_rows(self) -> list[tuple]:
+        """One row per payment (``PAYMENT_COLUMNS``), in a list (``iter_payments`` streams them)."""
+        return list(self.iter_payments())
+
+    def iter_payments(self) -> Iterator[tuple]:
+        """One row per payment (``PAYMENT_COLUMNS``), made as read: 1,000,000 claims need not hold them."""
+        for claim in self.claim_rows:
+            if claim.status not in ("granted", "capped"):
+                continue
+            for n, (year, amount, status) in enumerate(_payments(claim), 1):
+                yield (claim.enterprise, claim.uscc, claim.project, claim.clause, claim.policy, claim.year, n) + (
+                    year,
+                    amount,
+                    status,
+                )
+
+    def enterprise_years(self) -> list[list]:
+        """Per enterprise and year (``ENTERPRISE_YEAR_COLUMNS``, then ``REFORM_SUMMARY_COLUMNS`` under a reform)."""
+        return self._beside_reform(_by_enterprise_year, ENTERPRISE_YEAR_COLUMNS.index("granted_yuan"))
+
+    def policy_years(self) -> list[list]:
+        """Per policy and year (``POLICY_COLUMNS``, then ``REFORM_SUMMARY_COLUMNS`` under a reform)."""
+        return self._beside_reform(_by_policy, POLICY_COLUMNS.index("granted_yuan"))
+
+    def payment_years(self) -> list[list]:
+        """Due and pending per payment year and policy (``PAYMENT_YEAR_COLUMNS``)."""
+        return _by_payment_year(self.iter_payments())
+
+    def _beside_reform(self, summarise: Callable[[list[_Row]], list[list]], granted_at: int) -> list[list]:
+        """The summary, with the reform's granted amount and the difference (the same groups in the same order)."""
+        rows = summarise(self.claim_rows)
+        if self.reformed_rows is not None:
+            for row, other in zip(rows, summarise(self.reformed_rows)):
+                row += [other[granted_at], _difference(other[granted_at], row[granted_at])]
+        return rows
 
 
 @dataclass(slots=True)
@@ -343,7 +411,14 @@ class _Row:
     order: int = 0  # the clause's place in the catalog: breaks ties between equal amounts
     capped: bool = False
     inputs: dict | None = None  # the row's inputs, kept for the clauses whose rules read them (ledger_rules)
-    ref: str = ""  # how a note refers to this row (``Note.refers_to``): the caller's cite, else "row N"
+    cite: str = ""  # how a note refers to this row when the caller says (``stack_rows(cites=...)``)
+    outcome: Outcome | None = None  # the first pass's evaluation
+    reform_outcome: Outcome | None = None  # ... under the reform, for the clauses it changes
+
+    @property
+    def ref(self) -> str:
+        """How a note refers to this row (``Note.refers_to``): the caller's cite, else "row N" (header = row 1)."""
+        return self.cite or f"row {self.index + 2}"
 
     def fail(self, reason: str, code: str = "invalid", refers_to: tuple[str, ...] = ()) -> None:
         """Invalid with the reason: no amount (the year stays, for the summaries)."""
@@ -389,27 +464,9 @@ def check_columns(header: list[str]) -> list[str]:
     ]
 
 
-def stack(
-    table: pd.DataFrame | Iterable[dict],
-    *,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
-    record: Record | Iterable[Grant] | None = None,
-    reform: Reform | dict | None = None,
-) -> Portfolio:
-    """Evaluate every claim and apply duplicates, conflicts, best-of, stacking, caps and payments."""
-    import pandas as pd
-
-    frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(list(table))
-    cells = frame.to_numpy(dtype=object)
-    cells[pd.isna(cells)] = None  # pandas' missing cell (NaN, NA, NaT) is an empty cell, not a bad number
-    rows = cells.tolist()
-    return stack_rows(list(frame.columns), rows, executor=executor, progress=progress, record=record, reform=reform)
-
-
 def stack_rows(
     header: Sequence[object],
-    rows: list[list],
+    rows: Sequence[Sequence],
     *,
     executor: Executor | None = None,
     progress: Progress | None = None,
@@ -418,15 +475,41 @@ def stack_rows(
     cites: Sequence[str] | None = None,
     reform: Reform | dict | None = None,
 ) -> Portfolio:
-    """``stack`` on a table given as a header and a list of rows (each a list of cell values).
+    """``stack_source`` on a table given as a header and a list of rows (each a list of cell values)."""
+    return stack_source(
+        header,
+        lambda: rows,
+        executor=executor if parallel else None,
+        progress=progress,
+        record=record,
+        cites=cites,
+        reform=reform,
+        total=len(rows),
+    )
 
-    ``executor`` takes the evaluations in chunks (any ``concurrent.futures.Executor``); without one,
-    a large table is evaluated on a process pool of its own unless ``parallel`` is false.
+
+def stack_source(
+    header: Sequence[object],
+    read: Callable[[], Iterable[Sequence]],
+    *,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    record: Record | Iterable[Grant] | None = None,
+    cites: Sequence[str] | None = None,
+    reform: Reform | dict | None = None,
+    total: int | None = None,
+) -> Portfolio:
+    """Evaluate every claim and apply duplicates, conflicts, best-of, stacking, caps and payments.
+
+    ``read()`` gives the table's rows (each a sequence of cell values); it is called once here and
+    again each time the result's rows are read (``Portfolio.records``). ``executor`` takes the
+    evaluations in chunks (any ``concurrent.futures.Executor``; none: in this process).
     ``record``: the grants on record (a ledger's ``Record``, complete; or grants) the rules across
     years deduct and cite; ``cites``: how a message names each row (default "row N", header = row 1).
     ``reform`` (``policies.parameters``): the table is computed twice, as the policies stand and under
     the reform (its clause parameters and its caps across claims), side by side: ``REFORM_COLUMNS``
-    per claim and the reform's granted amounts and differences in the summaries.
+    per claim and the reform's granted amounts and differences in the summaries. ``progress(done,
+    total)`` is called as rows are read (``total``: the rows when known, else 0).
     """
     reform = parse_reform(reform) if reform is not None else None  # a bad reform fails the table, before any work
     if record is None:
@@ -436,54 +519,74 @@ def stack_rows(
     enabled = gc.isenabled()
     gc.disable()  # 100,000s of small objects that live to the end: collecting them midway is waste
     try:
-        return _stack_rows(
-            header,
-            rows,
-            executor=executor,
-            progress=progress,
-            parallel=parallel,
-            record=record,
-            cites=cites,
-            reform=reform,
-        )
+        header = normalise_header(header)
+        warnings = check_columns(header)
+        header, shape = _shaper(header)
+        claims = _first_pass(header, map(shape, read()), executor, progress, cites, reform, total)
+        reshaped = lambda: map(shape, read())  # noqa: E731 - the rows read again, as the first pass saw them
+        cite = (lambda c: c.cite) if cites is not None else (lambda c: f"row {c.index + 2}, {c.year}")
+        if reform is None:
+            _decide(claims, record, cite, None)
+            return Portfolio(header, claims, reshaped, warnings)
+        # the same claims under the reform: only the clauses it changes were evaluated again
+        reformed = [replace(c, notes=list(c.notes)) for c in claims]
+        for claim in reformed:
+            if claim.reform_outcome is not None:
+                claim.outcome = claim.reform_outcome
+        again = Record(record.grants, complete=record.complete)  # the rules add each year's grants to the record
+        _decide(claims, record, cite, None)
+        del record  # the table's grants as the policies stand: not read under the reform (their memory freed)
+        _decide(reformed, again, cite, reform)
+        return Portfolio(header, claims, reshaped, warnings, reform, reformed)
     finally:
         if enabled:
             gc.enable()
 
 
-def _stack_rows(
-    header: Sequence[object],
-    rows: list[list],
-    *,
+def _shaper(header: list[str]) -> tuple[list[str], Callable[[Sequence], Sequence]]:
+    """The header without the added columns of a result fed back in (computed afresh) and the
+    function that shapes a row alike (a ragged csv line padded or cut to the header)."""
+    width = len(header)
+    drop = {i for i, c in enumerate(header) if c in {*added_columns(), *REFORM_COLUMNS} or not c}
+    if drop:
+        keep = [i for i in range(width) if i not in drop]
+
+        def kept(row: Sequence) -> Sequence:
+            return [(row[i] if i < len(row) else "") for i in keep]
+
+        return [header[i] for i in keep], kept
+
+    def padded(row: Sequence) -> Sequence:
+        return row if len(row) == width else [*row[:width], *[""] * (width - len(row))]
+
+    return header, padded
+
+
+def _first_pass(
+    header: list[str],
+    rows: Iterable[Sequence],
     executor: Executor | None,
     progress: Progress | None,
-    parallel: bool,
-    record: Record,
     cites: Sequence[str] | None,
-    reform: Reform | None = None,
-) -> Portfolio:
-    header = normalise_header(header)
-    warnings = check_columns(header)
-    width = len(header)
-    drop = [i for i, c in enumerate(header) if c in {*added_columns(), *REFORM_COLUMNS} or not c]
-    if drop:  # a result fed back in: its added columns are computed afresh
-        keep = [i for i in range(width) if i not in drop]
-        header = [header[i] for i in keep]
-        rows = [[(r[i] if i < len(r) else "") for i in keep] for r in rows]
-        width = len(header)
-    elif any(len(r) != width for r in rows):  # a ragged csv line
-        rows = [list(r[:width]) + [""] * (width - len(r)) for r in rows]
+    reform: Reform | None,
+    total: int | None,
+) -> list[_Row]:
+    """Each row's identifiers and evaluation (and under ``reform`` where it changes the clause); the
+    row itself is not kept. Then the enterprises and the duplicates, which need every row."""
     at = {name: i for i, name in enumerate(header)}
-
-    claims = [_Row(i, ref=cites[i] if cites is not None else f"row {i + 2}") for i in range(len(rows))]
-    _identify(claims, rows, at)
-    _duplicates(claims)
-
-    # evaluate each distinct (clause, year, cells) once: many rows of a portfolio repeat a claim
-    getters: dict[str, tuple[tuple[str, ...], Callable[[list], tuple]]] = {}
-    keys: dict[tuple, int] = {}
-    row_key: list[int] = [-1] * len(rows)
-    for claim in claims:
+    identify = _Identifier(at)
+    evaluations = _Evaluations(executor, None, "outcome")
+    reformed = _Evaluations(executor, reform, "reform_outcome") if reform is not None else None
+    touched = reform.clauses if reform is not None else frozenset()
+    getters: dict[str, tuple[tuple[str, ...], Callable[[Sequence], tuple]]] = {}
+    claims: list[_Row] = []
+    step = max(1000, min(20_000, (total or 0) // 50))
+    for index, row in enumerate(rows):
+        claim = _Row(index, cite=cites[index] if cites is not None else "")
+        claims.append(claim)
+        identify(claim, row)
+        if progress is not None and index % step == 0:
+            progress(index, total or 0)
         if claim.status:
             continue
         found = getters.get(claim.clause)
@@ -491,54 +594,37 @@ def _stack_rows(
             names = tuple(n for n in compiled(claim.clause).specs if n in at)
             found = getters[claim.clause] = (names, _cells_getter([at[n] for n in names]))
         names, cells = found
-        key = (claim.clause, claim.year, names, cells(rows[claim.index]))
-        slot = keys.get(key)
-        if slot is None:
-            slot = keys[key] = len(keys)
-        row_key[claim.index] = slot
-    distinct = list(keys)
-    outcomes = evaluate_keys(distinct, executor=executor, progress=progress, parallel=parallel)
-    cite = (lambda c: cites[c.index]) if cites is not None else (lambda c: f"row {c.index + 2}, {c.year}")
-    if reform is None:
-        _decide(claims, outcomes, row_key, rows, getters, record, cite, None)
-        return _result(header, rows, claims, warnings)
-
-    # the same claims under the reform: only the clauses it changes are evaluated again
-    reformed = [replace(c, notes=list(c.notes)) for c in claims]
-    again = Record(record.grants, complete=record.complete)  # the rules add each year's grants to the record
-    _decide(claims, outcomes, row_key, rows, getters, record, cite, None)
-    touched = [k for k, key in enumerate(distinct) if key[0] in reform.clauses]
-    outcomes = list(outcomes)
-    for k, outcome in zip(
-        touched,
-        evaluate_keys(
-            [distinct[k] for k in touched], executor=executor, progress=progress, parallel=parallel, reform=reform
-        ),
-    ):
-        outcomes[k] = outcome
-    _decide(reformed, outcomes, row_key, rows, getters, again, cite, reform)
-    return _result(header, rows, claims, warnings, reformed, reform)
+        key = (claim.clause, claim.year, names, cells(row))
+        evaluations.add(claim, key)
+        if reformed is not None and claim.clause in touched:
+            reformed.add(claim, key)
+        if claim.clause in NEEDS_INPUTS:
+            claim.inputs = inputs_of(names, key[3])
+    evaluations.finish()
+    if reformed is not None:
+        reformed.finish()
+    if progress is not None:
+        progress(len(claims), len(claims))
+    _enterprises(claims)
+    _duplicates(claims)
+    return claims
 
 
-def _decide(
-    claims: list[_Row],
-    outcomes: list[Outcome],
-    row_key: list[int],
-    rows: list[list],
-    getters: dict,
-    record: Record,
-    cite: Callable[[_Row], str],
-    reform: Reform | None,
-) -> None:
+def _decide(claims: list[_Row], record: Record, cite: Callable[[_Row], str], reform: Reform | None) -> None:
     """Each claim's evaluation, then the rules across claims (``policies.ledger_rules``)."""
     catalog_order = {cid: k for k, cid in enumerate(c.id for p in policies().values() for c in p.clauses)}
     stacks = {c.id: c.stacks for p in policies().values() for c in p.clauses}
+    assumed_notes: dict[int, Note] = {}
     for claim in claims:
+        outcome, claim.outcome, claim.reform_outcome = claim.outcome, None, None  # decided: let the outcome go
         if claim.status:
+            claim.inputs = None
             continue
-        amount, eligible, error, reasons, basis, stages, assumed = outcomes[row_key[claim.index]]
+        assert outcome is not None
+        amount, eligible, error, reasons, basis, stages, assumed = outcome
         if error is not None:
             claim.fail(error)
+            claim.inputs = None
             continue
         claim.amount = amount
         claim.order = catalog_order.get(claim.clause, 0)
@@ -546,16 +632,17 @@ def _decide(
         if not eligible:
             claim.status, claim.granted = "ineligible", Decimal("0.00")
             claim.notes = list(reasons)
+            claim.inputs = None
             continue
         claim.status, claim.granted, claim.stages = "granted", amount, stages
-        claim.notes = [basis]
+        claim.notes = [basis]  # type: ignore[list-item]
         if assumed:
-            claim.notes.append(
-                Note("assumed", f"{assumed} 项条件按假定满足 condition(s) assumed (green-award calc shows them)")
-            )
-        if claim.clause in NEEDS_INPUTS:
-            names, cells = getters[claim.clause]
-            claim.inputs = {n: v for n, v in zip(names, cells(rows[claim.index])) if not (v == "" or is_blank(v))}
+            note = assumed_notes.get(assumed)
+            if note is None:
+                note = assumed_notes[assumed] = Note(
+                    "assumed", f"{assumed} 项条件按假定满足 condition(s) assumed (green-award calc shows them)"
+                )
+            claim.notes.append(note)
 
     apply_rules(
         claims,
@@ -573,7 +660,7 @@ def _evaluate_again(claim: _Row, inputs: dict, reform: Reform | None = None) -> 
     return award.amount, award.eligible, award.failed
 
 
-def _cells_getter(indexes: list[int]) -> Callable[[list], tuple]:
+def _cells_getter(indexes: list[int]) -> Callable[[Sequence], tuple]:
     """A function that takes a row's cells at ``indexes`` as one tuple (itemgetter, in C)."""
     if not indexes:
         return lambda row: ()
@@ -583,27 +670,63 @@ def _cells_getter(indexes: list[int]) -> Callable[[list], tuple]:
     return operator.itemgetter(*indexes)
 
 
-def _identify(claims: list[_Row], rows: list[list], at: dict[str, int]) -> None:
-    """Identifiers, year and dates of each row; a row missing one is invalid."""
-    known: dict[str, tuple[str, bool]] = {}
-    for policy in policies().values():
-        for clause in policy.clauses:
-            known[clause.id] = (policy.id, clause.monetary)
-    get = lambda row, name: row[at[name]] if name in at else ""  # noqa: E731
-    dated = "start_date" in at or "completion_date" in at
-    for claim in claims:
-        row = rows[claim.index]
-        claim.enterprise, claim.uscc = ident(row[at["enterprise"]]), ident(get(row, "uscc")).upper()
-        claim.project, claim.clause = ident(row[at["project"]]), ident(row[at["clause"]])
+class _Identifier:
+    """Identifiers, year and dates of a row; a row missing one is invalid. A credit code is checked,
+    a year and a date read, once per distinct cell (a table repeats them: 100,000 rows, a few years)."""
+
+    def __init__(self, at: dict[str, int]) -> None:
+        self.at = at
+        self.known: dict[str, tuple[str, bool]] = {}
+        for policy in policies().values():
+            for clause in policy.clauses:
+                self.known[clause.id] = (policy.id, clause.monetary)
+        self.uscc_at, self.dates = at.get("uscc"), [(n, at[n]) for n in ("start_date", "completion_date") if n in at]
+        self.problems: dict[str, str | None] = {}
+        self.years: dict[object, int | None] = {}
+        self.days: dict[object, date | str] = {}
+        self.texts: dict[str, str] = {}  # one string object per distinct enterprise, code and clause
+
+    def _text(self, value: object) -> str:
+        text = ident(value)
+        return self.texts.setdefault(text, text)
+
+    def _year(self, value: object) -> int | None:
         try:
-            claim.year = parse_year(row[at["year"]])
-        except ValueError:
-            pass  # reported below, after the identifiers
+            return self.years[value]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable: read it each time
+            return _year_or_none(value)
+        found = self.years[value] = _year_or_none(value)
+        return found
+
+    def _day(self, value: object) -> date | str:
+        """The date, or the reason it is not one."""
+        try:
+            return self.days[value]
+        except KeyError:
+            pass
+        try:
+            found: date | str = parse_date(value)
+        except ValueError as exc:
+            found = str(exc)
+        with contextlib.suppress(TypeError):  # unhashable: read each time
+            self.days[value] = found
+        return found
+
+    def __call__(self, claim: _Row, row: Sequence) -> None:
+        at = self.at
+        claim.enterprise = self._text(row[at["enterprise"]])
+        claim.uscc = self._text(row[self.uscc_at]).upper() if self.uscc_at is not None else ""
+        claim.project, claim.clause = ident(row[at["project"]]), self._text(row[at["clause"]])
+        claim.year = self._year(row[at["year"]])
         try:
             if not claim.enterprise and not claim.uscc:
                 raise ValueError("enterprise: empty; give the name or the credit code (uscc) / 企业名称为空")
             if claim.uscc:
-                problem = uscc_problem(claim.uscc)
+                problem = self.problems.get(claim.uscc, "")
+                if problem == "":
+                    problem = self.problems[claim.uscc] = uscc_problem(claim.uscc)
                 if problem:
                     claim.ekey = claim.enterprise  # a mistyped code does not make a new enterprise
                     raise ValueError(f"uscc: {problem}")
@@ -611,32 +734,40 @@ def _identify(claims: list[_Row], rows: list[list], at: dict[str, int]) -> None:
                 raise ValueError("project: empty; give each project an identifier / 项目编号为空")
             if not claim.clause:
                 raise ValueError("clause: empty / 条款为空")
-            if claim.clause not in known:
+            if claim.clause not in self.known:
                 find_clause(claim.clause)  # raises with a suggestion
-            claim.policy, monetary = known[claim.clause]
+            claim.policy, monetary = self.known[claim.clause]
             if not monetary:
                 raise ValueError(f"{claim.clause}: a non-monetary article; it grants no amount / 非资金支持条款")
             if claim.year is None:
                 parse_year(row[at["year"]])  # raises with the reason
-            if dated:
-                for name in ("start_date", "completion_date"):
-                    value = get(row, name)
-                    if not is_blank(value):
-                        try:
-                            day = parse_date(value)
-                        except ValueError as exc:
-                            raise ValueError(f"{name}: {exc}") from None
-                        if name == "start_date":
-                            claim.start = day
-                        else:
-                            claim.completion = day
-                if claim.start and claim.completion and claim.completion < claim.start:
-                    raise ValueError(
-                        f"completion_date {claim.completion} is before start_date {claim.start} / 完成日期早于开始日期"
-                    )
+            for name, i in self.dates:
+                value = row[i]
+                if not is_blank(value):
+                    day = self._day(value)
+                    if isinstance(day, str):
+                        raise ValueError(f"{name}: {day}")
+                    if name == "start_date":
+                        claim.start = day
+                    else:
+                        claim.completion = day
+            if claim.start and claim.completion and claim.completion < claim.start:
+                raise ValueError(
+                    f"completion_date {claim.completion} is before start_date {claim.start} / 完成日期早于开始日期"
+                )
         except (ValueError, GreenAwardError) as exc:
             claim.fail(f"无效 Invalid: {exc}")
-    # an enterprise is its credit code where given; a name seen with exactly one code is that code
+
+
+def _year_or_none(value: object) -> int | None:
+    try:
+        return parse_year(value)
+    except ValueError:
+        return None  # reported after the identifiers
+
+
+def _enterprises(claims: list[_Row]) -> None:
+    """An enterprise is its credit code where given; a name seen with exactly one code is that code."""
     codes: dict[str, set[str]] = {}
     for claim in claims:
         if claim.uscc and claim.enterprise and not claim.ekey:
@@ -734,7 +865,7 @@ def _conflicts_and_best(rows: list[_Row]) -> None:
                 ]
 
 
-# --- payments and the output ----------------------------------------------------------------------
+# --- payments and the summaries ---------------------------------------------------------------
 
 
 def _payments(row: _Row) -> list[tuple[int, Decimal, str]]:
@@ -755,86 +886,12 @@ def _payments(row: _Row) -> list[tuple[int, Decimal, str]]:
     return out
 
 
-def _result(
-    header: list[str],
-    rows: list[list],
-    claims: list[_Row],
-    warnings: list[str],
-    reformed: list[_Row] | None = None,
-    reform: Reform | None = None,
-) -> Portfolio:
-    stages = stage_count()
-    added: list[list] = []
-    payment_rows = []
-    empty = [None, None, ""] * stages
-    for claim in claims:
-        plan = _payments(claim) if claim.status in ("granted", "capped") else []
-        extra = [claim.policy, claim.amount, claim.granted, claim.status, "; ".join(n.text for n in claim.notes)]
-        for year, amount, status in plan:
-            extra += (year, amount, status)
-        extra += empty[3 * len(plan) :]
-        added.append(extra)
-        for n, (year, amount, status) in enumerate(plan, 1):
-            payment_rows.append(
-                (
-                    claim.enterprise,
-                    claim.uscc,
-                    claim.project,
-                    claim.clause,
-                    claim.policy,
-                    claim.year,
-                    n,
-                    year,
-                    amount,
-                    status,
-                )
-            )
-    if reformed is not None:
-        for extra, claim, other in zip(added, claims, reformed):
-            extra += [
-                other.status,
-                other.granted,
-                _difference(other.granted, claim.granted),
-                "; ".join(str(n) for n in other.notes),
-            ]
-    return Portfolio(
-        header=header,
-        rows=rows,
-        added=added,
-        claim_rows=claims,
-        payment_rows=payment_rows,
-        notes=[tuple(claim.notes) for claim in claims],
-        warnings=warnings,
-        reform=reform,
-        reformed_rows=reformed,
-    )
-
-
 def _difference(reformed: Decimal | None, granted: Decimal | None) -> Decimal | None:
     """Under the reform less as the policies stand; none when either is invalid (no amount)."""
     return None if reformed is None or granted is None else reformed - granted
 
 
-ENTERPRISE_YEAR_COLUMNS = ["enterprise", "uscc", "year", "claims", *STATUSES, "amount_yuan", "granted_yuan"]
-POLICY_COLUMNS = ["policy", "year", "claims", "granted_claims", "amount_yuan", "granted_yuan"]
-PAYMENT_YEAR_COLUMNS = ["payment_year", "policy", "due_yuan", "pending_yuan", "total_yuan"]
-PAYMENT_COLUMNS = [
-    "enterprise",
-    "uscc",
-    "project",
-    "clause",
-    "policy",
-    "claim_year",
-    "stage",
-    "payment_year",
-    "amount_yuan",
-    "status",
-]
-
-
-def _by_enterprise_year(rows: list[_Row]) -> pd.DataFrame:
-    import pandas as pd
-
+def _by_enterprise_year(rows: list[_Row]) -> list[list]:
     at = {s: 4 + k for k, s in enumerate(STATUSES)}
     amount_at, granted_at = 4 + len(STATUSES), 5 + len(STATUSES)
     groups: dict[tuple, list] = {}
@@ -864,14 +921,10 @@ def _by_enterprise_year(rows: list[_Row]) -> pd.DataFrame:
         g = groups[key]
         g[0] = " / ".join(sorted(g[0]))
         out.append(g)
-    frame = pd.DataFrame(out, columns=ENTERPRISE_YEAR_COLUMNS, dtype=object)
-    frame["year"] = frame["year"].astype("Int64")
-    return frame
+    return out
 
 
-def _by_policy(rows: list[_Row]) -> pd.DataFrame:
-    import pandas as pd
-
+def _by_policy(rows: list[_Row]) -> list[list]:
     groups: dict[tuple, list] = {}
     for row in rows:
         if not row.policy or row.year is None:
@@ -888,12 +941,10 @@ def _by_policy(rows: list[_Row]) -> pd.DataFrame:
             g[5] += row.granted
     order = {p: k for k, p in enumerate(policies())}
     keys = sorted(groups, key=lambda k: (order.get(k[0], 99), k[1]))
-    return pd.DataFrame([groups[k] for k in keys], columns=POLICY_COLUMNS, dtype=object)
+    return [groups[k] for k in keys]
 
 
-def _by_payment_year(payment_rows: list[tuple]) -> pd.DataFrame:
-    import pandas as pd
-
+def _by_payment_year(payment_rows: Iterable[tuple]) -> list[list]:
     groups: dict[tuple, list] = {}
     for p in payment_rows:
         year, policy, amount, status = p[7], p[4], p[8], p[9]
@@ -904,4 +955,4 @@ def _by_payment_year(payment_rows: list[tuple]) -> pd.DataFrame:
         g[4] += amount
     order = {p: k for k, p in enumerate(policies())}
     keys = sorted(groups, key=lambda k: (k[0], order.get(k[1], 99)))
-    return pd.DataFrame([groups[k] for k in keys], columns=PAYMENT_YEAR_COLUMNS, dtype=object)
+    return [groups[k] for k in keys]

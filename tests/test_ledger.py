@@ -367,8 +367,7 @@ def test_export_json_lists_submissions_and_decisions(ledger, tmp_path):
 
 
 def test_import_a_past_season_then_the_portfolio_reads_it(ledger, target, tmp_path):
-    from addin.portfolio import read_rows, write_result
-    from policies.stacking import stack
+    from addin.portfolio import read_rows, stack, write_result
 
     past = stack(
         [

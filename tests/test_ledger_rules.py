@@ -14,10 +14,11 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from addin.portfolio import stack
 from policies import evaluate
 from policies.errors import InputError, PolicyDataError
 from policies.ledger_rules import Grant, Record, event_key, room_left
-from policies.stacking import STATUSES, Portfolio, stack
+from policies.stacking import STATUSES, Portfolio
 
 D = Decimal
 

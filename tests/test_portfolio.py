@@ -9,13 +9,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
+from addin import cli
 from addin.cli import app
 from addin.demo import SAMPLE
-from addin.portfolio import SHEETS, read_rows, read_table, run_portfolio, write_template
+from addin.portfolio import SHEETS, read_rows, read_table, run_portfolio, stack_rows, write_template
 from policies import GreenAwardError
-from policies.stacking import added_columns, column_name, monetary_clauses, stack_rows
+from policies.parameters import parse_reform
+from policies.stacking import REFORM_COLUMNS, added_columns, column_name, monetary_clauses
 
 runner = CliRunner()
 HEADER = [
@@ -272,3 +275,110 @@ def test_bad_years_make_their_rows_invalid_and_the_summary_still_prints(tmp_path
         for r in openpyxl.load_workbook(tmp_path / "out.xlsx")["按企业年度 By enterprise-year"].iter_rows(min_row=2)
     ]
     assert years_of == [None, 2025]  # the invalid rows' enterprise-year has no year
+
+
+def as_text(value: object) -> str:
+    """An added cell as the csv result writes it."""
+    return "" if value is None else str(value)
+
+
+def added_of(path: Path, names: list[str]) -> list[list[str]]:
+    header, rows = read_rows(path)
+    at = [header.index(n) for n in names]
+    return [[r[i] for i in at] for r in rows]
+
+
+def test_the_command_with_a_reform_on_3000_rows_gives_the_core_s_columns_side_by_side(tmp_path, monkeypatch):
+    """Streamed in two passes, the command gives every row the core's added columns, the reform's beside them."""
+    header, rows = sample_times(3000)
+    source = write_csv(tmp_path / "big.csv", header, rows)
+    sets = {"tongzhou.tongzhou_enterprise_year": "3000000", "etown:27.per_kw": {"2025-01-01": "1000"}}
+    expected = stack_rows(header, rows, reform=parse_reform(sets))
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich draws the bar as on a terminal, and as on an
+    monkeypatch.setenv("TTY_INTERACTIVE", "1")  # interactive one (read when the console is made)
+    monkeypatch.setattr(cli, "console", Console())
+    result = runner.invoke(
+        app,
+        [
+            "portfolio",
+            str(source),
+            "-o",
+            str(tmp_path / "out.csv"),
+            "--set",
+            "tongzhou.tongzhou_enterprise_year=3000000",
+            "--set",
+            "etown:27.per_kw=1000@2025-01-01",
+        ],
+    )
+    assert result.exit_code == 1, result.output  # written; the sample has invalid rows on purpose
+    assert "计算 Evaluating" in result.output and "3,000 rows" in result.output
+    names = added_columns() + REFORM_COLUMNS
+    assert added_of(tmp_path / "out.csv", names) == [[as_text(v) for v in expected.extra(k)] for k in range(3000)]
+    difference = expected.reform_granted_total - expected.granted_total
+    assert difference > 0 and f"(difference 差额 {difference:+,.2f} 元)" in result.output
+    granted = expected.column("granted_yuan")
+    reformed = expected.column("reform_granted_yuan")
+    assert any(r is not None and g is not None and r > g for r, g in zip(reformed, granted))
+
+
+def test_the_command_with_a_ledger_on_2000_rows_deducts_the_grants_on_record(tmp_path):
+    """The rules across years read the ledger's grants: a project granted there is a duplicate here."""
+    from addin.ledger import grants_on_record
+    from addin.ledger.db import init_ledger
+    from addin.ledger.repository import import_items, import_rows
+    from addin.portfolio import write_result
+
+    header, rows = sample_times(2000)
+    at = {h: i for i, h in enumerate(header)}
+    past = [list(r) for r in rows[:400]]
+    for row in past:
+        row[at["year"]] = "2024" if row[at["clause"]].startswith("beijing") else row[at["year"]]
+    season = tmp_path / "season.csv"
+    write_result(stack_rows(header, past), season)
+    target = str(tmp_path / "ledger.db")
+    book = init_ledger(target)
+    items, _ = import_rows(*read_rows(season), source=season.name)
+    assert len(items) > 50
+    import_items(book, items, reviewer="审核组", source=season.name)
+    book.close()
+    source = write_csv(tmp_path / "claims.csv", header, rows)
+    expected = stack_rows(header, rows, record=grants_on_record(target))
+    result = runner.invoke(app, ["portfolio", str(source), "-o", str(tmp_path / "out.csv"), "--ledger", target])
+    assert result.exit_code == 1, result.output
+    assert added_of(tmp_path / "out.csv", added_columns()) == [
+        [as_text(v) for v in expected.extra(k)] for k in range(2000)
+    ]
+    without = stack_rows(header, rows)
+    assert expected.column("status").count("duplicate") > without.column("status").count("duplicate")
+    assert "ledger #" in " ".join(expected.column("note"))
+    assert expected.granted_total < without.granted_total  # the record took its share
+
+
+def test_the_command_on_a_dask_cluster_gives_the_same_bytes_as_in_one_process(tmp_path):
+    """``--executor dask --workers 2`` (a LocalCluster of two processes) writes what ``--workers 1`` writes."""
+    pytest.importorskip("distributed")
+    one = runner.invoke(app, ["portfolio", str(SAMPLE), "-o", str(tmp_path / "one.csv"), "--workers", "1"])
+    assert one.exit_code == 1, one.output
+    dask = runner.invoke(
+        app, ["portfolio", str(SAMPLE), "-o", str(tmp_path / "dask.csv"), "--executor", "dask", "--workers", "2"]
+    )
+    assert dask.exit_code == 1, dask.output
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    header, out = read_rows(tmp_path / "dask.csv")
+    assert sum(Decimal(r[header.index("granted_yuan")] or 0) for r in out) == Decimal("48584567.89")
+
+
+def test_the_portfolio_worksheet_function_runs_without_pandas():
+    """PORTFOLIO_AWARDS and the policy core import no pandas (xlwings Lite has none)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['pandas'] = None\n"
+        "from udfs.portfolio import PORTFOLIO_AWARDS\n"
+        "out = PORTFOLIO_AWARDS([['enterprise', 'project', 'clause', 'year', 'zone', 'investment_yuan'],"
+        " ['甲', 'P1', 'tongzhou:3', 2025, 'tongzhou', 5000000]])\n"
+        "print(out[1][2])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "1500000.0"

@@ -18,10 +18,10 @@ from typer.testing import CliRunner
 import udfs
 from addin.cli import app
 from addin.pool import process_pool
-from addin.portfolio import SHEETS, read_rows
+from addin.portfolio import SHEETS, read_rows, stack_rows
 from policies import InputError, PolicyDataError, clause_info, evaluate, load_reform, parse_reform, registry
 from policies.engine import COMPILED_CACHES, compiled, compiled_for
-from policies.stacking import REFORM_COLUMNS, added_columns, stack_rows
+from policies.stacking import REFORM_COLUMNS, added_columns
 
 D = Decimal
 

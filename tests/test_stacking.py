@@ -14,7 +14,8 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from policies.stacking import Portfolio, added_columns, ident, parse_date, split_cap, stack, uscc_problem
+from addin.portfolio import stack
+from policies.stacking import Portfolio, added_columns, ident, parse_date, split_cap, uscc_problem
 
 D = Decimal
 

@@ -10,8 +10,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from addin.portfolio import stack
 from policies.registry import policies
-from policies.stacking import split_cap, stack
+from policies.stacking import split_cap
 
 ZONE = {"tongzhou": "tongzhou", "etown": "etown_core", "beijing": "other_beijing"}
 money = st.decimals(min_value=0, max_value=Decimal("50000000"), places=2, allow_nan=False, allow_infinity=False)
