@@ -528,6 +528,7 @@ class _Book:
         self.workbook.close()
 
 
+_EDGE_SPACE = re.compile(r"^\s|\s$")  # as xlsxwriter decides to keep a text's spaces (xml:space)
 _NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_|^\s|\s$")
 
 
@@ -576,10 +577,8 @@ class _Rows:
             value = value.replace("\r\n", "\n").replace("\r", "\n")
         space = ""
         if _NEEDS_ESCAPE.search(value):
-            from xlsxwriter.worksheet import _preserve_whitespace
-
             value = self.ws._escape_control_characters(value)
-            space = ' xml:space="preserve"' if _preserve_whitespace(value) else ""
+            space = ' xml:space="preserve"' if _EDGE_SPACE.search(value) else ""
             value = self.ws._escape_data(value)
         return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>'
 

@@ -115,6 +115,14 @@ LIBRARY_PRIVATES = {
     "_named_styles": "openpyxl: the Normal style's font (no public setter)",
     "_charts": "openpyxl: a sheet's charts (no public getter)",
     "_style": "openpyxl: a cell's whole style at once (copying each part is many times slower)",
+    # xlsxwriter (pinned below 4 in pyproject): the portfolio's rows written as XML into a constant-memory
+    # sheet's row file (addin/portfolio.py ``_Rows``): its public write_row costs 5-7 µs a cell, which
+    # made a 100,000-claim .xlsx more than 3x its csv (issue 16); the xlsx tests catch a changed internal.
+    "_write_single_row": "xlsxwriter: flush the header row before the rows written as XML",
+    "_check_dimensions": "xlsxwriter: the sheet's dimensions after the rows written as XML",
+    "_get_xf_index": "xlsxwriter: a format's style index for the rows written as XML",
+    "_escape_control_characters": "xlsxwriter: its escaping of control characters, kept identical",
+    "_escape_data": "xlsxwriter: its escaping of XML text, kept identical",
 }
 SCANNED = [
     p
