@@ -790,24 +790,10 @@ def run_declare(
 
 
 def with_progress(console, work: Callable[[Callable[[int, int], None]], Batch]) -> Batch:
-    """Run ``work(progress)`` under a rich progress bar."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    """Run ``work(progress)`` under the batch commands' progress bar."""
+    from .progress import progress_bar
 
-    with Progress(
-        TextColumn("申报表 Declarations"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        auto_refresh=False,
-    ) as bar:  # no thread: the pool forks
-        task = bar.add_task("declare", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-            bar.refresh()
-
+    with progress_bar(console, "申报表 Declarations") as advance:
         return work(advance)
 
 

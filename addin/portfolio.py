@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from policies import GreenAwardError
 from policies.engine import compiled
@@ -48,6 +47,7 @@ from policies.stacking import (
 from . import console_tables as tables
 from .executors import batch_executor
 from .files import write_atomically
+from .progress import progress_bar
 from .safe_xlsx import DEFAULT_LIMITS, SafeZip, UnsafeWorkbook, parse_xml
 from .sheet_style import (
     FORMATS,
@@ -894,23 +894,14 @@ def _compute(
 ) -> Portfolio:
     """Stack the table's claims, with a progress bar for a large one."""
     if table.estimate >= PROGRESS_MIN and not quiet:
-        with Progress(
-            TextColumn("计算 Evaluating"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-            auto_refresh=False,
-        ) as bar:  # no refresh thread: the evaluation may fork worker processes
-            task = bar.add_task("claims", total=table.estimate)
-
-            def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=max(total, done, table.estimate) or None)
-                bar.refresh()
-
+        with progress_bar(console, "计算 Evaluating", total=table.estimate) as advance:
             return stack_source(
-                table.header, table.read, executor=executor, progress=advance, record=record, reform=reform
+                table.header,
+                table.read,
+                executor=executor,
+                progress=lambda done, total: advance(done, max(total, done, table.estimate)),
+                record=record,
+                reform=reform,
             )
     return stack_source(table.header, table.read, executor=executor, record=record, reform=reform)
 

@@ -97,25 +97,11 @@ def review_with_progress(
     workers: int | None = None,
     executor_spec: str | None = None,
 ) -> list[Submission]:
-    """``review_paths`` with a rich progress bar."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    """``review_paths`` with the batch commands' progress bar."""
+    from ..progress import progress_bar
 
-    with Progress(
-        TextColumn("审核 Reviewing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("review", total=len(files))
-        return review_paths(
-            files,
-            executor=executor,
-            workers=workers,
-            executor_spec=executor_spec,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    with progress_bar(console, "审核 Reviewing", total=len(files)) as advance:
+        return review_paths(files, executor=executor, workers=workers, executor_spec=executor_spec, progress=advance)
 
 
 def review_demo(folder: Path, console: Console, *, overwrite: bool = False) -> bool:
