@@ -144,22 +144,37 @@ ASSUMED_EN = {"未作答": "not answered", "门槛事实未填": "the fact is no
 
 
 def _zone_outcomes(allowed: tuple[str, ...]) -> dict[str | None, Check]:
+    """The zone check's outcome for every zone (and for none given), its message naming the zones by
+    their labels (common.yaml), the code beside the English one."""
     subject = fields()["zone"].label
-    shown = ", ".join(allowed)
+    names = zones()
+
+    def zh(zone: str) -> str:
+        return names[zone].zh if zone in names else zone
+
+    def en(zone: str) -> str:
+        return f"{names[zone].en} [{zone}]" if zone in names else zone
+
+    zh_allowed, en_allowed = "、".join(map(zh, allowed)), "; ".join(map(en, allowed))
     out: dict[str | None, Check] = {
         None: Check(
-            "zone", "assumed", "", subject, label(zh="假定所在区域符合", en=f"Zone assumed to be one of: {shown}")
+            "zone",
+            "assumed",
+            "",
+            subject,
+            label(zh=f"假定所在区域符合（{zh_allowed}）", en=f"Zone assumed to be one of: {en_allowed}"),
         )
     }
-    for zone in zones():  # every zone the policies know (common.yaml and a policy's own)
+    for zone in names:  # every zone the policies know (common.yaml and a policy's own)
         if zone in allowed:
-            out[zone] = Check(
-                "zone", "passed", "", subject, label(zh="所在区域符合", en=f"Zone {zone} is one of {shown}")
-            )
+            message = label(zh=f"所在区域符合：{zh(zone)}", en=f"Zone {en(zone)} is one of: {en_allowed}")
+            out[zone] = Check("zone", "passed", "", subject, message)
         else:
-            out[zone] = Check(
-                "zone", "failed", "", subject, label(zh="区域不符", en=f"Zone {zone} is not one of {shown}")
+            message = label(
+                zh=f"区域不符：{zh(zone)}不在本条适用区域（{zh_allowed}）内",
+                en=f"Zone {en(zone)} is not one of: {en_allowed}",
             )
+            out[zone] = Check("zone", "failed", "", subject, message)
     return out
 
 

@@ -37,8 +37,10 @@ def test_zone_failed():
     assert award.amount == 0 and not award.eligible
     assert list(failed(award)) == ["zone"]
     assert "tongzhou" in failed(award)["zone"].message.en and award.reasons == (
-        "区域不符 Zone tongzhou is not one of etown_core, yizhuang_new_town",
-    )
+        "区域不符：城市副中心（通州）不在本条适用区域（经开区60平方公里范围（含新扩区域赋权管理单位）、亦庄新城225平方公里范围）内 "
+        "Zone City sub-centre (Tongzhou) [tongzhou] is not one of: "
+        "E-Town core (60 km² and delegated areas) [etown_core]; Yizhuang New Town (225 km²) [yizhuang_new_town]",
+    )  # the zones by their labels (common.yaml), the codes beside the English
     assert status(evaluate("etown:27", capacity_kw=100, zone="etown_core"))["zone"] == "passed"
 
 

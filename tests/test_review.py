@@ -303,7 +303,7 @@ def test_waived_condition_may_stay_blank(tmp_path):
 
 def test_wrong_zone(tmp_path):
     sub = review_bytes(tmp_path, pv(inputs={"zone": "tongzhou"}))
-    assert "etown_core" in only(sub, "Zone tongzhou is not one of")
+    assert "etown_core" in only(sub, "Zone City sub-centre (Tongzhou) [tongzhou] is not one of")
 
 
 def test_claim_year_outside_the_policy(tmp_path):
@@ -376,7 +376,7 @@ def test_a_declaration_made_under_an_earlier_policy_version_is_reviewed_under_th
         for w in review_bytes(tmp_path, above).warnings
     )
     outside = review_bytes(tmp_path, policy_version(pv(inputs={"zone": "tongzhou"}), "1"))
-    assert "etown_core" in only(outside, "Zone tongzhou is not one of")
+    assert "etown_core" in only(outside, "Zone City sub-centre (Tongzhou) [tongzhou] is not one of")
     extra = replace_part(
         policy_version(pv(), "1"),
         "xl/worksheets/sheet4.xml",
