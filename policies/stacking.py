@@ -38,12 +38,13 @@ import gc
 import operator
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 from .award import Check, Note
 from .batch import Key, Outcome, evaluate_chunk, inputs_of
@@ -76,6 +77,17 @@ STATUSES = ("granted", "capped", "superseded", "conflict", "duplicate", "ineligi
 REFORM_COLUMNS = ["reform_status", "reform_granted_yuan", "reform_difference_yuan", "reform_note"]
 
 Progress = Callable[[int, int], None]
+#: A cell of the table as read (text, a number, a date, None...): any value; the engine coerces it.
+Cell = object
+#: A row of the table: its cells, in the header's order.
+Cells = Sequence[Cell]
+#: A cell of a result (an added column, a summary): text, a count, a year, a Decimal or None, as its
+#: column says (``added_columns()``, ``*_COLUMNS``). Any: the reader knows the column, so it reads a
+#: status as text and an amount as a Decimal without a check on each cell.
+Value = Any
+#: A payment (``PAYMENT_COLUMNS``): enterprise, uscc, project, clause, policy, claim year, stage,
+#: payment year, amount, due|pending.
+Payment = tuple[str, str, str, str, str, int | None, int, int, Decimal, str]
 
 
 def stage_count() -> int:
@@ -185,10 +197,10 @@ class _Evaluations:
 
     def __init__(self, executor: Executor | None, reform: Reform | None, slot: str) -> None:
         self.executor, self.reform, self.slot = executor, reform, slot
-        self.seen: dict[Key, Outcome | list] = {}  # a key -> its outcome, or the claims waiting for it
+        self.seen: dict[Key, Outcome | list[_Row]] = {}  # a key -> its outcome, or the claims waiting for it
         self.keys: list[Key] = []
-        self.waiting: list[list] = []  # per key of the chunk: the claims waiting for it
-        self.running: deque[tuple[Future, list[Key], list[list]]] = deque()
+        self.waiting: list[list[_Row]] = []  # per key of the chunk: the claims waiting for it
+        self.running: deque[tuple[Future[list[Outcome]], list[Key], list[list[_Row]]]] = deque()
         self.count = 0  # distinct keys evaluated
 
     def add(self, claim: _Row, key: Key) -> None:
@@ -224,7 +236,7 @@ class _Evaluations:
         future, keys, waiting = self.running.popleft()
         self._settle(keys, waiting, future.result())
 
-    def _settle(self, keys: list[Key], waiting: list[list], outcomes: list[Outcome]) -> None:
+    def _settle(self, keys: list[Key], waiting: list[list[_Row]], outcomes: list[Outcome]) -> None:
         for key, claims, outcome in zip(keys, waiting, outcomes):
             for claim in claims:
                 setattr(claim, self.slot, outcome)
@@ -271,7 +283,7 @@ class Portfolio:
 
     header: list[str]
     claim_rows: list[_Row] = field(repr=False)
-    read: Callable[[], Iterable[Sequence]] = field(repr=False)
+    read: Callable[[], Iterable[Cells]] = field(repr=False)
     warnings: list[str] = field(default_factory=list)
     reform: Reform | None = None  # computed beside a reform: REFORM_COLUMNS added, and to the summaries
     reformed_rows: list[_Row] | None = field(default=None, repr=False)  # the claims under the reform
@@ -289,14 +301,20 @@ class Portfolio:
         return len(self.claim_rows)
 
     @property
-    def rows(self) -> list[list]:
+    def rows(self) -> list[list[Cell]]:
         """Every input row (read into a list: for a small table; ``records`` streams)."""
         return [list(row) for row in self.read()]
 
-    def extra(self, index: int) -> list:
+    def extra(self, index: int) -> list[Value]:
         """The added cells of row ``index``."""
         claim = self.claim_rows[index]
-        extra: list = [claim.policy, claim.amount, claim.granted, claim.status, "; ".join(n.text for n in claim.notes)]
+        extra: list[Value] = [
+            claim.policy,
+            claim.amount,
+            claim.granted,
+            claim.status,
+            "; ".join(n.text for n in claim.notes),
+        ]
         plan = _payments(claim) if claim.status in ("granted", "capped") else []
         for year, amount, status in plan:
             extra += (year, amount, status)
@@ -312,11 +330,11 @@ class Portfolio:
         return extra
 
     @property
-    def added(self) -> list[list]:
+    def added(self) -> list[list[Value]]:
         """Every row's added cells (``extra``), in a list."""
         return [self.extra(k) for k in range(len(self.claim_rows))]
 
-    def records(self) -> Iterator[list]:
+    def records(self) -> Iterator[list[Value]]:
         """Each row with its added columns, in order, the rows read again (never all in memory)."""
         for index, row in enumerate(self.read()):
             yield [*row, *self.extra(index)]
@@ -326,7 +344,7 @@ class Portfolio:
         """Each row's notes as data (the ``note`` column renders them)."""
         return [tuple(claim.notes) for claim in self.claim_rows]
 
-    def column(self, name: str) -> list:
+    def column(self, name: str) -> list[Value]:
         """One added column's values, in row order."""
         direct = {"policy": "policy", "amount_yuan": "amount", "granted_yuan": "granted", "status": "status"}
         if name in direct:
@@ -353,11 +371,11 @@ class Portfolio:
         return sum((c.granted for c in rows if c.granted is not None), Decimal(0))
 
     @property
-    def payment_rows(self) -> list[tuple]:
+    def payment_rows(self) -> list[Payment]:
         """One row per payment (``PAYMENT_COLUMNS``), in a list (``iter_payments`` streams them)."""
         return list(self.iter_payments())
 
-    def iter_payments(self) -> Iterator[tuple]:
+    def iter_payments(self) -> Iterator[Payment]:
         """One row per payment (``PAYMENT_COLUMNS``), made as read: 1,000,000 claims need not hold them."""
         for claim in self.claim_rows:
             if claim.status not in ("granted", "capped"):
@@ -369,19 +387,21 @@ class Portfolio:
                     status,
                 )
 
-    def enterprise_years(self) -> list[list]:
+    def enterprise_years(self) -> list[list[Value]]:
         """Per enterprise and year (``ENTERPRISE_YEAR_COLUMNS``, then ``REFORM_SUMMARY_COLUMNS`` under a reform)."""
         return self._beside_reform(_by_enterprise_year, ENTERPRISE_YEAR_COLUMNS.index("granted_yuan"))
 
-    def policy_years(self) -> list[list]:
+    def policy_years(self) -> list[list[Value]]:
         """Per policy and year (``POLICY_COLUMNS``, then ``REFORM_SUMMARY_COLUMNS`` under a reform)."""
         return self._beside_reform(_by_policy, POLICY_COLUMNS.index("granted_yuan"))
 
-    def payment_years(self) -> list[list]:
+    def payment_years(self) -> list[list[Value]]:
         """Due and pending per payment year and policy (``PAYMENT_YEAR_COLUMNS``)."""
         return _by_payment_year(self.iter_payments())
 
-    def _beside_reform(self, summarise: Callable[[list[_Row]], list[list]], granted_at: int) -> list[list]:
+    def _beside_reform(
+        self, summarise: Callable[[list[_Row]], list[list[Value]]], granted_at: int
+    ) -> list[list[Value]]:
         """The summary, with the reform's granted amount and the difference (the same groups in the same order)."""
         rows = summarise(self.claim_rows)
         if self.reformed_rows is not None:
@@ -406,11 +426,12 @@ class _Row:
     granted: Decimal | None = None
     status: str = ""
     notes: list[Note] = field(default_factory=list)
-    stages: tuple = ()
+    stages: tuple[tuple[Decimal, str], ...] = ()  # (share, due|pending) of each payment stage
     stacks: bool = False
     order: int = 0  # the clause's place in the catalog: breaks ties between equal amounts
     capped: bool = False
-    inputs: dict | None = None  # the row's inputs, kept for the clauses whose rules read them (ledger_rules)
+    #: the row's inputs, kept for the clauses whose rules read them (ledger_rules)
+    inputs: dict[str, object] | None = None
     cite: str = ""  # how a note refers to this row when the caller says (``stack_rows(cites=...)``)
     outcome: Outcome | None = None  # the first pass's evaluation
     reform_outcome: Outcome | None = None  # ... under the reform, for the clauses it changes
@@ -466,14 +487,14 @@ def check_columns(header: list[str]) -> list[str]:
 
 def stack_rows(
     header: Sequence[object],
-    rows: Sequence[Sequence],
+    rows: Sequence[Cells],
     *,
     executor: Executor | None = None,
     progress: Progress | None = None,
     parallel: bool = True,
     record: Record | Iterable[Grant] | None = None,
     cites: Sequence[str] | None = None,
-    reform: Reform | dict | None = None,
+    reform: Reform | Mapping[str, object] | None = None,
 ) -> Portfolio:
     """``stack_source`` on a table given as a header and a list of rows (each a list of cell values)."""
     return stack_source(
@@ -490,13 +511,13 @@ def stack_rows(
 
 def stack_source(
     header: Sequence[object],
-    read: Callable[[], Iterable[Sequence]],
+    read: Callable[[], Iterable[Cells]],
     *,
     executor: Executor | None = None,
     progress: Progress | None = None,
     record: Record | Iterable[Grant] | None = None,
     cites: Sequence[str] | None = None,
-    reform: Reform | dict | None = None,
+    reform: Reform | Mapping[str, object] | None = None,
     total: int | None = None,
 ) -> Portfolio:
     """Evaluate every claim and apply duplicates, conflicts, best-of, stacking, caps and payments.
@@ -543,7 +564,7 @@ def stack_source(
             gc.enable()
 
 
-def _shaper(header: list[str]) -> tuple[list[str], Callable[[Sequence], Sequence]]:
+def _shaper(header: list[str]) -> tuple[list[str], Callable[[Cells], Cells]]:
     """The header without the added columns of a result fed back in (computed afresh) and the
     function that shapes a row alike (a ragged csv line padded or cut to the header)."""
     width = len(header)
@@ -551,12 +572,12 @@ def _shaper(header: list[str]) -> tuple[list[str], Callable[[Sequence], Sequence
     if drop:
         keep = [i for i in range(width) if i not in drop]
 
-        def kept(row: Sequence) -> Sequence:
+        def kept(row: Cells) -> Cells:
             return [(row[i] if i < len(row) else "") for i in keep]
 
         return [header[i] for i in keep], kept
 
-    def padded(row: Sequence) -> Sequence:
+    def padded(row: Cells) -> Cells:
         return row if len(row) == width else [*row[:width], *[""] * (width - len(row))]
 
     return header, padded
@@ -564,7 +585,7 @@ def _shaper(header: list[str]) -> tuple[list[str], Callable[[Sequence], Sequence
 
 def _first_pass(
     header: list[str],
-    rows: Iterable[Sequence],
+    rows: Iterable[Cells],
     executor: Executor | None,
     progress: Progress | None,
     cites: Sequence[str] | None,
@@ -578,7 +599,7 @@ def _first_pass(
     evaluations = _Evaluations(executor, None, "outcome")
     reformed = _Evaluations(executor, reform, "reform_outcome") if reform is not None else None
     touched = reform.clauses if reform is not None else frozenset()
-    getters: dict[str, tuple[tuple[str, ...], Callable[[Sequence], tuple]]] = {}
+    getters: dict[str, tuple[tuple[str, ...], Callable[[Cells], tuple[Cell, ...]]]] = {}
     claims: list[_Row] = []
     step = max(1000, min(20_000, (total or 0) // 50))
     for index, row in enumerate(rows):
@@ -594,7 +615,9 @@ def _first_pass(
             names = tuple(n for n in compiled(claim.clause).specs if n in at)
             found = getters[claim.clause] = (names, _cells_getter([at[n] for n in names]))
         names, cells = found
-        key = (claim.clause, claim.year, names, cells(row))
+        year = claim.year
+        assert year is not None  # a row without its year is invalid (``_Identifier``)
+        key = (claim.clause, year, names, cells(row))
         evaluations.add(claim, key)
         if reformed is not None and claim.clause in touched:
             reformed.add(claim, key)
@@ -635,7 +658,8 @@ def _decide(claims: list[_Row], record: Record, cite: Callable[[_Row], str], ref
             claim.inputs = None
             continue
         claim.status, claim.granted, claim.stages = "granted", amount, stages
-        claim.notes = [basis]  # type: ignore[list-item]
+        assert basis is not None  # an outcome without an error has its basis (``policies.batch``)
+        claim.notes = [basis]
         if assumed:
             note = assumed_notes.get(assumed)
             if note is None:
@@ -654,13 +678,15 @@ def _decide(claims: list[_Row], record: Record, cite: Callable[[_Row], str], ref
     )
 
 
-def _evaluate_again(claim: _Row, inputs: dict, reform: Reform | None = None) -> tuple[Decimal, bool, tuple[Check, ...]]:
+def _evaluate_again(
+    claim: _Row, inputs: dict[str, object], reform: Reform | None = None
+) -> tuple[Decimal, bool, tuple[Check, ...]]:
     """The claim's clause evaluated with changed inputs (what the record replaces): amount, eligible, failed checks."""
     award = evaluate(claim.clause, on=claim.year, reform=reform, **inputs)
     return award.amount, award.eligible, award.failed
 
 
-def _cells_getter(indexes: list[int]) -> Callable[[Sequence], tuple]:
+def _cells_getter(indexes: list[int]) -> Callable[[Cells], tuple[Cell, ...]]:
     """A function that takes a row's cells at ``indexes`` as one tuple (itemgetter, in C)."""
     if not indexes:
         return lambda row: ()
@@ -714,7 +740,7 @@ class _Identifier:
             self.days[value] = found
         return found
 
-    def __call__(self, claim: _Row, row: Sequence) -> None:
+    def __call__(self, claim: _Row, row: Cells) -> None:
         at = self.at
         claim.enterprise = self._text(row[at["enterprise"]])
         claim.uscc = self._text(row[self.uscc_at]).upper() if self.uscc_at is not None else ""
@@ -783,10 +809,10 @@ def _enterprises(claims: list[_Row]) -> None:
             claim.ekey = next(iter(found)) if len(found) == 1 else claim.enterprise
 
 
-def _groups(rows: Iterable[_Row], key: Callable[[_Row], tuple]) -> list[list[_Row]]:
+def _groups(rows: Iterable[_Row], key: Callable[[_Row], tuple[object, ...]]) -> list[list[_Row]]:
     """The groups of rows sharing a key that have more than one row, in the order first seen."""
-    first: dict[tuple, _Row] = {}
-    many: dict[tuple, list[_Row]] = {}
+    first: dict[tuple[object, ...], _Row] = {}
+    many: dict[tuple[object, ...], list[_Row]] = {}
     for row in rows:
         k = key(row)
         seen = first.get(k)
@@ -840,6 +866,7 @@ def _conflicts_and_best(rows: list[_Row]) -> None:
             if len(rivals) < 2:
                 continue
             best = max(rivals, key=lambda r: (r.amount, -r.order))
+            assert best.amount is not None  # a granted claim has its amount
             for row in rivals:
                 cites = BEST_OF_CITES.get(policy, "")
                 if row is best:
@@ -877,11 +904,13 @@ def _payments(row: _Row) -> list[tuple[int, Decimal, str]]:
     """
     if not row.stages or not row.granted:
         return []
+    claim_year = row.year
+    assert claim_year is not None  # a granted claim has its year
     out, count = [], len(row.stages)
     parts = amounts(row.granted, [share for share, _ in row.stages])
     for index, ((_, status), amount) in enumerate(zip(row.stages, parts)):
         when = row.completion if index == count - 1 else row.start
-        year = max(row.year, when.year) if when else row.year
+        year = max(claim_year, when.year) if when else claim_year
         out.append((year, amount, status))
     return out
 
@@ -891,10 +920,10 @@ def _difference(reformed: Decimal | None, granted: Decimal | None) -> Decimal | 
     return None if reformed is None or granted is None else reformed - granted
 
 
-def _by_enterprise_year(rows: list[_Row]) -> list[list]:
+def _by_enterprise_year(rows: list[_Row]) -> list[list[Value]]:
     at = {s: 4 + k for k, s in enumerate(STATUSES)}
     amount_at, granted_at = 4 + len(STATUSES), 5 + len(STATUSES)
-    groups: dict[tuple, list] = {}
+    groups: dict[tuple[str, int | None], list[Value]] = {}  # each group's row, summed in place
     for row in rows:
         key = (row.ekey, row.year)
         g = groups.get(key)
@@ -924,8 +953,8 @@ def _by_enterprise_year(rows: list[_Row]) -> list[list]:
     return out
 
 
-def _by_policy(rows: list[_Row]) -> list[list]:
-    groups: dict[tuple, list] = {}
+def _by_policy(rows: list[_Row]) -> list[list[Value]]:
+    groups: dict[tuple[str, int], list[Value]] = {}
     for row in rows:
         if not row.policy or row.year is None:
             continue
@@ -944,8 +973,8 @@ def _by_policy(rows: list[_Row]) -> list[list]:
     return [groups[k] for k in keys]
 
 
-def _by_payment_year(payment_rows: Iterable[tuple]) -> list[list]:
-    groups: dict[tuple, list] = {}
+def _by_payment_year(payment_rows: Iterable[Payment]) -> list[list[Value]]:
+    groups: dict[tuple[int, str], list[Value]] = {}
     for p in payment_rows:
         year, policy, amount, status = p[7], p[4], p[8], p[9]
         g = groups.get((year, policy))
