@@ -63,39 +63,32 @@ class _Node:
 
 
 @dataclass(eq=False)
-class Number(_Node):
+class _Leaf(_Node):
+    """A node without operands (a number, text, yes/no or name)."""
+
+    @property
+    def args(self) -> tuple[Node, ...]:
+        return ()
+
+
+@dataclass(eq=False)
+class Number(_Leaf):
     value: Decimal
 
-    @property
-    def args(self) -> tuple[Node, ...]:
-        return ()
-
 
 @dataclass(eq=False)
-class String(_Node):
+class String(_Leaf):
     value: str
 
-    @property
-    def args(self) -> tuple[Node, ...]:
-        return ()
-
 
 @dataclass(eq=False)
-class Bool(_Node):
+class Bool(_Leaf):
     value: bool
 
-    @property
-    def args(self) -> tuple[Node, ...]:
-        return ()
-
 
 @dataclass(eq=False)
-class Name(_Node):
+class Name(_Leaf):
     name: str
-
-    @property
-    def args(self) -> tuple[Node, ...]:
-        return ()
 
 
 @dataclass(eq=False)
