@@ -689,6 +689,11 @@ def create_app(settings: Settings) -> FastAPI:
         views.require_submission(ledger, submission_id)
         return record_decision(ledger, submission_id, action, reviewer=auth.name, reason=reason, amount=amount)
 
+    def submission_refused(request: Request, submission_id: int, form: dict[str, object], exc: GreenAwardError):
+        """The submission page again (400) with what was typed and why it was refused."""
+        sub = views.submission(ledger, submission_id)
+        return page(request, "submission.html", 400, sub=sub, decided=None, form=form, error=str(exc), active="inbox")
+
     @app.post("/submissions/{submission_id}/decision", include_in_schema=False)
     def decision_form(
         request: Request,
@@ -705,15 +710,8 @@ def create_app(settings: Settings) -> FastAPI:
         except views.NotFound:
             raise
         except GreenAwardError as exc:
-            return page(
-                request,
-                "submission.html",
-                400,
-                sub=views.submission(ledger, submission_id),
-                decided=None,
-                form={"action": action, "amount": amount, "reason": reason},
-                error=str(exc),
-                active="inbox",
+            return submission_refused(
+                request, submission_id, {"action": action, "amount": amount, "reason": reason}, exc
             )
         return RedirectResponse(f"/submissions/{submission_id}?decided={made.id}#decisions", 303)
 
@@ -753,16 +751,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             made = void(auth, decision_id, reason)
         except GreenAwardError as exc:
-            return page(
-                request,
-                "submission.html",
-                400,
-                sub=views.submission(ledger, submission_id),
-                decided=None,
-                form={"void": decision_id, "void_reason": reason},
-                error=str(exc),
-                active="inbox",
-            )
+            return submission_refused(request, submission_id, {"void": decision_id, "void_reason": reason}, exc)
         return RedirectResponse(f"/submissions/{submission_id}?decided={made[0].id}#decisions", 303)
 
     @app.post(
