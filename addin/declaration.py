@@ -721,10 +721,9 @@ def declare_frame(
     made afterwards, for the declarations only, once the templates they use are prepared."""
     from policies.stacking import stack_rows
 
-    if isinstance(table, tuple):
-        header, rows = table
-    else:
-        header, rows = list(table.columns), table.astype(object).where(table.notna(), None).values.tolist()
+    from .portfolio import frame_cells
+
+    header, rows = table if isinstance(table, tuple) else frame_cells(table)
     portfolio = stack_rows(header, rows)
     return declare_portfolio(
         portfolio,

@@ -830,9 +830,17 @@ def stack(table: pd.DataFrame | Iterable[dict], **options) -> Frames:
     import pandas as pd
 
     frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(list(table))
+    return stack_rows(*frame_cells(frame), **options)
+
+
+def frame_cells(frame: pd.DataFrame) -> tuple[list[object], list[list[object]]]:
+    """A DataFrame as the header and rows the core stacks: pandas' missing cell (NaN, NA, NaT) is an
+    empty cell (None), not a bad number."""
+    import pandas as pd
+
     cells = frame.to_numpy(dtype=object)
-    cells[pd.isna(cells)] = None  # pandas' missing cell (NaN, NA, NaT) is an empty cell, not a bad number
-    return stack_rows(list(frame.columns), cells.tolist(), **options)
+    cells[pd.isna(cells)] = None
+    return list(frame.columns), cells.tolist()
 
 
 def stack_rows(header: Sequence[object], rows: Sequence[Sequence], **options) -> Frames:
