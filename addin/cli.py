@@ -46,6 +46,20 @@ def guarded(call: Callable[[], T], also: tuple[type[Exception], ...] = ()) -> T:
         fail(str(exc))
 
 
+def _checked_workers(value: int | None) -> int | None:
+    return guarded(lambda: check_workers(value))  # when the options are read: before any work
+
+
+def _checked_executor(value: str) -> str:
+    guarded(lambda: parse_executor(value))
+    return value
+
+
+#: The batch commands' (portfolio, declare, review, match) options of where the work runs.
+WORKERS_OPTION = typer.Option(None, "--workers", help=WORKERS_HELP, callback=_checked_workers)
+EXECUTOR_OPTION = typer.Option("processes", "--executor", help=EXECUTOR_HELP, callback=_checked_executor)
+
+
 @app.command()
 def clauses(
     clause: str | None = typer.Argument(None, help="one clause to show in full, e.g. etown:10"),
@@ -185,13 +199,12 @@ def review(
         "--ledger",
         help="record the submissions in this ledger and check them against its grants (default $GREEN_AWARD_LEDGER)",
     ),
-    workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
-    executor: str = typer.Option("processes", "--executor", help=EXECUTOR_HELP),
+    workers: int | None = WORKERS_OPTION,
+    executor: str = EXECUTOR_OPTION,
 ) -> None:
     """Review submitted declarations: recompute, catch tampering and hostile files / 审核申报表."""
     from .review import run_review
 
-    guarded(lambda: (parse_executor(executor), check_workers(workers)))  # before any work
     for path in (report, json_out):
         if path is not None:
             guarded(partial(ensure_writable, path))  # before the review, not after it
@@ -216,14 +229,13 @@ def declare(
     portfolio: Path = typer.Argument(..., help="the portfolio table (.csv or .xlsx)"),
     out: Path = typer.Option(..., "--out", "-o", help="folder for the declaration workbooks"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing declarations"),
-    workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
-    executor: str = typer.Option("processes", "--executor", help=EXECUTOR_HELP),
+    workers: int | None = WORKERS_OPTION,
+    executor: str = EXECUTOR_OPTION,
     pdf: bool = typer.Option(False, "--pdf", help="also print each declaration to PDF (in <out>_pdf) with LibreOffice"),
 ) -> None:
     """Write a declaration workbook (申报表) per granted claim / 批量生成申报表."""
     from .declaration import run_declare
 
-    guarded(lambda: (parse_executor(executor), check_workers(workers)))  # before any work
     raise typer.Exit(
         guarded(
             lambda: run_declare(
@@ -253,14 +265,13 @@ def portfolio(
         None, "--reform", help=REFORM_HELP + ": computed beside the policies as they stand, side by side"
     ),
     sets: list[str] | None = typer.Option(None, "--set", help=SET_HELP),
-    workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
-    executor: str = typer.Option("processes", "--executor", help=EXECUTOR_HELP),
+    workers: int | None = WORKERS_OPTION,
+    executor: str = EXECUTOR_OPTION,
 ) -> None:
     """Awards of a portfolio: best clause per project, stacking, caps, payments by year / 项目组合奖励测算."""
     from .ledger import grants_on_record
     from .portfolio import run_portfolio
 
-    guarded(lambda: (parse_executor(executor), check_workers(workers)))  # before any work
     if out is not None:
         guarded(lambda: ensure_writable(out))  # before the computation, not after it
     reform = guarded(lambda: reform_of(reform_file, sets))
@@ -302,13 +313,12 @@ def match_command(
         "--all",
         help="also print the clauses that do not apply (other than by kind); one profile only, a batch prints a line each",
     ),
-    workers: int | None = typer.Option(None, "--workers", help=WORKERS_HELP),
-    executor: str = typer.Option("processes", "--executor", help=EXECUTOR_HELP),
+    workers: int | None = WORKERS_OPTION,
+    executor: str = EXECUTOR_OPTION,
 ) -> None:
     """Which awards can the enterprise get? Every clause for its projects, and the best combination / 政策匹配."""
     from .match import run_match, run_matches
 
-    guarded(lambda: (parse_executor(executor), check_workers(workers)))  # before any work
     if len(profiles) == 1 and not profiles[0].is_dir():  # one profile: matched here, printed in full
         for path in (out, json_out):
             if path is not None:
