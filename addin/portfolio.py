@@ -838,7 +838,7 @@ def frame_cells(frame: pd.DataFrame) -> tuple[list[object], list[list[object]]]:
     empty cell (None), not a bad number."""
     import pandas as pd
 
-    cells = frame.to_numpy(dtype=object)
+    cells = frame.to_numpy(dtype=object, copy=True)  # a copy: an object frame's array is its own, read-only
     cells[pd.isna(cells)] = None
     return list(frame.columns), cells.tolist()
 
