@@ -851,3 +851,28 @@ def test_batch_findings_refer_to_the_other_submissions(tmp_path):
     for sub in review_paths(paths):
         (cap,) = findings(sub, "annual_cap")
         assert cap["severity"] == "warning" and cap["cites"] == "第十条" and sub.ok
+
+
+def test_a_large_batch_lists_only_the_files_with_something_to_say(sample_folder, tmp_path, monkeypatch):
+    """Above LIST_EVERY_FILE_UP_TO files the console lists the flagged ones and counts the rest: a batch of
+    thousands must not scroll its failures out of sight. The sample's 67 with one tampered, limit 10."""
+    from typer.testing import CliRunner
+
+    import addin.review.command as command
+    from addin.cli import app
+
+    folder = tmp_path / "batch"
+    shutil.copytree(sample_folder, folder)
+    pv_file = next(folder.glob("*__etown-27__*.xlsx"))
+    pv_file.write_bytes(set_cell(pv_file.read_bytes(), "etown:27", "award", '<c r="{ref}" s="15"><v>80000</v></c>'))
+    monkeypatch.setattr(command, "LIST_EVERY_FILE_UP_TO", 10)
+    result = CliRunner().invoke(app, ["review", str(folder), "--json", str(tmp_path / "r.json")])
+    assert result.exit_code == 1, result.output
+    entries = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    flagged = [e for e in entries if e["problems"] or e["warnings"]]
+    assert len(entries) == 67 and 1 <= len(flagged) < 67
+    assert "FAIL" in result.output and "replaced by the constant 80000" in " ".join(result.output.split())
+    said = " ".join(result.output.split())  # the console wraps at 80 columns
+    assert f"The other {67 - len(flagged)} pass with nothing to say" in said
+    quiet = next(Path(e["file"]).name for e in entries if not (e["problems"] or e["warnings"]))
+    assert quiet[:12] not in result.output  # a file with nothing to say is not listed

@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+#: Up to this many files the console lists each one; above, only those with a problem or a warning
+#: (a district's batch of thousands would scroll its five failures out of sight; the reports list all).
+LIST_EVERY_FILE_UP_TO = 100
+
+
 def run_review(
     paths: Sequence[Path],
     *,
@@ -69,7 +74,7 @@ def run_review(
             record_review(book, subs)
         finally:
             book.close()
-    print_review(subs, console)
+    print_review(subs, console, flagged_only=len(subs) > LIST_EVERY_FILE_UP_TO)
     info = summary(subs)
     try:
         if json_out is not None:

@@ -210,6 +210,13 @@ def print_review(subs: list[Submission], console: Console, *, flagged_only: bool
         console.print(table)
         for note in notes:
             console.print(note, highlight=False, markup=False)
+    left_out = len(subs) - table.row_count
+    if flagged_only and left_out:
+        console.print(
+            f"其余{left_out}份通过且无提示（每份见 --report / --json）/ The other {left_out} pass with nothing to say "
+            "(every file: --report or --json)",
+            highlight=False,
+        )
     info = summary(subs)
     skipped = f", {info['skipped']} skipped (lock or hidden files)" if info["skipped"] else ""
     console.print(
