@@ -15,7 +15,7 @@ from rich.console import Console
 
 from policies import GreenAwardError, Reform, evaluate, load_reform, parse_reform
 
-from .entry import print_award
+from .entry import input_values, print_award
 from .executors import EXECUTOR_HELP, WORKERS_HELP, ExecutorError, check_workers, parse_executor
 from .files import OutputError, ensure_writable, ensure_writable_folder
 
@@ -119,12 +119,9 @@ def calc(
     reform_file: Path | None = typer.Option(None, "--reform", help=REFORM_HELP),
 ) -> None:
     """Compute one clause's award with its trace / 计算单项条款奖励."""
-    values: dict[str, str] = {}
-    for item in inputs or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            fail(f"input {item!r} is not name=value / 输入须为 名称=值")
-        values[name.strip()] = value
+    values, bad = input_values(inputs or [])
+    if bad is not None:
+        fail(f"input {bad!r} is not name=value / 输入须为 名称=值")
     reform = guarded(lambda: reform_of(reform_file, sets))
     award = guarded(lambda: evaluate(clause, on=on, reform=reform, **values))
     if as_json:

@@ -51,13 +51,24 @@ def print_award(award: Award, console: Console) -> None:
         console.print(f"[dim]注 Note: {note}[/dim]", highlight=False)
 
 
+def input_values(items: list[str]) -> tuple[dict[str, str], str | None]:
+    """``calc``'s inputs (``name=value``) by name, and the first item that is not name=value (or None)."""
+    values: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            return values, item
+        values[name.strip()] = value
+    return values, None
+
+
 def _quick_calc(args: list[str]) -> bool:
     """``calc CLAUSE name=value ...`` computed and printed as the full command does; False (nothing
     printed) for anything the full command line should handle."""
     if len(args) < 2 or args[0] != "calc" or any(a.startswith("-") for a in args[1:]):
         return False
-    pairs = [item.partition("=") for item in args[2:]]
-    if any(not sep or not name.strip() for name, sep, _ in pairs):
+    values, bad = input_values(args[2:])
+    if bad is not None:
         return False  # the full command says which input is not name=value
     if find_spec("typer") is None or find_spec("rich") is None:
         return False  # the full command says what to install
@@ -66,7 +77,7 @@ def _quick_calc(args: list[str]) -> bool:
     from policies import GreenAwardError, evaluate
 
     try:
-        award = evaluate(args[1], on=None, reform=None, **{name.strip(): value for name, _, value in pairs})
+        award = evaluate(args[1], on=None, reform=None, **values)
     except GreenAwardError:
         return False  # the full command prints it, as one line, and exits with 2
     print_award(award, Console())
