@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import expr
 from .award import Award, Check
@@ -103,8 +103,13 @@ def _vocabulary_word(value: object, vocabulary: Mapping[str, EnterpriseKind | Pr
     )
 
 
-def _zone_value(value: object) -> str:
-    return str(coercer(zone_spec())(value))
+def _zone_value(value: object) -> str | None:
+    """A zone given by code or label (blank: none)."""
+    return None if value is None or is_blank(value) else str(coercer(zone_spec())(value))
+
+
+#: Where an enterprise or a project is: a zone's code or label, read as its code.
+OptionalZone = Annotated[str | None, BeforeValidator(_zone_value)]
 
 
 # --- the profile ----------------------------------------------------------------------------------
@@ -124,7 +129,7 @@ class Project(_Model):
     name: str = Field("", description="a readable name")
     kind: str = Field(..., description="a project kind (policies/data/kinds.yaml; green-award clauses --kinds)")
     year: int = Field(..., description="the year of the claim (checks the policy's validity)")
-    zone: str | None = Field(None, description="where the project is, when not the enterprise's zone")
+    zone: OptionalZone = Field(None, description="where the project is, when not the enterprise's zone")
     start_date: date | None = Field(None, description="start (year of an E-Town first instalment)")
     completion_date: date | None = Field(None, description="completion (year of a final or one-off payment)")
     inputs: dict[str, Any] = Field({}, description="figures and answers under the catalog's names")
@@ -164,11 +169,6 @@ class Project(_Model):
     def _year(cls, value: object) -> int:
         return parse_year(value)
 
-    @field_validator("zone", mode="before")
-    @classmethod
-    def _zone(cls, value: object) -> object:
-        return None if value is None or is_blank(value) else _zone_value(value)
-
     @field_validator("inputs", mode="before")
     @classmethod
     def _inputs(cls, value: object) -> dict[str, object]:
@@ -182,7 +182,7 @@ class Enterprise(_Model):
 
     name: str = Field(..., min_length=1, description="the enterprise's name")
     credit_code: str | None = Field(None, description="统一社会信用代码 (GB 32100-2015), checked")
-    zone: str | None = Field(
+    zone: OptionalZone = Field(
         None, description="where it is: a zone of policies/data/common.yaml (or a policy file), code or label"
     )
     kinds: list[str] = Field(
@@ -203,11 +203,6 @@ class Enterprise(_Model):
         code = str(value).strip().upper()
         validate_uscc(code)
         return code
-
-    @field_validator("zone", mode="before")
-    @classmethod
-    def _zone(cls, value: object) -> object:
-        return None if value is None or is_blank(value) else _zone_value(value)
 
     @field_validator("kinds", mode="before")
     @classmethod
