@@ -43,7 +43,7 @@ import re
 import stat
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -521,6 +521,21 @@ _DANGEROUS_NAMES = (
 _BAD_NAME = re.compile(r"^/|^[A-Za-z]:|\\|(^|/)\.\.?(/|$)|//|[\x00-\x1f]")
 
 
+def entry_name_problems(z: SafeZip) -> Iterator[tuple[str, str, str | None]]:
+    """(code, entry name, the earlier name it repeats) for each entry of the archive whose name is absolute
+    or climbs out of it (``zip_slip``), or repeats an earlier one but for case (``duplicate_entry``): a
+    declaration's package and an uploaded .zip are checked alike."""
+    seen: dict[str, str] = {}
+    for info in z.zip.infolist():
+        name = info.filename
+        if _BAD_NAME.search(name):
+            yield "zip_slip", name, None
+        key = name.casefold()
+        if key in seen:
+            yield "duplicate_entry", name, seen[key]
+        seen[key] = name
+
+
 def _danger(code: str, detail: str) -> tuple[str, str]:
     zh, en = DANGEROUS[code]
     return code, f"危险内容 Dangerous content: {en}: {detail} / 含{zh}"
@@ -533,23 +548,19 @@ def package_hazards(z: SafeZip) -> list[tuple[str, str]]:
     def add(code: str, message: str) -> None:
         found[(code, message)] = None
 
-    seen: dict[str, str] = {}
-    for info in z.zip.infolist():
-        name = info.filename
-        if _BAD_NAME.search(name):
+    for code, name, earlier in entry_name_problems(z):
+        if code == "zip_slip":
             add(
-                "zip_slip",
+                code,
                 f"危险内容 Dangerous content: zip entry name {_quote(name)} is absolute or climbs out of the "
                 "archive (zip-slip) / 压缩包路径越界",
             )
-        key = name.casefold()
-        if key in seen:
+        else:
             add(
-                "duplicate_entry",
+                code,
                 f"危险内容 Dangerous content: zip entry {_quote(name)} appears twice "
-                f"({_quote(seen[key])}): programs may read different copies / 压缩包条目重复",
+                f"({_quote(earlier or '')}): programs may read different copies / 压缩包条目重复",
             )
-        seen[key] = name
     if not z.has("[Content_Types].xml"):
         add(
             "unexpected_part",
@@ -920,6 +931,5 @@ def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, 
     sheet.protected = protection is not None and protection.get("sheet") in ("1", "true")
 
 
-#: Public names for the web app's upload guard (addin/web/uploads.py): one rule for names in a zip, one way to show a size.
-BAD_NAME = _BAD_NAME
+#: Public name for the web app's upload guard (addin/web/uploads.py): one way to show a size.
 size_text = _size

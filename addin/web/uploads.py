@@ -32,11 +32,11 @@ from policies.errors import GreenAwardError
 
 from ..review import REFUSED, Submission, printable, problem, skip_reason
 from ..safe_xlsx import (  # one guard for xlsx and zip
-    BAD_NAME,
     DEFAULT_LIMITS,
     Limits,
     SafeZip,
     UnsafeWorkbook,
+    entry_name_problems,
     size_text,
 )
 
@@ -96,18 +96,10 @@ def entry_name(info) -> str:  # noqa: ANN001 - a zipfile.ZipInfo
 
 
 def _names_problem(archive: SafeZip) -> tuple[str, str] | None:
-    seen: dict[str, str] = {}
-    for info in archive.zip.infolist():
-        name = info.filename
-        if BAD_NAME.search(name):
-            return (
-                "zip_slip",
-                f"entry name {printable(name)[:120]!r} is absolute or climbs out of the archive (zip-slip)",
-            )
-        key = name.casefold()
-        if key in seen:
-            return "duplicate_entry", f"entry {printable(name)[:120]!r} appears twice ({printable(seen[key])[:120]!r})"
-        seen[key] = name
+    for code, name, earlier in entry_name_problems(archive):
+        if code == "zip_slip":
+            return code, f"entry name {printable(name)[:120]!r} is absolute or climbs out of the archive (zip-slip)"
+        return code, f"entry {printable(name)[:120]!r} appears twice ({printable(earlier or '')[:120]!r})"
     return None
 
 
