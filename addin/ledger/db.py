@@ -159,17 +159,23 @@ def _signed(key: int) -> int:
     return key - (1 << 64) if key >= 1 << 63 else key
 
 
-def open_ledger(target: str | os.PathLike | None) -> Ledger:
-    """The ledger at ``target`` (or ``GREEN_AWARD_LEDGER``), which must exist at this version's schema."""
+def existing(target: str | os.PathLike | None, *, given: str, create: bool = False) -> tuple[str, str]:
+    """The name and URL of a ledger that must exist: one line when none is given (``given`` says how to)
+    or its SQLite file is missing (``create``: with the command that makes one)."""
     name = target_of(target)
     if name is None:
-        raise LedgerError(f"no ledger given: pass --ledger PATH|URL or set {ENV} / 未指定账本")
+        raise LedgerError(f"no ledger given: {given} or set {ENV} / 未指定账本")
     url = url_of(name)
     path = sqlite_path(url)
     if path is not None and not path.exists():
-        raise LedgerError(
-            f"ledger {name}: no such file; create one with `green-award ledger init {name}` / 账本文件不存在"
-        )
+        hint = f"; create one with `green-award ledger init {name}`" if create else ""
+        raise LedgerError(f"ledger {name}: no such file{hint} / 账本文件不存在")
+    return name, url
+
+
+def open_ledger(target: str | os.PathLike | None) -> Ledger:
+    """The ledger at ``target`` (or ``GREEN_AWARD_LEDGER``), which must exist at this version's schema."""
+    name, url = existing(target, given="pass --ledger PATH|URL", create=True)
     engine = _engine(url)
     try:
         with engine.connect() as conn:
@@ -280,13 +286,7 @@ def downgrade_ledger(target: str | os.PathLike | None, revision: str) -> tuple[s
 
 
 def _move(target: str | os.PathLike | None, want: str, *, down: bool) -> tuple[str | None, str]:
-    name = target_of(target)
-    if name is None:
-        raise LedgerError(f"no ledger given: pass the ledger or set {ENV} / 未指定账本")
-    url = url_of(name)
-    path = sqlite_path(url)
-    if path is not None and not path.exists():
-        raise LedgerError(f"ledger {name}: no such file / 账本文件不存在")
+    name, url = existing(target, given="pass the ledger")
     engine = _engine(url)
     try:
         found = Ledger(name, engine).revision()
