@@ -127,7 +127,7 @@ def calc(
     if as_json:
         console.print_json(json.dumps(award.to_dict(), ensure_ascii=False))
         return
-    print_award(award, console)  # the same lines as the quick path of ``green-award calc`` (addin/entry.py)
+    print_award(award)  # the same lines as the quick path of ``green-award calc`` (addin/entry.py)
 
 
 @app.command()

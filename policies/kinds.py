@@ -10,12 +10,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
+from . import yaml_text
 from .errors import InputError, PolicyDataError
 from .inputs import coercer
-from .registry import DATA_DIR, KINDS, StrictLoader, policies, short_error
+from .registry import DATA_DIR, KINDS, policies, short_error
 from .schema import InputSpec, Kinds
 
 KINDS_FILE = KINDS
@@ -23,9 +23,9 @@ KINDS_FILE = KINDS
 
 def load_kinds(path: Path) -> Kinds:
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictLoader)
+        raw = yaml_text.load(path.read_text(encoding="utf-8"))
         return Kinds.model_validate(raw)
-    except (yaml.YAMLError, PolicyDataError) as exc:
+    except (yaml_text.YAMLError, PolicyDataError) as exc:
         raise PolicyDataError(f"{path.name}: {exc}") from None
     except ValidationError as exc:
         raise PolicyDataError(f"{path.name}: {short_error(exc)}") from None

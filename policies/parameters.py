@@ -282,10 +282,8 @@ def load_reform(path: str | Path) -> Reform:
     etown:27.per_kw: {2027-01-01: 1000}
     tongzhou.tongzhou_enterprise_year: 3000000
     """
-    import yaml
-
+    from . import yaml_text
     from .errors import PolicyDataError
-    from .registry import StrictLoader
 
     path = Path(path)
     try:
@@ -295,8 +293,8 @@ def load_reform(path: str | Path) -> Reform:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(WHERE, str(path), f"cannot be read ({exc.__class__.__name__}) / 无法读取") from None
     try:
-        data = yaml.load(text, Loader=StrictLoader)
-    except (yaml.YAMLError, PolicyDataError) as exc:
+        data = yaml_text.load(text)
+    except (yaml_text.YAMLError, PolicyDataError) as exc:
         raise InputError(WHERE, str(path), f"not a valid YAML file: {' '.join(str(exc).split())} / 格式有误") from None
     if data is None:
         data = {}

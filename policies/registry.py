@@ -9,17 +9,16 @@ named by its file, and may define zones of its own (``zone_labels``). A new dist
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pickle
 import sys
 from collections.abc import Sequence
 from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, TypeGuard
 
 import pydantic
-import yaml
 from pydantic import ValidationError
 
 from .errors import PolicyDataError
@@ -31,30 +30,6 @@ KINDS = "kinds.yaml"  # matching's vocabulary (policies/kinds.py), not a policy
 POLICY_DIRS = "GREEN_AWARD_POLICY_DIRS"
 
 
-try:  # libyaml's parser where PyYAML was built with it (ten times the pure-Python one), else the pure one
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]  # the same interface, pure Python
-
-
-class _StrictLoader(_SafeLoader):
-    """The safe loader that refuses a mapping with the same key twice (PyYAML keeps the last silently)."""
-
-
-def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[object] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise PolicyDataError(f"line {key_node.start_mark.line + 1}: key {key!r} appears twice")
-        seen.add(key)
-    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
-    return mapping
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
 def _short(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or 'clause'}: {e['msg'].removeprefix('Value error, ')}"
@@ -63,11 +38,13 @@ def _short(exc: ValidationError) -> str:
 
 
 def _read(path: Path) -> object:
+    from . import yaml_text  # PyYAML only when a file is read: a catalog from the cache needs none
+
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+        return yaml_text.load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise PolicyDataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    except (yaml.YAMLError, PolicyDataError) as exc:
+    except (yaml_text.YAMLError, PolicyDataError) as exc:
         raise PolicyDataError(f"{path.name}: {exc}") from None
 
 
@@ -206,7 +183,9 @@ def policies() -> dict[str, Policy]:
 
 @lru_cache(maxsize=1)
 def common() -> Common:
-    return catalog_of(DATA_DIR, ())[0]
+    """common.yaml (the bundled one: ``GREEN_AWARD_POLICY_DIRS`` adds policies, not fields or zones), read
+    with the policies: one catalog, one cache key to compute at start-up."""
+    return catalog_of(DATA_DIR, policy_dirs())[0]
 
 
 # --- the compiled catalog's cache ---------------------------------------------------------------------
@@ -235,13 +214,22 @@ def catalog_key(directory: Path, extra: Sequence[Path]) -> str | None:
     """The key of the catalog loaded from these directories (None: a directory is missing, so no cache)."""
     if not directory.is_dir() or not all(folder.is_dir() for folder in extra):
         return None  # loading names the missing one
-    digest = hashlib.sha256(f"{sys.version}|{pydantic.VERSION}|{yaml.__version__}".encode())
-    code = sorted(Path(__file__).parent.glob("*.py"))
-    for path in [*code, *sorted(directory.glob("*.yaml")), *(p for f in extra for p in sorted(f.glob("*.yaml")))]:
-        data = path.read_bytes()
-        digest.update(f"\0{path.resolve()}\0{len(data)}\0".encode())
-        digest.update(data)
+    digest = hashlib.sha256(f"{sys.version}|{pydantic.VERSION}".encode())
+    digest.update(_pyyaml_source())  # PyYAML's version, without importing it (a cached start does not)
+    folders = [(Path(__file__).parent, "*.py"), (directory, "*.yaml"), *((f, "*.yaml") for f in extra)]
+    for folder, pattern in folders:
+        where = folder.resolve()  # once a folder: its files' names are joined to it
+        for path in sorted(folder.glob(pattern)):
+            data = path.read_bytes()
+            digest.update(f"\0{where / path.name}\0{len(data)}\0".encode())
+            digest.update(data)
     return digest.hexdigest()[:40]
+
+
+def _pyyaml_source() -> bytes:
+    """The text of PyYAML's ``__init__.py`` (it holds ``__version__``), found without importing it."""
+    spec = find_spec("yaml")
+    return Path(spec.origin).read_bytes() if spec is not None and spec.origin else b"no PyYAML"
 
 
 def catalog_of(directory: Path, extra: Sequence[Path]) -> tuple[Common, dict[str, Policy]]:
@@ -367,6 +355,8 @@ def content_hash(policy: Policy, zone_labels: dict[str, Label] | None = None) ->
     data["zone_labels"] = {
         z: labels[z].model_dump() for z in sorted({*policy.zones, *(z for c in policy.clauses for z in c.zones or [])})
     }
+    import json  # only for a fingerprint (the version tests, the CLI's --version)
+
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -379,7 +369,5 @@ def reload(*also: Any) -> None:
         cached.cache_clear()
 
 
-#: Public names of the strict YAML loader and of a validation error's short message (kinds.py and parameters.py
-#: read policy files the same way).
-StrictLoader = _StrictLoader
+#: Public name of a validation error's short message (kinds.py reads its file the same way).
 short_error = _short

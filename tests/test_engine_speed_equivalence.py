@@ -335,3 +335,47 @@ def test_the_quick_path_answers_calc_without_typer() -> None:
     )
     status, out, _ = _run([sys.executable, "-c", code])
     assert status == 0 and "80,000" in out and out.splitlines()[-1] == "True False False"
+
+
+def test_a_calc_from_the_cached_catalog_imports_neither_pyyaml_nor_rich(tmp_path: Path) -> None:
+    code = (
+        "import sys, io, contextlib; from addin.entry import _quick_calc\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    done = _quick_calc(['calc', 'etown:27', 'capacity_kw=100'])\n"
+        "print(done, '80,000' in out.getvalue(), 'yaml' in sys.modules, 'rich' in sys.modules)"
+    )
+    env = {**os.environ, "GREEN_AWARD_CACHE_DIR": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert first.stdout.split() == ["True", "True", "True", "False"]  # the files read (PyYAML), then cached
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert again.stdout.split() == ["True", "True", "False", "False"]
+
+
+def test_calc_prints_whole_lines_into_a_file_and_dims_notes_only_on_a_colour_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from addin.entry import print_award
+
+    award = evaluate("etown:27", capacity_kw=100)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    piped, terminal = io.StringIO(), Terminal()
+    print_award(award, piped)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    print_award(award, terminal)
+    lines = piped.getvalue().splitlines()
+    assert lines == [*award.trace, "支付 Payment: 事后一次性奖励 / One payment, afterwards: 80,000.00 元 (due)"] + [
+        f"注 Note: {note}" for note in award.notes
+    ]
+    assert max(len(line) for line in lines) > 100 and "\033" not in piped.getvalue()  # not wrapped, no codes
+    assert terminal.getvalue().count("\033[2m注 Note:") == len(award.notes)
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = Terminal()
+    print_award(award, plain)
+    assert plain.getvalue() == piped.getvalue()
