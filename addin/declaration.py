@@ -636,6 +636,8 @@ def write_jobs(
     total = len(jobs)
     if not jobs:
         return []
+    if progress:
+        progress(0, total)  # the bar shows its total from the start
     with ExitStack() as stack:
         if executor is None:
             executor = stack.enter_context(batch_executor(executor_spec, workers, items=total, pays_from=PAYS_FROM))
@@ -757,6 +759,8 @@ def run_declare(
     (``addin.pdf``), into ``<out>_pdf``."""
     from rich.console import Console
 
+    from policies.stacking import stack_rows
+
     from .portfolio import read_source
 
     console = console or Console()
@@ -767,10 +771,11 @@ def run_declare(
             executor = stack.enter_context(batch_executor(spec, workers, items=len(source.rows), pays_from=1))
         ensure_writable_folder(out)  # before the work: a file given, a read-only place
         console.print(source.read_line(path), highlight=False, soft_wrap=True)
+        portfolio = stack_rows(source.header, source.rows)  # before the bar: it counts declarations
         batch = with_progress(
             console,
-            lambda progress: declare_frame(
-                (source.header, source.rows),
+            lambda progress: declare_portfolio(
+                portfolio,
                 out,
                 overwrite=overwrite,
                 executor=executor,
@@ -796,6 +801,11 @@ def with_progress(console, work: Callable[[Callable[[int, int], None]], Batch]) 
         return work(advance)
 
 
+#: Rows not declared that the console lists with their reasons; the rest are counted (120 invalid rows
+#: printed about 360 lines at 80 columns and scrolled the summary out of sight).
+ROWS_LISTED = 20
+
+
 def print_batch(batch: Batch, out: Path, console) -> None:
     from rich.table import Table
 
@@ -814,8 +824,17 @@ def print_batch(batch: Batch, out: Path, console) -> None:
         highlight=False,
     )
     exists = [p for p in batch.problems if EXISTS in p[2]]  # a parallel run got there first: one line
-    for row, what, reason in sorted(batch.invalid + [p for p in batch.problems if EXISTS not in p[2]]):
+    listed = sorted(batch.invalid + [p for p in batch.problems if EXISTS not in p[2]])
+    for row, what, reason in listed[:ROWS_LISTED]:
         console.print(f"[yellow]row {row + 2}[/yellow] {what}: {reason}", highlight=False)
+    if len(listed) > ROWS_LISTED:
+        console.print(
+            f"[yellow]… {len(listed) - ROWS_LISTED:,} more row(s)[/yellow] not declared (rows "
+            f"{', '.join(str(r + 2) for r, _, _ in listed[ROWS_LISTED : ROWS_LISTED + 10])}"
+            f"{', …' if len(listed) > ROWS_LISTED + 10 else ''}): every reason is in the note column of "
+            "`green-award portfolio` / 其余原因见组合结果的说明列",
+            highlight=False,
+        )
     if exists:
         console.print(
             f"[yellow]{len(exists):,} declaration(s)[/yellow] appeared in {out} while writing, not "

@@ -500,3 +500,30 @@ def test_declarations_get_the_mode_the_umask_gives(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     modes = {stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "out").iterdir()}
     assert modes == {0o644}
+
+
+def test_declare_lists_twenty_rows_not_declared_and_counts_the_rest(tmp_path, monkeypatch):
+    rows = etown_rows(123)
+    for row in rows[3:]:
+        row["capacity_kw"] = "-5"  # 120 invalid rows
+    result = declare_cli(
+        monkeypatch, str(claims_csv(tmp_path / "claims.csv", rows)), "-o", str(tmp_path / "out"), "--workers", "1"
+    )
+    assert result.exit_code == 1, result.output
+    listed = [line for line in result.output.splitlines() if line.startswith("row ")]
+    assert [line.split()[1] for line in listed] == [str(r) for r in range(5, 25)]  # rows 5-24: the first 20
+    assert "… 100 more row(s) not declared (rows 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, …)" in result.output
+    assert len(result.output.splitlines()) < 60 and len(list((tmp_path / "out").glob("*.xlsx"))) == 3
+
+
+def test_declares_bar_knows_its_total_from_the_start(tmp_path):
+    from addin.declaration import declare_frame
+
+    seen: list[tuple[int, int]] = []
+    declare_frame(
+        pd.read_csv(claims_csv(tmp_path / "c.csv", etown_rows(3)), dtype=str),
+        tmp_path / "out",
+        workers=1,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]
