@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, DecimalException
 from functools import cache, cached_property, lru_cache, partial
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
@@ -490,14 +491,30 @@ def evaluate(
     Everything that depends only on the clause is compiled once (``compiled``), and everything that
     depends only on the choices the computation made (which limit bound, the trace's texts) once per
     such pattern (``_pattern``): a call coerces its inputs, computes, and assembles the result."""
-    return _evaluate(_compiled(clause_id, on, reform), on, inputs)
+    cc = UNDATED.get(clause_id) if reform is None and type(clause_id) is str else None
+    return _evaluate(_compiled(clause_id, on, reform) if cc is None else cc, on, inputs)
+
+
+class Undated(dict[str, CompiledClause]):
+    """The compiled clauses that have no dated parameter, by their exact id: the common call's one look-up
+    (``evaluate``), filled by ``_compiled``; cleared with the other compiled caches (``COMPILED_CACHES``)."""
+
+    def cache_clear(self) -> None:
+        self.clear()
+
+
+UNDATED = Undated()
 
 
 def _compiled(clause_id: str, on: object, reform: Reform | Mapping[str, object] | None) -> CompiledClause:
     """``compiled_for``, its common case (no reform, no dated parameter) first."""
     key = clause_id.strip() if isinstance(clause_id, str) else clause_id
     cc = compiled(key) if reform is None and isinstance(key, str) else None
-    return compiled_for(key, on, reform) if cc is None or cc.dated else cc
+    if cc is None or cc.dated:
+        return compiled_for(key, on, reform)
+    if key == clause_id:
+        UNDATED[key] = cc
+    return cc
 
 
 def evaluate_many(
@@ -513,7 +530,8 @@ def evaluate_many(
     out: list[Award | GreenAwardError] = []
     for clause_id, on, inputs in items:
         try:
-            out.append(_evaluate(_compiled(clause_id, on, parsed), on, inputs))
+            cc = UNDATED.get(clause_id) if parsed is None and type(clause_id) is str else None
+            out.append(_evaluate(_compiled(clause_id, on, parsed) if cc is None else cc, on, inputs))
         except GreenAwardError as exc:
             out.append(exc)
     return out
@@ -598,43 +616,59 @@ def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> A
     for cap, note in cc.annual_caps:
         if amount > cap:
             readings = (*readings, note)
-    pattern = cc.patterns.get(key := tuple(ctx.chosen.items()))
-    if pattern is None:
-        pattern = cc.patterns[key] = _pattern(cc, ctx)
-    binding, cites = pattern.binding, clause.article
-    steps = (
-        *cc.parameter_steps,
-        *[
-            _step((function, text, args[index], cites, bound, tuple(zip(arg_texts, args)), ""))
-            for (function, text, bound, arg_texts), (_, args, index) in zip(pattern.steps, ctx.steps)
-        ],
-        _step(("formula", pattern.formula, raw, cites, binding, (), "")),
-        *pattern.binding_step,
-        _step(("amount", "", amount, cites, binding if eligible else None, (), "")),
-    )
+    award = new_award(Award)  # every field but the later ones (``award.LATER``: ``Workings.field``)
+    award.clause = clause.id
+    award.policy = cc.policy.id
+    award.article = clause.article
+    award.title = clause.title
+    award.amount = amount
+    award.eligible = eligible
+    award.ceiling = clause.ceiling
+    award.inputs = values
+    award.reform = cc.reform
+    award.checks = checks
+    award.readings = readings
+    award.workings = _workings((cc, ctx, raw, amount, eligible, values))
+    return award
 
-    return Award(  # positional, in the fields' order: a third of the keyword call's cost
-        clause.id,  # clause
-        cc.policy.id,  # policy
-        cites,  # article
-        clause.title,  # title
-        amount,  # amount
-        eligible,  # eligible
-        binding,  # binding
-        pattern.binding_kind,  # binding_kind
-        clause.ceiling,  # ceiling
-        cc.pay(amount, values) if eligible else (),  # payments
-        values,  # inputs
-        cc.reform,  # reform
-        checks,  # checks
-        steps,  # steps
-        pattern.bindings,  # bindings
-        readings,  # readings
-    )
+
+class Workings(NamedTuple):
+    """What an evaluation had and recorded: its award's later fields are made from it when first read
+    (``Award.workings``), alike whatever is read first and whenever."""
+
+    cc: CompiledClause
+    ctx: expr.Context  # the choices each min/max/if made, and each min/max's arguments' values
+    raw: Decimal  # the formula's exact value
+    amount: Decimal
+    eligible: bool
+    values: dict[str, object]  # the inputs coerced
+
+    def field(self, name: str) -> object:
+        cc, ctx, amount, eligible = self.cc, self.ctx, self.amount, self.eligible
+        if name == "payments":
+            return cc.pay(amount, self.values) if eligible else ()
+        pattern = cc.patterns.get(key := tuple(ctx.chosen.items()))
+        if pattern is None:
+            pattern = cc.patterns[key] = _pattern(cc, ctx)
+        if name != "steps":
+            return getattr(pattern, name)  # binding, binding_kind, bindings
+        binding, cites = pattern.binding, cc.clause.article
+        return (
+            *cc.parameter_steps,
+            *[
+                _step((function, text, args[index], cites, bound, tuple(zip(arg_texts, args)), ""))
+                for (function, text, bound, arg_texts), (_, args, index) in zip(pattern.steps, ctx.steps)
+            ],
+            _step(("formula", pattern.formula, self.raw, cites, binding, (), "")),
+            *pattern.binding_step,
+            _step(("amount", "", amount, cites, binding if eligible else None, (), "")),
+        )
 
 
 ZERO = Decimal("0.00")
 _step = partial(tuple.__new__, Step)  # Step(*fields) without the keyword handling: every field given, in order
+_workings = partial(tuple.__new__, Workings)  # the same for ``Workings``
+new_award = object.__new__  # an Award with no field set yet: ``_evaluate`` sets them
 _NEVER_BLANK = frozenset({float, int, bool, Decimal})  # types ``is_blank`` never takes for empty
 
 
@@ -705,4 +739,4 @@ def _true(fn: expr.Compiled, ctx: expr.Context) -> bool:
 
 #: The engine's caches of what it compiled from the policy files: ``registry.reload(*COMPILED_CACHES)`` after
 #: the policies changed (``GREEN_AWARD_POLICY_DIRS``, a test's fixture policy).
-COMPILED_CACHES = (compiled, _resolved)
+COMPILED_CACHES = (compiled, _resolved, UNDATED)

@@ -5,6 +5,10 @@
 - ``evaluate`` works out what depends only on the choices a computation made (the binding limit,
   every limit, the trace's texts) once per pattern and clause (``CompiledClause.patterns``): an award
   from a warm pattern cache equals one worked out afresh, whatever came before it.
+- An award's later fields (``award.LATER``: steps, payments, the bindings), made when first read, are
+  the same whichever is read first; an award pickles and copies as its plain data.
+- ``evaluate``'s look-up of a clause by its exact id (``engine.UNDATED``) gives the award the full
+  path gives.
 - ``evaluate_many`` is ``evaluate`` per item, with the errors returned in place.
 - The compiled catalog's cache (``policies.registry``) gives the policies the files give, is rebuilt
   when a file changes or an entry is damaged, and can be turned off.
@@ -14,6 +18,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import pickle
 import shutil
@@ -28,7 +34,8 @@ from hypothesis import strategies as st
 from test_properties import inputs_strategy
 
 from policies import Award, InputError, UnknownClauseError, evaluate, expr, registry
-from policies.engine import COMPILED_CACHES, all_clauses, compiled, evaluate_many
+from policies.award import LATER
+from policies.engine import COMPILED_CACHES, UNDATED, all_clauses, compiled, evaluate_many
 
 ROOT = Path(__file__).resolve().parent.parent
 MONETARY = [c for _, c in all_clauses() if c.monetary]
@@ -75,11 +82,11 @@ def test_the_pattern_decides_the_binding_and_the_trace() -> None:
     assert len(compiled("beijing:2.1").patterns) == 3
 
 
-def test_the_award_fields_are_in_the_order_the_engine_gives_them() -> None:
-    """``_evaluate`` builds the Award positionally; each field holds what its name says."""
-    assert list(Award.__dataclass_fields__) == [
+def test_the_award_fields_hold_what_their_names_say() -> None:
+    """``_evaluate`` sets each field by its name (the later ones are made from ``workings``)."""
+    assert [f.name for f in dataclasses.fields(Award)] == [
         "clause", "policy", "article", "title", "amount", "eligible", "binding", "binding_kind", "ceiling",
-        "payments", "inputs", "reform", "checks", "steps", "bindings", "readings",
+        "payments", "inputs", "reform", "checks", "steps", "bindings", "readings", "workings",
     ]  # fmt: skip
     award = evaluate("etown:27", capacity_kw=100, on=2025, reform={"etown:27.per_kw": 1000})
     assert (award.clause, award.policy, award.article, award.title.en) == (
@@ -102,6 +109,58 @@ def test_a_reformed_clause_has_patterns_of_its_own() -> None:
     assert [s.value for s in plain.steps if s.kind == "binding"] == [800]
     assert [s.value for s in reformed.steps if s.kind == "binding"] == [1000]
     assert reformed.amount == Decimal("100000.00") and again.to_dict() == plain.to_dict()
+
+
+# --- the later fields, pickling, the look-up ---------------------------------------------------------------
+
+LATER_CALLS = [
+    (
+        "beijing:2.1",
+        {"on": "2025-06-01", "project_type": "energy_saving", "energy_saved_tce": 1000, "investment_yuan": 1e7},
+    ),
+    ("etown:27", {"capacity_kw": 100.0, "ownership": "third_party", "on": 2025, "reform": {"etown:27.per_kw": 1000}}),
+    ("etown:27", {"capacity_kw": 100, "ownership": "third_party_budget_owner", "applicant": "owner"}),  # not eligible
+    ("tongzhou:3", {"investment_yuan": 5e7, "zone": "tongzhou"}),
+]
+
+
+@pytest.mark.parametrize("first", sorted(LATER))
+@pytest.mark.parametrize(("clause", "inputs"), LATER_CALLS)
+def test_the_later_fields_are_the_same_whichever_is_read_first(first: str, clause: str, inputs: dict) -> None:
+    compiled(clause).patterns.clear()
+    award = evaluate(clause, **inputs)
+    made = getattr(award, first)
+    assert getattr(award, first) is made  # kept in its slot, not made again
+    assert _data(award) == _data(evaluate(clause, **inputs))  # reads every field, "binding" first
+    assert {name: getattr(award, name) for name in LATER} == {
+        name: getattr(evaluate(clause, **inputs), name) for name in sorted(LATER, reverse=True)
+    }
+
+
+@pytest.mark.parametrize(("clause", "inputs"), LATER_CALLS)
+def test_an_award_pickles_and_copies_as_its_plain_data(clause: str, inputs: dict) -> None:
+    award = evaluate(clause, **inputs)
+    for other in (pickle.loads(pickle.dumps(evaluate(clause, **inputs))), copy.deepcopy(evaluate(clause, **inputs))):
+        assert other.workings is None and other == award and _data(other) == _data(award)
+        assert repr(other) == repr(award)
+    plain = Award(**{f.name: getattr(award, f.name) for f in dataclasses.fields(Award) if f.name != "workings"})
+    assert plain == award and _data(plain) == _data(award)
+    with pytest.raises(AttributeError, match="no_such_field"):
+        award.no_such_field  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_the_look_up_by_exact_id_gives_what_the_full_path_gives() -> None:
+    inputs = {"capacity_kw": 100.0, "ownership": "third_party"}
+    UNDATED.clear()
+    full = evaluate("etown:27", **inputs)  # the full path, which fills the look-up
+    assert UNDATED["etown:27"] is compiled("etown:27")
+    assert evaluate("etown:27", **inputs) == full == evaluate(" etown:27 ", **inputs)
+    assert " etown:27 " not in UNDATED  # only exact ids: the full path strips
+    assert evaluate_many([("etown:27", None, inputs)]) == [full]
+    reformed = evaluate("etown:27", reform={"etown:27.per_kw": 1000}, **inputs)  # a reform: never the look-up
+    assert reformed.amount == Decimal("50000.00") and full.amount == Decimal("40000.00")
+    with pytest.raises(UnknownClauseError):
+        evaluate(27, **inputs)  # type: ignore[arg-type]  # not a text: the full path says so
 
 
 # --- generated expressions and closures ---------------------------------------------------------------------
