@@ -136,9 +136,10 @@ LATER = frozenset({"binding", "binding_kind", "payments", "steps", "bindings"})
 
 
 class LaterFields(Protocol):
-    """What an award's ``LATER`` fields are made from: the compiled clause and what its computation recorded."""
+    """What an award's ``LATER`` fields are made from, with its own fields: the compiled clause and what its
+    computation recorded (``policies.engine.Workings``)."""
 
-    def field(self, name: str) -> object: ...
+    def field(self, award: Award, name: str) -> object: ...
 
 
 @dataclass(slots=True)
@@ -180,7 +181,7 @@ class Award:
         def __getattr__(self, name: str) -> object:
             if name not in LATER or self.workings is None:
                 raise AttributeError(f"'Award' object has no attribute {name!r}")
-            value = self.workings.field(name)
+            value = self.workings.field(self, name)
             setattr(self, name, value)
             return value
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, DecimalException
 from functools import cache, cached_property, lru_cache, partial
-from typing import NamedTuple
 
 from pydantic import BaseModel
 
@@ -99,7 +98,7 @@ class CompiledClause:
     unanswered: tuple[Check, ...] | None = None  # every condition assumed: none answered (None: a waiver may apply)
     pay: Callable[[Decimal, Mapping[str, object]], tuple[Payment, ...]] = _unpaid  # ``payments.splitter``
     patterns: dict[tuple[tuple[int, int], ...], Pattern] = field(default_factory=dict)  # by the choices made
-    heads: dict[object, tuple[Check, ...]] = field(default_factory=dict)  # by zone: see ``_evaluate``
+    heads: dict[object, tuple[tuple[Check, ...], bool]] = field(default_factory=dict)  # by zone: see ``_evaluate``
 
     @property
     def id(self) -> str:
@@ -110,6 +109,13 @@ class CompiledClause:
         """The pydantic model of these inputs (for reviewers and other callers; ``evaluate`` uses ``coercers``),
         built when first asked: making a model costs more than a command's whole calculation."""
         return input_model("Inputs_" + self.id.replace(":", "_").replace(".", "_"), self.specs)
+
+    @cached_property
+    def award_fields(self) -> tuple[str, str, str, Label, bool, dict[str, object] | None]:
+        """The award's fields the clause alone decides: clause, policy, article, title, ceiling, reform
+        (read once: each read of a policy model's attribute costs more than a tuple's)."""
+        clause = self.clause
+        return clause.id, self.policy.id, clause.article, clause.title, clause.ceiling, self.reform
 
     def definition(self, code: str) -> CheckDefinition:
         return next(d for d in self.definitions if d.code == code)
@@ -127,6 +133,7 @@ VALIDITY_SUBJECT = label(zh="政策有效期", en="The policy's validity")
 VALIDITY_UNCHECKED = label(
     zh="未给出申报日期，未核对政策有效期", en="No date given (on): the policy's validity is not checked"
 )
+UNCHECKED = Check("validity", "assumed", "", VALIDITY_SUBJECT, VALIDITY_UNCHECKED)  # no date given
 
 
 def _outcomes(code: str, subject: Label, cites: str, *, assumed: str, waived: str = "") -> dict[str, Check]:
@@ -201,7 +208,7 @@ def compiled(clause_id: str) -> CompiledClause:
         "validity",
         VALIDITY_SUBJECT,
         "",
-        {"assumed": Check("validity", "assumed", "", VALIDITY_SUBJECT, VALIDITY_UNCHECKED)},
+        {"assumed": UNCHECKED},
     )
     zone = CheckDefinition("zone", "zone", fields()["zone"].label, "", {"assumed": zone_outcomes[None]})
     condition_defs = []
@@ -556,7 +563,7 @@ def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> A
             values[name] = coercers[name](value)
         except ValueError as exc:
             raise InputError(clause.id, name, str(exc)) from None
-    ctx = expr.Context({**cc.parameters, **values})
+    ctx = Workings({**cc.parameters, **values})
 
     for check, fn in cc.checks:
         try:
@@ -577,24 +584,24 @@ def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> A
 
     window_notes: tuple[str, ...] = ()
     if on is None:
-        validity = cc.definitions[0].outcomes["assumed"]
+        validity = UNCHECKED
     else:
         try:
             validity, window_notes = validity_check(cc.policy, on)
         except ValueError as exc:
             raise InputError(cc.id, "on", str(exc)) from None
     zone = values.get("zone")
-    zone_check = cc.zone_outcomes[zone if isinstance(zone, str) else None]
-    unsure = True  # whether a check may have failed; not after the clause's all-assumed conditions
+    # ``unsure``: whether a check may have failed; not after the clause's all-assumed conditions
     if cc.unanswered is not None and cc.condition_names.isdisjoint(values):  # the common case
         head = cc.heads.get(zone)  # validity, zone and every condition assumed, made once per zone
-        if head is None or head[0] is not validity:
-            head = cc.heads[zone] = (validity, zone_check, *cc.unanswered)
-        checks = head
-        unsure = validity.status == "failed" or zone_check.status == "failed"
+        if head is None or head[0][0] is not validity:
+            zone_check = cc.zone_outcomes[zone if isinstance(zone, str) else None]
+            failed = "failed" in (validity.status, zone_check.status)
+            head = cc.heads[zone] = ((validity, zone_check, *cc.unanswered), failed)
+        checks, unsure = head
     else:
-        checks = (validity, zone_check, *condition_checks(cc, values, ctx))
-    ruled = []
+        zone_check = cc.zone_outcomes[zone if isinstance(zone, str) else None]
+        checks, unsure = (validity, zone_check, *condition_checks(cc, values, ctx)), True
     for definition, fn in cc.requires:
         try:
             status = "passed" if fn(ctx) else "failed"
@@ -605,10 +612,8 @@ def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> A
             status = "assumed"
         except (DecimalException, ZeroDivisionError) as exc:
             raise InputError(clause.id, "inputs", f"cannot be computed ({type(exc).__name__})") from None
-        ruled.append(definition.outcomes[status])
+        checks = (*checks, definition.outcomes[status])
         unsure = unsure or status == "failed"
-    if ruled:
-        checks = (*checks, *ruled)
     eligible = not unsure or "failed" not in [c.status for c in checks]
 
     amount = round_yuan(raw) if eligible else ZERO
@@ -617,36 +622,30 @@ def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> A
         if amount > cap:
             readings = (*readings, note)
     award = new_award(Award)  # every field but the later ones (``award.LATER``: ``Workings.field``)
-    award.clause = clause.id
-    award.policy = cc.policy.id
-    award.article = clause.article
-    award.title = clause.title
+    award.clause, award.policy, award.article, award.title, award.ceiling, award.reform = cc.award_fields
     award.amount = amount
     award.eligible = eligible
-    award.ceiling = clause.ceiling
     award.inputs = values
-    award.reform = cc.reform
     award.checks = checks
     award.readings = readings
-    award.workings = _workings((cc, ctx, raw, amount, eligible, values))
+    award.workings = ctx
+    ctx.cc, ctx.raw = cc, raw
     return award
 
 
-class Workings(NamedTuple):
-    """What an evaluation had and recorded: its award's later fields are made from it when first read
-    (``Award.workings``), alike whatever is read first and whenever."""
+class Workings(expr.Context):
+    """An evaluation's context (what the expressions read and the choices they made) with its clause and
+    the formula's exact value: an award's later fields are made from it and the award's own amount,
+    eligibility and inputs, when first read (``Award.workings``), alike whichever is read first."""
 
+    __slots__ = ("cc", "raw")
     cc: CompiledClause
-    ctx: expr.Context  # the choices each min/max/if made, and each min/max's arguments' values
-    raw: Decimal  # the formula's exact value
-    amount: Decimal
-    eligible: bool
-    values: dict[str, object]  # the inputs coerced
+    raw: Decimal
 
-    def field(self, name: str) -> object:
-        cc, ctx, amount, eligible = self.cc, self.ctx, self.amount, self.eligible
+    def field(self, award: Award, name: str) -> object:
+        cc, ctx, amount, eligible = self.cc, self, award.amount, award.eligible
         if name == "payments":
-            return cc.pay(amount, self.values) if eligible else ()
+            return cc.pay(amount, award.inputs) if eligible else ()
         pattern = cc.patterns.get(key := tuple(ctx.chosen.items()))
         if pattern is None:
             pattern = cc.patterns[key] = _pattern(cc, ctx)
@@ -667,7 +666,6 @@ class Workings(NamedTuple):
 
 ZERO = Decimal("0.00")
 _step = partial(tuple.__new__, Step)  # Step(*fields) without the keyword handling: every field given, in order
-_workings = partial(tuple.__new__, Workings)  # the same for ``Workings``
 new_award = object.__new__  # an Award with no field set yet: ``_evaluate`` sets them
 _NEVER_BLANK = frozenset({float, int, bool, Decimal})  # types ``is_blank`` never takes for empty
 
@@ -700,17 +698,6 @@ def _pattern(cc: CompiledClause, ctx: expr.Context) -> Pattern:
         steps=steps,
         binding_step=binding_step,
     )
-
-
-def _validity(cc: CompiledClause, on: object, readings: list[str]) -> Check:
-    if on is None:
-        return cc.definitions[0].outcomes["assumed"]
-    try:
-        check, notes = validity_check(cc.policy, on)
-    except ValueError as exc:
-        raise InputError(cc.id, "on", str(exc)) from None
-    readings.extend(notes)
-    return check
 
 
 def condition_checks(cc: CompiledClause, values: dict[str, object], ctx: expr.Context | None = None) -> list[Check]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import os
 import pickle
 import shutil
@@ -36,6 +37,7 @@ from test_properties import inputs_strategy
 from policies import Award, InputError, UnknownClauseError, evaluate, expr, registry
 from policies.award import LATER
 from policies.engine import COMPILED_CACHES, UNDATED, all_clauses, compiled, evaluate_many
+from policies.inputs import coercer, limit
 
 ROOT = Path(__file__).resolve().parent.parent
 MONETARY = [c for _, c in all_clauses() if c.monetary]
@@ -161,6 +163,56 @@ def test_the_look_up_by_exact_id_gives_what_the_full_path_gives() -> None:
     assert reformed.amount == Decimal("50000.00") and full.amount == Decimal("40000.00")
     with pytest.raises(UnknownClauseError):
         evaluate(27, **inputs)  # type: ignore[arg-type]  # not a text: the full path says so
+
+
+# --- the coercers' quick paths ----------------------------------------------------------------------------
+
+SPECS = {(name, repr(spec)): spec for _, c in all_clauses() for name, spec in compiled(c.id).specs.items()}
+NUMBER_SPECS = [spec for spec in SPECS.values() if spec.type in ("money", "number", "integer", "ratio")]
+CHOICE_SPECS = [spec for spec in SPECS.values() if spec.type == "choice"]
+
+
+class Real(float):
+    """A float that is not exactly ``float``: it takes the coercer's full path."""
+
+
+class Text(str):
+    """The same for a text."""
+
+
+def _coerced(convert, raw: object) -> tuple[str, str]:
+    try:
+        return "value", repr(convert(raw))
+    except ValueError as exc:
+        return "error", str(exc)
+
+
+def _edges(spec) -> list[float]:
+    """The floats at and beside every bound the coercer checks."""
+    bound = limit(spec)
+    marks = [spec.lower, spec.upper, bound[0] if bound else None, Decimal("1e-30"), Decimal("1e30"), Decimal(0)]
+    out = []
+    for mark in (float(m) for m in marks if m is not None):
+        out += [mark, math.nextafter(mark, -math.inf), math.nextafter(mark, math.inf), -mark]
+    return out
+
+
+@pytest.mark.parametrize("spec", NUMBER_SPECS, ids=lambda s: f"{s.type}-{s.unit}-{s.lower}-{s.upper}")
+@settings(max_examples=200, deadline=None)
+@given(number=st.floats())
+def test_a_float_on_the_quick_path_is_coerced_as_on_the_full_one(spec, number: float) -> None:
+    convert = coercer(spec)
+    for raw in [number, *_edges(spec)]:
+        assert _coerced(convert, raw) == _coerced(convert, Real(raw)), raw
+
+
+@pytest.mark.parametrize("spec", CHOICE_SPECS, ids=lambda s: "-".join(s.values or ()))
+def test_a_choice_written_as_it_is_listed_is_read_as_on_the_full_path(spec) -> None:
+    convert = coercer(spec)
+    assert spec.values is not None
+    for value, label in spec.values.items():
+        for text in (value, label.zh, label.en, value.upper(), f" {value} ", "no such value"):
+            assert _coerced(convert, text) == _coerced(convert, Text(text)), text
 
 
 # --- generated expressions and closures ---------------------------------------------------------------------
