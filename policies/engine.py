@@ -240,22 +240,22 @@ def compiled(clause_id: str) -> CompiledClause:
         )
         for rule, node, code in zip(clause.requires, requires, clause.rule_codes)
     ]
+    parameters = {name: p.value for name, p in clause.parameters.items()}
+    amount, rules, input_checks, waivers = _expressions(clause, amount_node, rule_defs, condition_defs, parameters)
     return CompiledClause(
         clause=clause,
         policy=policy,
         specs=specs,
         conditions=conditions,
         coercers={name: coercer(spec) for name, spec in specs.items()},
-        parameters={name: p.value for name, p in clause.parameters.items()},
+        parameters=parameters,
         defaults={n: s.default for n, s in clause.inputs.items() if s.default is not None},
         amount_node=amount_node,
-        amount=expr.compile_expr(amount_node) if amount_node is not None else None,
+        amount=amount,
         definitions=[validity, zone, *condition_defs, *rule_defs],
-        requires=[(d, expr.compile_expr(node, record=False)) for d, node in zip(rule_defs, requires)],
-        checks=[(check, expr.compile_expr(n, record=False)) for check, n in zip(clause.checks, checks)],
-        conditions_checked=[
-            (d, expr.compile_expr(d.waiver, record=False) if d.waiver is not None else None) for d in condition_defs
-        ],
+        requires=rules,
+        checks=input_checks,
+        conditions_checked=waivers,
         zone_outcomes=zone_outcomes,
         annual_caps=tuple(_annual_cap(cap, cap.cap) for cap in _caps_of(policy, clause)),
         allowed_zones=zones,
@@ -267,6 +267,33 @@ def compiled(clause_id: str) -> CompiledClause:
         condition_names=frozenset(conditions),
         unanswered=None if waive else tuple(d.outcomes["assumed"] for d in condition_defs),
         pay=splitter(schedule),
+    )
+
+
+def _expressions(
+    clause: Clause,
+    amount: expr.Node | None,
+    rules: list[CheckDefinition],
+    conditions: list[CheckDefinition],
+    parameters: dict[str, Decimal],
+) -> tuple[
+    expr.Compiled | None,
+    list[tuple[CheckDefinition, expr.Compiled]],
+    list[tuple[InputCheck, expr.Compiled]],
+    list[tuple[CheckDefinition, expr.Compiled | None]],
+]:
+    """The clause's expressions compiled (its amount, rules, input checks and waivers) with its parameters'
+    values written in: an evaluation's context holds the inputs alone, not a merge of both per call.
+    (A parameter cannot share a name with an input: ``schema`` refuses it.)"""
+
+    def test(node: expr.Node) -> expr.Compiled:
+        return expr.compile_expr(node, record=False, constants=parameters)
+
+    return (
+        expr.compile_expr(amount, constants=parameters) if amount is not None else None,
+        [(d, test(node)) for d, node in zip(rules, clause.rule_nodes)],
+        [(check, test(node)) for check, node in zip(clause.checks, clause.check_nodes)],
+        [(d, test(d.waiver) if d.waiver is not None else None) for d in conditions],
     )
 
 
@@ -362,11 +389,20 @@ def _resolved(clause_id: str, first: date | None, last: date | None, reform: Ref
     if node is not None and values:  # a fresh tree: the cached clause's nodes show the policy's values
         node = expr.parse(clause.amount or "")
         expr.annotate(node, _show_name(parameters))
+    rules, conditions = [d for d, _ in cc.requires], [d for d, _ in cc.conditions_checked]
+    amount, rules_, input_checks, waivers = (
+        _expressions(clause, node, rules, conditions, parameters)
+        if values
+        else (cc.amount, cc.requires, cc.checks, cc.conditions_checked)
+    )
     return replace(
         cc,
         parameters=parameters,
         amount_node=node,
-        amount=expr.compile_expr(node) if node is not None and values else cc.amount,
+        amount=amount,
+        requires=rules_,
+        checks=input_checks,
+        conditions_checked=waivers,
         annual_caps=tuple(_annual_cap(cap, caps[cap.id].value) for cap in _caps_of(policy, clause)),
         notes=(*cc.notes, *notes),
         parameter_steps=tuple(steps),
@@ -563,7 +599,7 @@ def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> A
             values[name] = coercers[name](value)
         except ValueError as exc:
             raise InputError(clause.id, name, str(exc)) from None
-    ctx = Workings({**cc.parameters, **values})
+    ctx = Workings(values)  # the parameters are written into the expressions (``_expressions``)
 
     for check, fn in cc.checks:
         try:

@@ -275,6 +275,29 @@ def test_a_generated_expression_evaluates_as_the_closures_do(text: str, env: dic
     assert _run_compiled(generated, env) == _run_compiled(expr.compile_closures(node, record), env)
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(NUMBERS, TESTS), env=VALUES, written=st.sets(st.sampled_from(["a", "b", "c", "flag", "kind"])))
+def test_values_written_into_an_expression_evaluate_as_read_from_the_context(text: str, env: dict, written) -> None:
+    """The engine writes a clause's parameters into its expressions (``constants``) instead of merging them
+    into every evaluation's context: the same values, the same results and choices."""
+    node = expr.parse(text)
+    constants = {name: value for name, value in env.items() if name in written}
+    rest = {name: value for name, value in env.items() if name not in written}
+    expected = _run_compiled(expr.compile_expr(node), env)
+    assert _run_compiled(expr.compile_expr(node, constants=constants), rest) == expected
+    assert _run_compiled(expr.compile_closures(node, constants=constants), rest) == expected
+
+
+def test_a_reformed_threshold_decides_the_rule() -> None:
+    """A rule's parameter is written into its test: a reform's value is the one the rule compares with."""
+    inputs = {"loan_principal_yuan": 1e6, "loan_rate": 0.03, "fixed_asset_investment_yuan": 6e6}
+    published = evaluate("beijing:8", **inputs)
+    reformed = evaluate("beijing:8", reform={"beijing:8.min_fixed_asset_investment": 7e6}, **inputs)
+    assert published.check("threshold:fixed_asset_investment_yuan").status == "passed"  # type: ignore[union-attr]
+    assert reformed.check("threshold:fixed_asset_investment_yuan").status == "failed"  # type: ignore[union-attr]
+    assert published.eligible and not reformed.eligible and reformed.amount == 0
+
+
 def test_a_tree_too_deep_to_generate_is_evaluated_by_closures() -> None:
     node = expr.parse(" + ".join(["a"] * 400))  # a left-deep tree of 399 additions
     function = expr.compile_expr(node)
