@@ -136,10 +136,10 @@ LATER = frozenset({"binding", "binding_kind", "payments", "steps", "bindings"})
 
 
 class LaterFields(Protocol):
-    """What an award's ``LATER`` fields are made from, with its own fields: the compiled clause and what its
-    computation recorded (``policies.engine.Workings``)."""
+    """What makes an award's ``LATER`` fields, from the award's own fields and what the computation
+    recorded (``policies.engine.Workings``)."""
 
-    def field(self, award: Award, name: str) -> object: ...
+    def fill(self, award: Award) -> None: ...
 
 
 @dataclass(slots=True)
@@ -152,8 +152,8 @@ class Award:
     the computation took (and, where a min/max chose an argument without one, the inputs in it).
     ``reasons``, ``notes`` and ``trace`` are the bilingual prose of these data (``policies.render``).
 
-    ``evaluate`` sets every field but those in ``LATER``, and ``workings``: each of those is made from the
-    workings on its first read (``__getattr__`` is reached only for a slot not yet set) and kept. Equality,
+    ``evaluate`` sets every field but those in ``LATER``, and ``workings``: those are made together from the
+    workings when one is first read (``__getattr__`` is reached only for a slot not yet set) and kept. Equality,
     ``repr`` and pickling read every field, so an award compares and pickles as its plain data (the
     workings are never pickled: ``__reduce__``).
     """
@@ -181,9 +181,8 @@ class Award:
         def __getattr__(self, name: str) -> object:
             if name not in LATER or self.workings is None:
                 raise AttributeError(f"'Award' object has no attribute {name!r}")
-            value = self.workings.field(self, name)
-            setattr(self, name, value)
-            return value
+            self.workings.fill(self)  # every later field, kept in its slot
+            return getattr(self, name)
 
     def __reduce__(self) -> tuple[type[Award], tuple[object, ...]]:
         return Award, tuple(getattr(self, f.name) for f in fields(self) if f.compare)

@@ -672,23 +672,22 @@ def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> A
 class Workings(expr.Context):
     """An evaluation's context (what the expressions read and the choices they made) with its clause and
     the formula's exact value: an award's later fields are made from it and the award's own amount,
-    eligibility and inputs, when first read (``Award.workings``), alike whichever is read first."""
+    eligibility and inputs when one is first read (``Award.workings``)."""
 
     __slots__ = ("cc", "raw")
     cc: CompiledClause
     raw: Decimal
 
-    def field(self, award: Award, name: str) -> object:
+    def fill(self, award: Award) -> None:
+        """Set the award's later fields, all at once: a caller that reads one mostly reads the others."""
         cc, ctx, amount, eligible = self.cc, self, award.amount, award.eligible
-        if name == "payments":
-            return cc.pay(amount, award.inputs) if eligible else ()
         pattern = cc.patterns.get(key := tuple(ctx.chosen.items()))
         if pattern is None:
             pattern = cc.patterns[key] = _pattern(cc, ctx)
-        if name != "steps":
-            return getattr(pattern, name)  # binding, binding_kind, bindings
         binding, cites = pattern.binding, cc.clause.article
-        return (
+        award.binding, award.binding_kind, award.bindings = binding, pattern.binding_kind, pattern.bindings
+        award.payments = cc.pay(amount, award.inputs) if eligible else ()
+        award.steps = (
             *cc.parameter_steps,
             *[
                 _step((function, text, args[index], cites, bound, tuple(zip(arg_texts, args)), ""))
