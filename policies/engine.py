@@ -390,9 +390,9 @@ def _resolved(clause_id: str, first: date | None, last: date | None, reform: Ref
         node = expr.parse(clause.amount or "")
         expr.annotate(node, _show_name(parameters))
     rules, conditions = [d for d, _ in cc.requires], [d for d, _ in cc.conditions_checked]
-    amount, rules_, input_checks, waivers = (
+    amount, requires, input_checks, waivers = (
         _expressions(clause, node, rules, conditions, parameters)
-        if values
+        if values  # a value differs from the policy's: the expressions that have it written in, again
         else (cc.amount, cc.requires, cc.checks, cc.conditions_checked)
     )
     return replace(
@@ -400,7 +400,7 @@ def _resolved(clause_id: str, first: date | None, last: date | None, reform: Ref
         parameters=parameters,
         amount_node=node,
         amount=amount,
-        requires=rules_,
+        requires=requires,
         checks=input_checks,
         conditions_checked=waivers,
         annual_caps=tuple(_annual_cap(cap, caps[cap.id].value) for cap in _caps_of(policy, clause)),
@@ -657,7 +657,7 @@ def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> A
     for cap, note in cc.annual_caps:
         if amount > cap:
             readings = (*readings, note)
-    award = new_award(Award)  # every field but the later ones (``award.LATER``: ``Workings.field``)
+    award = new_award(Award)  # every field but the later ones (``award.LATER``: ``Workings.fill``)
     award.clause, award.policy, award.article, award.title, award.ceiling, award.reform = cc.award_fields
     award.amount = amount
     award.eligible = eligible

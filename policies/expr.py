@@ -412,7 +412,7 @@ def compile_closures(node: Node, record: bool = True, constants: Mapping[str, ob
     subs = [compile_closures(arg, record, constants) for arg in node.args]
     match node:
         case Number(value) | String(value) | Bool(value):
-            constant: object = value
+            constant: Decimal | str | bool = value
             return lambda ctx: constant
         case Name(variable) if variable in constants:
             known = constants[variable]
