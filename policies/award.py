@@ -15,9 +15,9 @@ unanswered: taken as met, to be confirmed) or ``waived`` (the clause lifts it fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from .schema import Label
 
@@ -130,6 +130,18 @@ class Note:
         }
 
 
+#: The fields ``evaluate`` leaves to be made when first read (``Award.workings``): most callers read the
+#: amount and the checks, and the trace's steps alone cost more to build than the computation.
+LATER = frozenset({"binding", "binding_kind", "payments", "steps", "bindings"})
+
+
+class LaterFields(Protocol):
+    """What makes an award's ``LATER`` fields, from the award's own fields and what the computation
+    recorded (``policies.engine.Workings``)."""
+
+    def fill(self, award: Award) -> None: ...
+
+
 @dataclass(slots=True)
 class Award:
     """What a clause gives for the inputs: the amount and why.
@@ -139,8 +151,11 @@ class Award:
     ``binding`` is the main limit that decided the amount; ``bindings`` every parameter on the path
     the computation took (and, where a min/max chose an argument without one, the inputs in it).
     ``reasons``, ``notes`` and ``trace`` are the bilingual prose of these data (``policies.render``).
-    The engine makes it with positional arguments (a third of the keyword call's cost): a new field goes
-    last, and ``tests/test_engine_speed_equivalence.py`` holds the order.
+
+    ``evaluate`` sets every field but those in ``LATER``, and ``workings``: those are made together from the
+    workings when one is first read (``__getattr__`` is reached only for a slot not yet set) and kept. Equality,
+    ``repr`` and pickling read every field, so an award compares and pickles as its plain data (the
+    workings are never pickled: ``__reduce__``).
     """
 
     clause: str
@@ -159,6 +174,18 @@ class Award:
     steps: tuple[Step, ...] = ()
     bindings: tuple[str, ...] = ()
     readings: tuple[str, ...] = ()  # interpretations used: the clause's notes, the window's, an annual cap exceeded
+    workings: LaterFields | None = field(default=None, repr=False, compare=False)  # ``evaluate``'s: see above
+
+    if not TYPE_CHECKING:  # to a type checker an award has its fields and nothing else
+
+        def __getattr__(self, name: str) -> object:
+            if name not in LATER or self.workings is None:
+                raise AttributeError(f"'Award' object has no attribute {name!r}")
+            self.workings.fill(self)  # every later field, kept in its slot
+            return getattr(self, name)
+
+    def __reduce__(self) -> tuple[type[Award], tuple[object, ...]]:
+        return Award, tuple(getattr(self, f.name) for f in fields(self) if f.compare)
 
     @property
     def failed(self) -> tuple[Check, ...]:

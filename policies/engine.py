@@ -98,7 +98,7 @@ class CompiledClause:
     unanswered: tuple[Check, ...] | None = None  # every condition assumed: none answered (None: a waiver may apply)
     pay: Callable[[Decimal, Mapping[str, object]], tuple[Payment, ...]] = _unpaid  # ``payments.splitter``
     patterns: dict[tuple[tuple[int, int], ...], Pattern] = field(default_factory=dict)  # by the choices made
-    heads: dict[object, tuple[Check, ...]] = field(default_factory=dict)  # by zone: see ``_evaluate``
+    heads: dict[object, tuple[tuple[Check, ...], bool]] = field(default_factory=dict)  # by zone: see ``_evaluate``
 
     @property
     def id(self) -> str:
@@ -109,6 +109,13 @@ class CompiledClause:
         """The pydantic model of these inputs (for reviewers and other callers; ``evaluate`` uses ``coercers``),
         built when first asked: making a model costs more than a command's whole calculation."""
         return input_model("Inputs_" + self.id.replace(":", "_").replace(".", "_"), self.specs)
+
+    @cached_property
+    def award_fields(self) -> tuple[str, str, str, Label, bool, dict[str, object] | None]:
+        """The award's fields the clause alone decides: clause, policy, article, title, ceiling, reform
+        (read once: each read of a policy model's attribute costs more than a tuple's)."""
+        clause = self.clause
+        return clause.id, self.policy.id, clause.article, clause.title, clause.ceiling, self.reform
 
     def definition(self, code: str) -> CheckDefinition:
         return next(d for d in self.definitions if d.code == code)
@@ -126,6 +133,7 @@ VALIDITY_SUBJECT = label(zh="政策有效期", en="The policy's validity")
 VALIDITY_UNCHECKED = label(
     zh="未给出申报日期，未核对政策有效期", en="No date given (on): the policy's validity is not checked"
 )
+UNCHECKED = Check("validity", "assumed", "", VALIDITY_SUBJECT, VALIDITY_UNCHECKED)  # no date given
 
 
 def _outcomes(code: str, subject: Label, cites: str, *, assumed: str, waived: str = "") -> dict[str, Check]:
@@ -200,7 +208,7 @@ def compiled(clause_id: str) -> CompiledClause:
         "validity",
         VALIDITY_SUBJECT,
         "",
-        {"assumed": Check("validity", "assumed", "", VALIDITY_SUBJECT, VALIDITY_UNCHECKED)},
+        {"assumed": UNCHECKED},
     )
     zone = CheckDefinition("zone", "zone", fields()["zone"].label, "", {"assumed": zone_outcomes[None]})
     condition_defs = []
@@ -232,22 +240,22 @@ def compiled(clause_id: str) -> CompiledClause:
         )
         for rule, node, code in zip(clause.requires, requires, clause.rule_codes)
     ]
+    parameters = {name: p.value for name, p in clause.parameters.items()}
+    amount, rules, input_checks, waivers = _expressions(clause, amount_node, rule_defs, condition_defs, parameters)
     return CompiledClause(
         clause=clause,
         policy=policy,
         specs=specs,
         conditions=conditions,
         coercers={name: coercer(spec) for name, spec in specs.items()},
-        parameters={name: p.value for name, p in clause.parameters.items()},
+        parameters=parameters,
         defaults={n: s.default for n, s in clause.inputs.items() if s.default is not None},
         amount_node=amount_node,
-        amount=expr.compile_expr(amount_node) if amount_node is not None else None,
+        amount=amount,
         definitions=[validity, zone, *condition_defs, *rule_defs],
-        requires=[(d, expr.compile_expr(node, record=False)) for d, node in zip(rule_defs, requires)],
-        checks=[(check, expr.compile_expr(n, record=False)) for check, n in zip(clause.checks, checks)],
-        conditions_checked=[
-            (d, expr.compile_expr(d.waiver, record=False) if d.waiver is not None else None) for d in condition_defs
-        ],
+        requires=rules,
+        checks=input_checks,
+        conditions_checked=waivers,
         zone_outcomes=zone_outcomes,
         annual_caps=tuple(_annual_cap(cap, cap.cap) for cap in _caps_of(policy, clause)),
         allowed_zones=zones,
@@ -259,6 +267,33 @@ def compiled(clause_id: str) -> CompiledClause:
         condition_names=frozenset(conditions),
         unanswered=None if waive else tuple(d.outcomes["assumed"] for d in condition_defs),
         pay=splitter(schedule),
+    )
+
+
+def _expressions(
+    clause: Clause,
+    amount: expr.Node | None,
+    rules: list[CheckDefinition],
+    conditions: list[CheckDefinition],
+    parameters: dict[str, Decimal],
+) -> tuple[
+    expr.Compiled | None,
+    list[tuple[CheckDefinition, expr.Compiled]],
+    list[tuple[InputCheck, expr.Compiled]],
+    list[tuple[CheckDefinition, expr.Compiled | None]],
+]:
+    """The clause's expressions compiled (its amount, rules, input checks and waivers) with its parameters'
+    values written in: an evaluation's context holds the inputs alone, not a merge of both per call.
+    (A parameter cannot share a name with an input: ``schema`` refuses it.)"""
+
+    def test(node: expr.Node) -> expr.Compiled:
+        return expr.compile_expr(node, record=False, constants=parameters)
+
+    return (
+        expr.compile_expr(amount, constants=parameters) if amount is not None else None,
+        [(d, test(node)) for d, node in zip(rules, clause.rule_nodes)],
+        [(check, test(node)) for check, node in zip(clause.checks, clause.check_nodes)],
+        [(d, test(d.waiver) if d.waiver is not None else None) for d in conditions],
     )
 
 
@@ -354,11 +389,20 @@ def _resolved(clause_id: str, first: date | None, last: date | None, reform: Ref
     if node is not None and values:  # a fresh tree: the cached clause's nodes show the policy's values
         node = expr.parse(clause.amount or "")
         expr.annotate(node, _show_name(parameters))
+    rules, conditions = [d for d, _ in cc.requires], [d for d, _ in cc.conditions_checked]
+    amount, requires, input_checks, waivers = (
+        _expressions(clause, node, rules, conditions, parameters)
+        if values  # a value differs from the policy's: the expressions that have it written in, again
+        else (cc.amount, cc.requires, cc.checks, cc.conditions_checked)
+    )
     return replace(
         cc,
         parameters=parameters,
         amount_node=node,
-        amount=expr.compile_expr(node) if node is not None and values else cc.amount,
+        amount=amount,
+        requires=requires,
+        checks=input_checks,
+        conditions_checked=waivers,
         annual_caps=tuple(_annual_cap(cap, caps[cap.id].value) for cap in _caps_of(policy, clause)),
         notes=(*cc.notes, *notes),
         parameter_steps=tuple(steps),
@@ -490,14 +534,30 @@ def evaluate(
     Everything that depends only on the clause is compiled once (``compiled``), and everything that
     depends only on the choices the computation made (which limit bound, the trace's texts) once per
     such pattern (``_pattern``): a call coerces its inputs, computes, and assembles the result."""
-    return _evaluate(_compiled(clause_id, on, reform), on, inputs)
+    cc = UNDATED.get(clause_id) if reform is None and type(clause_id) is str else None
+    return _evaluate(_compiled(clause_id, on, reform) if cc is None else cc, on, inputs)
+
+
+class Undated(dict[str, CompiledClause]):
+    """The compiled clauses that have no dated parameter, by their exact id: the common call's one look-up
+    (``evaluate``), filled by ``_compiled``; cleared with the other compiled caches (``COMPILED_CACHES``)."""
+
+    def cache_clear(self) -> None:
+        self.clear()
+
+
+UNDATED = Undated()
 
 
 def _compiled(clause_id: str, on: object, reform: Reform | Mapping[str, object] | None) -> CompiledClause:
     """``compiled_for``, its common case (no reform, no dated parameter) first."""
     key = clause_id.strip() if isinstance(clause_id, str) else clause_id
     cc = compiled(key) if reform is None and isinstance(key, str) else None
-    return compiled_for(key, on, reform) if cc is None or cc.dated else cc
+    if cc is None or cc.dated:
+        return compiled_for(key, on, reform)
+    if key == clause_id:
+        UNDATED[key] = cc
+    return cc
 
 
 def evaluate_many(
@@ -513,7 +573,8 @@ def evaluate_many(
     out: list[Award | GreenAwardError] = []
     for clause_id, on, inputs in items:
         try:
-            out.append(_evaluate(_compiled(clause_id, on, parsed), on, inputs))
+            cc = UNDATED.get(clause_id) if parsed is None and type(clause_id) is str else None
+            out.append(_evaluate(_compiled(clause_id, on, parsed) if cc is None else cc, on, inputs))
         except GreenAwardError as exc:
             out.append(exc)
     return out
@@ -538,7 +599,7 @@ def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> A
             values[name] = coercers[name](value)
         except ValueError as exc:
             raise InputError(clause.id, name, str(exc)) from None
-    ctx = expr.Context({**cc.parameters, **values})
+    ctx = Workings(values)  # the parameters are written into the expressions (``_expressions``)
 
     for check, fn in cc.checks:
         try:
@@ -559,24 +620,24 @@ def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> A
 
     window_notes: tuple[str, ...] = ()
     if on is None:
-        validity = cc.definitions[0].outcomes["assumed"]
+        validity = UNCHECKED
     else:
         try:
             validity, window_notes = validity_check(cc.policy, on)
         except ValueError as exc:
             raise InputError(cc.id, "on", str(exc)) from None
     zone = values.get("zone")
-    zone_check = cc.zone_outcomes[zone if isinstance(zone, str) else None]
-    unsure = True  # whether a check may have failed; not after the clause's all-assumed conditions
+    # ``unsure``: whether a check may have failed; not after the clause's all-assumed conditions
     if cc.unanswered is not None and cc.condition_names.isdisjoint(values):  # the common case
         head = cc.heads.get(zone)  # validity, zone and every condition assumed, made once per zone
-        if head is None or head[0] is not validity:
-            head = cc.heads[zone] = (validity, zone_check, *cc.unanswered)
-        checks = head
-        unsure = validity.status == "failed" or zone_check.status == "failed"
+        if head is None or head[0][0] is not validity:
+            zone_check = cc.zone_outcomes[zone if isinstance(zone, str) else None]
+            failed = "failed" in (validity.status, zone_check.status)
+            head = cc.heads[zone] = ((validity, zone_check, *cc.unanswered), failed)
+        checks, unsure = head
     else:
-        checks = (validity, zone_check, *condition_checks(cc, values, ctx))
-    ruled = []
+        zone_check = cc.zone_outcomes[zone if isinstance(zone, str) else None]
+        checks, unsure = (validity, zone_check, *condition_checks(cc, values, ctx)), True
     for definition, fn in cc.requires:
         try:
             status = "passed" if fn(ctx) else "failed"
@@ -587,10 +648,8 @@ def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> A
             status = "assumed"
         except (DecimalException, ZeroDivisionError) as exc:
             raise InputError(clause.id, "inputs", f"cannot be computed ({type(exc).__name__})") from None
-        ruled.append(definition.outcomes[status])
+        checks = (*checks, definition.outcomes[status])
         unsure = unsure or status == "failed"
-    if ruled:
-        checks = (*checks, *ruled)
     eligible = not unsure or "failed" not in [c.status for c in checks]
 
     amount = round_yuan(raw) if eligible else ZERO
@@ -598,43 +657,51 @@ def _evaluate(cc: CompiledClause, on: object, inputs: Mapping[str, object]) -> A
     for cap, note in cc.annual_caps:
         if amount > cap:
             readings = (*readings, note)
-    pattern = cc.patterns.get(key := tuple(ctx.chosen.items()))
-    if pattern is None:
-        pattern = cc.patterns[key] = _pattern(cc, ctx)
-    binding, cites = pattern.binding, clause.article
-    steps = (
-        *cc.parameter_steps,
-        *[
-            _step((function, text, args[index], cites, bound, tuple(zip(arg_texts, args)), ""))
-            for (function, text, bound, arg_texts), (_, args, index) in zip(pattern.steps, ctx.steps)
-        ],
-        _step(("formula", pattern.formula, raw, cites, binding, (), "")),
-        *pattern.binding_step,
-        _step(("amount", "", amount, cites, binding if eligible else None, (), "")),
-    )
+    award = new_award(Award)  # every field but the later ones (``award.LATER``: ``Workings.fill``)
+    award.clause, award.policy, award.article, award.title, award.ceiling, award.reform = cc.award_fields
+    award.amount = amount
+    award.eligible = eligible
+    award.inputs = values
+    award.checks = checks
+    award.readings = readings
+    award.workings = ctx
+    ctx.cc, ctx.raw = cc, raw
+    return award
 
-    return Award(  # positional, in the fields' order: a third of the keyword call's cost
-        clause.id,  # clause
-        cc.policy.id,  # policy
-        cites,  # article
-        clause.title,  # title
-        amount,  # amount
-        eligible,  # eligible
-        binding,  # binding
-        pattern.binding_kind,  # binding_kind
-        clause.ceiling,  # ceiling
-        cc.pay(amount, values) if eligible else (),  # payments
-        values,  # inputs
-        cc.reform,  # reform
-        checks,  # checks
-        steps,  # steps
-        pattern.bindings,  # bindings
-        readings,  # readings
-    )
+
+class Workings(expr.Context):
+    """An evaluation's context (what the expressions read and the choices they made) with its clause and
+    the formula's exact value: an award's later fields are made from it and the award's own amount,
+    eligibility and inputs when one is first read (``Award.workings``)."""
+
+    __slots__ = ("cc", "raw")
+    cc: CompiledClause
+    raw: Decimal
+
+    def fill(self, award: Award) -> None:
+        """Set the award's later fields, all at once: a caller that reads one mostly reads the others."""
+        cc, ctx, amount, eligible = self.cc, self, award.amount, award.eligible
+        pattern = cc.patterns.get(key := tuple(ctx.chosen.items()))
+        if pattern is None:
+            pattern = cc.patterns[key] = _pattern(cc, ctx)
+        binding, cites = pattern.binding, cc.clause.article
+        award.binding, award.binding_kind, award.bindings = binding, pattern.binding_kind, pattern.bindings
+        award.payments = cc.pay(amount, award.inputs) if eligible else ()
+        award.steps = (
+            *cc.parameter_steps,
+            *[
+                _step((function, text, args[index], cites, bound, tuple(zip(arg_texts, args)), ""))
+                for (function, text, bound, arg_texts), (_, args, index) in zip(pattern.steps, ctx.steps)
+            ],
+            _step(("formula", pattern.formula, self.raw, cites, binding, (), "")),
+            *pattern.binding_step,
+            _step(("amount", "", amount, cites, binding if eligible else None, (), "")),
+        )
 
 
 ZERO = Decimal("0.00")
 _step = partial(tuple.__new__, Step)  # Step(*fields) without the keyword handling: every field given, in order
+new_award = object.__new__  # an Award with no field set yet: ``_evaluate`` sets them
 _NEVER_BLANK = frozenset({float, int, bool, Decimal})  # types ``is_blank`` never takes for empty
 
 
@@ -668,17 +735,6 @@ def _pattern(cc: CompiledClause, ctx: expr.Context) -> Pattern:
     )
 
 
-def _validity(cc: CompiledClause, on: object, readings: list[str]) -> Check:
-    if on is None:
-        return cc.definitions[0].outcomes["assumed"]
-    try:
-        check, notes = validity_check(cc.policy, on)
-    except ValueError as exc:
-        raise InputError(cc.id, "on", str(exc)) from None
-    readings.extend(notes)
-    return check
-
-
 def condition_checks(cc: CompiledClause, values: dict[str, object], ctx: expr.Context | None = None) -> list[Check]:
     """Each condition's check on the inputs: waived (the clause lifts it), assumed (not answered), failed
     (answered no) or passed. Reviewers call it too, on a declaration whose amount cannot be computed."""
@@ -705,4 +761,4 @@ def _true(fn: expr.Compiled, ctx: expr.Context) -> bool:
 
 #: The engine's caches of what it compiled from the policy files: ``registry.reload(*COMPILED_CACHES)`` after
 #: the policies changed (``GREEN_AWARD_POLICY_DIRS``, a test's fixture policy).
-COMPILED_CACHES = (compiled, _resolved)
+COMPILED_CACHES = (compiled, _resolved, UNDATED)

@@ -20,10 +20,11 @@ Excel's AND/OR evaluate every argument, so a guard against division by zero must
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Decimal
 from decimal import Context as DecimalContext
+from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, get_args
 
 from .numbers import fmt
@@ -325,25 +326,27 @@ class Context:
 # The language is typed by the clause's schema (its inputs are coerced before evaluation), not
 # here: a value is a Decimal, a str or a bool, and the closures pass it on as ``Any``.
 Compiled = Callable[[Context], Any]
+NONE: Mapping[str, object] = MappingProxyType({})  # no constants (``compile_expr``)
 
 
-def compile_expr(node: Node, record: bool = True) -> Compiled:
+def compile_expr(node: Node, record: bool = True, constants: Mapping[str, object] = NONE) -> Compiled:
     """A function that evaluates ``node`` over ``ctx.env``; min/max/if record their choice in ``ctx``
-    (min/max also their arguments' values in ``ctx.steps`` when ``record``).
+    (min/max also their arguments' values in ``ctx.steps`` when ``record``). A name in ``constants``
+    (a clause's parameters) is that value, written into the function: ``ctx.env`` need not hold it.
 
     The function is Python source generated from the tree (``_source``) and compiled once: an
     evaluation makes one call, not one per node. A tree too deep for Python's compiler (a sum of
     hundreds of terms) gets the same evaluation as nested closures (``compile_closures``)."""
     try:
-        return _generated(node, record)
+        return _generated(node, record, constants)
     except (SyntaxError, RecursionError, MemoryError):
-        return compile_closures(node, record)
+        return compile_closures(node, record, constants)
 
 
 _OPERATIONS = {"+": "add", "-": "subtract", "*": "multiply"}  # exact (``EXACT``); "/" in the current context
 
 
-def _generated(node: Node, record: bool) -> Compiled:
+def _generated(node: Node, record: bool, constants: Mapping[str, object]) -> Compiled:
     namespace: dict[str, Any] = {
         "MissingName": MissingName,
         "add": EXACT.add,
@@ -364,6 +367,8 @@ def _generated(node: Node, record: bool) -> Compiled:
         match n:
             case Number(value) | String(value) | Bool(value):
                 return constant(value)
+            case Name(variable) if variable in constants:
+                return constant(constants[variable])
             case Name(variable):
                 return f"env[{variable!r}]"  # an identifier (``parse`` admits no other name)
             case Neg():
@@ -402,13 +407,16 @@ def _generated(node: Node, record: bool) -> Compiled:
     return function
 
 
-def compile_closures(node: Node, record: bool = True) -> Compiled:
+def compile_closures(node: Node, record: bool = True, constants: Mapping[str, object] = NONE) -> Compiled:
     """``compile_expr``'s evaluation as nested closures: for trees too deep to compile as one function."""
-    subs = [compile_closures(arg, record) for arg in node.args]
+    subs = [compile_closures(arg, record, constants) for arg in node.args]
     match node:
         case Number(value) | String(value) | Bool(value):
             constant: Decimal | str | bool = value
             return lambda ctx: constant
+        case Name(variable) if variable in constants:
+            known = constants[variable]
+            return lambda ctx: known
         case Name(variable):
 
             def name(ctx: Context) -> Any:

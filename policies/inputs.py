@@ -13,9 +13,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
 
 from .errors import InputError
-from .numbers import TooLarge, describe, fmt, to_decimal
+from .numbers import MAGNITUDE, TooLarge, describe, fmt, to_decimal
 from .schema import InputSpec, Label, label
 
+SMALLEST, LARGEST = Decimal(10) ** -MAGNITUDE, Decimal(10) ** MAGNITUDE  # the sizes ``to_decimal`` allows
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "有", "对", "√", "t"}
 FALSE_WORDS = {"false", "no", "n", "0", "否", "无", "不是", "×", "f"}
 
@@ -117,8 +118,18 @@ def coercer(spec: InputSpec) -> Callable[[object], object]:
             for key in (value, label.zh, label.en):
                 lookup[key.casefold()] = value
         allowed = ", ".join(f"{v} ({label.zh})" for v, label in spec.values.items())
+        # a value or a label as written (the common call): its reading below, found at once
+        exact = {
+            key: lookup[key.casefold()]
+            for value, label in spec.values.items()
+            for key in (value, label.zh, label.en)
+            if key == key.strip()
+        }
 
         def to_choice(raw: object) -> str:
+            found = exact.get(raw) if type(raw) is str else None
+            if found is not None:
+                return found
             text = choice_text(raw)
             try:
                 return lookup[text.casefold()]
@@ -136,8 +147,14 @@ def coercer(spec: InputSpec) -> Callable[[object], object]:
         else ""
     )
     money = spec.type == "money"
+    # A float strictly between these passes every check below: it is only converted, as ``to_decimal`` does.
+    # (A float compares with float(x), the float nearest x, as with x itself, and so does its shortest text.)
+    fast_low = float(max(x for x in (lower, SMALLEST) if x is not None))
+    fast_high = float(min(x for x in (bound, upper, LARGEST) if x is not None)) if not whole else 0.0
 
     def to_number(raw: object) -> Decimal:
+        if type(raw) is float and fast_low < raw < fast_high:  # the common input, a cell's or a table's
+            return Decimal(repr(raw))
         if money and isinstance(raw, str):
             raw = raw.strip().removesuffix("元")  # 3000万元, 5亿元, 1200元
         try:

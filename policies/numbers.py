@@ -99,7 +99,7 @@ def to_decimal(value: object) -> Decimal:
 
 def round_yuan(amount: Decimal) -> Decimal:
     """Round half up to 0.01 yuan: the one rounding an amount gets, at the end."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return amount.quantize(CENT, ROUND_HALF_UP)  # positional: half the keyword call's cost
 
 
 def fmt(value: object) -> str:

@@ -267,8 +267,9 @@ class Clause(Strict):
 
     @model_validator(mode="after")
     def _expressions(self) -> Clause:
-        known = set(self.inputs) | set(self.parameters)
-        clash = set(self.inputs) & (set(self.parameters) | set(self.conditions))
+        inputs, parameters, conditions = set(self.inputs), set(self.parameters), set(self.conditions)
+        known = inputs | parameters
+        clash = inputs & (parameters | conditions) | parameters & conditions
         if clash:
             raise ValueError(f"names used for two things: {sorted(clash)}")
         used: set[str] = set()
@@ -414,7 +415,7 @@ class Policy(Strict):
             for name in clause.waive:
                 if name not in self.general_conditions:
                     raise ValueError(f"{where}: waive names {name!r}, which is not a general condition")
-            shared = self.common_names() & (set(clause.inputs) | set(clause.conditions))
+            shared = self.common_names() & (set(clause.inputs) | set(clause.conditions) | set(clause.parameters))
             if shared:
                 raise ValueError(f"{where}: {sorted(shared)} is already a policy-wide input")
         for cap in self.annual_caps:

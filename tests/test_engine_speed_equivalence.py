@@ -5,6 +5,10 @@
 - ``evaluate`` works out what depends only on the choices a computation made (the binding limit,
   every limit, the trace's texts) once per pattern and clause (``CompiledClause.patterns``): an award
   from a warm pattern cache equals one worked out afresh, whatever came before it.
+- An award's later fields (``award.LATER``: steps, payments, the bindings), made when first read, are
+  the same whichever is read first; an award pickles and copies as its plain data.
+- ``evaluate``'s look-up of a clause by its exact id (``engine.UNDATED``) gives the award the full
+  path gives.
 - ``evaluate_many`` is ``evaluate`` per item, with the errors returned in place.
 - The compiled catalog's cache (``policies.registry``) gives the policies the files give, is rebuilt
   when a file changes or an entry is damaged, and can be turned off.
@@ -14,6 +18,9 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import math
 import os
 import pickle
 import shutil
@@ -28,7 +35,9 @@ from hypothesis import strategies as st
 from test_properties import inputs_strategy
 
 from policies import Award, InputError, UnknownClauseError, evaluate, expr, registry
-from policies.engine import COMPILED_CACHES, all_clauses, compiled, evaluate_many
+from policies.award import LATER
+from policies.engine import COMPILED_CACHES, UNDATED, all_clauses, compiled, evaluate_many
+from policies.inputs import coercer, limit
 
 ROOT = Path(__file__).resolve().parent.parent
 MONETARY = [c for _, c in all_clauses() if c.monetary]
@@ -75,11 +84,11 @@ def test_the_pattern_decides_the_binding_and_the_trace() -> None:
     assert len(compiled("beijing:2.1").patterns) == 3
 
 
-def test_the_award_fields_are_in_the_order_the_engine_gives_them() -> None:
-    """``_evaluate`` builds the Award positionally; each field holds what its name says."""
-    assert list(Award.__dataclass_fields__) == [
+def test_the_award_fields_hold_what_their_names_say() -> None:
+    """``_evaluate`` sets each field by its name (the later ones are made from ``workings``)."""
+    assert [f.name for f in dataclasses.fields(Award)] == [
         "clause", "policy", "article", "title", "amount", "eligible", "binding", "binding_kind", "ceiling",
-        "payments", "inputs", "reform", "checks", "steps", "bindings", "readings",
+        "payments", "inputs", "reform", "checks", "steps", "bindings", "readings", "workings",
     ]  # fmt: skip
     award = evaluate("etown:27", capacity_kw=100, on=2025, reform={"etown:27.per_kw": 1000})
     assert (award.clause, award.policy, award.article, award.title.en) == (
@@ -102,6 +111,108 @@ def test_a_reformed_clause_has_patterns_of_its_own() -> None:
     assert [s.value for s in plain.steps if s.kind == "binding"] == [800]
     assert [s.value for s in reformed.steps if s.kind == "binding"] == [1000]
     assert reformed.amount == Decimal("100000.00") and again.to_dict() == plain.to_dict()
+
+
+# --- the later fields, pickling, the look-up ---------------------------------------------------------------
+
+LATER_CALLS = [
+    (
+        "beijing:2.1",
+        {"on": "2025-06-01", "project_type": "energy_saving", "energy_saved_tce": 1000, "investment_yuan": 1e7},
+    ),
+    ("etown:27", {"capacity_kw": 100.0, "ownership": "third_party", "on": 2025, "reform": {"etown:27.per_kw": 1000}}),
+    ("etown:27", {"capacity_kw": 100, "ownership": "third_party_budget_owner", "applicant": "owner"}),  # not eligible
+    ("tongzhou:3", {"investment_yuan": 5e7, "zone": "tongzhou"}),
+]
+
+
+@pytest.mark.parametrize("first", sorted(LATER))
+@pytest.mark.parametrize(("clause", "inputs"), LATER_CALLS)
+def test_the_later_fields_are_the_same_whichever_is_read_first(first: str, clause: str, inputs: dict) -> None:
+    compiled(clause).patterns.clear()
+    award = evaluate(clause, **inputs)
+    made = getattr(award, first)
+    assert getattr(award, first) is made  # kept in its slot, not made again
+    assert _data(award) == _data(evaluate(clause, **inputs))  # reads every field, "binding" first
+    assert {name: getattr(award, name) for name in LATER} == {
+        name: getattr(evaluate(clause, **inputs), name) for name in sorted(LATER, reverse=True)
+    }
+
+
+@pytest.mark.parametrize(("clause", "inputs"), LATER_CALLS)
+def test_an_award_pickles_and_copies_as_its_plain_data(clause: str, inputs: dict) -> None:
+    award = evaluate(clause, **inputs)
+    for other in (pickle.loads(pickle.dumps(evaluate(clause, **inputs))), copy.deepcopy(evaluate(clause, **inputs))):
+        assert other.workings is None and other == award and _data(other) == _data(award)
+        assert repr(other) == repr(award)
+    plain = Award(**{f.name: getattr(award, f.name) for f in dataclasses.fields(Award) if f.name != "workings"})
+    assert plain == award and _data(plain) == _data(award)
+    with pytest.raises(AttributeError, match="no_such_field"):
+        award.no_such_field  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_the_look_up_by_exact_id_gives_what_the_full_path_gives() -> None:
+    inputs = {"capacity_kw": 100.0, "ownership": "third_party"}
+    UNDATED.clear()
+    full = evaluate("etown:27", **inputs)  # the full path, which fills the look-up
+    assert UNDATED["etown:27"] is compiled("etown:27")
+    assert evaluate("etown:27", **inputs) == full == evaluate(" etown:27 ", **inputs)
+    assert " etown:27 " not in UNDATED  # only exact ids: the full path strips
+    assert evaluate_many([("etown:27", None, inputs)]) == [full]
+    reformed = evaluate("etown:27", reform={"etown:27.per_kw": 1000}, **inputs)  # a reform: never the look-up
+    assert reformed.amount == Decimal("50000.00") and full.amount == Decimal("40000.00")
+    with pytest.raises(UnknownClauseError):
+        evaluate(27, **inputs)  # type: ignore[arg-type]  # not a text: the full path says so
+
+
+# --- the coercers' quick paths ----------------------------------------------------------------------------
+
+SPECS = {(name, repr(spec)): spec for _, c in all_clauses() for name, spec in compiled(c.id).specs.items()}
+NUMBER_SPECS = [spec for spec in SPECS.values() if spec.type in ("money", "number", "integer", "ratio")]
+CHOICE_SPECS = [spec for spec in SPECS.values() if spec.type == "choice"]
+
+
+class Real(float):
+    """A float that is not exactly ``float``: it takes the coercer's full path."""
+
+
+class Text(str):
+    """The same for a text."""
+
+
+def _coerced(convert, raw: object) -> tuple[str, str]:
+    try:
+        return "value", repr(convert(raw))
+    except ValueError as exc:
+        return "error", str(exc)
+
+
+def _edges(spec) -> list[float]:
+    """The floats at and beside every bound the coercer checks."""
+    bound = limit(spec)
+    marks = [spec.lower, spec.upper, bound[0] if bound else None, Decimal("1e-30"), Decimal("1e30"), Decimal(0)]
+    out = []
+    for mark in (float(m) for m in marks if m is not None):
+        out += [mark, math.nextafter(mark, -math.inf), math.nextafter(mark, math.inf), -mark]
+    return out
+
+
+@pytest.mark.parametrize("spec", NUMBER_SPECS, ids=lambda s: f"{s.type}-{s.unit}-{s.lower}-{s.upper}")
+@settings(max_examples=200, deadline=None)
+@given(number=st.floats())
+def test_a_float_on_the_quick_path_is_coerced_as_on_the_full_one(spec, number: float) -> None:
+    convert = coercer(spec)
+    for raw in [number, *_edges(spec)]:
+        assert _coerced(convert, raw) == _coerced(convert, Real(raw)), raw
+
+
+@pytest.mark.parametrize("spec", CHOICE_SPECS, ids=lambda s: "-".join(s.values or ()))
+def test_a_choice_written_as_it_is_listed_is_read_as_on_the_full_path(spec) -> None:
+    convert = coercer(spec)
+    assert spec.values is not None
+    for value, label in spec.values.items():
+        for text in (value, label.zh, label.en, value.upper(), f" {value} ", "no such value"):
+            assert _coerced(convert, text) == _coerced(convert, Text(text)), text
 
 
 # --- generated expressions and closures ---------------------------------------------------------------------
@@ -162,6 +273,29 @@ def test_a_generated_expression_evaluates_as_the_closures_do(text: str, env: dic
     generated = expr.compile_expr(node, record)
     assert generated.__name__ == "expression"  # the generated function, not the fallback
     assert _run_compiled(generated, env) == _run_compiled(expr.compile_closures(node, record), env)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(NUMBERS, TESTS), env=VALUES, written=st.sets(st.sampled_from(["a", "b", "c", "flag", "kind"])))
+def test_values_written_into_an_expression_evaluate_as_read_from_the_context(text: str, env: dict, written) -> None:
+    """The engine writes a clause's parameters into its expressions (``constants``) instead of merging them
+    into every evaluation's context: the same values, the same results and choices."""
+    node = expr.parse(text)
+    constants = {name: value for name, value in env.items() if name in written}
+    rest = {name: value for name, value in env.items() if name not in written}
+    expected = _run_compiled(expr.compile_expr(node), env)
+    assert _run_compiled(expr.compile_expr(node, constants=constants), rest) == expected
+    assert _run_compiled(expr.compile_closures(node, constants=constants), rest) == expected
+
+
+def test_a_reformed_threshold_decides_the_rule() -> None:
+    """A rule's parameter is written into its test: a reform's value is the one the rule compares with."""
+    inputs = {"loan_principal_yuan": 1e6, "loan_rate": 0.03, "fixed_asset_investment_yuan": 6e6}
+    published = evaluate("beijing:8", **inputs)
+    reformed = evaluate("beijing:8", reform={"beijing:8.min_fixed_asset_investment": 7e6}, **inputs)
+    assert published.check("threshold:fixed_asset_investment_yuan").status == "passed"  # type: ignore[union-attr]
+    assert reformed.check("threshold:fixed_asset_investment_yuan").status == "failed"  # type: ignore[union-attr]
+    assert published.eligible and not reformed.eligible and reformed.amount == 0
 
 
 def test_a_tree_too_deep_to_generate_is_evaluated_by_closures() -> None:

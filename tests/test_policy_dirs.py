@@ -140,6 +140,17 @@ def test_a_new_policy_that_clashes_names_its_file(extra: Path, old: str, new: st
     assert "newtown" in str(info.value) and message in str(info.value), str(info.value)
 
 
+def test_a_parameter_named_as_a_policy_wide_input_is_refused(extra: Path) -> None:
+    """The engine writes a parameter's value into the expressions: no input may share its name."""
+    edit(extra / "newtown.yaml", "      cap: {value: 1000000", "      zone: {value: 1000000")
+    edit(
+        extra / "newtown.yaml", "amount: min(rate * investment_yuan, cap)", "amount: min(rate * investment_yuan, zone)"
+    )
+    with pytest.raises(PolicyDataError) as info:
+        load_all(DATA_DIR, [extra])
+    assert "['zone'] is already a policy-wide input" in str(info.value), str(info.value)
+
+
 def test_a_policy_is_named_by_its_file(extra: Path) -> None:
     (extra / "newtown.yaml").rename(extra / "oldtown.yaml")
     with pytest.raises(
