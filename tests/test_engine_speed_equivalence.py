@@ -513,3 +513,20 @@ def test_calc_prints_whole_lines_into_a_file_and_dims_notes_only_on_a_colour_ter
     plain = Terminal()
     print_award(award, plain)
     assert plain.getvalue() == piped.getvalue()
+
+
+def test_the_collector_is_off_for_a_quick_calc_and_back_on_for_every_other_command() -> None:
+    code = (
+        "import gc, io, sys, contextlib; from addin.entry import main\n"
+        "for argv in (['calc', 'etown:27', 'capacity_kw=100'], ['clauses']):\n"
+        "    gc.enable(); gc.unfreeze(); sys.argv = ['green-award', *argv]\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        try:\n"
+        "            main()\n"
+        "        except SystemExit:\n"
+        "            pass\n"
+        "    print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    )
+    status, out, err = _run([sys.executable, "-c", code])
+    assert status == 0, err
+    assert out.split() == ["False", "False", "True", "True"]  # calc: off, nothing frozen; clauses: on, frozen
