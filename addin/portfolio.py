@@ -49,26 +49,16 @@ from .executors import batch_executor
 from .files import write_atomically
 from .progress import progress_bar
 from .safe_xlsx import DEFAULT_LIMITS, SafeZip, UnsafeWorkbook, parse_xml
-from .sheet_style import (
-    FORMATS,
-    HEADER_FILL,
-    PADDING,
-    Column,
-    fit_widths,
-    header_height,
-    lines_height,
-    print_setup,
-    put_header,
-    row_height,
-    shown,
-    text_width,
-    write_table,
-)
 from .tables import csv_cell, csv_row, open_csv, unneutralise
 from .tables import write_csv as write_csv_rows
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .sheet_style import Column
+
+# ``addin.sheet_style`` (and openpyxl, numpy) is imported where a workbook is written: a csv result
+# is written without them (0.15 s of the command's start).
 
 #: Above this many rows the command shows a progress bar.
 PROGRESS_MIN = 2000
@@ -383,6 +373,8 @@ def _kind(name: str) -> str:
 
 def report_column(name: str, kind: str | None = None, max_width: float = 40) -> Column:
     """The column of a sheet people read: 中文 over English."""
+    from .sheet_style import Column
+
     zh, en = column_label(name)
     return Column(zh, en, kind or _kind(name), max_width)
 
@@ -418,6 +410,8 @@ class _Book:
     def format(self, kind: str = "text", *, bold: bool = False, size: int = 0, fill: str = "", align: str = ""):
         """The format of a cell: ``kind``'s number format (``sheet_style.FORMATS``), wrap for ``wrap``,
         ``align`` top/header, a fill colour, bold or a title size; None for a plain cell."""
+        from .sheet_style import FORMATS
+
         key = (kind, bold, size, fill, align)
         if key not in self.formats:
             spec: dict[str, object] = {}
@@ -487,6 +481,8 @@ class _Book:
         ``fills``: one colour (or "") per row for its cell at ``fill_at``. An empty cell is written
         only where its column has a format (an empty amount still shows as money when filled in),
         and not at all with ``blanks`` false (the wide full table: most of its cells are empty)."""
+        from .sheet_style import HEADER_FILL, fit_widths, header_height, lines_height, row_height, shown
+
         if sample is None:
             rows = list(rows)
             sample = rows
@@ -597,6 +593,8 @@ def _full_sheet(book: _Book, portfolio: Portfolio) -> None:
     """Every input and added column, 中文 over the column name (the reader takes the name), hidden."""
     from itertools import islice
 
+    from .sheet_style import Column
+
     ws = book.sheet(FULL_SHEET, title="claims")
     ws.hide()
     columns = []
@@ -648,6 +646,8 @@ def _frame_sheet(book: _Book, title: str, columns: list[str], table: list) -> No
 
 def _summary_sheet(book: _Book, portfolio: Portfolio) -> None:
     """The first sheet: the figures, granted by year and policy (a table and a stacked chart)."""
+    from .sheet_style import HEADER_FILL, lines_height
+
     ws = book.sheet(SHEETS[0], title="汇总 Summary", one_page=True, title_rows=None, grid=False)
     names = list(policies())
     for col, width in enumerate((30, 18, 18, 18, 18, 18)):
@@ -887,13 +887,13 @@ def run_portfolio(
             console.print(read_line(source, table.described, len(result)), highlight=False, soft_wrap=True)
         if output is not None:
             write_result(result, output, overwrite=overwrite)
+        if not quiet:  # with the collector still off: it would walk every claim's objects (0.8 s at 100,000)
+            print_summary(result, console)
     finally:
         if enabled:
             gc.enable()
-    if not quiet:
-        print_summary(result, console)
-        if output is not None:
-            console.print(f"结果 Result: {output}", highlight=False)
+    if not quiet and output is not None:
+        console.print(f"结果 Result: {output}", highlight=False)
     return result
 
 
@@ -1088,6 +1088,8 @@ def _write_template(path: Path) -> None:
     from openpyxl.styles import PatternFill
     from openpyxl.utils import get_column_letter, quote_sheetname
     from openpyxl.worksheet.datavalidation import DataValidation
+
+    from .sheet_style import HEADER_FILL, PADDING, Column, fit_widths, print_setup, put_header, text_width, write_table
 
     rows = 1000
     columns = template_columns()

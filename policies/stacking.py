@@ -413,7 +413,7 @@ class Portfolio:
 
     def payment_years(self) -> list[list[Value]]:
         """Due and pending per payment year and policy (``PAYMENT_YEAR_COLUMNS``)."""
-        return _by_payment_year(self.iter_payments())
+        return _by_payment_year(self.claim_rows)
 
     def _beside_reform(
         self, summarise: Callable[[list[_Row]], list[list[Value]]], granted_at: int
@@ -727,8 +727,15 @@ class _Identifier:
         self.years: dict[object, int | None] = {}
         self.days: dict[object, date | str] = {}
         self.texts: dict[str, str] = {}  # one string object per distinct enterprise, code and clause
+        self.cells: dict[str, str] = {}  # a cell's text -> its identifier (``texts``'): read once per distinct cell
 
     def _text(self, value: object) -> str:
+        if value.__class__ is str:  # a csv's cell: its identifier read once (1.0 and True are no str keys here)
+            found = self.cells.get(value)
+            if found is None:
+                text = ident(value)
+                found = self.cells[value] = self.texts.setdefault(text, text)
+            return found
         text = ident(value)
         return self.texts.setdefault(text, text)
 
@@ -996,15 +1003,18 @@ def _by_policy(rows: list[_Row]) -> list[list[Value]]:
     return [groups[k] for k in keys]
 
 
-def _by_payment_year(payment_rows: Iterable[Payment]) -> list[list[Value]]:
+def _by_payment_year(claims: Iterable[_Row]) -> list[list[Value]]:
     groups: dict[tuple[int, str], list[Value]] = {}
-    for p in payment_rows:
-        year, policy, amount, status = p[7], p[4], p[8], p[9]
-        g = groups.get((year, policy))
-        if g is None:
-            g = groups[(year, policy)] = [year, policy, Decimal(0), Decimal(0), Decimal(0)]
-        g[2 if status == "due" else 3] += amount
-        g[4] += amount
+    for claim in claims:
+        if claim.status not in ("granted", "capped"):
+            continue
+        policy = claim.policy
+        for year, amount, status in _payments(claim):
+            g = groups.get((year, policy))
+            if g is None:
+                g = groups[(year, policy)] = [year, policy, Decimal(0), Decimal(0), Decimal(0)]
+            g[2 if status == "due" else 3] += amount
+            g[4] += amount
     order = {p: k for k, p in enumerate(policies())}
     keys = sorted(groups, key=lambda k: (k[0], order.get(k[1], 99)))
     return [groups[k] for k in keys]
