@@ -542,33 +542,40 @@ class _Rows:
         self.letters = [xl_col_to_name(k) for k in range(len(formats))]
         self.styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
         self.blanks = [bool(blanks and f is not None) for f in formats]
+        self.texts: dict[str, str] = {}  # a text -> its <t> element (``_text``)
 
     def row(self, index: int, values: Sequence, height: float, fill: tuple[int, Any] | None) -> None:
         """Row ``index`` (0-based; 0 is the header) of ``height`` points; ``fill``: (column, format)."""
         number = str(index + 1)
         parts = [f'<row r="{number}" ht="{height:.16g}" customHeight="1">']
-        styles = self.styles
+        letters, styles, blanks, texts = self.letters, self.styles, self.blanks, self.texts
         if fill is not None:
             styles = list(styles)
             styles[fill[0]] = f' s="{fill[1]._get_xf_index()}"'
-        for letter, style, blank, value in zip(self.letters, styles, self.blanks, values):
-            if value is None or value == "":
-                if blank:
-                    parts.append(f'<c r="{letter}{number}"{style}/>')
+        for k, value in enumerate(values):
+            if value is None or value == "":  # most cells of the full table: looked at once
+                if blanks[k]:
+                    parts.append(f'<c r="{letters[k]}{number}"{styles[k]}/>')
             elif isinstance(value, str):
-                parts.append(self._text(letter + number, style, value))
+                text = texts.get(value)
+                if text is None:
+                    text = self._text(value)
+                parts.append(f'<c r="{letters[k]}{number}"{styles[k]} t="inlineStr"><is>{text}</is></c>')
             elif isinstance(value, bool):
-                parts.append(f'<c r="{letter}{number}"{style} t="b"><v>{int(value)}</v></c>')
+                parts.append(f'<c r="{letters[k]}{number}"{styles[k]} t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, (int, Decimal)):
-                parts.append(f'<c r="{letter}{number}"{style}><v>{value}</v></c>')
+                parts.append(f'<c r="{letters[k]}{number}"{styles[k]}><v>{value}</v></c>')
             elif isinstance(value, float):
-                parts.append(f'<c r="{letter}{number}"{style}><v>{value:.16G}</v></c>')
+                parts.append(f'<c r="{letters[k]}{number}"{styles[k]}><v>{value:.16G}</v></c>')
             else:
-                parts.append(self._text(letter + number, style, str(value)))
+                text = self._text(str(value))
+                parts.append(f'<c r="{letters[k]}{number}"{styles[k]} t="inlineStr"><is>{text}</is></c>')
         parts.append("</row>")
         self.write("".join(parts))
 
-    def _text(self, ref: str, style: str, value: str) -> str:
+    def _text(self, value: str) -> str:
+        """The ``<t>`` element of a text, made once per distinct text (names, clauses, notes repeat)."""
+        key = value
         if "\r" in value:  # as XML reads a CR (and openpyxl wrote it): a line feed, not _x000D_
             value = value.replace("\r\n", "\n").replace("\r", "\n")
         space = ""
@@ -576,7 +583,10 @@ class _Rows:
             value = self.ws._escape_control_characters(value)
             space = ' xml:space="preserve"' if _EDGE_SPACE.search(value) else ""
             value = self.ws._escape_data(value)
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>'
+        if len(self.texts) > 100_000:  # a bound: many texts (a project's number) appear once
+            self.texts.clear()
+        text = self.texts[key] = f"<t{space}>{value}</t>"
+        return text
 
 
 def _distinct(rows: Sequence[Sequence]) -> list[list]:
