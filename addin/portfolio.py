@@ -63,10 +63,11 @@ if TYPE_CHECKING:
 #: Above this many rows the command shows a progress bar.
 PROGRESS_MIN = 2000
 #: From how many rows a local process pool runs the evaluations when ``--workers`` is not given
-#: (``addin.executors.pool_size``). Measured on the 2-core machine shared by seven sessions, the
-#: batch path's evaluations are too cheap for a pool to pay: 100,000 all-distinct rows took 6.30 s
-#: with 2 workers against 5.72 s in one process, 1,000,000 rows 57.5 s against 54.0 s
-#: (docs/portfolio.md). So by default the command runs in one process; ``--workers N`` asks for N.
+#: (``addin.executors.pool_size``). Measured again on the 2-core machine (load average 1.8, the
+#: other sessions using about one core and a half), the batch path's evaluations are too cheap for
+#: a pool to pay: 100,000 all-distinct rows took 4.95-5.31 s with 2 workers against 4.44-4.86 s in one
+#: process, 1.06x-1.13x the time in every one of 4 rounds (and 1,000,000 rows 57.5 s against 54.0 s
+#: earlier; docs/performance.md). So by default the command runs in one process; ``--workers N`` asks for N.
 POOL_PAYS_FROM = 10_000_000
 
 # A portfolio workbook may hold 100,000s of claims: larger limits than a declaration's, same guard.
@@ -629,8 +630,9 @@ def _view_sheet(book: _Book, portfolio: Portfolio) -> None:
         for row, extra in ((row, portfolio.extra(index)) for index, row in enumerate(portfolio.read()))
     ]
     statuses = [r[6] for r in rows]
+    labels = {status: value_label(status) for status in set(statuses)}
     for r in rows:
-        r[6] = value_label(r[6])
+        r[6] = labels[r[6]]
     columns = [
         report_column("enterprise", "wrap", 26),
         report_column("project", max_width=14),
@@ -649,8 +651,16 @@ def _view_sheet(book: _Book, portfolio: Portfolio) -> None:
 def _frame_sheet(book: _Book, title: str, columns: list[str], table: list) -> None:
     """A summary (``columns`` naming the cells of each row of ``table``) as a sheet."""
     ws = book.sheet(title, title=title)
-    labelled = {"policy", "status"}
-    rows = [[value_label(v) if name in labelled else v for name, v in zip(columns, row)] for row in table]
+    labelled = [k for k, name in enumerate(columns) if name in ("policy", "status")]
+    labels: dict[object, object] = {}  # a handful of policies and statuses, on up to 100,000s of rows
+    rows = [list(row) for row in table]
+    for row in rows:
+        for k in labelled:
+            value = row[k]
+            found = labels.get(value)
+            if found is None:
+                found = labels[value] = value_label(value)
+            row[k] = found
     book.table(ws, [report_column(name) for name in columns], rows)
 
 
