@@ -49,34 +49,25 @@ from .executors import batch_executor
 from .files import write_atomically
 from .progress import progress_bar
 from .safe_xlsx import DEFAULT_LIMITS, SafeZip, UnsafeWorkbook, parse_xml
-from .sheet_style import (
-    FORMATS,
-    HEADER_FILL,
-    PADDING,
-    Column,
-    fit_widths,
-    header_height,
-    lines_height,
-    print_setup,
-    put_header,
-    row_height,
-    shown,
-    text_width,
-    write_table,
-)
 from .tables import csv_cell, csv_row, open_csv, unneutralise
 from .tables import write_csv as write_csv_rows
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .sheet_style import Column
+
+# ``addin.sheet_style`` (and openpyxl, numpy) is imported where a workbook is written: a csv result
+# is written without them (0.15 s of the command's start).
+
 #: Above this many rows the command shows a progress bar.
 PROGRESS_MIN = 2000
 #: From how many rows a local process pool runs the evaluations when ``--workers`` is not given
-#: (``addin.executors.pool_size``). Measured on the 2-core machine shared by seven sessions, the
-#: batch path's evaluations are too cheap for a pool to pay: 100,000 all-distinct rows took 6.30 s
-#: with 2 workers against 5.72 s in one process, 1,000,000 rows 57.5 s against 54.0 s
-#: (docs/portfolio.md). So by default the command runs in one process; ``--workers N`` asks for N.
+#: (``addin.executors.pool_size``). Measured again on the 2-core machine (load average 1.8, the
+#: other sessions using about one core and a half), the batch path's evaluations are too cheap for
+#: a pool to pay: 100,000 all-distinct rows took 4.95-5.31 s with 2 workers against 4.44-4.86 s in one
+#: process, 1.06x-1.13x the time in every one of 4 rounds (and 1,000,000 rows 57.5 s against 54.0 s
+#: earlier; docs/performance.md). So by default the command runs in one process; ``--workers N`` asks for N.
 POOL_PAYS_FROM = 10_000_000
 
 # A portfolio workbook may hold 100,000s of claims: larger limits than a declaration's, same guard.
@@ -383,6 +374,8 @@ def _kind(name: str) -> str:
 
 def report_column(name: str, kind: str | None = None, max_width: float = 40) -> Column:
     """The column of a sheet people read: 中文 over English."""
+    from .sheet_style import Column
+
     zh, en = column_label(name)
     return Column(zh, en, kind or _kind(name), max_width)
 
@@ -418,6 +411,8 @@ class _Book:
     def format(self, kind: str = "text", *, bold: bool = False, size: int = 0, fill: str = "", align: str = ""):
         """The format of a cell: ``kind``'s number format (``sheet_style.FORMATS``), wrap for ``wrap``,
         ``align`` top/header, a fill colour, bold or a title size; None for a plain cell."""
+        from .sheet_style import FORMATS
+
         key = (kind, bold, size, fill, align)
         if key not in self.formats:
             spec: dict[str, object] = {}
@@ -487,6 +482,8 @@ class _Book:
         ``fills``: one colour (or "") per row for its cell at ``fill_at``. An empty cell is written
         only where its column has a format (an empty amount still shows as money when filled in),
         and not at all with ``blanks`` false (the wide full table: most of its cells are empty)."""
+        from .sheet_style import HEADER_FILL, fit_widths, header_height, lines_height, row_height, shown
+
         if sample is None:
             rows = list(rows)
             sample = rows
@@ -546,33 +543,40 @@ class _Rows:
         self.letters = [xl_col_to_name(k) for k in range(len(formats))]
         self.styles = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in formats]
         self.blanks = [bool(blanks and f is not None) for f in formats]
+        self.texts: dict[str, str] = {}  # a text -> its <t> element (``_text``)
 
     def row(self, index: int, values: Sequence, height: float, fill: tuple[int, Any] | None) -> None:
         """Row ``index`` (0-based; 0 is the header) of ``height`` points; ``fill``: (column, format)."""
         number = str(index + 1)
         parts = [f'<row r="{number}" ht="{height:.16g}" customHeight="1">']
-        styles = self.styles
+        letters, styles, blanks, texts = self.letters, self.styles, self.blanks, self.texts
         if fill is not None:
             styles = list(styles)
             styles[fill[0]] = f' s="{fill[1]._get_xf_index()}"'
-        for letter, style, blank, value in zip(self.letters, styles, self.blanks, values):
-            if value is None or value == "":
-                if blank:
-                    parts.append(f'<c r="{letter}{number}"{style}/>')
+        for k, value in enumerate(values):
+            if value is None or value == "":  # most cells of the full table: looked at once
+                if blanks[k]:
+                    parts.append(f'<c r="{letters[k]}{number}"{styles[k]}/>')
             elif isinstance(value, str):
-                parts.append(self._text(letter + number, style, value))
+                text = texts.get(value)
+                if text is None:
+                    text = self._text(value)
+                parts.append(f'<c r="{letters[k]}{number}"{styles[k]} t="inlineStr"><is>{text}</is></c>')
             elif isinstance(value, bool):
-                parts.append(f'<c r="{letter}{number}"{style} t="b"><v>{int(value)}</v></c>')
+                parts.append(f'<c r="{letters[k]}{number}"{styles[k]} t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, (int, Decimal)):
-                parts.append(f'<c r="{letter}{number}"{style}><v>{value}</v></c>')
+                parts.append(f'<c r="{letters[k]}{number}"{styles[k]}><v>{value}</v></c>')
             elif isinstance(value, float):
-                parts.append(f'<c r="{letter}{number}"{style}><v>{value:.16G}</v></c>')
+                parts.append(f'<c r="{letters[k]}{number}"{styles[k]}><v>{value:.16G}</v></c>')
             else:
-                parts.append(self._text(letter + number, style, str(value)))
+                text = self._text(str(value))
+                parts.append(f'<c r="{letters[k]}{number}"{styles[k]} t="inlineStr"><is>{text}</is></c>')
         parts.append("</row>")
         self.write("".join(parts))
 
-    def _text(self, ref: str, style: str, value: str) -> str:
+    def _text(self, value: str) -> str:
+        """The ``<t>`` element of a text, made once per distinct text (names, clauses, notes repeat)."""
+        key = value
         if "\r" in value:  # as XML reads a CR (and openpyxl wrote it): a line feed, not _x000D_
             value = value.replace("\r\n", "\n").replace("\r", "\n")
         space = ""
@@ -580,7 +584,10 @@ class _Rows:
             value = self.ws._escape_control_characters(value)
             space = ' xml:space="preserve"' if _EDGE_SPACE.search(value) else ""
             value = self.ws._escape_data(value)
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>'
+        if len(self.texts) > 100_000:  # a bound: many texts (a project's number) appear once
+            self.texts.clear()
+        text = self.texts[key] = f"<t{space}>{value}</t>"
+        return text
 
 
 def _distinct(rows: Sequence[Sequence]) -> list[list]:
@@ -596,6 +603,8 @@ def _distinct(rows: Sequence[Sequence]) -> list[list]:
 def _full_sheet(book: _Book, portfolio: Portfolio) -> None:
     """Every input and added column, 中文 over the column name (the reader takes the name), hidden."""
     from itertools import islice
+
+    from .sheet_style import Column
 
     ws = book.sheet(FULL_SHEET, title="claims")
     ws.hide()
@@ -621,8 +630,9 @@ def _view_sheet(book: _Book, portfolio: Portfolio) -> None:
         for row, extra in ((row, portfolio.extra(index)) for index, row in enumerate(portfolio.read()))
     ]
     statuses = [r[6] for r in rows]
+    labels = {status: value_label(status) for status in set(statuses)}
     for r in rows:
-        r[6] = value_label(r[6])
+        r[6] = labels[r[6]]
     columns = [
         report_column("enterprise", "wrap", 26),
         report_column("project", max_width=14),
@@ -641,13 +651,23 @@ def _view_sheet(book: _Book, portfolio: Portfolio) -> None:
 def _frame_sheet(book: _Book, title: str, columns: list[str], table: list) -> None:
     """A summary (``columns`` naming the cells of each row of ``table``) as a sheet."""
     ws = book.sheet(title, title=title)
-    labelled = {"policy", "status"}
-    rows = [[value_label(v) if name in labelled else v for name, v in zip(columns, row)] for row in table]
+    labelled = [k for k, name in enumerate(columns) if name in ("policy", "status")]
+    labels: dict[object, object] = {}  # a handful of policies and statuses, on up to 100,000s of rows
+    rows = [list(row) for row in table]
+    for row in rows:
+        for k in labelled:
+            value = row[k]
+            found = labels.get(value)
+            if found is None:
+                found = labels[value] = value_label(value)
+            row[k] = found
     book.table(ws, [report_column(name) for name in columns], rows)
 
 
 def _summary_sheet(book: _Book, portfolio: Portfolio) -> None:
     """The first sheet: the figures, granted by year and policy (a table and a stacked chart)."""
+    from .sheet_style import HEADER_FILL, lines_height
+
     ws = book.sheet(SHEETS[0], title="汇总 Summary", one_page=True, title_rows=None, grid=False)
     names = list(policies())
     for col, width in enumerate((30, 18, 18, 18, 18, 18)):
@@ -887,13 +907,13 @@ def run_portfolio(
             console.print(read_line(source, table.described, len(result)), highlight=False, soft_wrap=True)
         if output is not None:
             write_result(result, output, overwrite=overwrite)
+        if not quiet:  # with the collector still off: it would walk every claim's objects (0.8 s at 100,000)
+            print_summary(result, console)
     finally:
         if enabled:
             gc.enable()
-    if not quiet:
-        print_summary(result, console)
-        if output is not None:
-            console.print(f"结果 Result: {output}", highlight=False)
+    if not quiet and output is not None:
+        console.print(f"结果 Result: {output}", highlight=False)
     return result
 
 
@@ -1088,6 +1108,8 @@ def _write_template(path: Path) -> None:
     from openpyxl.styles import PatternFill
     from openpyxl.utils import get_column_letter, quote_sheetname
     from openpyxl.worksheet.datavalidation import DataValidation
+
+    from .sheet_style import HEADER_FILL, PADDING, Column, fit_widths, print_setup, put_header, text_width, write_table
 
     rows = 1000
     columns = template_columns()

@@ -53,7 +53,6 @@ from xml.parsers import expat
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 from defusedxml.ElementTree import fromstring as _defused_fromstring
-from openpyxl.utils import column_index_from_string, get_column_letter
 
 MiB = 1024 * 1024
 
@@ -805,6 +804,8 @@ def read_book(source: str | os.PathLike | bytes, limits: Limits = DEFAULT_LIMITS
 
 def _read_sheet(root: Element, sheet: Sheet, shared: list[str], limits: Limits, counts: _Counts) -> None:
     """One pass over the sheet's XML: every cell's formula and value, the validations, protection."""
+    from openpyxl.utils import column_index_from_string, get_column_letter  # here: openpyxl costs 0.15 s to import
+
     cells = sheet.cells
     masters: dict[str, tuple[str, str]] = {}  # shared formula index -> (formula, ref of the master)
     pending: list[tuple[str, str]] = []  # (ref, shared index) of cells that reuse a shared formula

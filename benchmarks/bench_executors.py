@@ -120,7 +120,7 @@ def main() -> None:
             batches["declare"] = (f"{args.declare:,} declarations", ["declare", str(source), "-o", str(out)], [out])
         if "portfolio" in only:
             source, out = tmp / "portfolio.csv", tmp / "result.csv"
-            write_csv(portfolio_rows(args.portfolio, 40, True), source)
+            write_csv(portfolio_rows(args.portfolio), source)  # every row distinct
             batches["portfolio"] = (
                 f"{args.portfolio:,} portfolio claims",
                 ["portfolio", str(source), "-o", str(out)],

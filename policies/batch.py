@@ -21,6 +21,7 @@ cluster): the work is this module's functions on plain, picklable data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal, DecimalException
 from typing import NamedTuple
@@ -95,7 +96,7 @@ def evaluate_key(key: Key, reform: Reform | None = None) -> Outcome:
     except GreenAwardError as exc:
         return Outcome(None, False, str(exc), (), None, (), 0)
     outcome = outcome_of(award)
-    cc = _CLAUSES.get((clause_id, year, reform))
+    cc = _CLAUSES.get((clause_id, year, reform), (None,))[0]
     step = next((s for s in award.steps if s.kind == "binding"), None)
     if cc is not None and outcome.basis is not None:
         if len(_BASES) > 100_000:
@@ -122,45 +123,95 @@ class _Aside(Exception):
 
 
 _ZERO = Decimal("0.00")
-_CLAUSES: dict[tuple[object, ...], CompiledClause] = {}
+_CLAUSES: dict[tuple[object, ...], tuple[CompiledClause, _Plan | None]] = {}
 _CELLS: dict[tuple[object, ...], object] = {}
 _VALIDITY: dict[tuple[object, ...], Check] = {}
 _BASES: dict[tuple[object, ...], Note] = {}
 _FAILED: dict[int, Note] = {}
 _BINDING: dict[tuple[object, ...], str | None] = {}
+_BLANK = object()  # a cell's memo of a blank cell (text of spaces): no input
+
+#: A number's plain text (``1200000``, ``0.035``): ``numbers.to_decimal`` reads it as ``Decimal(text)``
+#: (no separators, full-width forms, 万/亿 or signs; at most 64 characters), so ``Decimal(text)``
+#: goes to the clause's coercer, which keeps every rule (bounds, whole numbers, magnitude).
+_PLAIN_NUMBER = re.compile(r"\d{1,30}(?:\.\d{1,30})?")
+_NUMBER_TYPES = ("money", "number", "integer", "ratio")
+
+
+class _Plan(NamedTuple):
+    """What ``fast_outcome`` reads of a compiled clause, made once per clause."""
+
+    env: dict[str, object]  # the parameters and the inputs' defaults
+    numbers: frozenset[str]  # the names whose coercer reads a number
+    conditions: tuple[tuple[str, expr.Compiled | None, Note], ...]  # name, waiver, the note when not met
+    requires: tuple[tuple[expr.Compiled, Note, bool], ...]  # test, the note when not met, may be assumed
+    facts: frozenset[str]  # the inputs that are facts: a rule that lacks one is assumed met
+    waivers: bool  # a condition has a waiver: its outcome depends on more than the answers
+    answers: tuple[str, ...]  # zone and the conditions' names: without waivers, what the outcomes depend on
+    memo: dict[tuple[object, ...], tuple[list[Note], int]]  # the conditions' outcome by year and answers
+    stages: tuple[tuple[Decimal, str], ...] | None  # a schedule without conditions: always these
+
+
+def _plan(cc: CompiledClause) -> _Plan | None:
+    """The clause's plan; None when the plain path does not apply (no amount, a parameter named as an
+    input or a condition, a check's outcomes not what their names say): ``evaluate`` decides each claim."""
+    inputs = {*cc.specs, *(definition.name for definition, _ in cc.conditions_checked), "zone"}
+    if cc.amount is None or not cc.parameters.keys().isdisjoint(inputs):
+        return None
+    conditions = []
+    for definition, waiver in cc.conditions_checked:
+        if any(check.status != status for status, check in definition.outcomes.items()):
+            return None
+        conditions.append((definition.name, waiver, _failed(definition.outcomes["failed"])))
+    requires = []
+    for definition, test in cc.requires:
+        if any(check.status != status for status, check in definition.outcomes.items()):
+            return None
+        requires.append((test, _failed(definition.outcomes["failed"]), "assumed" in definition.outcomes))
+    stages = cc.schedule.stages
+    plain = all(stage.due_when is None for stage in stages)
+    return _Plan(
+        {**cc.parameters, **cc.defaults},
+        frozenset(name for name, spec in cc.specs.items() if spec.type in _NUMBER_TYPES),
+        tuple(conditions),
+        tuple(requires),
+        frozenset(name for name, spec in cc.clause.inputs.items() if spec.fact),
+        any(waiver is not None for _, waiver, _ in conditions),
+        ("zone", *(name for name, _, _ in conditions)),
+        {},
+        _shared(tuple((stage.share, "due") for stage in stages)) if plain else None,
+    )
 
 
 def fast_outcome(key: Key, reform: Reform | None = None) -> Outcome | None:
     """The key's outcome from the clause's compiled parts; None (or ``_Aside``) when ``evaluate`` must say."""
     clause_id, year, names, cells = key
-    found = _CLAUSES.get((clause_id, year, reform))
-    if found is None:
+    try:
+        cc, plan = _CLAUSES[(clause_id, year, reform)]
+    except KeyError:
         if len(_CLAUSES) > 10_000:
             _forget()
-        found = _CLAUSES[(clause_id, year, reform)] = compiled_for(clause_id, year, reform)
-    cc = found
-    if cc.amount is None:
+        cc = compiled_for(clause_id, year, reform)
+        cc, plan = _CLAUSES[(clause_id, year, reform)] = (cc, _plan(cc))
+    if plan is None:
         return None
-    values = dict(cc.defaults)
-    coercers = cc.coercers
-    for name, cell in [pair for pair in zip(names, cells) if pair[1] != ""]:  # most cells of a wide table are empty
-        if is_blank(cell):
+    env = plan.env.copy()
+    for name, cell in zip(names, cells):
+        if cell == "":  # most cells of a wide table are empty
             continue
         ck = (clause_id, name, type(cell), cell)  # the type too: True == 1 == Decimal(1) as keys
         try:
             value = _CELLS[ck]
         except KeyError:
-            try:
-                value = coercers[name](cell)
-            except (ValueError, TypeError):
-                raise _Aside from None
+            value = _coerced(cc, plan, name, cell)
             if len(_CELLS) > 50_000:
                 _CELLS.clear()
             _CELLS[ck] = value
         except TypeError:  # an unhashable cell
             return None
-        values[name] = value
-    ctx = expr.Context({**cc.parameters, **values})
+        if value is not _BLANK:
+            env[name] = value
+    ctx = expr.Context(env)
     for _, fn in cc.checks:
         try:
             ok = fn(ctx)
@@ -169,49 +220,84 @@ def fast_outcome(key: Key, reform: Reform | None = None) -> Outcome | None:
         if not ok:
             return None
     try:
-        raw = cc.amount(ctx)
+        raw = cc.amount(ctx)  # type: ignore[misc]  # a plan is made for a clause with an amount
     except (expr.MissingName, DecimalException, ZeroDivisionError):
         return None
     if raw < 0:
         return None
-    checks = [_validity(cc, year), cc.zone_outcomes[values.get("zone")]]  # type: ignore[index]
-    for definition, waiver in cc.conditions_checked:
-        if waiver is not None and _true(waiver, ctx):
-            checks.append(definition.outcomes["waived"])
-            continue
-        answer = values.get(definition.name)
-        checks.append(definition.outcomes["assumed" if answer is None else "passed" if answer else "failed"])
-    for definition, fn in cc.requires:
+    if plan.waivers:
+        failing, assumed = _conditions(cc, plan, year, env, ctx)
+    else:  # the outcome of validity, zone and conditions depends on the year and the answers alone
+        answers = (year, *map(env.get, plan.answers))
         try:
-            status = "passed" if fn(ctx) else "failed"
+            failing, assumed = plan.memo[answers]
+        except KeyError:
+            if len(plan.memo) > 10_000:
+                plan.memo.clear()
+            failing, assumed = plan.memo[answers] = _conditions(cc, plan, year, env, ctx)
+        failing = list(failing)
+    for test, not_met, may_assume in plan.requires:
+        try:
+            if not test(ctx):
+                failing.append(not_met)
         except expr.MissingName as missing:
-            spec = cc.clause.inputs.get(missing.name)
-            if spec is None or not spec.fact:
+            if not may_assume or missing.name not in plan.facts:
                 return None
-            status = "assumed"
+            assumed += 1
         except (DecimalException, ZeroDivisionError):
             return None
-        checks.append(definition.outcomes[status])
+    eligible = not failing
+    amount = round_yuan(raw) if eligible else _ZERO
+    bk = (id(cc), tuple(ctx.chosen.items()))
+    try:
+        binding = _BINDING[bk]
+    except KeyError:
+        binding = _BINDING[bk] = expr.deciding_name(cc.amount_node, ctx.chosen, cc.parameters.__contains__)  # type: ignore[arg-type]
+    basis = _BASES.get((id(cc), binding, env[binding] if binding else None))
+    if basis is None:
+        return None  # the first of its kind: evaluate renders it (and ``evaluate_key`` keeps it)
+    if not eligible:
+        stages: tuple[tuple[Decimal, str], ...] = ()
+    elif plan.stages is not None:
+        stages = plan.stages
+    else:
+        values = {name: value for name, value in env.items() if name not in cc.parameters}
+        stages = _shared(tuple((p.share, p.status) for p in split(amount, cc.schedule, values)))
+    return Outcome(amount, eligible, None, tuple(failing), basis, stages, assumed)
+
+
+def _conditions(
+    cc: CompiledClause, plan: _Plan, year: int, env: dict[str, object], ctx: expr.Context
+) -> tuple[list[Note], int]:
+    """The notes of the validity, zone and conditions not met, and how many were assumed met."""
     failing: list[Note] = []
     assumed = 0
-    for check in checks:
+    for check in (_validity(cc, year), cc.zone_outcomes[env.get("zone")]):  # type: ignore[index]
         if check.status == "failed":
             failing.append(_failed(check))
         elif check.status == "assumed":
             assumed += 1
-    failed = tuple(failing)
-    eligible = not failed
-    amount = round_yuan(raw) if eligible else _ZERO
-    chosen = tuple(ctx.chosen.items())
-    bk = (id(cc), chosen)
-    if bk not in _BINDING:
-        _BINDING[bk] = expr.deciding_name(cc.amount_node, ctx.chosen, cc.parameters.__contains__)  # type: ignore[arg-type]
-    binding = _BINDING[bk]
-    basis = _BASES.get((id(cc), binding, ctx.env[binding] if binding else None))
-    if basis is None:
-        return None  # the first of its kind: evaluate renders it (and ``evaluate_key`` keeps it)
-    stages = _shared(tuple((p.share, p.status) for p in split(amount, cc.schedule, values))) if eligible else ()
-    return Outcome(amount, eligible, None, failed, basis, stages, assumed)
+    for name, waiver, not_met in plan.conditions:
+        if waiver is not None and _true(waiver, ctx):
+            continue  # waived
+        answer = env.get(name)
+        if answer is None:
+            assumed += 1
+        elif not answer:
+            failing.append(not_met)
+    return failing, assumed
+
+
+def _coerced(cc: CompiledClause, plan: _Plan, name: str, cell: object) -> object:
+    """A cell as the clause's input ``name`` (``_BLANK`` for a blank one); ``_Aside`` when it is not valid."""
+    if is_blank(cell):
+        return _BLANK
+    if name in plan.numbers and type(cell) is str and _PLAIN_NUMBER.fullmatch(cell):
+        cell = Decimal(cell)  # what ``to_decimal`` makes of it, without its other forms' work
+    try:
+        return cc.coercers[name](cell)
+    except (ValueError, TypeError):
+        raise _Aside from None
 
 
 def _forget() -> None:

@@ -43,7 +43,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from .award import Check, Note
@@ -308,26 +308,42 @@ class Portfolio:
     def extra(self, index: int) -> list[Value]:
         """The added cells of row ``index``."""
         claim = self.claim_rows[index]
-        extra: list[Value] = [
-            claim.policy,
-            claim.amount,
-            claim.granted,
-            claim.status,
-            "; ".join(n.text for n in claim.notes),
-        ]
+        extra: list[Value] = [claim.policy, claim.amount, claim.granted, claim.status, self._note_text(claim.notes)]
         plan = _payments(claim) if claim.status in ("granted", "capped") else []
         for year, amount, status in plan:
             extra += (year, amount, status)
-        extra += [None, None, ""] * (stage_count() - len(plan))
+        extra += self._no_payments[len(plan)]
         if self.reformed_rows is not None:
             other = self.reformed_rows[index]
             extra += [
                 other.status,
                 other.granted,
                 _difference(other.granted, claim.granted),
-                "; ".join(str(n) for n in other.notes),
+                self._note_text(other.notes),
             ]
         return extra
+
+    def _note_text(self, notes: list[Note]) -> str:
+        """The ``note`` cell: the notes' texts joined, once per distinct list of notes (most rows
+        share theirs with many others: a clause's basis, the conditions assumed)."""
+        key = tuple(map(id, notes))
+        found = self._note_texts.get(key)
+        if found is None:
+            if len(self._note_texts) > 100_000:  # a bound: notes naming one row each are many
+                self._note_texts.clear()
+            found = self._note_texts[key] = (tuple(notes), "; ".join(n.text for n in notes))
+        return found[1]
+
+    @cached_property
+    def _note_texts(self) -> dict[tuple[int, ...], tuple[tuple[Note, ...], str]]:
+        """The joined texts by the notes' identities (each entry holds its notes: no identity is reused)."""
+        return {}
+
+    @cached_property
+    def _no_payments(self) -> list[list[Value]]:
+        """The empty payment cells after a row's ``n`` stages, for each ``n``."""
+        count = stage_count()
+        return [[None, None, ""] * (count - n) for n in range(count + 1)]
 
     @property
     def added(self) -> list[list[Value]]:
@@ -397,7 +413,7 @@ class Portfolio:
 
     def payment_years(self) -> list[list[Value]]:
         """Due and pending per payment year and policy (``PAYMENT_YEAR_COLUMNS``)."""
-        return _by_payment_year(self.iter_payments())
+        return _by_payment_year(self.claim_rows)
 
     def _beside_reform(
         self, summarise: Callable[[list[_Row]], list[list[Value]]], granted_at: int
@@ -711,8 +727,15 @@ class _Identifier:
         self.years: dict[object, int | None] = {}
         self.days: dict[object, date | str] = {}
         self.texts: dict[str, str] = {}  # one string object per distinct enterprise, code and clause
+        self.cells: dict[str, str] = {}  # a cell's text -> its identifier (``texts``'): read once per distinct cell
 
     def _text(self, value: object) -> str:
+        if value.__class__ is str:  # a csv's cell: its identifier read once (1.0 and True are no str keys here)
+            found = self.cells.get(value)
+            if found is None:
+                text = ident(value)
+                found = self.cells[value] = self.texts.setdefault(text, text)
+            return found
         text = ident(value)
         return self.texts.setdefault(text, text)
 
@@ -895,6 +918,9 @@ def _conflicts_and_best(rows: list[_Row]) -> None:
 # --- payments and the summaries ---------------------------------------------------------------
 
 
+_NOTHING = Decimal(0)
+
+
 def _payments(row: _Row) -> list[tuple[int, Decimal, str]]:
     """(year, amount, due|pending) of each stage of a granted amount.
 
@@ -906,6 +932,10 @@ def _payments(row: _Row) -> list[tuple[int, Decimal, str]]:
         return []
     claim_year = row.year
     assert claim_year is not None  # a granted claim has its year
+    if len(row.stages) == 1:  # paid once (the common case): the whole amount, in the completion year
+        when = row.completion
+        amount = row.granted - _NOTHING  # as ``amounts`` makes the last stage: what remains of the total
+        return [(max(claim_year, when.year) if when else claim_year, amount, row.stages[0][1])]
     out, count = [], len(row.stages)
     parts = amounts(row.granted, [share for share, _ in row.stages])
     for index, ((_, status), amount) in enumerate(zip(row.stages, parts)):
@@ -973,15 +1003,18 @@ def _by_policy(rows: list[_Row]) -> list[list[Value]]:
     return [groups[k] for k in keys]
 
 
-def _by_payment_year(payment_rows: Iterable[Payment]) -> list[list[Value]]:
+def _by_payment_year(claims: Iterable[_Row]) -> list[list[Value]]:
     groups: dict[tuple[int, str], list[Value]] = {}
-    for p in payment_rows:
-        year, policy, amount, status = p[7], p[4], p[8], p[9]
-        g = groups.get((year, policy))
-        if g is None:
-            g = groups[(year, policy)] = [year, policy, Decimal(0), Decimal(0), Decimal(0)]
-        g[2 if status == "due" else 3] += amount
-        g[4] += amount
+    for claim in claims:
+        if claim.status not in ("granted", "capped"):
+            continue
+        policy = claim.policy
+        for year, amount, status in _payments(claim):
+            g = groups.get((year, policy))
+            if g is None:
+                g = groups[(year, policy)] = [year, policy, Decimal(0), Decimal(0), Decimal(0)]
+            g[2 if status == "due" else 3] += amount
+            g[4] += amount
     order = {p: k for k, p in enumerate(policies())}
     keys = sorted(groups, key=lambda k: (k[0], order.get(k[1], 99)))
     return [groups[k] for k in keys]

@@ -78,3 +78,20 @@ def test_the_script_without_the_cli_extra_says_how_to_install_it() -> None:
     assert done.returncode == 2
     assert "pip install 'green-award[cli]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_csv_portfolio_is_computed_and_written_without_the_workbook_libraries(tmp_path: Path) -> None:
+    """csv in, csv out: openpyxl (with numpy) and pandas are never imported (0.15-0.3 s of the start)."""
+    source = tmp_path / "claims.csv"
+    source.write_text("enterprise,project,clause,year,capacity_kw\n甲,P1,etown:27,2025,100\n", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from addin.cli import main\n"
+        f"sys.argv = ['green-award', 'portfolio', {str(source)!r}, '-o', {str(tmp_path / 'out.csv')!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('openpyxl', 'pandas', 'numpy', 'xlsxwriter')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert ",80000.00,80000.00,granted," in (tmp_path / "out.csv").read_text(encoding="utf-8-sig")

@@ -139,3 +139,17 @@ def test_equal_cells_of_other_types_are_coerced_apart(cells: tuple) -> None:
     key = ("tongzhou:3", 2025, names, cells)
     for f, s in zip(batch.evaluate_chunk([key, key]), by_evaluate([key, key])):
         same(f, s)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1200000", "0.035", "007", "0.000", "1200000.50", "9" * 30, "9" * 31, "1." + "0" * 30, "1." + "0" * 31,
+     "1" * 30 + "." + "5" * 30, "1,200,000", "120万", "１２００", " 12 ", "1e3", "-5", "5.", ".5"],
+)  # fmt: skip
+def test_a_number_s_text_gives_evaluate_s_outcome_on_the_plain_path_and_off_it(text: str) -> None:
+    """Plain digits are read as ``Decimal(text)`` before the clause's coercer (``batch``); every
+    other form (separators, 万, full-width, spaces, signs, exponents, too long) as ``evaluate`` reads it."""
+    for clause, name in (("tongzhou:3", "investment_yuan"), ("etown:37", "titles")):
+        key = key_of(clause, 2025, {name: text})
+        for f, s in zip(batch.evaluate_chunk([key, key]), by_evaluate([key, key])):
+            same(f, s)
