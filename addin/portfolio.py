@@ -939,6 +939,10 @@ def heading(name: str) -> str:
     return "\n".join(column_label(name))
 
 
+#: Enterprise-years the console's summary lists (the largest grants); the result file has them all.
+ENTERPRISE_YEARS_SHOWN = 40
+
+
 def print_summary(portfolio: Portfolio, console: Console) -> None:
     """The claims by status, the enterprise-years and the payment years, in tables that fit 80 columns."""
     for warning in portfolio.warnings:
@@ -955,7 +959,11 @@ def print_summary(portfolio: Portfolio, console: Console) -> None:
     for column in ("claims", "amount_yuan", "granted_yuan", "capped", "invalid"):
         tables.figure(table, heading(column))
     at = {name: k for k, name in enumerate(ENTERPRISE_YEAR_COLUMNS)}
-    for row in frame[:40]:
+    shown = frame
+    if len(frame) > ENTERPRISE_YEARS_SHOWN:  # the largest grants, in the table's own order
+        largest = sorted(range(len(frame)), key=lambda i: frame[i][at["granted_yuan"]] or 0, reverse=True)
+        shown = [frame[i] for i in sorted(largest[:ENTERPRISE_YEARS_SHOWN])]
+    for row in shown:
         table.add_row(
             row[at["enterprise"]] or row[at["uscc"]] or "—",
             "—" if row[at["year"]] is None else str(row[at["year"]]),
@@ -965,8 +973,11 @@ def print_summary(portfolio: Portfolio, console: Console) -> None:
             str(row[at["capped"]]),
             str(row[at["invalid"]]),
         )
-    if len(frame) > 40:
-        table.caption = f"first 40 of {len(frame)} enterprise-years; all are in the xlsx output / 其余见xlsx"
+    if len(frame) > ENTERPRISE_YEARS_SHOWN:
+        table.caption = (
+            f"the {ENTERPRISE_YEARS_SHOWN} largest grants of {len(frame):,} enterprise-years; every one is in "
+            f"the result file / 仅列核定金额最大的{ENTERPRISE_YEARS_SHOWN}项，全部见结果文件"
+        )
     console.print(table)
     years = tables.table("按支付年度 Per payment year")
     tables.name(years, heading("payment_year"))

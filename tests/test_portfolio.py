@@ -254,6 +254,23 @@ def test_the_command_on_2500_rows_with_the_progress_bar_shown(tmp_path, monkeypa
     assert len(out_rows) == 2500
 
 
+def test_the_summary_lists_the_40_largest_enterprise_years_and_says_the_result_has_all(tmp_path, monkeypatch):
+    header = ["enterprise", "project", "clause", "year", "zone", "capacity_kw"]
+    rows = [[f"企业{i:02d}", "P1", "etown:27", "2025", "etown_core", str(10 * i)] for i in range(1, 46)]
+    monkeypatch.setenv("COLUMNS", "100")
+    result = runner.invoke(
+        app, ["portfolio", str(write_csv(tmp_path / "c.csv", header, rows)), "-o", str(tmp_path / "r.csv")]
+    )
+    assert result.exit_code == 0, result.output
+    listed = [
+        line.split()[0]
+        for line in result.output.splitlines()
+        if line.startswith("企业") and not line.startswith("企业名称")
+    ]
+    assert listed == [f"企业{i:02d}" for i in range(6, 46)]  # 8,000 yuan each 10 kW: the five smallest left out
+    assert "the 40 largest grants of 45 enterprise-years; every one is in the result file" in result.output
+
+
 def test_bad_years_make_their_rows_invalid_and_the_summary_still_prints(tmp_path):
     years = ["2025", "2025年", "2025.0", "２０２５", "25", "FY2025", "二〇二五", ""]
     rows = [["甲", f"P{i}", "tongzhou:3", year, "tongzhou", "1000000"] for i, year in enumerate(years)]
