@@ -21,7 +21,6 @@ cluster): the work is this module's functions on plain, picklable data.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from decimal import Decimal, DecimalException
 from typing import NamedTuple
@@ -131,18 +130,11 @@ _FAILED: dict[int, Note] = {}
 _BINDING: dict[tuple[object, ...], str | None] = {}
 _BLANK = object()  # a cell's memo of a blank cell (text of spaces): no input
 
-#: A number's plain text (``1200000``, ``0.035``): ``numbers.to_decimal`` reads it as ``Decimal(text)``
-#: (no separators, full-width forms, 万/亿 or signs; at most 64 characters), so ``Decimal(text)``
-#: goes to the clause's coercer, which keeps every rule (bounds, whole numbers, magnitude).
-_PLAIN_NUMBER = re.compile(r"\d{1,30}(?:\.\d{1,30})?")
-_NUMBER_TYPES = ("money", "number", "integer", "ratio")
-
 
 class _Plan(NamedTuple):
     """What ``fast_outcome`` reads of a compiled clause, made once per clause."""
 
     env: dict[str, object]  # the parameters and the inputs' defaults
-    numbers: frozenset[str]  # the names whose coercer reads a number
     conditions: tuple[tuple[str, expr.Compiled | None, Note], ...]  # name, waiver, the note when not met
     requires: tuple[tuple[expr.Compiled, Note, bool], ...]  # test, the note when not met, may be assumed
     facts: frozenset[str]  # the inputs that are facts: a rule that lacks one is assumed met
@@ -172,7 +164,6 @@ def _plan(cc: CompiledClause) -> _Plan | None:
     plain = all(stage.due_when is None for stage in stages)
     return _Plan(
         {**cc.parameters, **cc.defaults},
-        frozenset(name for name, spec in cc.specs.items() if spec.type in _NUMBER_TYPES),
         tuple(conditions),
         tuple(requires),
         frozenset(name for name, spec in cc.clause.inputs.items() if spec.fact),
@@ -292,8 +283,6 @@ def _coerced(cc: CompiledClause, plan: _Plan, name: str, cell: object) -> object
     """A cell as the clause's input ``name`` (``_BLANK`` for a blank one); ``_Aside`` when it is not valid."""
     if is_blank(cell):
         return _BLANK
-    if name in plan.numbers and type(cell) is str and _PLAIN_NUMBER.fullmatch(cell):
-        cell = Decimal(cell)  # what ``to_decimal`` makes of it, without its other forms' work
     try:
         return cc.coercers[name](cell)
     except (ValueError, TypeError):

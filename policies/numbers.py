@@ -43,8 +43,14 @@ def describe(value: object) -> str:
     return "a value of another kind 其他类型的值"
 
 
+#: A number's plain text (``1200000``, ``0.035``): what every other form below comes to, read as it stands.
+PLAIN_NUMBER = re.compile(r"\d{1,30}(?:\.\d{1,30})?")
+
+
 def _number_text(value: str) -> Decimal:
     """A number written as text: full-width forms, thousands separators, and 万/亿 are read exactly."""
+    if PLAIN_NUMBER.fullmatch(value):  # most cells of a table: none of the work below changes them
+        return Decimal(value)
     text = unicodedata.normalize("NFKC", value).strip().replace(",", "")
     if not text:
         raise ValueError("must be a number, got empty text / 须为数字")

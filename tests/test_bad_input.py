@@ -228,3 +228,25 @@ def test_wan_reads_in_other_number_fields_but_yuan_only_in_money() -> None:
 def test_other_writings_are_refused_with_how_to_write_it(text: str) -> None:
     error = raises_input_error("tongzhou:3", "investment_yuan", "must be", investment_yuan=text)
     assert "120万" in error.rule or "below" in error.rule, error.rule
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1200000", "0.035", "007", "0.000", "1200000.50", "9" * 29, "9" * 30, "1." + "0" * 30, "1." + "0" * 31,
+     "1" * 29 + "." + "5" * 30, "0." + "0" * 29 + "1", "0." + "0" * 30 + "1"],
+)  # fmt: skip
+def test_plain_digits_read_as_they_stand_are_what_the_full_reading_makes_of_them(text: str) -> None:
+    """``to_decimal`` reads plain digits with ``Decimal(text)`` at once; the same text with a space before
+    it takes the full reading (NFKC, separators, 万/亿, the grammar): the same number, or the same error."""
+    from policies.numbers import to_decimal
+
+    def read(value: str) -> object:
+        try:
+            return to_decimal(value)
+        except ValueError as exc:
+            return str(exc).replace(repr(" " + text), repr(text))
+
+    quick, full = read(text), read(" " + text)
+    assert quick == full and type(quick) is type(full)
+    if isinstance(quick, Decimal):
+        assert str(quick) == str(full)  # the same digits and exponent, not only the same value

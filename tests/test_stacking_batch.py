@@ -147,7 +147,7 @@ def test_equal_cells_of_other_types_are_coerced_apart(cells: tuple) -> None:
      "1" * 30 + "." + "5" * 30, "1,200,000", "120万", "１２００", " 12 ", "1e3", "-5", "5.", ".5"],
 )  # fmt: skip
 def test_a_number_s_text_gives_evaluate_s_outcome_on_the_plain_path_and_off_it(text: str) -> None:
-    """Plain digits are read as ``Decimal(text)`` before the clause's coercer (``batch``); every
+    """Plain digits (read as ``Decimal(text)`` by ``numbers.to_decimal``) and every
     other form (separators, 万, full-width, spaces, signs, exponents, too long) as ``evaluate`` reads it."""
     for clause, name in (("tongzhou:3", "investment_yuan"), ("etown:37", "titles")):
         key = key_of(clause, 2025, {name: text})
