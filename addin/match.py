@@ -23,11 +23,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
-import yaml
 from rich.console import Console
 from rich.markup import escape
 
-from policies import GreenAwardError
+from policies import GreenAwardError, PolicyDataError, yaml_text
 from policies.engine import find_clause
 from policies.kinds import kinds
 from policies.matching import (
@@ -76,6 +75,16 @@ PROFILE_SHEET = "profile"
 # --- reading --------------------------------------------------------------------------------------
 
 
+def _once(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose keys are given once each (as the YAML loader insists): the json module keeps
+    the last of two silently, and a profile's second ``zone`` would overrule the first unseen."""
+    data = dict(pairs)
+    if len(data) < len(pairs):
+        twice = next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i]))
+        raise ValueError(f"key {twice!r} appears twice")
+    return data
+
+
 def read_profile(path: Path | str) -> dict:
     """A profile's data from a .yaml/.yml, .json or .xlsx file (its ``profile`` sheet, or the first)."""
     path = Path(path)
@@ -85,8 +94,8 @@ def read_profile(path: Path | str) -> dict:
     if suffix in (".yaml", ".yml", ".json"):
         try:
             text = path.read_text(encoding="utf-8-sig")
-            data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
-        except (ValueError, yaml.YAMLError) as exc:
+            data = json.loads(text, object_pairs_hook=_once) if suffix == ".json" else yaml_text.load(text)
+        except (ValueError, yaml_text.YAMLError, PolicyDataError) as exc:  # a key twice: PolicyDataError
             raise GreenAwardError(
                 f"{path}: not a readable {suffix[1:]} file ({' '.join(str(exc).split())[:200]}) / 无法读取"
             ) from None

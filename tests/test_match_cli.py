@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from openpyxl import load_workbook
 from test_matching import CONTRACTOR, TONGZHOU_MANUFACTURER
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from addin.cli import app
 from addin.match import PROFILE_SHEET, read_profile
+from policies import GreenAwardError
 from policies.matching import match
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -252,3 +254,16 @@ def test_a_batch_wants_folders_for_its_results(tmp_path: Path) -> None:
     empty.mkdir()
     done = CliRunner().invoke(app, ["match", str(empty)])
     assert done.exit_code == 2 and "no profile" in done.output
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("p.yaml", "enterprise:\n  name: 甲公司\n  zone: tongzhou\n  zone: etown_core\nprojects: []\n"),
+        ("p.json", '{"enterprise": {"name": "甲公司", "zone": "tongzhou", "zone": "etown_core"}, "projects": []}'),
+    ],
+)
+def test_a_profile_with_a_key_given_twice_is_refused_naming_it(tmp_path: Path, name: str, text: str) -> None:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(GreenAwardError, match="key 'zone' appears twice"):
+        read_profile(tmp_path / name)
