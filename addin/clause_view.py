@@ -14,6 +14,7 @@ from policies import catalog
 from policies.catalog import input_info
 from policies.engine import compiled, find_clause
 from policies.numbers import fmt
+from policies.registry import zones
 from policies.render import amount_kind
 
 from . import console_tables as tables
@@ -99,7 +100,8 @@ def clause_details(clause_id: str) -> dict:
             "cites": schedule.cites,
             "stages": [f"{fmt(s.share * 100)}% {s.label.zh} / {s.label.en}" for s in schedule.stages],
         }
-        data["zones"] = list(cc.allowed_zones)
+        labels = zones()
+        data["zones"] = [{"code": z, "zh": labels[z].zh, "en": labels[z].en} for z in cc.allowed_zones]
     data["inputs"] = [input_info(name, spec, kind=kinds[name]) for name, spec in names.items()]
     return data
 
@@ -125,7 +127,7 @@ def print_clause(clause_id: str, console: Console) -> None:
         )
         pay = c["payment"]
         say("支付 Payment", f"{pay['zh']} / {pay['en']} 〔{pay['cites']}〕: {'; '.join(pay['stages'])}")
-        say("区域 Zones", ", ".join(c["zones"]))
+        say("区域 Zones", "; ".join(f"{z['zh']} {z['en']} [{z['code']}]" for z in c["zones"]))
     validity = c["validity"]
     say("有效期 Validity", f"{validity.start or validity.start_year or '…'} – {validity.end or '…'}")
 

@@ -142,3 +142,10 @@ def test_printing_onto_a_full_disk_is_one_line(tmp_path):
         assert done.stderr.strip().splitlines() == [
             "error 错误: cannot write the standard output 标准输出: No space left on device / 无法写入输出"
         ]
+
+
+def test_one_clause_names_its_zones_with_their_codes(monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    result = runner.invoke(app, ["clauses", "tongzhou:3"])
+    assert result.exit_code == 0, result.output
+    assert "区域 Zones: 城市副中心（通州） City sub-centre (Tongzhou) [tongzhou]" in result.output

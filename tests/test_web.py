@@ -732,6 +732,8 @@ def test_policy_catalog_shows_each_clause_source(client):
     page = client.get("/policies/etown:10").text
     _, clause = find_clause("etown:10")
     assert clause.source in page and clause.article in page
+    zones = page[page.index("区域 Zones") :].split("</dd>")[0]  # by their names, with the code a table uses
+    assert "E-Town core (60 km² and delegated areas)" in zones and "<code>etown_core</code>" in zones
     assert client.get("/policies/etown:999").status_code in (400, 404)
 
 
