@@ -78,10 +78,11 @@ PROFILE_SHEET = "profile"
 def _once(pairs: list[tuple[str, object]]) -> dict[str, object]:
     """A JSON object whose keys are given once each (as the YAML loader insists): the json module keeps
     the last of two silently, and a profile's second ``zone`` would overrule the first unseen."""
-    data = dict(pairs)
-    if len(data) < len(pairs):
-        twice = next(k for i, (k, _) in enumerate(pairs) if k in dict(pairs[:i]))
-        raise ValueError(f"key {twice!r} appears twice")
+    data: dict[str, object] = {}
+    for key, value in pairs:
+        if key in data:
+            raise ValueError(f"key {key!r} appears twice")
+        data[key] = value
     return data
 
 

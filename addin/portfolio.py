@@ -652,15 +652,11 @@ def _frame_sheet(book: _Book, title: str, columns: list[str], table: list) -> No
     """A summary (``columns`` naming the cells of each row of ``table``) as a sheet."""
     ws = book.sheet(title, title=title)
     labelled = [k for k, name in enumerate(columns) if name in ("policy", "status")]
-    labels: dict[object, object] = {}  # a handful of policies and statuses, on up to 100,000s of rows
+    labels = {v: value_label(v) for k in labelled for v in {row[k] for row in table}}  # a handful, on many rows
     rows = [list(row) for row in table]
     for row in rows:
         for k in labelled:
-            value = row[k]
-            found = labels.get(value)
-            if found is None:
-                found = labels[value] = value_label(value)
-            row[k] = found
+            row[k] = labels[row[k]]
     book.table(ws, [report_column(name) for name in columns], rows)
 
 

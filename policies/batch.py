@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from . import expr
 from .award import Award, Check, Note
-from .engine import CompiledClause, compiled_for, evaluate, validity_check
+from .engine import CompiledClause, compiled_for, condition_checks, evaluate, validity_check
 from .errors import GreenAwardError
 from .inputs import is_blank
 from .numbers import round_yuan
@@ -134,8 +134,7 @@ _BLANK = object()  # a cell's memo of a blank cell (text of spaces): no input
 class _Plan(NamedTuple):
     """What ``fast_outcome`` reads of a compiled clause, made once per clause."""
 
-    env: dict[str, object]  # the parameters and the inputs' defaults
-    conditions: tuple[tuple[str, expr.Compiled | None, Note], ...]  # name, waiver, the note when not met
+    defaults: dict[str, object]  # the inputs' defaults (the parameters are written into the expressions)
     requires: tuple[tuple[expr.Compiled, Note, bool], ...]  # test, the note when not met, may be assumed
     facts: frozenset[str]  # the inputs that are facts: a rule that lacks one is assumed met
     waivers: bool  # a condition has a waiver: its outcome depends on more than the answers
@@ -145,32 +144,18 @@ class _Plan(NamedTuple):
 
 
 def _plan(cc: CompiledClause) -> _Plan | None:
-    """The clause's plan; None when the plain path does not apply (no amount, a parameter named as an
-    input or a condition, a check's outcomes not what their names say): ``evaluate`` decides each claim."""
-    inputs = {*cc.specs, *(definition.name for definition, _ in cc.conditions_checked), "zone"}
-    if cc.amount is None or not cc.parameters.keys().isdisjoint(inputs):
+    """The clause's plan; None for an article without an amount (``evaluate`` says so)."""
+    if cc.amount is None:
         return None
-    conditions = []
-    for definition, waiver in cc.conditions_checked:
-        if any(check.status != status for status, check in definition.outcomes.items()):
-            return None
-        conditions.append((definition.name, waiver, _failed(definition.outcomes["failed"])))
-    requires = []
-    for definition, test in cc.requires:
-        if any(check.status != status for status, check in definition.outcomes.items()):
-            return None
-        requires.append((test, _failed(definition.outcomes["failed"]), "assumed" in definition.outcomes))
     stages = cc.schedule.stages
-    plain = all(stage.due_when is None for stage in stages)
     return _Plan(
-        {**cc.parameters, **cc.defaults},
-        tuple(conditions),
-        tuple(requires),
+        dict(cc.defaults),
+        tuple((test, _failed(d.outcomes["failed"]), "assumed" in d.outcomes) for d, test in cc.requires),
         frozenset(name for name, spec in cc.clause.inputs.items() if spec.fact),
-        any(waiver is not None for _, waiver, _ in conditions),
-        ("zone", *(name for name, _, _ in conditions)),
+        any(waiver is not None for _, waiver in cc.conditions_checked),
+        ("zone", *(definition.name for definition, _ in cc.conditions_checked)),
         {},
-        _shared(tuple((stage.share, "due") for stage in stages)) if plain else None,
+        _shared(tuple((stage.share, "due") for stage in stages)) if all(s.due_when is None for s in stages) else None,
     )
 
 
@@ -186,7 +171,7 @@ def fast_outcome(key: Key, reform: Reform | None = None) -> Outcome | None:
         cc, plan = _CLAUSES[(clause_id, year, reform)] = (cc, _plan(cc))
     if plan is None:
         return None
-    env = plan.env.copy()
+    env = plan.defaults.copy()
     for name, cell in zip(names, cells):
         if cell == "":  # most cells of a wide table are empty
             continue
@@ -194,7 +179,7 @@ def fast_outcome(key: Key, reform: Reform | None = None) -> Outcome | None:
         try:
             value = _CELLS[ck]
         except KeyError:
-            value = _coerced(cc, plan, name, cell)
+            value = _coerced(cc, name, cell)
             if len(_CELLS) > 50_000:
                 _CELLS.clear()
             _CELLS[ck] = value
@@ -217,7 +202,7 @@ def fast_outcome(key: Key, reform: Reform | None = None) -> Outcome | None:
     if raw < 0:
         return None
     if plan.waivers:
-        failing, assumed = _conditions(cc, plan, year, env, ctx)
+        failing, assumed = _conditions(cc, year, env, ctx)
     else:  # the outcome of validity, zone and conditions depends on the year and the answers alone
         answers = (year, *map(env.get, plan.answers))
         try:
@@ -225,7 +210,7 @@ def fast_outcome(key: Key, reform: Reform | None = None) -> Outcome | None:
         except KeyError:
             if len(plan.memo) > 10_000:
                 plan.memo.clear()
-            failing, assumed = plan.memo[answers] = _conditions(cc, plan, year, env, ctx)
+            failing, assumed = plan.memo[answers] = _conditions(cc, year, env, ctx)
         failing = list(failing)
     for test, not_met, may_assume in plan.requires:
         try:
@@ -244,7 +229,8 @@ def fast_outcome(key: Key, reform: Reform | None = None) -> Outcome | None:
         binding = _BINDING[bk]
     except KeyError:
         binding = _BINDING[bk] = expr.deciding_name(cc.amount_node, ctx.chosen, cc.parameters.__contains__)  # type: ignore[arg-type]
-    basis = _BASES.get((id(cc), binding, env[binding] if binding else None))
+    value = cc.parameters[binding] if binding in cc.parameters else env[binding] if binding else None
+    basis = _BASES.get((id(cc), binding, value))
     if basis is None:
         return None  # the first of its kind: evaluate renders it (and ``evaluate_key`` keeps it)
     if not eligible:
@@ -252,34 +238,24 @@ def fast_outcome(key: Key, reform: Reform | None = None) -> Outcome | None:
     elif plan.stages is not None:
         stages = plan.stages
     else:
-        values = {name: value for name, value in env.items() if name not in cc.parameters}
-        stages = _shared(tuple((p.share, p.status) for p in split(amount, cc.schedule, values)))
+        stages = _shared(tuple((p.share, p.status) for p in split(amount, cc.schedule, env)))
     return Outcome(amount, eligible, None, tuple(failing), basis, stages, assumed)
 
 
-def _conditions(
-    cc: CompiledClause, plan: _Plan, year: int, env: dict[str, object], ctx: expr.Context
-) -> tuple[list[Note], int]:
+def _conditions(cc: CompiledClause, year: int, env: dict[str, object], ctx: expr.Context) -> tuple[list[Note], int]:
     """The notes of the validity, zone and conditions not met, and how many were assumed met."""
     failing: list[Note] = []
     assumed = 0
-    for check in (_validity(cc, year), cc.zone_outcomes[env.get("zone")]):  # type: ignore[index]
+    zone = cc.zone_outcomes[env.get("zone")]  # type: ignore[index]
+    for check in (_validity(cc, year), zone, *condition_checks(cc, env, ctx)):
         if check.status == "failed":
             failing.append(_failed(check))
         elif check.status == "assumed":
             assumed += 1
-    for name, waiver, not_met in plan.conditions:
-        if waiver is not None and _true(waiver, ctx):
-            continue  # waived
-        answer = env.get(name)
-        if answer is None:
-            assumed += 1
-        elif not answer:
-            failing.append(not_met)
     return failing, assumed
 
 
-def _coerced(cc: CompiledClause, plan: _Plan, name: str, cell: object) -> object:
+def _coerced(cc: CompiledClause, name: str, cell: object) -> object:
     """A cell as the clause's input ``name`` (``_BLANK`` for a blank one); ``_Aside`` when it is not valid."""
     if is_blank(cell):
         return _BLANK
@@ -301,13 +277,6 @@ def _validity(cc: CompiledClause, year: int) -> Check:
     if found is None:
         found = _VALIDITY[key] = validity_check(cc.policy, year)[0]
     return found
-
-
-def _true(fn: expr.Compiled, ctx: expr.Context) -> bool:
-    try:
-        return bool(fn(ctx))
-    except expr.MissingName:
-        return False
 
 
 def _failed(check: Check) -> Note:

@@ -741,7 +741,7 @@ def condition_checks(cc: CompiledClause, values: dict[str, object], ctx: expr.Co
     if cc.unanswered is not None and cc.condition_names.isdisjoint(values):  # none answered, none waivable
         return list(cc.unanswered)
     if ctx is None:
-        ctx = expr.Context({**cc.parameters, **cc.defaults, **values})
+        ctx = expr.Context({**cc.defaults, **values})  # the parameters are in the waivers (``_expressions``)
     out = []
     for definition, waiver in cc.conditions_checked:
         if waiver is not None and _true(waiver, ctx):

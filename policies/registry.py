@@ -342,6 +342,7 @@ def content_hash(policy: Policy, zone_labels: dict[str, Label] | None = None) ->
     """A fingerprint of what the policy computes: its clauses' inputs (choice labels included: cells hold
     them), conditions, parameters, amounts, rules, zones (with the labels cells hold), validity, schedules
     and caps; prose left out. ``tests/policy_hashes.json`` keeps it beside ``encoding_version``."""
+    import json  # here: only a fingerprint needs it (the version tests, the CLI's --version), not a start
 
     def computable(value: Any) -> Any:
         if isinstance(value, dict):
@@ -355,8 +356,6 @@ def content_hash(policy: Policy, zone_labels: dict[str, Label] | None = None) ->
     data["zone_labels"] = {
         z: labels[z].model_dump() for z in sorted({*policy.zones, *(z for c in policy.clauses for z in c.zones or [])})
     }
-    import json  # only for a fingerprint (the version tests, the CLI's --version)
-
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 

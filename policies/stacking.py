@@ -918,9 +918,6 @@ def _conflicts_and_best(rows: list[_Row]) -> None:
 # --- payments and the summaries ---------------------------------------------------------------
 
 
-_NOTHING = Decimal(0)
-
-
 def _payments(row: _Row) -> list[tuple[int, Decimal, str]]:
     """(year, amount, due|pending) of each stage of a granted amount.
 
@@ -932,10 +929,6 @@ def _payments(row: _Row) -> list[tuple[int, Decimal, str]]:
         return []
     claim_year = row.year
     assert claim_year is not None  # a granted claim has its year
-    if len(row.stages) == 1:  # paid once (the common case): the whole amount, in the completion year
-        when = row.completion
-        amount = row.granted - _NOTHING  # as ``amounts`` makes the last stage: what remains of the total
-        return [(max(claim_year, when.year) if when else claim_year, amount, row.stages[0][1])]
     out, count = [], len(row.stages)
     parts = amounts(row.granted, [share for share, _ in row.stages])
     for index, ((_, status), amount) in enumerate(zip(row.stages, parts)):
