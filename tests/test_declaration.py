@@ -527,3 +527,23 @@ def test_declares_bar_knows_its_total_from_the_start(tmp_path):
         progress=lambda done, total: seen.append((done, total)),
     )
     assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]
+
+
+def test_the_batch_bar_shows_only_once_it_has_a_count():
+    """Nothing while a batch is prepared (the declare of a table with no declaration to make drew "0/?"),
+    then the count with its total."""
+    import io
+
+    from rich.console import Console
+
+    from addin.progress import progress_bar
+
+    unused, counted = io.StringIO(), io.StringIO()
+    with progress_bar(Console(file=unused, force_terminal=True, width=80), "申报表 Declarations"):
+        pass
+    with progress_bar(Console(file=counted, force_terminal=True, width=80), "申报表 Declarations") as advance:
+        advance(0, 3)
+        advance(2, 3)
+    assert unused.getvalue() == ""
+    shown = counted.getvalue()
+    assert "0/3" in shown and "2/3" in shown and "/?" not in shown
